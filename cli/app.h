@@ -1,0 +1,33 @@
+// The `tern` command tree. BuildApp declares the global flags and adds every command group;
+// each group lives in its own <group>_commands.cc and registers itself through one Add*
+// function, so a new group (workflow, search-attribute, ...) is one new file plus one line in
+// BuildApp.
+#pragma once
+
+#include <memory>
+
+#include "cli/command.h"
+
+namespace tern::cli {
+
+// Global flag names, read by the groups through ParsedFlags.
+inline constexpr char kAddressFlag[] = "address";
+inline constexpr char kNamespaceFlag[] = "namespace";
+inline constexpr char kOutputFlag[] = "output";
+inline constexpr char kCommandTimeoutFlag[] = "command-timeout";
+inline constexpr char kTlsFlag[] = "tls";
+inline constexpr char kTlsCertPathFlag[] = "tls-cert-path";
+inline constexpr char kTlsKeyPathFlag[] = "tls-key-path";
+inline constexpr char kTlsCaPathFlag[] = "tls-ca-path";
+inline constexpr char kTlsServerNameFlag[] = "tls-server-name";
+
+std::unique_ptr<Command> BuildApp();
+
+// `tern schema setup|update|version` (schema_commands.cc).
+void AddSchemaCommands(Command& root);
+// `tern operator namespace create|describe|list|update` (namespace_commands.cc).
+void AddOperatorCommands(Command& root);
+// `tern cluster health` (cluster_commands.cc).
+void AddClusterCommands(Command& root);
+
+}  // namespace tern::cli

@@ -1,0 +1,14 @@
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/app.h"
+#include "common/logging.h"
+
+int main(int argc, char** argv) {
+  // Libraries log progress (e.g. each migration applied) to stderr; stdout carries only the
+  // command's output, so `-o json` stays parseable.
+  tern::InitLogging("info", "text", "tern");
+  std::vector<std::string> args(argv + 1, argv + argc);
+  return tern::cli::Run(*tern::cli::BuildApp(), args, std::cout, std::cerr);
+}

@@ -1,0 +1,33 @@
+#include "client/rpc.h"
+
+namespace tern::client {
+
+std::shared_ptr<grpc::Channel> NewInternalChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(128 * 1024 * 1024);
+  args.SetMaxSendMessageSize(128 * 1024 * 1024);
+  // Reconnect quickly after a peer restarts.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+void CallHandle::Cancel() {
+  std::lock_guard lock(mu_);
+  cancelled_ = true;
+  if (ctx_) ctx_->TryCancel();
+}
+
+bool CallHandle::Attach(grpc::ClientContext* ctx) {
+  std::lock_guard lock(mu_);
+  if (cancelled_) return false;
+  ctx_ = ctx;
+  return true;
+}
+
+void CallHandle::Detach() {
+  std::lock_guard lock(mu_);
+  ctx_ = nullptr;
+}
+
+}  // namespace tern::client

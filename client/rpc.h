@@ -1,0 +1,142 @@
+// Plumbing shared by the internal service clients: a stub per peer address, and an async unary
+// call with routing retries.
+//
+// A call is routed by a `resolve` function (key -> address) and retried with backoff while the
+// error says the owner moved (ShardOwnershipLost) or the peer is unreachable (UNAVAILABLE), until
+// the call's deadline. `done` runs exactly once, on a gRPC or executor thread: it must not block.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/errors.h"
+#include "common/executor.h"
+
+namespace tern::client {
+
+template <typename T>
+using Callback = std::function<void(absl::StatusOr<T>)>;
+
+std::shared_ptr<grpc::Channel> NewInternalChannel(const std::string& address);
+
+// One stub per peer address, created on first use and kept for the process lifetime.
+template <typename Service>
+class StubCache {
+ public:
+  typename Service::Stub* Get(const std::string& address) {
+    std::lock_guard lock(mu_);
+    auto& stub = stubs_[address];
+    if (!stub) stub = Service::NewStub(NewInternalChannel(address));
+    return stub.get();
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::unique_ptr<typename Service::Stub>> stubs_;
+};
+
+// Lets the owner of a call cancel it (e.g. when the caller's own RPC was cancelled).
+class CallHandle {
+ public:
+  void Cancel();
+  // Internal: each attempt registers its context here.
+  bool Attach(grpc::ClientContext* ctx);
+  void Detach();
+
+ private:
+  std::mutex mu_;
+  grpc::ClientContext* ctx_ = nullptr;
+  bool cancelled_ = false;
+};
+
+struct CallOptions {
+  TimePoint deadline;
+  // Retry routing failures (ownership moved, peer unavailable) until the deadline.
+  bool retry = true;
+  std::shared_ptr<CallHandle> handle;  // optional
+};
+
+// Issues `invoke(address, ctx, request, response, on_done)` against resolve()'s address.
+template <typename Request, typename Response>
+class UnaryCall : public std::enable_shared_from_this<UnaryCall<Request, Response>> {
+ public:
+  using Invoke = std::function<void(const std::string& address, grpc::ClientContext*,
+                                    const Request*, Response*, std::function<void(grpc::Status)>)>;
+  using Resolve = std::function<absl::StatusOr<std::string>()>;
+
+  static void Start(Executor& executor, Resolve resolve, Invoke invoke,
+                    Request request, CallOptions options, Callback<Response> done,
+                    std::function<void()> on_wrong_owner) {
+    auto call = std::shared_ptr<UnaryCall>(new UnaryCall(executor, std::move(resolve),
+                                                         std::move(invoke), std::move(request),
+                                                         std::move(options), std::move(done),
+                                                         std::move(on_wrong_owner)));
+    call->Attempt();
+  }
+
+ private:
+  UnaryCall(Executor& executor, Resolve resolve, Invoke invoke, Request request,
+            CallOptions options, Callback<Response> done, std::function<void()> on_wrong_owner)
+      : executor_(executor),
+        resolve_(std::move(resolve)),
+        invoke_(std::move(invoke)),
+        request_(std::move(request)),
+        options_(std::move(options)),
+        done_(std::move(done)),
+        on_wrong_owner_(std::move(on_wrong_owner)) {}
+
+  void Attempt() {
+    auto address = resolve_();
+    if (!address.ok()) return RetryOrFinish(address.status());
+    ctx_ = std::make_unique<grpc::ClientContext>();
+    ctx_->set_deadline(options_.deadline);
+    if (options_.handle && !options_.handle->Attach(ctx_.get())) {
+      return Finish(absl::CancelledError("call cancelled"));
+    }
+    response_ = Response();
+    auto self = this->shared_from_this();
+    invoke_(*address, ctx_.get(), &request_, &response_,
+            [self](grpc::Status status) {
+              if (self->options_.handle) self->options_.handle->Detach();
+              if (status.ok()) return self->Finish(std::move(self->response_));
+              self->RetryOrFinish(FromGrpcStatus(status));
+            });
+  }
+
+  void RetryOrFinish(absl::Status status) {
+    bool wrong_owner = IsShardOwnershipLost(status);
+    bool retryable = wrong_owner || status.code() == absl::StatusCode::kUnavailable;
+    if (wrong_owner && on_wrong_owner_) on_wrong_owner_();
+    auto backoff = std::min(std::chrono::milliseconds(50 << std::min(attempts_, 5)),
+                            std::chrono::milliseconds(1000));
+    ++attempts_;
+    if (!options_.retry || !retryable ||
+        std::chrono::system_clock::now() + backoff >= options_.deadline) {
+      return Finish(std::move(status));
+    }
+    auto self = this->shared_from_this();
+    executor_.PostAfter(backoff, [self] { self->Attempt(); });
+  }
+
+  void Finish(absl::StatusOr<Response> result) { done_(std::move(result)); }
+
+  Executor& executor_;
+  Resolve resolve_;
+  Invoke invoke_;
+  Request request_;
+  CallOptions options_;
+  Callback<Response> done_;
+  std::function<void()> on_wrong_owner_;
+  std::unique_ptr<grpc::ClientContext> ctx_;
+  Response response_;
+  int attempts_ = 0;
+};
+
+}  // namespace tern::client

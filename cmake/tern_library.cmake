@@ -1,0 +1,30 @@
+# tern_library(NAME name SRCS ... DEPS ...): one folder = one library = one target tern::name.
+# Our own code builds with warnings as errors.
+set(TERN_WARNINGS -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers)
+
+function(tern_library)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_library(tern_${ARG_NAME} STATIC ${ARG_SRCS})
+  add_library(tern::${ARG_NAME} ALIAS tern_${ARG_NAME})
+  target_include_directories(tern_${ARG_NAME} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_compile_options(tern_${ARG_NAME} PRIVATE ${TERN_WARNINGS})
+  target_link_libraries(tern_${ARG_NAME} PUBLIC ${ARG_DEPS})
+endfunction()
+
+function(tern_executable)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_compile_options(${ARG_NAME} PRIVATE ${TERN_WARNINGS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
+endfunction()
+
+function(tern_test)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_compile_options(${ARG_NAME} PRIVATE ${TERN_WARNINGS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
+  if(ARG_LABELS)
+    set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}")
+  endif()
+endfunction()

@@ -1,0 +1,39 @@
+// Time sources. Components take a Clock& so tests can control time.
+#pragma once
+
+#include <chrono>
+
+#include "google/protobuf/duration.pb.h"
+#include "google/protobuf/timestamp.pb.h"
+
+namespace tern {
+
+using TimePoint = std::chrono::system_clock::time_point;
+using Millis = std::chrono::milliseconds;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimePoint Now() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  TimePoint Now() const override { return std::chrono::system_clock::now(); }
+  static SystemClock& Instance() {
+    static SystemClock clock;
+    return clock;
+  }
+};
+
+// Conversions between std::chrono and the protobuf well-known types.
+google::protobuf::Timestamp ToProto(TimePoint t);
+TimePoint FromProto(const google::protobuf::Timestamp& t);
+google::protobuf::Duration ToProtoDuration(std::chrono::nanoseconds d);
+std::chrono::nanoseconds FromProto(const google::protobuf::Duration& d);
+Millis ToMillis(const google::protobuf::Duration& d);
+// A zero/unset duration, the way Temporal spells "no timeout".
+inline bool IsZero(const google::protobuf::Duration& d) { return d.seconds() == 0 && d.nanos() == 0; }
+bool IsValidDuration(const google::protobuf::Duration& d);  // non-negative, nanos in range
+
+}  // namespace tern

@@ -1,0 +1,98 @@
+// The process configuration: one YAML file in a Temporal-like shape (see config/*.yaml and
+// docs/operations.md). ${ENV} and ${ENV:-default} references in values are substituted from
+// the environment before parsing. LoadConfig validates every value and names the offending
+// key in its error (e.g. "persistence.numHistoryShards: must be a power of two, got 3").
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace tern {
+
+struct SqlStoreConfig {
+  std::string plugin_name = "postgres";  // only postgres is supported
+  std::string database_name = "tern";
+  std::string connect_addr = "127.0.0.1:5432";  // host:port, or a unix socket directory
+  std::string user = "postgres";
+  std::string password;
+  int max_conns = 16;
+  std::map<std::string, std::string> connect_attributes;  // extra libpq keywords (sslmode, ...)
+};
+
+struct PersistenceConfig {
+  int32_t num_history_shards = 4;  // power of two, fixed at cluster creation
+  std::string default_store = "default";
+  std::string visibility_store = "default";  // when not configured: the same as default_store
+  std::map<std::string, SqlStoreConfig> datastores;
+  // The datastore named by default_store (validated to exist).
+  const SqlStoreConfig& DefaultStore() const { return datastores.at(default_store); }
+};
+
+struct TlsConfig {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;
+  bool require_client_auth = false;
+  bool enabled() const { return !cert_file.empty(); }
+};
+
+struct ServiceConfig {
+  std::string bind_on_ip = "127.0.0.1";
+  // When the YAML omits it, the service's well-known port (7233/7234/7235/7239); 0 asks the
+  // OS for a free port (tests).
+  int grpc_port = 0;
+  // Address other services dial to reach this one, always host:port after ParseConfig.
+  // Defaults to bind_on_ip:grpc_port (127.0.0.1 when binding 0.0.0.0); a broadcastAddress
+  // without a port gets grpc_port.
+  std::string broadcast_address;
+  // Prometheus endpoint "host:port"; empty = none for this service.
+  std::string metrics_listen_address;
+  TlsConfig tls;  // frontend only for now
+};
+
+struct MembershipConfig {
+  std::chrono::milliseconds heartbeat_interval{1000};
+  // A member whose last heartbeat is older than this is considered gone.
+  std::chrono::milliseconds max_heartbeat_age{10000};
+};
+
+// Knobs that Temporal keeps in dynamic config. Read once at start.
+struct DynamicConfig {
+  int matching_num_task_queue_partitions = 4;  // matching.numTaskqueuePartitions
+  std::chrono::milliseconds matching_long_poll_expiration{
+      60000};  // matching.longPollExpirationInterval
+  std::chrono::milliseconds history_long_poll_expiration{
+      20000};                                       // history.longPollExpirationInterval
+  int64_t blob_size_limit_error = 2 * 1024 * 1024;  // limit.blobSizeError
+  int max_id_length = 1000;                         // limit.maxIDLength
+  int history_page_size = 256;                      // history.defaultPageSize
+  std::chrono::hours min_retention{1};              // namespace.minRetention
+};
+
+struct Config {
+  std::string cluster_name = "active";
+  MembershipConfig membership;
+  std::string log_level = "info";   // global.log.level
+  std::string log_format = "json";  // global.log.format: json | text
+  PersistenceConfig persistence;
+  std::map<std::string, ServiceConfig> services;  // frontend, history, matching, worker
+  DynamicConfig dynamic_config;
+};
+
+// Parses and validates YAML text. `source` names the file in error messages.
+absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::string& source);
+absl::StatusOr<Config> LoadConfig(const std::string& path);
+
+// Parses "30d", "72h", "90m", "45s", "500ms" (and combinations like "1h30m").
+absl::StatusOr<std::chrono::milliseconds> ParseDuration(const std::string& text);
+// The inverse of ParseDuration with the largest units first: "30d", "1d12h", "1h30m", "500ms";
+// zero is "0s". ParseDuration(FormatDuration(d)) == d for every d >= 0.
+std::string FormatDuration(std::chrono::milliseconds duration);
+
+}  // namespace tern

@@ -1,0 +1,49 @@
+// A fixed pool of threads running posted work and delayed work (boost::asio underneath).
+//
+// Post() and PostAfter() may be called from any thread. Work runs on one of the pool's threads,
+// in no guaranteed order between different posts. Blocking work (database calls) belongs on an
+// executor sized to the connection pool; never block a gRPC callback thread.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "common/clock.h"
+
+namespace tern {
+
+class Executor {
+ public:
+  // Cancels delayed work that has not started. Cancel() after the work ran is a no-op.
+  class Timer {
+   public:
+    virtual ~Timer() = default;
+    virtual void Cancel() = 0;
+  };
+
+  Executor(int threads, std::string name);
+  ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  void Post(std::function<void()> fn);
+  std::shared_ptr<Timer> PostAfter(std::chrono::nanoseconds delay, std::function<void()> fn);
+  // Stops accepting work, drops pending delayed work and joins the threads. Idempotent.
+  void Stop();
+  boost::asio::io_context& io_context() { return io_; }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace tern

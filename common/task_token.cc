@@ -1,0 +1,18 @@
+#include "common/task_token.h"
+
+namespace tern {
+
+std::string EncodeTaskToken(const persistence::v1::TaskToken& token) {
+  return token.SerializeAsString();
+}
+
+absl::StatusOr<persistence::v1::TaskToken> DecodeTaskToken(const std::string& bytes) {
+  persistence::v1::TaskToken token;
+  if (bytes.empty() || !token.ParseFromString(bytes) || token.namespace_id().empty() ||
+      token.workflow_id().empty() || token.run_id().empty()) {
+    return absl::InvalidArgumentError("Error deserializing task token.");
+  }
+  return token;
+}
+
+}  // namespace tern

@@ -1,0 +1,106 @@
+#include "membership/membership.h"
+
+#include <spdlog/spdlog.h>
+
+namespace tern {
+namespace {
+constexpr persistence::Role kRoles[] = {persistence::Role::kFrontend, persistence::Role::kHistory,
+                                        persistence::Role::kMatching, persistence::Role::kWorker};
+}
+
+Membership::Membership(std::shared_ptr<persistence::MembershipStore> store, MembershipConfig config)
+    : store_(std::move(store)), config_(config) {
+  for (auto role : kRoles) rings_[role] = std::make_shared<HashRing>(std::vector<std::string>{});
+}
+
+Membership::~Membership() { Stop(); }
+
+absl::Status Membership::Start(std::vector<persistence::Member> self) {
+  self_ = std::move(self);
+  for (const auto& m : self_) {
+    if (auto st = store_->Heartbeat(m); !st.ok()) return st;
+  }
+  RefreshOnce();
+  thread_ = std::thread([this] { Run(); });
+  return absl::OkStatus();
+}
+
+void Membership::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  for (const auto& m : self_) {
+    if (auto st = store_->RemoveMember(m.role, m.host_id); !st.ok()) {
+      spdlog::warn("membership: could not remove {}: {}", m.host_id, st.ToString());
+    }
+  }
+}
+
+std::shared_ptr<const HashRing> Membership::Ring(Role role) const {
+  std::lock_guard lock(mu_);
+  return rings_.at(role);
+}
+
+void Membership::RequestRefresh() {
+  {
+    std::lock_guard lock(mu_);
+    refresh_requested_ = true;
+  }
+  wake_.notify_all();
+}
+
+void Membership::Subscribe(Role role, std::function<void(std::shared_ptr<const HashRing>)> listener) {
+  std::lock_guard lock(mu_);
+  listeners_.emplace(role, std::move(listener));
+}
+
+void Membership::Run() {
+  auto next_heartbeat = std::chrono::steady_clock::now() + config_.heartbeat_interval;
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait_until(lock, next_heartbeat, [&] { return stopping_ || refresh_requested_; });
+      if (stopping_) return;
+      refresh_requested_ = false;
+    }
+    if (std::chrono::steady_clock::now() >= next_heartbeat) {
+      for (const auto& m : self_) {
+        if (auto st = store_->Heartbeat(m); !st.ok()) {
+          spdlog::warn("membership: heartbeat failed: {}", st.ToString());
+        }
+      }
+      next_heartbeat = std::chrono::steady_clock::now() + config_.heartbeat_interval;
+    }
+    RefreshOnce();
+  }
+}
+
+void Membership::RefreshOnce() {
+  for (auto role : kRoles) {
+    auto members = store_->ListLiveMembers(role, config_.max_heartbeat_age);
+    if (!members.ok()) {
+      spdlog::warn("membership: listing members failed: {}", members.status().ToString());
+      return;
+    }
+    std::vector<std::string> addresses;
+    for (const auto& m : *members) addresses.push_back(m.rpc_address);
+    auto ring = std::make_shared<HashRing>(std::move(addresses));
+    std::vector<std::function<void(std::shared_ptr<const HashRing>)>> to_notify;
+    {
+      std::lock_guard lock(mu_);
+      if (rings_[role]->members() == ring->members()) continue;
+      rings_[role] = ring;
+      auto [begin, end] = listeners_.equal_range(role);
+      for (auto it = begin; it != end; ++it) to_notify.push_back(it->second);
+    }
+    spdlog::info("membership: role {} now has {} member(s)", static_cast<int>(role),
+                 ring->members().size());
+    for (auto& fn : to_notify) fn(ring);
+  }
+}
+
+}  // namespace tern

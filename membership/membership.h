@@ -1,0 +1,61 @@
+// Cluster membership: every service host heartbeats a row in cluster_membership and every host
+// builds the same consistent-hash ring per role from the live rows. History shards and
+// task-queue partitions are placed with Ring(role)->Lookup(key).
+//
+// Threading: one background thread does the heartbeats and refreshes (blocking database calls).
+// Ring() is safe from any thread and never blocks. Listeners run on the background thread.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/config.h"
+#include "common/hashing.h"
+#include "persistence/store.h"
+
+namespace tern {
+
+class Membership {
+ public:
+  using Role = persistence::Role;
+
+  Membership(std::shared_ptr<persistence::MembershipStore> store, MembershipConfig config);
+  ~Membership();
+
+  // Registers this process's services (one Member per role it runs), heartbeats once and loads
+  // every ring synchronously, then keeps heartbeating in the background.
+  absl::Status Start(std::vector<persistence::Member> self);
+  // Removes this process's rows so peers re-balance at once. Idempotent.
+  void Stop();
+
+  // The current ring of `role` (members are rpc addresses). Never null.
+  std::shared_ptr<const HashRing> Ring(Role role) const;
+  // Asks the background thread for an early refresh (after a call reached a wrong owner).
+  void RequestRefresh();
+  // Called on the background thread after the ring of `role` changed.
+  void Subscribe(Role role, std::function<void(std::shared_ptr<const HashRing>)> listener);
+
+ private:
+  void Run();
+  void RefreshOnce();
+
+  std::shared_ptr<persistence::MembershipStore> store_;
+  MembershipConfig config_;
+  std::vector<persistence::Member> self_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  bool refresh_requested_ = false;
+  std::map<Role, std::shared_ptr<const HashRing>> rings_;
+  std::multimap<Role, std::function<void(std::shared_ptr<const HashRing>)>> listeners_;
+  std::thread thread_;
+};
+
+}  // namespace tern

@@ -1,0 +1,156 @@
+#include <pqxx/transaction>
+
+#include "absl/strings/str_cat.h"
+#include "persistence/postgres/sql_util.h"
+#include "persistence/postgres/store_impls.h"
+
+namespace tern::persistence::postgres {
+
+std::vector<PreparedStatement> TaskStatements() {
+  return {
+      {"tq_insert",
+       "INSERT INTO task_queues (namespace_id, name, task_type, range_id, data, encoding) "
+       "VALUES ($1, $2, $3, 0, $4, $5) ON CONFLICT DO NOTHING"},
+      {"tq_take",
+       "UPDATE task_queues SET range_id = range_id + 1 WHERE namespace_id = $1 AND name = $2 AND "
+       "task_type = $3 RETURNING range_id, data, encoding"},
+      {"tq_update",
+       "UPDATE task_queues SET data = $5, encoding = $6 WHERE namespace_id = $1 AND name = $2 AND "
+       "task_type = $3 AND range_id = $4"},
+      {"tq_check",
+       "SELECT range_id FROM task_queues WHERE namespace_id = $1 AND name = $2 AND task_type = $3 "
+       "FOR SHARE"},
+      {"task_insert",
+       "INSERT INTO tasks (namespace_id, task_queue_name, task_type, task_id, data, encoding) "
+       "VALUES ($1, $2, $3, $4, $5, $6)"},
+      {"task_get",
+       "SELECT task_id, data, encoding FROM tasks WHERE namespace_id = $1 AND "
+       "task_queue_name = $2 AND task_type = $3 AND task_id > $4 ORDER BY task_id LIMIT $5"},
+      {"task_delete",
+       "DELETE FROM tasks WHERE namespace_id = $1 AND task_queue_name = $2 AND task_type = $3 "
+       "AND task_id = ANY($4::bigint[])"},
+      {"task_count",
+       "SELECT count(*) FROM tasks WHERE namespace_id = $1 AND task_queue_name = $2 AND "
+       "task_type = $3"},
+  };
+}
+
+namespace {
+
+std::string QueueName(const TaskQueueKey& key) {
+  return absl::StrCat("task queue '", key.name, "' (namespace '", key.namespace_id, "', type ",
+                      key.task_type, ")");
+}
+
+absl::Status QueueFenced(const TaskQueueKey& key, int64_t range_id) {
+  return FencingError(absl::StrCat(QueueName(key), " is no longer owned at range_id ", range_id,
+                                   " (another host leased it)"));
+}
+
+class PostgresTaskStore final : public TaskStore {
+ public:
+  explicit PostgresTaskStore(std::shared_ptr<ConnectionPool> pool) : pool_(std::move(pool)) {}
+
+  absl::StatusOr<TaskQueueLease> LeaseTaskQueue(const TaskQueueKey& key) override {
+    return pool_->Run(
+        "LeaseTaskQueue", [&](pqxx::connection_base& conn) -> absl::StatusOr<TaskQueueLease> {
+          pqxx::work txn(conn);
+          v1::TaskQueueInfo initial;
+          initial.set_namespace_id(key.namespace_id);
+          initial.set_name(key.name);
+          initial.set_task_type(
+              static_cast<temporal::api::enums::v1::TaskQueueType>(key.task_type));
+          txn.exec_prepared("tq_insert", key.namespace_id, key.name, key.task_type, Blob(initial),
+                            std::string(kEncodingProto3));
+          pqxx::row row = txn.exec_prepared1("tq_take", key.namespace_id, key.name, key.task_type);
+          TaskQueueLease lease;
+          lease.range_id = row[0].as<int64_t>();
+          if (absl::Status status = ParseBlob(row[1], row[2], lease.info); !status.ok()) {
+            return status;
+          }
+          txn.commit();
+          return lease;
+        });
+  }
+
+  absl::Status UpdateTaskQueue(const TaskQueueKey& key, int64_t range_id,
+                               const v1::TaskQueueInfo& info) override {
+    return pool_->Run("UpdateTaskQueue", [&](pqxx::connection_base& conn) {
+      pqxx::work txn(conn);
+      pqxx::result r = txn.exec_prepared("tq_update", key.namespace_id, key.name, key.task_type,
+                                         range_id, Blob(info), std::string(kEncodingProto3));
+      if (r.affected_rows() == 0) return QueueFenced(key, range_id);
+      txn.commit();
+      return absl::OkStatus();
+    });
+  }
+
+  absl::Status CreateTasks(const TaskQueueKey& key, int64_t range_id,
+                           const std::vector<BacklogTask>& tasks) override {
+    return pool_->Run("CreateTasks", [&](pqxx::connection_base& conn) {
+      pqxx::work txn(conn);
+      // FOR SHARE holds off a concurrent lease until these tasks are in.
+      pqxx::result owner = txn.exec_prepared("tq_check", key.namespace_id, key.name, key.task_type);
+      if (owner.empty() || owner[0][0].as<int64_t>() != range_id) return QueueFenced(key, range_id);
+      for (const BacklogTask& task : tasks) {
+        txn.exec_prepared("task_insert", key.namespace_id, key.name, key.task_type, task.task_id,
+                          Blob(task.task), std::string(kEncodingProto3));
+      }
+      txn.commit();
+      return absl::OkStatus();
+    });
+  }
+
+  absl::StatusOr<std::vector<BacklogTask>> GetTasks(const TaskQueueKey& key, int64_t after_task_id,
+                                                    int limit) override {
+    if (limit <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat("limit must be positive, got ", limit));
+    }
+    return pool_->Run(
+        "GetTasks", [&](pqxx::connection_base& conn) -> absl::StatusOr<std::vector<BacklogTask>> {
+          pqxx::read_transaction txn(conn);
+          pqxx::result rows = txn.exec_prepared("task_get", key.namespace_id, key.name,
+                                                key.task_type, after_task_id, limit);
+          std::vector<BacklogTask> tasks;
+          tasks.reserve(rows.size());
+          for (const auto& row : rows) {
+            BacklogTask& task = tasks.emplace_back();
+            task.task_id = row[0].as<int64_t>();
+            if (absl::Status status = ParseBlob(row[1], row[2], task.task); !status.ok()) {
+              return status;
+            }
+          }
+          return tasks;
+        });
+  }
+
+  absl::Status DeleteTasks(const TaskQueueKey& key, const std::vector<int64_t>& task_ids) override {
+    if (task_ids.empty()) return absl::OkStatus();
+    return pool_->Run("DeleteTasks", [&](pqxx::connection_base& conn) {
+      pqxx::work txn(conn);
+      txn.exec_prepared("task_delete", key.namespace_id, key.name, key.task_type,
+                        BigintArray(task_ids));
+      txn.commit();
+      return absl::OkStatus();
+    });
+  }
+
+  absl::StatusOr<int64_t> CountTasks(const TaskQueueKey& key) override {
+    return pool_->Run("CountTasks", [&](pqxx::connection_base& conn) -> absl::StatusOr<int64_t> {
+      pqxx::read_transaction txn(conn);
+      return txn.exec_prepared1("task_count", key.namespace_id, key.name, key.task_type)[0]
+          .as<int64_t>();
+    });
+  }
+
+ private:
+  std::shared_ptr<ConnectionPool> pool_;
+};
+
+}  // namespace
+
+std::shared_ptr<TaskStore> NewTaskStore(std::shared_ptr<ConnectionPool> pool) {
+  return std::make_shared<PostgresTaskStore>(std::move(pool));
+}
+
+}  // namespace tern::persistence::postgres

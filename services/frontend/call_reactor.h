@@ -1,0 +1,71 @@
+// CallReactor: a unary server reactor for calls that wait on another service (long polls), with
+// the three things the default reactor lacks:
+//   - exactly-once finishing when several parties race to answer (the matching reply, the
+//     frontend's shutdown): whoever wins Claim() writes the response and calls Finish();
+//   - cancellation: when the caller goes away (OnCancel), the internal call is cancelled through
+//     handle();
+//   - registration in a PollRegistry, so Stop() can answer every parked poll with the empty
+//     response.
+//
+// Lifetime: the reactor owns itself until gRPC calls OnDone (after Finish). Callbacks that may
+// run later (the internal call's completion) hold a shared_ptr, so the object outlives them; the
+// gRPC request/response objects are valid only until OnDone, i.e. only for the Claim() winner
+// before it calls Finish().
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <unordered_set>
+
+#include "client/rpc.h"
+
+namespace tern::frontend {
+
+class PollRegistry;
+
+class CallReactor final : public grpc::ServerUnaryReactor,
+                          public std::enable_shared_from_this<CallReactor> {
+ public:
+  // `registry` may be null (a cancellable call that shutdown does not answer).
+  static std::shared_ptr<CallReactor> Create(PollRegistry* registry);
+
+  // True for exactly one caller: it may write the response and must call Finish().
+  bool Claim() { return !claimed_.exchange(true); }
+  bool claimed() const { return claimed_.load(); }
+  // Claim() and Finish(status); false (and nothing done) if someone else already claimed.
+  bool TryFinish(const grpc::Status& status);
+  const std::shared_ptr<client::CallHandle>& handle() const { return handle_; }
+
+  void OnCancel() override;
+  void OnDone() override;
+
+ private:
+  explicit CallReactor(PollRegistry* registry);
+
+  PollRegistry* registry_;
+  std::shared_ptr<client::CallHandle> handle_ = std::make_shared<client::CallHandle>();
+  std::atomic<bool> claimed_{false};
+  std::shared_ptr<CallReactor> self_;  // released in OnDone
+};
+
+// The parked long polls of one frontend. Thread-safe.
+class PollRegistry {
+ public:
+  // False once Stop() ran: the caller should answer empty at once.
+  bool Add(CallReactor* reactor);
+  void Remove(CallReactor* reactor);
+  // Cancels every parked poll's internal call and answers the poll with its (still empty)
+  // response message and OK. Later Add() calls fail.
+  void Stop();
+  size_t size() const;
+
+ private:
+  mutable std::mutex mu_;
+  bool stopped_ = false;
+  std::unordered_set<CallReactor*> polls_;
+};
+
+}  // namespace tern::frontend

@@ -1,0 +1,85 @@
+#include "services/frontend/frontend_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+#include "services/frontend/call_reactor.h"
+#include "services/frontend/namespace_cache.h"
+#include "services/frontend/namespace_handler.h"
+#include "services/frontend/workflow_handler.h"
+#include "temporal/api/operatorservice/v1/service.grpc.pb.h"
+
+namespace tern::frontend {
+namespace {
+
+uint64_t ThreadRandom() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng();
+}
+
+}  // namespace
+
+FrontendService::FrontendService(const Config& config,
+                                 std::shared_ptr<persistence::NamespaceStore> namespaces,
+                                 client::HistoryClient& history, client::MatchingClient& matching,
+                                 Executor& blocking_executor)
+    : config_(config),
+      cache_(NamespaceCache::Create(namespaces, blocking_executor)),
+      namespaces_(std::make_shared<NamespaceHandler>(config_, namespaces, cache_)),
+      polls_(std::make_unique<PollRegistry>()),
+      workflow_(std::make_unique<WorkflowHandler>(config_, cache_, namespaces_, history, matching,
+                                                  blocking_executor, *polls_,
+                                                  SystemClock::Instance(), ThreadRandom)),
+      operator_(std::make_unique<
+                temporal::api::operatorservice::v1::OperatorService::CallbackService>()) {}
+
+FrontendService::~FrontendService() {
+  {
+    // The server is usually destroyed first; never touch it from here.
+    std::lock_guard lock(mu_);
+    server_ = nullptr;
+  }
+  Stop();
+}
+
+std::vector<grpc::Service*> FrontendService::GrpcServices() {
+  return {workflow_.get(), operator_.get()};
+}
+
+void FrontendService::AttachServer(grpc::Server* server) {
+  std::lock_guard lock(mu_);
+  server_ = server;
+  ApplyHealthLocked();
+}
+
+void FrontendService::SetServing(bool serving) {
+  std::lock_guard lock(mu_);
+  serving_ = serving;
+  ApplyHealthLocked();
+}
+
+void FrontendService::ApplyHealthLocked() {
+  if (server_ == nullptr) return;
+  auto* health = server_->GetHealthCheckService();
+  if (health == nullptr) {
+    spdlog::warn("frontend: the gRPC default health service is not enabled; health not reported");
+    return;
+  }
+  for (const char* name : {"", kWorkflowServiceName, kOperatorServiceName}) {
+    health->SetServingStatus(name, serving_);
+  }
+}
+
+void FrontendService::Start() {
+  cache_->Start();
+  SetServing(true);
+}
+
+void FrontendService::Stop() {
+  SetServing(false);
+  polls_->Stop();
+  cache_->Stop();
+}
+
+}  // namespace tern::frontend

@@ -1,0 +1,95 @@
+// FrontendService: tern-frontend's public gRPC surface, assembled for the composition root.
+//
+// Usage (composition root):
+//   grpc::EnableDefaultHealthCheckService(true);        // process-wide, before building
+//   FrontendService frontend(config, stores.namespaces, history_client, matching_client,
+//                            blocking_executor);
+//   grpc::ServerBuilder builder;  ...
+//   for (auto* s : frontend.GrpcServices()) builder.RegisterService(s);
+//   auto server = builder.BuildAndStart();
+//   frontend.AttachServer(server.get());                // health is reported through it
+//   frontend.Start();                                   // namespace cache + SERVING
+//   ... SIGTERM ...
+//   frontend.Stop();         // NOT_SERVING, parked polls answered empty, cache stopped
+//   server->Shutdown(deadline);                          // in-flight calls finish
+//   blocking_executor.Stop();                            // only after the server is down
+//   // destroy frontend after the server
+//
+// Call Stop() (or AttachServer(nullptr)) before destroying the server; the destructor never
+// touches the server.
+//
+// Health: the statuses of "", "temporal.api.workflowservice.v1.WorkflowService" and
+// "temporal.api.operatorservice.v1.OperatorService" are set through the server's default
+// health service (grpc.health.v1). They are NOT_SERVING until Start(), and again after Stop();
+// SetServing() overrides them in between. Without AttachServer (or without the default health
+// service enabled) the calls only record the desired state.
+//
+// Threading: Start/Stop/AttachServer/SetServing from the owning thread; the services are used by
+// gRPC threads. The blocking executor runs namespace RPCs and namespace loads (store calls) and
+// must keep running until the server has shut down.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "client/history_client.h"
+#include "client/matching_client.h"
+#include "common/config.h"
+#include "common/executor.h"
+#include "persistence/store.h"
+
+namespace tern::frontend {
+
+class NamespaceCache;
+class NamespaceHandler;
+class PollRegistry;
+class WorkflowHandler;
+
+inline constexpr char kWorkflowServiceName[] = "temporal.api.workflowservice.v1.WorkflowService";
+inline constexpr char kOperatorServiceName[] = "temporal.api.operatorservice.v1.OperatorService";
+
+class FrontendService {
+ public:
+  FrontendService(const Config& config, std::shared_ptr<persistence::NamespaceStore> namespaces,
+                  client::HistoryClient& history, client::MatchingClient& matching,
+                  Executor& blocking_executor);
+  ~FrontendService();
+  FrontendService(const FrontendService&) = delete;
+  FrontendService& operator=(const FrontendService&) = delete;
+
+  // WorkflowService and OperatorService (the latter all UNIMPLEMENTED for now). Owned by this
+  // object; register them with the ServerBuilder.
+  std::vector<grpc::Service*> GrpcServices();
+
+  // The built server, whose default health service reports our status. Applies the current
+  // serving state at once.
+  void AttachServer(grpc::Server* server);
+  void SetServing(bool serving);
+
+  // Starts the namespace cache refresh and reports SERVING.
+  void Start();
+  // Reports NOT_SERVING, answers every parked poll with the empty response (new polls too), and
+  // stops the cache refresh. Idempotent. Unary calls in flight are left to finish.
+  void Stop();
+
+  NamespaceCache& namespace_cache() { return *cache_; }
+
+ private:
+  void ApplyHealthLocked();
+
+  Config config_;
+  std::shared_ptr<NamespaceCache> cache_;
+  std::shared_ptr<NamespaceHandler> namespaces_;
+  std::unique_ptr<PollRegistry> polls_;
+  std::unique_ptr<WorkflowHandler> workflow_;
+  std::unique_ptr<grpc::Service> operator_;
+
+  std::mutex mu_;
+  grpc::Server* server_ = nullptr;
+  bool serving_ = false;
+};
+
+}  // namespace tern::frontend

@@ -1,0 +1,149 @@
+#include "services/frontend/namespace_cache.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/errors.h"
+
+namespace tern::frontend {
+namespace {
+constexpr int kRefreshPageSize = 200;
+}
+
+std::shared_ptr<NamespaceCache> NamespaceCache::Create(
+    std::shared_ptr<persistence::NamespaceStore> store, Executor& blocking_executor,
+    std::chrono::milliseconds refresh_interval) {
+  return std::shared_ptr<NamespaceCache>(
+      new NamespaceCache(std::move(store), blocking_executor, refresh_interval));
+}
+
+NamespaceCache::NamespaceCache(std::shared_ptr<persistence::NamespaceStore> store,
+                               Executor& executor, std::chrono::milliseconds refresh_interval)
+    : store_(std::move(store)), executor_(executor), refresh_interval_(refresh_interval) {}
+
+NamespaceCache::~NamespaceCache() { Stop(); }
+
+void NamespaceCache::Start() {
+  std::lock_guard lock(mu_);
+  if (running_) return;
+  running_ = true;
+  executor_.Post([weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->RunScheduledRefresh();
+  });
+}
+
+void NamespaceCache::Stop() {
+  std::unique_lock lock(mu_);
+  running_ = false;
+  if (timer_) {
+    timer_->Cancel();
+    timer_.reset();
+  }
+  refresh_done_.wait(lock, [this] { return !refreshing_; });
+}
+
+void NamespaceCache::ScheduleRefreshLocked() {
+  if (!running_) return;
+  timer_ = executor_.PostAfter(refresh_interval_, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->RunScheduledRefresh();
+  });
+}
+
+void NamespaceCache::RunScheduledRefresh() {
+  {
+    std::lock_guard lock(mu_);
+    if (!running_ || refreshing_) return;
+    refreshing_ = true;
+  }
+  if (auto st = Refresh(); !st.ok()) {
+    spdlog::warn("frontend: namespace cache refresh failed: {}", st.ToString());
+  }
+  std::lock_guard lock(mu_);
+  refreshing_ = false;
+  refresh_done_.notify_all();
+  ScheduleRefreshLocked();
+}
+
+absl::Status NamespaceCache::Refresh() {
+  std::unordered_map<std::string, Entry> by_name, by_id;
+  std::string token;
+  do {
+    auto page = store_->ListNamespaces(kRefreshPageSize, token);
+    if (!page.ok()) return page.status();
+    for (auto& record : page->namespaces) {
+      auto entry = std::make_shared<const persistence::v1::NamespaceRecord>(std::move(record));
+      by_name[entry->info().name()] = entry;
+      by_id[entry->info().id()] = entry;
+    }
+    token = std::move(page->next_page_token);
+  } while (!token.empty());
+  std::lock_guard lock(mu_);
+  by_name_.swap(by_name);
+  by_id_.swap(by_id);
+  return absl::OkStatus();
+}
+
+NamespaceCache::Entry NamespaceCache::FindByName(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second;
+}
+
+NamespaceCache::Entry NamespaceCache::FindById(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : it->second;
+}
+
+void NamespaceCache::GetByName(const std::string& name, Callback done) {
+  if (auto entry = FindByName(name)) return done(std::move(entry));
+  executor_.Post(
+      [self = shared_from_this(), name, done = std::move(done)] { done(self->LoadByName(name)); });
+}
+
+void NamespaceCache::GetById(const std::string& id, Callback done) {
+  if (auto entry = FindById(id)) return done(std::move(entry));
+  executor_.Post(
+      [self = shared_from_this(), id, done = std::move(done)] { done(self->LoadById(id)); });
+}
+
+absl::StatusOr<NamespaceCache::Entry> NamespaceCache::LoadByName(const std::string& name) {
+  auto record = store_->GetNamespaceByName(name);
+  if (!record.ok()) {
+    if (absl::IsNotFound(record.status())) return NamespaceNotFoundError(name);
+    return record.status();
+  }
+  auto entry = std::make_shared<const persistence::v1::NamespaceRecord>(std::move(*record));
+  std::lock_guard lock(mu_);
+  PutLocked(entry);
+  return entry;
+}
+
+absl::StatusOr<NamespaceCache::Entry> NamespaceCache::LoadById(const std::string& id) {
+  auto record = store_->GetNamespaceById(id);
+  if (!record.ok()) {
+    if (absl::IsNotFound(record.status())) return NamespaceNotFoundError(id);
+    return record.status();
+  }
+  auto entry = std::make_shared<const persistence::v1::NamespaceRecord>(std::move(*record));
+  std::lock_guard lock(mu_);
+  PutLocked(entry);
+  return entry;
+}
+
+void NamespaceCache::Put(const persistence::v1::NamespaceRecord& record) {
+  auto entry = std::make_shared<const persistence::v1::NamespaceRecord>(record);
+  std::lock_guard lock(mu_);
+  PutLocked(std::move(entry));
+}
+
+void NamespaceCache::PutLocked(Entry entry) {
+  // A rename is not possible through the API, but keep both maps consistent regardless.
+  if (auto old = by_id_.find(entry->info().id()); old != by_id_.end()) {
+    if (old->second->info().name() != entry->info().name())
+      by_name_.erase(old->second->info().name());
+  }
+  by_name_[entry->info().name()] = entry;
+  by_id_[entry->info().id()] = entry;
+}
+
+}  // namespace tern::frontend

@@ -1,0 +1,192 @@
+#include "services/frontend/namespace_handler.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/errors.h"
+#include "common/ids.h"
+#include "services/frontend/validation.h"
+
+namespace tern::frontend {
+namespace {
+namespace enums = temporal::api::enums::v1;
+}
+
+ws::DescribeNamespaceResponse DescribeResponseFor(const persistence::v1::NamespaceRecord& record,
+                                                  const Config& config) {
+  ws::DescribeNamespaceResponse out;
+  auto* info = out.mutable_namespace_info();
+  *info = record.info();
+  // We advertise only what is implemented: nothing yet.
+  info->mutable_capabilities()->Clear();
+  info->set_supports_schedules(false);
+  info->mutable_limits()->set_blob_size_limit_error(config.dynamic_config.blob_size_limit_error);
+  info->mutable_limits()->set_memo_size_limit_error(kMemoSizeLimitError);
+
+  auto* cfg = out.mutable_config();
+  *cfg = record.config();
+  if (cfg->history_archival_state() == enums::ARCHIVAL_STATE_UNSPECIFIED) {
+    cfg->set_history_archival_state(enums::ARCHIVAL_STATE_DISABLED);
+  }
+  if (cfg->visibility_archival_state() == enums::ARCHIVAL_STATE_UNSPECIFIED) {
+    cfg->set_visibility_archival_state(enums::ARCHIVAL_STATE_DISABLED);
+  }
+
+  auto* rc = out.mutable_replication_config();
+  *rc = record.replication_config();
+  rc->set_active_cluster_name(config.cluster_name);
+  if (rc->clusters_size() == 0) rc->add_clusters()->set_cluster_name(config.cluster_name);
+  if (rc->state() == enums::REPLICATION_STATE_UNSPECIFIED) {
+    rc->set_state(enums::REPLICATION_STATE_NORMAL);
+  }
+  out.set_is_global_namespace(false);
+  return out;
+}
+
+NamespaceHandler::NamespaceHandler(const Config& config,
+                                   std::shared_ptr<persistence::NamespaceStore> store,
+                                   std::shared_ptr<NamespaceCache> cache)
+    : config_(config), store_(std::move(store)), cache_(std::move(cache)) {}
+
+absl::StatusOr<ws::RegisterNamespaceResponse> NamespaceHandler::Register(
+    const ws::RegisterNamespaceRequest& r) {
+  if (auto st = ValidateRegisterNamespace(r, config_); !st.ok()) return st;
+  persistence::v1::NamespaceRecord record;
+  auto* info = record.mutable_info();
+  info->set_id(NewUuid());
+  info->set_name(r.namespace_());
+  info->set_state(enums::NAMESPACE_STATE_REGISTERED);
+  info->set_description(r.description());
+  info->set_owner_email(r.owner_email());
+  *info->mutable_data() = r.data();
+  auto* cfg = record.mutable_config();
+  *cfg->mutable_workflow_execution_retention_ttl() = r.workflow_execution_retention_period();
+  cfg->set_history_archival_state(enums::ARCHIVAL_STATE_DISABLED);
+  cfg->set_visibility_archival_state(enums::ARCHIVAL_STATE_DISABLED);
+  auto* rc = record.mutable_replication_config();
+  rc->set_active_cluster_name(config_.cluster_name);
+  rc->add_clusters()->set_cluster_name(config_.cluster_name);
+  rc->set_state(enums::REPLICATION_STATE_NORMAL);
+  record.set_is_global_namespace(false);
+
+  if (auto st = store_->CreateNamespace(record); !st.ok()) {
+    if (absl::IsAlreadyExists(st)) {
+      return NamespaceAlreadyExistsError(
+          absl::StrCat("Namespace \"", r.namespace_(), "\" already exists."));
+    }
+    return st;
+  }
+  if (cache_) cache_->Put(record);
+  return ws::RegisterNamespaceResponse();
+}
+
+absl::StatusOr<persistence::v1::NamespaceRecord> NamespaceHandler::Read(const std::string& name,
+                                                                        const std::string& id) {
+  auto record = id.empty() ? store_->GetNamespaceByName(name) : store_->GetNamespaceById(id);
+  if (!record.ok()) {
+    if (absl::IsNotFound(record.status())) return NamespaceNotFoundError(id.empty() ? name : id);
+    return record.status();
+  }
+  // Describe by name and id at once: both must name the same namespace.
+  if (!id.empty() && !name.empty() && record->info().name() != name) {
+    return NamespaceNotFoundError(name);
+  }
+  if (cache_) cache_->Put(*record);
+  return record;
+}
+
+absl::StatusOr<ws::DescribeNamespaceResponse> NamespaceHandler::Describe(
+    const ws::DescribeNamespaceRequest& r) {
+  if (auto st = ValidateDescribeNamespace(r, config_.dynamic_config.max_id_length); !st.ok()) {
+    return st;
+  }
+  auto record = Read(r.namespace_(), r.id());
+  if (!record.ok()) return record.status();
+  return DescribeResponseFor(*record, config_);
+}
+
+absl::StatusOr<ws::ListNamespacesResponse> NamespaceHandler::List(
+    const ws::ListNamespacesRequest& r) {
+  if (auto st = ValidateListNamespaces(r); !st.ok()) return st;
+  int page_size = r.page_size() > 0 ? r.page_size() : kDefaultListNamespacesPageSize;
+  auto page = store_->ListNamespaces(page_size, r.next_page_token());
+  if (!page.ok()) return page.status();
+  ws::ListNamespacesResponse out;
+  bool include_deleted = r.namespace_filter().include_deleted();
+  for (const auto& record : page->namespaces) {
+    if (!include_deleted && record.info().state() == enums::NAMESPACE_STATE_DELETED) continue;
+    *out.add_namespaces() = DescribeResponseFor(record, config_);
+  }
+  out.set_next_page_token(page->next_page_token);
+  return out;
+}
+
+absl::StatusOr<ws::UpdateNamespaceResponse> NamespaceHandler::Update(
+    const ws::UpdateNamespaceRequest& r) {
+  if (auto st = ValidateUpdateNamespace(r, config_); !st.ok()) return st;
+  auto current = Read(r.namespace_(), "");
+  if (!current.ok()) return current.status();
+  persistence::v1::NamespaceRecord record = *current;
+  bool changed = false;
+
+  if (r.has_update_info()) {
+    const auto& u = r.update_info();
+    auto* info = record.mutable_info();
+    if (!u.description().empty()) {
+      info->set_description(u.description());
+      changed = true;
+    }
+    if (!u.owner_email().empty()) {
+      info->set_owner_email(u.owner_email());
+      changed = true;
+    }
+    for (const auto& [key, value] : u.data()) {  // merged, as in Temporal
+      (*info->mutable_data())[key] = value;
+      changed = true;
+    }
+    if (u.state() != enums::NAMESPACE_STATE_UNSPECIFIED && u.state() != info->state()) {
+      if (auto st = ValidateNamespaceStateChange(info->state(), u.state()); !st.ok()) return st;
+      info->set_state(u.state());
+      changed = true;
+    }
+  }
+  if (r.has_config()) {
+    const auto& c = r.config();
+    if (c.has_workflow_execution_retention_ttl()) {
+      *record.mutable_config()->mutable_workflow_execution_retention_ttl() =
+          c.workflow_execution_retention_ttl();
+      changed = true;
+    }
+    for (const auto& [checksum, bad] : c.bad_binaries().binaries()) {
+      auto& stored =
+          (*record.mutable_config()->mutable_bad_binaries()->mutable_binaries())[checksum];
+      stored = bad;
+      *stored.mutable_create_time() = ToProto(SystemClock::Instance().Now());
+      changed = true;
+    }
+  }
+  if (!r.delete_bad_binary().empty()) {
+    auto* binaries = record.mutable_config()->mutable_bad_binaries()->mutable_binaries();
+    if (binaries->erase(r.delete_bad_binary()) == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Bad binary checksum ", r.delete_bad_binary(), " doesn't exist."));
+    }
+    changed = true;
+  }
+
+  if (changed) {
+    if (auto st = store_->UpdateNamespace(record); !st.ok()) {
+      if (absl::IsNotFound(st)) return NamespaceNotFoundError(r.namespace_());
+      return st;
+    }
+    if (cache_) cache_->Put(record);
+  }
+  auto described = DescribeResponseFor(record, config_);
+  ws::UpdateNamespaceResponse out;
+  *out.mutable_namespace_info() = std::move(*described.mutable_namespace_info());
+  *out.mutable_config() = std::move(*described.mutable_config());
+  *out.mutable_replication_config() = std::move(*described.mutable_replication_config());
+  out.set_is_global_namespace(false);
+  return out;
+}
+
+}  // namespace tern::frontend

@@ -1,0 +1,370 @@
+#include "services/frontend/workflow_handler.h"
+
+#include "common/errors.h"
+#include "common/ids.h"
+#include "services/frontend/routing.h"
+
+namespace tern::frontend {
+namespace {
+
+namespace hs = tern::historyservice::v1;
+namespace ms = tern::matchingservice::v1;
+
+template <typename Resp>
+void FinishWith(grpc::ServerUnaryReactor* reactor, Resp* response, absl::StatusOr<Resp> result) {
+  if (!result.ok()) return reactor->Finish(ToGrpcStatus(result.status()));
+  *response = std::move(*result);
+  reactor->Finish(grpc::Status::OK);
+}
+
+template <typename Resp>
+client::Callback<Resp> Reply(grpc::ServerUnaryReactor* reactor, Resp* response) {
+  return [reactor, response](absl::StatusOr<Resp> result) {
+    FinishWith(reactor, response, std::move(result));
+  };
+}
+
+std::function<void(const absl::Status&)> FailWith(grpc::ServerUnaryReactor* reactor) {
+  return [reactor](const absl::Status& status) { reactor->Finish(ToGrpcStatus(status)); };
+}
+
+grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* ctx, const absl::Status& status) {
+  auto* reactor = ctx->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace
+
+ws::GetSystemInfoResponse SystemInfo() {
+  ws::GetSystemInfoResponse out;
+  out.set_server_version(kServerVersion);
+  auto* caps = out.mutable_capabilities();
+  caps->set_signal_and_query_header(true);
+  caps->set_activity_failure_include_heartbeat(true);
+  caps->set_encoded_failure_attributes(true);
+  caps->set_sdk_metadata(true);
+  return out;
+}
+
+WorkflowHandler::WorkflowHandler(const Config& config, std::shared_ptr<NamespaceCache> cache,
+                                 std::shared_ptr<NamespaceHandler> namespaces,
+                                 client::HistoryClient& history, client::MatchingClient& matching,
+                                 Executor& blocking_executor, PollRegistry& polls,
+                                 const Clock& clock, Random random)
+    : config_(config),
+      cache_(std::move(cache)),
+      namespaces_(std::move(namespaces)),
+      history_(history),
+      matching_(matching),
+      blocking_(blocking_executor),
+      polls_(polls),
+      clock_(clock),
+      random_(std::move(random)) {}
+
+// ---- helpers
+// -------------------------------------------------------------------------------------
+
+void WorkflowHandler::ResolveByName(const std::string& name, NamespaceUse use, Fail fail,
+                                    Then then) {
+  cache_->GetByName(
+      name, [use, fail = std::move(fail), then = std::move(then)](absl::StatusOr<Entry> ns) {
+        if (!ns.ok()) return fail(ns.status());
+        if (auto st = CheckNamespaceState(**ns, use); !st.ok()) return fail(st);
+        then(*ns);
+      });
+}
+
+void WorkflowHandler::ResolveByToken(const persistence::v1::TaskToken& token,
+                                     const std::string& request_ns, Fail fail, Then then) {
+  cache_->GetById(token.namespace_id(), [request_ns, fail = std::move(fail),
+                                         then = std::move(then)](absl::StatusOr<Entry> ns) {
+    if (!ns.ok()) return fail(ns.status());
+    if (auto st = CheckTokenNamespace(request_ns, **ns); !st.ok()) return fail(st);
+    if (auto st = CheckNamespaceState(**ns, NamespaceUse::kDefault); !st.ok()) return fail(st);
+    then(*ns);
+  });
+}
+
+template <typename Resp, typename Fn>
+grpc::ServerUnaryReactor* WorkflowHandler::RunBlocking(grpc::CallbackServerContext* ctx,
+                                                       Resp* response, Fn fn) {
+  auto* reactor = ctx->DefaultReactor();
+  blocking_.Post([reactor, response, fn = std::move(fn)] { FinishWith(reactor, response, fn()); });
+  return reactor;
+}
+
+template <typename Req, typename Internal, typename Resp>
+grpc::ServerUnaryReactor* WorkflowHandler::ForwardByName(grpc::CallbackServerContext* ctx,
+                                                         const Req* request, Resp* response,
+                                                         absl::Status valid, NamespaceUse use,
+                                                         HistoryMethod<Internal, Resp> method,
+                                                         std::function<void(Internal&)> adjust) {
+  if (!valid.ok()) return Finished(ctx, valid);
+  auto* reactor = ctx->DefaultReactor();
+  auto deadline = CallDeadline(clock_.Now(), ctx->deadline());
+  ResolveByName(request->namespace_(), use, FailWith(reactor),
+                [this, request, response, reactor, deadline, method, adjust](const Entry& ns) {
+                  Internal internal;
+                  internal.set_namespace_id(ns->info().id());
+                  *internal.mutable_request() = *request;
+                  if (adjust) adjust(internal);
+                  (history_.*method)(internal, client::CallOptions{deadline},
+                                     Reply(reactor, response));
+                });
+  return reactor;
+}
+
+template <typename Req, typename Internal, typename Resp>
+grpc::ServerUnaryReactor* WorkflowHandler::ForwardByToken(
+    grpc::CallbackServerContext* ctx, const Req* request, Resp* response,
+    absl::StatusOr<persistence::v1::TaskToken> token, HistoryMethod<Internal, Resp> method) {
+  if (!token.ok()) return Finished(ctx, token.status());
+  auto* reactor = ctx->DefaultReactor();
+  auto deadline = CallDeadline(clock_.Now(), ctx->deadline());
+  ResolveByToken(*token, request->namespace_(), FailWith(reactor),
+                 [this, request, response, reactor, deadline, method](const Entry& ns) {
+                   Internal internal;
+                   internal.set_namespace_id(ns->info().id());
+                   *internal.mutable_request() = *request;
+                   internal.mutable_request()->set_namespace_(ns->info().name());
+                   (history_.*method)(internal, client::CallOptions{deadline},
+                                      Reply(reactor, response));
+                 });
+  return reactor;
+}
+
+template <typename Req, typename Internal, typename Resp>
+grpc::ServerUnaryReactor* WorkflowHandler::Poll(grpc::CallbackServerContext* ctx,
+                                                const Req* request, Resp* response,
+                                                absl::Status valid,
+                                                MatchingMethod<Internal, Resp> method) {
+  auto reactor = CallReactor::Create(&polls_);
+  if (!valid.ok()) {
+    reactor->TryFinish(ToGrpcStatus(valid));
+    return reactor.get();
+  }
+  auto deadline = PollDeadline(clock_.Now(), ctx->deadline(),
+                               config_.dynamic_config.matching_long_poll_expiration);
+  // Shutting down, or too little time left to wait: the empty response, at once.
+  if (!deadline || !polls_.Add(reactor.get())) {
+    reactor->TryFinish(grpc::Status::OK);
+    return reactor.get();
+  }
+  // Built now: `request` dies with the call, which shutdown may finish before the namespace
+  // lookup returns.
+  auto internal = std::make_shared<Internal>();
+  internal->set_poller_id(NewUuid());
+  *internal->mutable_poll_request() = *request;
+  internal->mutable_poll_request()->mutable_task_queue()->set_name(PickPartition(
+      request->task_queue(), config_.dynamic_config.matching_num_task_queue_partitions, random_()));
+
+  auto fail = [reactor](const absl::Status& status) { reactor->TryFinish(ToGrpcStatus(status)); };
+  ResolveByName(request->namespace_(), NamespaceUse::kDefault, fail,
+                [this, reactor, response, internal, deadline = *deadline, method](const Entry& ns) {
+                  if (reactor->claimed()) return;  // answered by shutdown meanwhile
+                  internal->set_namespace_id(ns->info().id());
+                  (matching_.*method)(*internal,
+                                      client::CallOptions{deadline, true, reactor->handle()},
+                                      [reactor, response](absl::StatusOr<Resp> result) {
+                                        if (!reactor->Claim()) return;
+                                        if (result.ok()) {
+                                          *response = std::move(*result);
+                                          return reactor->Finish(grpc::Status::OK);
+                                        }
+                                        // No task before the deadline, or the worker went away: an
+                                        // empty poll, never an error (contract §5.2).
+                                        auto code = result.status().code();
+                                        if (code == absl::StatusCode::kDeadlineExceeded ||
+                                            code == absl::StatusCode::kCancelled) {
+                                          return reactor->Finish(grpc::Status::OK);
+                                        }
+                                        reactor->Finish(ToGrpcStatus(result.status()));
+                                      });
+                });
+  return reactor.get();
+}
+
+// ---- system and namespaces
+// -----------------------------------------------------------------------
+
+grpc::ServerUnaryReactor* WorkflowHandler::GetSystemInfo(grpc::CallbackServerContext* ctx,
+                                                         const ws::GetSystemInfoRequest*,
+                                                         ws::GetSystemInfoResponse* response) {
+  *response = SystemInfo();
+  return Finished(ctx, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::RegisterNamespace(
+    grpc::CallbackServerContext* ctx, const ws::RegisterNamespaceRequest* request,
+    ws::RegisterNamespaceResponse* response) {
+  return RunBlocking(ctx, response, [this, request] { return namespaces_->Register(*request); });
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::DescribeNamespace(
+    grpc::CallbackServerContext* ctx, const ws::DescribeNamespaceRequest* request,
+    ws::DescribeNamespaceResponse* response) {
+  return RunBlocking(ctx, response, [this, request] { return namespaces_->Describe(*request); });
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::ListNamespaces(grpc::CallbackServerContext* ctx,
+                                                          const ws::ListNamespacesRequest* request,
+                                                          ws::ListNamespacesResponse* response) {
+  return RunBlocking(ctx, response, [this, request] { return namespaces_->List(*request); });
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::UpdateNamespace(
+    grpc::CallbackServerContext* ctx, const ws::UpdateNamespaceRequest* request,
+    ws::UpdateNamespaceResponse* response) {
+  return RunBlocking(ctx, response, [this, request] { return namespaces_->Update(*request); });
+}
+
+// ---- workflows
+// -----------------------------------------------------------------------------------
+
+grpc::ServerUnaryReactor* WorkflowHandler::StartWorkflowExecution(
+    grpc::CallbackServerContext* ctx, const ws::StartWorkflowExecutionRequest* request,
+    ws::StartWorkflowExecutionResponse* response) {
+  return ForwardByName<ws::StartWorkflowExecutionRequest, hs::StartWorkflowExecutionRequest>(
+      ctx, request, response, ValidateStartWorkflowExecution(*request, config_.dynamic_config),
+      NamespaceUse::kStart, &client::HistoryClient::StartWorkflowExecution,
+      [](hs::StartWorkflowExecutionRequest& internal) {
+        // History deduplicates retried starts by request id, so every start needs one.
+        if (internal.request().request_id().empty()) {
+          internal.mutable_request()->set_request_id(NewUuid());
+        }
+      });
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::GetWorkflowExecutionHistory(
+    grpc::CallbackServerContext* ctx, const ws::GetWorkflowExecutionHistoryRequest* request,
+    ws::GetWorkflowExecutionHistoryResponse* response) {
+  auto valid = ValidateGetWorkflowExecutionHistory(*request, config_.dynamic_config);
+  if (!valid.ok()) return Finished(ctx, valid);
+  // Cancellable: a client that gives up on a long poll releases the history call too.
+  auto reactor = CallReactor::Create(nullptr);
+  auto internal = std::make_shared<hs::GetWorkflowExecutionHistoryRequest>();
+  *internal->mutable_request() = *request;
+  auto now = clock_.Now();
+  TimePoint deadline = CallDeadline(now, ctx->deadline());
+  if (request->wait_new_event()) {
+    auto timing = HistoryLongPollTiming(now, ctx->deadline(),
+                                        config_.dynamic_config.history_long_poll_expiration);
+    *internal->mutable_long_poll_timeout() = ToProtoDuration(timing.wait);
+    deadline = timing.deadline;
+  }
+  auto fail = [reactor](const absl::Status& status) { reactor->TryFinish(ToGrpcStatus(status)); };
+  ResolveByName(
+      request->namespace_(), NamespaceUse::kDefault, fail,
+      [this, reactor, response, internal, deadline](const Entry& ns) {
+        internal->set_namespace_id(ns->info().id());
+        history_.GetWorkflowExecutionHistory(
+            *internal, client::CallOptions{deadline, true, reactor->handle()},
+            [reactor, response](absl::StatusOr<ws::GetWorkflowExecutionHistoryResponse> result) {
+              if (!reactor->Claim()) return;
+              FinishWith<ws::GetWorkflowExecutionHistoryResponse>(reactor.get(), response,
+                                                                  std::move(result));
+            });
+      });
+  return reactor.get();
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::DescribeWorkflowExecution(
+    grpc::CallbackServerContext* ctx, const ws::DescribeWorkflowExecutionRequest* request,
+    ws::DescribeWorkflowExecutionResponse* response) {
+  return ForwardByName<ws::DescribeWorkflowExecutionRequest, hs::DescribeWorkflowExecutionRequest>(
+      ctx, request, response, ValidateDescribeWorkflowExecution(*request, config_.dynamic_config),
+      NamespaceUse::kDefault, &client::HistoryClient::DescribeWorkflowExecution);
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::TerminateWorkflowExecution(
+    grpc::CallbackServerContext* ctx, const ws::TerminateWorkflowExecutionRequest* request,
+    ws::TerminateWorkflowExecutionResponse* response) {
+  return ForwardByName<ws::TerminateWorkflowExecutionRequest,
+                       hs::TerminateWorkflowExecutionRequest>(
+      ctx, request, response, ValidateTerminateWorkflowExecution(*request, config_.dynamic_config),
+      NamespaceUse::kDefault, &client::HistoryClient::TerminateWorkflowExecution);
+}
+
+// ---- workers
+// -------------------------------------------------------------------------------------
+
+grpc::ServerUnaryReactor* WorkflowHandler::PollWorkflowTaskQueue(
+    grpc::CallbackServerContext* ctx, const ws::PollWorkflowTaskQueueRequest* request,
+    ws::PollWorkflowTaskQueueResponse* response) {
+  return Poll<ws::PollWorkflowTaskQueueRequest, ms::PollWorkflowTaskQueueRequest>(
+      ctx, request, response, ValidatePollWorkflowTaskQueue(*request, config_.dynamic_config),
+      &client::MatchingClient::PollWorkflowTaskQueue);
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::PollActivityTaskQueue(
+    grpc::CallbackServerContext* ctx, const ws::PollActivityTaskQueueRequest* request,
+    ws::PollActivityTaskQueueResponse* response) {
+  return Poll<ws::PollActivityTaskQueueRequest, ms::PollActivityTaskQueueRequest>(
+      ctx, request, response, ValidatePollActivityTaskQueue(*request, config_.dynamic_config),
+      &client::MatchingClient::PollActivityTaskQueue);
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::RespondWorkflowTaskCompleted(
+    grpc::CallbackServerContext* ctx, const ws::RespondWorkflowTaskCompletedRequest* request,
+    ws::RespondWorkflowTaskCompletedResponse* response) {
+  return ForwardByToken<ws::RespondWorkflowTaskCompletedRequest,
+                        hs::RespondWorkflowTaskCompletedRequest>(
+      ctx, request, response,
+      ValidateRespondWorkflowTaskCompleted(*request, config_.dynamic_config),
+      &client::HistoryClient::RespondWorkflowTaskCompleted);
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::RespondWorkflowTaskFailed(
+    grpc::CallbackServerContext* ctx, const ws::RespondWorkflowTaskFailedRequest* request,
+    ws::RespondWorkflowTaskFailedResponse* response) {
+  return ForwardByToken<ws::RespondWorkflowTaskFailedRequest, hs::RespondWorkflowTaskFailedRequest>(
+      ctx, request, response, ValidateRespondWorkflowTaskFailed(*request, config_.dynamic_config),
+      &client::HistoryClient::RespondWorkflowTaskFailed);
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskCompleted(
+    grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskCompletedRequest* request,
+    ws::RespondActivityTaskCompletedResponse* response) {
+  return ForwardByToken<ws::RespondActivityTaskCompletedRequest,
+                        hs::RespondActivityTaskCompletedRequest>(
+      ctx, request, response,
+      ValidateRespondActivityTaskCompleted(*request, config_.dynamic_config),
+      &client::HistoryClient::RespondActivityTaskCompleted);
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskFailed(
+    grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskFailedRequest* request,
+    ws::RespondActivityTaskFailedResponse* response) {
+  return ForwardByToken<ws::RespondActivityTaskFailedRequest, hs::RespondActivityTaskFailedRequest>(
+      ctx, request, response, ValidateRespondActivityTaskFailed(*request, config_.dynamic_config),
+      &client::HistoryClient::RespondActivityTaskFailed);
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskCanceled(
+    grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskCanceledRequest* request,
+    ws::RespondActivityTaskCanceledResponse* response) {
+  return ForwardByToken<ws::RespondActivityTaskCanceledRequest,
+                        hs::RespondActivityTaskCanceledRequest>(
+      ctx, request, response, ValidateRespondActivityTaskCanceled(*request, config_.dynamic_config),
+      &client::HistoryClient::RespondActivityTaskCanceled);
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::RecordActivityTaskHeartbeat(
+    grpc::CallbackServerContext* ctx, const ws::RecordActivityTaskHeartbeatRequest* request,
+    ws::RecordActivityTaskHeartbeatResponse* response) {
+  return ForwardByToken<ws::RecordActivityTaskHeartbeatRequest,
+                        hs::RecordActivityTaskHeartbeatRequest>(
+      ctx, request, response, ValidateRecordActivityTaskHeartbeat(*request, config_.dynamic_config),
+      &client::HistoryClient::RecordActivityTaskHeartbeat);
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::ShutdownWorker(grpc::CallbackServerContext* ctx,
+                                                          const ws::ShutdownWorkerRequest*,
+                                                          ws::ShutdownWorkerResponse*) {
+  // Nothing to release yet: Tern does not route to sticky queues and parked polls end with the
+  // worker's own cancellation.
+  return Finished(ctx, absl::OkStatus());
+}
+
+}  // namespace tern::frontend

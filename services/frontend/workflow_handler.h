@@ -1,0 +1,150 @@
+// WorkflowHandler: the public temporal.api.workflowservice.v1.WorkflowService (gRPC callback
+// API). Thin: validate (validation.h), resolve the namespace (NamespaceCache), wrap the public
+// request into the internal one and hand it to history or matching; errors from those services
+// are passed through unchanged. RPCs not overridden here answer UNIMPLEMENTED.
+//
+// Threading: handler methods run on gRPC threads and never block. Namespace RPCs and cache
+// misses run on the blocking executor; replies from history/matching arrive on their client
+// threads. Every RPC finishes its reactor exactly once, from whichever thread completes it.
+//
+// Lifetime: must outlive the grpc::Server (as any registered service) and every call it has
+// started; the blocking executor must keep running until the server has shut down, or calls
+// parked on it never finish.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "client/history_client.h"
+#include "client/matching_client.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/executor.h"
+#include "services/frontend/call_reactor.h"
+#include "services/frontend/namespace_cache.h"
+#include "services/frontend/namespace_handler.h"
+#include "services/frontend/validation.h"
+#include "temporal/api/workflowservice/v1/service.grpc.pb.h"
+
+namespace tern::frontend {
+
+inline constexpr char kServerVersion[] = "tern 0.1.0";
+
+// GetSystemInfo's reply: only capabilities Tern implements (contract §2.2).
+ws::GetSystemInfoResponse SystemInfo();
+
+class WorkflowHandler final : public ws::WorkflowService::CallbackService {
+ public:
+  using Random = std::function<uint64_t()>;
+
+  WorkflowHandler(const Config& config, std::shared_ptr<NamespaceCache> cache,
+                  std::shared_ptr<NamespaceHandler> namespaces, client::HistoryClient& history,
+                  client::MatchingClient& matching, Executor& blocking_executor,
+                  PollRegistry& polls, const Clock& clock, Random random);
+
+  grpc::ServerUnaryReactor* GetSystemInfo(grpc::CallbackServerContext* ctx,
+                                          const ws::GetSystemInfoRequest* request,
+                                          ws::GetSystemInfoResponse* response) override;
+
+  grpc::ServerUnaryReactor* RegisterNamespace(grpc::CallbackServerContext* ctx,
+                                              const ws::RegisterNamespaceRequest* request,
+                                              ws::RegisterNamespaceResponse* response) override;
+  grpc::ServerUnaryReactor* DescribeNamespace(grpc::CallbackServerContext* ctx,
+                                              const ws::DescribeNamespaceRequest* request,
+                                              ws::DescribeNamespaceResponse* response) override;
+  grpc::ServerUnaryReactor* ListNamespaces(grpc::CallbackServerContext* ctx,
+                                           const ws::ListNamespacesRequest* request,
+                                           ws::ListNamespacesResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateNamespace(grpc::CallbackServerContext* ctx,
+                                            const ws::UpdateNamespaceRequest* request,
+                                            ws::UpdateNamespaceResponse* response) override;
+
+  grpc::ServerUnaryReactor* StartWorkflowExecution(
+      grpc::CallbackServerContext* ctx, const ws::StartWorkflowExecutionRequest* request,
+      ws::StartWorkflowExecutionResponse* response) override;
+  grpc::ServerUnaryReactor* GetWorkflowExecutionHistory(
+      grpc::CallbackServerContext* ctx, const ws::GetWorkflowExecutionHistoryRequest* request,
+      ws::GetWorkflowExecutionHistoryResponse* response) override;
+  grpc::ServerUnaryReactor* DescribeWorkflowExecution(
+      grpc::CallbackServerContext* ctx, const ws::DescribeWorkflowExecutionRequest* request,
+      ws::DescribeWorkflowExecutionResponse* response) override;
+  grpc::ServerUnaryReactor* TerminateWorkflowExecution(
+      grpc::CallbackServerContext* ctx, const ws::TerminateWorkflowExecutionRequest* request,
+      ws::TerminateWorkflowExecutionResponse* response) override;
+
+  grpc::ServerUnaryReactor* PollWorkflowTaskQueue(
+      grpc::CallbackServerContext* ctx, const ws::PollWorkflowTaskQueueRequest* request,
+      ws::PollWorkflowTaskQueueResponse* response) override;
+  grpc::ServerUnaryReactor* RespondWorkflowTaskCompleted(
+      grpc::CallbackServerContext* ctx, const ws::RespondWorkflowTaskCompletedRequest* request,
+      ws::RespondWorkflowTaskCompletedResponse* response) override;
+  grpc::ServerUnaryReactor* RespondWorkflowTaskFailed(
+      grpc::CallbackServerContext* ctx, const ws::RespondWorkflowTaskFailedRequest* request,
+      ws::RespondWorkflowTaskFailedResponse* response) override;
+  grpc::ServerUnaryReactor* PollActivityTaskQueue(
+      grpc::CallbackServerContext* ctx, const ws::PollActivityTaskQueueRequest* request,
+      ws::PollActivityTaskQueueResponse* response) override;
+  grpc::ServerUnaryReactor* RespondActivityTaskCompleted(
+      grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskCompletedRequest* request,
+      ws::RespondActivityTaskCompletedResponse* response) override;
+  grpc::ServerUnaryReactor* RespondActivityTaskFailed(
+      grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskFailedRequest* request,
+      ws::RespondActivityTaskFailedResponse* response) override;
+  grpc::ServerUnaryReactor* RespondActivityTaskCanceled(
+      grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskCanceledRequest* request,
+      ws::RespondActivityTaskCanceledResponse* response) override;
+  grpc::ServerUnaryReactor* RecordActivityTaskHeartbeat(
+      grpc::CallbackServerContext* ctx, const ws::RecordActivityTaskHeartbeatRequest* request,
+      ws::RecordActivityTaskHeartbeatResponse* response) override;
+  grpc::ServerUnaryReactor* ShutdownWorker(grpc::CallbackServerContext* ctx,
+                                           const ws::ShutdownWorkerRequest* request,
+                                           ws::ShutdownWorkerResponse* response) override;
+
+ private:
+  using Entry = NamespaceCache::Entry;
+  using Fail = std::function<void(const absl::Status&)>;
+  using Then = std::function<void(const Entry&)>;
+  template <typename Internal, typename Resp>
+  using HistoryMethod = void (client::HistoryClient::*)(const Internal&, client::CallOptions,
+                                                        client::Callback<Resp>);
+  template <typename Internal, typename Resp>
+  using MatchingMethod = void (client::MatchingClient::*)(const Internal&, client::CallOptions,
+                                                          client::Callback<Resp>);
+
+  // Looks the namespace up (cache, else store) and checks its state; `fail` or `then` runs once.
+  void ResolveByName(const std::string& name, NamespaceUse use, Fail fail, Then then);
+  // The namespace of a task token; a request that names another namespace is rejected.
+  void ResolveByToken(const persistence::v1::TaskToken& token, const std::string& request_ns,
+                      Fail fail, Then then);
+
+  // Namespace RPCs: `fn` runs on the blocking executor and its result finishes the call.
+  template <typename Resp, typename Fn>
+  grpc::ServerUnaryReactor* RunBlocking(grpc::CallbackServerContext* ctx, Resp* response, Fn fn);
+
+  template <typename Req, typename Internal, typename Resp>
+  grpc::ServerUnaryReactor* ForwardByName(grpc::CallbackServerContext* ctx, const Req* request,
+                                          Resp* response, absl::Status valid, NamespaceUse use,
+                                          HistoryMethod<Internal, Resp> method,
+                                          std::function<void(Internal&)> adjust = nullptr);
+  template <typename Req, typename Internal, typename Resp>
+  grpc::ServerUnaryReactor* ForwardByToken(grpc::CallbackServerContext* ctx, const Req* request,
+                                           Resp* response,
+                                           absl::StatusOr<persistence::v1::TaskToken> token,
+                                           HistoryMethod<Internal, Resp> method);
+  template <typename Req, typename Internal, typename Resp>
+  grpc::ServerUnaryReactor* Poll(grpc::CallbackServerContext* ctx, const Req* request,
+                                 Resp* response, absl::Status valid,
+                                 MatchingMethod<Internal, Resp> method);
+
+  const Config& config_;
+  std::shared_ptr<NamespaceCache> cache_;
+  std::shared_ptr<NamespaceHandler> namespaces_;
+  client::HistoryClient& history_;
+  client::MatchingClient& matching_;
+  Executor& blocking_;
+  PollRegistry& polls_;
+  const Clock& clock_;
+  Random random_;
+};
+
+}  // namespace tern::frontend

@@ -1,0 +1,248 @@
+// Workflow tasks: start (from matching), completion with commands, failure, timeout.
+#include <spdlog/spdlog.h>
+
+#include "common/errors.h"
+#include "common/task_token.h"
+#include "services/history/history_engine.h"
+#include "services/history/retry.h"
+
+namespace tern::history {
+namespace {
+absl::Status WorkflowTaskNotFound() { return NotFoundError("Workflow task not found."); }
+
+temporal::api::failure::v1::Failure ServerFailure(const std::string& message) {
+  temporal::api::failure::v1::Failure failure;
+  failure.set_message(message);
+  failure.mutable_server_failure_info();
+  return failure;
+}
+
+// Name of a failed-task cause the way the reference server spells it in error messages
+// ("BadScheduleActivityAttributes").
+std::string CauseName(enums::WorkflowTaskFailedCause cause) {
+  std::string name = enums::WorkflowTaskFailedCause_Name(cause);
+  const std::string prefix = "WORKFLOW_TASK_FAILED_CAUSE_";
+  if (name.rfind(prefix, 0) == 0) name = name.substr(prefix.size());
+  std::string out;
+  bool upper = true;
+  for (char c : name) {
+    if (c == '_') {
+      upper = true;
+      continue;
+    }
+    out.push_back(upper ? c : static_cast<char>(std::tolower(c)));
+    upper = false;
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<hv1::HistoryEvent>> HistoryEngine::ReadAllEvents(
+    Shard& shard, const pv1::MutableState& state) {
+  return shard.executions().ReadHistory(shard.id(), state.namespace_id(), state.workflow_id(),
+                                        state.run_id(), 1, state.next_event_id(),
+                                        std::numeric_limits<int>::max());
+}
+
+absl::StatusOr<ws::PollWorkflowTaskQueueResponse> HistoryEngine::BuildWorkflowTaskResponse(
+    Shard& shard, const pv1::MutableState& state,
+    const std::vector<hv1::HistoryEvent>& transient_events) {
+  const auto& wft = state.workflow_task();
+  ws::PollWorkflowTaskQueueResponse response;
+  pv1::TaskToken token;
+  token.set_namespace_id(state.namespace_id());
+  token.set_workflow_id(state.workflow_id());
+  token.set_run_id(state.run_id());
+  token.set_scheduled_event_id(wft.scheduled_event_id());
+  token.set_started_event_id(wft.started_event_id());
+  token.set_attempt(wft.attempt());
+  *token.mutable_started_time() = wft.started_time();
+  response.set_task_token(EncodeTaskToken(token));
+  response.mutable_workflow_execution()->set_workflow_id(state.workflow_id());
+  response.mutable_workflow_execution()->set_run_id(state.run_id());
+  *response.mutable_workflow_type() = state.workflow_type();
+  response.set_previous_started_event_id(state.last_completed_workflow_task_started_event_id());
+  response.set_started_event_id(wft.started_event_id());
+  response.set_attempt(wft.attempt());
+  response.mutable_workflow_execution_task_queue()->set_name(state.task_queue());
+  response.mutable_workflow_execution_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
+  *response.mutable_scheduled_time() = wft.scheduled_time();
+  *response.mutable_started_time() = wft.started_time();
+  auto events = ReadAllEvents(shard, state);
+  if (!events.ok()) return events.status();
+  auto* history = response.mutable_history();
+  for (auto& e : *events) *history->add_events() = std::move(e);
+  for (const auto& e : transient_events) *history->add_events() = e;
+  return response;
+}
+
+absl::StatusOr<ws::PollWorkflowTaskQueueResponse> HistoryEngine::RecordWorkflowTaskStarted(
+    const hs::RecordWorkflowTaskStartedRequest& request) {
+  const auto& execution = request.workflow_execution();
+  auto shard = ShardFor(request.namespace_id(), execution.workflow_id());
+  if (!shard.ok()) return shard.status();
+  ExecutionKey key{request.namespace_id(), execution.workflow_id(), execution.run_id()};
+  pv1::MutableState snapshot;
+  std::vector<hv1::HistoryEvent> transient;
+  auto status = Mutate(**shard, key, [&](MutableStateBuilder& ms) -> absl::Status {
+    auto& wft = *ms.state().mutable_workflow_task();
+    if (!ms.IsRunning() || wft.scheduled_event_id() != request.scheduled_event_id()) {
+      return WorkflowTaskNotFound();
+    }
+    if (wft.started_event_id() != 0) {
+      if (wft.request_id() != request.request_id()) {
+        return NotFoundError("Workflow task already started.");
+      }
+    } else {
+      wft.set_request_id(request.request_id());
+      wft.set_identity(request.poll_request().identity());
+      *wft.mutable_started_time() = ToProto(ms.now());
+      if (wft.type() == pv1::WORKFLOW_TASK_TYPE_TRANSIENT) {
+        wft.set_started_event_id(wft.scheduled_event_id() + 1);
+        ms.MarkDirty();
+      } else {
+        auto* started = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_STARTED);
+        auto* attrs = started->mutable_workflow_task_started_event_attributes();
+        attrs->set_scheduled_event_id(wft.scheduled_event_id());
+        attrs->set_identity(request.poll_request().identity());
+        attrs->set_request_id(request.request_id());
+        attrs->set_history_size_bytes(ms.state().history_size_bytes());
+        ms.state().mutable_workflow_task()->set_started_event_id(started->event_id());
+      }
+      const auto& started_wft = ms.state().workflow_task();
+      auto timer = NewTimerTask(ms.state(), pv1::TimerTask::TYPE_WORKFLOW_TASK_TIMEOUT,
+                                ms.now() + std::chrono::duration_cast<TimePoint::duration>(
+                                               FromProto(started_wft.start_to_close_timeout())));
+      timer.set_event_id(started_wft.scheduled_event_id());
+      timer.set_attempt(started_wft.attempt());
+      timer.set_timeout_type(enums::TIMEOUT_TYPE_START_TO_CLOSE);
+      ms.AddTimerTask(std::move(timer));
+    }
+    transient = ms.TransientWorkflowTaskEvents();
+    snapshot = ms.state();
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return BuildWorkflowTaskResponse(**shard, snapshot, transient);
+}
+
+void HistoryEngine::FailWorkflowTask(MutableStateBuilder& ms, enums::WorkflowTaskFailedCause cause,
+                                     const temporal::api::failure::v1::Failure& failure,
+                                     const std::string& identity) {
+  const auto wft = ms.state().workflow_task();
+  if (wft.type() == pv1::WORKFLOW_TASK_TYPE_NORMAL || cause == enums::WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND ||
+      ms.HasBufferedEvents()) {
+    // The failure is recorded in history; a transient task's events are written first.
+    ms.PersistTransientWorkflowTask();
+    auto* event = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_FAILED);
+    auto* attrs = event->mutable_workflow_task_failed_event_attributes();
+    attrs->set_scheduled_event_id(wft.scheduled_event_id());
+    attrs->set_started_event_id(wft.started_event_id());
+    attrs->set_cause(cause);
+    *attrs->mutable_failure() = failure;
+    attrs->set_identity(identity);
+  }
+  ms.ClearWorkflowTask();
+  bool had_buffered = ms.HasBufferedEvents();
+  ms.FlushBufferedEvents();
+  // New events or an unhandled command restart the attempt count; otherwise the next attempt is
+  // transient (its events appear only in the poll response).
+  bool reset_attempts = had_buffered || cause == enums::WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND;
+  ms.ScheduleWorkflowTask(reset_attempts ? 1 : wft.attempt() + 1);
+  ms.MarkDirty();
+}
+
+void HistoryEngine::TimeoutWorkflowTask(MutableStateBuilder& ms) {
+  const auto wft = ms.state().workflow_task();
+  if (wft.type() == pv1::WORKFLOW_TASK_TYPE_NORMAL || ms.HasBufferedEvents()) {
+    ms.PersistTransientWorkflowTask();
+    auto* event = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
+    auto* attrs = event->mutable_workflow_task_timed_out_event_attributes();
+    attrs->set_scheduled_event_id(wft.scheduled_event_id());
+    attrs->set_started_event_id(wft.started_event_id());
+    attrs->set_timeout_type(enums::TIMEOUT_TYPE_START_TO_CLOSE);
+  }
+  ms.ClearWorkflowTask();
+  bool had_buffered = ms.HasBufferedEvents();
+  ms.FlushBufferedEvents();
+  ms.ScheduleWorkflowTask(had_buffered ? 1 : wft.attempt() + 1);
+  ms.MarkDirty();
+}
+
+absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> HistoryEngine::RespondWorkflowTaskCompleted(
+    const hs::RespondWorkflowTaskCompletedRequest& internal) {
+  const auto& request = internal.request();
+  auto token = DecodeTaskToken(request.task_token());
+  if (!token.ok()) return token.status();
+  auto shard = ShardFor(token->namespace_id(), token->workflow_id());
+  if (!shard.ok()) return shard.status();
+  ExecutionKey key{token->namespace_id(), token->workflow_id(), token->run_id()};
+  auto status = Mutate(**shard, key, [&](MutableStateBuilder& ms) -> absl::Status {
+    const auto wft = ms.state().workflow_task();
+    if (!ms.IsRunning() || wft.scheduled_event_id() != token->scheduled_event_id() ||
+        wft.started_event_id() != token->started_event_id() || wft.started_event_id() == 0 ||
+        wft.attempt() != token->attempt()) {
+      return WorkflowTaskNotFound();
+    }
+    // Commands are applied to a copy; if one is invalid, the copy is dropped and the task fails.
+    MutableStateBuilder attempt = ms;
+    attempt.PersistTransientWorkflowTask();
+    auto* completed = attempt.AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+    auto* attrs = completed->mutable_workflow_task_completed_event_attributes();
+    attrs->set_scheduled_event_id(wft.scheduled_event_id());
+    attrs->set_started_event_id(wft.started_event_id());
+    attrs->set_identity(request.identity());
+    if (request.has_sdk_metadata()) *attrs->mutable_sdk_metadata() = request.sdk_metadata();
+    if (request.has_metering_metadata()) {
+      *attrs->mutable_metering_metadata() = request.metering_metadata();
+    }
+    int64_t completed_id = completed->event_id();
+    attempt.state().set_last_completed_workflow_task_started_event_id(wft.started_event_id());
+    attempt.ClearWorkflowTask();
+
+    bool closed = false;
+    if (auto failure = HandleCommands(attempt, request, completed_id, &closed)) {
+      // The workflow keeps its previous state: only the task's failure is recorded.
+      FailWorkflowTask(ms, failure->cause, ServerFailure(failure->message), request.identity());
+      ms.FailAfterWrite(absl::InvalidArgumentError(
+          failure->cause == enums::WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
+              ? std::string("UnhandledCommand")
+              : CauseName(failure->cause) + ": " + failure->message));
+      return absl::OkStatus();
+    }
+    ms = std::move(attempt);
+    if (!closed) {
+      bool had_buffered = ms.HasBufferedEvents();
+      ms.FlushBufferedEvents();
+      if (had_buffered || request.force_create_new_workflow_task()) ms.ScheduleWorkflowTask(1);
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return ws::RespondWorkflowTaskCompletedResponse();
+}
+
+absl::StatusOr<ws::RespondWorkflowTaskFailedResponse> HistoryEngine::RespondWorkflowTaskFailed(
+    const hs::RespondWorkflowTaskFailedRequest& internal) {
+  const auto& request = internal.request();
+  auto token = DecodeTaskToken(request.task_token());
+  if (!token.ok()) return token.status();
+  auto shard = ShardFor(token->namespace_id(), token->workflow_id());
+  if (!shard.ok()) return shard.status();
+  ExecutionKey key{token->namespace_id(), token->workflow_id(), token->run_id()};
+  auto status = Mutate(**shard, key, [&](MutableStateBuilder& ms) -> absl::Status {
+    const auto& wft = ms.state().workflow_task();
+    if (!ms.IsRunning() || wft.scheduled_event_id() != token->scheduled_event_id() ||
+        wft.started_event_id() != token->started_event_id() || wft.started_event_id() == 0 ||
+        wft.attempt() != token->attempt()) {
+      return WorkflowTaskNotFound();
+    }
+    FailWorkflowTask(ms, request.cause(), request.failure(), request.identity());
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return ws::RespondWorkflowTaskFailedResponse();
+}
+
+}  // namespace tern::history

@@ -1,0 +1,120 @@
+// The history engine: every state transition of a workflow run. Handlers load the run's mutable
+// state under its lock, apply the transition with a MutableStateBuilder and persist events,
+// state and tasks in one transaction (Shard::Persist).
+//
+// Threading: the blocking methods run on the blocking executor (they wait on the database);
+// GetWorkflowExecutionHistory is asynchronous and parks long polls without a thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "client/matching_client.h"
+#include "common/config.h"
+#include "services/history/mutable_state.h"
+#include "services/history/shard_controller.h"
+#include "tern/historyservice/v1/service.pb.h"
+
+namespace tern::history {
+
+namespace hs = tern::historyservice::v1;
+namespace ws = temporal::api::workflowservice::v1;
+
+class HistoryEngine {
+ public:
+  HistoryEngine(const Config& config, ShardController& shards, client::MatchingClient& matching,
+                Executor& blocking, Clock& clock);
+
+  absl::StatusOr<ws::StartWorkflowExecutionResponse> StartWorkflowExecution(
+      const hs::StartWorkflowExecutionRequest& request);
+  absl::StatusOr<ws::PollWorkflowTaskQueueResponse> RecordWorkflowTaskStarted(
+      const hs::RecordWorkflowTaskStartedRequest& request);
+  absl::StatusOr<ws::PollActivityTaskQueueResponse> RecordActivityTaskStarted(
+      const hs::RecordActivityTaskStartedRequest& request);
+  absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskCompleted(
+      const hs::RespondWorkflowTaskCompletedRequest& request);
+  absl::StatusOr<ws::RespondWorkflowTaskFailedResponse> RespondWorkflowTaskFailed(
+      const hs::RespondWorkflowTaskFailedRequest& request);
+  absl::StatusOr<ws::RespondActivityTaskCompletedResponse> RespondActivityTaskCompleted(
+      const hs::RespondActivityTaskCompletedRequest& request);
+  absl::StatusOr<ws::RespondActivityTaskFailedResponse> RespondActivityTaskFailed(
+      const hs::RespondActivityTaskFailedRequest& request);
+  absl::StatusOr<ws::RespondActivityTaskCanceledResponse> RespondActivityTaskCanceled(
+      const hs::RespondActivityTaskCanceledRequest& request);
+  absl::StatusOr<ws::RecordActivityTaskHeartbeatResponse> RecordActivityTaskHeartbeat(
+      const hs::RecordActivityTaskHeartbeatRequest& request);
+  absl::StatusOr<ws::DescribeWorkflowExecutionResponse> DescribeWorkflowExecution(
+      const hs::DescribeWorkflowExecutionRequest& request);
+  absl::StatusOr<ws::TerminateWorkflowExecutionResponse> TerminateWorkflowExecution(
+      const hs::TerminateWorkflowExecutionRequest& request);
+
+  // Answers at once, or (wait_new_event) when the run changes, or with an empty page when the
+  // long poll expires. `done` runs exactly once, on an executor thread.
+  void GetWorkflowExecutionHistory(
+      const hs::GetWorkflowExecutionHistoryRequest& request,
+      std::function<void(absl::StatusOr<ws::GetWorkflowExecutionHistoryResponse>)> done);
+
+  // Queue task executors (installed into every shard by the service).
+  void ExecuteTransferTask(Shard& shard, const pv1::TransferTask& task, TransferQueue::Done done);
+  absl::Status ExecuteTimerTask(Shard& shard, const pv1::TimerTask& task);
+
+ private:
+  using Mutation = std::function<absl::Status(MutableStateBuilder&)>;
+
+  // Loads the run under its lock, applies `fn` and persists what it produced. If `fn` fails,
+  // nothing is written; a handler that must write and still fail uses
+  // MutableStateBuilder::FailAfterWrite. Retries a lost optimistic-concurrency race.
+  absl::Status Mutate(Shard& shard, const ExecutionKey& key, const Mutation& fn);
+  // Resolves an empty run id to the workflow's current run.
+  absl::StatusOr<std::string> ResolveRunId(Shard& shard, const std::string& namespace_id,
+                                           const std::string& workflow_id,
+                                           const std::string& run_id);
+  absl::StatusOr<std::shared_ptr<Shard>> ShardFor(const std::string& namespace_id,
+                                                  const std::string& workflow_id);
+  absl::StatusOr<persistence::ExecutionRecord> LoadRecord(Shard& shard, const ExecutionKey& key);
+  persistence::WorkflowWrite BuildWrite(MutableStateBuilder& ms, int64_t expected_version,
+                                        bool was_running);
+
+  // ---- pieces shared by several handlers (engine_*.cc) ----
+  struct CommandFailure {
+    enums::WorkflowTaskFailedCause cause;
+    std::string message;
+  };
+  // Applies the commands of a completed workflow task in order, one event each. Returns why the
+  // task must fail instead (invalid attributes, unhandled events), leaving `ms` to be dropped.
+  std::optional<CommandFailure> HandleCommands(MutableStateBuilder& ms,
+                                               const ws::RespondWorkflowTaskCompletedRequest& request,
+                                               int64_t completed_event_id, bool* closed);
+  void FailWorkflowTask(MutableStateBuilder& ms, enums::WorkflowTaskFailedCause cause,
+                        const temporal::api::failure::v1::Failure& failure,
+                        const std::string& identity);
+  void TimeoutWorkflowTask(MutableStateBuilder& ms);
+  // Retries the activity per its policy, or records its final failure/timeout.
+  void FailActivity(MutableStateBuilder& ms, int64_t scheduled_event_id,
+                    const temporal::api::failure::v1::Failure& failure,
+                    const temporal::api::common::v1::Payloads* heartbeat_details,
+                    const std::string& identity, bool timeout);
+  // Pushes the current attempt to matching, with its schedule-to-start timer (and, for the
+  // first attempt, the schedule-to-close timer).
+  void DispatchActivity(MutableStateBuilder& ms, const pv1::ActivityInfo& activity);
+  void TerminateRun(MutableStateBuilder& ms, const std::string& reason,
+                    const temporal::api::common::v1::Payloads* details,
+                    const std::string& identity);
+  absl::StatusOr<std::vector<hv1::HistoryEvent>> ReadAllEvents(Shard& shard,
+                                                               const pv1::MutableState& state);
+  absl::StatusOr<ws::PollWorkflowTaskQueueResponse> BuildWorkflowTaskResponse(
+      Shard& shard, const pv1::MutableState& state,
+      const std::vector<hv1::HistoryEvent>& transient_events);
+  void ServeHistory(std::shared_ptr<Shard> shard, hs::GetWorkflowExecutionHistoryRequest request,
+                    std::string run_id, TimePoint long_poll_deadline,
+                    std::function<void(absl::StatusOr<ws::GetWorkflowExecutionHistoryResponse>)> done);
+
+  const Config& config_;
+  ShardController& shards_;
+  client::MatchingClient& matching_;
+  Executor& blocking_;
+  Clock& clock_;
+};
+
+}  // namespace tern::history

@@ -1,0 +1,36 @@
+// tern-history as a component of a process: the shard controller, the engine and the gRPC
+// handler of tern.historyservice.v1.HistoryService.
+#pragma once
+
+#include <memory>
+
+#include "client/matching_client.h"
+#include "common/config.h"
+#include "membership/membership.h"
+#include "services/history/history_engine.h"
+#include "services/history/shard_controller.h"
+#include "tern/historyservice/v1/service.grpc.pb.h"
+
+namespace tern::history {
+
+class HistoryHandler;
+
+class HistoryService {
+ public:
+  HistoryService(const Config& config, persistence::Stores stores, Membership& membership,
+                 client::MatchingClient& matching, Executor& blocking, std::string self_address);
+  ~HistoryService();
+
+  grpc::Service* GrpcService();
+  // Acquires this host's shards (blocking) and starts their queues.
+  void Start();
+  // Releases every shard so other hosts can take them at once.
+  void Stop();
+
+ private:
+  ShardController shards_;
+  HistoryEngine engine_;
+  std::unique_ptr<HistoryHandler> handler_;
+};
+
+}  // namespace tern::history

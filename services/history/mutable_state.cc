@@ -1,0 +1,242 @@
+#include "services/history/mutable_state.h"
+
+#include <cassert>
+#include <map>
+
+namespace tern::history {
+
+MutableStateBuilder::MutableStateBuilder(pv1::MutableState state, TimePoint now,
+                                         TaskIdSource next_task_id)
+    : state_(std::move(state)), now_(now), next_task_id_(std::move(next_task_id)) {}
+
+bool MutableStateBuilder::IsRunning() const {
+  return state_.status() == enums::WORKFLOW_EXECUTION_STATUS_RUNNING;
+}
+
+hv1::HistoryEvent MutableStateBuilder::NewEvent(enums::EventType type, int64_t event_id) {
+  hv1::HistoryEvent event;
+  event.set_event_id(event_id);
+  event.set_event_type(type);
+  *event.mutable_event_time() = ToProto(now_);
+  return event;
+}
+
+hv1::HistoryEvent* MutableStateBuilder::AppendEvent(hv1::HistoryEvent event) {
+  event.set_event_id(state_.next_event_id());
+  event.set_task_id(next_task_id_());
+  state_.set_next_event_id(state_.next_event_id() + 1);
+  new_events_.push_back(std::move(event));
+  return &new_events_.back();
+}
+
+hv1::HistoryEvent* MutableStateBuilder::AddEvent(enums::EventType type) {
+  return AppendEvent(NewEvent(type, 0));
+}
+
+hv1::HistoryEvent* MutableStateBuilder::AddExternalEvent(enums::EventType type) {
+  if (HasStartedWorkflowTask()) {
+    auto* buffered = state_.add_buffered_events();
+    *buffered = NewEvent(type, 0);
+    MarkDirty();
+    return buffered;
+  }
+  auto* event = AddEvent(type);
+  const auto& wft = state_.workflow_task();
+  if (HasPendingWorkflowTask() && wft.type() == pv1::WORKFLOW_TASK_TYPE_TRANSIENT) {
+    // The id the transient task reserved is taken now: schedule it as a normal task after this
+    // event. Its old transfer task becomes stale and is dropped when matching tries to start it.
+    ClearWorkflowTask();
+    ScheduleWorkflowTask(1);
+  }
+  return event;
+}
+
+bool IsCompletionEvent(enums::EventType type) {
+  switch (type) {
+    case enums::EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+    case enums::EVENT_TYPE_ACTIVITY_TASK_FAILED:
+    case enums::EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+    case enums::EVENT_TYPE_ACTIVITY_TASK_CANCELED:
+    case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
+    case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED:
+    case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED:
+    case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT:
+    case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+
+void MutableStateBuilder::FlushBufferedEvents() {
+  if (!HasBufferedEvents()) return;
+  std::vector<hv1::HistoryEvent> ordinary, completions;
+  for (auto& e : *state_.mutable_buffered_events()) {
+    (IsCompletionEvent(e.event_type()) ? completions : ordinary).push_back(std::move(e));
+  }
+  state_.clear_buffered_events();
+  std::map<int64_t, int64_t> started_by_scheduled;
+  for (auto& e : ordinary) {
+    auto* added = AppendEvent(std::move(e));
+    if (added->event_type() == enums::EVENT_TYPE_ACTIVITY_TASK_STARTED) {
+      started_by_scheduled[added->activity_task_started_event_attributes().scheduled_event_id()] =
+          added->event_id();
+    }
+  }
+  for (auto& e : completions) {
+    auto wire = [&](auto* attrs) {
+      auto it = started_by_scheduled.find(attrs->scheduled_event_id());
+      if (attrs->started_event_id() == 0 && it != started_by_scheduled.end()) {
+        attrs->set_started_event_id(it->second);
+      }
+    };
+    switch (e.event_type()) {
+      case enums::EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+        wire(e.mutable_activity_task_completed_event_attributes());
+        break;
+      case enums::EVENT_TYPE_ACTIVITY_TASK_FAILED:
+        wire(e.mutable_activity_task_failed_event_attributes());
+        break;
+      case enums::EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+        wire(e.mutable_activity_task_timed_out_event_attributes());
+        break;
+      case enums::EVENT_TYPE_ACTIVITY_TASK_CANCELED:
+        wire(e.mutable_activity_task_canceled_event_attributes());
+        break;
+      default:
+        break;
+    }
+    AppendEvent(std::move(e));
+  }
+}
+
+void MutableStateBuilder::AddTransferTask(pv1::TransferTask task) {
+  task.set_task_id(next_task_id_());
+  *task.mutable_visibility_time() = ToProto(now_);
+  transfer_tasks_.push_back(std::move(task));
+}
+
+void MutableStateBuilder::AddTimerTask(pv1::TimerTask task) {
+  task.set_task_id(next_task_id_());
+  timer_tasks_.push_back(std::move(task));
+}
+
+void MutableStateBuilder::ScheduleWorkflowTask(int32_t attempt) {
+  if (HasPendingWorkflowTask() || !IsRunning()) return;
+  auto& wft = *state_.mutable_workflow_task();
+  wft.Clear();
+  wft.set_attempt(attempt);
+  wft.set_task_queue(state_.task_queue());
+  wft.set_task_queue_kind(enums::TASK_QUEUE_KIND_NORMAL);
+  *wft.mutable_start_to_close_timeout() = state_.default_workflow_task_timeout();
+  *wft.mutable_scheduled_time() = ToProto(now_);
+  if (attempt <= 1) {
+    wft.set_type(pv1::WORKFLOW_TASK_TYPE_NORMAL);
+    auto* event = AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+    auto* attrs = event->mutable_workflow_task_scheduled_event_attributes();
+    attrs->mutable_task_queue()->set_name(state_.task_queue());
+    attrs->mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
+    *attrs->mutable_start_to_close_timeout() = state_.default_workflow_task_timeout();
+    attrs->set_attempt(attempt);
+    state_.mutable_workflow_task()->set_scheduled_event_id(event->event_id());
+  } else {
+    wft.set_type(pv1::WORKFLOW_TASK_TYPE_TRANSIENT);
+    wft.set_scheduled_event_id(state_.next_event_id());
+  }
+  auto task = NewTransferTask(state_, pv1::TransferTask::TYPE_WORKFLOW_TASK);
+  task.set_scheduled_event_id(state_.workflow_task().scheduled_event_id());
+  task.set_task_queue(state_.task_queue());
+  task.set_task_queue_kind(enums::TASK_QUEUE_KIND_NORMAL);
+  AddTransferTask(std::move(task));
+  MarkDirty();
+}
+
+std::vector<hv1::HistoryEvent> MutableStateBuilder::TransientWorkflowTaskEvents() const {
+  const auto& wft = state_.workflow_task();
+  std::vector<hv1::HistoryEvent> events;
+  if (wft.type() != pv1::WORKFLOW_TASK_TYPE_TRANSIENT || wft.scheduled_event_id() == 0) {
+    return events;
+  }
+  hv1::HistoryEvent scheduled;
+  scheduled.set_event_id(wft.scheduled_event_id());
+  scheduled.set_event_type(enums::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+  *scheduled.mutable_event_time() = wft.scheduled_time();
+  auto* sattrs = scheduled.mutable_workflow_task_scheduled_event_attributes();
+  sattrs->mutable_task_queue()->set_name(wft.task_queue());
+  sattrs->mutable_task_queue()->set_kind(wft.task_queue_kind());
+  *sattrs->mutable_start_to_close_timeout() = wft.start_to_close_timeout();
+  sattrs->set_attempt(wft.attempt());
+  events.push_back(std::move(scheduled));
+  if (wft.started_event_id() != 0) {
+    hv1::HistoryEvent started;
+    started.set_event_id(wft.started_event_id());
+    started.set_event_type(enums::EVENT_TYPE_WORKFLOW_TASK_STARTED);
+    *started.mutable_event_time() = wft.started_time();
+    auto* attrs = started.mutable_workflow_task_started_event_attributes();
+    attrs->set_scheduled_event_id(wft.scheduled_event_id());
+    attrs->set_identity(wft.identity());
+    attrs->set_request_id(wft.request_id());
+    attrs->set_history_size_bytes(state_.history_size_bytes());
+    events.push_back(std::move(started));
+  }
+  return events;
+}
+
+void MutableStateBuilder::PersistTransientWorkflowTask() {
+  auto& wft = *state_.mutable_workflow_task();
+  if (wft.type() != pv1::WORKFLOW_TASK_TYPE_TRANSIENT) return;
+  auto events = TransientWorkflowTaskEvents();
+  for (auto& e : events) {
+    assert(e.event_id() == state_.next_event_id());
+    AppendEvent(std::move(e));
+  }
+  state_.mutable_workflow_task()->set_type(pv1::WORKFLOW_TASK_TYPE_NORMAL);
+}
+
+void MutableStateBuilder::CloseExecution(enums::WorkflowExecutionStatus status,
+                                         int64_t completion_event_id) {
+  state_.set_status(status);
+  *state_.mutable_close_time() = ToProto(now_);
+  state_.set_completion_event_id(completion_event_id);
+  state_.clear_activities();
+  state_.clear_timers();
+  state_.clear_buffered_events();
+  state_.clear_workflow_task();
+  MarkDirty();
+}
+
+std::vector<hv1::HistoryEvent> MutableStateBuilder::TakeNewEvents() {
+  std::vector<hv1::HistoryEvent> events;
+  events.reserve(new_events_.size());
+  int64_t bytes = 0;
+  for (auto& e : new_events_) {
+    bytes += static_cast<int64_t>(e.ByteSizeLong());
+    events.push_back(std::move(e));
+  }
+  new_events_.clear();
+  state_.set_history_size_bytes(state_.history_size_bytes() + bytes);
+  return events;
+}
+
+pv1::TransferTask NewTransferTask(const pv1::MutableState& state, pv1::TransferTask::Type type) {
+  pv1::TransferTask task;
+  task.set_type(type);
+  task.set_namespace_id(state.namespace_id());
+  task.set_workflow_id(state.workflow_id());
+  task.set_run_id(state.run_id());
+  return task;
+}
+
+pv1::TimerTask NewTimerTask(const pv1::MutableState& state, pv1::TimerTask::Type type,
+                            TimePoint fire_time) {
+  pv1::TimerTask task;
+  task.set_type(type);
+  task.set_namespace_id(state.namespace_id());
+  task.set_workflow_id(state.workflow_id());
+  task.set_run_id(state.run_id());
+  *task.mutable_fire_time() = ToProto(fire_time);
+  return task;
+}
+
+}  // namespace tern::history

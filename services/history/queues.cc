@@ -1,0 +1,151 @@
+#include "services/history/queues.h"
+
+#include <spdlog/spdlog.h>
+
+namespace tern::history {
+namespace {
+std::chrono::milliseconds Backoff(int attempt) {
+  return std::chrono::milliseconds(std::min(100 << std::min(attempt, 7), 10000));
+}
+constexpr auto kDeleteBatchDelay = std::chrono::milliseconds(200);
+}  // namespace
+
+void TaskDeleter::Completed(int64_t task_id) {
+  std::lock_guard lock(mu_);
+  if (stopped_) return;
+  pending_.push_back(task_id);
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    blocking_.PostAfter(kDeleteBatchDelay, [this] { Flush(); });
+  }
+}
+
+void TaskDeleter::Flush() {
+  std::vector<int64_t> batch;
+  {
+    std::lock_guard lock(mu_);
+    flush_scheduled_ = false;
+    if (stopped_) return;
+    batch.swap(pending_);
+  }
+  if (batch.empty()) return;
+  if (auto st = delete_(batch); !st.ok()) {
+    // The rows stay; after a restart the tasks run again, which is harmless.
+    spdlog::warn("history: deleting {} executed task rows failed: {}", batch.size(), st.ToString());
+  }
+}
+
+void TaskDeleter::Stop() {
+  std::vector<int64_t> batch;
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    batch.swap(pending_);
+  }
+  if (!batch.empty()) delete_(batch).IgnoreError();
+}
+
+TransferQueue::TransferQueue(Executor& blocking, ExecuteFn execute, TaskDeleter::DeleteFn delete_fn)
+    : blocking_(blocking), execute_(std::move(execute)), deleter_(blocking, std::move(delete_fn)) {}
+
+TransferQueue::~TransferQueue() { Stop(); }
+
+void TransferQueue::Add(const std::vector<pv1::TransferTask>& tasks) {
+  for (const auto& task : tasks) Run(task, 0);
+}
+
+void TransferQueue::Run(pv1::TransferTask task, int attempt) {
+  if (*stopped_) return;
+  auto stopped = stopped_;
+  execute_(task, [this, stopped, task, attempt](absl::Status status) {
+    if (*stopped) return;
+    if (status.ok()) return deleter_.Completed(task.task_id());
+    spdlog::warn("history: transfer task {} (type {}) of {}/{} failed (attempt {}): {}",
+                 task.task_id(), static_cast<int>(task.type()), task.workflow_id(), task.run_id(),
+                 attempt + 1, status.ToString());
+    blocking_.PostAfter(Backoff(attempt), [this, stopped, task, attempt] {
+      if (!*stopped) Run(task, attempt + 1);
+    });
+  });
+}
+
+void TransferQueue::Stop() {
+  if (stopped_->exchange(true)) return;
+  deleter_.Stop();
+}
+
+TimerQueue::TimerQueue(Executor& blocking, ExecuteFn execute, TaskDeleter::DeleteFn delete_fn)
+    : blocking_(blocking), execute_(std::move(execute)), deleter_(blocking, std::move(delete_fn)) {}
+
+TimerQueue::~TimerQueue() { Stop(); }
+
+void TimerQueue::Add(const std::vector<pv1::TimerTask>& tasks) {
+  std::lock_guard lock(mu_);
+  if (stopped_) return;
+  for (const auto& task : tasks) {
+    pending_.emplace(std::make_pair(FromProto(task.fire_time()), task.task_id()), task);
+  }
+  Arm();
+}
+
+size_t TimerQueue::size() {
+  std::lock_guard lock(mu_);
+  return pending_.size();
+}
+
+void TimerQueue::Arm() {  // mu_ held
+  if (pending_.empty()) return;
+  TimePoint first = pending_.begin()->first.first;
+  if (timer_ && first >= armed_for_) return;
+  if (timer_) timer_->Cancel();
+  armed_for_ = first;
+  auto delay = first - std::chrono::system_clock::now();
+  if (delay < std::chrono::nanoseconds(0)) delay = std::chrono::nanoseconds(0);
+  timer_ = blocking_.PostAfter(delay, [this] { FireDue(); });
+}
+
+void TimerQueue::FireDue() {
+  std::vector<pv1::TimerTask> due;
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return;
+    timer_.reset();
+    armed_for_ = TimePoint::max();
+    auto now = std::chrono::system_clock::now();
+    while (!pending_.empty() && pending_.begin()->first.first <= now) {
+      due.push_back(std::move(pending_.begin()->second));
+      pending_.erase(pending_.begin());
+    }
+    Arm();
+  }
+  for (auto& task : due) {
+    blocking_.Post([this, task = std::move(task)] { Run(task, 0); });
+  }
+}
+
+void TimerQueue::Run(pv1::TimerTask task, int attempt) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return;
+  }
+  auto status = execute_(task);
+  if (status.ok()) return deleter_.Completed(task.task_id());
+  spdlog::warn("history: timer task {} (type {}) of {}/{} failed (attempt {}): {}", task.task_id(),
+               static_cast<int>(task.type()), task.workflow_id(), task.run_id(), attempt + 1,
+               status.ToString());
+  blocking_.PostAfter(Backoff(attempt), [this, task, attempt] { Run(task, attempt + 1); });
+}
+
+void TimerQueue::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    if (timer_) timer_->Cancel();
+    pending_.clear();
+  }
+  deleter_.Stop();
+}
+
+}  // namespace tern::history

@@ -1,0 +1,85 @@
+// Per-shard task queues. Tasks arrive in memory right after the transaction that produced them
+// commits (no polling), and from the database when the shard is acquired (recovery). Executed
+// tasks are deleted in batches; whatever a crash leaves behind runs again, so every task
+// executor is idempotent (it checks the mutable state before acting).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/executor.h"
+#include "persistence/store.h"
+
+namespace tern::history {
+
+namespace pv1 = tern::persistence::v1;
+
+// Deletes executed task rows in batches, off the hot path.
+class TaskDeleter {
+ public:
+  using DeleteFn = std::function<absl::Status(const std::vector<int64_t>&)>;
+  TaskDeleter(Executor& blocking, DeleteFn fn) : blocking_(blocking), delete_(std::move(fn)) {}
+  void Completed(int64_t task_id);
+  void Stop();
+
+ private:
+  void Flush();
+  Executor& blocking_;
+  DeleteFn delete_;
+  std::mutex mu_;
+  std::vector<int64_t> pending_;
+  bool flush_scheduled_ = false;
+  bool stopped_ = false;
+};
+
+// Executes transfer tasks as soon as they arrive. `execute` is asynchronous: it calls `done`
+// exactly once with the outcome; failures are retried with backoff.
+class TransferQueue {
+ public:
+  using Done = std::function<void(absl::Status)>;
+  using ExecuteFn = std::function<void(const pv1::TransferTask&, Done)>;
+  TransferQueue(Executor& blocking, ExecuteFn execute, TaskDeleter::DeleteFn delete_fn);
+  ~TransferQueue();
+  void Add(const std::vector<pv1::TransferTask>& tasks);
+  void Stop();
+
+ private:
+  void Run(pv1::TransferTask task, int attempt);
+  Executor& blocking_;
+  ExecuteFn execute_;
+  TaskDeleter deleter_;
+  std::shared_ptr<std::atomic<bool>> stopped_ = std::make_shared<std::atomic<bool>>(false);
+};
+
+// Executes timer tasks when they are due, in (fire_time, task_id) order. `execute` runs on the
+// blocking executor and may block.
+class TimerQueue {
+ public:
+  using ExecuteFn = std::function<absl::Status(const pv1::TimerTask&)>;
+  TimerQueue(Executor& blocking, ExecuteFn execute, TaskDeleter::DeleteFn delete_fn);
+  ~TimerQueue();
+  void Add(const std::vector<pv1::TimerTask>& tasks);
+  void Stop();
+  size_t size();
+
+ private:
+  void Arm();
+  void FireDue();
+  void Run(pv1::TimerTask task, int attempt);
+
+  Executor& blocking_;
+  ExecuteFn execute_;
+  TaskDeleter deleter_;
+  std::mutex mu_;
+  std::map<std::pair<TimePoint, int64_t>, pv1::TimerTask> pending_;
+  std::shared_ptr<Executor::Timer> timer_;
+  TimePoint armed_for_ = TimePoint::max();
+  bool stopped_ = false;
+};
+
+}  // namespace tern::history

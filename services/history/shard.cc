@@ -1,0 +1,163 @@
+#include "services/history/shard.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/errors.h"
+
+namespace tern::history {
+namespace {
+constexpr int kRangeBits = 20;
+constexpr int64_t kRangeSize = int64_t{1} << kRangeBits;
+constexpr size_t kMaxCachedContexts = 4096;
+constexpr int kRecoveryPageSize = 1000;
+}  // namespace
+
+Shard::Shard(int32_t shard_id, persistence::ShardLease lease, persistence::Stores stores,
+             Executor& blocking, TransferExecutor transfer, TimerExecutor timer)
+    : shard_id_(shard_id),
+      stores_(std::move(stores)),
+      blocking_(blocking),
+      range_id_(lease.range_id),
+      transfer_queue_(
+          blocking,
+          [this, transfer = std::move(transfer)](const pv1::TransferTask& task,
+                                                 TransferQueue::Done done) {
+            transfer(*this, task, std::move(done));
+          },
+          [this](const std::vector<int64_t>& ids) {
+                        return stores_.executions->DeleteTransferTasks(shard_id_, ids);
+                      }),
+      timer_queue_(
+          blocking,
+          [this, timer = std::move(timer)](const pv1::TimerTask& task) {
+            return timer(*this, task);
+          },
+          [this](const std::vector<int64_t>& ids) {
+        return stores_.executions->DeleteTimerTasks(shard_id_, ids);
+      }) {}
+
+Shard::~Shard() { Stop(); }
+
+absl::Status Shard::Start() {
+  int64_t after = 0;
+  while (true) {
+    auto tasks = stores_.executions->LoadTransferTasks(shard_id_, after, kRecoveryPageSize);
+    if (!tasks.ok()) return tasks.status();
+    if (tasks->empty()) break;
+    after = tasks->back().task_id();
+    transfer_queue_.Add(*tasks);
+    if (static_cast<int>(tasks->size()) < kRecoveryPageSize) break;
+  }
+  after = 0;
+  while (true) {
+    auto tasks = stores_.executions->LoadTimerTasks(shard_id_, after, kRecoveryPageSize);
+    if (!tasks.ok()) return tasks.status();
+    if (tasks->empty()) break;
+    for (const auto& t : *tasks) after = std::max(after, t.task_id());
+    timer_queue_.Add(*tasks);
+    if (static_cast<int>(tasks->size()) < kRecoveryPageSize) break;
+  }
+  spdlog::info("history: shard {} acquired (range_id {}, {} timers pending)", shard_id_, range_id_,
+               timer_queue_.size());
+  return absl::OkStatus();
+}
+
+void Shard::Stop() {
+  if (stopped_.exchange(true)) return;
+  transfer_queue_.Stop();
+  timer_queue_.Stop();
+  std::lock_guard lock(watch_mu_);
+  watchers_.clear();
+}
+
+int64_t Shard::NextTaskId() {
+  while (true) {
+    {
+      std::shared_lock lock(range_mu_);
+      int64_t seq = next_task_seq_.fetch_add(1);
+      if (seq < kRangeSize) return (range_id_ << kRangeBits) + seq;
+    }
+    std::unique_lock lock(range_mu_);
+    if (next_task_seq_.load() < kRangeSize) continue;  // another thread renewed it
+    auto renewed = stores_.shards->RenewRange(shard_id_, range_id_);
+    if (!renewed.ok()) {
+      // Writes will fail the range check and stop the shard; ids stay unique meanwhile.
+      spdlog::error("history: shard {} could not renew its range: {}", shard_id_,
+                    renewed.status().ToString());
+      stopped_ = true;
+      return (range_id_ << kRangeBits) + next_task_seq_.fetch_add(1);
+    }
+    range_id_ = *renewed;
+    next_task_seq_ = 0;
+  }
+}
+
+std::shared_ptr<ExecutionContext> Shard::Context(const ExecutionKey& key) {
+  std::lock_guard lock(contexts_mu_);
+  auto& slot = contexts_[key.ToString()];
+  if (!slot) {
+    if (contexts_.size() > kMaxCachedContexts) {
+      // Evict entries nobody is using; their state reloads from the database on next use.
+      for (auto it = contexts_.begin(); it != contexts_.end();) {
+        if (it->second && it->second.use_count() == 1) {
+          it = contexts_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    slot = std::make_shared<ExecutionContext>();
+  }
+  return slot;
+}
+
+absl::Status Shard::Persist(const std::vector<persistence::WorkflowWrite>& writes) {
+  if (stopped_) return ShardOwnershipLostError(shard_id_, "");
+  absl::Status status;
+  {
+    std::shared_lock lock(range_mu_);
+    status = stores_.executions->Write(shard_id_, range_id_, writes);
+  }
+  if (persistence::IsFencingError(status)) {
+    spdlog::warn("history: shard {} lost ownership: {}", shard_id_, status.ToString());
+    Stop();
+    return ShardOwnershipLostError(shard_id_, "");
+  }
+  if (!status.ok()) return status;
+  for (const auto& w : writes) {
+    if (!w.transfer_tasks.empty()) transfer_queue_.Add(w.transfer_tasks);
+    if (!w.timer_tasks.empty()) timer_queue_.Add(w.timer_tasks);
+    Notify({w.state.namespace_id(), w.state.workflow_id(), w.state.run_id()},
+           {w.state.next_event_id(),
+            w.state.status() != temporal::api::enums::v1::WORKFLOW_EXECUTION_STATUS_RUNNING});
+  }
+  return absl::OkStatus();
+}
+
+int64_t Shard::Watch(const ExecutionKey& key, std::function<void(ExecutionChange)> fn) {
+  std::lock_guard lock(watch_mu_);
+  int64_t id = next_watch_id_++;
+  watchers_[key.ToString()][id] = std::move(fn);
+  return id;
+}
+
+void Shard::Unwatch(const ExecutionKey& key, int64_t watch_id) {
+  std::lock_guard lock(watch_mu_);
+  auto it = watchers_.find(key.ToString());
+  if (it == watchers_.end()) return;
+  it->second.erase(watch_id);
+  if (it->second.empty()) watchers_.erase(it);
+}
+
+void Shard::Notify(const ExecutionKey& key, ExecutionChange change) {
+  std::vector<std::function<void(ExecutionChange)>> fns;
+  {
+    std::lock_guard lock(watch_mu_);
+    auto it = watchers_.find(key.ToString());
+    if (it == watchers_.end()) return;
+    for (auto& [id, fn] : it->second) fns.push_back(fn);
+  }
+  for (auto& fn : fns) fn(change);
+}
+
+}  // namespace tern::history

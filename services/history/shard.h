@@ -1,0 +1,100 @@
+// One history shard owned by this host: its fencing token (range_id), task-id allocation, the
+// per-execution locks and cache, its transfer/timer queues and history long-poll watchers.
+//
+// Threading: any thread may call any method. Persist() and NextTaskId() block on the database,
+// so they run on the blocking executor. A shard that lost ownership stays in memory (stopped)
+// until the process exits, so late callbacks never touch freed memory.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include "persistence/store.h"
+#include "services/history/queues.h"
+
+namespace tern::history {
+
+// The lock and cached mutable state of one run (or, with an empty run id, the lock that
+// serializes changes of a workflow id's current run).
+struct ExecutionContext {
+  std::mutex mu;
+  std::optional<persistence::ExecutionRecord> record;
+};
+
+struct ExecutionKey {
+  std::string namespace_id;
+  std::string workflow_id;
+  std::string run_id;
+  std::string ToString() const { return namespace_id + "/" + workflow_id + "/" + run_id; }
+};
+
+// Fired after a commit that changed a run: history long polls wait on it.
+struct ExecutionChange {
+  int64_t next_event_id = 0;
+  bool closed = false;
+};
+
+class Shard {
+ public:
+  using TransferExecutor =
+      std::function<void(Shard&, const pv1::TransferTask&, TransferQueue::Done)>;
+  using TimerExecutor = std::function<absl::Status(Shard&, const pv1::TimerTask&)>;
+
+  Shard(int32_t shard_id, persistence::ShardLease lease, persistence::Stores stores,
+        Executor& blocking, TransferExecutor transfer, TimerExecutor timer);
+  ~Shard();
+
+  int32_t id() const { return shard_id_; }
+  bool stopped() const { return stopped_; }
+
+  // Loads the shard's outstanding tasks into the queues.
+  absl::Status Start();
+  void Stop();
+
+  // Next task id from the current range; renews the range when it runs out.
+  int64_t NextTaskId();
+
+  std::shared_ptr<ExecutionContext> Context(const ExecutionKey& key);
+
+  // Writes in one transaction fenced by the shard's range_id; after the commit hands the new
+  // tasks to the queues and wakes watchers. A fencing failure stops the shard and returns
+  // ShardOwnershipLost.
+  absl::Status Persist(const std::vector<persistence::WorkflowWrite>& writes);
+
+  // Watches a run for changes; returns an id for Unwatch. `fn` runs on the committing thread.
+  int64_t Watch(const ExecutionKey& key, std::function<void(ExecutionChange)> fn);
+  void Unwatch(const ExecutionKey& key, int64_t watch_id);
+
+  persistence::ExecutionStore& executions() { return *stores_.executions; }
+
+ private:
+  void Notify(const ExecutionKey& key, ExecutionChange change);
+
+  const int32_t shard_id_;
+  persistence::Stores stores_;
+  Executor& blocking_;
+  std::atomic<bool> stopped_{false};
+
+  std::shared_mutex range_mu_;  // exclusive while renewing the range; shared while writing
+  int64_t range_id_;
+  std::atomic<int64_t> next_task_seq_{0};
+
+  std::mutex contexts_mu_;
+  std::unordered_map<std::string, std::shared_ptr<ExecutionContext>> contexts_;
+
+  std::mutex watch_mu_;
+  int64_t next_watch_id_ = 1;
+  std::unordered_map<std::string, std::unordered_map<int64_t, std::function<void(ExecutionChange)>>>
+      watchers_;
+
+  TransferQueue transfer_queue_;
+  TimerQueue timer_queue_;
+};
+
+}  // namespace tern::history

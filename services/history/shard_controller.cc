@@ -1,0 +1,119 @@
+#include "services/history/shard_controller.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/errors.h"
+
+namespace tern::history {
+namespace {
+constexpr auto kRebalanceInterval = std::chrono::seconds(5);
+}
+
+ShardController::ShardController(int32_t num_shards, std::string self_address,
+                                 persistence::Stores stores, Membership& membership,
+                                 Executor& blocking)
+    : num_shards_(num_shards),
+      self_address_(std::move(self_address)),
+      stores_(std::move(stores)),
+      membership_(membership),
+      blocking_(blocking) {}
+
+void ShardController::SetTaskExecutors(Shard::TransferExecutor transfer,
+                                       Shard::TimerExecutor timer) {
+  transfer_executor_ = std::move(transfer);
+  timer_executor_ = std::move(timer);
+}
+
+void ShardController::Start() {
+  Rebalance();
+  membership_.Subscribe(Membership::Role::kHistory, [this](std::shared_ptr<const HashRing>) {
+    blocking_.Post([this] { Rebalance(); });
+  });
+  ScheduleRebalance(kRebalanceInterval);
+}
+
+void ShardController::ScheduleRebalance(std::chrono::milliseconds delay) {
+  std::lock_guard lock(mu_);
+  if (stopped_) return;
+  periodic_ = blocking_.PostAfter(delay, [this] {
+    Rebalance();
+    ScheduleRebalance(kRebalanceInterval);
+  });
+}
+
+void ShardController::Stop() {
+  std::map<int32_t, std::shared_ptr<Shard>> active;
+  {
+    std::lock_guard lock(mu_);
+    stopped_ = true;
+    if (periodic_) periodic_->Cancel();
+    active.swap(active_);
+  }
+  for (auto& [id, shard] : active) {
+    shard->Stop();
+    retired_.push_back(shard);
+  }
+}
+
+void ShardController::Rebalance() {
+  std::lock_guard rebalance(rebalance_mu_);
+  auto ring = membership_.Ring(Membership::Role::kHistory);
+  for (int32_t shard_id = 1; shard_id <= num_shards_; ++shard_id) {
+    bool mine = ring->Lookup(std::to_string(shard_id)) == self_address_;
+    std::shared_ptr<Shard> current;
+    {
+      std::lock_guard lock(mu_);
+      if (stopped_) return;
+      auto it = active_.find(shard_id);
+      if (it != active_.end()) current = it->second;
+      if (current && (current->stopped() || !mine)) {
+        active_.erase(it);
+        retired_.push_back(current);
+      }
+    }
+    if (current && (current->stopped() || !mine)) {
+      current->Stop();
+      spdlog::info("history: released shard {}", shard_id);
+      current.reset();
+    }
+    if (!mine || current) continue;
+    auto lease = stores_.shards->AcquireShard(shard_id, self_address_);
+    if (!lease.ok()) {
+      spdlog::warn("history: could not acquire shard {}: {}", shard_id, lease.status().ToString());
+      continue;
+    }
+    auto shard = std::make_shared<Shard>(shard_id, *lease, stores_, blocking_,
+                                         transfer_executor_, timer_executor_);
+    if (auto st = shard->Start(); !st.ok()) {
+      spdlog::warn("history: could not load the tasks of shard {}: {}", shard_id, st.ToString());
+      shard->Stop();
+      retired_.push_back(shard);
+      continue;
+    }
+    {
+      std::lock_guard lock(mu_);
+      active_[shard_id] = shard;
+    }
+  }
+}
+
+absl::StatusOr<std::shared_ptr<Shard>> ShardController::GetShard(int32_t shard_id) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = active_.find(shard_id);
+    if (it != active_.end() && !it->second->stopped()) return it->second;
+  }
+  membership_.RequestRefresh();
+  const std::string& owner =
+      membership_.Ring(Membership::Role::kHistory)->Lookup(std::to_string(shard_id));
+  return ShardOwnershipLostError(shard_id, owner);
+}
+
+std::vector<int32_t> ShardController::OwnedShards() {
+  std::lock_guard lock(mu_);
+  std::vector<int32_t> ids;
+  for (const auto& [id, shard] : active_) ids.push_back(id);
+  return ids;
+}
+
+}  // namespace tern::history

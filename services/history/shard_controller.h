@@ -1,0 +1,52 @@
+// Decides which history shards this host owns (consistent-hash ring over live history hosts),
+// acquires them (bumping range_id, which fences out any previous owner) and releases the ones
+// the ring moves away. GetShard() answers ShardOwnershipLost for shards owned elsewhere, which
+// the history client turns into a ring refresh and a retry.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "membership/membership.h"
+#include "services/history/shard.h"
+
+namespace tern::history {
+
+class ShardController {
+ public:
+  ShardController(int32_t num_shards, std::string self_address, persistence::Stores stores,
+                  Membership& membership, Executor& blocking);
+
+  // Executors for the queues of every shard acquired from now on.
+  void SetTaskExecutors(Shard::TransferExecutor transfer, Shard::TimerExecutor timer);
+  // Acquires the shards the ring gives this host (blocking), then follows ring changes.
+  void Start();
+  void Stop();
+
+  absl::StatusOr<std::shared_ptr<Shard>> GetShard(int32_t shard_id);
+  int32_t num_shards() const { return num_shards_; }
+  std::vector<int32_t> OwnedShards();
+
+ private:
+  void Rebalance();
+  void ScheduleRebalance(std::chrono::milliseconds delay);
+
+  const int32_t num_shards_;
+  const std::string self_address_;
+  persistence::Stores stores_;
+  Membership& membership_;
+  Executor& blocking_;
+  Shard::TransferExecutor transfer_executor_;
+  Shard::TimerExecutor timer_executor_;
+
+  std::mutex rebalance_mu_;  // one rebalance at a time
+  std::mutex mu_;
+  bool stopped_ = false;
+  std::map<int32_t, std::shared_ptr<Shard>> active_;
+  std::vector<std::shared_ptr<Shard>> retired_;  // kept alive for late callbacks
+  std::shared_ptr<Executor::Timer> periodic_;
+};
+
+}  // namespace tern::history

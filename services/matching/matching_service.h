@@ -1,0 +1,66 @@
+// tern-matching's gRPC face: implements tern.matchingservice.v1.MatchingService (callback API)
+// over a MatchingEngine, and wires the engine to the membership ring.
+//
+// Composition root usage:
+//   MatchingService matching(config, stores.tasks, membership, history_client, matching_client,
+//                            blocking_executor, timer_executor, self_address);
+//   builder.RegisterService(matching.GrpcService());
+//   ... membership.Start(...); matching.Start(); server->Start ...
+//   // shutdown: matching.Stop() (answers parked polls), then server->Shutdown(), then stop the
+//   // executors. Stop() must run before the executors stop: it waits for calls in flight.
+//
+// `self_address` must be this host's rpc address exactly as it appears on the matching ring
+// (services.matching.broadcast_address). The blocking executor runs TaskStore calls; size it to
+// the connection pool. Handlers never block a gRPC thread; a parked poll holds no thread.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "client/history_client.h"
+#include "client/matching_client.h"
+#include "common/config.h"
+#include "common/executor.h"
+#include "membership/membership.h"
+#include "persistence/store.h"
+#include "services/matching/matching_engine.h"
+
+namespace tern::matching {
+
+class MatchingService {
+ public:
+  MatchingService(const Config& config, std::shared_ptr<persistence::TaskStore> store,
+                  Membership& membership, client::HistoryClient& history,
+                  client::MatchingClient& matching, Executor& blocking_executor,
+                  Executor& timer_executor, std::string self_address);
+  // Same, with explicit engine options and clock (tests).
+  MatchingService(EngineOptions options, std::shared_ptr<persistence::TaskStore> store,
+                  Membership& membership, client::HistoryClient& history,
+                  client::MatchingClient& matching, Executor& blocking_executor,
+                  Executor& timer_executor, const Clock& clock);
+  ~MatchingService();
+
+  MatchingService(const MatchingService&) = delete;
+  MatchingService& operator=(const MatchingService&) = delete;
+
+  // Register with the grpc::ServerBuilder; valid for the lifetime of this object.
+  grpc::Service* GrpcService();
+  // Follows matching-ring changes (partitions that moved away unload) and starts housekeeping.
+  void Start();
+  // Answers every parked poll empty, unloads every partition, waits for in-flight calls; later
+  // calls get ShardOwnershipLost so callers re-route to the new owners. Idempotent.
+  void Stop();
+
+  MatchingEngine& engine() { return *engine_; }
+
+ private:
+  class Handler;
+
+  Membership& membership_;
+  std::shared_ptr<MatchingEngine> engine_;
+  std::unique_ptr<Handler> handler_;
+};
+
+}  // namespace tern::matching

@@ -1,0 +1,302 @@
+#include "services/server/process.h"
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "client/history_client.h"
+#include "client/matching_client.h"
+#include "common/config.h"
+#include "common/executor.h"
+#include "common/ids.h"
+#include "common/logging.h"
+#include "common/metrics.h"
+#include "membership/membership.h"
+#include "persistence/postgres/postgres_stores.h"
+#include "persistence/postgres/schema.h"
+#include "services/frontend/frontend_service.h"
+#include "services/history/history_service.h"
+#include "services/matching/matching_service.h"
+#include "services/worker/worker_service.h"
+
+namespace tern::server {
+namespace {
+
+constexpr int kMaxMessageBytes = 128 * 1024 * 1024;
+const std::vector<std::string> kAllServices = {"frontend", "history", "matching", "worker"};
+
+[[noreturn]] void Die(const std::string& program, const std::string& message) {
+  std::cerr << program << ": " << message << std::endl;
+  std::exit(2);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::shared_ptr<grpc::ServerCredentials> Credentials(const std::string& program,
+                                                     const TlsConfig& tls) {
+  if (!tls.enabled()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions options(
+      tls.require_client_auth ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                              : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  std::string cert = ReadFile(tls.cert_file), key = ReadFile(tls.key_file);
+  if (cert.empty() || key.empty()) {
+    Die(program, "services.frontend.tls: cannot read certFile/keyFile");
+  }
+  options.pem_key_cert_pairs.push_back({key, cert});
+  if (!tls.client_ca_file.empty()) options.pem_root_certs = ReadFile(tls.client_ca_file);
+  return grpc::SslServerCredentials(options);
+}
+
+persistence::Role RoleOf(const std::string& service) {
+  if (service == "frontend") return persistence::Role::kFrontend;
+  if (service == "history") return persistence::Role::kHistory;
+  if (service == "matching") return persistence::Role::kMatching;
+  return persistence::Role::kWorker;
+}
+
+// A free TCP port on `ip`, for services configured with port 0.
+int FreePort(const std::string& ip) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  inet_pton(AF_INET, ip.c_str(), &addr.sin_addr);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+std::vector<std::string> Split(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+}  // namespace
+
+ProcessOptions ParseProcessArgs(int argc, char** argv, const std::string& program,
+                                bool allow_services, std::vector<std::string> fixed_services) {
+  ProcessOptions options;
+  options.program = program;
+  options.services = std::move(fixed_services);
+  std::string usage = "usage: " + program + " --config FILE" +
+                      (allow_services ? " [--services frontend,history,matching,worker]" : "");
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      auto eq = arg.find('=');
+      if (eq != std::string::npos) return arg.substr(eq + 1);
+      if (i + 1 >= argc) Die(program, "missing value for " + arg + "\n" + usage);
+      return argv[++i];
+    };
+    if (arg == "-h" || arg == "--help") {
+      std::cout << usage << std::endl;
+      std::exit(0);
+    } else if (arg == "--config" || arg.rfind("--config=", 0) == 0) {
+      options.config_path = value();
+    } else if (allow_services && (arg == "--services" || arg.rfind("--services=", 0) == 0)) {
+      options.services = Split(value());
+    } else {
+      Die(program, "unknown argument " + arg + "\n" + usage);
+    }
+  }
+  if (options.config_path.empty()) Die(program, "--config is required\n" + usage);
+  return options;
+}
+
+int RunProcess(const ProcessOptions& options) {
+  const std::string& program = options.program;
+  auto config_or = LoadConfig(options.config_path);
+  if (!config_or.ok()) Die(program, std::string(config_or.status().message()));
+  const Config config = *config_or;
+
+  std::vector<std::string> services = options.services;
+  if (services.empty()) {
+    for (const auto& name : kAllServices) {
+      if (config.services.contains(name)) services.push_back(name);
+    }
+  }
+  std::set<std::string> wanted;
+  for (const auto& name : services) {
+    if (std::find(kAllServices.begin(), kAllServices.end(), name) == kAllServices.end()) {
+      Die(program, "unknown service \"" + name + "\" (known: frontend, history, matching, worker)");
+    }
+    if (!config.services.contains(name)) {
+      Die(program, "service \"" + name + "\" has no services." + name + " section in " +
+                       options.config_path);
+    }
+    wanted.insert(name);
+  }
+
+  // Termination signals are taken synchronously by the main thread; block them before any
+  // thread starts so no other thread receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  InitLogging(config.log_level, config.log_format, program);
+  const auto& store_config = config.persistence.DefaultStore();
+  if (auto st = persistence::postgres::CheckSchemaVersion(store_config); !st.ok()) {
+    Die(program, std::string(st.message()));
+  }
+  auto stores_or = persistence::postgres::OpenPostgresStores(store_config);
+  if (!stores_or.ok()) Die(program, "opening persistence: " + std::string(stores_or.status().message()));
+  persistence::Stores stores = *stores_or;
+
+  auto metadata = stores.cluster_metadata->InitClusterMetadata(
+      {config.cluster_name, config.persistence.num_history_shards});
+  if (!metadata.ok()) Die(program, "reading cluster metadata: " + std::string(metadata.status().message()));
+  if (metadata->num_history_shards != config.persistence.num_history_shards) {
+    Die(program, "persistence.numHistoryShards is " +
+                     std::to_string(config.persistence.num_history_shards) +
+                     " but this cluster was created with " +
+                     std::to_string(metadata->num_history_shards) +
+                     " shards; the shard count cannot change after the first start");
+  }
+
+  Executor blocking(std::max(4, store_config.max_conns), "blocking");
+  Executor timers(2, "timers");
+  Membership membership(stores.membership, config.membership);
+  client::HistoryClient history_client(membership, timers, config.persistence.num_history_shards);
+  client::MatchingClient matching_client(membership, timers);
+
+  // Every service's address is fixed before anything starts: ownership (shards, partitions) is
+  // computed against it. Port 0 means "any free port".
+  std::map<std::string, std::string> listen;     // service -> bind address
+  std::map<std::string, std::string> addresses;  // service -> address peers dial
+  for (const auto& name : services) {
+    const auto& svc = config.services.at(name);
+    int port = svc.grpc_port == 0 ? FreePort(svc.bind_on_ip) : svc.grpc_port;
+    listen[name] = svc.bind_on_ip + ":" + std::to_string(port);
+    std::string host = svc.broadcast_address.empty() ? svc.bind_on_ip : svc.broadcast_address;
+    if (host.rfind(':') != std::string::npos) host = host.substr(0, host.rfind(':'));
+    if (host == "0.0.0.0") host = "127.0.0.1";
+    addresses[name] = host + ":" + std::to_string(port);
+  }
+
+  std::unique_ptr<frontend::FrontendService> frontend;
+  std::unique_ptr<history::HistoryService> history;
+  std::unique_ptr<matching::MatchingService> matching;
+  std::unique_ptr<worker::WorkerService> worker;
+  std::map<std::string, std::vector<grpc::Service*>> grpc_services;
+  if (wanted.contains("history")) {
+    history = std::make_unique<history::HistoryService>(config, stores, membership, matching_client,
+                                                         blocking, addresses["history"]);
+    grpc_services["history"] = {history->GrpcService()};
+  }
+  if (wanted.contains("matching")) {
+    matching = std::make_unique<matching::MatchingService>(config, stores.tasks, membership,
+                                                           history_client, matching_client,
+                                                           blocking, timers, addresses["matching"]);
+    grpc_services["matching"] = {matching->GrpcService()};
+  }
+  if (wanted.contains("frontend")) {
+    frontend = std::make_unique<frontend::FrontendService>(config, stores.namespaces, history_client,
+                                                           matching_client, blocking);
+    grpc_services["frontend"] = frontend->GrpcServices();
+  }
+  if (wanted.contains("worker")) {
+    worker = std::make_unique<worker::WorkerService>();
+    grpc_services["worker"] = {};
+  }
+
+  grpc::EnableDefaultHealthCheckService(true);
+  std::map<std::string, std::unique_ptr<grpc::Server>> servers;
+  for (const auto& name : services) {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort(listen[name],
+                             name == "frontend" ? Credentials(program, config.services.at(name).tls)
+                                                : grpc::InsecureServerCredentials());
+    builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+    builder.SetMaxSendMessageSize(kMaxMessageBytes);
+    for (auto* s : grpc_services[name]) builder.RegisterService(s);
+    auto server = builder.BuildAndStart();
+    if (!server) Die(program, "cannot listen on " + listen[name] + " for the " + name + " service");
+    servers[name] = std::move(server);
+  }
+  if (frontend) frontend->AttachServer(servers["frontend"].get());
+
+  std::vector<std::unique_ptr<prometheus::Exposer>> exposers;
+  std::set<std::string> metrics_addresses;
+  for (const auto& name : services) {
+    const auto& address = config.services.at(name).metrics_listen_address;
+    if (!address.empty() && metrics_addresses.insert(address).second) {
+      try {
+        exposers.push_back(std::make_unique<prometheus::Exposer>(address));
+        exposers.back()->RegisterCollectable(MetricsRegistry());
+      } catch (const std::exception& e) {
+        Die(program, "cannot serve metrics on " + address + ": " + e.what());
+      }
+    }
+  }
+
+  std::vector<persistence::Member> self;
+  std::string host_id = NewUuid();
+  for (const auto& name : services) {
+    persistence::Member member;
+    member.role = RoleOf(name);
+    member.host_id = host_id;
+    member.rpc_address = addresses[name];
+    member.session_start = std::chrono::system_clock::now();
+    self.push_back(member);
+  }
+  if (auto st = membership.Start(self); !st.ok()) {
+    Die(program, "joining cluster membership: " + std::string(st.message()));
+  }
+  if (history) history->Start();
+  if (matching) matching->Start();
+  if (worker) worker->Start();
+  if (frontend) frontend->Start();
+  for (const auto& name : services) {
+    spdlog::info("{} service listening on {} (advertised as {})", name, listen[name], addresses[name]);
+  }
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  spdlog::info("received signal {}, shutting down", signal_number);
+
+  // Reverse order: stop taking work, hand shards and partitions to peers, leave the cluster.
+  if (frontend) frontend->Stop();
+  if (worker) worker->Stop();
+  if (matching) matching->Stop();
+  if (history) history->Stop();
+  membership.Stop();
+  auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
+  for (auto& [name, server] : servers) server->Shutdown(deadline);
+  timers.Stop();
+  blocking.Stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace tern::server

@@ -1,0 +1,113 @@
+#include "persistence/postgres/connection_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "tests/integration/postgres_fixture.h"
+
+namespace tern::testing {
+namespace {
+
+using persistence::postgres::ConnectionPool;
+using persistence::postgres::ConnectionString;
+
+using ConnectionPoolTest = PostgresTest;
+
+// Kills every other session on the test database, as a server restart or network cut would.
+void TerminateSessions(PostgresServer& server, const SqlStoreConfig& cfg) {
+  ASSERT_TRUE(server
+                  .Exec(cfg,
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                  .ok());
+}
+
+TEST_F(ConnectionPoolTest, StoresReconnectAfterConnectionsAreKilled) {
+  ASSERT_TRUE(stores_.namespaces->ListNamespaces(10, "").ok());
+  auto lease = stores_.shards->AcquireShard(1, "host");
+  ASSERT_TRUE(lease.ok());
+  TerminateSessions(*server_, config_);
+  // The pooled connections are dead; calls still succeed on fresh ones.
+  auto page = stores_.namespaces->ListNamespaces(10, "");
+  EXPECT_TRUE(page.ok()) << page.status();
+  auto renewed = stores_.shards->RenewRange(1, lease->range_id);
+  EXPECT_TRUE(renewed.ok()) << renewed.status();
+}
+
+TEST_F(ConnectionPoolTest, AcquireTimesOutWhenAllConnectionsAreBusy) {
+  ConnectionPool::Options options;
+  options.size = 1;
+  options.acquire_timeout = std::chrono::milliseconds(200);
+  auto pool = ConnectionPool::Open(ConnectionString(config_), options);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+
+  std::promise<void> holding, release;
+  std::shared_future<void> released = release.get_future().share();
+  std::thread holder([&] {
+    absl::Status held = (*pool)->Run("hold", [&](pqxx::connection_base&) {
+      holding.set_value();
+      released.wait();
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(held.ok()) << held;
+  });
+  holding.get_future().wait();
+  absl::Status starved =
+      (*pool)->Run("starved", [](pqxx::connection_base&) { return absl::OkStatus(); });
+  EXPECT_EQ(starved.code(), absl::StatusCode::kUnavailable) << starved;
+  release.set_value();
+  holder.join();
+  // The connection went back to the pool.
+  auto value = (*pool)->Run("after", [](pqxx::connection_base& conn) -> absl::StatusOr<int> {
+    pqxx::read_transaction txn(conn);
+    return txn.exec1("SELECT 41 + 1")[0].as<int>();
+  });
+  ASSERT_TRUE(value.ok()) << value.status();
+  EXPECT_EQ(*value, 42);
+}
+
+TEST_F(ConnectionPoolTest, NonTransientErrorsAreNotRetried) {
+  auto pool = ConnectionPool::Open(ConnectionString(config_), {});
+  ASSERT_TRUE(pool.ok());
+  int calls = 0;
+  absl::Status status = (*pool)->Run("bad sql", [&](pqxx::connection_base& conn) {
+    ++calls;
+    pqxx::work txn(conn);
+    txn.exec("SELECT * FROM no_such_table");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST_F(ConnectionPoolTest, SerializationFailuresAreRetried) {
+  auto pool = ConnectionPool::Open(ConnectionString(config_), {});
+  ASSERT_TRUE(pool.ok());
+  int calls = 0;
+  absl::Status status = (*pool)->Run("flaky", [&](pqxx::connection_base& conn) {
+    pqxx::work txn(conn);
+    if (++calls < 3) {
+      // Raise SQLSTATE 40001 from the server, as a concurrent serializable transaction would.
+      txn.exec("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$");
+    }
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(calls, 3);
+
+  calls = 0;
+  status = (*pool)->Run("always failing", [&](pqxx::connection_base& conn) {
+    ++calls;
+    pqxx::work txn(conn);
+    txn.exec("DO $$ BEGIN RAISE EXCEPTION 'deadlock' USING ERRCODE = '40P01'; END $$");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_EQ(calls, ConnectionPool::Options().max_attempts);
+}
+
+}  // namespace
+}  // namespace tern::testing

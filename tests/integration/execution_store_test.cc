@@ -1,0 +1,359 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "persistence/postgres/postgres_stores.h"
+#include "tests/integration/postgres_fixture.h"
+
+namespace tern::testing {
+namespace {
+
+using persistence::CurrentMode;
+using persistence::RunState;
+using persistence::WorkflowWrite;
+using temporal::api::history::v1::HistoryEvent;
+using ::testing::HasSubstr;
+
+constexpr int32_t kShard = 3;
+constexpr char kNamespace[] = "ns-id";
+
+persistence::v1::MutableState State(const std::string& workflow_id, const std::string& run_id,
+                                    int64_t next_event_id) {
+  persistence::v1::MutableState s;
+  s.set_namespace_id(kNamespace);
+  s.set_workflow_id(workflow_id);
+  s.set_run_id(run_id);
+  s.set_create_request_id("request-" + run_id);
+  s.set_next_event_id(next_event_id);
+  s.set_status(temporal::api::enums::v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  return s;
+}
+
+std::vector<HistoryEvent> Events(int64_t first, int64_t last) {
+  std::vector<HistoryEvent> events;
+  for (int64_t id = first; id <= last; ++id) {
+    HistoryEvent& e = events.emplace_back();
+    e.set_event_id(id);
+    e.set_event_type(temporal::api::enums::v1::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+  }
+  return events;
+}
+
+persistence::v1::TransferTask Transfer(int64_t task_id, const std::string& run_id) {
+  persistence::v1::TransferTask t;
+  t.set_task_id(task_id);
+  t.set_type(persistence::v1::TransferTask::TYPE_WORKFLOW_TASK);
+  t.set_namespace_id(kNamespace);
+  t.set_run_id(run_id);
+  return t;
+}
+
+persistence::v1::TimerTask Timer(int64_t task_id, int64_t fire_seconds) {
+  persistence::v1::TimerTask t;
+  t.set_task_id(task_id);
+  t.set_type(persistence::v1::TimerTask::TYPE_USER_TIMER);
+  t.mutable_fire_time()->set_seconds(fire_seconds);
+  t.set_timer_id(absl::StrCat("timer-", task_id));
+  return t;
+}
+
+// A first write of a run: inserts the execution, points the workflow id at it, events 1..3.
+WorkflowWrite StartWrite(const std::string& workflow_id, const std::string& run_id) {
+  WorkflowWrite w;
+  w.state = State(workflow_id, run_id, 4);
+  w.current_mode = CurrentMode::kCreate;
+  w.new_events = Events(1, 3);
+  return w;
+}
+
+std::vector<int64_t> Ids(const std::vector<HistoryEvent>& events) {
+  std::vector<int64_t> ids;
+  for (const auto& e : events) ids.push_back(e.event_id());
+  return ids;
+}
+
+class ExecutionStoreTest : public PostgresTest {
+ protected:
+  void SetUp() override {
+    PostgresTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto lease = stores_.shards->AcquireShard(kShard, "host-a");
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    range_id_ = lease->range_id;
+  }
+  int64_t range_id_ = 0;
+};
+
+TEST_F(ExecutionStoreTest, WriteThenReadBack) {
+  WorkflowWrite w = StartWrite("wf", "run-1");
+  w.transfer_tasks = {Transfer(10, "run-1")};
+  ASSERT_TRUE(stores_.executions->Write(kShard, range_id_, {w}).ok());
+
+  auto current = stores_.executions->GetCurrentExecution(kShard, kNamespace, "wf");
+  ASSERT_TRUE(current.ok()) << current.status();
+  EXPECT_EQ(current->run_id, "run-1");
+  EXPECT_EQ(current->create_request_id, "request-run-1");
+  EXPECT_EQ(current->state, RunState::kRunning);
+  EXPECT_EQ(current->status, temporal::api::enums::v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+
+  auto record = stores_.executions->GetExecution(kShard, kNamespace, "wf", "run-1");
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->db_record_version, 1);
+  EXPECT_EQ(record->state.next_event_id(), 4);
+
+  EXPECT_EQ(stores_.executions->GetExecution(kShard, kNamespace, "wf", "other").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(stores_.executions->GetCurrentExecution(kShard, kNamespace, "nope").status().code(),
+            absl::StatusCode::kNotFound);
+  // Rows are per shard.
+  EXPECT_EQ(stores_.executions->GetExecution(kShard + 1, kNamespace, "wf", "run-1").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(ExecutionStoreTest, StaleRangeIdIsFencedAndWritesNothing) {
+  auto second = stores_.shards->AcquireShard(kShard, "host-b");
+  ASSERT_TRUE(second.ok());
+  ASSERT_GT(second->range_id, range_id_);
+  EXPECT_EQ(second->info.owner_host(), "host-b");
+
+  WorkflowWrite w = StartWrite("wf", "run-1");
+  w.transfer_tasks = {Transfer(10, "run-1")};
+  w.timer_tasks = {Timer(11, 1000)};
+  absl::Status stale = stores_.executions->Write(kShard, range_id_, {w});
+  EXPECT_TRUE(persistence::IsFencingError(stale)) << stale;
+  EXPECT_FALSE(persistence::IsConditionFailed(stale));
+
+  EXPECT_EQ(stores_.executions->GetExecution(kShard, kNamespace, "wf", "run-1").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(stores_.executions->GetCurrentExecution(kShard, kNamespace, "wf").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(
+      stores_.executions->ReadHistory(kShard, kNamespace, "wf", "run-1", 1, 100, 100)->empty());
+  EXPECT_TRUE(stores_.executions->LoadTransferTasks(kShard, 0, 100)->empty());
+  EXPECT_TRUE(stores_.executions->LoadTimerTasks(kShard, 0, 100)->empty());
+
+  // The shard's other fenced operations refuse the old owner too; the new owner proceeds.
+  EXPECT_TRUE(persistence::IsFencingError(stores_.shards->RenewRange(kShard, range_id_).status()));
+  EXPECT_TRUE(persistence::IsFencingError(
+      stores_.shards->UpdateShardInfo(kShard, range_id_, persistence::v1::ShardInfo())));
+  EXPECT_TRUE(stores_.executions->Write(kShard, second->range_id, {w}).ok());
+  auto renewed = stores_.shards->RenewRange(kShard, second->range_id);
+  ASSERT_TRUE(renewed.ok());
+  EXPECT_EQ(*renewed, second->range_id + 1);
+}
+
+TEST_F(ExecutionStoreTest, ShardInfoPersistsAcrossAcquire) {
+  persistence::v1::ShardInfo info;
+  info.set_shard_id(kShard);
+  info.set_transfer_ack_level(42);
+  ASSERT_TRUE(stores_.shards->UpdateShardInfo(kShard, range_id_, info).ok());
+  auto next = stores_.shards->AcquireShard(kShard, "host-b");
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->info.transfer_ack_level(), 42);
+  EXPECT_EQ(next->info.owner_host(), "host-b");
+  EXPECT_EQ(next->range_id, range_id_ + 1);
+}
+
+TEST_F(ExecutionStoreTest, ConditionalUpdateDetectsConflict) {
+  ASSERT_TRUE(stores_.executions->Write(kShard, range_id_, {StartWrite("wf", "run-1")}).ok());
+
+  // Two writers both read version 1; the first wins, the second conflicts and writes nothing.
+  WorkflowWrite first;
+  first.state = State("wf", "run-1", 5);
+  first.expected_db_record_version = 1;
+  first.new_events = Events(4, 4);
+  ASSERT_TRUE(stores_.executions->Write(kShard, range_id_, {first}).ok());
+
+  WorkflowWrite second;
+  second.state = State("wf", "run-1", 6);
+  second.expected_db_record_version = 1;
+  second.new_events = Events(5, 5);
+  second.transfer_tasks = {Transfer(20, "run-1")};
+  absl::Status conflict = stores_.executions->Write(kShard, range_id_, {second});
+  EXPECT_TRUE(persistence::IsConditionFailed(conflict)) << conflict;
+  EXPECT_FALSE(persistence::IsFencingError(conflict));
+
+  auto record = stores_.executions->GetExecution(kShard, kNamespace, "wf", "run-1");
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->db_record_version, 2);
+  EXPECT_EQ(record->state.next_event_id(), 5);
+  auto history = stores_.executions->ReadHistory(kShard, kNamespace, "wf", "run-1", 1, 100, 100);
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(Ids(*history), (std::vector<int64_t>{1, 2, 3, 4}));
+  EXPECT_TRUE(stores_.executions->LoadTransferTasks(kShard, 0, 100)->empty());
+
+  // Inserting a run that exists is a conflict too.
+  WorkflowWrite again = StartWrite("wf", "run-1");
+  again.current_mode = CurrentMode::kNone;
+  EXPECT_TRUE(
+      persistence::IsConditionFailed(stores_.executions->Write(kShard, range_id_, {again})));
+}
+
+TEST_F(ExecutionStoreTest, CurrentExecutionCreateConflictCarriesTheExistingRun) {
+  ASSERT_TRUE(stores_.executions->Write(kShard, range_id_, {StartWrite("wf", "run-1")}).ok());
+
+  WorkflowWrite dup = StartWrite("wf", "run-2");
+  dup.transfer_tasks = {Transfer(30, "run-2")};
+  absl::Status conflict = stores_.executions->Write(kShard, range_id_, {dup});
+  ASSERT_TRUE(persistence::IsConditionFailed(conflict)) << conflict;
+  EXPECT_THAT(std::string(conflict.message()), HasSubstr("run-1"));
+  EXPECT_THAT(std::string(conflict.message()), HasSubstr("request-run-1"));
+  auto existing = persistence::GetExistingCurrentExecution(conflict);
+  ASSERT_TRUE(existing.has_value());
+  EXPECT_EQ(existing->run_id, "run-1");
+  EXPECT_EQ(existing->create_request_id, "request-run-1");
+  EXPECT_EQ(existing->state, RunState::kRunning);
+
+  // The whole transaction rolled back, including the run-2 execution row written before it.
+  EXPECT_EQ(stores_.executions->GetExecution(kShard, kNamespace, "wf", "run-2").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(stores_.executions->LoadTransferTasks(kShard, 0, 100)->empty());
+  EXPECT_EQ(stores_.executions->GetCurrentExecution(kShard, kNamespace, "wf")->run_id, "run-1");
+  EXPECT_FALSE(persistence::GetExistingCurrentExecution(absl::NotFoundError("x")).has_value());
+}
+
+TEST_F(ExecutionStoreTest, CurrentPointerReplaceAndUpdateState) {
+  ASSERT_TRUE(stores_.executions->Write(kShard, range_id_, {StartWrite("wf", "run-1")}).ok());
+
+  // Close run-1.
+  WorkflowWrite close;
+  close.state = State("wf", "run-1", 5);
+  close.state.set_status(temporal::api::enums::v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  close.expected_db_record_version = 1;
+  close.current_mode = CurrentMode::kUpdateState;
+  close.run_state = RunState::kCompleted;
+  close.new_events = Events(4, 4);
+  ASSERT_TRUE(stores_.executions->Write(kShard, range_id_, {close}).ok());
+  auto current = stores_.executions->GetCurrentExecution(kShard, kNamespace, "wf");
+  ASSERT_TRUE(current.ok());
+  EXPECT_EQ(current->state, RunState::kCompleted);
+  EXPECT_EQ(current->status, temporal::api::enums::v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+
+  // A replace that expects the wrong previous run fails; the right one moves the pointer.
+  WorkflowWrite next = StartWrite("wf", "run-2");
+  next.current_mode = CurrentMode::kReplace;
+  next.previous_run_id = "run-0";
+  EXPECT_TRUE(persistence::IsConditionFailed(stores_.executions->Write(kShard, range_id_, {next})));
+  next.previous_run_id = "run-1";
+  ASSERT_TRUE(stores_.executions->Write(kShard, range_id_, {next}).ok());
+  current = stores_.executions->GetCurrentExecution(kShard, kNamespace, "wf");
+  EXPECT_EQ(current->run_id, "run-2");
+  EXPECT_EQ(current->create_request_id, "request-run-2");
+  EXPECT_EQ(current->state, RunState::kRunning);
+
+  // run-1 is no longer current: updating the pointer's state through it fails.
+  WorkflowWrite stale;
+  stale.state = State("wf", "run-1", 5);
+  stale.expected_db_record_version = 2;
+  stale.current_mode = CurrentMode::kUpdateState;
+  EXPECT_TRUE(
+      persistence::IsConditionFailed(stores_.executions->Write(kShard, range_id_, {stale})));
+  EXPECT_EQ(stores_.executions->GetExecution(kShard, kNamespace, "wf", "run-1")->db_record_version,
+            2);
+}
+
+TEST_F(ExecutionStoreTest, HistoryReadsAcrossBatchesWithLimits) {
+  ASSERT_TRUE(stores_.executions->Write(kShard, range_id_, {StartWrite("wf", "run-1")}).ok());
+  int64_t version = 1;
+  for (auto [first, last] : std::vector<std::pair<int, int>>{{4, 5}, {6, 6}, {7, 10}}) {
+    WorkflowWrite w;
+    w.state = State("wf", "run-1", last + 1);
+    w.expected_db_record_version = version++;
+    w.new_events = Events(first, last);
+    ASSERT_TRUE(stores_.executions->Write(kShard, range_id_, {w}).ok());
+  }
+  auto read = [&](int64_t first, int64_t next, int max) {
+    auto events =
+        stores_.executions->ReadHistory(kShard, kNamespace, "wf", "run-1", first, next, max);
+    EXPECT_TRUE(events.ok()) << events.status();
+    return events.ok() ? Ids(*events) : std::vector<int64_t>{};
+  };
+  EXPECT_EQ(read(1, 11, 100), (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+  // Whole batches: a limit of 2 inside the first batch still returns the batch of 3.
+  EXPECT_EQ(read(1, 11, 2), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(read(1, 11, 4), (std::vector<int64_t>{1, 2, 3, 4, 5}));
+  // Ranges cut batches at both ends; next_event_id is exclusive.
+  EXPECT_EQ(read(5, 8, 100), (std::vector<int64_t>{5, 6, 7}));
+  // Paging: continue after the last event returned.
+  EXPECT_EQ(read(6, 11, 1), (std::vector<int64_t>{6}));
+  EXPECT_EQ(read(7, 11, 1), (std::vector<int64_t>{7, 8, 9, 10}));
+  EXPECT_EQ(read(11, 20, 100), std::vector<int64_t>{});
+  EXPECT_EQ(
+      stores_.executions->ReadHistory(kShard, kNamespace, "wf", "run-1", 1, 11, 0).status().code(),
+      absl::StatusCode::kInvalidArgument);
+
+  // A batch starting at an event id that is already stored is refused.
+  WorkflowWrite dup;
+  dup.state = State("wf", "run-1", 12);
+  dup.expected_db_record_version = version;
+  dup.new_events = Events(7, 11);
+  EXPECT_TRUE(persistence::IsConditionFailed(stores_.executions->Write(kShard, range_id_, {dup})));
+  // A batch with a gap is invalid and writes nothing.
+  dup.new_events = {Events(11, 11)[0], Events(13, 13)[0]};
+  EXPECT_EQ(stores_.executions->Write(kShard, range_id_, {dup}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(read(1, 100, 100).size(), 10u);
+}
+
+TEST_F(ExecutionStoreTest, TasksAreRecoveredAfterRestartAndDeleted) {
+  WorkflowWrite w = StartWrite("wf", "run-1");
+  w.transfer_tasks = {Transfer(101, "run-1"), Transfer(102, "run-1"), Transfer(103, "run-1")};
+  // Fire times deliberately out of task id order.
+  w.timer_tasks = {Timer(104, 3000), Timer(105, 1000), Timer(106, 2000)};
+  ASSERT_TRUE(stores_.executions->Write(kShard, range_id_, {w}).ok());
+
+  stores_ = {};  // closes the pool
+  auto reopened = persistence::postgres::OpenPostgresStores(config_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  auto& executions = *reopened->executions;
+
+  auto transfer = executions.LoadTransferTasks(kShard, 0, 100);
+  ASSERT_TRUE(transfer.ok()) << transfer.status();
+  ASSERT_EQ(transfer->size(), 3u);
+  EXPECT_EQ((*transfer)[0].task_id(), 101);
+  EXPECT_EQ((*transfer)[0].type(), persistence::v1::TransferTask::TYPE_WORKFLOW_TASK);
+  EXPECT_EQ((*transfer)[0].run_id(), "run-1");
+  EXPECT_EQ((*transfer)[2].task_id(), 103);
+  auto after = executions.LoadTransferTasks(kShard, 101, 1);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ((*after)[0].task_id(), 102);
+  EXPECT_TRUE(executions.LoadTransferTasks(kShard + 1, 0, 100)->empty());
+
+  auto timers = executions.LoadTimerTasks(kShard, 0, 100);
+  ASSERT_TRUE(timers.ok()) << timers.status();
+  ASSERT_EQ(timers->size(), 3u);
+  EXPECT_EQ((*timers)[0].task_id(), 105);  // fire time order
+  EXPECT_EQ((*timers)[1].task_id(), 106);
+  EXPECT_EQ((*timers)[2].task_id(), 104);
+  EXPECT_EQ((*timers)[0].timer_id(), "timer-105");
+  EXPECT_EQ((*timers)[0].fire_time().seconds(), 1000);
+
+  ASSERT_TRUE(executions.DeleteTransferTasks(kShard, {101, 103}).ok());
+  ASSERT_TRUE(executions.DeleteTimerTasks(kShard, {105}).ok());
+  ASSERT_TRUE(executions.DeleteTimerTasks(kShard, {}).ok());
+  transfer = executions.LoadTransferTasks(kShard, 0, 100);
+  ASSERT_EQ(transfer->size(), 1u);
+  EXPECT_EQ((*transfer)[0].task_id(), 102);
+  timers = executions.LoadTimerTasks(kShard, 0, 100);
+  ASSERT_EQ(timers->size(), 2u);
+  EXPECT_EQ((*timers)[0].task_id(), 106);
+}
+
+TEST_F(ExecutionStoreTest, SeveralWorkflowsInOneTransaction) {
+  WorkflowWrite a = StartWrite("wf-a", "run-a");
+  WorkflowWrite b = StartWrite("wf-b", "run-b");
+  ASSERT_TRUE(stores_.executions->Write(kShard, range_id_, {a, b}).ok());
+  EXPECT_EQ(stores_.executions->GetCurrentExecution(kShard, kNamespace, "wf-b")->run_id, "run-b");
+
+  // The second write conflicts (wf-a already has a current run): the first is rolled back too.
+  WorkflowWrite c = StartWrite("wf-c", "run-c");
+  WorkflowWrite a2 = StartWrite("wf-a", "run-a2");
+  EXPECT_TRUE(
+      persistence::IsConditionFailed(stores_.executions->Write(kShard, range_id_, {c, a2})));
+  EXPECT_EQ(stores_.executions->GetCurrentExecution(kShard, kNamespace, "wf-c").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace tern::testing

@@ -1,0 +1,547 @@
+'use strict';
+// Test harness: starts a private PostgreSQL and a real Tern (one tern-server, or the four service
+// binaries in cluster mode) on free loopback ports, and hands the SDK tests an address to use.
+// Every process it starts is tracked by PID and stopped by stop(), or killed when the test
+// process exits. Nothing here sleeps for a fixed time: it polls a condition until a deadline.
+
+const { execFile, spawn, spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { promisify } = require('node:util');
+
+const execFileP = promisify(execFile);
+
+const REPO = path.resolve(__dirname, '..', '..', '..');
+const BIN_DIR = process.env.TERN_BIN_DIR || path.join(REPO, 'build', 'bin');
+const PG_SH = path.join(REPO, 'scripts', 'lib', 'pg.sh');
+const START_TIMEOUT_MS = Number(process.env.TERN_START_TIMEOUT_MS || 90_000);
+const STOP_TIMEOUT_MS = 10_000;
+const SERVICES = ['frontend', 'history', 'matching', 'worker'];
+
+// ---------------------------------------------------------------------------------------------
+// Small utilities shared by the tests.
+
+// Polls `probe` until it returns a truthy value (which is returned) or the deadline passes.
+// `probe` may throw; the last error is reported on timeout, an error with `fatal` set at once.
+async function waitFor(what, probe, { timeoutMs = 30_000, intervalMs = 100 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (err) {
+      if (err.fatal) throw err;
+      lastError = err;
+    }
+    if (Date.now() >= deadline) {
+      const cause = lastError ? `: ${lastError.message || lastError}` : '';
+      throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${cause}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+// Rejects with a clear message if `promise` does not settle within `ms`.
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms}ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function uniqueName(prefix) {
+  return `${prefix}-${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+// Distinct free TCP ports: all listeners stay open until every port is chosen.
+async function freePorts(count) {
+  const servers = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const server = net.createServer();
+      await new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', resolve);
+      });
+      servers.push(server);
+    }
+    return servers.map((s) => s.address().port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  }
+}
+
+function tail(file, lines = 60) {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    return text.split('\n').slice(-lines - 1).join('\n');
+  } catch (err) {
+    return `(cannot read ${file}: ${err.message})`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// gRPC error details. google.rpc.Status travels in the `grpc-status-details-bin` trailer; this is
+// a minimal protobuf reader for it (and for string fields of the errordetails messages), so the
+// tests need no extra dependency.
+
+function readVarint(buf, pos) {
+  let value = 0;
+  let shift = 0;
+  for (;;) {
+    const byte = buf[pos++];
+    value += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) return [value, pos];
+    shift += 7;
+  }
+}
+
+// Returns [{field, wireType, value}] for one message; length-delimited values are Buffers.
+function decodeFields(buf) {
+  const fields = [];
+  let pos = 0;
+  while (pos < buf.length) {
+    let key;
+    [key, pos] = readVarint(buf, pos);
+    const field = Math.floor(key / 8);
+    const wireType = key & 7;
+    let value;
+    if (wireType === 0) {
+      [value, pos] = readVarint(buf, pos);
+    } else if (wireType === 2) {
+      let len;
+      [len, pos] = readVarint(buf, pos);
+      value = buf.subarray(pos, pos + len);
+      pos += len;
+    } else if (wireType === 1) {
+      value = buf.subarray(pos, pos + 8);
+      pos += 8;
+    } else if (wireType === 5) {
+      value = buf.subarray(pos, pos + 4);
+      pos += 4;
+    } else {
+      throw new Error(`unsupported protobuf wire type ${wireType}`);
+    }
+    fields.push({ field, wireType, value });
+  }
+  return fields;
+}
+
+// The `details` of a gRPC error as [{typeName, value}] (typeName without the googleapis prefix).
+function grpcStatusDetails(err) {
+  const raw = err?.metadata?.get?.('grpc-status-details-bin')?.[0];
+  if (!raw || typeof raw === 'string') return [];
+  return decodeFields(Buffer.from(raw))
+    .filter((f) => f.field === 3 && f.wireType === 2)
+    .map((f) => {
+      const any = decodeFields(f.value);
+      const typeUrl = any.find((x) => x.field === 1)?.value?.toString('utf8') ?? '';
+      return {
+        typeName: typeUrl.replace(/^.*\//, ''),
+        value: any.find((x) => x.field === 2)?.value ?? Buffer.alloc(0),
+      };
+    });
+}
+
+function stringField(message, fieldNumber) {
+  const f = decodeFields(message).find((x) => x.field === fieldNumber && x.wireType === 2);
+  return f ? f.value.toString('utf8') : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SDK plumbing.
+
+let runtimeInstalled = false;
+function installRuntime() {
+  if (runtimeInstalled) return;
+  const { DefaultLogger, Runtime } = require('@temporalio/worker');
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  runtimeInstalled = true;
+}
+
+// The workflow bundle is the same for every test file: build it once per content and reuse it
+// from the temp dir (the write is atomic, so parallel test processes can race safely).
+let bundlePromise;
+function workflowBundle() {
+  bundlePromise ??= (async () => {
+    const workflowsPath = path.join(__dirname, '..', 'workflows.js');
+    const sdkVersion = require('@temporalio/workflow/package.json').version;
+    const hash = crypto
+      .createHash('sha256')
+      .update(fs.readFileSync(workflowsPath))
+      .update(sdkVersion)
+      .digest('hex')
+      .slice(0, 16);
+    const cached = path.join(os.tmpdir(), `tern-sdk-workflows-${hash}.js`);
+    if (fs.existsSync(cached)) return { code: fs.readFileSync(cached, 'utf8') };
+    const { bundleWorkflowCode, DefaultLogger } = require('@temporalio/worker');
+    const { code } = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+    const tmp = `${cached}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, code);
+    fs.renameSync(tmp, cached);
+    return { code };
+  })();
+  return bundlePromise;
+}
+
+// Starts a worker for `taskQueue` that runs until stop(). If the worker fails (for example after
+// the server was down for too long), `failed` is set and restartIfFailed() builds a new one.
+async function startWorker(tern, { taskQueue, activities = {}, options = {} }) {
+  installRuntime();
+  const { NativeConnection, Worker } = require('@temporalio/worker');
+  const handle = { worker: undefined, connection: undefined, running: undefined, failed: undefined };
+  const create = async () => {
+    handle.connection = await NativeConnection.connect({ address: tern.address });
+    handle.worker = await Worker.create({
+      connection: handle.connection,
+      namespace: tern.namespace,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities,
+      ...options,
+    });
+    handle.failed = undefined;
+    handle.running = handle.worker.run().catch((err) => {
+      handle.failed = err;
+    });
+  };
+  await create();
+  handle.restartIfFailed = async () => {
+    if (handle.worker.getState() === 'RUNNING' && !handle.failed) return false;
+    await handle.stop();
+    await create();
+    return true;
+  };
+  handle.stop = async () => {
+    if (handle.worker.getState() === 'RUNNING') handle.worker.shutdown();
+    await withTimeout(handle.running, 30_000, 'worker shutdown').catch(() => {});
+    await handle.connection.close().catch(() => {});
+  };
+  return handle;
+}
+
+async function connectClient(tern, namespace = tern.namespace) {
+  const { Client, Connection } = require('@temporalio/client');
+  const connection = await Connection.connect({ address: tern.address });
+  const client = new Client({ connection, namespace });
+  return { client, connection };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server.
+
+const live = new Set(); // every Tern not yet stopped, for the exit hook and the log dumps
+
+function configYaml({ pgPort, ports, shards, partitions, database }) {
+  return [
+    'global:',
+    '  log: {level: info, format: json}',
+    '  membership: {heartbeatInterval: 1s, maxHeartbeatAge: 10s}',
+    'persistence:',
+    `  numHistoryShards: ${shards}`,
+    '  defaultStore: default',
+    '  datastores:',
+    '    default:',
+    `      sql: {pluginName: postgres, databaseName: ${database}, connectAddr: "127.0.0.1:${pgPort}", user: postgres, password: "", maxConns: 16}`,
+    'services:',
+    ...SERVICES.map((s) => `  ${s}: {rpc: {grpcPort: ${ports[s]}, bindOnIP: 127.0.0.1}}`),
+    'dynamicConfig:',
+    `  matching.numTaskqueuePartitions: ${partitions}`,
+    '',
+  ].join('\n');
+}
+
+// Runs a function of scripts/lib/pg.sh (pg_start DIR PORT, pg_stop DIR).
+async function pg(fn, dataDir, port = '') {
+  return execFileP('bash', ['-c', `source "$0" && ${fn} "$1" "$2"`, PG_SH, dataDir, String(port)], {
+    env: { ...process.env, PG_FAST: '1' },
+    timeout: 120_000,
+  });
+}
+
+async function cli(args, timeoutMs = 20_000) {
+  return execFileP(path.join(BIN_DIR, 'tern'), args, { timeout: timeoutMs });
+}
+
+function cliOutput(err) {
+  return `${err.stdout || ''}${err.stderr || ''}`.trim() || err.message;
+}
+
+class Tern {
+  constructor({ cluster, services, shards, partitions }) {
+    this.namespace = 'default';
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-sdk-'));
+    fs.chmodSync(this.dir, 0o755); // the postgres user must reach its data dir inside
+    this.pgDir = path.join(this.dir, 'pg');
+    this.pgStarted = false;
+    this.config = path.join(this.dir, 'config.yaml');
+    this.procs = new Map(); // binary name -> ChildProcess
+    this.failed = false;
+    this.stopped = false;
+    this.shards = shards;
+    this.partitions = partitions;
+    this.commands = cluster
+      ? SERVICES.map((s) => ({ name: `tern-${s}`, args: ['--config', this.config] }))
+      : [
+          {
+            name: 'tern-server',
+            args: ['--config', this.config, ...(services ? ['--services', services.join(',')] : [])],
+          },
+        ];
+    this.logs = Object.fromEntries(
+      this.commands.map(({ name }) => [name, path.join(this.dir, `${name}.log`)]),
+    );
+  }
+
+  async setUp() {
+    for (let attempt = 1; ; attempt++) {
+      [this.pgPort] = await freePorts(1);
+      try {
+        await pg('pg_start', this.pgDir, this.pgPort);
+        this.pgStarted = true;
+        break;
+      } catch (err) {
+        if (attempt >= 3) throw new Error(`PostgreSQL did not start: ${cliOutput(err)}`);
+      }
+    }
+    const portList = await freePorts(SERVICES.length);
+    this.ports = Object.fromEntries(SERVICES.map((s, i) => [s, portList[i]]));
+    this.address = `127.0.0.1:${this.ports.frontend}`;
+    fs.writeFileSync(
+      this.config,
+      configYaml({
+        pgPort: this.pgPort,
+        ports: this.ports,
+        shards: this.shards,
+        partitions: this.partitions,
+        database: 'tern_test',
+      }),
+    );
+    try {
+      await cli(['schema', 'setup', '--config', this.config], 120_000);
+    } catch (err) {
+      throw new Error(`tern schema setup failed: ${cliOutput(err)}`);
+    }
+    await this.boot();
+  }
+
+  launch() {
+    for (const { name, args } of this.commands) {
+      const fd = fs.openSync(this.logs[name], 'a');
+      fs.writeSync(fd, `==== harness: ${name} ${args.join(' ')} at ${new Date().toISOString()}\n`);
+      const child = spawn(path.join(BIN_DIR, name), args, { stdio: ['ignore', fd, fd] });
+      fs.closeSync(fd);
+      child.exited = new Promise((resolve) => {
+        child.once('exit', (code, signal) => resolve((child.exitInfo = { code, signal })));
+        child.once('error', (err) => resolve((child.exitInfo = { error: err.message })));
+      });
+      this.procs.set(name, child);
+    }
+  }
+
+  assertAlive() {
+    for (const [name, child] of this.procs) {
+      if (child.exitInfo) {
+        const err = new Error(`${name} exited during start-up (${JSON.stringify(child.exitInfo)})`);
+        err.fatal = true;
+        throw err;
+      }
+    }
+  }
+
+  // Health, then namespace `default`, then the namespace visible through the SDK (workers call
+  // DescribeNamespace first and give up if it fails).
+  async waitReady() {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    const step = (what, fn) =>
+      waitFor(
+        what,
+        async () => {
+          this.assertAlive();
+          return fn();
+        },
+        { timeoutMs: Math.max(1000, deadline - Date.now()), intervalMs: 200 },
+      );
+    await step('`tern cluster health`', async () => {
+      await cli(['--address', this.address, 'cluster', 'health'], 5_000);
+      return true;
+    });
+    await step('`tern operator namespace create -n default`', async () => {
+      try {
+        await cli(['--address', this.address, 'operator', 'namespace', 'create',
+          '-n', this.namespace, '--retention', '1d']);
+      } catch (err) {
+        if (!/already\s*exists/i.test(cliOutput(err))) throw new Error(cliOutput(err));
+      }
+      return true;
+    });
+    const { Connection } = require('@temporalio/client');
+    let connection;
+    try {
+      await step('DescribeNamespace(default) through the SDK', async () => {
+        connection ??= await Connection.connect({ address: this.address, connectTimeout: 5_000 });
+        await connection.workflowService.describeNamespace({ namespace: this.namespace });
+        return true;
+      });
+    } finally {
+      await connection?.close();
+    }
+  }
+
+  async boot() {
+    this.launch();
+    try {
+      await this.waitReady();
+    } catch (err) {
+      this.failed = true;
+      err.message = `Tern did not become ready: ${err.message}\n${this.logTail(40)}`;
+      throw err;
+    }
+  }
+
+  // Sends `signal` to every live process; returns those still alive after `timeoutMs`.
+  async signalAll(signal, timeoutMs) {
+    const children = [...this.procs.values()].filter((c) => !c.exitInfo);
+    for (const child of children) child.kill(signal);
+    await Promise.all(
+      children.map((c) => withTimeout(c.exited, timeoutMs, `exit of pid ${c.pid}`).catch(() => {})),
+    );
+    return children.filter((c) => !c.exitInfo);
+  }
+
+  async stopProcesses() {
+    const stubborn = await this.signalAll('SIGTERM', STOP_TIMEOUT_MS);
+    if (stubborn.length > 0) {
+      this.failed = true;
+      console.error(`harness: pids ${stubborn.map((c) => c.pid)} ignored SIGTERM; sending SIGKILL`);
+      await this.signalAll('SIGKILL', STOP_TIMEOUT_MS);
+    }
+  }
+
+  pids() {
+    return Object.fromEntries([...this.procs].map(([name, child]) => [name, child.pid]));
+  }
+
+  logTail(lines = 60) {
+    return Object.entries(this.logs)
+      .map(([name, file]) => `---- ${name} (${file}) ----\n${tail(file, lines)}`)
+      .join('\n');
+  }
+
+  // Simulates a crash: SIGKILL every Tern process; PostgreSQL keeps running.
+  async kill9() {
+    const survivors = await this.signalAll('SIGKILL', STOP_TIMEOUT_MS);
+    if (survivors.length > 0) throw new Error(`pids ${survivors.map((c) => c.pid)} survived SIGKILL`);
+  }
+
+  // Starts the same processes again: same config, database and ports.
+  async restart() {
+    await this.stopProcesses();
+    await this.boot();
+  }
+
+  async stop() {
+    if (this.stopped) return;
+    this.stopped = true;
+    live.delete(this);
+    await this.stopProcesses();
+    if (this.pgStarted) {
+      await pg('pg_stop', this.pgDir).catch((err) => {
+        console.error(`harness: pg_stop ${this.pgDir}: ${cliOutput(err)}`);
+      });
+    }
+    if (this.failed || process.env.TERN_KEEP_TMP) {
+      console.error(`harness: logs kept in ${this.dir}`);
+    } else {
+      fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * Starts PostgreSQL and Tern on free loopback ports and registers namespace `default`.
+ * Options:
+ *   cluster: true        tern-frontend, -history, -matching and -worker as four processes
+ *   services: [names]    for tern-server: its --services list (default: all)
+ *   shards, partitions   numHistoryShards and matching.numTaskqueuePartitions (default 4, 4)
+ * Returns a Tern: { address, namespace, dir, logs, pids(), logTail(), kill9(), restart(),
+ * stop() }. Call stop() when done (an exit hook kills what is left if the process dies).
+ */
+async function startTern({ cluster = false, services, shards = 4, partitions = 4 } = {}) {
+  for (const bin of ['tern', cluster ? 'tern-frontend' : 'tern-server']) {
+    if (!fs.existsSync(path.join(BIN_DIR, bin))) {
+      throw new Error(`${path.join(BIN_DIR, bin)} is missing: run scripts/build first`);
+    }
+  }
+  installExitHook();
+  const tern = new Tern({ cluster, services, shards, partitions });
+  live.add(tern);
+  try {
+    await tern.setUp();
+  } catch (err) {
+    tern.failed = true;
+    await tern.stop().catch(() => {});
+    throw err;
+  }
+  return tern;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+// Wraps a test function: on failure, prints the server log tails of every running Tern.
+function dumpLogsOnFailure(fn) {
+  return async function wrapped(...args) {
+    try {
+      return await fn.apply(this, args);
+    } catch (err) {
+      for (const tern of live) {
+        tern.failed = true;
+        console.error(`\nharness: test failed; Tern logs (${tern.dir}):\n${tern.logTail()}`);
+      }
+      throw err;
+    }
+  };
+}
+
+// If the test process dies without calling stop(), do not leave servers behind.
+let exitHookInstalled = false;
+function installExitHook() {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => process.exit(128 + os.constants.signals[signal]));
+  }
+  process.on('exit', () => {
+    for (const tern of live) {
+      for (const child of tern.procs.values()) {
+        if (!child.exitInfo) child.kill('SIGKILL');
+      }
+      if (tern.pgStarted) {
+        spawnSync('bash', ['-c', 'source "$0" && pg_stop "$1"', PG_SH, tern.pgDir], {
+          stdio: 'ignore',
+          timeout: 30_000,
+        });
+      }
+    }
+  });
+}
+
+module.exports = {
+  connectClient,
+  dumpLogsOnFailure,
+  freePorts,
+  grpcStatusDetails,
+  installRuntime,
+  startTern,
+  startWorker,
+  stringField,
+  uniqueName,
+  waitFor,
+  withTimeout,
+  workflowBundle,
+};

@@ -1,0 +1,2 @@
+# Unit tests of tern::matching (included from tests/unit/CMakeLists.txt).
+tern_test(NAME matching_engine_test SRCS matching_engine_test.cc DEPS tern::matching LABELS unit)
