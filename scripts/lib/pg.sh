@@ -15,7 +15,8 @@
 # only (no unix socket, so long data-dir paths are fine).
 #
 # Env: PG_BIN (default: newest /usr/lib/postgresql/*/bin), PG_START_TIMEOUT (seconds, default
-# 60), PG_FAST=1 (fsync/synchronous_commit off: for test clusters nobody needs after a crash).
+# 60), PG_FAST=1 (initdb --no-sync, fsync/synchronous_commit off: for throwaway test clusters),
+# PG_STOP_MODE (pg_ctl stop mode, default fast; `immediate` skips the shutdown checkpoint).
 
 pg__bin() {
   if [[ -n "${PG_BIN:-}" ]]; then
@@ -77,8 +78,10 @@ pg__init() {
     fi
   fi
   if [[ ! -f "$data_dir/PG_VERSION" ]]; then
+    local fast=()
+    [[ "${PG_FAST:-0}" == 1 ]] && fast=(--no-sync)
     if ! pg__run "$bin/initdb" -D "$data_dir" -A trust -U postgres -E UTF8 --no-instructions \
-      >"$data_dir.initdb.log" 2>&1; then
+      "${fast[@]}" >"$data_dir.initdb.log" 2>&1; then
       echo "pg: initdb failed:" >&2
       cat "$data_dir.initdb.log" >&2
       return 1
@@ -170,5 +173,5 @@ pg_stop() {
   [[ -n "$data_dir" ]] || { echo "usage: pg_stop DATA_DIR" >&2; return 1; }
   bin=$(pg__bin) || return 1
   [[ -f "$data_dir/postmaster.pid" ]] || return 0
-  pg__run "$bin/pg_ctl" stop -D "$data_dir" -m fast -w -t "${PG_START_TIMEOUT:-60}" -s
+  pg__run "$bin/pg_ctl" stop -D "$data_dir" -m "${PG_STOP_MODE:-fast}" -w -t "${PG_START_TIMEOUT:-60}" -s
 }

@@ -52,9 +52,4 @@ void PollRegistry::Stop() {
   }
 }
 
-size_t PollRegistry::size() const {
-  std::lock_guard lock(mu_);
-  return polls_.size();
-}
-
 }  // namespace tern::frontend

@@ -60,7 +60,6 @@ class PollRegistry {
   // Cancels every parked poll's internal call and answers the poll with its (still empty)
   // response message and OK. Later Add() calls fail.
   void Stop();
-  size_t size() const;
 
  private:
   mutable std::mutex mu_;

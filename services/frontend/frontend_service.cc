@@ -77,7 +77,12 @@ void FrontendService::Start() {
 }
 
 void FrontendService::Stop() {
-  SetServing(false);
+  {
+    std::lock_guard lock(mu_);
+    serving_ = false;
+    ApplyHealthLocked();
+    server_ = nullptr;
+  }
   polls_->Stop();
   cache_->Stop();
 }

@@ -15,8 +15,8 @@
 //   blocking_executor.Stop();                            // only after the server is down
 //   // destroy frontend after the server
 //
-// Call Stop() (or AttachServer(nullptr)) before destroying the server; the destructor never
-// touches the server.
+// Stop() forgets the server after reporting NOT_SERVING, and the destructor never touches it, so
+// the server may be destroyed any time after Stop().
 //
 // Health: the statuses of "", "temporal.api.workflowservice.v1.WorkflowService" and
 // "temporal.api.operatorservice.v1.OperatorService" are set through the server's default
@@ -71,11 +71,10 @@ class FrontendService {
 
   // Starts the namespace cache refresh and reports SERVING.
   void Start();
-  // Reports NOT_SERVING, answers every parked poll with the empty response (new polls too), and
-  // stops the cache refresh. Idempotent. Unary calls in flight are left to finish.
+  // Reports NOT_SERVING (then forgets the server), answers every parked poll with the empty
+  // response (new polls too), and stops the cache refresh. Idempotent. Unary calls in flight are
+  // left to finish.
   void Stop();
-
-  NamespaceCache& namespace_cache() { return *cache_; }
 
  private:
   void ApplyHealthLocked();

@@ -166,7 +166,7 @@ class Partition : public std::enable_shared_from_this<Partition> {
   };
   using BufferIt = std::map<int64_t, Buffered>::iterator;
 
-  bool CanForward() const { return partition_index_ > 0 && !sticky_; }
+  bool CanForward() const { return false; }
   void RunBlocking(std::function<void()> fn);
   absl::Status UnloadedStatus() const;
 

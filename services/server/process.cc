@@ -231,6 +231,7 @@ int RunProcess(const ProcessOptions& options) {
   }
 
   grpc::EnableDefaultHealthCheckService(true);
+  grpc::CallbackGenericService unimplemented;
   std::map<std::string, std::unique_ptr<grpc::Server>> servers;
   for (const auto& name : services) {
     grpc::ServerBuilder builder;
@@ -240,6 +241,9 @@ int RunProcess(const ProcessOptions& options) {
     builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
     builder.SetMaxSendMessageSize(kMaxMessageBytes);
     for (auto* s : grpc_services[name]) builder.RegisterService(s);
+    // A server needs at least one callback service to run; the worker has no RPCs of its own
+    // yet, so it serves only health plus UNIMPLEMENTED for everything else.
+    if (grpc_services[name].empty()) builder.RegisterCallbackGenericService(&unimplemented);
     auto server = builder.BuildAndStart();
     if (!server) Die(program, "cannot listen on " + listen[name] + " for the " + name + " service");
     servers[name] = std::move(server);

@@ -16,7 +16,7 @@ const {
   withTimeout,
 } = require('./lib/harness');
 
-const TIMER_MS = 3000;
+const TIMER_MS = 5000;
 
 describe('durability across a crash', { timeout: 300_000 }, () => {
   let tern;
@@ -96,6 +96,7 @@ describe('durability across a crash', { timeout: 300_000 }, () => {
       });
 
       const pidsBefore = tern.pids();
+      const crashedAt = Date.now();
       await tern.kill9();
       await tern.restart();
       assert.notDeepEqual(tern.pids(), pidsBefore, 'the server was really restarted');
@@ -118,6 +119,15 @@ describe('durability across a crash', { timeout: 300_000 }, () => {
         ...blocked.map(({ flag }) => `flag said done:${path.basename(flag)}`),
         'Hello, late after 500ms',
       ]);
+
+      // The timers fired after the crash, so they were recovered from the database.
+      for (const handle of timers) {
+        const { events } = await handle.fetchHistory();
+        const fired = events.find((e) => e.timerFiredEventAttributes);
+        const firedAt = Number(fired.eventTime.seconds) * 1000 + fired.eventTime.nanos / 1e6;
+        assert.ok(firedAt > crashedAt,
+          `timer of ${handle.workflowId} fired before the crash: raise TIMER_MS`);
+      }
 
       // And the restarted server keeps serving new work.
       const fresh = await client.workflow.execute('activityThenTimer', {

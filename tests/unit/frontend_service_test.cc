@@ -11,7 +11,6 @@
 #include "common/errors.h"
 #include "common/ids.h"
 #include "common/task_token.h"
-#include "services/frontend/namespace_cache.h"
 #include "temporal/api/errordetails/v1/message.pb.h"
 #include "temporal/api/workflowservice/v1/service.grpc.pb.h"
 #include "tests/unit/frontend_fakes.h"

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <thread>
+
 #include "common/task_queue_names.h"
 #include "tests/unit/matching_test_util.h"
 
@@ -280,6 +283,74 @@ TEST_F(MatchingEngineTest, LonePollerOnChildPartitionReceivesTasksOfEveryPartiti
   for (int partition = 0; partition < 4; ++partition) {
     EXPECT_TRUE(WaitFor([&] { return Backlog(PartitionName("orders", partition)) == 0; }))
         << "partition " << partition;
+  }
+}
+
+TEST_F(MatchingEngineTest, ConcurrentAddsAndPollsDeliverEveryTaskExactlyOnce) {
+  engine_ = NewEngine();
+  constexpr int kTasks = 400;
+  constexpr int kPollers = 6;
+  constexpr int kAdders = 4;
+  struct Shared {
+    std::mutex mu;
+    std::map<std::string, int> delivered;
+    std::atomic<bool> stop{false};
+    std::atomic<int> polls{0};
+  };
+  auto shared = std::make_shared<Shared>();
+  // Each poller polls a partition, and on every answer polls again (another partition). The
+  // callbacks own everything they use, so none refers to this stack frame.
+  using Loop = std::function<void(int, int)>;
+  auto poll_loop = std::make_shared<Loop>();
+  std::weak_ptr<Loop> weak_loop = poll_loop;
+  *poll_loop = [this, shared, weak_loop, engine = engine_](int poller, int round) {
+    if (shared->stop) return;
+    ms::PollWorkflowTaskQueueRequest request;
+    request.set_namespace_id(kNs);
+    request.set_poller_id("p" + std::to_string(poller) + "-" + std::to_string(round));
+    request.mutable_poll_request()->set_identity("worker-" + std::to_string(poller));
+    request.mutable_poll_request()->mutable_task_queue()->set_name(
+        PartitionName("orders", (poller + round) % 4));
+    shared->polls++;
+    engine->PollWorkflowTaskQueue(
+        request, In(10s),
+        [weak_loop, shared, poller, round](absl::StatusOr<ws::PollWorkflowTaskQueueResponse> r) {
+          if (r.ok() && !r->task_token().empty()) {
+            std::lock_guard lock(shared->mu);
+            shared->delivered[r->task_token()]++;
+          }
+          auto loop = weak_loop.lock();
+          if (loop && !shared->stop) (*loop)(poller, round + 1);
+        });
+  };
+  for (int i = 0; i < kPollers; ++i) (*poll_loop)(i, 0);
+
+  std::vector<std::thread> adders;
+  std::atomic<int> add_failures{0};
+  for (int a = 0; a < kAdders; ++a) {
+    adders.emplace_back([&, a] {
+      for (int i = a; i < kTasks; i += kAdders) {
+        auto add = AddWorkflow(PartitionName("orders", (i * 7) % 4), "wf-" + std::to_string(i), 3);
+        auto r = add->Wait(10s);
+        if (!r.has_value() || !r->ok()) add_failures++;
+      }
+    });
+  }
+  for (auto& t : adders) t.join();
+  EXPECT_EQ(add_failures.load(), 0);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard lock(shared->mu);
+        return static_cast<int>(shared->delivered.size()) == kTasks;
+      },
+      15s));
+  shared->stop = true;
+  engine_->Stop();  // answers the parked polls; their callbacks no longer re-poll
+  std::lock_guard lock(shared->mu);
+  EXPECT_EQ(static_cast<int>(shared->delivered.size()), kTasks);
+  for (const auto& [token, count] : shared->delivered) EXPECT_EQ(count, 1) << token;
+  for (int partition = 0; partition < 4; ++partition) {
+    EXPECT_EQ(Backlog(PartitionName("orders", partition)), 0u) << "partition " << partition;
   }
 }
 
