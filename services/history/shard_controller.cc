@@ -49,10 +49,9 @@ void ShardController::Stop() {
     if (periodic_) periodic_->Cancel();
     active.swap(active_);
   }
-  for (auto& [id, shard] : active) {
-    shard->Stop();
-    retired_.push_back(shard);
-  }
+  for (auto& [id, shard] : active) shard->Stop();
+  std::lock_guard lock(mu_);
+  for (auto& [id, shard] : active) retired_.push_back(shard);
 }
 
 void ShardController::Rebalance() {
@@ -87,6 +86,7 @@ void ShardController::Rebalance() {
     if (auto st = shard->Start(); !st.ok()) {
       spdlog::warn("history: could not load the tasks of shard {}: {}", shard_id, st.ToString());
       shard->Stop();
+      std::lock_guard lock(mu_);
       retired_.push_back(shard);
       continue;
     }
