@@ -48,6 +48,15 @@ absl::StatusOr<std::string> WorkflowIdOf(const hs::DescribeWorkflowExecutionRequ
 absl::StatusOr<std::string> WorkflowIdOf(const hs::TerminateWorkflowExecutionRequest& r) {
   return r.request().workflow_execution().workflow_id();
 }
+absl::StatusOr<std::string> WorkflowIdOf(const hs::SignalWorkflowExecutionRequest& r) {
+  return r.request().workflow_execution().workflow_id();
+}
+absl::StatusOr<std::string> WorkflowIdOf(const hs::SignalWithStartWorkflowExecutionRequest& r) {
+  return r.request().workflow_id();
+}
+absl::StatusOr<std::string> WorkflowIdOf(const hs::RequestCancelWorkflowExecutionRequest& r) {
+  return r.request().workflow_execution().workflow_id();
+}
 
 }  // namespace
 
@@ -93,6 +102,9 @@ TERN_HISTORY_METHOD(RecordActivityTaskHeartbeat, ws::RecordActivityTaskHeartbeat
 TERN_HISTORY_METHOD(GetWorkflowExecutionHistory, ws::GetWorkflowExecutionHistoryResponse)
 TERN_HISTORY_METHOD(DescribeWorkflowExecution, ws::DescribeWorkflowExecutionResponse)
 TERN_HISTORY_METHOD(TerminateWorkflowExecution, ws::TerminateWorkflowExecutionResponse)
+TERN_HISTORY_METHOD(SignalWorkflowExecution, ws::SignalWorkflowExecutionResponse)
+TERN_HISTORY_METHOD(SignalWithStartWorkflowExecution, ws::SignalWithStartWorkflowExecutionResponse)
+TERN_HISTORY_METHOD(RequestCancelWorkflowExecution, ws::RequestCancelWorkflowExecutionResponse)
 #undef TERN_HISTORY_METHOD
 
 }  // namespace tern::client

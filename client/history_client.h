@@ -34,6 +34,9 @@ class HistoryClient {
   TERN_HISTORY_METHOD(GetWorkflowExecutionHistory, ws::GetWorkflowExecutionHistoryResponse)
   TERN_HISTORY_METHOD(DescribeWorkflowExecution, ws::DescribeWorkflowExecutionResponse)
   TERN_HISTORY_METHOD(TerminateWorkflowExecution, ws::TerminateWorkflowExecutionResponse)
+  TERN_HISTORY_METHOD(SignalWorkflowExecution, ws::SignalWorkflowExecutionResponse)
+  TERN_HISTORY_METHOD(SignalWithStartWorkflowExecution, ws::SignalWithStartWorkflowExecutionResponse)
+  TERN_HISTORY_METHOD(RequestCancelWorkflowExecution, ws::RequestCancelWorkflowExecutionResponse)
 #undef TERN_HISTORY_METHOD
 
  private:

@@ -399,6 +399,65 @@ absl::Status ValidateDescribeWorkflowExecution(const ws::DescribeWorkflowExecuti
   return ValidateExecution(r.has_execution(), r.execution(), limits.max_id_length);
 }
 
+absl::Status ValidateSignalWorkflowExecution(const ws::SignalWorkflowExecutionRequest& r,
+                                             const DynamicConfig& limits) {
+  const int max = limits.max_id_length;
+  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
+  if (auto st = ValidateExecution(r.has_workflow_execution(), r.workflow_execution(), max);
+      !st.ok()) {
+    return st;
+  }
+  if (auto st = CheckId("SignalName", r.signal_name(), max, true); !st.ok()) return st;
+  if (auto st = CheckId("RequestId", r.request_id(), max, false); !st.ok()) return st;
+  if (auto st = CheckId("Identity", r.identity(), max, false); !st.ok()) return st;
+  return CheckBlobSize("input", SizeOf(r.input()), limits.blob_size_limit_error);
+}
+
+absl::Status ValidateSignalWithStartWorkflowExecution(
+    const ws::SignalWithStartWorkflowExecutionRequest& r, const DynamicConfig& limits) {
+  const int max = limits.max_id_length;
+  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
+  if (auto st = CheckId("WorkflowId", r.workflow_id(), max, true); !st.ok()) return st;
+  if (!r.has_workflow_type() || r.workflow_type().name().empty()) {
+    return absl::InvalidArgumentError("WorkflowType is not set on request.");
+  }
+  if (auto st = CheckId("WorkflowType", r.workflow_type().name(), max, true); !st.ok()) return st;
+  if (auto st = CheckTaskQueue(r.has_task_queue(), r.task_queue(), max, false); !st.ok()) {
+    return st;
+  }
+  if (auto st = CheckId("SignalName", r.signal_name(), max, true); !st.ok()) return st;
+  if (auto st = CheckId("RequestId", r.request_id(), max, false); !st.ok()) return st;
+  if (auto st = CheckId("Identity", r.identity(), max, false); !st.ok()) return st;
+  if (auto st = CheckTimeout("WorkflowExecutionTimeout", r.workflow_execution_timeout());
+      !st.ok()) {
+    return st;
+  }
+  if (auto st = CheckTimeout("WorkflowRunTimeout", r.workflow_run_timeout()); !st.ok()) return st;
+  if (auto st = CheckTimeout("WorkflowTaskTimeout", r.workflow_task_timeout()); !st.ok()) {
+    return st;
+  }
+  if (auto st = ValidateRetryPolicy(r.retry_policy()); !st.ok()) return st;
+  if (auto st = CheckBlobSize("input", SizeOf(r.input()), limits.blob_size_limit_error); !st.ok()) {
+    return st;
+  }
+  return CheckBlobSize("signal input", SizeOf(r.signal_input()), limits.blob_size_limit_error);
+}
+
+absl::Status ValidateRequestCancelWorkflowExecution(
+    const ws::RequestCancelWorkflowExecutionRequest& r, const DynamicConfig& limits) {
+  const int max = limits.max_id_length;
+  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
+  if (auto st = ValidateExecution(r.has_workflow_execution(), r.workflow_execution(), max);
+      !st.ok()) {
+    return st;
+  }
+  if (!r.first_execution_run_id().empty() && !IsUuid(r.first_execution_run_id())) {
+    return absl::InvalidArgumentError("Invalid FirstExecutionRunId.");
+  }
+  if (auto st = CheckId("RequestId", r.request_id(), max, false); !st.ok()) return st;
+  return CheckId("Identity", r.identity(), max, false);
+}
+
 absl::Status ValidateTerminateWorkflowExecution(const ws::TerminateWorkflowExecutionRequest& r,
                                                 const DynamicConfig& limits) {
   const int max = limits.max_id_length;

@@ -84,6 +84,12 @@ absl::Status ValidateGetWorkflowExecutionHistory(
     const ws::GetWorkflowExecutionHistoryRequest& request, const DynamicConfig& limits);
 absl::Status ValidateDescribeWorkflowExecution(const ws::DescribeWorkflowExecutionRequest& request,
                                                const DynamicConfig& limits);
+absl::Status ValidateSignalWorkflowExecution(const ws::SignalWorkflowExecutionRequest& request,
+                                             const DynamicConfig& limits);
+absl::Status ValidateSignalWithStartWorkflowExecution(
+    const ws::SignalWithStartWorkflowExecutionRequest& request, const DynamicConfig& limits);
+absl::Status ValidateRequestCancelWorkflowExecution(
+    const ws::RequestCancelWorkflowExecutionRequest& request, const DynamicConfig& limits);
 absl::Status ValidateTerminateWorkflowExecution(
     const ws::TerminateWorkflowExecutionRequest& request, const DynamicConfig& limits);
 

@@ -277,6 +277,39 @@ grpc::ServerUnaryReactor* WorkflowHandler::DescribeWorkflowExecution(
       NamespaceUse::kDefault, &client::HistoryClient::DescribeWorkflowExecution);
 }
 
+grpc::ServerUnaryReactor* WorkflowHandler::SignalWorkflowExecution(
+    grpc::CallbackServerContext* ctx, const ws::SignalWorkflowExecutionRequest* request,
+    ws::SignalWorkflowExecutionResponse* response) {
+  return ForwardByName<ws::SignalWorkflowExecutionRequest, hs::SignalWorkflowExecutionRequest>(
+      ctx, request, response, ValidateSignalWorkflowExecution(*request, config_.dynamic_config),
+      NamespaceUse::kDefault, &client::HistoryClient::SignalWorkflowExecution);
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::SignalWithStartWorkflowExecution(
+    grpc::CallbackServerContext* ctx, const ws::SignalWithStartWorkflowExecutionRequest* request,
+    ws::SignalWithStartWorkflowExecutionResponse* response) {
+  return ForwardByName<ws::SignalWithStartWorkflowExecutionRequest,
+                       hs::SignalWithStartWorkflowExecutionRequest>(
+      ctx, request, response,
+      ValidateSignalWithStartWorkflowExecution(*request, config_.dynamic_config),
+      NamespaceUse::kStart, &client::HistoryClient::SignalWithStartWorkflowExecution,
+      [](hs::SignalWithStartWorkflowExecutionRequest& internal) {
+        if (internal.request().request_id().empty()) {
+          internal.mutable_request()->set_request_id(NewUuid());
+        }
+      });
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::RequestCancelWorkflowExecution(
+    grpc::CallbackServerContext* ctx, const ws::RequestCancelWorkflowExecutionRequest* request,
+    ws::RequestCancelWorkflowExecutionResponse* response) {
+  return ForwardByName<ws::RequestCancelWorkflowExecutionRequest,
+                       hs::RequestCancelWorkflowExecutionRequest>(
+      ctx, request, response,
+      ValidateRequestCancelWorkflowExecution(*request, config_.dynamic_config),
+      NamespaceUse::kDefault, &client::HistoryClient::RequestCancelWorkflowExecution);
+}
+
 grpc::ServerUnaryReactor* WorkflowHandler::TerminateWorkflowExecution(
     grpc::CallbackServerContext* ctx, const ws::TerminateWorkflowExecutionRequest* request,
     ws::TerminateWorkflowExecutionResponse* response) {

@@ -72,6 +72,15 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
       grpc::CallbackServerContext* ctx, const ws::TerminateWorkflowExecutionRequest* request,
       ws::TerminateWorkflowExecutionResponse* response) override;
 
+  grpc::ServerUnaryReactor* SignalWorkflowExecution(
+      grpc::CallbackServerContext* ctx, const ws::SignalWorkflowExecutionRequest* request,
+      ws::SignalWorkflowExecutionResponse* response) override;
+  grpc::ServerUnaryReactor* SignalWithStartWorkflowExecution(
+      grpc::CallbackServerContext* ctx, const ws::SignalWithStartWorkflowExecutionRequest* request,
+      ws::SignalWithStartWorkflowExecutionResponse* response) override;
+  grpc::ServerUnaryReactor* RequestCancelWorkflowExecution(
+      grpc::CallbackServerContext* ctx, const ws::RequestCancelWorkflowExecutionRequest* request,
+      ws::RequestCancelWorkflowExecutionResponse* response) override;
   grpc::ServerUnaryReactor* PollWorkflowTaskQueue(
       grpc::CallbackServerContext* ctx, const ws::PollWorkflowTaskQueueRequest* request,
       ws::PollWorkflowTaskQueueResponse* response) override;

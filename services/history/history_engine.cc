@@ -93,8 +93,12 @@ absl::Status HistoryEngine::Mutate(Shard& shard, const ExecutionKey& key, const 
 
 absl::StatusOr<ws::StartWorkflowExecutionResponse> HistoryEngine::StartWorkflowExecution(
     const hs::StartWorkflowExecutionRequest& internal) {
-  const auto& request = internal.request();
-  const std::string& namespace_id = internal.namespace_id();
+  return StartRun(internal.namespace_id(), internal.request(), nullptr, nullptr);
+}
+
+absl::StatusOr<ws::StartWorkflowExecutionResponse> HistoryEngine::StartRun(
+    const std::string& namespace_id, const ws::StartWorkflowExecutionRequest& request,
+    const StartHook& after_started, const Mutation* on_running) {
   auto shard_or = ShardFor(namespace_id, request.workflow_id());
   if (!shard_or.ok()) return shard_or.status();
   Shard& shard = **shard_or;
@@ -129,6 +133,14 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> HistoryEngine::StartWorkflowE
                 ", RunId: " + current->run_id + ".",
             current->create_request_id, current->run_id);
       };
+      if (running && on_running) {
+        auto status = Mutate(shard, {namespace_id, request.workflow_id(), current->run_id}, *on_running);
+        if (!status.ok()) return status;
+        ws::StartWorkflowExecutionResponse response;
+        response.set_run_id(current->run_id);
+        response.set_started(false);
+        return response;
+      }
       if (running) {
         switch (request.workflow_id_conflict_policy()) {
           case enums::WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING: {
@@ -243,6 +255,7 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> HistoryEngine::StartWorkflowE
       *attrs->mutable_last_completion_result() = request.last_completion_result();
     }
     if (request.has_priority()) *attrs->mutable_priority() = request.priority();
+    if (after_started) after_started(ms);
     ms.ScheduleWorkflowTask(1);
     if (run_timeout.count() > 0) {
       ms.AddTimerTask(NewTimerTask(ms.state(), pv1::TimerTask::TYPE_WORKFLOW_RUN_TIMEOUT,

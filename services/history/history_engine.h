@@ -48,6 +48,12 @@ class HistoryEngine {
       const hs::DescribeWorkflowExecutionRequest& request);
   absl::StatusOr<ws::TerminateWorkflowExecutionResponse> TerminateWorkflowExecution(
       const hs::TerminateWorkflowExecutionRequest& request);
+  absl::StatusOr<ws::SignalWorkflowExecutionResponse> SignalWorkflowExecution(
+      const hs::SignalWorkflowExecutionRequest& request);
+  absl::StatusOr<ws::SignalWithStartWorkflowExecutionResponse> SignalWithStartWorkflowExecution(
+      const hs::SignalWithStartWorkflowExecutionRequest& request);
+  absl::StatusOr<ws::RequestCancelWorkflowExecutionResponse> RequestCancelWorkflowExecution(
+      const hs::RequestCancelWorkflowExecutionRequest& request);
 
   // Answers at once, or (wait_new_event) when the run changes, or with an empty page when the
   // long poll expires. `done` runs exactly once, on an executor thread.
@@ -61,6 +67,18 @@ class HistoryEngine {
 
  private:
   using Mutation = std::function<absl::Status(MutableStateBuilder&)>;
+  // Adds events to a new run between WorkflowExecutionStarted and the first workflow task.
+  using StartHook = std::function<void(MutableStateBuilder&)>;
+
+  // Starts a run of request.workflow_id() applying the id reuse/conflict policies. When a run is
+  // open and `on_running` is set, it is applied to that run instead (signal-with-start) and the
+  // response says started=false.
+  absl::StatusOr<ws::StartWorkflowExecutionResponse> StartRun(
+      const std::string& namespace_id, const ws::StartWorkflowExecutionRequest& request,
+      const StartHook& after_started, const Mutation* on_running);
+  void AddSignal(MutableStateBuilder& ms, const std::string& signal_name,
+                 const temporal::api::common::v1::Payloads* input, const std::string& identity,
+                 const temporal::api::common::v1::Header* header, const std::string& request_id);
 
   // Loads the run under its lock, applies `fn` and persists what it produced. If `fn` fails,
   // nothing is written; a handler that must write and still fail uses

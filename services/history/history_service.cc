@@ -32,6 +32,9 @@ class HistoryHandler final : public hs::HistoryService::CallbackService {
   TERN_BLOCKING_RPC(RecordActivityTaskHeartbeat, ws::RecordActivityTaskHeartbeatResponse)
   TERN_BLOCKING_RPC(DescribeWorkflowExecution, ws::DescribeWorkflowExecutionResponse)
   TERN_BLOCKING_RPC(TerminateWorkflowExecution, ws::TerminateWorkflowExecutionResponse)
+  TERN_BLOCKING_RPC(SignalWorkflowExecution, ws::SignalWorkflowExecutionResponse)
+  TERN_BLOCKING_RPC(SignalWithStartWorkflowExecution, ws::SignalWithStartWorkflowExecutionResponse)
+  TERN_BLOCKING_RPC(RequestCancelWorkflowExecution, ws::RequestCancelWorkflowExecutionResponse)
 #undef TERN_BLOCKING_RPC
 
   grpc::ServerUnaryReactor* GetWorkflowExecutionHistory(

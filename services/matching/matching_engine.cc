@@ -127,6 +127,12 @@ size_t MatchingEngine::LoadedPartitionCount() const {
   return n;
 }
 
+size_t MatchingEngine::ParkedPollCount() const {
+  size_t n = 0;
+  for (const auto& partition : Snapshot()) n += partition->parked_polls();
+  return n;
+}
+
 // ---- lifecycle ---------------------------------------------------------------------------------
 
 void MatchingEngine::Start() {
@@ -144,6 +150,7 @@ void MatchingEngine::Maintain() {
   for (const auto& partition : Snapshot()) partition->Maintain(now);
   std::lock_guard lock(mu_);
   if (stopped_) return;
+  std::erase_if(fenced_until_, [now](const auto& entry) { return entry.second <= now; });
   std::weak_ptr<MatchingEngine> weak = weak_from_this();
   maintenance_timer_ = core_->timers.PostAfter(core_->options.maintenance_interval, [weak] {
     if (auto e = weak.lock()) e->Maintain();

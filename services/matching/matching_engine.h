@@ -133,6 +133,8 @@ class MatchingEngine : public std::enable_shared_from_this<MatchingEngine> {
   bool IsLoaded(const std::string& namespace_id, const std::string& partition_name,
                 int task_type) const;
   size_t LoadedPartitionCount() const;
+  // Polls parked on this host (waiting, or with a record-start or forward in flight).
+  size_t ParkedPollCount() const;
 
  private:
   MatchingEngine(std::shared_ptr<EngineCore> core, OwnerLookup owner_of);

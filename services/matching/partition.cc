@@ -204,6 +204,11 @@ bool Partition::loaded() const {
   return state_ == State::kLoaded;
 }
 
+size_t Partition::parked_polls() const {
+  std::lock_guard lock(mu_);
+  return waiting_.size() + away_.size();
+}
+
 void Partition::RunBlocking(std::function<void()> fn) {
   core_->blocking.Post([token = core_->tracker->Begin(), fn = std::move(fn)] { fn(); });
 }
@@ -253,12 +258,13 @@ void Partition::UnloadLocked(Reason reason, absl::Status status, Deferred& after
   if (state_ == State::kUnloaded) return;
   state_ = State::kUnloaded;
   unload_status_ = reason == Reason::kLoadFailed ? std::move(status) : OwnershipLost();
-  if (reason != Reason::kIdle) {
+  if (reason == Reason::kIdle || reason == Reason::kStopped) {
+    spdlog::debug("matching: unloading partition {}", placement_key_);
+  } else {
     spdlog::info("matching: unloading partition {} ({})", placement_key_,
                  reason == Reason::kRingMoved ? "ring moved"
-                 : reason == Reason::kFenced  ? "lease taken by another host"
-                 : reason == Reason::kStopped ? "shutdown"
-                                              : "load failed");
+                 : reason == Reason::kFenced ? "lease taken by another host"
+                                             : "load failed");
   }
   auto waiting = std::move(waiting_);
   waiting_.clear();
@@ -645,7 +651,8 @@ void Partition::OnSyncMatchDone(std::shared_ptr<Poller> poller, AddOpPtr op,
   } else {
     bool poller_gone = poller->state == Poller::State::kDone;
     ReturnPollerLocked(poller, after);
-    if (!(poller_gone && status.code() == absl::StatusCode::kCancelled)) {
+    if (!(poller_gone && status.code() == absl::StatusCode::kCancelled) &&
+        state_ != State::kUnloaded) {
       // History is in trouble: keep the task in the backlog rather than trying more pollers.
       spdlog::warn("matching: sync-match record-start on {} failed: {}", placement_key_,
                    status.ToString());

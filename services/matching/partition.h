@@ -156,6 +156,7 @@ class Partition : public std::enable_shared_from_this<Partition> {
   const std::string& placement_key() const { return placement_key_; }
   const persistence::TaskQueueKey& key() const { return key_; }
   bool loaded() const;
+  size_t parked_polls() const;
 
  private:
   enum class State { kLoading, kLoaded, kUnloaded };
@@ -166,7 +167,7 @@ class Partition : public std::enable_shared_from_this<Partition> {
   };
   using BufferIt = std::map<int64_t, Buffered>::iterator;
 
-  bool CanForward() const { return false; }
+  bool CanForward() const { return partition_index_ > 0 && !sticky_; }
   void RunBlocking(std::function<void()> fn);
   absl::Status UnloadedStatus() const;
 

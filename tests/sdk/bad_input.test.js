@@ -19,6 +19,7 @@ const INVALID_ARGUMENT = 3;
 const NOT_FOUND = 5;
 
 describe('bad input', { timeout: 240_000 }, () => {
+  dumpLogsOnFailure();
   let tern;
   let client;
   let connection;
@@ -55,7 +56,7 @@ describe('bad input', { timeout: 240_000 }, () => {
   }
 
   it('answers an unknown namespace with NOT_FOUND and NamespaceNotFoundFailure', { timeout: 60_000 },
-    dumpLogsOnFailure(async () => {
+    async () => {
       const namespace = uniqueName('no-such-namespace');
       const err = await grpcRejects(
         connection.workflowService.startWorkflowExecution(startRequest({ namespace })),
@@ -83,28 +84,28 @@ describe('bad input', { timeout: 240_000 }, () => {
           return true;
         },
       );
-    }));
+    });
 
   it('rejects an empty workflow id with INVALID_ARGUMENT naming WorkflowId', { timeout: 60_000 },
-    dumpLogsOnFailure(async () => {
+    async () => {
       const err = await grpcRejects(
         connection.workflowService.startWorkflowExecution(startRequest({ workflowId: '' })),
         INVALID_ARGUMENT,
       );
       assert.match(err.details ?? err.message, /workflow ?id/i);
-    }));
+    });
 
   it('rejects an empty task queue with INVALID_ARGUMENT naming TaskQueue', { timeout: 60_000 },
-    dumpLogsOnFailure(async () => {
+    async () => {
       const err = await grpcRejects(
         connection.workflowService.startWorkflowExecution(startRequest({ taskQueue: { name: '' } })),
         INVALID_ARGUMENT,
       );
       assert.match(err.details ?? err.message, /task ?queue/i);
-    }));
+    });
 
   it('rejects an input payload over 2 MiB and writes nothing', { timeout: 60_000 },
-    dumpLogsOnFailure(async () => {
+    async () => {
       const workflowId = uniqueName('too-big');
       const data = Buffer.alloc(2 * 1024 * 1024 + 1024, 'x');
       const err = await grpcRejects(
@@ -126,5 +127,5 @@ describe('bad input', { timeout: 240_000 }, () => {
       );
       // The id is still free: a valid start with it succeeds (nobody polls its task queue).
       await client.workflow.start('waitForRelease', { taskQueue: uniqueName('unpolled'), workflowId });
-    }));
+    });
 });

@@ -19,6 +19,7 @@ const {
 const TEST_TIMEOUT_MS = 120_000;
 
 describe('basic workflows', { timeout: 300_000 }, () => {
+  dumpLogsOnFailure();
   let tern;
   let client;
   let connection;
@@ -51,7 +52,7 @@ describe('basic workflows', { timeout: 300_000 }, () => {
   });
 
   it('runs an activity and a timer and returns their result', { timeout: TEST_TIMEOUT_MS },
-    dumpLogsOnFailure(async () => {
+    async () => {
       const started = Date.now();
       const result = await client.workflow.execute('activityThenTimer', {
         taskQueue,
@@ -60,11 +61,11 @@ describe('basic workflows', { timeout: 300_000 }, () => {
       });
       assert.equal(result, 'Hello, Tern after 1000ms');
       assert.ok(Date.now() - started >= 1000, 'the 1 s timer cannot fire early');
-    }));
+    });
 
   it('returns a gap-free history from WorkflowExecutionStarted to WorkflowExecutionCompleted',
     { timeout: TEST_TIMEOUT_MS },
-    dumpLogsOnFailure(async () => {
+    async () => {
       const handle = await client.workflow.start('activityThenTimer', {
         taskQueue,
         workflowId: uniqueName('history'),
@@ -88,10 +89,10 @@ describe('basic workflows', { timeout: 300_000 }, () => {
         'last event has no attributes');
       assert.ok(events.some((e) => e.activityTaskCompletedEventAttributes), 'no ActivityTaskCompleted');
       assert.ok(events.some((e) => e.timerFiredEventAttributes), 'no TimerFired');
-    }));
+    });
 
   it('reports a workflow ApplicationFailure with its type and details', { timeout: TEST_TIMEOUT_MS },
-    dumpLogsOnFailure(async () => {
+    async () => {
       const details = [{ order: 42 }, 'second detail'];
       const handle = await client.workflow.start('failWithDetails', {
         taskQueue,
@@ -109,10 +110,10 @@ describe('basic workflows', { timeout: 300_000 }, () => {
       });
       const description = await handle.describe();
       assert.equal(description.status.name, 'FAILED');
-    }));
+    });
 
   it('retries a failing activity with the retry policy', { timeout: TEST_TIMEOUT_MS },
-    dumpLogsOnFailure(async () => {
+    async () => {
       const key = uniqueName('flaky');
       const result = await client.workflow.execute('retryingActivity', {
         taskQueue,
@@ -121,10 +122,10 @@ describe('basic workflows', { timeout: 300_000 }, () => {
       });
       assert.equal(result, 'succeeded on attempt 3');
       assert.deepEqual(attemptsSeen.get(key), [1, 2, 3]);
-    }));
+    });
 
   it('rejects a second start of a running workflow id', { timeout: TEST_TIMEOUT_MS },
-    dumpLogsOnFailure(async () => {
+    async () => {
       const workflowId = uniqueName('dup');
       const first = await client.workflow.start('waitForRelease', { taskQueue, workflowId });
       await assert.rejects(
@@ -140,5 +141,5 @@ describe('basic workflows', { timeout: 300_000 }, () => {
       const description = await first.describe();
       assert.equal(description.runId, first.firstExecutionRunId);
       assert.equal(description.status.name, 'RUNNING');
-    }));
+    });
 });

@@ -12,6 +12,7 @@ const {
 } = require('./lib/harness');
 
 describe('multi-process cluster', { timeout: 300_000 }, () => {
+  dumpLogsOnFailure();
   let tern;
   let client;
   let connection;
@@ -45,7 +46,7 @@ describe('multi-process cluster', { timeout: 300_000 }, () => {
   });
 
   it('completes activity + timer workflows across the services', { timeout: 180_000 },
-    dumpLogsOnFailure(async () => {
+    async () => {
       const names = Array.from({ length: 6 }, (_, i) => `cluster-${i}`);
       // Several workflow ids spread the executions over the history shards.
       const handles = await Promise.all(
@@ -69,5 +70,5 @@ describe('multi-process cluster', { timeout: 300_000 }, () => {
         });
         assert.equal(result, `Hello, ${name} after 200ms`);
       }
-    }));
+    });
 });

@@ -19,6 +19,7 @@ const {
 const TIMER_MS = 5000;
 
 describe('durability across a crash', { timeout: 300_000 }, () => {
+  dumpLogsOnFailure();
   let tern;
   let client;
   let connection;
@@ -59,7 +60,7 @@ describe('durability across a crash', { timeout: 300_000 }, () => {
 
   it('completes timers, activities and fresh starts after kill -9 and restart',
     { timeout: 240_000 },
-    dumpLogsOnFailure(async () => {
+    async () => {
       const timers = [];
       const blocked = [];
       for (let i = 0; i < 3; i++) {
@@ -136,5 +137,5 @@ describe('durability across a crash', { timeout: 300_000 }, () => {
         args: ['again', 100],
       });
       assert.equal(fresh, 'Hello, again after 100ms');
-    }));
+    });
 });

@@ -3,6 +3,8 @@
 // the SDK), so it may only use @temporalio/workflow: no Node APIs, no test-side modules.
 const {
   ApplicationFailure,
+  CancellationScope,
+  isCancellation,
   condition,
   defineSignal,
   proxyActivities,
@@ -60,8 +62,34 @@ async function blockingActivity(flagPath) {
   return `flag said ${content}`;
 }
 
+// Collects `count` signals, arriving while workflow tasks run, and returns them in order.
+const itemSignal = defineSignal('item');
+async function collectSignals(count) {
+  const items = [];
+  setHandler(itemSignal, (item) => {
+    items.push(item);
+  });
+  await condition(() => items.length >= count);
+  return items;
+}
+
+// Sleeps until cancelled; cleanup in a non-cancellable scope still runs an activity.
+async function cancellableSleep(sleepMs) {
+  const { greet } = proxyActivities({ startToCloseTimeout: '30s' });
+  try {
+    await sleep(sleepMs);
+    return 'not cancelled';
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    await CancellationScope.nonCancellable(() => greet('cleanup'));
+    throw err;
+  }
+}
+
 module.exports = {
   activityThenTimer,
+  cancellableSleep,
+  collectSignals,
   blockingActivity,
   failWithDetails,
   retryingActivity,

@@ -494,19 +494,20 @@ async function startTern({ cluster = false, services, shards = 4, partitions = 4
 
 // ---------------------------------------------------------------------------------------------
 
-// Wraps a test function: on failure, prints the server log tails of every running Tern.
-function dumpLogsOnFailure(fn) {
-  return async function wrapped(...args) {
-    try {
-      return await fn.apply(this, args);
-    } catch (err) {
-      for (const tern of live) {
-        tern.failed = true;
-        console.error(`\nharness: test failed; Tern logs (${tern.dir}):\n${tern.logTail()}`);
-      }
-      throw err;
-    }
-  };
+function printLogs(why) {
+  for (const tern of live) {
+    tern.failed = true; // keep the temp dir for a post-mortem
+    console.error(`\nharness: ${why}; Tern logs (${tern.dir}):\n${tern.logTail()}`);
+  }
+}
+
+// Call inside describe(): after every test that failed or timed out, prints the tail of the
+// server logs and keeps the temp dir.
+function dumpLogsOnFailure() {
+  const { afterEach } = require('node:test');
+  afterEach((t) => {
+    if (t.passed === false) printLogs(`test "${t.name}" failed`);
+  });
 }
 
 // If the test process dies without calling stop(), do not leave servers behind.

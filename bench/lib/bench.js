@@ -1,0 +1,793 @@
+'use strict';
+// Tern end-to-end benchmark. Run through bench/run (which sets NODE_PATH to the SDK's
+// node_modules); `bench/run --help` lists the options, bench/README.md explains the figures.
+//
+// Phases: start PostgreSQL + tern-server + an SDK worker process; warm up; let the database
+// statistics settle and measure the idle background; run the measured workflows; let the
+// statistics settle again; report; stop everything (unless --keep).
+
+const { execFile, fork, spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { performance } = require('node:perf_hooks');
+const { parseArgs, promisify } = require('node:util');
+
+const proc = require('./proc');
+
+const execFileP = promisify(execFile);
+const REPO = path.resolve(__dirname, '..', '..');
+const { freePorts, waitFor, withTimeout } = require(path.join(REPO, 'tests', 'sdk', 'lib', 'harness.js'));
+
+const BIN_DIR = process.env.TERN_BIN_DIR || path.join(REPO, 'build', 'bin');
+const PG_SH = path.join(REPO, 'scripts', 'lib', 'pg.sh');
+const SDK_MODULES = process.env.BENCH_SDK_MODULES || path.join(REPO, 'tests', 'sdk', 'node_modules');
+const SERVICES = ['frontend', 'history', 'matching', 'worker'];
+const DATABASE = 'tern_bench';
+const NAMESPACE = 'default';
+// PostgreSQL 15 backends flush their statistics at most once a second while busy and within
+// PGSTAT_IDLE_INTERVAL (10 s) once idle; reading pg_stat_* sooner would miss transactions.
+const STATS_SETTLE_MS = 11_000;
+const IDLE_WINDOW_MS = 10_000;
+
+const USAGE = `Usage: bench/run [options]
+
+Starts a private PostgreSQL (normal durability unless --pg-fast) and tern-server, an SDK worker
+process, and runs workflows that each execute one trivial activity and complete.
+
+  --workflows N      measured workflows (default 1000)
+  --concurrency C    workflows in flight at once (default 50)
+  --warmup W         warm-up workflows before measuring (default 50)
+  --slots S          worker maxConcurrentWorkflowTaskExecutions and
+                     maxConcurrentActivityTaskExecutions (default 100)
+  --shards N         persistence.numHistoryShards (power of two, default 4)
+  --partitions N     matching.numTaskqueuePartitions (default 4)
+  --max-conns N      PostgreSQL connection pool size of tern-server (default 16)
+  --log-level L      tern-server log level (default info)
+  --pg-fast          PostgreSQL with fsync/synchronous_commit/full_page_writes off (NOT durable;
+                     the output says so)
+  --timeout SEC      give up on one workflow after SEC seconds, counted as an error (default 300)
+  --json             print one JSON object instead of the table
+  --keep             leave PostgreSQL and tern-server running (and the temp dir) for inspection
+  -h, --help
+
+Env: TERN_BIN_DIR (default build/bin), PG_BIN (default newest /usr/lib/postgresql/*/bin).`;
+
+function parseOptions(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      workflows: { type: 'string', default: '1000' },
+      concurrency: { type: 'string', default: '50' },
+      warmup: { type: 'string', default: '50' },
+      slots: { type: 'string', default: '100' },
+      shards: { type: 'string', default: '4' },
+      partitions: { type: 'string', default: '4' },
+      'max-conns': { type: 'string', default: '16' },
+      'log-level': { type: 'string', default: 'info' },
+      'pg-fast': { type: 'boolean', default: false },
+      timeout: { type: 'string', default: '300' },
+      json: { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const int = (name, min) => {
+    const v = Number(values[name]);
+    if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}`);
+    return v;
+  };
+  const opts = {
+    workflows: int('workflows', 1),
+    concurrency: int('concurrency', 1),
+    warmup: int('warmup', 0),
+    slots: int('slots', 1),
+    shards: int('shards', 1),
+    partitions: int('partitions', 1),
+    maxConns: int('max-conns', 1),
+    timeoutMs: int('timeout', 1) * 1000,
+    logLevel: values['log-level'],
+    pgFast: values['pg-fast'],
+    json: values.json,
+    keep: values.keep,
+  };
+  if ((opts.shards & (opts.shards - 1)) !== 0) throw new Error('--shards must be a power of two');
+  return opts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers.
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const round = (x, digits = 2) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : null);
+const log = (opts, msg) => {
+  if (!opts.json || process.env.BENCH_VERBOSE) console.error(`bench: ${msg}`);
+};
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length); // nearest-rank
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+function pgBinDir() {
+  if (process.env.PG_BIN) return process.env.PG_BIN;
+  const root = '/usr/lib/postgresql';
+  const versions = fs.existsSync(root) ? fs.readdirSync(root).sort((a, b) => Number(a) - Number(b)) : [];
+  if (versions.length === 0) throw new Error('no PostgreSQL under /usr/lib/postgresql (scripts/install-deps)');
+  return path.join(root, versions[versions.length - 1], 'bin');
+}
+
+function tail(file, lines) {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
+  } catch (err) {
+    return `(cannot read ${file}: ${err.message})`;
+  }
+}
+
+function gitInfo() {
+  const git = (...args) => spawnSync('git', ['-C', REPO, ...args], { encoding: 'utf8' });
+  const head = git('rev-parse', '--short', 'HEAD').stdout.trim();
+  const dirty = git('status', '--porcelain', '--untracked-files=no').stdout.trim() !== '';
+  return head ? `${head}${dirty ? ' (+ uncommitted changes)' : ''}` : 'unknown';
+}
+
+// ---------------------------------------------------------------------------------------------
+// The processes. Everything started is recorded here so cleanup() (and, as a last resort, the
+// synchronous exit hook) can stop it by PID.
+
+const state = {
+  dir: undefined,
+  pgDir: undefined,
+  pgStarted: false,
+  pgFast: false,
+  server: undefined, // ChildProcess of tern-server
+  worker: undefined, // ChildProcess of the SDK worker
+  connection: undefined, // client Connection
+  keep: false,
+  cleaned: false,
+  failed: false,
+};
+
+function pgShell(fn, args, env = {}) {
+  return new Promise((resolve, reject) => {
+    // Own session (detached): a Ctrl-C in the terminal reaches the bench, which stops PostgreSQL
+    // in order, instead of reaching the postmaster directly.
+    const child = spawn('bash', ['-c', `source "$0" && ${fn} "$@"`, PG_SH, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${fn}: ${out.trim()}`))));
+  });
+}
+
+async function startPostgres(opts) {
+  state.pgDir = path.join(state.dir, 'pg');
+  const env = opts.pgFast ? { PG_FAST: '1' } : { PG_FAST: '0' };
+  for (let attempt = 1; ; attempt++) {
+    const [port] = await freePorts(1);
+    try {
+      state.pgStarted = true; // a failed start may still leave a postmaster: pg_stop is a no-op if not
+      await pgShell('pg_start', [state.pgDir, String(port)], env);
+      return port;
+    } catch (err) {
+      if (attempt >= 3) throw new Error(`PostgreSQL did not start: ${err.message}`);
+    }
+  }
+}
+
+async function psql(pgPort, db, sql) {
+  const { stdout } = await execFileP(
+    path.join(pgBinDir(), 'psql'),
+    ['-X', '-q', '-At', '-F', '\t', '-h', '127.0.0.1', '-p', String(pgPort), '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-c', sql],
+    { timeout: 60_000 },
+  );
+  return stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split('\t'));
+}
+
+function configYaml(opts, pgPort, ports) {
+  return [
+    'global:',
+    `  log: {level: ${opts.logLevel}, format: json}`,
+    '  membership: {heartbeatInterval: 1s, maxHeartbeatAge: 10s}',
+    'persistence:',
+    `  numHistoryShards: ${opts.shards}`,
+    '  defaultStore: default',
+    '  datastores:',
+    '    default:',
+    `      sql: {pluginName: postgres, databaseName: ${DATABASE}, connectAddr: "127.0.0.1:${pgPort}", user: postgres, password: "", maxConns: ${opts.maxConns}}`,
+    'services:',
+    ...SERVICES.map((s) => `  ${s}: {rpc: {grpcPort: ${ports[s]}, bindOnIP: 127.0.0.1}}`),
+    'dynamicConfig:',
+    `  matching.numTaskqueuePartitions: ${opts.partitions}`,
+    '',
+  ].join('\n');
+}
+
+async function tern(args, timeoutMs = 20_000) {
+  return execFileP(path.join(BIN_DIR, 'tern'), args, { timeout: timeoutMs });
+}
+const cliOutput = (err) => `${err.stdout || ''}${err.stderr || ''}`.trim() || err.message;
+
+async function startServer(opts, pgPort) {
+  const portList = await freePorts(SERVICES.length);
+  const ports = Object.fromEntries(SERVICES.map((s, i) => [s, portList[i]]));
+  const address = `127.0.0.1:${ports.frontend}`;
+  const config = path.join(state.dir, 'config.yaml');
+  fs.writeFileSync(config, configYaml(opts, pgPort, ports));
+  try {
+    await tern(['schema', 'setup', '--config', config], 120_000);
+  } catch (err) {
+    throw new Error(`tern schema setup failed: ${cliOutput(err)}`);
+  }
+  const logFile = path.join(state.dir, 'tern-server.log');
+  const fd = fs.openSync(logFile, 'a');
+  const child = spawn(path.join(BIN_DIR, 'tern-server'), ['--config', config], {
+    stdio: ['ignore', fd, fd],
+    detached: true, // own session: see pgShell
+  });
+  fs.closeSync(fd);
+  child.exited = new Promise((resolve) => {
+    child.once('exit', (code, signal) => resolve((child.exitInfo = { code, signal })));
+    child.once('error', (err) => resolve((child.exitInfo = { error: err.message })));
+  });
+  state.server = child;
+
+  const deadline = Date.now() + 90_000;
+  const step = (what, fn) =>
+    waitFor(
+      what,
+      async () => {
+        if (child.exitInfo) {
+          const err = new Error(`tern-server exited during start-up (${JSON.stringify(child.exitInfo)})`);
+          err.fatal = true;
+          throw err;
+        }
+        return fn();
+      },
+      { timeoutMs: Math.max(1000, deadline - Date.now()), intervalMs: 200 },
+    );
+  try {
+    await step('`tern cluster health`', async () => {
+      await tern(['--address', address, 'cluster', 'health'], 5_000);
+      return true;
+    });
+    await step('namespace create', async () => {
+      try {
+        await tern(['--address', address, 'operator', 'namespace', 'create', '-n', NAMESPACE, '--retention', '1d']);
+      } catch (err) {
+        if (!/already\s*exists/i.test(cliOutput(err))) throw new Error(cliOutput(err));
+      }
+      return true;
+    });
+    const { Connection } = require('@temporalio/client');
+    let connection;
+    try {
+      await step('DescribeNamespace through the SDK', async () => {
+        connection ??= await Connection.connect({ address, connectTimeout: 5_000 });
+        await connection.workflowService.describeNamespace({ namespace: NAMESPACE });
+        return true;
+      });
+    } finally {
+      await connection?.close();
+    }
+  } catch (err) {
+    err.message = `tern-server did not become ready: ${err.message}\n${tail(logFile, 30)}`;
+    throw err;
+  }
+  return { address, config, logFile, ports };
+}
+
+async function startWorker(opts, address, taskQueue) {
+  const logFile = path.join(state.dir, 'worker.log');
+  const fd = fs.openSync(logFile, 'a');
+  const child = fork(path.join(__dirname, 'worker.js'), [], {
+    env: {
+      ...process.env,
+      BENCH_ADDRESS: address,
+      BENCH_NAMESPACE: NAMESPACE,
+      BENCH_TASK_QUEUE: taskQueue,
+      BENCH_SLOTS: String(opts.slots),
+      BENCH_SDK_MODULES: SDK_MODULES,
+    },
+    stdio: ['ignore', fd, fd, 'ipc'],
+    detached: true,
+  });
+  fs.closeSync(fd);
+  child.exited = new Promise((resolve) => {
+    child.once('exit', (code, signal) => resolve((child.exitInfo = { code, signal })));
+  });
+  state.worker = child;
+  const ready = await Promise.race([
+    new Promise((resolve) => {
+      child.on('message', (msg) => {
+        if (msg?.type === 'ready') resolve(true);
+        if (msg?.type === 'failed') resolve(false);
+      });
+    }),
+    child.exited.then(() => false),
+    sleep(180_000).then(() => false), // bundling the workflow code the first time takes a while
+  ]);
+  if (!ready) throw new Error(`the SDK worker did not start:\n${tail(logFile, 30)}`);
+  child.on('exit', () => {
+    if (!state.cleaned) console.error(`bench: the SDK worker exited unexpectedly:\n${tail(logFile, 30)}`);
+  });
+  return { logFile };
+}
+
+async function stopChild(child, what) {
+  if (!child || child.exitInfo) return;
+  child.kill('SIGTERM');
+  try {
+    await withTimeout(child.exited, 15_000, `${what} exit`);
+  } catch {
+    console.error(`bench: ${what} (pid ${child.pid}) ignored SIGTERM; sending SIGKILL`);
+    child.kill('SIGKILL');
+    await child.exited;
+  }
+}
+
+async function cleanup() {
+  if (state.cleaned) return;
+  state.cleaned = true;
+  if (state.worker && !state.worker.exitInfo) {
+    if (state.worker.connected) state.worker.send({ type: 'stop' });
+    await withTimeout(state.worker.exited, 20_000, 'worker shutdown').catch(() => {});
+    await stopChild(state.worker, 'SDK worker');
+  }
+  await state.connection?.close().catch(() => {});
+  if (state.keep) {
+    state.cleanupDone = true;
+    return;
+  }
+  await stopChild(state.server, 'tern-server');
+  if (state.pgStarted) {
+    await pgShell('pg_stop', [state.pgDir], { PG_STOP_MODE: 'fast' }).catch((err) =>
+      console.error(`bench: pg_stop ${state.pgDir}: ${err.message}`),
+    );
+  }
+  state.cleanupDone = true;
+  if (state.dir) {
+    if (state.failed) console.error(`bench: logs kept in ${state.dir}`);
+    else fs.rmSync(state.dir, { recursive: true, force: true });
+  }
+}
+
+// Last resort when the process exits without cleanup() having finished: synchronous kills.
+function exitHook() {
+  if (state.cleanupDone) return;
+  for (const child of [state.worker, state.server]) {
+    if (child && !child.exitInfo) {
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+  if (state.pgStarted && !state.keep) {
+    spawnSync('bash', ['-c', 'source "$0" && pg_stop "$1"', PG_SH, state.pgDir], {
+      stdio: 'ignore',
+      timeout: 60_000,
+      env: { ...process.env, PG_STOP_MODE: 'fast' },
+    });
+    if (state.dir) console.error(`bench: interrupted; logs kept in ${state.dir}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurement.
+
+async function dbSnapshot(pgPort) {
+  const [row] = await psql(
+    pgPort,
+    'postgres',
+    `SELECT d.xact_commit, d.xact_rollback, d.tup_inserted, d.tup_updated, d.tup_deleted,
+            d.tup_returned, d.tup_fetched, w.wal_records, w.wal_bytes, w.wal_write, w.wal_sync,
+            pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')
+       FROM pg_stat_database d, pg_stat_wal w WHERE d.datname = '${DATABASE}'`,
+  );
+  const keys = ['xactCommit', 'xactRollback', 'tupInserted', 'tupUpdated', 'tupDeleted',
+    'tupReturned', 'tupFetched', 'walRecords', 'walBytes', 'walWrite', 'walSync', 'walLsn'];
+  return { at: performance.now(), ...Object.fromEntries(keys.map((k, i) => [k, Number(row[i])])) };
+}
+
+async function tableSnapshot(pgPort) {
+  const rows = await psql(pgPort, DATABASE, 'SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables');
+  return Object.fromEntries(rows.map(([t, i, u, d]) => [t, { ins: Number(i), upd: Number(u), del: Number(d) }]));
+}
+
+function postmasterPid() {
+  return Number(fs.readFileSync(path.join(state.pgDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+}
+
+function cpuSnapshot(pgPid) {
+  return {
+    at: performance.now(),
+    server: proc.cpuSeconds(state.server.pid),
+    worker: proc.cpuSeconds(state.worker.pid),
+    client: proc.cpuSeconds(process.pid),
+    postgres: proc.treeCpu(pgPid),
+    machine: proc.machineCpu(),
+  };
+}
+
+function cpuDelta(a, b) {
+  const seconds = (b.at - a.at) / 1000;
+  const d = {
+    server: b.server - a.server,
+    postgres: proc.treeCpuDelta(a.postgres, b.postgres),
+    worker: b.worker - a.worker,
+    client: b.client - a.client,
+    machineBusy: b.machine.busy - a.machine.busy,
+    machineIowait: b.machine.iowait - a.machine.iowait,
+    machineSteal: b.machine.steal - a.machine.steal,
+  };
+  d.other = d.machineBusy - d.server - d.postgres - d.worker - d.client;
+  return { seconds, ...d };
+}
+
+// Runs `count` workflows with at most `concurrency` in flight.
+async function drive(client, taskQueue, prefix, count, concurrency, timeoutMs) {
+  const latencies = [];
+  const startCalls = [];
+  const completions = []; // ms since t0
+  const errors = [];
+  let next = 0;
+  const t0 = performance.now();
+  const loop = async () => {
+    while (next < count) {
+      const i = next++;
+      const workflowId = `${prefix}-${i}`;
+      const s = performance.now();
+      try {
+        const handle = await client.workflow.start('oneActivity', { taskQueue, workflowId, args: [i] });
+        startCalls.push(performance.now() - s);
+        const result = await withTimeout(handle.result(), timeoutMs, `workflow ${workflowId}`);
+        if (result !== i) throw new Error(`workflow ${workflowId} returned ${JSON.stringify(result)}`);
+        const e = performance.now();
+        latencies.push(e - s);
+        completions.push(e - t0);
+      } catch (err) {
+        errors.push({ workflowId, atMs: Math.round(performance.now() - t0), error: String(err.message || err) });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, loop));
+  return { wallMs: performance.now() - t0, latencies, startCalls, completions, errors };
+}
+
+// Warnings and errors in the server log (JSON or text format).
+function scanServerLog(file) {
+  const counts = {};
+  const samples = [];
+  const messages = new Map(); // message -> count
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return { counts, samples, topMessages: [] };
+  }
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    let level;
+    let message = line;
+    try {
+      const obj = JSON.parse(line);
+      level = String(obj.level ?? obj.lvl ?? obj.severity ?? '').toLowerCase();
+      message = String(obj.msg ?? obj.message ?? line);
+    } catch {
+      const m = line.match(/\b(trace|debug|info|warn|warning|error|critical|fatal)\b/i);
+      level = m ? m[1].toLowerCase() : '';
+    }
+    if (!level) continue;
+    counts[level] = (counts[level] || 0) + 1;
+    if (/^(warn|warning|error|err|critical|fatal)$/.test(level)) {
+      if (samples.length < 8) samples.push(line.length > 400 ? `${line.slice(0, 400)}...` : line);
+      messages.set(message, (messages.get(message) || 0) + 1);
+    }
+  }
+  const topMessages = [...messages].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([msg, n]) => ({ n, msg }));
+  return { counts, samples, topMessages };
+}
+
+function summarizeRun(run, n) {
+  const lat = [...run.latencies].sort((a, b) => a - b);
+  const starts = [...run.startCalls].sort((a, b) => a - b);
+  const perSecond = [];
+  for (const c of run.completions) {
+    const b = Math.floor(c / 1000);
+    perSecond[b] = (perSecond[b] || 0) + 1;
+  }
+  // Whole seconds only: the last, partial bucket would understate the rate.
+  const full = Array.from({ length: Math.floor(run.wallMs / 1000) }, (_, i) => perSecond[i] || 0);
+  const sortedFull = [...full].sort((a, b) => a - b);
+  return {
+    completed: run.latencies.length,
+    failed: run.errors.length,
+    wallSeconds: round(run.wallMs / 1000, 3),
+    workflowsPerSecond: round(run.latencies.length / (run.wallMs / 1000), 1),
+    latencyMs: {
+      p50: round(percentile(lat, 50), 1),
+      p90: round(percentile(lat, 90), 1),
+      p99: round(percentile(lat, 99), 1),
+      max: round(lat[lat.length - 1], 1),
+      mean: round(lat.reduce((a, b) => a + b, 0) / lat.length, 1),
+    },
+    startCallMs: {
+      p50: round(percentile(starts, 50), 1),
+      p99: round(percentile(starts, 99), 1),
+      max: round(starts[starts.length - 1], 1),
+    },
+    completionsPerSecond: {
+      min: sortedFull.length ? sortedFull[0] : null,
+      median: sortedFull.length ? percentile(sortedFull, 50) : null,
+      max: sortedFull.length ? sortedFull[sortedFull.length - 1] : null,
+      series: full,
+    },
+    errors: run.errors.slice(0, 10),
+    requested: n,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const opts = parseOptions(process.argv.slice(2));
+  state.keep = opts.keep;
+  state.pgFast = opts.pgFast;
+  for (const bin of ['tern', 'tern-server']) {
+    if (!fs.existsSync(path.join(BIN_DIR, bin))) throw new Error(`${path.join(BIN_DIR, bin)} is missing: run scripts/build first`);
+  }
+  if (!fs.existsSync(path.join(SDK_MODULES, '@temporalio', 'worker'))) {
+    throw new Error(`${SDK_MODULES} has no @temporalio/worker: run (cd tests/sdk && npm ci) first`);
+  }
+  process.on('exit', exitHook);
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+    process.on(signal, () => {
+      if (state.cleaned) process.exit(code); // second signal: the exit hook kills what is left
+      console.error(`bench: ${signal}: stopping everything`);
+      state.failed = true;
+      state.keep = false;
+      cleanup().finally(() => process.exit(code));
+    });
+  }
+
+  const machine = proc.machine();
+  state.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-bench-'));
+  fs.chmodSync(state.dir, 0o755); // the postgres user must reach its data dir inside
+
+  log(opts, `starting PostgreSQL (${opts.pgFast ? 'fsync OFF' : 'durable'}) in ${state.dir}`);
+  const pgPort = await startPostgres(opts);
+  const pgPid = postmasterPid();
+  const settings = Object.fromEntries(
+    await psql(pgPort, 'postgres', `SELECT name, setting FROM pg_settings WHERE name IN
+      ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'wal_sync_method',
+       'max_connections', 'server_version')`),
+  );
+  log(opts, 'starting tern-server');
+  const server = await startServer(opts, pgPort);
+  const taskQueue = `bench-${process.pid}-${Date.now().toString(36)}`;
+  log(opts, `starting the SDK worker (${opts.slots} slots)`);
+  const worker = await startWorker(opts, server.address, taskQueue);
+
+  const { Client, Connection } = require('@temporalio/client');
+  state.connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection: state.connection, namespace: NAMESPACE });
+
+  let warm;
+  if (opts.warmup > 0) {
+    log(opts, `warm-up: ${opts.warmup} workflows`);
+    warm = await drive(client, taskQueue, `${taskQueue}-warm`, opts.warmup, opts.concurrency, opts.timeoutMs);
+    if (warm.errors.length > 0) {
+      throw new Error(`warm-up: ${warm.errors.length} workflows failed, first: ${warm.errors[0].error}`);
+    }
+  }
+
+  log(opts, `letting statistics settle, then measuring the idle background for ${IDLE_WINDOW_MS / 1000}s`);
+  await sleep(STATS_SETTLE_MS);
+  const idleDb0 = await dbSnapshot(pgPort);
+  const idleCpu0 = cpuSnapshot(pgPid);
+  await sleep(IDLE_WINDOW_MS);
+  const tables0 = await tableSnapshot(pgPort);
+  const db0 = await dbSnapshot(pgPort);
+  const cpu0 = cpuSnapshot(pgPid);
+  const idleCpu = cpuDelta(idleCpu0, cpu0);
+  const idleSeconds = (db0.at - idleDb0.at) / 1000;
+  const idleXactPerSec = (db0.xactCommit - idleDb0.xactCommit) / idleSeconds;
+
+  log(opts, `measuring: ${opts.workflows} workflows, ${opts.concurrency} in flight`);
+  const loadBefore = os.loadavg();
+  const run = await drive(client, taskQueue, `${taskQueue}-run`, opts.workflows, opts.concurrency, opts.timeoutMs);
+  const cpu1 = cpuSnapshot(pgPid);
+  const loadAfter = os.loadavg();
+  const serverAlive = !state.server.exitInfo;
+
+  log(opts, 'letting statistics settle');
+  await sleep(STATS_SETTLE_MS);
+  const db1 = await dbSnapshot(pgPort);
+  const tables1 = await tableSnapshot(pgPort);
+
+  const n = opts.workflows;
+  const cpu = cpuDelta(cpu0, cpu1);
+  const dbWindowSeconds = (db1.at - db0.at) / 1000;
+  const dbDelta = Object.fromEntries(Object.keys(db0).filter((k) => k !== 'at').map((k) => [k, db1[k] - db0[k]]));
+  const tables = {};
+  for (const [t, after] of Object.entries(tables1)) {
+    const before = tables0[t] ?? { ins: 0, upd: 0, del: 0 };
+    const d = { ins: after.ins - before.ins, upd: after.upd - before.upd, del: after.del - before.del };
+    if (d.ins || d.upd || d.del) {
+      tables[t] = { insPerWf: round(d.ins / n, 2), updPerWf: round(d.upd / n, 2), delPerWf: round(d.del / n, 2) };
+    }
+  }
+  const perK = (sec) => round((sec * 1000) / n, 2);
+  const share = (sec) => round((100 * sec) / cpu.seconds, 1); // % of one core over the phase
+  const summary = summarizeRun(run, n);
+  const result = {
+    tern: { commit: gitInfo(), binDir: BIN_DIR },
+    machine: { ...machine, loadavgBeforePhase: loadBefore.map((x) => round(x)), loadavgAfterPhase: loadAfter.map((x) => round(x)) },
+    config: {
+      workflows: n,
+      concurrency: opts.concurrency,
+      warmup: opts.warmup,
+      workerSlots: opts.slots,
+      shards: opts.shards,
+      partitions: opts.partitions,
+      maxConns: opts.maxConns,
+      serverLogLevel: opts.logLevel,
+      durability: opts.pgFast ? 'NOT DURABLE (fsync=off, synchronous_commit=off, full_page_writes=off)' : 'durable (PostgreSQL defaults: fsync=on, synchronous_commit=on)',
+      postgres: settings,
+    },
+    ...summary,
+    cpu: {
+      phaseSeconds: round(cpu.seconds, 3),
+      secondsPer1000Workflows: {
+        server: perK(cpu.server),
+        postgres: perK(cpu.postgres),
+        worker: perK(cpu.worker),
+        client: perK(cpu.client),
+        other: perK(cpu.other),
+        machineBusy: perK(cpu.machineBusy),
+      },
+      percentOfOneCore: {
+        server: share(cpu.server),
+        postgres: share(cpu.postgres),
+        worker: share(cpu.worker),
+        client: share(cpu.client),
+        other: share(cpu.other),
+        machineBusy: share(cpu.machineBusy),
+        machineIowait: share(cpu.machineIowait),
+        machineSteal: share(cpu.machineSteal),
+      },
+    },
+    memory: {
+      serverPeakRssMiB: round(proc.statusKb(state.server.pid, 'VmHWM') / 1024, 1),
+      serverRssMiB: round(proc.statusKb(state.server.pid, 'VmRSS') / 1024, 1),
+      serverThreads: readThreads(state.server.pid),
+      workerPeakRssMiB: round(proc.statusKb(state.worker.pid, 'VmHWM') / 1024, 1),
+    },
+    db: {
+      windowSeconds: round(dbWindowSeconds, 1),
+      xactCommitInWindow: dbDelta.xactCommit,
+      xactPerWorkflow: round(dbDelta.xactCommit / n, 2),
+      xactPerWorkflowIdleCorrected: round((dbDelta.xactCommit - idleXactPerSec * dbWindowSeconds) / n, 2),
+      xactRollbackPerWorkflow: round(dbDelta.xactRollback / n, 3),
+      rowsInsertedPerWorkflow: round(dbDelta.tupInserted / n, 2),
+      rowsUpdatedPerWorkflow: round(dbDelta.tupUpdated / n, 2),
+      rowsDeletedPerWorkflow: round(dbDelta.tupDeleted / n, 2),
+      walBytesPerWorkflow: Math.round(dbDelta.walLsn / n),
+      walSyncsPerWorkflow: round(dbDelta.walSync / n, 2),
+      tables,
+    },
+    idle: {
+      seconds: round(idleSeconds, 1),
+      dbXactPerSecond: round(idleXactPerSec, 1),
+      serverCpuPercentOfOneCore: round((100 * idleCpu.server) / idleCpu.seconds, 1),
+      postgresCpuPercentOfOneCore: round((100 * idleCpu.postgres) / idleCpu.seconds, 1),
+      workerCpuPercentOfOneCore: round((100 * idleCpu.worker) / idleCpu.seconds, 1),
+    },
+    serverLog: scanServerLog(server.logFile),
+    serverAlive,
+  };
+  if (opts.keep) {
+    result.kept = {
+      address: server.address,
+      namespace: NAMESPACE,
+      taskQueue,
+      serverPid: state.server.pid,
+      config: server.config,
+      serverLog: server.logFile,
+      workerLog: worker.logFile,
+      pgPort,
+      pgDataDir: state.pgDir,
+      stop: `kill ${state.server.pid}; bash -c 'source ${PG_SH} && pg_stop ${state.pgDir}'; rm -rf ${state.dir}`,
+    };
+  }
+  if (run.errors.length > 0 || !serverAlive) state.failed = true;
+  return result;
+}
+
+function readThreads(pid) {
+  try {
+    const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Threads:\s+(\d+)/m);
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+function printTable(r) {
+  const c = r.config;
+  const L = [];
+  const row = (k, v) => L.push(`  ${k.padEnd(34)} ${v}`);
+  L.push(`Tern benchmark: ${c.workflows} workflows x 1 activity, ${c.concurrency} in flight, ` +
+    `${c.shards} shards, ${c.partitions} partitions, ${c.workerSlots} worker slots, warm-up ${c.warmup}`);
+  L.push(`  tern ${r.tern.commit}; PostgreSQL ${c.postgres.server_version}: ${c.durability}`);
+  L.push(`  machine: ${r.machine.nproc} CPUs (${r.machine.cpuModel}), ${r.machine.memTotalGiB} GiB RAM, ${r.machine.kernel}`);
+  L.push(`  load average: at start ${r.machine.loadavgAtStart.join(' ')}, before phase ${r.machine.loadavgBeforePhase.join(' ')}, after phase ${r.machine.loadavgAfterPhase.join(' ')}`);
+  L.push('');
+  row('throughput', `${r.workflowsPerSecond} workflows/s (${r.completed} completed, ${r.failed} failed, ${r.wallSeconds} s)`);
+  row('start-to-complete latency (ms)', `p50 ${r.latencyMs.p50}  p90 ${r.latencyMs.p90}  p99 ${r.latencyMs.p99}  max ${r.latencyMs.max}`);
+  row('StartWorkflowExecution call (ms)', `p50 ${r.startCallMs.p50}  p99 ${r.startCallMs.p99}  max ${r.startCallMs.max}`);
+  const cps = r.completionsPerSecond;
+  row('completions per whole second', cps.min === null ? '(phase shorter than 1 s)' : `min ${cps.min}  median ${cps.median}  max ${cps.max}`);
+  const k = r.cpu.secondsPer1000Workflows;
+  const p = r.cpu.percentOfOneCore;
+  row('CPU s / 1000 workflows', `tern-server ${k.server}  postgres ${k.postgres}  worker ${k.worker}  client ${k.client}  other ${k.other}`);
+  row('CPU % of one core (phase)', `tern-server ${p.server}  postgres ${p.postgres}  worker ${p.worker}  client ${p.client}  other ${p.other}`);
+  row('machine', `busy ${p.machineBusy}% of one core (of ${r.machine.nproc * 100}%), iowait ${p.machineIowait}%, steal ${p.machineSteal}%`);
+  row('tern-server memory', `peak RSS ${r.memory.serverPeakRssMiB} MiB (VmHWM), ${r.memory.serverThreads} threads; worker peak RSS ${r.memory.workerPeakRssMiB} MiB`);
+  const d = r.db;
+  row('PostgreSQL transactions / workflow', `${d.xactPerWorkflow} (${d.xactCommitInWindow} commits in ${d.windowSeconds} s); minus idle background: ${d.xactPerWorkflowIdleCorrected}; rollbacks ${d.xactRollbackPerWorkflow}`);
+  row('rows / workflow', `inserted ${d.rowsInsertedPerWorkflow}  updated ${d.rowsUpdatedPerWorkflow}  deleted ${d.rowsDeletedPerWorkflow}`);
+  row('WAL / workflow', `${d.walBytesPerWorkflow} bytes, ${d.walSyncsPerWorkflow} WAL syncs`);
+  const tables = Object.entries(d.tables).map(([t, v]) => `${t} +${v.insPerWf}/~${v.updPerWf}/-${v.delPerWf}`);
+  row('per table (ins/upd/del per wf)', tables.join(', ') || '(none)');
+  row('idle background', `${r.idle.dbXactPerSecond} DB xact/s; CPU % of one core: tern-server ${r.idle.serverCpuPercentOfOneCore}, postgres ${r.idle.postgresCpuPercentOfOneCore}, worker ${r.idle.workerCpuPercentOfOneCore}`);
+  const lc = Object.entries(r.serverLog.counts).map(([lvl, n]) => `${lvl} ${n}`).join(', ');
+  row('server log lines', lc || '(none)');
+  for (const s of r.serverLog.topMessages) L.push(`    ${String(s.n).padStart(6)} x ${s.msg}`);
+  if (r.errors.length) {
+    L.push('  workflow errors (first 10):');
+    for (const e of r.errors) L.push(`    ${e.workflowId} at ${e.atMs} ms: ${e.error}`);
+  }
+  if (!r.serverAlive) L.push('  tern-server EXITED during the run');
+  if (r.kept) {
+    L.push('');
+    L.push(`  kept running: frontend ${r.kept.address} (namespace ${r.kept.namespace}), tern-server pid ${r.kept.serverPid}, PostgreSQL 127.0.0.1:${r.kept.pgPort}`);
+    L.push(`  config ${r.kept.config}; log ${r.kept.serverLog}`);
+    L.push(`  stop with: ${r.kept.stop}`);
+  }
+  console.log(L.join('\n'));
+}
+
+main()
+  .then(async (result) => {
+    await cleanup();
+    if (result.config && process.argv.includes('--json')) console.log(JSON.stringify(result, null, 2));
+    else printTable(result);
+    process.exit(state.failed ? 1 : 0);
+  })
+  .catch(async (err) => {
+    console.error(`bench: ${err.stack || err}`);
+    state.failed = true;
+    state.keep = false;
+    await cleanup().catch((e) => console.error(`bench: cleanup: ${e.message}`));
+    process.exit(1);
+  });

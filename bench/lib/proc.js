@@ -1,0 +1,131 @@
+'use strict';
+// /proc readers: CPU time of processes and of the whole machine, memory high-water marks, and a
+// description of the machine.
+
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+
+let clkTck;
+function clockTicks() {
+  if (clkTck === undefined) {
+    try {
+      clkTck = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clkTck = 100;
+    }
+  }
+  return clkTck;
+}
+
+// {pid, ppid, utime, stime, cutime, cstime} in clock ticks, or undefined if the process is gone.
+function procStat(pid) {
+  let text;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return {
+    pid: Number(pid),
+    ppid: Number(rest[1]),
+    utime: Number(rest[11]),
+    stime: Number(rest[12]),
+    cutime: Number(rest[13]),
+    cstime: Number(rest[14]),
+  };
+}
+
+// CPU seconds (user + system, all threads) of one live process; NaN if it is gone.
+function cpuSeconds(pid) {
+  const s = procStat(pid);
+  return s ? (s.utime + s.stime) / clockTicks() : NaN;
+}
+
+// CPU of a process tree rooted at `rootPid` (direct children only, which is what a PostgreSQL
+// postmaster has), including children that already exited and were reaped (cutime/cstime of the
+// root). Returns {total, byPid} in seconds; diff two snapshots with treeCpuDelta().
+function treeCpu(rootPid) {
+  const byPid = {};
+  let total = 0;
+  const root = procStat(rootPid);
+  if (!root) return { total: NaN, byPid };
+  const add = (pid, ticks) => {
+    byPid[pid] = ticks / clockTicks();
+    total += byPid[pid];
+  };
+  add(`root`, root.utime + root.stime + root.cutime + root.cstime);
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const s = procStat(entry);
+    if (s && s.ppid === Number(rootPid)) add(entry, s.utime + s.stime);
+  }
+  return { total, byPid };
+}
+
+// CPU used by the tree between two snapshots. A child present at the end but not at the start
+// was born in between, so all of its time counts; a child present only at the start exited, and
+// its time moved into the root's cutime/cstime, which are counted (its earlier time is taken off).
+function treeCpuDelta(before, after) {
+  let delta = 0;
+  for (const [pid, sec] of Object.entries(after.byPid)) delta += sec - (before.byPid[pid] ?? 0);
+  for (const [pid, sec] of Object.entries(before.byPid)) {
+    if (!(pid in after.byPid)) delta -= sec;
+  }
+  return delta;
+}
+
+// Whole-machine CPU from the first line of /proc/stat, in seconds summed over all CPUs.
+function machineCpu() {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const hz = clockTicks();
+  return {
+    busy: (user + nice + system + irq + softirq + steal) / hz,
+    idle: idle / hz,
+    iowait: iowait / hz,
+    steal: steal / hz,
+  };
+}
+
+// A field of /proc/PID/status in kB (VmHWM, VmRSS, ...), or NaN.
+function statusKb(pid, field) {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = text.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'));
+    return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+function machine() {
+  let nproc = os.cpus().length;
+  try {
+    nproc = Number(execFileSync('nproc', { encoding: 'utf8' }).trim());
+  } catch {
+    /* keep os.cpus() */
+  }
+  let cpuModel = 'unknown';
+  try {
+    const m = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m);
+    if (m) cpuModel = m[1].trim();
+  } catch {
+    /* unknown */
+  }
+  return {
+    nproc,
+    cpuModel,
+    memTotalGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    kernel: `${os.type()} ${os.release()}`,
+    loadavgAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
+
+module.exports = { clockTicks, cpuSeconds, machine, machineCpu, procStat, statusKb, treeCpu, treeCpuDelta };

@@ -1,0 +1,92 @@
+'use strict';
+// The benchmark's SDK worker, run as its own process (forked by bench.js) so that its CPU time
+// can be measured apart from the client's. Protocol over the IPC channel:
+//   child -> parent  {type: 'ready'} once polling, {type: 'failed', error} if it cannot run
+//   parent -> child  {type: 'stop'}: shut down gracefully and exit
+// The child exits as soon as the IPC channel closes, so it never outlives the bench.
+//
+// Env: BENCH_ADDRESS, BENCH_NAMESPACE, BENCH_TASK_QUEUE, BENCH_SLOTS, BENCH_SDK_MODULES (the
+// node_modules directory holding @temporalio/*).
+
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } =
+  require('@temporalio/worker');
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`worker: ${name} is not set`);
+  return value;
+};
+
+// Builds the workflow bundle once per content and SDK version, cached in the temp dir (the
+// write is atomic, so concurrent benches can race safely).
+async function workflowBundle() {
+  const workflowsPath = path.join(__dirname, 'workflows.js');
+  const sdkModules = env('BENCH_SDK_MODULES');
+  const sdkVersion = require('@temporalio/workflow/package.json').version;
+  const hash = crypto
+    .createHash('sha256')
+    .update(fs.readFileSync(workflowsPath))
+    .update(sdkVersion)
+    .digest('hex')
+    .slice(0, 16);
+  const cached = path.join(os.tmpdir(), `tern-bench-workflows-${hash}.js`);
+  if (fs.existsSync(cached)) return { code: fs.readFileSync(cached, 'utf8') };
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    logger: new DefaultLogger('WARN'),
+    // bench/ has no node_modules of its own: resolve @temporalio/workflow from the SDK tests'.
+    webpackConfigHook: (config) => {
+      config.resolve.modules = [...(config.resolve.modules || []), sdkModules];
+      return config;
+    },
+  });
+  const tmp = `${cached}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, code);
+  fs.renameSync(tmp, cached);
+  return { code };
+}
+
+async function main() {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const slots = Number(env('BENCH_SLOTS'));
+  const connection = await NativeConnection.connect({ address: env('BENCH_ADDRESS') });
+  const worker = await Worker.create({
+    connection,
+    namespace: env('BENCH_NAMESPACE'),
+    taskQueue: env('BENCH_TASK_QUEUE'),
+    workflowBundle: await workflowBundle(),
+    activities: {
+      async noop(n) {
+        return n;
+      },
+    },
+    maxConcurrentWorkflowTaskExecutions: slots,
+    maxConcurrentActivityTaskExecutions: slots,
+  });
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  process.on('message', (msg) => {
+    if (msg && msg.type === 'stop') stop();
+  });
+  process.on('disconnect', () => process.exit(0)); // the bench went away
+  const running = worker.run();
+  process.send({ type: 'ready' });
+  await running;
+  await connection.close();
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(`worker: ${err.stack || err}`);
+  if (process.connected) process.send({ type: 'failed', error: String(err.message || err) });
+  process.exit(1);
+});

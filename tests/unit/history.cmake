@@ -1,0 +1,6 @@
+# Unit tests of tern::history (services/history) and of the placement helpers in tern::common,
+# included from tests/unit/CMakeLists.txt.
+tern_test(NAME common_placement_test SRCS common_placement_test.cc DEPS tern::common LABELS unit)
+tern_test(NAME history_mutable_state_test SRCS history_mutable_state_test.cc DEPS tern::history
+  LABELS unit)
+tern_test(NAME history_engine_test SRCS history_engine_test.cc DEPS tern::history LABELS unit)

@@ -1,0 +1,1107 @@
+// HistoryEngine end to end over in-memory stores: a real ShardController (that owns every shard
+// through a one-member ring), real shards and queues, and a matching client that records what
+// history dispatches. Tests assert the history a user would fetch.
+#include "services/history/history_engine.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/errors.h"
+#include "common/hashing.h"
+#include "common/ids.h"
+#include "common/task_token.h"
+#include "temporal/api/command/v1/message.pb.h"
+#include "temporal/api/errordetails/v1/message.pb.h"
+#include "tests/unit/history_fakes.h"
+
+namespace tern::history {
+namespace {
+
+namespace fakes = tern::history::testing;
+namespace cmd = temporal::api::command::v1;
+namespace cv1 = temporal::api::common::v1;
+namespace fv1 = temporal::api::failure::v1;
+namespace msv1 = tern::matchingservice::v1;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Events = std::vector<hv1::HistoryEvent>;
+using Strings = std::vector<std::string>;
+using HistoryResult = absl::StatusOr<ws::GetWorkflowExecutionHistoryResponse>;
+
+constexpr char kNsId[] = "ns-id-1";
+constexpr char kNs[] = "default";
+constexpr char kSelf[] = "127.0.0.1:7234";
+constexpr char kQueue[] = "orders-tq";
+constexpr int32_t kShards = 4;
+constexpr auto kWait = seconds(5);
+
+struct Execution {
+  std::string workflow_id;
+  std::string run_id;
+};
+
+Config TestConfig() {
+  Config config;
+  config.persistence.num_history_shards = kShards;
+  config.dynamic_config.matching_num_task_queue_partitions = 1;
+  return config;
+}
+
+cv1::Payloads Payload(const std::string& data) {
+  cv1::Payloads payloads;
+  auto* p = payloads.add_payloads();
+  (*p->mutable_metadata())["encoding"] = "json/plain";
+  p->set_data(data);
+  return payloads;
+}
+
+Events ToVector(const google::protobuf::RepeatedPtrField<hv1::HistoryEvent>& events) {
+  return Events(events.begin(), events.end());
+}
+
+// Event types without the EVENT_TYPE_ prefix, for readable failures.
+Strings Names(const Events& events) {
+  Strings names;
+  for (const auto& e : events) names.push_back(enums::EventType_Name(e.event_type()).substr(11));
+  return names;
+}
+
+// Ids 1..N without gaps, each event with a time.
+void ExpectWellFormed(const Events& events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].event_id(), static_cast<int64_t>(i + 1)) << "event #" << i;
+    EXPECT_TRUE(events[i].has_event_time()) << "event " << events[i].event_id();
+  }
+}
+
+cmd::Command ScheduleActivity(const std::string& activity_id,
+                              std::chrono::seconds start_to_close = seconds(60),
+                              std::optional<cv1::RetryPolicy> retry = std::nullopt) {
+  cmd::Command command;
+  command.set_command_type(enums::COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK);
+  auto* a = command.mutable_schedule_activity_task_command_attributes();
+  a->set_activity_id(activity_id);
+  a->mutable_activity_type()->set_name("Charge");
+  *a->mutable_input() = Payload("\"card-1\"");
+  if (start_to_close.count() > 0) *a->mutable_start_to_close_timeout() = ToProtoDuration(start_to_close);
+  if (retry) *a->mutable_retry_policy() = *retry;
+  return command;
+}
+
+cmd::Command StartTimer(const std::string& timer_id, std::chrono::nanoseconds fire_after) {
+  cmd::Command command;
+  command.set_command_type(enums::COMMAND_TYPE_START_TIMER);
+  auto* a = command.mutable_start_timer_command_attributes();
+  a->set_timer_id(timer_id);
+  *a->mutable_start_to_fire_timeout() = ToProtoDuration(fire_after);
+  return command;
+}
+
+cmd::Command CompleteWorkflow(const std::string& result) {
+  cmd::Command command;
+  command.set_command_type(enums::COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION);
+  *command.mutable_complete_workflow_execution_command_attributes()->mutable_result() =
+      Payload(result);
+  return command;
+}
+
+cv1::RetryPolicy FastRetry(int32_t maximum_attempts) {
+  cv1::RetryPolicy retry;
+  *retry.mutable_initial_interval() = ToProtoDuration(milliseconds(10));
+  retry.set_backoff_coefficient(1.0);
+  retry.set_maximum_attempts(maximum_attempts);
+  return retry;
+}
+
+class HistoryEngineTest : public ::testing::Test {
+ protected:
+  HistoryEngineTest()
+      : config_(TestConfig()),
+        executor_(2, "hist-test"),
+        shard_store_(std::make_shared<fakes::FakeShardStore>()),
+        executions_(std::make_shared<fakes::FakeExecutionStore>(shard_store_)),
+        membership_store_(std::make_shared<fakes::FakeMembershipStore>()),
+        membership_(membership_store_, MembershipConfig{}),
+        matching_(membership_, executor_),
+        controller_(kShards, kSelf, Stores(), membership_, executor_),
+        engine_(config_, controller_, matching_, executor_, SystemClock::Instance()) {
+    controller_.SetTaskExecutors(
+        [this](Shard& shard, const pv1::TransferTask& task, TransferQueue::Done done) {
+          engine_.ExecuteTransferTask(shard, task, std::move(done));
+        },
+        [this](Shard& shard, const pv1::TimerTask& task) {
+          return engine_.ExecuteTimerTask(shard, task);
+        });
+    persistence::Member self;
+    self.role = persistence::Role::kHistory;
+    self.host_id = "history-host-1";
+    self.rpc_address = kSelf;
+    self.session_start = std::chrono::system_clock::now();
+    auto status = membership_.Start({self});
+    EXPECT_TRUE(status.ok()) << status;
+    controller_.Start();
+  }
+
+  ~HistoryEngineTest() override {
+    controller_.Stop();
+    membership_.Stop();
+    executor_.Stop();
+  }
+
+  persistence::Stores Stores() {
+    persistence::Stores stores;
+    stores.membership = membership_store_;
+    stores.shards = shard_store_;
+    stores.executions = executions_;
+    return stores;
+  }
+
+  // ---- client calls ----
+
+  ws::StartWorkflowExecutionRequest StartRequest(const std::string& workflow_id,
+                                                 const std::string& request_id) {
+    ws::StartWorkflowExecutionRequest request;
+    request.set_namespace_(kNs);
+    request.set_workflow_id(workflow_id);
+    request.mutable_workflow_type()->set_name("OrderWorkflow");
+    request.mutable_task_queue()->set_name(kQueue);
+    *request.mutable_input() = Payload("\"input\"");
+    request.set_identity("client-1");
+    request.set_request_id(request_id);
+    return request;
+  }
+
+  absl::StatusOr<ws::StartWorkflowExecutionResponse> Start(
+      const ws::StartWorkflowExecutionRequest& request) {
+    hs::StartWorkflowExecutionRequest internal;
+    internal.set_namespace_id(kNsId);
+    *internal.mutable_request() = request;
+    return engine_.StartWorkflowExecution(internal);
+  }
+
+  Execution StartRun(const std::string& workflow_id) {
+    auto started = Start(StartRequest(workflow_id, NewUuid()));
+    EXPECT_TRUE(started.ok()) << started.status();
+    return {workflow_id, started.ok() ? started->run_id() : ""};
+  }
+
+  absl::StatusOr<ws::DescribeWorkflowExecutionResponse> Describe(const Execution& run) {
+    hs::DescribeWorkflowExecutionRequest request;
+    request.set_namespace_id(kNsId);
+    request.mutable_request()->set_namespace_(kNs);
+    request.mutable_request()->mutable_execution()->set_workflow_id(run.workflow_id);
+    request.mutable_request()->mutable_execution()->set_run_id(run.run_id);
+    return engine_.DescribeWorkflowExecution(request);
+  }
+
+  absl::Status Terminate(const Execution& run, const std::string& reason) {
+    hs::TerminateWorkflowExecutionRequest request;
+    request.set_namespace_id(kNsId);
+    auto* r = request.mutable_request();
+    r->set_namespace_(kNs);
+    r->mutable_workflow_execution()->set_workflow_id(run.workflow_id);
+    r->mutable_workflow_execution()->set_run_id(run.run_id);
+    r->set_reason(reason);
+    r->set_identity("admin");
+    return engine_.TerminateWorkflowExecution(request).status();
+  }
+
+  hs::GetWorkflowExecutionHistoryRequest HistoryRequest(const Execution& run, int page_size = 0,
+                                                        const std::string& token = "") {
+    hs::GetWorkflowExecutionHistoryRequest request;
+    request.set_namespace_id(kNsId);
+    auto* r = request.mutable_request();
+    r->set_namespace_(kNs);
+    r->mutable_execution()->set_workflow_id(run.workflow_id);
+    r->mutable_execution()->set_run_id(run.run_id);
+    r->set_maximum_page_size(page_size);
+    r->set_next_page_token(token);
+    return request;
+  }
+
+  // Starts a (possibly long-polling) history read; the future holds its one answer.
+  std::shared_future<HistoryResult> AsyncHistory(const hs::GetWorkflowExecutionHistoryRequest& r) {
+    auto promise = std::make_shared<std::promise<HistoryResult>>();
+    std::shared_future<HistoryResult> future = promise->get_future().share();
+    engine_.GetWorkflowExecutionHistory(
+        r, [promise](HistoryResult result) { promise->set_value(std::move(result)); });
+    return future;
+  }
+
+  HistoryResult GetHistory(const hs::GetWorkflowExecutionHistoryRequest& r) {
+    auto future = AsyncHistory(r);
+    if (future.wait_for(kWait) != std::future_status::ready) {
+      return absl::DeadlineExceededError("GetWorkflowExecutionHistory did not answer");
+    }
+    return future.get();
+  }
+
+  // The whole history as a client pages through it.
+  Events History(const Execution& run) {
+    Events events;
+    std::string token;
+    for (int page = 0; page < 1000; ++page) {
+      auto response = GetHistory(HistoryRequest(run, 0, token));
+      EXPECT_TRUE(response.ok()) << response.status();
+      if (!response.ok()) break;
+      for (const auto& e : response->history().events()) events.push_back(e);
+      token = response->next_page_token();
+      if (token.empty()) break;
+    }
+    return events;
+  }
+
+  // ---- worker calls ----
+
+  absl::StatusOr<ws::PollWorkflowTaskQueueResponse> RecordWorkflowTaskStarted(
+      const Execution& run, int64_t scheduled_event_id, const std::string& request_id) {
+    hs::RecordWorkflowTaskStartedRequest request;
+    request.set_namespace_id(kNsId);
+    request.mutable_workflow_execution()->set_workflow_id(run.workflow_id);
+    request.mutable_workflow_execution()->set_run_id(run.run_id);
+    request.set_scheduled_event_id(scheduled_event_id);
+    request.set_request_id(request_id);
+    request.mutable_poll_request()->set_namespace_(kNs);
+    request.mutable_poll_request()->mutable_task_queue()->set_name(kQueue);
+    request.mutable_poll_request()->set_identity("workflow-worker");
+    return engine_.RecordWorkflowTaskStarted(request);
+  }
+
+  // Plays matching: takes the workflow tasks history dispatched for `run` in order, drops the
+  // ones history refuses with NOT_FOUND (stale), and returns the poll response of the first
+  // one that starts.
+  ws::PollWorkflowTaskQueueResponse PollWorkflowTask(const Execution& run) {
+    while (true) {
+      std::optional<msv1::AddWorkflowTaskRequest> task;
+      size_t& cursor = workflow_cursor_[run.run_id];
+      bool found = fakes::WaitFor([&] {
+        auto all = matching_.workflow_tasks();
+        for (; cursor < all.size(); ++cursor) {
+          if (all[cursor].execution().run_id() == run.run_id) {
+            task = all[cursor++];
+            return true;
+          }
+        }
+        return false;
+      });
+      if (!found) {
+        ADD_FAILURE() << "no workflow task was dispatched for " << run.workflow_id;
+        return {};
+      }
+      EXPECT_EQ(task->namespace_id(), kNsId);
+      EXPECT_EQ(task->task_queue().name(), kQueue);
+      auto response = RecordWorkflowTaskStarted(run, task->scheduled_event_id(), NewUuid());
+      if (absl::IsNotFound(response.status())) continue;
+      EXPECT_TRUE(response.ok()) << response.status();
+      return response.ok() ? *response : ws::PollWorkflowTaskQueueResponse();
+    }
+  }
+
+  // The same for activity tasks.
+  ws::PollActivityTaskQueueResponse PollActivityTask(const Execution& run) {
+    while (true) {
+      std::optional<msv1::AddActivityTaskRequest> task;
+      size_t& cursor = activity_cursor_[run.run_id];
+      bool found = fakes::WaitFor([&] {
+        auto all = matching_.activity_tasks();
+        for (; cursor < all.size(); ++cursor) {
+          if (all[cursor].execution().run_id() == run.run_id) {
+            task = all[cursor++];
+            return true;
+          }
+        }
+        return false;
+      });
+      if (!found) {
+        ADD_FAILURE() << "no activity task was dispatched for " << run.workflow_id;
+        return {};
+      }
+      hs::RecordActivityTaskStartedRequest request;
+      request.set_namespace_id(kNsId);
+      *request.mutable_workflow_execution() = task->execution();
+      request.set_scheduled_event_id(task->scheduled_event_id());
+      request.set_request_id(NewUuid());
+      request.mutable_poll_request()->set_namespace_(kNs);
+      request.mutable_poll_request()->set_identity("activity-worker");
+      auto response = engine_.RecordActivityTaskStarted(request);
+      if (absl::IsNotFound(response.status())) continue;
+      EXPECT_TRUE(response.ok()) << response.status();
+      return response.ok() ? *response : ws::PollActivityTaskQueueResponse();
+    }
+  }
+
+  absl::Status CompleteWorkflowTask(const std::string& token, std::vector<cmd::Command> commands,
+                                    bool force_new_task = false) {
+    hs::RespondWorkflowTaskCompletedRequest request;
+    request.set_namespace_id(kNsId);
+    auto* r = request.mutable_request();
+    r->set_namespace_(kNs);
+    r->set_task_token(token);
+    r->set_identity("workflow-worker");
+    for (auto& c : commands) *r->add_commands() = std::move(c);
+    r->set_force_create_new_workflow_task(force_new_task);
+    return engine_.RespondWorkflowTaskCompleted(request).status();
+  }
+
+  absl::Status FailWorkflowTask(const std::string& token, const std::string& message) {
+    hs::RespondWorkflowTaskFailedRequest request;
+    request.set_namespace_id(kNsId);
+    auto* r = request.mutable_request();
+    r->set_namespace_(kNs);
+    r->set_task_token(token);
+    r->set_cause(enums::WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE);
+    r->mutable_failure()->set_message(message);
+    r->set_identity("workflow-worker");
+    return engine_.RespondWorkflowTaskFailed(request).status();
+  }
+
+  absl::Status CompleteActivity(const std::string& token, const std::string& result) {
+    hs::RespondActivityTaskCompletedRequest request;
+    request.set_namespace_id(kNsId);
+    auto* r = request.mutable_request();
+    r->set_namespace_(kNs);
+    r->set_task_token(token);
+    *r->mutable_result() = Payload(result);
+    r->set_identity("activity-worker");
+    return engine_.RespondActivityTaskCompleted(request).status();
+  }
+
+  absl::Status FailActivity(const std::string& token, const std::string& message) {
+    hs::RespondActivityTaskFailedRequest request;
+    request.set_namespace_id(kNsId);
+    auto* r = request.mutable_request();
+    r->set_namespace_(kNs);
+    r->set_task_token(token);
+    r->mutable_failure()->set_message(message);
+    r->mutable_failure()->mutable_application_failure_info()->set_type("TransientError");
+    r->set_identity("activity-worker");
+    return engine_.RespondActivityTaskFailed(request).status();
+  }
+
+  // ---- internals the tests drive directly ----
+
+  int32_t ShardId(const Execution& run) { return ShardForWorkflow(kNsId, run.workflow_id, kShards); }
+
+  std::shared_ptr<Shard> ShardOf(const Execution& run) {
+    auto shard = controller_.GetShard(ShardId(run));
+    EXPECT_TRUE(shard.ok()) << shard.status();
+    return shard.ok() ? *shard : nullptr;
+  }
+
+  // The user-timer task written for `timer_id` of `run`.
+  std::optional<pv1::TimerTask> UserTimer(const Execution& run, const std::string& timer_id) {
+    std::optional<pv1::TimerTask> found;
+    for (const auto& task : executions_->TimerTasksWritten()) {
+      if (task.type() == pv1::TimerTask::TYPE_USER_TIMER && task.run_id() == run.run_id &&
+          task.timer_id() == timer_id) {
+        found = task;
+      }
+    }
+    return found;
+  }
+
+  Config config_;
+  Executor executor_;
+  std::shared_ptr<fakes::FakeShardStore> shard_store_;
+  std::shared_ptr<fakes::FakeExecutionStore> executions_;
+  std::shared_ptr<fakes::FakeMembershipStore> membership_store_;
+  Membership membership_;
+  fakes::RecordingMatchingClient matching_;
+  ShardController controller_;
+  HistoryEngine engine_;
+  std::map<std::string, size_t> workflow_cursor_;
+  std::map<std::string, size_t> activity_cursor_;
+};
+
+// ---- placement ----------------------------------------------------------------------------------
+
+TEST_F(HistoryEngineTest, TheOnlyHistoryMemberOwnsEveryShard) {
+  EXPECT_EQ(controller_.OwnedShards(), (std::vector<int32_t>{1, 2, 3, 4}));
+  for (int32_t shard = 1; shard <= kShards; ++shard) {
+    EXPECT_EQ(shard_store_->RangeId(shard), 1) << shard;
+    EXPECT_EQ(shard_store_->Owner(shard), kSelf) << shard;
+  }
+}
+
+// ---- the happy path (contract §3.5.1) -----------------------------------------------------------
+
+TEST_F(HistoryEngineTest, OneActivityThenOneTimerProducesTheContractHistory) {
+  auto start = Start(StartRequest("wf-happy", "req-1"));
+  ASSERT_TRUE(start.ok()) << start.status();
+  EXPECT_TRUE(start->started());
+  Execution run{"wf-happy", start->run_id()};
+
+  Events events = History(run);
+  ASSERT_EQ(Names(events), (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED"}));
+  const auto& started = events[0].workflow_execution_started_event_attributes();
+  EXPECT_EQ(started.workflow_type().name(), "OrderWorkflow");
+  EXPECT_EQ(started.task_queue().name(), kQueue);
+  EXPECT_EQ(started.original_execution_run_id(), run.run_id);
+  EXPECT_EQ(started.first_execution_run_id(), run.run_id);
+  EXPECT_EQ(started.attempt(), 1);
+  EXPECT_EQ(started.identity(), "client-1");
+  EXPECT_EQ(started.input().SerializeAsString(), Payload("\"input\"").SerializeAsString());
+  EXPECT_EQ(FromProto(started.workflow_task_timeout()), seconds(10));
+  EXPECT_EQ(events[1].workflow_task_scheduled_event_attributes().attempt(), 1);
+  EXPECT_EQ(events[1].workflow_task_scheduled_event_attributes().task_queue().name(), kQueue);
+
+  // Poll #1: events 1..3, started 3, previous 0.
+  auto poll1 = PollWorkflowTask(run);
+  EXPECT_EQ(poll1.started_event_id(), 3);
+  EXPECT_EQ(poll1.previous_started_event_id(), 0);
+  EXPECT_EQ(poll1.attempt(), 1);
+  EXPECT_EQ(poll1.workflow_execution().run_id(), run.run_id);
+  EXPECT_EQ(poll1.workflow_type().name(), "OrderWorkflow");
+  Events delivered = ToVector(poll1.history().events());
+  ASSERT_EQ(Names(delivered), (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED",
+                                       "WORKFLOW_TASK_STARTED"}));
+  EXPECT_EQ(delivered[2].workflow_task_started_event_attributes().scheduled_event_id(), 2);
+  EXPECT_EQ(delivered[2].workflow_task_started_event_attributes().identity(), "workflow-worker");
+  ExpectWellFormed(delivered);
+
+  ASSERT_TRUE(CompleteWorkflowTask(poll1.task_token(), {ScheduleActivity("a1")}).ok());
+  auto activity = PollActivityTask(run);
+  EXPECT_EQ(activity.activity_id(), "a1");
+  EXPECT_EQ(activity.activity_type().name(), "Charge");
+  EXPECT_EQ(activity.attempt(), 1);
+  EXPECT_EQ(activity.input().SerializeAsString(), Payload("\"card-1\"").SerializeAsString());
+  EXPECT_EQ(activity.workflow_execution().run_id(), run.run_id);
+  ASSERT_EQ(matching_.activity_tasks().size(), 1u);
+  EXPECT_EQ(matching_.activity_tasks()[0].scheduled_event_id(), 5);
+  EXPECT_EQ(matching_.activity_tasks()[0].task_queue().name(), kQueue);
+
+  // Starting the activity writes nothing.
+  events = History(run);
+  ASSERT_EQ(events.size(), 5u);
+  EXPECT_EQ(Names(events)[3], "WORKFLOW_TASK_COMPLETED");
+  EXPECT_EQ(events[3].workflow_task_completed_event_attributes().scheduled_event_id(), 2);
+  EXPECT_EQ(events[3].workflow_task_completed_event_attributes().started_event_id(), 3);
+  EXPECT_EQ(events[3].workflow_task_completed_event_attributes().identity(), "workflow-worker");
+  ASSERT_EQ(Names(events)[4], "ACTIVITY_TASK_SCHEDULED");
+  const auto& scheduled = events[4].activity_task_scheduled_event_attributes();
+  EXPECT_EQ(scheduled.activity_id(), "a1");
+  EXPECT_EQ(scheduled.workflow_task_completed_event_id(), 4);
+  EXPECT_EQ(scheduled.task_queue().name(), kQueue);
+  EXPECT_EQ(FromProto(scheduled.start_to_close_timeout()), seconds(60));
+  EXPECT_EQ(FromProto(scheduled.retry_policy().initial_interval()), seconds(1));
+  EXPECT_EQ(scheduled.retry_policy().backoff_coefficient(), 2.0);
+  EXPECT_EQ(FromProto(scheduled.retry_policy().maximum_interval()), seconds(100));
+
+  ASSERT_TRUE(CompleteActivity(activity.task_token(), "\"charged\"").ok());
+  events = History(run);
+  ASSERT_EQ(events.size(), 8u);
+  EXPECT_EQ(Names(events)[5], "ACTIVITY_TASK_STARTED");
+  EXPECT_EQ(events[5].activity_task_started_event_attributes().scheduled_event_id(), 5);
+  EXPECT_EQ(events[5].activity_task_started_event_attributes().attempt(), 1);
+  EXPECT_EQ(events[5].activity_task_started_event_attributes().identity(), "activity-worker");
+  EXPECT_EQ(Names(events)[6], "ACTIVITY_TASK_COMPLETED");
+  EXPECT_EQ(events[6].activity_task_completed_event_attributes().scheduled_event_id(), 5);
+  EXPECT_EQ(events[6].activity_task_completed_event_attributes().started_event_id(), 6);
+  EXPECT_EQ(events[6].activity_task_completed_event_attributes().result().SerializeAsString(),
+            Payload("\"charged\"").SerializeAsString());
+  EXPECT_EQ(Names(events)[7], "WORKFLOW_TASK_SCHEDULED");
+
+  // Poll #2: full history 1..9, previous 3.
+  auto poll2 = PollWorkflowTask(run);
+  EXPECT_EQ(poll2.started_event_id(), 9);
+  EXPECT_EQ(poll2.previous_started_event_id(), 3);
+  EXPECT_EQ(poll2.history().events_size(), 9);
+  ASSERT_TRUE(CompleteWorkflowTask(poll2.task_token(), {StartTimer("1", std::chrono::hours(1))}).ok());
+
+  auto timer = UserTimer(run, "1");
+  ASSERT_TRUE(timer.has_value());
+  EXPECT_EQ(timer->event_id(), 11);
+  EXPECT_GT(FromProto(timer->fire_time()), std::chrono::system_clock::now() + std::chrono::minutes(59));
+  auto shard = ShardOf(run);
+  ASSERT_NE(shard, nullptr);
+  ASSERT_TRUE(engine_.ExecuteTimerTask(*shard, *timer).ok());
+  // A second delivery of the same timer task changes nothing.
+  ASSERT_TRUE(engine_.ExecuteTimerTask(*shard, *timer).ok());
+
+  events = History(run);
+  ASSERT_EQ(events.size(), 13u);
+  EXPECT_EQ(events[10].timer_started_event_attributes().timer_id(), "1");
+  EXPECT_EQ(events[10].timer_started_event_attributes().workflow_task_completed_event_id(), 10);
+  EXPECT_EQ(FromProto(events[10].timer_started_event_attributes().start_to_fire_timeout()),
+            std::chrono::hours(1));
+  EXPECT_EQ(events[11].timer_fired_event_attributes().timer_id(), "1");
+  EXPECT_EQ(events[11].timer_fired_event_attributes().started_event_id(), 11);
+
+  // Poll #3, then complete the workflow.
+  auto poll3 = PollWorkflowTask(run);
+  EXPECT_EQ(poll3.started_event_id(), 14);
+  EXPECT_EQ(poll3.previous_started_event_id(), 9);
+  ASSERT_TRUE(CompleteWorkflowTask(poll3.task_token(), {CompleteWorkflow("\"done\"")}).ok());
+
+  events = History(run);
+  EXPECT_EQ(Names(events),
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED",
+                     "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED",
+                     "ACTIVITY_TASK_STARTED", "ACTIVITY_TASK_COMPLETED", "WORKFLOW_TASK_SCHEDULED",
+                     "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED", "TIMER_STARTED",
+                     "TIMER_FIRED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+                     "WORKFLOW_TASK_COMPLETED", "WORKFLOW_EXECUTION_COMPLETED"}));
+  ExpectWellFormed(events);
+  ASSERT_EQ(events.size(), 16u);
+  EXPECT_EQ(events[15].workflow_execution_completed_event_attributes().workflow_task_completed_event_id(),
+            15);
+  EXPECT_EQ(events[15].workflow_execution_completed_event_attributes().result().SerializeAsString(),
+            Payload("\"done\"").SerializeAsString());
+
+  auto described = Describe(run);
+  ASSERT_TRUE(described.ok()) << described.status();
+  EXPECT_EQ(described->workflow_execution_info().status(), enums::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  EXPECT_EQ(described->workflow_execution_info().history_length(), 16);
+  EXPECT_TRUE(described->workflow_execution_info().has_close_time());
+  EXPECT_FALSE(described->has_pending_workflow_task());
+  EXPECT_EQ(matching_.workflow_tasks().size(), 3u);
+}
+
+// ---- starting -----------------------------------------------------------------------------------
+
+TEST_F(HistoryEngineTest, DuplicateStartsFollowRequestIdsAndPolicies) {
+  auto first = Start(StartRequest("wf-dup", "req-1"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  const std::string run1 = first->run_id();
+
+  // A retried start (same request id) gets the same run.
+  auto retried = Start(StartRequest("wf-dup", "req-1"));
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->run_id(), run1);
+
+  // Another start while it runs is rejected with the detail the SDKs look for.
+  auto duplicate = Start(StartRequest("wf-dup", "req-2"));
+  ASSERT_EQ(duplicate.status().code(), absl::StatusCode::kAlreadyExists) << duplicate.status();
+  temporal::api::errordetails::v1::WorkflowExecutionAlreadyStartedFailure detail;
+  ASSERT_TRUE(GetDetail(FromGrpcStatus(ToGrpcStatus(duplicate.status())), &detail));
+  EXPECT_EQ(detail.start_request_id(), "req-1");
+  EXPECT_EQ(detail.run_id(), run1);
+
+  auto use_existing = StartRequest("wf-dup", "req-3");
+  use_existing.set_workflow_id_conflict_policy(enums::WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING);
+  auto existing = Start(use_existing);
+  ASSERT_TRUE(existing.ok()) << existing.status();
+  EXPECT_EQ(existing->run_id(), run1);
+  EXPECT_FALSE(existing->started());
+  EXPECT_EQ(History({"wf-dup", run1}).size(), 2u);  // none of these wrote anything
+
+  // Closed by termination: REJECT_DUPLICATE refuses, ALLOW_DUPLICATE_FAILED_ONLY accepts.
+  ASSERT_TRUE(Terminate({"wf-dup", run1}, "make room").ok());
+  auto reject = StartRequest("wf-dup", "req-4");
+  reject.set_workflow_id_reuse_policy(enums::WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE);
+  EXPECT_EQ(Start(reject).status().code(), absl::StatusCode::kAlreadyExists);
+
+  auto failed_only = StartRequest("wf-dup", "req-5");
+  failed_only.set_workflow_id_reuse_policy(enums::WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY);
+  auto second = Start(failed_only);
+  ASSERT_TRUE(second.ok()) << second.status();
+  const std::string run2 = second->run_id();
+  EXPECT_NE(run2, run1);
+
+  // Completed successfully: ALLOW_DUPLICATE_FAILED_ONLY refuses, the default policy accepts.
+  Execution second_run{"wf-dup", run2};
+  auto poll = PollWorkflowTask(second_run);
+  ASSERT_TRUE(CompleteWorkflowTask(poll.task_token(), {CompleteWorkflow("1")}).ok());
+  failed_only.set_request_id("req-6");
+  auto refused = Start(failed_only);
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kAlreadyExists) << refused.status();
+  ASSERT_TRUE(GetDetail(refused.status(), &detail));
+  EXPECT_EQ(detail.run_id(), run2);
+
+  auto third = Start(StartRequest("wf-dup", "req-7"));
+  ASSERT_TRUE(third.ok()) << third.status();
+  auto current = Describe({"wf-dup", ""});
+  ASSERT_TRUE(current.ok()) << current.status();
+  EXPECT_EQ(current->workflow_execution_info().execution().run_id(), third->run_id());
+  EXPECT_EQ(current->workflow_execution_info().status(), enums::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  auto old = Describe({"wf-dup", run1});
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->workflow_execution_info().status(), enums::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+}
+
+// ---- workflow tasks -----------------------------------------------------------------------------
+
+TEST_F(HistoryEngineTest, FailedWorkflowTaskIsRetriedAsATransientTask) {
+  Execution run = StartRun("wf-transient");
+  auto poll1 = PollWorkflowTask(run);
+  ASSERT_TRUE(FailWorkflowTask(poll1.task_token(), "boom").ok());
+
+  Events events = History(run);
+  ASSERT_EQ(Names(events), (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED",
+                                    "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_FAILED"}));
+  const auto& failed = events[3].workflow_task_failed_event_attributes();
+  EXPECT_EQ(failed.scheduled_event_id(), 2);
+  EXPECT_EQ(failed.started_event_id(), 3);
+  EXPECT_EQ(failed.cause(), enums::WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE);
+  EXPECT_EQ(failed.failure().message(), "boom");
+  EXPECT_EQ(failed.identity(), "workflow-worker");
+
+  // Attempt 2: the poll response carries Scheduled/Started, the stored history does not.
+  auto poll2 = PollWorkflowTask(run);
+  EXPECT_EQ(poll2.attempt(), 2);
+  EXPECT_EQ(poll2.started_event_id(), 6);
+  Events delivered = ToVector(poll2.history().events());
+  ASSERT_EQ(Names(delivered),
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+                     "WORKFLOW_TASK_FAILED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED"}));
+  ExpectWellFormed(delivered);
+  EXPECT_EQ(delivered[4].workflow_task_scheduled_event_attributes().attempt(), 2);
+  EXPECT_EQ(delivered[5].workflow_task_started_event_attributes().scheduled_event_id(), 5);
+  EXPECT_EQ(History(run).size(), 4u);
+  auto described = Describe(run);
+  ASSERT_TRUE(described.ok()) << described.status();
+  EXPECT_EQ(described->workflow_execution_info().history_length(), 4);
+  EXPECT_EQ(described->pending_workflow_task().attempt(), 2);
+  EXPECT_EQ(described->pending_workflow_task().state(), enums::PENDING_WORKFLOW_TASK_STATE_STARTED);
+
+  // Failing the transient attempt writes nothing; attempt 3 reuses the same ids.
+  ASSERT_TRUE(FailWorkflowTask(poll2.task_token(), "boom again").ok());
+  EXPECT_EQ(History(run).size(), 4u);
+  auto poll3 = PollWorkflowTask(run);
+  EXPECT_EQ(poll3.attempt(), 3);
+  EXPECT_EQ(poll3.started_event_id(), 6);
+  EXPECT_EQ(poll3.history().events_size(), 6);
+
+  // Success persists the attempt's events.
+  ASSERT_TRUE(CompleteWorkflowTask(poll3.task_token(), {CompleteWorkflow("ok")}).ok());
+  events = History(run);
+  ASSERT_EQ(Names(events),
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+                     "WORKFLOW_TASK_FAILED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+                     "WORKFLOW_TASK_COMPLETED", "WORKFLOW_EXECUTION_COMPLETED"}));
+  ExpectWellFormed(events);
+  EXPECT_EQ(events[4].workflow_task_scheduled_event_attributes().attempt(), 3);
+  EXPECT_EQ(events[5].workflow_task_started_event_attributes().scheduled_event_id(), 5);
+  EXPECT_EQ(events[6].workflow_task_completed_event_attributes().scheduled_event_id(), 5);
+  EXPECT_EQ(events[6].workflow_task_completed_event_attributes().started_event_id(), 6);
+}
+
+TEST_F(HistoryEngineTest, StaleOrForeignTaskTokensAreRefused) {
+  Execution run = StartRun("wf-stale");
+  auto poll1 = PollWorkflowTask(run);
+  ASSERT_TRUE(CompleteWorkflowTask(poll1.task_token(), {}, /*force_new_task=*/true).ok());
+
+  auto again = CompleteWorkflowTask(poll1.task_token(), {CompleteWorkflow("x")});
+  EXPECT_EQ(again.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(again.message(), "Workflow task not found.");
+  EXPECT_EQ(FailWorkflowTask(poll1.task_token(), "late").code(), absl::StatusCode::kNotFound);
+  // The old task can no longer be started either.
+  EXPECT_EQ(RecordWorkflowTaskStarted(run, 2, NewUuid()).status().code(),
+            absl::StatusCode::kNotFound);
+
+  auto poll2 = PollWorkflowTask(run);
+  auto token = DecodeTaskToken(poll2.task_token());
+  ASSERT_TRUE(token.ok()) << token.status();
+  token->set_attempt(7);
+  auto wrong_attempt = CompleteWorkflowTask(EncodeTaskToken(*token), {});
+  EXPECT_EQ(wrong_attempt.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(wrong_attempt.message(), "Workflow task not found.");
+  EXPECT_EQ(CompleteWorkflowTask("garbage", {}).code(), absl::StatusCode::kInvalidArgument);
+
+  Events events = History(run);
+  EXPECT_EQ(Names(events),
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+                     "WORKFLOW_TASK_COMPLETED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED"}));
+  // The real token still works.
+  EXPECT_TRUE(CompleteWorkflowTask(poll2.task_token(), {CompleteWorkflow("x")}).ok());
+}
+
+TEST_F(HistoryEngineTest, RecordWorkflowTaskStartedIsIdempotentPerRequestId) {
+  Execution run = StartRun("wf-record");
+  auto first = RecordWorkflowTaskStarted(run, 2, "poll-1");
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto repeat = RecordWorkflowTaskStarted(run, 2, "poll-1");
+  ASSERT_TRUE(repeat.ok()) << repeat.status();
+  EXPECT_EQ(repeat->started_event_id(), first->started_event_id());
+  EXPECT_EQ(repeat->task_token(), first->task_token());
+  auto other = RecordWorkflowTaskStarted(run, 2, "poll-2");
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(History(run).size(), 3u);
+}
+
+// ---- buffering ----------------------------------------------------------------------------------
+
+TEST_F(HistoryEngineTest, ActivityCompletedDuringAWorkflowTaskAppearsAfterTheCommands) {
+  Execution run = StartRun("wf-buffer");
+  auto poll1 = PollWorkflowTask(run);
+  ASSERT_TRUE(CompleteWorkflowTask(poll1.task_token(), {ScheduleActivity("a1")}, true).ok());
+  auto poll2 = PollWorkflowTask(run);  // started 7
+  ASSERT_EQ(poll2.started_event_id(), 7);
+
+  auto activity = PollActivityTask(run);
+  ASSERT_TRUE(CompleteActivity(activity.task_token(), "\"r\"").ok());
+  EXPECT_EQ(History(run).size(), 7u);  // buffered, not visible yet
+
+  ASSERT_TRUE(CompleteWorkflowTask(poll2.task_token(), {StartTimer("t1", std::chrono::hours(1))}).ok());
+  Events events = History(run);
+  ASSERT_EQ(Names(events),
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+                     "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "WORKFLOW_TASK_SCHEDULED",
+                     "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED", "TIMER_STARTED",
+                     "ACTIVITY_TASK_STARTED", "ACTIVITY_TASK_COMPLETED", "WORKFLOW_TASK_SCHEDULED"}));
+  ExpectWellFormed(events);
+  EXPECT_EQ(events[8].timer_started_event_attributes().workflow_task_completed_event_id(), 8);
+  EXPECT_EQ(events[9].activity_task_started_event_attributes().scheduled_event_id(), 5);
+  EXPECT_EQ(events[10].activity_task_completed_event_attributes().scheduled_event_id(), 5);
+  EXPECT_EQ(events[10].activity_task_completed_event_attributes().started_event_id(), 10);
+  EXPECT_EQ(events[10].activity_task_completed_event_attributes().result().SerializeAsString(),
+            Payload("\"r\"").SerializeAsString());
+  EXPECT_EQ(events[11].workflow_task_scheduled_event_attributes().attempt(), 1);
+
+  auto poll3 = PollWorkflowTask(run);
+  EXPECT_EQ(poll3.started_event_id(), 13);
+  EXPECT_EQ(poll3.previous_started_event_id(), 7);
+}
+
+TEST_F(HistoryEngineTest, CompletingTheWorkflowOverBufferedEventsIsAnUnhandledCommand) {
+  Execution run = StartRun("wf-unhandled");
+  auto poll1 = PollWorkflowTask(run);
+  ASSERT_TRUE(CompleteWorkflowTask(poll1.task_token(), {ScheduleActivity("a1")}, true).ok());
+  auto poll2 = PollWorkflowTask(run);
+  auto activity = PollActivityTask(run);
+  ASSERT_TRUE(CompleteActivity(activity.task_token(), "\"r\"").ok());
+
+  auto status = CompleteWorkflowTask(poll2.task_token(), {CompleteWorkflow("\"too early\"")});
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "UnhandledCommand");
+
+  Events events = History(run);
+  ASSERT_EQ(Names(events),
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+                     "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "WORKFLOW_TASK_SCHEDULED",
+                     "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_FAILED", "ACTIVITY_TASK_STARTED",
+                     "ACTIVITY_TASK_COMPLETED", "WORKFLOW_TASK_SCHEDULED"}));
+  ExpectWellFormed(events);
+  const auto& failed = events[7].workflow_task_failed_event_attributes();
+  EXPECT_EQ(failed.cause(), enums::WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND);
+  EXPECT_EQ(failed.scheduled_event_id(), 6);
+  EXPECT_EQ(failed.started_event_id(), 7);
+  EXPECT_EQ(failed.failure().message(), "UnhandledCommand");
+  EXPECT_EQ(events[9].activity_task_completed_event_attributes().started_event_id(), 9);
+  EXPECT_EQ(events[10].workflow_task_scheduled_event_attributes().attempt(), 1);
+  auto described = Describe(run);
+  ASSERT_TRUE(described.ok()) << described.status();
+  EXPECT_EQ(described->workflow_execution_info().status(), enums::WORKFLOW_EXECUTION_STATUS_RUNNING);
+
+  // The new task sees the activity result and may now complete.
+  auto poll3 = PollWorkflowTask(run);
+  EXPECT_EQ(poll3.started_event_id(), 12);
+  EXPECT_EQ(poll3.attempt(), 1);
+  EXPECT_EQ(poll3.previous_started_event_id(), 3);
+  ASSERT_TRUE(CompleteWorkflowTask(poll3.task_token(), {CompleteWorkflow("\"done\"")}).ok());
+  events = History(run);
+  ASSERT_EQ(events.size(), 14u);
+  EXPECT_EQ(Names(events).back(), "WORKFLOW_EXECUTION_COMPLETED");
+  ExpectWellFormed(events);
+}
+
+// ---- command validation -------------------------------------------------------------------------
+
+TEST_F(HistoryEngineTest, InvalidScheduleActivityFailsTheTaskAndKeepsThePreviousState) {
+  Execution run = StartRun("wf-bad-activity");
+  auto poll1 = PollWorkflowTask(run);
+  auto status = CompleteWorkflowTask(
+      poll1.task_token(), {StartTimer("t1", std::chrono::hours(1)), ScheduleActivity("a1", seconds(0))});
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "BadScheduleActivityAttributes: A valid StartToClose or ScheduleToCloseTimeout is not "
+            "set on ScheduleActivityTaskCommand.");
+
+  Events events = History(run);
+  ASSERT_EQ(Names(events), (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED",
+                                    "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_FAILED"}));
+  const auto& failed = events[3].workflow_task_failed_event_attributes();
+  EXPECT_EQ(failed.cause(), enums::WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES);
+  EXPECT_EQ(failed.failure().message(),
+            "A valid StartToClose or ScheduleToCloseTimeout is not set on ScheduleActivityTaskCommand.");
+  EXPECT_TRUE(failed.failure().has_server_failure_info());
+  // Neither the timer nor anything else of the rejected completion exists.
+  EXPECT_FALSE(UserTimer(run, "t1").has_value());
+  EXPECT_TRUE(matching_.activity_tasks().empty());
+
+  // Attempt 2 (transient) sends an activity without id: rejected, still nothing written.
+  auto poll2 = PollWorkflowTask(run);
+  EXPECT_EQ(poll2.attempt(), 2);
+  status = CompleteWorkflowTask(poll2.task_token(), {ScheduleActivity("")});
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "BadScheduleActivityAttributes: ActivityId is not set on command.");
+  EXPECT_EQ(History(run).size(), 4u);
+
+  // Attempt 3 is valid; timer "t1" is not a duplicate because the first one never existed.
+  auto poll3 = PollWorkflowTask(run);
+  EXPECT_EQ(poll3.attempt(), 3);
+  ASSERT_TRUE(CompleteWorkflowTask(poll3.task_token(),
+                                   {StartTimer("t1", std::chrono::hours(1)), ScheduleActivity("a1")})
+                  .ok());
+  events = History(run);
+  ASSERT_EQ(Names(events),
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+                     "WORKFLOW_TASK_FAILED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+                     "WORKFLOW_TASK_COMPLETED", "TIMER_STARTED", "ACTIVITY_TASK_SCHEDULED"}));
+  ExpectWellFormed(events);
+  EXPECT_TRUE(UserTimer(run, "t1").has_value());
+  EXPECT_TRUE(fakes::WaitFor([&] { return matching_.activity_tasks().size() == 1; }));
+}
+
+TEST_F(HistoryEngineTest, DuplicateTimerIdFailsTheTaskAndAFiringTimerRestartsAttempts) {
+  Execution run = StartRun("wf-dup-timer");
+  auto poll1 = PollWorkflowTask(run);
+  ASSERT_TRUE(
+      CompleteWorkflowTask(poll1.task_token(), {StartTimer("t1", std::chrono::hours(1))}, true).ok());
+  auto poll2 = PollWorkflowTask(run);
+  ASSERT_EQ(poll2.started_event_id(), 7);
+
+  auto status = CompleteWorkflowTask(poll2.task_token(), {StartTimer("t1", std::chrono::hours(2))});
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "StartTimerDuplicateId: Timer with ID t1 is already started.");
+  Events events = History(run);
+  ASSERT_EQ(events.size(), 8u);
+  EXPECT_EQ(events[7].workflow_task_failed_event_attributes().cause(),
+            enums::WORKFLOW_TASK_FAILED_CAUSE_START_TIMER_DUPLICATE_ID);
+
+  // A transient attempt 2 is now scheduled. The original timer fires before it starts: the
+  // event takes the reserved id and a normal attempt-1 task is scheduled after it.
+  auto timer = UserTimer(run, "t1");
+  ASSERT_TRUE(timer.has_value());
+  auto shard = ShardOf(run);
+  ASSERT_NE(shard, nullptr);
+  ASSERT_TRUE(engine_.ExecuteTimerTask(*shard, *timer).ok());
+  events = History(run);
+  ASSERT_EQ(events.size(), 10u);
+  EXPECT_EQ(Names(events)[8], "TIMER_FIRED");
+  EXPECT_EQ(events[8].timer_fired_event_attributes().started_event_id(), 5);
+  EXPECT_EQ(Names(events)[9], "WORKFLOW_TASK_SCHEDULED");
+  EXPECT_EQ(events[9].workflow_task_scheduled_event_attributes().attempt(), 1);
+
+  // The transient task's dispatch is stale; the new one starts with a persisted history.
+  auto poll3 = PollWorkflowTask(run);
+  EXPECT_EQ(poll3.attempt(), 1);
+  EXPECT_EQ(poll3.started_event_id(), 11);
+  Events delivered = ToVector(poll3.history().events());
+  ASSERT_EQ(delivered.size(), 11u);
+  ExpectWellFormed(delivered);
+  EXPECT_EQ(History(run).size(), 11u);
+}
+
+// ---- activities ---------------------------------------------------------------------------------
+
+TEST_F(HistoryEngineTest, RetriedActivityWritesEventsOnlyForItsFinalAttempt) {
+  Execution run = StartRun("wf-retry");
+  auto poll = PollWorkflowTask(run);
+  ASSERT_TRUE(
+      CompleteWorkflowTask(poll.task_token(), {ScheduleActivity("a1", seconds(60), FastRetry(5))}).ok());
+
+  auto attempt1 = PollActivityTask(run);
+  EXPECT_EQ(attempt1.attempt(), 1);
+  ASSERT_TRUE(FailActivity(attempt1.task_token(), "first failure").ok());
+  EXPECT_EQ(History(run).size(), 5u);
+  auto described = Describe(run);
+  ASSERT_TRUE(described.ok()) << described.status();
+  ASSERT_EQ(described->pending_activities_size(), 1);
+  EXPECT_EQ(described->pending_activities(0).attempt(), 2);
+  EXPECT_EQ(described->pending_activities(0).last_failure().message(), "first failure");
+  EXPECT_EQ(described->pending_activities(0).state(), enums::PENDING_ACTIVITY_STATE_SCHEDULED);
+
+  // Re-dispatched to matching when the 10 ms backoff timer fires.
+  auto attempt2 = PollActivityTask(run);
+  EXPECT_EQ(attempt2.attempt(), 2);
+  auto stale = CompleteActivity(attempt1.task_token(), "\"late\"");
+  EXPECT_EQ(stale.code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(FailActivity(attempt2.task_token(), "second failure").ok());
+  EXPECT_EQ(History(run).size(), 5u);
+
+  auto attempt3 = PollActivityTask(run);
+  EXPECT_EQ(attempt3.attempt(), 3);
+  ASSERT_TRUE(CompleteActivity(attempt3.task_token(), "\"finally\"").ok());
+  EXPECT_EQ(matching_.activity_tasks().size(), 3u);
+
+  Events events = History(run);
+  ASSERT_EQ(Names(events),
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+                     "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "ACTIVITY_TASK_STARTED",
+                     "ACTIVITY_TASK_COMPLETED", "WORKFLOW_TASK_SCHEDULED"}));
+  ExpectWellFormed(events);
+  const auto& started = events[5].activity_task_started_event_attributes();
+  EXPECT_EQ(started.scheduled_event_id(), 5);
+  EXPECT_EQ(started.attempt(), 3);
+  EXPECT_EQ(started.last_failure().message(), "second failure");
+  EXPECT_EQ(events[6].activity_task_completed_event_attributes().started_event_id(), 6);
+  EXPECT_EQ(events[6].activity_task_completed_event_attributes().result().SerializeAsString(),
+            Payload("\"finally\"").SerializeAsString());
+}
+
+TEST_F(HistoryEngineTest, ActivityFailsForGoodWhenAttemptsRunOut) {
+  Execution run = StartRun("wf-exhausted");
+  auto poll = PollWorkflowTask(run);
+  ASSERT_TRUE(
+      CompleteWorkflowTask(poll.task_token(), {ScheduleActivity("a1", seconds(60), FastRetry(2))}).ok());
+  auto attempt1 = PollActivityTask(run);
+  ASSERT_TRUE(FailActivity(attempt1.task_token(), "first failure").ok());
+  auto attempt2 = PollActivityTask(run);
+  ASSERT_TRUE(FailActivity(attempt2.task_token(), "second failure").ok());
+
+  Events events = History(run);
+  ASSERT_EQ(Names(events),
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+                     "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "ACTIVITY_TASK_STARTED",
+                     "ACTIVITY_TASK_FAILED", "WORKFLOW_TASK_SCHEDULED"}));
+  EXPECT_EQ(events[5].activity_task_started_event_attributes().attempt(), 2);
+  EXPECT_EQ(events[5].activity_task_started_event_attributes().last_failure().message(),
+            "first failure");
+  const auto& failed = events[6].activity_task_failed_event_attributes();
+  EXPECT_EQ(failed.scheduled_event_id(), 5);
+  EXPECT_EQ(failed.started_event_id(), 6);
+  EXPECT_EQ(failed.failure().message(), "second failure");
+  EXPECT_EQ(failed.retry_state(), enums::RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED);
+  EXPECT_EQ(failed.identity(), "activity-worker");
+}
+
+// ---- termination --------------------------------------------------------------------------------
+
+TEST_F(HistoryEngineTest, TerminateClosesTheRunAndRefusesLaterCompletions) {
+  Execution run = StartRun("wf-terminate");
+  auto poll1 = PollWorkflowTask(run);
+  ASSERT_TRUE(CompleteWorkflowTask(poll1.task_token(), {ScheduleActivity("a1")}, true).ok());
+  auto poll2 = PollWorkflowTask(run);
+  auto activity = PollActivityTask(run);
+
+  ASSERT_TRUE(Terminate(run, "operator said so").ok());
+  Events events = History(run);
+  ASSERT_EQ(Names(events),
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+                     "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "WORKFLOW_TASK_SCHEDULED",
+                     "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_FAILED",
+                     "WORKFLOW_EXECUTION_TERMINATED"}));
+  ExpectWellFormed(events);
+  EXPECT_EQ(events[7].workflow_task_failed_event_attributes().cause(),
+            enums::WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND);
+  const auto& terminated = events[8].workflow_execution_terminated_event_attributes();
+  EXPECT_EQ(terminated.reason(), "operator said so");
+  EXPECT_EQ(terminated.identity(), "admin");
+
+  auto described = Describe(run);
+  ASSERT_TRUE(described.ok()) << described.status();
+  EXPECT_EQ(described->workflow_execution_info().status(), enums::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+  EXPECT_EQ(described->pending_activities_size(), 0);
+  EXPECT_FALSE(described->has_pending_workflow_task());
+
+  auto wft = CompleteWorkflowTask(poll2.task_token(), {CompleteWorkflow("x")});
+  EXPECT_EQ(wft.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(wft.message(), "Workflow task not found.");
+  EXPECT_EQ(CompleteActivity(activity.task_token(), "\"x\"").code(), absl::StatusCode::kNotFound);
+  auto twice = Terminate(run, "again");
+  EXPECT_EQ(twice.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(twice.message(), "workflow execution already completed");
+  EXPECT_EQ(History(run).size(), 9u);
+}
+
+// ---- reading history ----------------------------------------------------------------------------
+
+TEST_F(HistoryEngineTest, SmallPagesWalkTheWholeHistory) {
+  Execution run = StartRun("wf-pages");
+  auto poll1 = PollWorkflowTask(run);
+  ASSERT_TRUE(CompleteWorkflowTask(poll1.task_token(), {ScheduleActivity("a1")}).ok());
+  ASSERT_TRUE(CompleteActivity(PollActivityTask(run).task_token(), "\"r\"").ok());
+  auto poll2 = PollWorkflowTask(run);
+  ASSERT_TRUE(CompleteWorkflowTask(poll2.task_token(), {CompleteWorkflow("\"done\"")}).ok());
+
+  auto whole = GetHistory(HistoryRequest(run));
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_EQ(whole->history().events_size(), 11);
+  EXPECT_TRUE(whole->next_page_token().empty());
+
+  Events walked;
+  std::string token;
+  int pages = 0;
+  do {
+    auto page = GetHistory(HistoryRequest(run, 2, token));
+    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_GT(page->history().events_size(), 0) << "empty page " << pages;
+    for (const auto& e : page->history().events()) walked.push_back(e);
+    token = page->next_page_token();
+    ASSERT_LT(++pages, 20);
+  } while (!token.empty());
+  EXPECT_GE(pages, 4);
+  ASSERT_EQ(walked.size(), 11u);
+  ExpectWellFormed(walked);
+  EXPECT_EQ(Names(walked).back(), "WORKFLOW_EXECUTION_COMPLETED");
+
+  auto bad = GetHistory(HistoryRequest(run, 2, "\xff\x01garbage"));
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  auto missing = GetHistory(HistoryRequest({"wf-nope", ""}));
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(HistoryEngineTest, CloseEventLongPollAnswersWithTheCloseEventOnly) {
+  Execution run = StartRun("wf-close");
+  auto request = HistoryRequest(run);
+  request.mutable_request()->set_wait_new_event(true);
+  request.mutable_request()->set_history_event_filter_type(enums::HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT);
+  *request.mutable_long_poll_timeout() = ToProtoDuration(seconds(30));
+  auto pending = AsyncHistory(request);
+
+  // Changes that do not close the run keep it waiting.
+  auto poll = PollWorkflowTask(run);
+  ASSERT_TRUE(CompleteWorkflowTask(poll.task_token(), {CompleteWorkflow("\"done\"")}).ok());
+
+  ASSERT_EQ(pending.wait_for(kWait), std::future_status::ready);
+  auto response = pending.get();
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->history().events_size(), 1);
+  EXPECT_EQ(response->history().events(0).event_id(), 5);
+  EXPECT_EQ(response->history().events(0).event_type(), enums::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+  EXPECT_TRUE(response->next_page_token().empty());
+
+  // Once closed, the same request answers at once.
+  auto after = GetHistory(request);
+  ASSERT_TRUE(after.ok()) << after.status();
+  ASSERT_EQ(after->history().events_size(), 1);
+  EXPECT_EQ(after->history().events(0).event_id(), 5);
+}
+
+TEST_F(HistoryEngineTest, ExpiredCloseEventLongPollIsEmptyWithAToken) {
+  Execution run = StartRun("wf-open");
+  auto request = HistoryRequest(run);
+  request.mutable_request()->set_wait_new_event(true);
+  request.mutable_request()->set_history_event_filter_type(enums::HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT);
+  *request.mutable_long_poll_timeout() = ToProtoDuration(milliseconds(50));
+  auto response = GetHistory(request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->history().events_size(), 0);
+  EXPECT_FALSE(response->next_page_token().empty());
+}
+
+// ---- persistence races --------------------------------------------------------------------------
+
+TEST_F(HistoryEngineTest, LostOptimisticRaceIsRetriedWithFreshState) {
+  Execution run = StartRun("wf-race");
+  auto poll = PollWorkflowTask(run);  // the engine now caches the run
+  executions_->BumpVersion(ShardId(run), kNsId, run.workflow_id, run.run_id);
+  ASSERT_TRUE(CompleteWorkflowTask(poll.task_token(), {StartTimer("t", std::chrono::hours(1))}).ok());
+  Events events = History(run);
+  ASSERT_EQ(events.size(), 5u);
+  EXPECT_EQ(Names(events)[4], "TIMER_STARTED");
+}
+
+TEST_F(HistoryEngineTest, FencedShardRefusesWritesWithOwnershipLost) {
+  Execution run = StartRun("wf-fenced");
+  shard_store_->Steal(ShardId(run), "10.0.0.9:7234");
+  auto started = RecordWorkflowTaskStarted(run, 2, "poll-1");
+  EXPECT_EQ(started.status().code(), absl::StatusCode::kUnavailable) << started.status();
+  EXPECT_TRUE(IsShardOwnershipLost(started.status()));
+  EXPECT_EQ(executions_->StoredHistory(kNsId, run.workflow_id, run.run_id).size(), 2u);
+
+  // The shard is dropped: later calls fail without reaching the database.
+  int writes = executions_->write_calls();
+  EXPECT_TRUE(IsShardOwnershipLost(RecordWorkflowTaskStarted(run, 2, "poll-1").status()));
+  EXPECT_TRUE(IsShardOwnershipLost(Start(StartRequest("wf-fenced", "req-x")).status()));
+  EXPECT_EQ(executions_->write_calls(), writes);
+}
+
+}  // namespace
+}  // namespace tern::history
