@@ -33,7 +33,7 @@ enums::WorkflowTaskFailedCause BadAttributesCause(enums::CommandType type) {
 }  // namespace
 
 std::optional<HistoryEngine::CommandFailure> HistoryEngine::HandleCommands(
-    MutableStateBuilder& ms, const ws::RespondWorkflowTaskCompletedRequest& request,
+    Shard& shard, MutableStateBuilder& ms, const ws::RespondWorkflowTaskCompletedRequest& request,
     int64_t wtc, bool* closed) {
   *closed = false;
   const int n = request.commands_size();
@@ -235,12 +235,30 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::HandleCommands(
               enums::WORKFLOW_TASK_FAILED_CAUSE_BAD_FAIL_WORKFLOW_EXECUTION_ATTRIBUTES,
               "Failure is not set on command."};
         }
+        enums::RetryState retry_state;
+        auto retry = RetryRun(shard, ms, a.failure(), &retry_state);
+        if (!retry.ok()) {
+          return CommandFailure{
+              enums::WORKFLOW_TASK_FAILED_CAUSE_BAD_FAIL_WORKFLOW_EXECUTION_ATTRIBUTES,
+              std::string(retry.status().message())};
+        }
         auto* event = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_EXECUTION_FAILED);
         auto* attrs = event->mutable_workflow_execution_failed_event_attributes();
         *attrs->mutable_failure() = a.failure();
-        attrs->set_retry_state(enums::RETRY_STATE_RETRY_POLICY_NOT_SET);
+        attrs->set_retry_state(retry_state);
         attrs->set_workflow_task_completed_event_id(wtc);
+        if (*retry) attrs->set_new_execution_run_id((*retry)->state().run_id());
         ms.CloseExecution(enums::WORKFLOW_EXECUTION_STATUS_FAILED, event->event_id());
+        if (*retry) ms.SetContinuedRun(std::move(*retry));
+        *closed = true;
+        break;
+      }
+      case enums::COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION: {
+        if (auto failure = ContinueAsNew(shard, ms,
+                                         command.continue_as_new_workflow_execution_command_attributes(),
+                                         wtc)) {
+          return failure;
+        }
         *closed = true;
         break;
       }

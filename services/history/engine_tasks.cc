@@ -154,10 +154,34 @@ absl::Status HistoryEngine::ExecuteTimerTask(Shard& shard, const pv1::TimerTask&
           attrs->set_started_event_id(wft.started_event_id());
           attrs->set_cause(enums::WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND);
         }
+        // A run timeout retries per the workflow's retry policy; the execution deadline never.
+        enums::RetryState retry_state = enums::RETRY_STATE_TIMEOUT;
+        std::shared_ptr<MutableStateBuilder> retry;
+        if (task.type() == pv1::TimerTask::TYPE_WORKFLOW_RUN_TIMEOUT) {
+          temporal::api::failure::v1::Failure failure;
+          failure.set_message("workflow run timed out");
+          failure.mutable_timeout_failure_info()->set_timeout_type(enums::TIMEOUT_TYPE_START_TO_CLOSE);
+          auto next = RetryRun(shard, ms, failure, &retry_state);
+          if (!next.ok()) return next.status();
+          retry = *next;
+          if (retry_state == enums::RETRY_STATE_RETRY_POLICY_NOT_SET) {
+            retry_state = enums::RETRY_STATE_TIMEOUT;
+          }
+        }
         auto* event = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT);
-        event->mutable_workflow_execution_timed_out_event_attributes()->set_retry_state(
-            enums::RETRY_STATE_TIMEOUT);
+        auto* attrs = event->mutable_workflow_execution_timed_out_event_attributes();
+        attrs->set_retry_state(retry_state);
+        if (retry) attrs->set_new_execution_run_id(retry->state().run_id());
         ms.CloseExecution(enums::WORKFLOW_EXECUTION_STATUS_TIMED_OUT, event->event_id());
+        if (retry) ms.SetContinuedRun(std::move(retry));
+        break;
+      }
+      case pv1::TimerTask::TYPE_WORKFLOW_BACKOFF: {
+        // The first workflow task of a run whose start was delayed (cron, retry, start delay).
+        if (ms.HasPendingWorkflowTask() || ms.state().last_completed_workflow_task_started_event_id() != 0) {
+          break;
+        }
+        ms.ScheduleWorkflowTask(1);
         break;
       }
       default:

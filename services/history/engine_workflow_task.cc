@@ -202,7 +202,7 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> HistoryEngine::RespondW
     attempt.ClearWorkflowTask();
 
     bool closed = false;
-    if (auto failure = HandleCommands(attempt, request, completed_id, &closed)) {
+    if (auto failure = HandleCommands(**shard, attempt, request, completed_id, &closed)) {
       // The workflow keeps its previous state: only the task's failure is recorded.
       FailWorkflowTask(ms, failure->cause, ServerFailure(failure->message), request.identity());
       ms.FailAfterWrite(absl::InvalidArgumentError(

@@ -79,8 +79,19 @@ absl::Status HistoryEngine::Mutate(Shard& shard, const ExecutionKey& key, const 
     bool was_running = ms.IsRunning();
     if (auto st = fn(ms); !st.ok()) return st;
     if (!ms.HasChanges()) return ms.after_write();
-    auto write = BuildWrite(ms, context->record->db_record_version, was_running);
-    auto status = shard.Persist({write});
+    std::vector<persistence::WorkflowWrite> writes{
+        BuildWrite(ms, context->record->db_record_version, was_running)};
+    if (const auto& next = ms.continued_run()) {
+      // The new run takes over the workflow id in the same transaction.
+      writes[0].current_mode = persistence::CurrentMode::kNone;
+      auto next_write = BuildWrite(*next, 0, true);
+      next_write.current_mode = persistence::CurrentMode::kReplace;
+      next_write.previous_run_id = key.run_id;
+      next_write.run_state = persistence::RunState::kRunning;
+      writes.push_back(std::move(next_write));
+    }
+    auto& write = writes[0];
+    auto status = shard.Persist(writes);
     if (status.ok()) {
       context->record->state = std::move(write.state);
       context->record->db_record_version += 1;
@@ -186,82 +197,12 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> HistoryEngine::StartRun(
       }
     }
 
-    // ---- the new run ----
-    pv1::MutableState state;
-    std::string run_id = NewUuid();
-    state.set_namespace_id(namespace_id);
-    state.set_workflow_id(request.workflow_id());
-    state.set_run_id(run_id);
-    state.set_first_execution_run_id(run_id);
-    *state.mutable_workflow_type() = request.workflow_type();
-    state.set_task_queue(request.task_queue().name());
-    state.set_status(enums::WORKFLOW_EXECUTION_STATUS_RUNNING);
-    state.set_create_request_id(request.request_id());
-    state.set_next_event_id(1);
-    state.set_attempt(1);
-    *state.mutable_start_time() = ToProto(now);
-    *state.mutable_execution_time() = ToProto(now);
-    // Timeouts as the reference normalizes them: run <= execution; task <= 120 s and <= run.
-    auto execution_timeout = FromProto(request.workflow_execution_timeout());
-    auto run_timeout = FromProto(request.workflow_run_timeout());
-    if (execution_timeout.count() > 0 && (run_timeout.count() == 0 || run_timeout > execution_timeout)) {
-      run_timeout = execution_timeout;
-    }
-    std::chrono::nanoseconds task_timeout = FromProto(request.workflow_task_timeout());
-    if (task_timeout.count() == 0) task_timeout = kDefaultWorkflowTaskTimeout;
-    task_timeout = std::min<std::chrono::nanoseconds>(task_timeout, kMaxWorkflowTaskTimeout);
-    if (run_timeout.count() > 0) task_timeout = std::min(task_timeout, run_timeout);
-    *state.mutable_workflow_execution_timeout() = ToProtoDuration(execution_timeout);
-    *state.mutable_workflow_run_timeout() = ToProtoDuration(run_timeout);
-    *state.mutable_default_workflow_task_timeout() = ToProtoDuration(task_timeout);
-    if (execution_timeout.count() > 0) {
-      *state.mutable_execution_expiration_time() =
-          ToProto(now + std::chrono::duration_cast<TimePoint::duration>(execution_timeout));
-    }
-    if (request.has_retry_policy()) *state.mutable_retry_policy() = request.retry_policy();
-    if (request.has_memo()) *state.mutable_memo() = request.memo();
-    if (request.has_search_attributes()) {
-      *state.mutable_search_attributes() = request.search_attributes();
-    }
-    state.set_cron_schedule(request.cron_schedule());
-
-    MutableStateBuilder ms(std::move(state), now, [&shard] { return shard.NextTaskId(); });
-    auto* started = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
-    auto* attrs = started->mutable_workflow_execution_started_event_attributes();
-    *attrs->mutable_workflow_type() = request.workflow_type();
-    attrs->mutable_task_queue()->set_name(request.task_queue().name());
-    attrs->mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
-    if (request.has_header()) *attrs->mutable_header() = request.header();
-    if (request.has_input()) *attrs->mutable_input() = request.input();
-    *attrs->mutable_workflow_execution_timeout() = ToProtoDuration(execution_timeout);
-    *attrs->mutable_workflow_run_timeout() = ToProtoDuration(run_timeout);
-    *attrs->mutable_workflow_task_timeout() = ToProtoDuration(task_timeout);
-    attrs->set_original_execution_run_id(run_id);
-    attrs->set_first_execution_run_id(run_id);
-    attrs->set_identity(request.identity());
-    attrs->set_attempt(1);
-    attrs->set_workflow_id(request.workflow_id());
-    if (request.has_retry_policy()) *attrs->mutable_retry_policy() = request.retry_policy();
-    if (ms.state().has_execution_expiration_time()) {
-      *attrs->mutable_workflow_execution_expiration_time() = ms.state().execution_expiration_time();
-    }
-    attrs->set_cron_schedule(request.cron_schedule());
-    if (request.has_memo()) *attrs->mutable_memo() = request.memo();
-    if (request.has_search_attributes()) {
-      *attrs->mutable_search_attributes() = request.search_attributes();
-    }
-    if (request.has_continued_failure()) *attrs->mutable_continued_failure() = request.continued_failure();
-    if (request.has_last_completion_result()) {
-      *attrs->mutable_last_completion_result() = request.last_completion_result();
-    }
-    if (request.has_priority()) *attrs->mutable_priority() = request.priority();
-    if (after_started) after_started(ms);
-    ms.ScheduleWorkflowTask(1);
-    if (run_timeout.count() > 0) {
-      ms.AddTimerTask(NewTimerTask(ms.state(), pv1::TimerTask::TYPE_WORKFLOW_RUN_TIMEOUT,
-                                   now + std::chrono::duration_cast<TimePoint::duration>(run_timeout)));
-    }
-
+    RunOrigin origin;
+    origin.first_task_backoff = FromProto(request.workflow_start_delay());
+    auto run = NewRun(namespace_id, request, origin, now,
+                      [&shard] { return shard.NextTaskId(); }, after_started);
+    MutableStateBuilder& ms = *run;
+    std::string run_id = ms.state().run_id();
     auto write = BuildWrite(ms, 0, true);
     write.current_mode = mode;
     write.previous_run_id = previous_run_id;
@@ -278,6 +219,100 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> HistoryEngine::StartRun(
     if (!persistence::IsConditionFailed(status) || attempt >= kMaxConflictRetries) return status;
     // Another start won the race for the current-run pointer: decide again with fresh data.
   }
+}
+
+std::shared_ptr<MutableStateBuilder> HistoryEngine::NewRun(
+    const std::string& namespace_id, const ws::StartWorkflowExecutionRequest& request,
+    const RunOrigin& origin, TimePoint now, MutableStateBuilder::TaskIdSource task_ids,
+    const StartHook& after_started) {
+  pv1::MutableState state;
+  std::string run_id = NewUuid();
+  std::string first_run_id =
+      origin.first_execution_run_id.empty() ? run_id : origin.first_execution_run_id;
+  state.set_namespace_id(namespace_id);
+  state.set_workflow_id(request.workflow_id());
+  state.set_run_id(run_id);
+  state.set_first_execution_run_id(first_run_id);
+  state.set_continued_execution_run_id(origin.continued_execution_run_id);
+  *state.mutable_workflow_type() = request.workflow_type();
+  state.set_task_queue(request.task_queue().name());
+  state.set_status(enums::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  state.set_create_request_id(request.request_id());
+  state.set_next_event_id(1);
+  state.set_attempt(origin.attempt);
+  *state.mutable_start_time() = ToProto(now);
+  auto backoff = std::chrono::duration_cast<TimePoint::duration>(origin.first_task_backoff);
+  *state.mutable_execution_time() = ToProto(now + backoff);
+  // Timeouts as the reference normalizes them: run <= execution; task <= 120 s and <= run.
+  auto execution_timeout = FromProto(request.workflow_execution_timeout());
+  auto run_timeout = FromProto(request.workflow_run_timeout());
+  if (execution_timeout.count() > 0 &&
+      (run_timeout.count() == 0 || run_timeout > execution_timeout)) {
+    run_timeout = execution_timeout;
+  }
+  std::chrono::nanoseconds task_timeout = FromProto(request.workflow_task_timeout());
+  if (task_timeout.count() == 0) task_timeout = kDefaultWorkflowTaskTimeout;
+  task_timeout = std::min<std::chrono::nanoseconds>(task_timeout, kMaxWorkflowTaskTimeout);
+  if (run_timeout.count() > 0) task_timeout = std::min(task_timeout, run_timeout);
+  *state.mutable_workflow_execution_timeout() = ToProtoDuration(execution_timeout);
+  *state.mutable_workflow_run_timeout() = ToProtoDuration(run_timeout);
+  *state.mutable_default_workflow_task_timeout() = ToProtoDuration(task_timeout);
+  if (origin.expiration_time) {
+    *state.mutable_execution_expiration_time() = ToProto(*origin.expiration_time);
+  } else if (execution_timeout.count() > 0) {
+    *state.mutable_execution_expiration_time() =
+        ToProto(now + std::chrono::duration_cast<TimePoint::duration>(execution_timeout));
+  }
+  if (request.has_retry_policy()) *state.mutable_retry_policy() = request.retry_policy();
+  if (request.has_memo()) *state.mutable_memo() = request.memo();
+  if (request.has_search_attributes()) *state.mutable_search_attributes() = request.search_attributes();
+  state.set_cron_schedule(request.cron_schedule());
+
+  auto run = std::make_shared<MutableStateBuilder>(std::move(state), now, std::move(task_ids));
+  MutableStateBuilder& ms = *run;
+  auto* started = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
+  auto* attrs = started->mutable_workflow_execution_started_event_attributes();
+  *attrs->mutable_workflow_type() = request.workflow_type();
+  attrs->mutable_task_queue()->set_name(request.task_queue().name());
+  attrs->mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
+  if (request.has_header()) *attrs->mutable_header() = request.header();
+  if (request.has_input()) *attrs->mutable_input() = request.input();
+  *attrs->mutable_workflow_execution_timeout() = ToProtoDuration(execution_timeout);
+  *attrs->mutable_workflow_run_timeout() = ToProtoDuration(run_timeout);
+  *attrs->mutable_workflow_task_timeout() = ToProtoDuration(task_timeout);
+  attrs->set_continued_execution_run_id(origin.continued_execution_run_id);
+  attrs->set_initiator(origin.initiator);
+  attrs->set_original_execution_run_id(run_id);
+  attrs->set_first_execution_run_id(first_run_id);
+  attrs->set_identity(request.identity());
+  attrs->set_attempt(origin.attempt);
+  attrs->set_workflow_id(request.workflow_id());
+  if (request.has_retry_policy()) *attrs->mutable_retry_policy() = request.retry_policy();
+  if (ms.state().has_execution_expiration_time()) {
+    *attrs->mutable_workflow_execution_expiration_time() = ms.state().execution_expiration_time();
+  }
+  attrs->set_cron_schedule(request.cron_schedule());
+  if (backoff.count() > 0) *attrs->mutable_first_workflow_task_backoff() = ToProtoDuration(backoff);
+  if (request.has_memo()) *attrs->mutable_memo() = request.memo();
+  if (request.has_search_attributes()) *attrs->mutable_search_attributes() = request.search_attributes();
+  if (request.has_continued_failure()) *attrs->mutable_continued_failure() = request.continued_failure();
+  if (request.has_last_completion_result()) {
+    *attrs->mutable_last_completion_result() = request.last_completion_result();
+  }
+  if (request.has_priority()) *attrs->mutable_priority() = request.priority();
+  if (after_started) after_started(ms);
+  if (backoff.count() > 0) {
+    // The first workflow task waits for the backoff (cron, retry, start delay).
+    ms.AddTimerTask(NewTimerTask(ms.state(), pv1::TimerTask::TYPE_WORKFLOW_BACKOFF, now + backoff));
+  } else {
+    ms.ScheduleWorkflowTask(1);
+  }
+  if (run_timeout.count() > 0) {
+    ms.AddTimerTask(NewTimerTask(
+        ms.state(), pv1::TimerTask::TYPE_WORKFLOW_RUN_TIMEOUT,
+        now + backoff + std::chrono::duration_cast<TimePoint::duration>(run_timeout)));
+  }
+  return run;
 }
 
 void HistoryEngine::TerminateRun(MutableStateBuilder& ms, const std::string& reason,

@@ -14,6 +14,7 @@
 #include "common/config.h"
 #include "services/history/mutable_state.h"
 #include "services/history/shard_controller.h"
+#include "temporal/api/command/v1/message.pb.h"
 #include "tern/historyservice/v1/service.pb.h"
 
 namespace tern::history {
@@ -70,6 +71,39 @@ class HistoryEngine {
   // Adds events to a new run between WorkflowExecutionStarted and the first workflow task.
   using StartHook = std::function<void(MutableStateBuilder&)>;
 
+  struct CommandFailure {
+    enums::WorkflowTaskFailedCause cause;
+    std::string message;
+  };
+  // How a run came to be: first start, continue-as-new, retry or cron.
+  struct RunOrigin {
+    std::string continued_execution_run_id;
+    std::string first_execution_run_id;  // empty: the new run starts a chain
+    enums::ContinueAsNewInitiator initiator = enums::CONTINUE_AS_NEW_INITIATOR_UNSPECIFIED;
+    int32_t attempt = 1;
+    std::optional<TimePoint> expiration_time;  // inherited execution deadline
+    std::chrono::nanoseconds first_task_backoff{0};
+  };
+  // A new run with its WorkflowExecutionStarted event, run-timeout timer and first workflow
+  // task (or the backoff timer that schedules it). `after_started` adds events before the task.
+  std::shared_ptr<MutableStateBuilder> NewRun(const std::string& namespace_id,
+                                              const ws::StartWorkflowExecutionRequest& request,
+                                              const RunOrigin& origin, TimePoint now,
+                                              MutableStateBuilder::TaskIdSource task_ids,
+                                              const StartHook& after_started);
+  // The run that replaces `ms` after it failed or timed out, if its retry policy allows one
+  // (sets *retry_state either way). `failure` becomes the new run's continued_failure.
+  absl::StatusOr<std::shared_ptr<MutableStateBuilder>> RetryRun(
+      Shard& shard, MutableStateBuilder& ms, const temporal::api::failure::v1::Failure& failure,
+      enums::RetryState* retry_state);
+  std::optional<CommandFailure> ContinueAsNew(
+      Shard& shard, MutableStateBuilder& ms,
+      const temporal::api::command::v1::ContinueAsNewWorkflowExecutionCommandAttributes& attrs,
+      int64_t workflow_task_completed_event_id);
+  // The WorkflowExecutionStarted attributes of a run (read from its first event).
+  absl::StatusOr<hv1::WorkflowExecutionStartedEventAttributes> StartedAttributes(
+      Shard& shard, const pv1::MutableState& state);
+
   // Starts a run of request.workflow_id() applying the id reuse/conflict policies. When a run is
   // open and `on_running` is set, it is applied to that run instead (signal-with-start) and the
   // response says started=false.
@@ -95,13 +129,9 @@ class HistoryEngine {
                                         bool was_running);
 
   // ---- pieces shared by several handlers (engine_*.cc) ----
-  struct CommandFailure {
-    enums::WorkflowTaskFailedCause cause;
-    std::string message;
-  };
   // Applies the commands of a completed workflow task in order, one event each. Returns why the
   // task must fail instead (invalid attributes, unhandled events), leaving `ms` to be dropped.
-  std::optional<CommandFailure> HandleCommands(MutableStateBuilder& ms,
+  std::optional<CommandFailure> HandleCommands(Shard& shard, MutableStateBuilder& ms,
                                                const ws::RespondWorkflowTaskCompletedRequest& request,
                                                int64_t completed_event_id, bool* closed);
   void FailWorkflowTask(MutableStateBuilder& ms, enums::WorkflowTaskFailedCause cause,

@@ -7,6 +7,7 @@
 
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,11 @@ class MutableStateBuilder {
   // failed by the server, for example) records the error here.
   void FailAfterWrite(absl::Status status) { after_write_ = std::move(status); }
   const absl::Status& after_write() const { return after_write_; }
+  // A run that continues this one (continue-as-new, retry, cron); written in the same
+  // transaction, taking over the workflow id's current-run pointer.
+  void SetContinuedRun(std::shared_ptr<MutableStateBuilder> run) { continued_run_ = std::move(run); }
+  const std::shared_ptr<MutableStateBuilder>& continued_run() const { return continued_run_; }
+  const TaskIdSource& task_id_source() const { return next_task_id_; }
 
   // History the poll response needs beyond the persisted events: the Scheduled/Started pair of a
   // started transient workflow task.
@@ -91,6 +97,7 @@ class MutableStateBuilder {
   std::vector<pv1::TimerTask> timer_tasks_;
   bool dirty_ = false;
   absl::Status after_write_;
+  std::shared_ptr<MutableStateBuilder> continued_run_;
 };
 
 // Fills the standard fields of a workflow-scoped task from the state.

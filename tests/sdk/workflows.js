@@ -6,10 +6,12 @@ const {
   CancellationScope,
   isCancellation,
   condition,
+  continueAsNew,
   defineSignal,
   proxyActivities,
   setHandler,
   sleep,
+  workflowInfo,
 } = require('@temporalio/workflow');
 
 const releaseSignal = defineSignal('release');
@@ -86,8 +88,23 @@ async function cancellableSleep(sleepMs) {
   }
 }
 
+// Continues as new until `n` reaches `max`; the chain's last run returns `n`.
+async function continueAsNewCounter(n, max) {
+  if (n < max) await continueAsNew(n + 1, max);
+  return n;
+}
+
+// Fails (retryably) until the workflow retry policy reaches attempt `succeedOn`.
+async function failUntilAttempt(succeedOn) {
+  const { attempt } = workflowInfo();
+  if (attempt < succeedOn) throw ApplicationFailure.retryable(`attempt ${attempt} fails`, 'Flaky');
+  return attempt;
+}
+
 module.exports = {
   activityThenTimer,
+  continueAsNewCounter,
+  failUntilAttempt,
   cancellableSleep,
   collectSignals,
   blockingActivity,

@@ -214,7 +214,8 @@ TEST_F(MatchingServiceTest, StopAnswersParkedPollsAndRefusesNewCalls) {
   auto poll = StartPoll("orders", 30s, "poller-1");
   ASSERT_TRUE(WaitFor([&] { return service_->engine().IsLoaded(kNs, "orders", 1); }));
   service_->Stop();
-  ASSERT_TRUE(Finished(*poll).ok());
+  auto polled = Finished(*poll);
+  ASSERT_TRUE(polled.ok()) << polled.error_code() << " " << polled.error_message();
   EXPECT_EQ(poll->response.ByteSizeLong(), 0u);
   ms::AddWorkflowTaskResponse added;
   auto status = Add("orders", "wf-1", &added);
