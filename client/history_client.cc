@@ -57,6 +57,9 @@ absl::StatusOr<std::string> WorkflowIdOf(const hs::SignalWithStartWorkflowExecut
 absl::StatusOr<std::string> WorkflowIdOf(const hs::RequestCancelWorkflowExecutionRequest& r) {
   return r.request().workflow_execution().workflow_id();
 }
+absl::StatusOr<std::string> WorkflowIdOf(const hs::RecordChildExecutionCompletedRequest& r) {
+  return r.parent_execution().workflow_id();
+}
 
 }  // namespace
 
@@ -105,6 +108,7 @@ TERN_HISTORY_METHOD(TerminateWorkflowExecution, ws::TerminateWorkflowExecutionRe
 TERN_HISTORY_METHOD(SignalWorkflowExecution, ws::SignalWorkflowExecutionResponse)
 TERN_HISTORY_METHOD(SignalWithStartWorkflowExecution, ws::SignalWithStartWorkflowExecutionResponse)
 TERN_HISTORY_METHOD(RequestCancelWorkflowExecution, ws::RequestCancelWorkflowExecutionResponse)
+TERN_HISTORY_METHOD(RecordChildExecutionCompleted, hs::RecordChildExecutionCompletedResponse)
 #undef TERN_HISTORY_METHOD
 
 }  // namespace tern::client

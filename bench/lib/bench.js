@@ -40,13 +40,17 @@ process, and runs workflows that each execute one trivial activity and complete.
   --warmup W         warm-up workflows before measuring (default 50)
   --slots S          worker maxConcurrentWorkflowTaskExecutions and
                      maxConcurrentActivityTaskExecutions (default 100)
+  --pollers N        worker's maximum concurrent polls per task type (workflow, activity);
+                     default 0 = the SDK default (10 each)
+  --non-sticky-ratio R  worker nonStickyToStickyPollRatio (default: the SDK's, 0.2)
   --shards N         persistence.numHistoryShards (power of two, default 4)
   --partitions N     matching.numTaskqueuePartitions (default 4)
   --max-conns N      PostgreSQL connection pool size of tern-server (default 16)
   --log-level L      tern-server log level (default info)
   --pg-fast          PostgreSQL with fsync/synchronous_commit/full_page_writes off (NOT durable;
                      the output says so)
-  --timeout SEC      give up on one workflow after SEC seconds, counted as an error (default 300)
+  --timeout SEC      a workflow not complete after SEC seconds counts as failed and stops the run:
+                     no more workflows start, those in flight finish or time out (default 60)
   --json             print one JSON object instead of the table
   --keep             leave PostgreSQL and tern-server running (and the temp dir) for inspection
   -h, --help
@@ -61,12 +65,14 @@ function parseOptions(argv) {
       concurrency: { type: 'string', default: '50' },
       warmup: { type: 'string', default: '50' },
       slots: { type: 'string', default: '100' },
+      pollers: { type: 'string', default: '0' },
+      'non-sticky-ratio': { type: 'string', default: '' },
       shards: { type: 'string', default: '4' },
       partitions: { type: 'string', default: '4' },
       'max-conns': { type: 'string', default: '16' },
       'log-level': { type: 'string', default: 'info' },
       'pg-fast': { type: 'boolean', default: false },
-      timeout: { type: 'string', default: '300' },
+      timeout: { type: 'string', default: '60' },
       json: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -88,6 +94,8 @@ function parseOptions(argv) {
     concurrency: int('concurrency', 1),
     warmup: int('warmup', 0),
     slots: int('slots', 1),
+    pollers: int('pollers', 0),
+    nonStickyRatio: values['non-sticky-ratio'],
     shards: int('shards', 1),
     partitions: int('partitions', 1),
     maxConns: int('max-conns', 1),
@@ -304,6 +312,8 @@ async function startWorker(opts, address, taskQueue) {
       BENCH_NAMESPACE: NAMESPACE,
       BENCH_TASK_QUEUE: taskQueue,
       BENCH_SLOTS: String(opts.slots),
+      BENCH_POLLERS: String(opts.pollers),
+      BENCH_NON_STICKY_RATIO: opts.nonStickyRatio,
       BENCH_SDK_MODULES: SDK_MODULES,
     },
     stdio: ['ignore', fd, fd, 'ipc'],
@@ -351,6 +361,9 @@ async function cleanup() {
     await withTimeout(state.worker.exited, 20_000, 'worker shutdown').catch(() => {});
     await stopChild(state.worker, 'SDK worker');
   }
+  // Closing the client cancels its pending result() long polls (after a failure or Ctrl-C), so
+  // tern-server has no call in flight when it is asked to stop. The SDK's retry timers of those
+  // calls then throw "Channel has been shut down" (see the uncaughtException handler).
   await state.connection?.close().catch(() => {});
   if (state.keep) {
     state.cleanupDone = true;
@@ -450,27 +463,32 @@ async function drive(client, taskQueue, prefix, count, concurrency, timeoutMs) {
   const completions = []; // ms since t0
   const errors = [];
   let next = 0;
+  let stalled = false; // a workflow hit the timeout: start no more, report what happened
   const t0 = performance.now();
   const loop = async () => {
-    while (next < count) {
+    while (next < count && !stalled) {
       const i = next++;
       const workflowId = `${prefix}-${i}`;
       const s = performance.now();
       try {
         const handle = await client.workflow.start('oneActivity', { taskQueue, workflowId, args: [i] });
         startCalls.push(performance.now() - s);
-        const result = await withTimeout(handle.result(), timeoutMs, `workflow ${workflowId}`);
+        const pending = handle.result();
+        pending.catch(() => {}); // still pending after a timeout; it fails when the client closes
+        const result = await withTimeout(pending, timeoutMs, `workflow ${workflowId}`);
         if (result !== i) throw new Error(`workflow ${workflowId} returned ${JSON.stringify(result)}`);
         const e = performance.now();
         latencies.push(e - s);
         completions.push(e - t0);
       } catch (err) {
-        errors.push({ workflowId, atMs: Math.round(performance.now() - t0), error: String(err.message || err) });
+        const message = String(err.message || err);
+        if (/did not finish within/.test(message)) stalled = true;
+        errors.push({ workflowId, atMs: Math.round(performance.now() - t0), error: message });
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, loop));
-  return { wallMs: performance.now() - t0, latencies, startCalls, completions, errors };
+  return { wallMs: performance.now() - t0, latencies, startCalls, completions, errors, notStarted: count - next };
 }
 
 // Warnings and errors in the server log (JSON or text format).
@@ -521,6 +539,7 @@ function summarizeRun(run, n) {
   return {
     completed: run.latencies.length,
     failed: run.errors.length,
+    notStarted: run.notStarted,
     wallSeconds: round(run.wallMs / 1000, 3),
     workflowsPerSecond: round(run.latencies.length / (run.wallMs / 1000), 1),
     latencyMs: {
@@ -559,6 +578,11 @@ async function main() {
     throw new Error(`${SDK_MODULES} has no @temporalio/worker: run (cd tests/sdk && npm ci) first`);
   }
   process.on('exit', exitHook);
+  process.on('uncaughtException', (err) => {
+    if (state.cleaned && /Channel has been shut down/.test(String(err?.message))) return;
+    console.error(`bench: uncaught exception: ${err?.stack || err}`);
+    process.exit(1); // the exit hook stops what is left
+  });
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
     process.on(signal, () => {
       if (state.cleaned) process.exit(code); // second signal: the exit hook kills what is left
@@ -647,6 +671,8 @@ async function main() {
       concurrency: opts.concurrency,
       warmup: opts.warmup,
       workerSlots: opts.slots,
+      workerPollers: opts.pollers || 'SDK default (10)',
+      workerNonStickyRatio: opts.nonStickyRatio || 'SDK default (0.2)',
       shards: opts.shards,
       partitions: opts.partitions,
       maxConns: opts.maxConns,
@@ -742,7 +768,7 @@ function printTable(r) {
   L.push(`  machine: ${r.machine.nproc} CPUs (${r.machine.cpuModel}), ${r.machine.memTotalGiB} GiB RAM, ${r.machine.kernel}`);
   L.push(`  load average: at start ${r.machine.loadavgAtStart.join(' ')}, before phase ${r.machine.loadavgBeforePhase.join(' ')}, after phase ${r.machine.loadavgAfterPhase.join(' ')}`);
   L.push('');
-  row('throughput', `${r.workflowsPerSecond} workflows/s (${r.completed} completed, ${r.failed} failed, ${r.wallSeconds} s)`);
+  row('throughput', `${r.workflowsPerSecond} workflows/s (${r.completed} completed, ${r.failed} failed${r.notStarted ? `, ${r.notStarted} not started` : ''}, ${r.wallSeconds} s)`);
   row('start-to-complete latency (ms)', `p50 ${r.latencyMs.p50}  p90 ${r.latencyMs.p90}  p99 ${r.latencyMs.p99}  max ${r.latencyMs.max}`);
   row('StartWorkflowExecution call (ms)', `p50 ${r.startCallMs.p50}  p99 ${r.startCallMs.p99}  max ${r.startCallMs.max}`);
   const cps = r.completionsPerSecond;
@@ -787,7 +813,13 @@ main()
   .catch(async (err) => {
     console.error(`bench: ${err.stack || err}`);
     state.failed = true;
-    state.keep = false;
+    if (state.keep && state.server && !state.server.exitInfo) {
+      console.error(`bench: --keep: tern-server (pid ${state.server.pid}) and PostgreSQL stay up; ` +
+        `config and logs in ${state.dir}; stop with: kill ${state.server.pid}; ` +
+        `bash -c 'source ${PG_SH} && pg_stop ${state.pgDir}'`);
+    } else {
+      state.keep = false;
+    }
     await cleanup().catch((e) => console.error(`bench: cleanup: ${e.message}`));
     process.exit(1);
   });

@@ -6,7 +6,8 @@
 // The child exits as soon as the IPC channel closes, so it never outlives the bench.
 //
 // Env: BENCH_ADDRESS, BENCH_NAMESPACE, BENCH_TASK_QUEUE, BENCH_SLOTS, BENCH_SDK_MODULES (the
-// node_modules directory holding @temporalio/*).
+// node_modules directory holding @temporalio/*); optional BENCH_POLLERS (maximum concurrent
+// polls per task type) and BENCH_NON_STICKY_RATIO (nonStickyToStickyPollRatio).
 
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -54,6 +55,8 @@ async function workflowBundle() {
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const slots = Number(env('BENCH_SLOTS'));
+  const pollers = Number(process.env.BENCH_POLLERS || 0); // 0: the SDK's default (10 each)
+  const stickyRatio = process.env.BENCH_NON_STICKY_RATIO || ''; // '': the SDK's default (0.2)
   const connection = await NativeConnection.connect({ address: env('BENCH_ADDRESS') });
   const worker = await Worker.create({
     connection,
@@ -67,6 +70,13 @@ async function main() {
     },
     maxConcurrentWorkflowTaskExecutions: slots,
     maxConcurrentActivityTaskExecutions: slots,
+    ...(pollers > 0
+      ? {
+          workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: pollers },
+          activityTaskPollerBehavior: { type: 'simple-maximum', maximum: pollers },
+        }
+      : {}),
+    ...(stickyRatio !== '' ? { nonStickyToStickyPollRatio: Number(stickyRatio) } : {}),
   });
   let stopping = false;
   const stop = () => {

@@ -319,6 +319,24 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::HandleCommands(
         }
         break;
       }
+      case enums::COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
+        if (auto failure = StartChildCommand(
+                ms, command.start_child_workflow_execution_command_attributes(), wtc)) {
+          return failure;
+        }
+        break;
+      case enums::COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
+        if (auto failure = SignalExternalCommand(
+                ms, command.signal_external_workflow_execution_command_attributes(), wtc)) {
+          return failure;
+        }
+        break;
+      case enums::COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
+        if (auto failure = CancelExternalCommand(
+                ms, command.request_cancel_external_workflow_execution_command_attributes(), wtc)) {
+          return failure;
+        }
+        break;
       default:
         return CommandFailure{enums::WORKFLOW_TASK_FAILED_CAUSE_FEATURE_DISABLED,
                               "Command " + enums::CommandType_Name(type) +

@@ -21,6 +21,7 @@ namespace {
 ws::StartWorkflowExecutionRequest RequestFrom(const pv1::MutableState& state,
                                               const hv1::WorkflowExecutionStartedEventAttributes& a) {
   ws::StartWorkflowExecutionRequest request;
+  request.set_namespace_(state.namespace_name());
   request.set_workflow_id(state.workflow_id());
   *request.mutable_workflow_type() = a.workflow_type();
   request.mutable_task_queue()->set_name(state.task_queue());
@@ -67,6 +68,7 @@ absl::StatusOr<std::shared_ptr<MutableStateBuilder>> HistoryEngine::RetryRun(
   origin.attempt = state.attempt() + 1;
   origin.expiration_time = expiration;
   origin.first_task_backoff = decision.backoff;
+  origin.parent = state.parent();
   return NewRun(state.namespace_id(), request, origin, ms.now(), ms.task_id_source(), nullptr);
 }
 
@@ -85,6 +87,7 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::ContinueAsNew(
   // Omitted fields keep the current run's values; memo, search attributes and policies come
   // from the command (the SDK copies the current ones in when the user sets none).
   ws::StartWorkflowExecutionRequest request;
+  request.set_namespace_(state.namespace_name());
   request.set_workflow_id(state.workflow_id());
   *request.mutable_workflow_type() =
       a.workflow_type().name().empty() ? state.workflow_type() : a.workflow_type();
@@ -121,6 +124,7 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::ContinueAsNew(
     origin.expiration_time = FromProto(state.execution_expiration_time());
   }
   origin.first_task_backoff = FromProto(a.backoff_start_interval());
+  origin.parent = state.parent();
   auto next = NewRun(state.namespace_id(), request, origin, ms.now(), ms.task_id_source(), nullptr);
 
   auto* event = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);

@@ -201,8 +201,21 @@ absl::StatusOr<ws::DescribeWorkflowExecutionResponse> HistoryEngine::DescribeWor
   info->set_state_transition_count(state.state_transition_count());
   info->set_history_size_bytes(state.history_size_bytes());
   info->set_first_run_id(state.first_execution_run_id());
+  if (state.has_parent()) {
+    info->set_parent_namespace_id(state.parent().namespace_id());
+    info->mutable_parent_execution()->set_workflow_id(state.parent().workflow_id());
+    info->mutable_parent_execution()->set_run_id(state.parent().run_id());
+  }
   info->mutable_root_execution()->set_workflow_id(state.workflow_id());
   info->mutable_root_execution()->set_run_id(state.run_id());
+  for (const auto& [id, child] : state.children()) {
+    auto* pending = response.add_pending_children();
+    pending->set_workflow_id(child.workflow_id());
+    pending->set_run_id(child.run_id());
+    pending->set_workflow_type_name(child.workflow_type().name());
+    pending->set_initiated_id(child.initiated_event_id());
+    pending->set_parent_close_policy(child.parent_close_policy());
+  }
   for (const auto& [id, activity] : state.activities()) {
     auto* pending = response.add_pending_activities();
     pending->set_activity_id(activity.activity_id());

@@ -8,7 +8,7 @@ namespace {
 constexpr int kMaxRememberedSignalRequests = 100;
 }  // namespace
 
-void HistoryEngine::AddSignal(MutableStateBuilder& ms, const std::string& signal_name,
+hv1::HistoryEvent* HistoryEngine::AddSignal(MutableStateBuilder& ms, const std::string& signal_name,
                               const temporal::api::common::v1::Payloads* input,
                               const std::string& identity,
                               const temporal::api::common::v1::Header* header,
@@ -26,6 +26,7 @@ void HistoryEngine::AddSignal(MutableStateBuilder& ms, const std::string& signal
     if (ids->size() > kMaxRememberedSignalRequests) ids->DeleteSubrange(0, 1);
   }
   ms.ScheduleWorkflowTask();
+  return event;
 }
 
 absl::StatusOr<ws::SignalWorkflowExecutionResponse> HistoryEngine::SignalWorkflowExecution(
@@ -47,11 +48,16 @@ absl::StatusOr<ws::SignalWorkflowExecutionResponse> HistoryEngine::SignalWorkflo
                              return absl::OkStatus();  // a retried request: already applied
                            }
                          }
-                         AddSignal(ms, request.signal_name(),
-                                   request.has_input() ? &request.input() : nullptr,
-                                   request.identity(),
-                                   request.has_header() ? &request.header() : nullptr,
-                                   request.request_id());
+                         auto* event = AddSignal(
+                             ms, request.signal_name(),
+                             request.has_input() ? &request.input() : nullptr, request.identity(),
+                             request.has_header() ? &request.header() : nullptr,
+                             request.request_id());
+                         if (internal.has_external_workflow_execution()) {
+                           *event->mutable_workflow_execution_signaled_event_attributes()
+                                ->mutable_external_workflow_execution() =
+                               internal.external_workflow_execution();
+                         }
                          return absl::OkStatus();
                        });
   if (!status.ok()) return status;
@@ -127,6 +133,10 @@ HistoryEngine::RequestCancelWorkflowExecution(
     auto* attrs = event->mutable_workflow_execution_cancel_requested_event_attributes();
     attrs->set_cause(request.reason());
     attrs->set_identity(request.identity());
+    if (internal.has_external_workflow_execution()) {
+      *attrs->mutable_external_workflow_execution() = internal.external_workflow_execution();
+      attrs->set_external_initiated_event_id(internal.external_initiated_event_id());
+    }
     ms.ScheduleWorkflowTask();
     return absl::OkStatus();
   });

@@ -51,6 +51,15 @@ void HistoryEngine::ExecuteTransferTask(Shard& shard, const pv1::TransferTask& t
       matching_.AddActivityTask(request, options, [done](auto result) { done(result.status()); });
       return;
     }
+    case pv1::TransferTask::TYPE_START_CHILD:
+      return StartChild(shard, task, std::move(done));
+    case pv1::TransferTask::TYPE_CLOSE_EXECUTION:
+      return NotifyParent(shard, task, std::move(done));
+    case pv1::TransferTask::TYPE_SIGNAL_EXECUTION:
+    case pv1::TransferTask::TYPE_CANCEL_EXECUTION:
+      return DeliverExternalRequest(shard, task, std::move(done));
+    case pv1::TransferTask::TYPE_PARENT_CLOSE_POLICY:
+      return ApplyParentClosePolicy(shard, task, std::move(done));
     default:
       done(absl::OkStatus());
   }

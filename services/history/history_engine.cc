@@ -18,8 +18,14 @@ absl::Status WorkflowNotFound(const ExecutionKey& key) {
 }  // namespace
 
 HistoryEngine::HistoryEngine(const Config& config, ShardController& shards,
-                             client::MatchingClient& matching, Executor& blocking, Clock& clock)
-    : config_(config), shards_(shards), matching_(matching), blocking_(blocking), clock_(clock) {}
+                             client::MatchingClient& matching, client::HistoryClient& history,
+                             Executor& blocking, Clock& clock)
+    : config_(config),
+      shards_(shards),
+      matching_(matching),
+      history_client_(&history),
+      blocking_(blocking),
+      clock_(clock) {}
 
 absl::StatusOr<std::shared_ptr<Shard>> HistoryEngine::ShardFor(const std::string& namespace_id,
                                                                const std::string& workflow_id) {
@@ -50,6 +56,7 @@ absl::StatusOr<persistence::ExecutionRecord> HistoryEngine::LoadRecord(Shard& sh
 persistence::WorkflowWrite HistoryEngine::BuildWrite(MutableStateBuilder& ms,
                                                      int64_t expected_version, bool was_running) {
   persistence::WorkflowWrite write;
+  if (was_running && !ms.IsRunning()) AddCloseTasks(ms);
   write.new_events = ms.TakeNewEvents();
   write.transfer_tasks = ms.TakeTransferTasks();
   write.timer_tasks = ms.TakeTimerTasks();
@@ -104,12 +111,12 @@ absl::Status HistoryEngine::Mutate(Shard& shard, const ExecutionKey& key, const 
 
 absl::StatusOr<ws::StartWorkflowExecutionResponse> HistoryEngine::StartWorkflowExecution(
     const hs::StartWorkflowExecutionRequest& internal) {
-  return StartRun(internal.namespace_id(), internal.request(), nullptr, nullptr);
+  return StartRun(internal.namespace_id(), internal.request(), nullptr, nullptr, internal.parent());
 }
 
 absl::StatusOr<ws::StartWorkflowExecutionResponse> HistoryEngine::StartRun(
     const std::string& namespace_id, const ws::StartWorkflowExecutionRequest& request,
-    const StartHook& after_started, const Mutation* on_running) {
+    const StartHook& after_started, const Mutation* on_running, const pv1::ParentInfo& parent) {
   auto shard_or = ShardFor(namespace_id, request.workflow_id());
   if (!shard_or.ok()) return shard_or.status();
   Shard& shard = **shard_or;
@@ -199,6 +206,7 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> HistoryEngine::StartRun(
 
     RunOrigin origin;
     origin.first_task_backoff = FromProto(request.workflow_start_delay());
+    origin.parent = parent;
     auto run = NewRun(namespace_id, request, origin, now,
                       [&shard] { return shard.NextTaskId(); }, after_started);
     MutableStateBuilder& ms = *run;
@@ -230,6 +238,8 @@ std::shared_ptr<MutableStateBuilder> HistoryEngine::NewRun(
   std::string first_run_id =
       origin.first_execution_run_id.empty() ? run_id : origin.first_execution_run_id;
   state.set_namespace_id(namespace_id);
+  state.set_namespace_name(request.namespace_());
+  if (!origin.parent.workflow_id().empty()) *state.mutable_parent() = origin.parent;
   state.set_workflow_id(request.workflow_id());
   state.set_run_id(run_id);
   state.set_first_execution_run_id(first_run_id);
@@ -287,6 +297,13 @@ std::shared_ptr<MutableStateBuilder> HistoryEngine::NewRun(
   attrs->set_identity(request.identity());
   attrs->set_attempt(origin.attempt);
   attrs->set_workflow_id(request.workflow_id());
+  if (!origin.parent.workflow_id().empty()) {
+    attrs->set_parent_workflow_namespace(origin.parent.namespace_());
+    attrs->set_parent_workflow_namespace_id(origin.parent.namespace_id());
+    attrs->mutable_parent_workflow_execution()->set_workflow_id(origin.parent.workflow_id());
+    attrs->mutable_parent_workflow_execution()->set_run_id(origin.parent.run_id());
+    attrs->set_parent_initiated_event_id(origin.parent.initiated_event_id());
+  }
   if (request.has_retry_policy()) *attrs->mutable_retry_policy() = request.retry_policy();
   if (ms.state().has_execution_expiration_time()) {
     *attrs->mutable_workflow_execution_expiration_time() = ms.state().execution_expiration_time();

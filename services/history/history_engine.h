@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 
+#include "client/history_client.h"
 #include "client/matching_client.h"
 #include "common/config.h"
 #include "services/history/mutable_state.h"
@@ -25,7 +26,7 @@ namespace ws = temporal::api::workflowservice::v1;
 class HistoryEngine {
  public:
   HistoryEngine(const Config& config, ShardController& shards, client::MatchingClient& matching,
-                Executor& blocking, Clock& clock);
+                client::HistoryClient& history, Executor& blocking, Clock& clock);
 
   absl::StatusOr<ws::StartWorkflowExecutionResponse> StartWorkflowExecution(
       const hs::StartWorkflowExecutionRequest& request);
@@ -55,6 +56,8 @@ class HistoryEngine {
       const hs::SignalWithStartWorkflowExecutionRequest& request);
   absl::StatusOr<ws::RequestCancelWorkflowExecutionResponse> RequestCancelWorkflowExecution(
       const hs::RequestCancelWorkflowExecutionRequest& request);
+  absl::StatusOr<hs::RecordChildExecutionCompletedResponse> RecordChildExecutionCompleted(
+      const hs::RecordChildExecutionCompletedRequest& request);
 
   // Answers at once, or (wait_new_event) when the run changes, or with an empty page when the
   // long poll expires. `done` runs exactly once, on an executor thread.
@@ -83,6 +86,7 @@ class HistoryEngine {
     int32_t attempt = 1;
     std::optional<TimePoint> expiration_time;  // inherited execution deadline
     std::chrono::nanoseconds first_task_backoff{0};
+    pv1::ParentInfo parent;  // empty unless the run is (part of) a child workflow
   };
   // A new run with its WorkflowExecutionStarted event, run-timeout timer and first workflow
   // task (or the backoff timer that schedules it). `after_started` adds events before the task.
@@ -100,6 +104,32 @@ class HistoryEngine {
       Shard& shard, MutableStateBuilder& ms,
       const temporal::api::command::v1::ContinueAsNewWorkflowExecutionCommandAttributes& attrs,
       int64_t workflow_task_completed_event_id);
+  // ---- child workflows and requests to other workflows (engine_child.cc) ----
+  std::optional<CommandFailure> StartChildCommand(
+      MutableStateBuilder& ms,
+      const temporal::api::command::v1::StartChildWorkflowExecutionCommandAttributes& attrs,
+      int64_t wtc);
+  std::optional<CommandFailure> SignalExternalCommand(
+      MutableStateBuilder& ms,
+      const temporal::api::command::v1::SignalExternalWorkflowExecutionCommandAttributes& attrs,
+      int64_t wtc);
+  std::optional<CommandFailure> CancelExternalCommand(
+      MutableStateBuilder& ms,
+      const temporal::api::command::v1::RequestCancelExternalWorkflowExecutionCommandAttributes& attrs,
+      int64_t wtc);
+  // Tasks a run's closing produces: notify the parent, apply the parent close policy.
+  void AddCloseTasks(MutableStateBuilder& ms);
+  void StartChild(Shard& shard, const pv1::TransferTask& task, TransferQueue::Done done);
+  void NotifyParent(Shard& shard, const pv1::TransferTask& task, TransferQueue::Done done);
+  void DeliverExternalRequest(Shard& shard, const pv1::TransferTask& task,
+                              TransferQueue::Done done);
+  void ApplyParentClosePolicy(Shard& shard, const pv1::TransferTask& task,
+                              TransferQueue::Done done);
+  // The current mutable state of a run (cached), for readers that change nothing.
+  absl::StatusOr<pv1::MutableState> Snapshot(Shard& shard, const ExecutionKey& key);
+  absl::StatusOr<hv1::HistoryEvent> ReadEvent(Shard& shard, const pv1::MutableState& state,
+                                              int64_t event_id);
+
   // The WorkflowExecutionStarted attributes of a run (read from its first event).
   absl::StatusOr<hv1::WorkflowExecutionStartedEventAttributes> StartedAttributes(
       Shard& shard, const pv1::MutableState& state);
@@ -109,8 +139,9 @@ class HistoryEngine {
   // response says started=false.
   absl::StatusOr<ws::StartWorkflowExecutionResponse> StartRun(
       const std::string& namespace_id, const ws::StartWorkflowExecutionRequest& request,
-      const StartHook& after_started, const Mutation* on_running);
-  void AddSignal(MutableStateBuilder& ms, const std::string& signal_name,
+      const StartHook& after_started, const Mutation* on_running,
+      const pv1::ParentInfo& parent = pv1::ParentInfo());
+  hv1::HistoryEvent* AddSignal(MutableStateBuilder& ms, const std::string& signal_name,
                  const temporal::api::common::v1::Payloads* input, const std::string& identity,
                  const temporal::api::common::v1::Header* header, const std::string& request_id);
 
@@ -161,6 +192,8 @@ class HistoryEngine {
   const Config& config_;
   ShardController& shards_;
   client::MatchingClient& matching_;
+  // Calls to other workflows (children, parents, external signals) may cross shards and hosts.
+  client::HistoryClient* history_client_;
   Executor& blocking_;
   Clock& clock_;
 };

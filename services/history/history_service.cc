@@ -35,6 +35,7 @@ class HistoryHandler final : public hs::HistoryService::CallbackService {
   TERN_BLOCKING_RPC(SignalWorkflowExecution, ws::SignalWorkflowExecutionResponse)
   TERN_BLOCKING_RPC(SignalWithStartWorkflowExecution, ws::SignalWithStartWorkflowExecutionResponse)
   TERN_BLOCKING_RPC(RequestCancelWorkflowExecution, ws::RequestCancelWorkflowExecutionResponse)
+  TERN_BLOCKING_RPC(RecordChildExecutionCompleted, hs::RecordChildExecutionCompletedResponse)
 #undef TERN_BLOCKING_RPC
 
   grpc::ServerUnaryReactor* GetWorkflowExecutionHistory(
@@ -55,10 +56,11 @@ class HistoryHandler final : public hs::HistoryService::CallbackService {
 
 HistoryService::HistoryService(const Config& config, persistence::Stores stores,
                                Membership& membership, client::MatchingClient& matching,
-                               Executor& blocking, std::string self_address)
+                               client::HistoryClient& history, Executor& blocking,
+                               std::string self_address)
     : shards_(config.persistence.num_history_shards, std::move(self_address), stores, membership,
               blocking),
-      engine_(config, shards_, matching, blocking, SystemClock::Instance()),
+      engine_(config, shards_, matching, history, blocking, SystemClock::Instance()),
       handler_(std::make_unique<HistoryHandler>(engine_, blocking)) {
   shards_.SetTaskExecutors(
       [this](Shard& shard, const pv1::TransferTask& task, TransferQueue::Done done) {

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "client/history_client.h"
 #include "client/matching_client.h"
 #include "common/config.h"
 #include "membership/membership.h"
@@ -18,7 +19,8 @@ class HistoryHandler;
 class HistoryService {
  public:
   HistoryService(const Config& config, persistence::Stores stores, Membership& membership,
-                 client::MatchingClient& matching, Executor& blocking, std::string self_address);
+                 client::MatchingClient& matching, client::HistoryClient& history,
+                 Executor& blocking, std::string self_address);
   ~HistoryService();
 
   grpc::Service* GrpcService();

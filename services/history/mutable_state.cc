@@ -76,18 +76,33 @@ void MutableStateBuilder::FlushBufferedEvents() {
     (IsCompletionEvent(e.event_type()) ? completions : ordinary).push_back(std::move(e));
   }
   state_.clear_buffered_events();
-  std::map<int64_t, int64_t> started_by_scheduled;
+  // Started events get their ids now; the completions that follow them refer to those ids.
+  std::map<int64_t, int64_t> started_by_scheduled;   // activities
+  std::map<int64_t, int64_t> started_by_initiated;   // child workflows
   for (auto& e : ordinary) {
     auto* added = AppendEvent(std::move(e));
     if (added->event_type() == enums::EVENT_TYPE_ACTIVITY_TASK_STARTED) {
       started_by_scheduled[added->activity_task_started_event_attributes().scheduled_event_id()] =
           added->event_id();
+    } else if (added->event_type() == enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED) {
+      int64_t initiated = added->child_workflow_execution_started_event_attributes().initiated_event_id();
+      started_by_initiated[initiated] = added->event_id();
+      auto& children = *state_.mutable_children();
+      if (auto it = children.find(initiated); it != children.end()) {
+        it->second.set_started_event_id(added->event_id());
+      }
     }
   }
   for (auto& e : completions) {
     auto wire = [&](auto* attrs) {
       auto it = started_by_scheduled.find(attrs->scheduled_event_id());
       if (attrs->started_event_id() == 0 && it != started_by_scheduled.end()) {
+        attrs->set_started_event_id(it->second);
+      }
+    };
+    auto wire_child = [&](auto* attrs) {
+      auto it = started_by_initiated.find(attrs->initiated_event_id());
+      if (attrs->started_event_id() == 0 && it != started_by_initiated.end()) {
         attrs->set_started_event_id(it->second);
       }
     };
@@ -103,6 +118,21 @@ void MutableStateBuilder::FlushBufferedEvents() {
         break;
       case enums::EVENT_TYPE_ACTIVITY_TASK_CANCELED:
         wire(e.mutable_activity_task_canceled_event_attributes());
+        break;
+      case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
+        wire_child(e.mutable_child_workflow_execution_completed_event_attributes());
+        break;
+      case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED:
+        wire_child(e.mutable_child_workflow_execution_failed_event_attributes());
+        break;
+      case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED:
+        wire_child(e.mutable_child_workflow_execution_canceled_event_attributes());
+        break;
+      case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT:
+        wire_child(e.mutable_child_workflow_execution_timed_out_event_attributes());
+        break;
+      case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED:
+        wire_child(e.mutable_child_workflow_execution_terminated_event_attributes());
         break;
       default:
         break;

@@ -211,7 +211,8 @@ int RunProcess(const ProcessOptions& options) {
   std::map<std::string, std::vector<grpc::Service*>> grpc_services;
   if (wanted.contains("history")) {
     history = std::make_unique<history::HistoryService>(config, stores, membership, matching_client,
-                                                         blocking, addresses["history"]);
+                                                         history_client, blocking,
+                                                         addresses["history"]);
     grpc_services["history"] = {history->GrpcService()};
   }
   if (wanted.contains("matching")) {

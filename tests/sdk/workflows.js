@@ -7,10 +7,13 @@ const {
   isCancellation,
   condition,
   continueAsNew,
+  executeChild,
+  getExternalWorkflowHandle,
   defineSignal,
   proxyActivities,
   setHandler,
   sleep,
+  startChild,
   workflowInfo,
 } = require('@temporalio/workflow');
 
@@ -101,8 +104,83 @@ async function failUntilAttempt(succeedOn) {
   return attempt;
 }
 
+// ---- child workflows -------------------------------------------------------------------------
+
+async function double(n) {
+  return n * 2;
+}
+
+// Runs `count` children concurrently and sums their results.
+async function parentOfDoubles(count) {
+  const results = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      executeChild(double, { args: [i], workflowId: `${workflowInfo().workflowId}-child-${i}` }),
+    ),
+  );
+  return results.reduce((a, b) => a + b, 0);
+}
+
+// A child's failure reaches the parent as a ChildWorkflowFailure around the original cause.
+async function parentOfFailingChild() {
+  try {
+    await executeChild(failWithDetails, {
+      args: ['child broke', ['d1']],
+      workflowId: `${workflowInfo().workflowId}-child`,
+    });
+    return 'no failure';
+  } catch (err) {
+    return `${err.name}: ${err.cause?.type}: ${err.cause?.message}`;
+  }
+}
+
+// Starts a long-running child with `policy`, then completes; the server applies the policy.
+async function parentWithPolicy(policy, childId) {
+  await startChild(cancellableSleep, {
+    args: [600_000],
+    workflowId: childId,
+    parentClosePolicy: policy,
+  });
+  return 'parent done';
+}
+
+// Signals its child, which returns what it received.
+async function parentSignalsChild() {
+  const child = await startChild(collectSignals, {
+    args: [1],
+    workflowId: `${workflowInfo().workflowId}-child`,
+  });
+  await child.signal(itemSignal, 'from parent');
+  return child.result();
+}
+
+// Signals (or cancels) another workflow by id and reports what happened.
+async function signalExternal(targetId, payload) {
+  try {
+    await getExternalWorkflowHandle(targetId).signal(itemSignal, payload);
+    return 'signalled';
+  } catch (err) {
+    return `failed: ${err.name}`;
+  }
+}
+
+async function cancelExternal(targetId) {
+  try {
+    await getExternalWorkflowHandle(targetId).cancel();
+    return 'cancel requested';
+  } catch (err) {
+    return `failed: ${err.name}`;
+  }
+}
+
 module.exports = {
   activityThenTimer,
+  cancelExternal,
+  double,
+  parentOfDoubles,
+  parentOfFailingChild,
+  parentSignalsChild,
+  parentWithPolicy,
+  signalExternal,
   continueAsNewCounter,
   failUntilAttempt,
   cancellableSleep,

@@ -110,6 +110,14 @@ cmd::Command CompleteWorkflow(const std::string& result) {
   return command;
 }
 
+cmd::Command RequestCancelActivity(int64_t scheduled_event_id) {
+  cmd::Command command;
+  command.set_command_type(enums::COMMAND_TYPE_REQUEST_CANCEL_ACTIVITY_TASK);
+  command.mutable_request_cancel_activity_task_command_attributes()->set_scheduled_event_id(
+      scheduled_event_id);
+  return command;
+}
+
 cv1::RetryPolicy FastRetry(int32_t maximum_attempts) {
   cv1::RetryPolicy retry;
   *retry.mutable_initial_interval() = ToProtoDuration(milliseconds(10));
@@ -128,8 +136,10 @@ class HistoryEngineTest : public ::testing::Test {
         membership_store_(std::make_shared<fakes::FakeMembershipStore>()),
         membership_(membership_store_, MembershipConfig{}),
         matching_(membership_, executor_),
+        history_client_(membership_, executor_, kShards),
         controller_(kShards, kSelf, Stores(), membership_, executor_),
-        engine_(config_, controller_, matching_, executor_, SystemClock::Instance()) {
+        engine_(config_, controller_, matching_, history_client_, executor_,
+                SystemClock::Instance()) {
     controller_.SetTaskExecutors(
         [this](Shard& shard, const pv1::TransferTask& task, TransferQueue::Done done) {
           engine_.ExecuteTransferTask(shard, task, std::move(done));
@@ -256,6 +266,20 @@ class HistoryEngineTest : public ::testing::Test {
     return events;
   }
 
+  absl::Status Signal(const Execution& run, const std::string& name) {
+    hs::SignalWorkflowExecutionRequest request;
+    request.set_namespace_id(kNsId);
+    auto* r = request.mutable_request();
+    r->set_namespace_(kNs);
+    r->mutable_workflow_execution()->set_workflow_id(run.workflow_id);
+    r->mutable_workflow_execution()->set_run_id(run.run_id);
+    r->set_signal_name(name);
+    *r->mutable_input() = Payload("\"" + name + "\"");
+    r->set_identity("client-1");
+    r->set_request_id(NewUuid());
+    return engine_.SignalWorkflowExecution(request).status();
+  }
+
   // ---- worker calls ----
 
   absl::StatusOr<ws::PollWorkflowTaskQueueResponse> RecordWorkflowTaskStarted(
@@ -302,6 +326,19 @@ class HistoryEngineTest : public ::testing::Test {
     }
   }
 
+  absl::StatusOr<ws::PollActivityTaskQueueResponse> RecordActivityTaskStarted(
+      const Execution& run, int64_t scheduled_event_id, const std::string& request_id) {
+    hs::RecordActivityTaskStartedRequest request;
+    request.set_namespace_id(kNsId);
+    request.mutable_workflow_execution()->set_workflow_id(run.workflow_id);
+    request.mutable_workflow_execution()->set_run_id(run.run_id);
+    request.set_scheduled_event_id(scheduled_event_id);
+    request.set_request_id(request_id);
+    request.mutable_poll_request()->set_namespace_(kNs);
+    request.mutable_poll_request()->set_identity("activity-worker");
+    return engine_.RecordActivityTaskStarted(request);
+  }
+
   // The same for activity tasks.
   ws::PollActivityTaskQueueResponse PollActivityTask(const Execution& run) {
     while (true) {
@@ -321,14 +358,7 @@ class HistoryEngineTest : public ::testing::Test {
         ADD_FAILURE() << "no activity task was dispatched for " << run.workflow_id;
         return {};
       }
-      hs::RecordActivityTaskStartedRequest request;
-      request.set_namespace_id(kNsId);
-      *request.mutable_workflow_execution() = task->execution();
-      request.set_scheduled_event_id(task->scheduled_event_id());
-      request.set_request_id(NewUuid());
-      request.mutable_poll_request()->set_namespace_(kNs);
-      request.mutable_poll_request()->set_identity("activity-worker");
-      auto response = engine_.RecordActivityTaskStarted(request);
+      auto response = RecordActivityTaskStarted(run, task->scheduled_event_id(), NewUuid());
       if (absl::IsNotFound(response.status())) continue;
       EXPECT_TRUE(response.ok()) << response.status();
       return response.ok() ? *response : ws::PollActivityTaskQueueResponse();
@@ -383,6 +413,26 @@ class HistoryEngineTest : public ::testing::Test {
     return engine_.RespondActivityTaskFailed(request).status();
   }
 
+  absl::StatusOr<ws::RecordActivityTaskHeartbeatResponse> Heartbeat(const std::string& token) {
+    hs::RecordActivityTaskHeartbeatRequest request;
+    request.set_namespace_id(kNsId);
+    request.mutable_request()->set_namespace_(kNs);
+    request.mutable_request()->set_task_token(token);
+    *request.mutable_request()->mutable_details() = Payload("\"progress\"");
+    request.mutable_request()->set_identity("activity-worker");
+    return engine_.RecordActivityTaskHeartbeat(request);
+  }
+
+  absl::Status CancelActivity(const std::string& token, const std::string& details) {
+    hs::RespondActivityTaskCanceledRequest request;
+    request.set_namespace_id(kNsId);
+    request.mutable_request()->set_namespace_(kNs);
+    request.mutable_request()->set_task_token(token);
+    *request.mutable_request()->mutable_details() = Payload(details);
+    request.mutable_request()->set_identity("activity-worker");
+    return engine_.RespondActivityTaskCanceled(request).status();
+  }
+
   // ---- internals the tests drive directly ----
 
   int32_t ShardId(const Execution& run) { return ShardForWorkflow(kNsId, run.workflow_id, kShards); }
@@ -405,6 +455,19 @@ class HistoryEngineTest : public ::testing::Test {
     return found;
   }
 
+  // The last timer task of `type`/`timeout_type` (and `attempt`, unless 0) written for `run`.
+  std::optional<pv1::TimerTask> TimerTask(const Execution& run, pv1::TimerTask::Type type,
+                                          enums::TimeoutType timeout_type, int32_t attempt = 0) {
+    std::optional<pv1::TimerTask> found;
+    for (const auto& task : executions_->TimerTasksWritten()) {
+      if (task.type() == type && task.run_id() == run.run_id &&
+          task.timeout_type() == timeout_type && (attempt == 0 || task.attempt() == attempt)) {
+        found = task;
+      }
+    }
+    return found;
+  }
+
   Config config_;
   Executor executor_;
   std::shared_ptr<fakes::FakeShardStore> shard_store_;
@@ -412,6 +475,7 @@ class HistoryEngineTest : public ::testing::Test {
   std::shared_ptr<fakes::FakeMembershipStore> membership_store_;
   Membership membership_;
   fakes::RecordingMatchingClient matching_;
+  fakes::RecordingHistoryClient history_client_;
   ShardController controller_;
   HistoryEngine engine_;
   std::map<std::string, size_t> workflow_cursor_;
@@ -681,6 +745,34 @@ TEST_F(HistoryEngineTest, FailedWorkflowTaskIsRetriedAsATransientTask) {
   EXPECT_EQ(events[6].workflow_task_completed_event_attributes().started_event_id(), 6);
 }
 
+TEST_F(HistoryEngineTest, FailingATransientTaskOverBufferedEventsPersistsItAndStartsOver) {
+  Execution run = StartRun("wf-transient-buffer");
+  auto poll1 = PollWorkflowTask(run);
+  ASSERT_TRUE(FailWorkflowTask(poll1.task_token(), "boom").ok());
+  auto poll2 = PollWorkflowTask(run);
+  ASSERT_EQ(poll2.attempt(), 2);
+  ASSERT_TRUE(Signal(run, "wake").ok());  // buffered: the transient task is started
+  EXPECT_EQ(History(run).size(), 4u);
+
+  ASSERT_TRUE(FailWorkflowTask(poll2.task_token(), "boom again").ok());
+  Events events = History(run);
+  ASSERT_EQ(Names(events),
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+                     "WORKFLOW_TASK_FAILED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+                     "WORKFLOW_TASK_FAILED", "WORKFLOW_EXECUTION_SIGNALED", "WORKFLOW_TASK_SCHEDULED"}));
+  ExpectWellFormed(events);
+  EXPECT_EQ(events[4].workflow_task_scheduled_event_attributes().attempt(), 2);
+  EXPECT_EQ(events[6].workflow_task_failed_event_attributes().scheduled_event_id(), 5);
+  EXPECT_EQ(events[6].workflow_task_failed_event_attributes().started_event_id(), 6);
+  EXPECT_EQ(events[6].workflow_task_failed_event_attributes().failure().message(), "boom again");
+  EXPECT_EQ(events[8].workflow_task_scheduled_event_attributes().attempt(), 1);
+
+  auto poll3 = PollWorkflowTask(run);
+  EXPECT_EQ(poll3.attempt(), 1);
+  EXPECT_EQ(poll3.started_event_id(), 10);
+  EXPECT_EQ(poll3.history().events_size(), 10);
+}
+
 TEST_F(HistoryEngineTest, StaleOrForeignTaskTokensAreRefused) {
   Execution run = StartRun("wf-stale");
   auto poll1 = PollWorkflowTask(run);
@@ -756,6 +848,29 @@ TEST_F(HistoryEngineTest, ActivityCompletedDuringAWorkflowTaskAppearsAfterTheCom
   auto poll3 = PollWorkflowTask(run);
   EXPECT_EQ(poll3.started_event_id(), 13);
   EXPECT_EQ(poll3.previous_started_event_id(), 7);
+}
+
+TEST_F(HistoryEngineTest, BufferedEventsFlushOrdinaryEventsBeforeCompletions) {
+  Execution run = StartRun("wf-order");
+  auto poll1 = PollWorkflowTask(run);
+  ASSERT_TRUE(CompleteWorkflowTask(poll1.task_token(), {ScheduleActivity("a1")}, true).ok());
+  auto poll2 = PollWorkflowTask(run);
+  // Arrival order while the task runs: the activity's outcome, then a signal.
+  ASSERT_TRUE(CompleteActivity(PollActivityTask(run).task_token(), "\"r\"").ok());
+  ASSERT_TRUE(Signal(run, "go").ok());
+  EXPECT_EQ(History(run).size(), 7u);
+
+  ASSERT_TRUE(CompleteWorkflowTask(poll2.task_token(), {}).ok());
+  Events events = History(run);
+  ASSERT_EQ(Names(events),
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+                     "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "WORKFLOW_TASK_SCHEDULED",
+                     "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_STARTED",
+                     "WORKFLOW_EXECUTION_SIGNALED", "ACTIVITY_TASK_COMPLETED",
+                     "WORKFLOW_TASK_SCHEDULED"}));
+  ExpectWellFormed(events);
+  EXPECT_EQ(events[9].workflow_execution_signaled_event_attributes().signal_name(), "go");
+  EXPECT_EQ(events[10].activity_task_completed_event_attributes().started_event_id(), 9);
 }
 
 TEST_F(HistoryEngineTest, CompletingTheWorkflowOverBufferedEventsIsAnUnhandledCommand) {
@@ -961,6 +1076,198 @@ TEST_F(HistoryEngineTest, ActivityFailsForGoodWhenAttemptsRunOut) {
   EXPECT_EQ(failed.identity(), "activity-worker");
 }
 
+TEST_F(HistoryEngineTest, ScheduleToStartTimeoutNeverRetries) {
+  Execution run = StartRun("wf-s2s");
+  auto poll = PollWorkflowTask(run);
+  auto command = ScheduleActivity("a1", seconds(60), FastRetry(0));
+  *command.mutable_schedule_activity_task_command_attributes()->mutable_schedule_to_start_timeout() =
+      ToProtoDuration(seconds(10));
+  ASSERT_TRUE(CompleteWorkflowTask(poll.task_token(), {command}).ok());
+
+  auto timer = TimerTask(run, pv1::TimerTask::TYPE_ACTIVITY_TIMEOUT, enums::TIMEOUT_TYPE_SCHEDULE_TO_START);
+  ASSERT_TRUE(timer.has_value());
+  EXPECT_EQ(timer->event_id(), 5);
+  auto shard = ShardOf(run);
+  ASSERT_NE(shard, nullptr);
+  ASSERT_TRUE(engine_.ExecuteTimerTask(*shard, *timer).ok());
+
+  Events events = History(run);
+  ASSERT_EQ(Names(events),
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+                     "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "ACTIVITY_TASK_TIMED_OUT",
+                     "WORKFLOW_TASK_SCHEDULED"}));
+  const auto& timed_out = events[5].activity_task_timed_out_event_attributes();
+  EXPECT_EQ(timed_out.scheduled_event_id(), 5);
+  EXPECT_EQ(timed_out.started_event_id(), 0);
+  EXPECT_EQ(timed_out.retry_state(), enums::RETRY_STATE_TIMEOUT);
+  EXPECT_EQ(timed_out.failure().timeout_failure_info().timeout_type(),
+            enums::TIMEOUT_TYPE_SCHEDULE_TO_START);
+  // The dispatched task can no longer start.
+  EXPECT_EQ(RecordActivityTaskStarted(run, 5, "late-poll").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(HistoryEngineTest, StartToCloseTimeoutRetriesWithoutEvents) {
+  Execution run = StartRun("wf-stc");
+  auto poll = PollWorkflowTask(run);
+  ASSERT_TRUE(
+      CompleteWorkflowTask(poll.task_token(), {ScheduleActivity("a1", seconds(30), FastRetry(0))}).ok());
+  auto attempt1 = PollActivityTask(run);
+  auto timer = TimerTask(run, pv1::TimerTask::TYPE_ACTIVITY_TIMEOUT, enums::TIMEOUT_TYPE_START_TO_CLOSE, 1);
+  ASSERT_TRUE(timer.has_value());
+  auto shard = ShardOf(run);
+  ASSERT_NE(shard, nullptr);
+  ASSERT_TRUE(engine_.ExecuteTimerTask(*shard, *timer).ok());
+  EXPECT_EQ(History(run).size(), 5u);
+
+  auto attempt2 = PollActivityTask(run);
+  EXPECT_EQ(attempt2.attempt(), 2);
+  // The first attempt's timer firing again, or its worker answering late, changes nothing.
+  ASSERT_TRUE(engine_.ExecuteTimerTask(*shard, *timer).ok());
+  EXPECT_EQ(CompleteActivity(attempt1.task_token(), "\"late\"").code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(CompleteActivity(attempt2.task_token(), "\"ok\"").ok());
+
+  Events events = History(run);
+  ASSERT_EQ(events.size(), 8u);
+  const auto& started = events[5].activity_task_started_event_attributes();
+  EXPECT_EQ(started.attempt(), 2);
+  EXPECT_EQ(started.last_failure().timeout_failure_info().timeout_type(),
+            enums::TIMEOUT_TYPE_START_TO_CLOSE);
+  EXPECT_EQ(Names(events)[6], "ACTIVITY_TASK_COMPLETED");
+  EXPECT_EQ(events[6].activity_task_completed_event_attributes().started_event_id(), 6);
+}
+
+TEST_F(HistoryEngineTest, CancellingActivitiesBeforeAndAfterTheyStart) {
+  Execution run = StartRun("wf-cancel-activity");
+  auto poll1 = PollWorkflowTask(run);
+  ASSERT_TRUE(CompleteWorkflowTask(poll1.task_token(), {ScheduleActivity("a1"), ScheduleActivity("a2")},
+                                   true)
+                  .ok());
+  auto running = PollActivityTask(run);
+  ASSERT_EQ(running.activity_id(), "a1");  // scheduled 5; a2 (6) never starts
+  auto poll2 = PollWorkflowTask(run);
+  ASSERT_EQ(poll2.started_event_id(), 8);
+  ASSERT_TRUE(
+      CompleteWorkflowTask(poll2.task_token(), {RequestCancelActivity(5), RequestCancelActivity(6)}).ok());
+
+  Events events = History(run);
+  ASSERT_EQ(Names(events),
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+                     "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "ACTIVITY_TASK_SCHEDULED",
+                     "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED",
+                     "ACTIVITY_TASK_CANCEL_REQUESTED", "ACTIVITY_TASK_CANCEL_REQUESTED",
+                     "ACTIVITY_TASK_CANCELED", "WORKFLOW_TASK_SCHEDULED"}));
+  EXPECT_EQ(events[9].activity_task_cancel_requested_event_attributes().scheduled_event_id(), 5);
+  EXPECT_EQ(events[9].activity_task_cancel_requested_event_attributes().workflow_task_completed_event_id(),
+            9);
+  const auto& not_started = events[11].activity_task_canceled_event_attributes();
+  EXPECT_EQ(not_started.scheduled_event_id(), 6);
+  EXPECT_EQ(not_started.started_event_id(), 0);
+  EXPECT_EQ(not_started.latest_cancel_requested_event_id(), 11);
+  EXPECT_EQ(RecordActivityTaskStarted(run, 6, "late-poll").status().code(), absl::StatusCode::kNotFound);
+
+  // The running one learns about it from its heartbeat and reports the cancellation.
+  auto heartbeat = Heartbeat(running.task_token());
+  ASSERT_TRUE(heartbeat.ok()) << heartbeat.status();
+  EXPECT_TRUE(heartbeat->cancel_requested());
+  auto described = Describe(run);
+  ASSERT_TRUE(described.ok()) << described.status();
+  ASSERT_EQ(described->pending_activities_size(), 1);
+  EXPECT_EQ(described->pending_activities(0).state(), enums::PENDING_ACTIVITY_STATE_CANCEL_REQUESTED);
+  ASSERT_TRUE(CancelActivity(running.task_token(), "\"stopped\"").ok());
+
+  events = History(run);
+  ASSERT_EQ(events.size(), 15u);  // joins the scheduled task: between its Scheduled and Started
+  EXPECT_EQ(Names(events)[13], "ACTIVITY_TASK_STARTED");
+  EXPECT_EQ(Names(events)[14], "ACTIVITY_TASK_CANCELED");
+  const auto& canceled = events[14].activity_task_canceled_event_attributes();
+  EXPECT_EQ(canceled.scheduled_event_id(), 5);
+  EXPECT_EQ(canceled.started_event_id(), 14);
+  EXPECT_EQ(canceled.latest_cancel_requested_event_id(), 10);
+  EXPECT_EQ(canceled.details().SerializeAsString(), Payload("\"stopped\"").SerializeAsString());
+  auto poll3 = PollWorkflowTask(run);
+  EXPECT_EQ(poll3.started_event_id(), 16);
+  ExpectWellFormed(History(run));
+}
+
+// Known engine bug (reported to the lead): the ActivityTaskCanceled that cancelling a
+// not-started activity buffers during the completion itself counts as "buffered events", so the
+// usual TS/core sequence [RequestCancelActivityTask, CompleteWorkflowExecution] is rejected with
+// UnhandledCommand. The rejected completion rolls back the cancel, so every retry of the task
+// fails the same way and the workflow can never complete. The reference server only counts
+// events buffered before the completion was applied.
+TEST_F(HistoryEngineTest, CancelNotStartedActivityAndCompleteInOneTask) {
+  Execution run = StartRun("wf-cancel-and-complete");
+  auto poll1 = PollWorkflowTask(run);
+  ASSERT_TRUE(CompleteWorkflowTask(poll1.task_token(), {ScheduleActivity("a1")}, true).ok());
+  auto poll2 = PollWorkflowTask(run);
+
+  auto status = CompleteWorkflowTask(poll2.task_token(),
+                                     {RequestCancelActivity(5), CompleteWorkflow("\"cancelled\"")});
+  EXPECT_TRUE(status.ok()) << status;
+  auto described = Describe(run);
+  ASSERT_TRUE(described.ok()) << described.status();
+  EXPECT_EQ(described->workflow_execution_info().status(), enums::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  Events events = History(run);
+  ExpectWellFormed(events);
+  ASSERT_GE(events.size(), 10u);
+  EXPECT_EQ(Names(events)[7], "WORKFLOW_TASK_COMPLETED");
+  EXPECT_EQ(Names(events)[8], "ACTIVITY_TASK_CANCEL_REQUESTED");
+  EXPECT_EQ(Names(events).back(), "WORKFLOW_EXECUTION_COMPLETED");
+}
+
+TEST_F(HistoryEngineTest, WorkflowTaskStartToCloseTimeoutSchedulesATransientRetry) {
+  Execution run = StartRun("wf-wft-timeout");
+  auto poll1 = PollWorkflowTask(run);
+  auto timer = TimerTask(run, pv1::TimerTask::TYPE_WORKFLOW_TASK_TIMEOUT, enums::TIMEOUT_TYPE_START_TO_CLOSE);
+  ASSERT_TRUE(timer.has_value());
+  EXPECT_EQ(timer->event_id(), 2);
+  EXPECT_EQ(timer->attempt(), 1);
+  auto shard = ShardOf(run);
+  ASSERT_NE(shard, nullptr);
+  ASSERT_TRUE(engine_.ExecuteTimerTask(*shard, *timer).ok());
+
+  Events events = History(run);
+  ASSERT_EQ(Names(events), (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED",
+                                    "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_TIMED_OUT"}));
+  const auto& timed_out = events[3].workflow_task_timed_out_event_attributes();
+  EXPECT_EQ(timed_out.scheduled_event_id(), 2);
+  EXPECT_EQ(timed_out.started_event_id(), 3);
+  EXPECT_EQ(timed_out.timeout_type(), enums::TIMEOUT_TYPE_START_TO_CLOSE);
+
+  auto late = CompleteWorkflowTask(poll1.task_token(), {CompleteWorkflow("x")});
+  EXPECT_EQ(late.code(), absl::StatusCode::kNotFound);
+  auto poll2 = PollWorkflowTask(run);
+  EXPECT_EQ(poll2.attempt(), 2);
+  EXPECT_EQ(poll2.started_event_id(), 6);
+  EXPECT_EQ(poll2.history().events_size(), 6);
+  // The first attempt's timeout firing again does not touch attempt 2.
+  ASSERT_TRUE(engine_.ExecuteTimerTask(*shard, *timer).ok());
+  EXPECT_EQ(History(run).size(), 4u);
+  EXPECT_TRUE(CompleteWorkflowTask(poll2.task_token(), {CompleteWorkflow("x")}).ok());
+}
+
+TEST_F(HistoryEngineTest, TerminateExistingReplacesTheRunningRun) {
+  Execution old_run = StartRun("wf-replace");
+  auto poll = PollWorkflowTask(old_run);
+  auto request = StartRequest("wf-replace", "req-new");
+  request.set_workflow_id_conflict_policy(enums::WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING);
+  auto started = Start(request);
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_TRUE(started->started());
+  EXPECT_NE(started->run_id(), old_run.run_id);
+
+  Events old_events = History(old_run);
+  ASSERT_EQ(Names(old_events), (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED",
+                                        "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_FAILED",
+                                        "WORKFLOW_EXECUTION_TERMINATED"}));
+  EXPECT_EQ(CompleteWorkflowTask(poll.task_token(), {CompleteWorkflow("x")}).code(),
+            absl::StatusCode::kNotFound);
+  auto current = Describe({"wf-replace", ""});
+  ASSERT_TRUE(current.ok()) << current.status();
+  EXPECT_EQ(current->workflow_execution_info().execution().run_id(), started->run_id());
+  EXPECT_EQ(History({"wf-replace", started->run_id()}).size(), 2u);
+}
+
 // ---- termination --------------------------------------------------------------------------------
 
 TEST_F(HistoryEngineTest, TerminateClosesTheRunAndRefusesLaterCompletions) {
@@ -1035,6 +1342,38 @@ TEST_F(HistoryEngineTest, SmallPagesWalkTheWholeHistory) {
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   auto missing = GetHistory(HistoryRequest({"wf-nope", ""}));
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(HistoryEngineTest, WaitingReaderFollowsTheRunUntilItCloses) {
+  Execution run = StartRun("wf-follow");
+  auto request = HistoryRequest(run);
+  request.mutable_request()->set_wait_new_event(true);
+  *request.mutable_long_poll_timeout() = ToProtoDuration(seconds(30));
+  auto first = GetHistory(request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->history().events_size(), 2);
+  ASSERT_FALSE(first->next_page_token().empty());
+
+  // Nothing new yet: the read waits for the next event.
+  request.mutable_request()->set_next_page_token(first->next_page_token());
+  auto waiting = AsyncHistory(request);
+  auto poll = PollWorkflowTask(run);
+  ASSERT_EQ(waiting.wait_for(kWait), std::future_status::ready);
+  auto second = waiting.get();
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->history().events_size(), 1);
+  EXPECT_EQ(second->history().events(0).event_id(), 3);
+  ASSERT_FALSE(second->next_page_token().empty());
+
+  request.mutable_request()->set_next_page_token(second->next_page_token());
+  auto last = AsyncHistory(request);
+  ASSERT_TRUE(CompleteWorkflowTask(poll.task_token(), {CompleteWorkflow("\"done\"")}).ok());
+  ASSERT_EQ(last.wait_for(kWait), std::future_status::ready);
+  auto third = last.get();
+  ASSERT_TRUE(third.ok()) << third.status();
+  Events tail = ToVector(third->history().events());
+  EXPECT_EQ(Names(tail), (Strings{"WORKFLOW_TASK_COMPLETED", "WORKFLOW_EXECUTION_COMPLETED"}));
+  EXPECT_TRUE(third->next_page_token().empty());  // closed: nothing more to wait for
 }
 
 TEST_F(HistoryEngineTest, CloseEventLongPollAnswersWithTheCloseEventOnly) {

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "client/history_client.h"
 #include "client/matching_client.h"
 #include "persistence/store.h"
 
@@ -23,6 +24,8 @@ namespace tern::history::testing {
 namespace pv1 = tern::persistence::v1;
 namespace hv1 = temporal::api::history::v1;
 namespace msv1 = tern::matchingservice::v1;
+namespace hsv1 = tern::historyservice::v1;
+namespace wsv1 = temporal::api::workflowservice::v1;
 
 // Polls `pred` until it holds or `timeout` passes; returns its last value.
 inline bool WaitFor(const std::function<bool()>& pred,
@@ -475,6 +478,43 @@ class RecordingMatchingClient final : public client::MatchingClient {
   mutable std::mutex mu_;
   std::vector<msv1::AddWorkflowTaskRequest> workflow_tasks_;
   std::vector<msv1::AddActivityTaskRequest> activity_tasks_;
+};
+
+// ---- other history hosts ------------------------------------------------------------------------
+
+// Stands in for the history client the engine uses to reach other workflows (children, parents,
+// external signals): records the method names and answers UNIMPLEMENTED, since these tests run
+// single workflows only.
+class RecordingHistoryClient final : public client::HistoryClient {
+ public:
+  RecordingHistoryClient(Membership& membership, Executor& executor, int32_t num_shards)
+      : HistoryClient(membership, executor, num_shards) {}
+
+#define TERN_FAKE_HISTORY_METHOD(Method, Response)                                              \
+  void Method(const hsv1::Method##Request&, client::CallOptions, client::Callback<Response> done) \
+      override {                                                                                \
+    {                                                                                           \
+      std::lock_guard lock(mu_);                                                                \
+      calls_.push_back(#Method);                                                                \
+    }                                                                                           \
+    done(absl::UnimplementedError("no other history host in this test"));                      \
+  }
+  TERN_FAKE_HISTORY_METHOD(StartWorkflowExecution, wsv1::StartWorkflowExecutionResponse)
+  TERN_FAKE_HISTORY_METHOD(SignalWorkflowExecution, wsv1::SignalWorkflowExecutionResponse)
+  TERN_FAKE_HISTORY_METHOD(RequestCancelWorkflowExecution,
+                           wsv1::RequestCancelWorkflowExecutionResponse)
+  TERN_FAKE_HISTORY_METHOD(TerminateWorkflowExecution, wsv1::TerminateWorkflowExecutionResponse)
+  TERN_FAKE_HISTORY_METHOD(RecordChildExecutionCompleted, hsv1::RecordChildExecutionCompletedResponse)
+#undef TERN_FAKE_HISTORY_METHOD
+
+  std::vector<std::string> calls() const {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> calls_;
 };
 
 }  // namespace tern::history::testing

@@ -163,8 +163,8 @@ class MatchingServiceTest : public Test {
 
 TEST_F(MatchingServiceTest, PollReceivesTaskAddedOverGrpc) {
   auto poll = StartPoll("orders", 10s, "poller-1");
-  // Wait until the poll is parked (its partition loaded), then add.
-  ASSERT_TRUE(WaitFor([&] { return service_->engine().IsLoaded(kNs, "orders", 1); }));
+  // Wait until the poll is parked, then add.
+  ASSERT_TRUE(WaitFor([&] { return service_->engine().ParkedPollCount() == 1; }));
   ms::AddWorkflowTaskResponse added;
   ASSERT_TRUE(Add("orders", "wf-1", &added).ok());
   ASSERT_TRUE(Finished(*poll).ok());
@@ -182,7 +182,7 @@ TEST_F(MatchingServiceTest, PollEndsEmptyOneSecondBeforeCallerDeadline) {
 
 TEST_F(MatchingServiceTest, CancelledPollLeavesTaskToNextPoller) {
   auto first = StartPoll("orders", 10s, "poller-1");
-  ASSERT_TRUE(WaitFor([&] { return service_->engine().IsLoaded(kNs, "orders", 1); }));
+  ASSERT_TRUE(WaitFor([&] { return service_->engine().ParkedPollCount() == 1; }));
   first->ctx.TryCancel();
   EXPECT_EQ(Finished(*first).error_code(), grpc::StatusCode::CANCELLED);
   // The server learns of the cancel asynchronously (OnCancel); a task matched before that would
@@ -212,7 +212,7 @@ TEST_F(MatchingServiceTest, ForwardingThroughTheMatchingClient) {
 
 TEST_F(MatchingServiceTest, StopAnswersParkedPollsAndRefusesNewCalls) {
   auto poll = StartPoll("orders", 30s, "poller-1");
-  ASSERT_TRUE(WaitFor([&] { return service_->engine().IsLoaded(kNs, "orders", 1); }));
+  ASSERT_TRUE(WaitFor([&] { return service_->engine().ParkedPollCount() == 1; }));
   service_->Stop();
   auto polled = Finished(*poll);
   ASSERT_TRUE(polled.ok()) << polled.error_code() << " " << polled.error_message();
