@@ -60,6 +60,12 @@ absl::StatusOr<std::string> WorkflowIdOf(const hs::RequestCancelWorkflowExecutio
 absl::StatusOr<std::string> WorkflowIdOf(const hs::RecordChildExecutionCompletedRequest& r) {
   return r.parent_execution().workflow_id();
 }
+absl::StatusOr<std::string> WorkflowIdOf(const hs::UpdateWorkflowExecutionRequest& r) {
+  return r.request().workflow_execution().workflow_id();
+}
+absl::StatusOr<std::string> WorkflowIdOf(const hs::PollWorkflowExecutionUpdateRequest& r) {
+  return r.request().update_ref().workflow_execution().workflow_id();
+}
 
 }  // namespace
 
@@ -109,6 +115,8 @@ TERN_HISTORY_METHOD(SignalWorkflowExecution, ws::SignalWorkflowExecutionResponse
 TERN_HISTORY_METHOD(SignalWithStartWorkflowExecution, ws::SignalWithStartWorkflowExecutionResponse)
 TERN_HISTORY_METHOD(RequestCancelWorkflowExecution, ws::RequestCancelWorkflowExecutionResponse)
 TERN_HISTORY_METHOD(RecordChildExecutionCompleted, hs::RecordChildExecutionCompletedResponse)
+TERN_HISTORY_METHOD(UpdateWorkflowExecution, ws::UpdateWorkflowExecutionResponse)
+TERN_HISTORY_METHOD(PollWorkflowExecutionUpdate, ws::PollWorkflowExecutionUpdateResponse)
 #undef TERN_HISTORY_METHOD
 
 }  // namespace tern::client

@@ -38,6 +38,8 @@ class HistoryClient {
   TERN_HISTORY_METHOD(SignalWithStartWorkflowExecution, ws::SignalWithStartWorkflowExecutionResponse)
   TERN_HISTORY_METHOD(RequestCancelWorkflowExecution, ws::RequestCancelWorkflowExecutionResponse)
   TERN_HISTORY_METHOD(RecordChildExecutionCompleted, hs::RecordChildExecutionCompletedResponse)
+  TERN_HISTORY_METHOD(UpdateWorkflowExecution, ws::UpdateWorkflowExecutionResponse)
+  TERN_HISTORY_METHOD(PollWorkflowExecutionUpdate, ws::PollWorkflowExecutionUpdateResponse)
 #undef TERN_HISTORY_METHOD
 
  private:

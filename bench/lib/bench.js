@@ -86,7 +86,9 @@ function parseOptions(argv) {
   }
   const int = (name, min) => {
     const v = Number(values[name]);
-    if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}`);
+    if (!Number.isInteger(v) || v < min) {
+      throw Object.assign(new Error(`--${name} must be an integer >= ${min}`), { usage: true });
+    }
     return v;
   };
   const opts = {
@@ -105,7 +107,12 @@ function parseOptions(argv) {
     json: values.json,
     keep: values.keep,
   };
-  if ((opts.shards & (opts.shards - 1)) !== 0) throw new Error('--shards must be a power of two');
+  if ((opts.shards & (opts.shards - 1)) !== 0) {
+    throw Object.assign(new Error('--shards must be a power of two'), { usage: true });
+  }
+  if (opts.nonStickyRatio !== '' && !(Number(opts.nonStickyRatio) > 0 && Number(opts.nonStickyRatio) <= 1)) {
+    throw Object.assign(new Error('--non-sticky-ratio must be in (0, 1]'), { usage: true });
+  }
   return opts;
 }
 
@@ -341,11 +348,17 @@ async function startWorker(opts, address, taskQueue) {
   return { logFile };
 }
 
+const STOP_TIMEOUT_MS = Number(process.env.BENCH_STOP_TIMEOUT_MS || 30_000);
+
 async function stopChild(child, what) {
   if (!child || child.exitInfo) return;
+  const t0 = performance.now();
   child.kill('SIGTERM');
   try {
-    await withTimeout(child.exited, 15_000, `${what} exit`);
+    await withTimeout(child.exited, STOP_TIMEOUT_MS, `${what} exit`);
+    if (process.env.BENCH_VERBOSE) {
+      console.error(`bench: ${what} stopped ${Math.round(performance.now() - t0)} ms after SIGTERM`);
+    }
   } catch {
     console.error(`bench: ${what} (pid ${child.pid}) ignored SIGTERM; sending SIGKILL`);
     child.kill('SIGKILL');
@@ -570,6 +583,7 @@ function summarizeRun(run, n) {
 async function main() {
   const opts = parseOptions(process.argv.slice(2));
   state.keep = opts.keep;
+  state.json = opts.json;
   state.pgFast = opts.pgFast;
   for (const bin of ['tern', 'tern-server']) {
     if (!fs.existsSync(path.join(BIN_DIR, bin))) throw new Error(`${path.join(BIN_DIR, bin)} is missing: run scripts/build first`);
@@ -660,6 +674,9 @@ async function main() {
       tables[t] = { insPerWf: round(d.ins / n, 2), updPerWf: round(d.upd / n, 2), delPerWf: round(d.del / n, 2) };
     }
   }
+  // A state transition is one write of the execution row (insert at start, update after).
+  const ex = tables.executions;
+  const transitionsPerWf = ex ? ex.insPerWf + ex.updPerWf : NaN;
   const perK = (sec) => round((sec * 1000) / n, 2);
   const share = (sec) => round((100 * sec) / cpu.seconds, 1); // % of one core over the phase
   const summary = summarizeRun(run, n);
@@ -719,6 +736,9 @@ async function main() {
       rowsDeletedPerWorkflow: round(dbDelta.tupDeleted / n, 2),
       walBytesPerWorkflow: Math.round(dbDelta.walLsn / n),
       walSyncsPerWorkflow: round(dbDelta.walSync / n, 2),
+      stateTransitionsPerWorkflow: round(transitionsPerWf, 2),
+      stateTransitionsPerSecond: round((transitionsPerWf * summary.completed) / (run.wallMs / 1000), 1),
+      backlogTasksPerWorkflow: tables.tasks ? tables.tasks.insPerWf : 0,
       tables,
     },
     idle: {
@@ -782,6 +802,8 @@ function printTable(r) {
   const d = r.db;
   row('PostgreSQL transactions / workflow', `${d.xactPerWorkflow} (${d.xactCommitInWindow} commits in ${d.windowSeconds} s); minus idle background: ${d.xactPerWorkflowIdleCorrected}; rollbacks ${d.xactRollbackPerWorkflow}`);
   row('rows / workflow', `inserted ${d.rowsInsertedPerWorkflow}  updated ${d.rowsUpdatedPerWorkflow}  deleted ${d.rowsDeletedPerWorkflow}`);
+  row('state transitions', `${d.stateTransitionsPerWorkflow} / workflow (execution row writes), ${d.stateTransitionsPerSecond} / s`);
+  row('matching tasks via backlog / wf', `${d.backlogTasksPerWorkflow} (of 3: 2 workflow tasks + 1 activity task; the rest sync-matched)`);
   row('WAL / workflow', `${d.walBytesPerWorkflow} bytes, ${d.walSyncsPerWorkflow} WAL syncs`);
   const tables = Object.entries(d.tables).map(([t, v]) => `${t} +${v.insPerWf}/~${v.updPerWf}/-${v.delPerWf}`);
   row('per table (ins/upd/del per wf)', tables.join(', ') || '(none)');
@@ -806,11 +828,15 @@ function printTable(r) {
 main()
   .then(async (result) => {
     await cleanup();
-    if (result.config && process.argv.includes('--json')) console.log(JSON.stringify(result, null, 2));
+    if (state.json) console.log(JSON.stringify(result, null, 2));
     else printTable(result);
     process.exit(state.failed ? 1 : 0);
   })
   .catch(async (err) => {
+    if (err.usage || String(err.code).startsWith('ERR_PARSE_ARGS')) {
+      console.error(`bench: ${err.message} (bench/run --help)`);
+      process.exit(2);
+    }
     console.error(`bench: ${err.stack || err}`);
     state.failed = true;
     if (state.keep && state.server && !state.server.exitInfo) {

@@ -16,8 +16,10 @@ ws::DescribeNamespaceResponse DescribeResponseFor(const persistence::v1::Namespa
   ws::DescribeNamespaceResponse out;
   auto* info = out.mutable_namespace_info();
   *info = record.info();
-  // We advertise only what is implemented: nothing yet.
+  // We advertise only what is implemented.
   info->mutable_capabilities()->Clear();
+  info->mutable_capabilities()->set_sync_update(true);
+  info->mutable_capabilities()->set_async_update(true);
   info->set_supports_schedules(false);
   info->mutable_limits()->set_blob_size_limit_error(config.dynamic_config.blob_size_limit_error);
   info->mutable_limits()->set_memo_size_limit_error(kMemoSizeLimitError);

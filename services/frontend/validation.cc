@@ -458,6 +458,41 @@ absl::Status ValidateRequestCancelWorkflowExecution(
   return CheckId("Identity", r.identity(), max, false);
 }
 
+absl::Status ValidateUpdateWorkflowExecution(const ws::UpdateWorkflowExecutionRequest& r,
+                                             const DynamicConfig& limits) {
+  const int max = limits.max_id_length;
+  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
+  if (auto st = ValidateExecution(r.has_workflow_execution(), r.workflow_execution(), max);
+      !st.ok()) {
+    return st;
+  }
+  if (!r.has_request() || !r.request().has_meta() || r.request().meta().update_id().empty()) {
+    return absl::InvalidArgumentError("Update id is not set on request.");
+  }
+  if (auto st = CheckId("UpdateId", r.request().meta().update_id(), max, true); !st.ok()) return st;
+  if (!r.request().has_input() || r.request().input().name().empty()) {
+    return absl::InvalidArgumentError("Update name is not set on request.");
+  }
+  if (!r.first_execution_run_id().empty() && !IsUuid(r.first_execution_run_id())) {
+    return absl::InvalidArgumentError("Invalid FirstExecutionRunId.");
+  }
+  return CheckBlobSize("update args", SizeOf(r.request().input().args()),
+                       limits.blob_size_limit_error);
+}
+
+absl::Status ValidatePollWorkflowExecutionUpdate(const ws::PollWorkflowExecutionUpdateRequest& r,
+                                                 const DynamicConfig& limits) {
+  const int max = limits.max_id_length;
+  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
+  if (!r.has_update_ref()) return absl::InvalidArgumentError("UpdateRef is not set on request.");
+  if (auto st = ValidateExecution(r.update_ref().has_workflow_execution(),
+                                  r.update_ref().workflow_execution(), max);
+      !st.ok()) {
+    return st;
+  }
+  return CheckId("UpdateId", r.update_ref().update_id(), max, true);
+}
+
 absl::Status ValidateTerminateWorkflowExecution(const ws::TerminateWorkflowExecutionRequest& r,
                                                 const DynamicConfig& limits) {
   const int max = limits.max_id_length;

@@ -90,6 +90,10 @@ absl::Status ValidateSignalWithStartWorkflowExecution(
     const ws::SignalWithStartWorkflowExecutionRequest& request, const DynamicConfig& limits);
 absl::Status ValidateRequestCancelWorkflowExecution(
     const ws::RequestCancelWorkflowExecutionRequest& request, const DynamicConfig& limits);
+absl::Status ValidateUpdateWorkflowExecution(const ws::UpdateWorkflowExecutionRequest& request,
+                                             const DynamicConfig& limits);
+absl::Status ValidatePollWorkflowExecutionUpdate(
+    const ws::PollWorkflowExecutionUpdateRequest& request, const DynamicConfig& limits);
 absl::Status ValidateTerminateWorkflowExecution(
     const ws::TerminateWorkflowExecutionRequest& request, const DynamicConfig& limits);
 

@@ -236,18 +236,19 @@ grpc::ServerUnaryReactor* WorkflowHandler::StartWorkflowExecution(
       });
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::GetWorkflowExecutionHistory(
-    grpc::CallbackServerContext* ctx, const ws::GetWorkflowExecutionHistoryRequest* request,
-    ws::GetWorkflowExecutionHistoryResponse* response) {
-  auto valid = ValidateGetWorkflowExecutionHistory(*request, config_.dynamic_config);
+template <typename Req, typename Internal, typename Resp>
+grpc::ServerUnaryReactor* WorkflowHandler::ForwardLongPoll(grpc::CallbackServerContext* ctx,
+                                                           const Req* request, Resp* response,
+                                                           absl::Status valid, bool wait,
+                                                           HistoryMethod<Internal, Resp> method) {
   if (!valid.ok()) return Finished(ctx, valid);
   // Cancellable: a client that gives up on a long poll releases the history call too.
   auto reactor = CallReactor::Create(nullptr);
-  auto internal = std::make_shared<hs::GetWorkflowExecutionHistoryRequest>();
+  auto internal = std::make_shared<Internal>();
   *internal->mutable_request() = *request;
   auto now = clock_.Now();
   TimePoint deadline = CallDeadline(now, ctx->deadline());
-  if (request->wait_new_event()) {
+  if (wait) {
     auto timing = HistoryLongPollTiming(now, ctx->deadline(),
                                         config_.dynamic_config.history_long_poll_expiration);
     *internal->mutable_long_poll_timeout() = ToProtoDuration(timing.wait);
@@ -256,17 +257,42 @@ grpc::ServerUnaryReactor* WorkflowHandler::GetWorkflowExecutionHistory(
   auto fail = [reactor](const absl::Status& status) { reactor->TryFinish(ToGrpcStatus(status)); };
   ResolveByName(
       request->namespace_(), NamespaceUse::kDefault, fail,
-      [this, reactor, response, internal, deadline](const Entry& ns) {
+      [this, reactor, response, internal, deadline, method](const Entry& ns) {
         internal->set_namespace_id(ns->info().id());
-        history_.GetWorkflowExecutionHistory(
-            *internal, client::CallOptions{deadline, true, reactor->handle()},
-            [reactor, response](absl::StatusOr<ws::GetWorkflowExecutionHistoryResponse> result) {
-              if (!reactor->Claim()) return;
-              FinishWith<ws::GetWorkflowExecutionHistoryResponse>(reactor.get(), response,
-                                                                  std::move(result));
-            });
+        (history_.*method)(*internal, client::CallOptions{deadline, true, reactor->handle()},
+                           [reactor, response](absl::StatusOr<Resp> result) {
+                             if (!reactor->Claim()) return;
+                             FinishWith<Resp>(reactor.get(), response, std::move(result));
+                           });
       });
   return reactor.get();
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::GetWorkflowExecutionHistory(
+    grpc::CallbackServerContext* ctx, const ws::GetWorkflowExecutionHistoryRequest* request,
+    ws::GetWorkflowExecutionHistoryResponse* response) {
+  return ForwardLongPoll<ws::GetWorkflowExecutionHistoryRequest,
+                         hs::GetWorkflowExecutionHistoryRequest>(
+      ctx, request, response, ValidateGetWorkflowExecutionHistory(*request, config_.dynamic_config),
+      request->wait_new_event(), &client::HistoryClient::GetWorkflowExecutionHistory);
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::UpdateWorkflowExecution(
+    grpc::CallbackServerContext* ctx, const ws::UpdateWorkflowExecutionRequest* request,
+    ws::UpdateWorkflowExecutionResponse* response) {
+  return ForwardLongPoll<ws::UpdateWorkflowExecutionRequest, hs::UpdateWorkflowExecutionRequest>(
+      ctx, request, response, ValidateUpdateWorkflowExecution(*request, config_.dynamic_config),
+      true, &client::HistoryClient::UpdateWorkflowExecution);
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::PollWorkflowExecutionUpdate(
+    grpc::CallbackServerContext* ctx, const ws::PollWorkflowExecutionUpdateRequest* request,
+    ws::PollWorkflowExecutionUpdateResponse* response) {
+  return ForwardLongPoll<ws::PollWorkflowExecutionUpdateRequest,
+                         hs::PollWorkflowExecutionUpdateRequest>(
+      ctx, request, response,
+      ValidatePollWorkflowExecutionUpdate(*request, config_.dynamic_config), true,
+      &client::HistoryClient::PollWorkflowExecutionUpdate);
 }
 
 grpc::ServerUnaryReactor* WorkflowHandler::DescribeWorkflowExecution(

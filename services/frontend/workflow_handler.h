@@ -105,6 +105,12 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   grpc::ServerUnaryReactor* RecordActivityTaskHeartbeat(
       grpc::CallbackServerContext* ctx, const ws::RecordActivityTaskHeartbeatRequest* request,
       ws::RecordActivityTaskHeartbeatResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateWorkflowExecution(
+      grpc::CallbackServerContext* ctx, const ws::UpdateWorkflowExecutionRequest* request,
+      ws::UpdateWorkflowExecutionResponse* response) override;
+  grpc::ServerUnaryReactor* PollWorkflowExecutionUpdate(
+      grpc::CallbackServerContext* ctx, const ws::PollWorkflowExecutionUpdateRequest* request,
+      ws::PollWorkflowExecutionUpdateResponse* response) override;
   grpc::ServerUnaryReactor* ShutdownWorker(grpc::CallbackServerContext* ctx,
                                            const ws::ShutdownWorkerRequest* request,
                                            ws::ShutdownWorkerResponse* response) override;
@@ -140,6 +146,12 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
                                            Resp* response,
                                            absl::StatusOr<persistence::v1::TaskToken> token,
                                            HistoryMethod<Internal, Resp> method);
+  // History long polls (history, update stages): history holds the call for the long-poll
+  // window, which ends before the caller's deadline; a caller that gives up cancels it.
+  template <typename Req, typename Internal, typename Resp>
+  grpc::ServerUnaryReactor* ForwardLongPoll(grpc::CallbackServerContext* ctx, const Req* request,
+                                            Resp* response, absl::Status valid, bool wait,
+                                            HistoryMethod<Internal, Resp> method);
   template <typename Req, typename Internal, typename Resp>
   grpc::ServerUnaryReactor* Poll(grpc::CallbackServerContext* ctx, const Req* request,
                                  Resp* response, absl::Status valid,

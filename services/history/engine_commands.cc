@@ -2,6 +2,8 @@
 #include "common/errors.h"
 #include "services/history/history_engine.h"
 #include "services/history/retry.h"
+#include <set>
+
 #include "temporal/api/command/v1/message.pb.h"
 
 namespace tern::history {
@@ -33,9 +35,16 @@ enums::WorkflowTaskFailedCause BadAttributesCause(enums::CommandType type) {
 }  // namespace
 
 std::optional<HistoryEngine::CommandFailure> HistoryEngine::HandleCommands(
-    Shard& shard, MutableStateBuilder& ms, const ws::RespondWorkflowTaskCompletedRequest& request,
+    Shard& shard, ExecutionContext& ctx, MutableStateBuilder& ms, const ws::RespondWorkflowTaskCompletedRequest& request,
     int64_t wtc, bool* closed) {
   *closed = false;
+  std::set<std::string> handled_messages;
+  auto find_message = [&](const std::string& id) -> const temporal::api::protocol::v1::Message* {
+    for (const auto& m : request.messages()) {
+      if (m.id() == id) return &m;
+    }
+    return nullptr;
+  };
   const int n = request.commands_size();
   for (int i = 0; i < n; ++i) {
     const cmd::Command& command = request.commands(i);
@@ -319,6 +328,18 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::HandleCommands(
         }
         break;
       }
+      case enums::COMMAND_TYPE_PROTOCOL_MESSAGE: {
+        const auto& id = command.protocol_message_command_attributes().message_id();
+        const auto* message = find_message(id);
+        if (message == nullptr) {
+          return CommandFailure{
+              enums::WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE,
+              "ProtocolMessageCommand refers to message " + id + ", which is not in the request."};
+        }
+        if (auto failure = HandleUpdateMessage(ms, ctx, *message)) return failure;
+        handled_messages.insert(id);
+        break;
+      }
       case enums::COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
         if (auto failure = StartChildCommand(
                 ms, command.start_child_workflow_execution_command_attributes(), wtc)) {
@@ -342,6 +363,13 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::HandleCommands(
                               "Command " + enums::CommandType_Name(type) +
                                   " is not supported by this server yet."};
     }
+  }
+  // Messages no command referred to follow the commands, in arrival order. After a closing
+  // command only rejections can still apply (they write nothing).
+  for (const auto& message : request.messages()) {
+    if (handled_messages.contains(message.id())) continue;
+    if (*closed && !message.body().Is<temporal::api::update::v1::Rejection>()) continue;
+    if (auto failure = HandleUpdateMessage(ms, ctx, message)) return failure;
   }
   return std::nullopt;
 }

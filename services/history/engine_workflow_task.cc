@@ -85,7 +85,9 @@ absl::StatusOr<ws::PollWorkflowTaskQueueResponse> HistoryEngine::RecordWorkflowT
   ExecutionKey key{request.namespace_id(), execution.workflow_id(), execution.run_id()};
   pv1::MutableState snapshot;
   std::vector<hv1::HistoryEvent> transient;
-  auto status = Mutate(**shard, key, [&](MutableStateBuilder& ms) -> absl::Status {
+  ws::PollWorkflowTaskQueueResponse messages;
+  auto status = MutateWithContext(**shard, key, [&](MutableStateBuilder& ms,
+                                                    ExecutionContext& ctx) -> absl::Status {
     auto& wft = *ms.state().mutable_workflow_task();
     if (!ms.IsRunning() || wft.scheduled_event_id() != request.scheduled_event_id()) {
       return WorkflowTaskNotFound();
@@ -121,10 +123,14 @@ absl::StatusOr<ws::PollWorkflowTaskQueueResponse> HistoryEngine::RecordWorkflowT
     }
     transient = ms.TransientWorkflowTaskEvents();
     snapshot = ms.state();
+    messages.clear_messages();
+    AddUpdateMessages(ctx, ms.state().workflow_task().started_event_id(), &messages);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
-  return BuildWorkflowTaskResponse(**shard, snapshot, transient);
+  auto response = BuildWorkflowTaskResponse(**shard, snapshot, transient);
+  if (response.ok()) *response->mutable_messages() = messages.messages();
+  return response;
 }
 
 void HistoryEngine::FailWorkflowTask(MutableStateBuilder& ms, enums::WorkflowTaskFailedCause cause,
@@ -178,7 +184,8 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> HistoryEngine::RespondW
   auto shard = ShardFor(token->namespace_id(), token->workflow_id());
   if (!shard.ok()) return shard.status();
   ExecutionKey key{token->namespace_id(), token->workflow_id(), token->run_id()};
-  auto status = Mutate(**shard, key, [&](MutableStateBuilder& ms) -> absl::Status {
+  auto status = MutateWithContext(**shard, key, [&](MutableStateBuilder& ms,
+                                                    ExecutionContext& ctx) -> absl::Status {
     const auto wft = ms.state().workflow_task();
     if (!ms.IsRunning() || wft.scheduled_event_id() != token->scheduled_event_id() ||
         wft.started_event_id() != token->started_event_id() || wft.started_event_id() == 0 ||
@@ -202,7 +209,7 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> HistoryEngine::RespondW
     attempt.ClearWorkflowTask();
 
     bool closed = false;
-    if (auto failure = HandleCommands(**shard, attempt, request, completed_id, &closed)) {
+    if (auto failure = HandleCommands(**shard, ctx, attempt, request, completed_id, &closed)) {
       // The workflow keeps its previous state: only the task's failure is recorded.
       FailWorkflowTask(ms, failure->cause, ServerFailure(failure->message), request.identity());
       ms.FailAfterWrite(absl::InvalidArgumentError(
@@ -215,7 +222,11 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> HistoryEngine::RespondW
     if (!closed) {
       bool had_buffered = ms.HasBufferedEvents();
       ms.FlushBufferedEvents();
-      if (had_buffered || request.force_create_new_workflow_task()) ms.ScheduleWorkflowTask(1);
+      bool updates_waiting = false;
+      for (const auto& [id, pending] : ctx.updates) updates_waiting |= !pending.rejected;
+      if (had_buffered || updates_waiting || request.force_create_new_workflow_task()) {
+        ms.ScheduleWorkflowTask(1);
+      }
     }
     return absl::OkStatus();
   });

@@ -74,6 +74,13 @@ persistence::WorkflowWrite HistoryEngine::BuildWrite(MutableStateBuilder& ms,
 }
 
 absl::Status HistoryEngine::Mutate(Shard& shard, const ExecutionKey& key, const Mutation& fn) {
+  return MutateWithContext(shard, key, [&fn](MutableStateBuilder& ms, ExecutionContext&) {
+    return fn(ms);
+  });
+}
+
+absl::Status HistoryEngine::MutateWithContext(Shard& shard, const ExecutionKey& key,
+                                              const ContextMutation& fn) {
   auto context = shard.Context(key);
   std::lock_guard lock(context->mu);
   for (int attempt = 0;; ++attempt) {
@@ -84,7 +91,7 @@ absl::Status HistoryEngine::Mutate(Shard& shard, const ExecutionKey& key, const 
     }
     MutableStateBuilder ms(context->record->state, clock_.Now(), [&shard] { return shard.NextTaskId(); });
     bool was_running = ms.IsRunning();
-    if (auto st = fn(ms); !st.ok()) return st;
+    if (auto st = fn(ms, *context); !st.ok()) return st;
     if (!ms.HasChanges()) return ms.after_write();
     std::vector<persistence::WorkflowWrite> writes{
         BuildWrite(ms, context->record->db_record_version, was_running)};
@@ -102,6 +109,10 @@ absl::Status HistoryEngine::Mutate(Shard& shard, const ExecutionKey& key, const 
     if (status.ok()) {
       context->record->state = std::move(write.state);
       context->record->db_record_version += 1;
+      // Updates the run can no longer accept end with it (waiters see it closed).
+      if (context->record->state.status() != enums::WORKFLOW_EXECUTION_STATUS_RUNNING) {
+        context->updates.clear();
+      }
       return ms.after_write();
     }
     context->record.reset();

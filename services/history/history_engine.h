@@ -16,6 +16,7 @@
 #include "services/history/mutable_state.h"
 #include "services/history/shard_controller.h"
 #include "temporal/api/command/v1/message.pb.h"
+#include "temporal/api/protocol/v1/message.pb.h"
 #include "tern/historyservice/v1/service.pb.h"
 
 namespace tern::history {
@@ -65,12 +66,23 @@ class HistoryEngine {
       const hs::GetWorkflowExecutionHistoryRequest& request,
       std::function<void(absl::StatusOr<ws::GetWorkflowExecutionHistoryResponse>)> done);
 
+  // Long polls for updates: answer when the update reaches the wait policy's stage, or with the
+  // current stage when the long poll expires. `done` runs exactly once.
+  void UpdateWorkflowExecution(
+      const hs::UpdateWorkflowExecutionRequest& request,
+      std::function<void(absl::StatusOr<ws::UpdateWorkflowExecutionResponse>)> done);
+  void PollWorkflowExecutionUpdate(
+      const hs::PollWorkflowExecutionUpdateRequest& request,
+      std::function<void(absl::StatusOr<ws::PollWorkflowExecutionUpdateResponse>)> done);
+
   // Queue task executors (installed into every shard by the service).
   void ExecuteTransferTask(Shard& shard, const pv1::TransferTask& task, TransferQueue::Done done);
   absl::Status ExecuteTimerTask(Shard& shard, const pv1::TimerTask& task);
 
  private:
   using Mutation = std::function<absl::Status(MutableStateBuilder&)>;
+  // A mutation that also sees the run's in-memory context (pending updates).
+  using ContextMutation = std::function<absl::Status(MutableStateBuilder&, ExecutionContext&)>;
   // Adds events to a new run between WorkflowExecutionStarted and the first workflow task.
   using StartHook = std::function<void(MutableStateBuilder&)>;
 
@@ -149,6 +161,32 @@ class HistoryEngine {
   // nothing is written; a handler that must write and still fail uses
   // MutableStateBuilder::FailAfterWrite. Retries a lost optimistic-concurrency race.
   absl::Status Mutate(Shard& shard, const ExecutionKey& key, const Mutation& fn);
+  absl::Status MutateWithContext(Shard& shard, const ExecutionKey& key, const ContextMutation& fn);
+
+  // ---- updates (engine_update.cc) ----
+  struct UpdateStatus {
+    enums::UpdateWorkflowExecutionLifecycleStage stage =
+        enums::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_UNSPECIFIED;
+    std::optional<temporal::api::update::v1::Outcome> outcome;
+  };
+  // Where update `update_id` of the run stands; NOT_FOUND if unknown (or never accepted before
+  // the run closed). `admit` (when set) is admitted if the update is new.
+  absl::StatusOr<UpdateStatus> CheckUpdate(Shard& shard, const ExecutionKey& key,
+                                           const std::string& update_id,
+                                           const temporal::api::update::v1::Request* admit);
+  using UpdateDone = std::function<void(absl::StatusOr<UpdateStatus>)>;
+  void WaitForUpdate(std::shared_ptr<Shard> shard, ExecutionKey key, std::string update_id,
+                     std::optional<temporal::api::update::v1::Request> admit,
+                     enums::UpdateWorkflowExecutionLifecycleStage wanted, TimePoint deadline,
+                     UpdateDone done);
+  // Poll-response messages for the run's admitted updates.
+  void AddUpdateMessages(const ExecutionContext& context, int64_t started_event_id,
+                         ws::PollWorkflowTaskQueueResponse* response);
+  // Applies the update protocol messages of a workflow task completion (acceptances and
+  // completions become events; rejections are remembered in memory).
+  std::optional<CommandFailure> HandleUpdateMessage(
+      MutableStateBuilder& ms, ExecutionContext& ctx,
+      const temporal::api::protocol::v1::Message& message);
   // Resolves an empty run id to the workflow's current run.
   absl::StatusOr<std::string> ResolveRunId(Shard& shard, const std::string& namespace_id,
                                            const std::string& workflow_id,
@@ -162,7 +200,8 @@ class HistoryEngine {
   // ---- pieces shared by several handlers (engine_*.cc) ----
   // Applies the commands of a completed workflow task in order, one event each. Returns why the
   // task must fail instead (invalid attributes, unhandled events), leaving `ms` to be dropped.
-  std::optional<CommandFailure> HandleCommands(Shard& shard, MutableStateBuilder& ms,
+  std::optional<CommandFailure> HandleCommands(Shard& shard, ExecutionContext& ctx,
+                                               MutableStateBuilder& ms,
                                                const ws::RespondWorkflowTaskCompletedRequest& request,
                                                int64_t completed_event_id, bool* closed);
   void FailWorkflowTask(MutableStateBuilder& ms, enums::WorkflowTaskFailedCause cause,

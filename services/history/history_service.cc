@@ -38,6 +38,28 @@ class HistoryHandler final : public hs::HistoryService::CallbackService {
   TERN_BLOCKING_RPC(RecordChildExecutionCompleted, hs::RecordChildExecutionCompletedResponse)
 #undef TERN_BLOCKING_RPC
 
+  grpc::ServerUnaryReactor* UpdateWorkflowExecution(
+      grpc::CallbackServerContext* ctx, const hs::UpdateWorkflowExecutionRequest* request,
+      ws::UpdateWorkflowExecutionResponse* response) override {
+    auto* reactor = ctx->DefaultReactor();
+    engine_.UpdateWorkflowExecution(*request, [reactor, response](auto result) {
+      if (result.ok()) *response = std::move(*result);
+      reactor->Finish(ToGrpcStatus(result.status()));
+    });
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* PollWorkflowExecutionUpdate(
+      grpc::CallbackServerContext* ctx, const hs::PollWorkflowExecutionUpdateRequest* request,
+      ws::PollWorkflowExecutionUpdateResponse* response) override {
+    auto* reactor = ctx->DefaultReactor();
+    engine_.PollWorkflowExecutionUpdate(*request, [reactor, response](auto result) {
+      if (result.ok()) *response = std::move(*result);
+      reactor->Finish(ToGrpcStatus(result.status()));
+    });
+    return reactor;
+  }
+
   grpc::ServerUnaryReactor* GetWorkflowExecutionHistory(
       grpc::CallbackServerContext* ctx, const hs::GetWorkflowExecutionHistoryRequest* request,
       ws::GetWorkflowExecutionHistoryResponse* response) override {

@@ -99,7 +99,15 @@ std::shared_ptr<ExecutionContext> Shard::Context(const ExecutionKey& key) {
     if (contexts_.size() > kMaxCachedContexts) {
       // Evict entries nobody is using; their state reloads from the database on next use.
       for (auto it = contexts_.begin(); it != contexts_.end();) {
-        if (it->second && it->second.use_count() == 1) {
+        bool idle = it->second && it->second.use_count() == 1;
+        // Admitted updates live only here: keep their run in memory.
+        if (idle && it->second->mu.try_lock()) {
+          idle = it->second->updates.empty();
+          it->second->mu.unlock();
+        } else {
+          idle = false;
+        }
+        if (idle) {
           it = contexts_.erase(it);
         } else {
           ++it;

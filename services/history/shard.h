@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include <unordered_map>
 
 #include "persistence/store.h"
+#include "temporal/api/update/v1/message.pb.h"
 #include "services/history/queues.h"
 
 namespace tern::history {
@@ -23,8 +25,17 @@ namespace tern::history {
 // The lock and cached mutable state of one run (or, with an empty run id, the lock that
 // serializes changes of a workflow id's current run).
 struct ExecutionContext {
+  // An update the workflow has not accepted yet: admitted (waiting for a workflow task) or
+  // rejected by the workflow's validator. Accepted updates are in the mutable state.
+  struct PendingUpdate {
+    temporal::api::update::v1::Request request;
+    bool rejected = false;
+    temporal::api::failure::v1::Failure rejection;
+  };
+
   std::mutex mu;
   std::optional<persistence::ExecutionRecord> record;
+  std::map<std::string, PendingUpdate> updates;  // by update id; guarded by mu
 };
 
 struct ExecutionKey {

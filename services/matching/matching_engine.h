@@ -98,13 +98,10 @@ class MatchingEngine : public std::enable_shared_from_this<MatchingEngine> {
  public:
   // The referenced objects must outlive the engine and every call it has in flight; Stop()
   // waits (bounded by stop_drain_timeout) for those calls.
-  static std::shared_ptr<MatchingEngine> Create(EngineOptions options,
-                                                std::shared_ptr<persistence::TaskStore> store,
-                                                OwnerLookup owner_of,
-                                                client::HistoryClient& history,
-                                                client::MatchingClient& matching,
-                                                Executor& blocking_executor,
-                                                Executor& timer_executor, const Clock& clock);
+  static std::shared_ptr<MatchingEngine> Create(
+      EngineOptions options, std::shared_ptr<persistence::TaskStore> store, OwnerLookup owner_of,
+      client::HistoryClient& history, client::MatchingClient& matching, Executor& blocking_executor,
+      Executor& timer_executor, const Clock& clock);
   ~MatchingEngine();
 
   // `deadline` is the caller's deadline (time_point::max() for none).
@@ -140,9 +137,9 @@ class MatchingEngine : public std::enable_shared_from_this<MatchingEngine> {
   MatchingEngine(std::shared_ptr<EngineCore> core, OwnerLookup owner_of);
 
   // The partition for the call, loading it if this host owns it; ShardOwnershipLost otherwise.
-  absl::StatusOr<std::shared_ptr<Partition>> GetOrLoad(const std::string& namespace_id,
-                                                       const std::string& name, int task_type,
-                                                       temporal::api::enums::v1::TaskQueueKind kind);
+  absl::StatusOr<std::shared_ptr<Partition>> GetOrLoad(
+      const std::string& namespace_id, const std::string& name, int task_type,
+      temporal::api::enums::v1::TaskQueueKind kind);
   void OnPartitionUnloaded(Partition* partition, bool fenced);
   void Maintain();
   std::vector<std::shared_ptr<Partition>> Snapshot() const;

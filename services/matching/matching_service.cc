@@ -99,9 +99,9 @@ MatchingService::MatchingService(const Config& config,
                                  Membership& membership, client::HistoryClient& history,
                                  client::MatchingClient& matching, Executor& blocking_executor,
                                  Executor& timer_executor, std::string self_address)
-    : MatchingService(EngineOptions::FromConfig(config, std::move(self_address)),
-                      std::move(store), membership, history, matching, blocking_executor,
-                      timer_executor, SystemClock::Instance()) {}
+    : MatchingService(EngineOptions::FromConfig(config, std::move(self_address)), std::move(store),
+                      membership, history, matching, blocking_executor, timer_executor,
+                      SystemClock::Instance()) {}
 
 MatchingService::MatchingService(EngineOptions options,
                                  std::shared_ptr<persistence::TaskStore> store,

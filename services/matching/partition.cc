@@ -171,16 +171,16 @@ void Poller::Cancel() {
   if (auto p = partition.lock()) p->CancelPoll(shared_from_this());
 }
 
-std::shared_ptr<Poller> NewWorkflowPoller(const ms::PollWorkflowTaskQueueRequest& request,
-                                          TimePoint timeout_at, TimePoint rpc_deadline,
-                                          client::Callback<ws::PollWorkflowTaskQueueResponse> done) {
+std::shared_ptr<Poller> NewWorkflowPoller(
+    const ms::PollWorkflowTaskQueueRequest& request, TimePoint timeout_at, TimePoint rpc_deadline,
+    client::Callback<ws::PollWorkflowTaskQueueResponse> done) {
   return std::make_shared<TypedPoller<WorkflowTraits>>(request, timeout_at, rpc_deadline,
                                                        std::move(done));
 }
 
-std::shared_ptr<Poller> NewActivityPoller(const ms::PollActivityTaskQueueRequest& request,
-                                          TimePoint timeout_at, TimePoint rpc_deadline,
-                                          client::Callback<ws::PollActivityTaskQueueResponse> done) {
+std::shared_ptr<Poller> NewActivityPoller(
+    const ms::PollActivityTaskQueueRequest& request, TimePoint timeout_at, TimePoint rpc_deadline,
+    client::Callback<ws::PollActivityTaskQueueResponse> done) {
   return std::make_shared<TypedPoller<ActivityTraits>>(request, timeout_at, rpc_deadline,
                                                        std::move(done));
 }
@@ -212,8 +212,6 @@ size_t Partition::parked_polls() const {
 void Partition::RunBlocking(std::function<void()> fn) {
   core_->blocking.Post([token = core_->tracker->Begin(), fn = std::move(fn)] { fn(); });
 }
-
-absl::Status Partition::UnloadedStatus() const { return unload_status_; }
 
 void Partition::Load() {
   auto self = shared_from_this();
@@ -263,8 +261,8 @@ void Partition::UnloadLocked(Reason reason, absl::Status status, Deferred& after
   } else {
     spdlog::info("matching: unloading partition {} ({})", placement_key_,
                  reason == Reason::kRingMoved ? "ring moved"
-                 : reason == Reason::kFenced ? "lease taken by another host"
-                                             : "load failed");
+                 : reason == Reason::kFenced  ? "lease taken by another host"
+                                              : "load failed");
   }
   auto waiting = std::move(waiting_);
   waiting_.clear();
@@ -363,8 +361,8 @@ void Partition::Poll(std::shared_ptr<Poller> poller) {
   if (!poller->forwarded_in && !poller->identity.empty()) pollers_seen_[poller->identity] = now;
   poller->state = Poller::State::kWaiting;
   poller->list_pos = waiting_.insert(waiting_.end(), poller);
-  auto delay = std::max<std::chrono::nanoseconds>(poller->timeout_at - now,
-                                                  std::chrono::nanoseconds(0));
+  auto delay =
+      std::max<std::chrono::nanoseconds>(poller->timeout_at - now, std::chrono::nanoseconds(0));
   std::weak_ptr<Partition> weak_self = weak_from_this();
   std::weak_ptr<Poller> weak_poller = poller;
   poller->timer = core_->timers.PostAfter(delay, [weak_self, weak_poller] {
@@ -392,8 +390,9 @@ void Partition::CancelPoll(const std::shared_ptr<Poller>& poller) {
       if (auto call = poller->call) after([call] { call->Cancel(); });
       break;
   }
-  FinishLocked(poller, after,
-               [](Poller& q) { q.FinishError(absl::CancelledError("poll cancelled by the caller")); });
+  FinishLocked(poller, after, [](Poller& q) {
+    q.FinishError(absl::CancelledError("poll cancelled by the caller"));
+  });
 }
 
 void Partition::OnPollTimeout(const std::shared_ptr<Poller>& poller) {
@@ -425,8 +424,7 @@ void Partition::ReturnPollerLocked(const std::shared_ptr<Poller>& poller, Deferr
   if (poller->state == Poller::State::kDone) return;
   away_.erase(poller->list_pos);
   poller->call.reset();
-  if (poller->timed_out || state_ == State::kUnloaded ||
-      core_->clock.Now() >= poller->timeout_at) {
+  if (poller->timed_out || state_ == State::kUnloaded || core_->clock.Now() >= poller->timeout_at) {
     FinishLocked(poller, after, [](Poller& q) { q.FinishEmpty(); });
     return;
   }
@@ -517,8 +515,7 @@ void Partition::PauseLocked(std::shared_ptr<Executor::Timer>* timer, bool* pause
 
 // ---- Partition: backlog dispatch ---------------------------------------------------------------
 
-void Partition::StartDispatchLocked(std::shared_ptr<Poller> poller, BufferIt it,
-                                    Deferred& after) {
+void Partition::StartDispatchLocked(std::shared_ptr<Poller> poller, BufferIt it, Deferred& after) {
   it->second.busy = true;
   MoveAwayLocked(poller, Poller::State::kMatching);
   client::CallOptions options{
@@ -551,16 +548,15 @@ void Partition::OnDispatchDone(std::shared_ptr<Poller> poller, int64_t task_id,
     } else {
       // The poll went away after history recorded the start; history's start-to-close (or
       // workflow-task) timeout makes the task available again.
-      spdlog::info("matching: poll of task {} ({}) ended before delivery", task_id,
-                   placement_key_);
+      spdlog::info("matching: poll of task {} ({}) ended before delivery", task_id, placement_key_);
     }
   } else {
     bool poller_gone = poller->state == Poller::State::kDone;
     if (it != buffer_.end()) {
       it->second.busy = false;
       if (!IsRetryable(status) && ++it->second.failures >= kMaxDispatchFailures) {
-        spdlog::error("matching: dropping task {} of {} after {} failed record-starts: {}",
-                      task_id, placement_key_, it->second.failures, status.ToString());
+        spdlog::error("matching: dropping task {} of {} after {} failed record-starts: {}", task_id,
+                      placement_key_, it->second.failures, status.ToString());
         buffer_.erase(it);
         pending_deletes_.push_back(task_id);
       }
@@ -615,8 +611,7 @@ void Partition::AddLocked(AddOpPtr op, Deferred& after) {
   MaybeWriteLocked(after);
 }
 
-void Partition::StartSyncMatchLocked(std::shared_ptr<Poller> poller, AddOpPtr op,
-                                     Deferred& after) {
+void Partition::StartSyncMatchLocked(std::shared_ptr<Poller> poller, AddOpPtr op, Deferred& after) {
   ++op->sync_attempts;
   MoveAwayLocked(poller, Poller::State::kMatching);
   client::CallOptions options{
@@ -631,8 +626,7 @@ void Partition::StartSyncMatchLocked(std::shared_ptr<Poller> poller, AddOpPtr op
   });
 }
 
-void Partition::OnSyncMatchDone(std::shared_ptr<Poller> poller, AddOpPtr op,
-                                absl::Status status) {
+void Partition::OnSyncMatchDone(std::shared_ptr<Poller> poller, AddOpPtr op, absl::Status status) {
   Deferred after;
   std::lock_guard lock(mu_);
   if (status.ok()) {
@@ -731,8 +725,7 @@ void Partition::ForwardTask(const Task& task, TimePoint deadline,
     ms::AddWorkflowTaskRequest request;
     fill(request);
     core_->matching.AddWorkflowTask(
-        request, options,
-        [done, token](absl::StatusOr<ms::AddWorkflowTaskResponse> response) {
+        request, options, [done, token](absl::StatusOr<ms::AddWorkflowTaskResponse> response) {
           if (!response.ok()) return done(response.status());
           done(response->matched());
         });
@@ -740,8 +733,7 @@ void Partition::ForwardTask(const Task& task, TimePoint deadline,
     ms::AddActivityTaskRequest request;
     fill(request);
     core_->matching.AddActivityTask(
-        request, options,
-        [done, token](absl::StatusOr<ms::AddActivityTaskResponse> response) {
+        request, options, [done, token](absl::StatusOr<ms::AddActivityTaskResponse> response) {
           if (!response.ok()) return done(response.status());
           done(response->matched());
         });
@@ -787,8 +779,7 @@ void Partition::OnForwardBacklogDone(int64_t task_id, absl::StatusOr<bool> match
 void Partition::MaybeWriteLocked(Deferred& after) {
   if (state_ != State::kLoaded || write_in_flight_ || pending_writes_.empty()) return;
   std::vector<AddOpPtr> batch;
-  while (!pending_writes_.empty() &&
-         static_cast<int>(batch.size()) < core_->options.write_batch) {
+  while (!pending_writes_.empty() && static_cast<int>(batch.size()) < core_->options.write_batch) {
     batch.push_back(std::move(pending_writes_.front()));
     pending_writes_.pop_front();
   }

@@ -93,8 +93,7 @@ class Poller : public PollHandle, public std::enable_shared_from_this<Poller> {
   // Asks history to record `task` as started by this poll; on OK the response to deliver is
   // stored in the poller. `done` runs once on a client thread.
   virtual void RecordStart(client::HistoryClient& history, const Task& task,
-                           client::CallOptions options,
-                           std::function<void(absl::Status)> done) = 0;
+                           client::CallOptions options, std::function<void(absl::Status)> done) = 0;
   // Forwards this poll to `root_name`; on OK with has_task the response is stored.
   virtual void Forward(client::MatchingClient& matching, const std::string& root_name,
                        const std::string& from_name, client::CallOptions options,
@@ -169,7 +168,6 @@ class Partition : public std::enable_shared_from_this<Partition> {
 
   bool CanForward() const { return partition_index_ > 0 && !sticky_; }
   void RunBlocking(std::function<void()> fn);
-  absl::Status UnloadedStatus() const;
 
   void OnLeased(absl::StatusOr<persistence::TaskQueueLease> lease);
   void OnPollTimeout(const std::shared_ptr<Poller>& poller);

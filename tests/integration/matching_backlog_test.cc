@@ -87,7 +87,8 @@ class MatchingBacklogTest : public tern::testing::PostgresTest {
     return result;
   }
 
-  static std::string TokenOf(const std::shared_ptr<Result<ws::PollWorkflowTaskQueueResponse>>& poll) {
+  static std::string TokenOf(
+      const std::shared_ptr<Result<ws::PollWorkflowTaskQueueResponse>>& poll) {
     auto r = poll->Wait(std::chrono::seconds(10));
     if (!r.has_value()) return "<no answer>";
     if (!r->ok()) return "<error " + r->status().ToString() + ">";

@@ -10,6 +10,7 @@ const {
   executeChild,
   getExternalWorkflowHandle,
   defineSignal,
+  defineUpdate,
   proxyActivities,
   setHandler,
   sleep,
@@ -172,8 +173,37 @@ async function cancelExternal(targetId) {
   }
 }
 
+// ---- updates ---------------------------------------------------------------------------------
+
+const addUpdate = defineUpdate('add');
+const finishSignal = defineSignal('finish');
+
+// A counter changed by updates; the validator rejects negative numbers. Completes on `finish`.
+async function counterWithUpdates() {
+  let total = 0;
+  let finished = false;
+  setHandler(
+    addUpdate,
+    async (n) => {
+      total += n;
+      return total;
+    },
+    {
+      validator: (n) => {
+        if (n < 0) throw new Error(`negative numbers are not allowed: ${n}`);
+      },
+    },
+  );
+  setHandler(finishSignal, () => {
+    finished = true;
+  });
+  await condition(() => finished);
+  return total;
+}
+
 module.exports = {
   activityThenTimer,
+  counterWithUpdates,
   cancelExternal,
   double,
   parentOfDoubles,

@@ -63,7 +63,8 @@ TEST(ShardForWorkflowTest, SpreadsWorkflowsEvenly) {
   constexpr int32_t kShards = 16;
   constexpr int kIds = 32000;
   std::vector<int> counts(kShards + 1, 0);
-  for (int i = 0; i < kIds; ++i) ++counts[ShardForWorkflow("ns", "order-" + std::to_string(i), kShards)];
+  for (int i = 0; i < kIds; ++i)
+    ++counts[ShardForWorkflow("ns", "order-" + std::to_string(i), kShards)];
   const double expected = static_cast<double>(kIds) / kShards;  // 2000
   for (int32_t s = 1; s <= kShards; ++s) {
     EXPECT_GT(counts[s], expected * 0.85) << "shard " << s;
@@ -176,9 +177,9 @@ TEST(PartitionNameTest, RoundTrip) {
 }
 
 TEST(PartitionNameTest, MalformedNamesAreRootPartitionsOfThemselves) {
-  for (std::string name : {"/_sys/orders", "/_sys/orders/", "/_sys/orders/x", "/_sys/orders/0",
-                           "/_sys/orders/-2", "/_sys/orders/3x", "/_sys/orders/ 3", "_sys/orders/3",
-                           "/_SYS/orders/3", ""}) {
+  for (std::string name :
+       {"/_sys/orders", "/_sys/orders/", "/_sys/orders/x", "/_sys/orders/0", "/_sys/orders/-2",
+        "/_sys/orders/3x", "/_sys/orders/ 3", "_sys/orders/3", "/_SYS/orders/3", ""}) {
     auto parsed = ParsePartitionName(name);
     EXPECT_EQ(parsed.base_name, name);
     EXPECT_EQ(parsed.partition, 0) << name;
@@ -214,9 +215,8 @@ TEST(TaskTokenTest, GarbageIsInvalidArgument) {
   persistence::v1::TaskToken no_run;
   no_run.set_namespace_id("ns-id");
   no_run.set_workflow_id("wf");
-  for (const std::string& bytes :
-       {std::string(), std::string("\xff\xff\xff\xff", 4), std::string("not a token"),
-        EncodeTaskToken(no_run)}) {
+  for (const std::string& bytes : {std::string(), std::string("\xff\xff\xff\xff", 4),
+                                   std::string("not a token"), EncodeTaskToken(no_run)}) {
     auto decoded = DecodeTaskToken(bytes);
     EXPECT_EQ(decoded.status().code(), absl::StatusCode::kInvalidArgument);
   }

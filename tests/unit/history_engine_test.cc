@@ -25,7 +25,6 @@ namespace {
 namespace fakes = tern::history::testing;
 namespace cmd = temporal::api::command::v1;
 namespace cv1 = temporal::api::common::v1;
-namespace fv1 = temporal::api::failure::v1;
 namespace msv1 = tern::matchingservice::v1;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -88,7 +87,8 @@ cmd::Command ScheduleActivity(const std::string& activity_id,
   a->set_activity_id(activity_id);
   a->mutable_activity_type()->set_name("Charge");
   *a->mutable_input() = Payload("\"card-1\"");
-  if (start_to_close.count() > 0) *a->mutable_start_to_close_timeout() = ToProtoDuration(start_to_close);
+  if (start_to_close.count() > 0)
+    *a->mutable_start_to_close_timeout() = ToProtoDuration(start_to_close);
   if (retry) *a->mutable_retry_policy() = *retry;
   return command;
 }
@@ -435,7 +435,9 @@ class HistoryEngineTest : public ::testing::Test {
 
   // ---- internals the tests drive directly ----
 
-  int32_t ShardId(const Execution& run) { return ShardForWorkflow(kNsId, run.workflow_id, kShards); }
+  int32_t ShardId(const Execution& run) {
+    return ShardForWorkflow(kNsId, run.workflow_id, kShards);
+  }
 
   std::shared_ptr<Shard> ShardOf(const Execution& run) {
     auto shard = controller_.GetShard(ShardId(run));
@@ -481,6 +483,96 @@ class HistoryEngineTest : public ::testing::Test {
   std::map<std::string, size_t> workflow_cursor_;
   std::map<std::string, size_t> activity_cursor_;
 };
+
+// ---- the in-memory stores keep the store contract the engine relies on -------------------------
+
+persistence::WorkflowWrite RunWrite(const std::string& run_id, int64_t first_event, int events,
+                                    int64_t expected_version, persistence::CurrentMode mode) {
+  persistence::WorkflowWrite write;
+  write.state.set_namespace_id(kNsId);
+  write.state.set_workflow_id("wf-store");
+  write.state.set_run_id(run_id);
+  write.state.set_create_request_id("req-" + run_id);
+  write.state.set_next_event_id(first_event + events);
+  write.expected_db_record_version = expected_version;
+  write.current_mode = mode;
+  for (int i = 0; i < events; ++i) {
+    auto& e = write.new_events.emplace_back();
+    e.set_event_id(first_event + i);
+    e.set_event_type(enums::EVENT_TYPE_MARKER_RECORDED);
+  }
+  return write;
+}
+
+TEST(FakeExecutionStoreTest, FencingVersionsCurrentRowsAndWholeBatchReads) {
+  auto shards = std::make_shared<fakes::FakeShardStore>();
+  fakes::FakeExecutionStore store(shards);
+  auto lease = shards->AcquireShard(1, "me");
+  ASSERT_TRUE(lease.ok());
+  const int64_t range = lease->range_id;
+
+  // A stale range id is fenced and writes nothing.
+  auto fenced =
+      store.Write(1, range + 1, {RunWrite("r1", 1, 2, 0, persistence::CurrentMode::kCreate)});
+  EXPECT_TRUE(persistence::IsFencingError(fenced)) << fenced;
+  EXPECT_TRUE(absl::IsNotFound(store.GetCurrentExecution(1, kNsId, "wf-store").status()));
+
+  ASSERT_TRUE(
+      store.Write(1, range, {RunWrite("r1", 1, 2, 0, persistence::CurrentMode::kCreate)}).ok());
+  auto record = store.GetExecution(1, kNsId, "wf-store", "r1");
+  ASSERT_TRUE(record.ok());
+  EXPECT_EQ(record->db_record_version, 1);
+
+  // A second create reports the existing row; an update at a stale version is a conflict and
+  // nothing of the transaction sticks.
+  auto exists = store.Write(1, range, {RunWrite("r2", 1, 1, 0, persistence::CurrentMode::kCreate)});
+  ASSERT_TRUE(persistence::IsConditionFailed(exists)) << exists;
+  auto existing = persistence::GetExistingCurrentExecution(exists);
+  ASSERT_TRUE(existing.has_value());
+  EXPECT_EQ(existing->run_id, "r1");
+  EXPECT_EQ(existing->create_request_id, "req-r1");
+  EXPECT_TRUE(absl::IsNotFound(store.GetExecution(1, kNsId, "wf-store", "r2").status()));
+  auto stale = store.Write(1, range, {RunWrite("r1", 3, 1, 7, persistence::CurrentMode::kNone)});
+  EXPECT_TRUE(persistence::IsConditionFailed(stale)) << stale;
+  // A batch must continue the history without a gap.
+  auto gap = store.Write(1, range, {RunWrite("r1", 5, 1, 1, persistence::CurrentMode::kNone)});
+  EXPECT_EQ(gap.code(), absl::StatusCode::kInvalidArgument);
+
+  ASSERT_TRUE(
+      store.Write(1, range, {RunWrite("r1", 3, 1, 1, persistence::CurrentMode::kNone)}).ok());
+  ASSERT_TRUE(
+      store.Write(1, range, {RunWrite("r1", 4, 3, 2, persistence::CurrentMode::kNone)}).ok());
+  auto ids = [&](int64_t first, int64_t next, int max) {
+    std::vector<int64_t> out;
+    auto events = store.ReadHistory(1, kNsId, "wf-store", "r1", first, next, max);
+    EXPECT_TRUE(events.ok());
+    if (events.ok()) {
+      for (const auto& e : *events) out.push_back(e.event_id());
+    }
+    return out;
+  };
+  // Batches [1,2] [3] [4,5,6]: whole batches until max_events is reached, clipped to the range.
+  EXPECT_EQ(ids(1, 7, 2), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(ids(1, 7, 3), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(ids(3, 7, 2), (std::vector<int64_t>{3, 4, 5, 6}));
+  EXPECT_EQ(ids(2, 5, 10), (std::vector<int64_t>{2, 3, 4}));
+
+  // Closing updates the current row; replacing needs the right previous run.
+  auto close = RunWrite("r1", 7, 0, 3, persistence::CurrentMode::kUpdateState);
+  close.run_state = persistence::RunState::kCompleted;
+  close.state.set_status(enums::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  ASSERT_TRUE(store.Write(1, range, {close}).ok());
+  auto current = store.GetCurrentExecution(1, kNsId, "wf-store");
+  ASSERT_TRUE(current.ok());
+  EXPECT_EQ(current->state, persistence::RunState::kCompleted);
+  EXPECT_EQ(current->status, enums::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  auto wrong = RunWrite("r3", 1, 1, 0, persistence::CurrentMode::kReplace);
+  wrong.previous_run_id = "r0";
+  EXPECT_TRUE(persistence::IsConditionFailed(store.Write(1, range, {wrong})));
+  wrong.previous_run_id = "r1";
+  ASSERT_TRUE(store.Write(1, range, {wrong}).ok());
+  EXPECT_EQ(store.GetCurrentExecution(1, kNsId, "wf-store")->run_id, "r3");
+}
 
 // ---- placement ----------------------------------------------------------------------------------
 
@@ -575,12 +667,14 @@ TEST_F(HistoryEngineTest, OneActivityThenOneTimerProducesTheContractHistory) {
   EXPECT_EQ(poll2.started_event_id(), 9);
   EXPECT_EQ(poll2.previous_started_event_id(), 3);
   EXPECT_EQ(poll2.history().events_size(), 9);
-  ASSERT_TRUE(CompleteWorkflowTask(poll2.task_token(), {StartTimer("1", std::chrono::hours(1))}).ok());
+  ASSERT_TRUE(
+      CompleteWorkflowTask(poll2.task_token(), {StartTimer("1", std::chrono::hours(1))}).ok());
 
   auto timer = UserTimer(run, "1");
   ASSERT_TRUE(timer.has_value());
   EXPECT_EQ(timer->event_id(), 11);
-  EXPECT_GT(FromProto(timer->fire_time()), std::chrono::system_clock::now() + std::chrono::minutes(59));
+  EXPECT_GT(FromProto(timer->fire_time()),
+            std::chrono::system_clock::now() + std::chrono::minutes(59));
   auto shard = ShardOf(run);
   ASSERT_NE(shard, nullptr);
   ASSERT_TRUE(engine_.ExecuteTimerTask(*shard, *timer).ok());
@@ -612,18 +706,21 @@ TEST_F(HistoryEngineTest, OneActivityThenOneTimerProducesTheContractHistory) {
                      "WORKFLOW_TASK_COMPLETED", "WORKFLOW_EXECUTION_COMPLETED"}));
   ExpectWellFormed(events);
   ASSERT_EQ(events.size(), 16u);
-  EXPECT_EQ(events[15].workflow_execution_completed_event_attributes().workflow_task_completed_event_id(),
-            15);
+  EXPECT_EQ(
+      events[15].workflow_execution_completed_event_attributes().workflow_task_completed_event_id(),
+      15);
   EXPECT_EQ(events[15].workflow_execution_completed_event_attributes().result().SerializeAsString(),
             Payload("\"done\"").SerializeAsString());
 
   auto described = Describe(run);
   ASSERT_TRUE(described.ok()) << described.status();
-  EXPECT_EQ(described->workflow_execution_info().status(), enums::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  EXPECT_EQ(described->workflow_execution_info().status(),
+            enums::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   EXPECT_EQ(described->workflow_execution_info().history_length(), 16);
   EXPECT_TRUE(described->workflow_execution_info().has_close_time());
   EXPECT_FALSE(described->has_pending_workflow_task());
   EXPECT_EQ(matching_.workflow_tasks().size(), 3u);
+  EXPECT_TRUE(history_client_.calls().empty());  // a lone workflow never calls other workflows
 }
 
 // ---- starting -----------------------------------------------------------------------------------
@@ -661,7 +758,8 @@ TEST_F(HistoryEngineTest, DuplicateStartsFollowRequestIdsAndPolicies) {
   EXPECT_EQ(Start(reject).status().code(), absl::StatusCode::kAlreadyExists);
 
   auto failed_only = StartRequest("wf-dup", "req-5");
-  failed_only.set_workflow_id_reuse_policy(enums::WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY);
+  failed_only.set_workflow_id_reuse_policy(
+      enums::WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY);
   auto second = Start(failed_only);
   ASSERT_TRUE(second.ok()) << second.status();
   const std::string run2 = second->run_id();
@@ -710,9 +808,9 @@ TEST_F(HistoryEngineTest, FailedWorkflowTaskIsRetriedAsATransientTask) {
   EXPECT_EQ(poll2.attempt(), 2);
   EXPECT_EQ(poll2.started_event_id(), 6);
   Events delivered = ToVector(poll2.history().events());
-  ASSERT_EQ(Names(delivered),
-            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
-                     "WORKFLOW_TASK_FAILED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED"}));
+  ASSERT_EQ(Names(delivered), (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED",
+                                       "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_FAILED",
+                                       "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED"}));
   ExpectWellFormed(delivered);
   EXPECT_EQ(delivered[4].workflow_task_scheduled_event_attributes().attempt(), 2);
   EXPECT_EQ(delivered[5].workflow_task_started_event_attributes().scheduled_event_id(), 5);
@@ -734,10 +832,10 @@ TEST_F(HistoryEngineTest, FailedWorkflowTaskIsRetriedAsATransientTask) {
   // Success persists the attempt's events.
   ASSERT_TRUE(CompleteWorkflowTask(poll3.task_token(), {CompleteWorkflow("ok")}).ok());
   events = History(run);
-  ASSERT_EQ(Names(events),
-            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
-                     "WORKFLOW_TASK_FAILED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
-                     "WORKFLOW_TASK_COMPLETED", "WORKFLOW_EXECUTION_COMPLETED"}));
+  ASSERT_EQ(Names(events), (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED",
+                                    "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_FAILED",
+                                    "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+                                    "WORKFLOW_TASK_COMPLETED", "WORKFLOW_EXECUTION_COMPLETED"}));
   ExpectWellFormed(events);
   EXPECT_EQ(events[4].workflow_task_scheduled_event_attributes().attempt(), 3);
   EXPECT_EQ(events[5].workflow_task_started_event_attributes().scheduled_event_id(), 5);
@@ -756,10 +854,11 @@ TEST_F(HistoryEngineTest, FailingATransientTaskOverBufferedEventsPersistsItAndSt
 
   ASSERT_TRUE(FailWorkflowTask(poll2.task_token(), "boom again").ok());
   Events events = History(run);
-  ASSERT_EQ(Names(events),
-            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
-                     "WORKFLOW_TASK_FAILED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
-                     "WORKFLOW_TASK_FAILED", "WORKFLOW_EXECUTION_SIGNALED", "WORKFLOW_TASK_SCHEDULED"}));
+  ASSERT_EQ(
+      Names(events),
+      (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+               "WORKFLOW_TASK_FAILED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+               "WORKFLOW_TASK_FAILED", "WORKFLOW_EXECUTION_SIGNALED", "WORKFLOW_TASK_SCHEDULED"}));
   ExpectWellFormed(events);
   EXPECT_EQ(events[4].workflow_task_scheduled_event_attributes().attempt(), 2);
   EXPECT_EQ(events[6].workflow_task_failed_event_attributes().scheduled_event_id(), 5);
@@ -796,9 +895,9 @@ TEST_F(HistoryEngineTest, StaleOrForeignTaskTokensAreRefused) {
   EXPECT_EQ(CompleteWorkflowTask("garbage", {}).code(), absl::StatusCode::kInvalidArgument);
 
   Events events = History(run);
-  EXPECT_EQ(Names(events),
-            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
-                     "WORKFLOW_TASK_COMPLETED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED"}));
+  EXPECT_EQ(Names(events), (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED",
+                                    "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED",
+                                    "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED"}));
   // The real token still works.
   EXPECT_TRUE(CompleteWorkflowTask(poll2.task_token(), {CompleteWorkflow("x")}).ok());
 }
@@ -829,13 +928,15 @@ TEST_F(HistoryEngineTest, ActivityCompletedDuringAWorkflowTaskAppearsAfterTheCom
   ASSERT_TRUE(CompleteActivity(activity.task_token(), "\"r\"").ok());
   EXPECT_EQ(History(run).size(), 7u);  // buffered, not visible yet
 
-  ASSERT_TRUE(CompleteWorkflowTask(poll2.task_token(), {StartTimer("t1", std::chrono::hours(1))}).ok());
+  ASSERT_TRUE(
+      CompleteWorkflowTask(poll2.task_token(), {StartTimer("t1", std::chrono::hours(1))}).ok());
   Events events = History(run);
-  ASSERT_EQ(Names(events),
-            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
-                     "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "WORKFLOW_TASK_SCHEDULED",
-                     "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED", "TIMER_STARTED",
-                     "ACTIVITY_TASK_STARTED", "ACTIVITY_TASK_COMPLETED", "WORKFLOW_TASK_SCHEDULED"}));
+  ASSERT_EQ(
+      Names(events),
+      (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+               "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "WORKFLOW_TASK_SCHEDULED",
+               "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED", "TIMER_STARTED",
+               "ACTIVITY_TASK_STARTED", "ACTIVITY_TASK_COMPLETED", "WORKFLOW_TASK_SCHEDULED"}));
   ExpectWellFormed(events);
   EXPECT_EQ(events[8].timer_started_event_attributes().workflow_task_completed_event_id(), 8);
   EXPECT_EQ(events[9].activity_task_started_event_attributes().scheduled_event_id(), 5);
@@ -863,11 +964,11 @@ TEST_F(HistoryEngineTest, BufferedEventsFlushOrdinaryEventsBeforeCompletions) {
   ASSERT_TRUE(CompleteWorkflowTask(poll2.task_token(), {}).ok());
   Events events = History(run);
   ASSERT_EQ(Names(events),
-            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
-                     "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "WORKFLOW_TASK_SCHEDULED",
-                     "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_STARTED",
-                     "WORKFLOW_EXECUTION_SIGNALED", "ACTIVITY_TASK_COMPLETED",
-                     "WORKFLOW_TASK_SCHEDULED"}));
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED",
+                     "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED",
+                     "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED",
+                     "ACTIVITY_TASK_STARTED", "WORKFLOW_EXECUTION_SIGNALED",
+                     "ACTIVITY_TASK_COMPLETED", "WORKFLOW_TASK_SCHEDULED"}));
   ExpectWellFormed(events);
   EXPECT_EQ(events[9].workflow_execution_signaled_event_attributes().signal_name(), "go");
   EXPECT_EQ(events[10].activity_task_completed_event_attributes().started_event_id(), 9);
@@ -886,11 +987,12 @@ TEST_F(HistoryEngineTest, CompletingTheWorkflowOverBufferedEventsIsAnUnhandledCo
   EXPECT_EQ(status.message(), "UnhandledCommand");
 
   Events events = History(run);
-  ASSERT_EQ(Names(events),
-            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
-                     "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "WORKFLOW_TASK_SCHEDULED",
-                     "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_FAILED", "ACTIVITY_TASK_STARTED",
-                     "ACTIVITY_TASK_COMPLETED", "WORKFLOW_TASK_SCHEDULED"}));
+  ASSERT_EQ(
+      Names(events),
+      (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+               "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "WORKFLOW_TASK_SCHEDULED",
+               "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_FAILED", "ACTIVITY_TASK_STARTED",
+               "ACTIVITY_TASK_COMPLETED", "WORKFLOW_TASK_SCHEDULED"}));
   ExpectWellFormed(events);
   const auto& failed = events[7].workflow_task_failed_event_attributes();
   EXPECT_EQ(failed.cause(), enums::WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND);
@@ -901,7 +1003,8 @@ TEST_F(HistoryEngineTest, CompletingTheWorkflowOverBufferedEventsIsAnUnhandledCo
   EXPECT_EQ(events[10].workflow_task_scheduled_event_attributes().attempt(), 1);
   auto described = Describe(run);
   ASSERT_TRUE(described.ok()) << described.status();
-  EXPECT_EQ(described->workflow_execution_info().status(), enums::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  EXPECT_EQ(described->workflow_execution_info().status(),
+            enums::WORKFLOW_EXECUTION_STATUS_RUNNING);
 
   // The new task sees the activity result and may now complete.
   auto poll3 = PollWorkflowTask(run);
@@ -920,8 +1023,8 @@ TEST_F(HistoryEngineTest, CompletingTheWorkflowOverBufferedEventsIsAnUnhandledCo
 TEST_F(HistoryEngineTest, InvalidScheduleActivityFailsTheTaskAndKeepsThePreviousState) {
   Execution run = StartRun("wf-bad-activity");
   auto poll1 = PollWorkflowTask(run);
-  auto status = CompleteWorkflowTask(
-      poll1.task_token(), {StartTimer("t1", std::chrono::hours(1)), ScheduleActivity("a1", seconds(0))});
+  auto status = CompleteWorkflowTask(poll1.task_token(), {StartTimer("t1", std::chrono::hours(1)),
+                                                          ScheduleActivity("a1", seconds(0))});
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(status.message(),
             "BadScheduleActivityAttributes: A valid StartToClose or ScheduleToCloseTimeout is not "
@@ -932,8 +1035,9 @@ TEST_F(HistoryEngineTest, InvalidScheduleActivityFailsTheTaskAndKeepsThePrevious
                                     "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_FAILED"}));
   const auto& failed = events[3].workflow_task_failed_event_attributes();
   EXPECT_EQ(failed.cause(), enums::WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES);
-  EXPECT_EQ(failed.failure().message(),
-            "A valid StartToClose or ScheduleToCloseTimeout is not set on ScheduleActivityTaskCommand.");
+  EXPECT_EQ(
+      failed.failure().message(),
+      "A valid StartToClose or ScheduleToCloseTimeout is not set on ScheduleActivityTaskCommand.");
   EXPECT_TRUE(failed.failure().has_server_failure_info());
   // Neither the timer nor anything else of the rejected completion exists.
   EXPECT_FALSE(UserTimer(run, "t1").has_value());
@@ -950,14 +1054,15 @@ TEST_F(HistoryEngineTest, InvalidScheduleActivityFailsTheTaskAndKeepsThePrevious
   // Attempt 3 is valid; timer "t1" is not a duplicate because the first one never existed.
   auto poll3 = PollWorkflowTask(run);
   EXPECT_EQ(poll3.attempt(), 3);
-  ASSERT_TRUE(CompleteWorkflowTask(poll3.task_token(),
-                                   {StartTimer("t1", std::chrono::hours(1)), ScheduleActivity("a1")})
+  ASSERT_TRUE(CompleteWorkflowTask(poll3.task_token(), {StartTimer("t1", std::chrono::hours(1)),
+                                                        ScheduleActivity("a1")})
                   .ok());
   events = History(run);
-  ASSERT_EQ(Names(events),
-            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
-                     "WORKFLOW_TASK_FAILED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
-                     "WORKFLOW_TASK_COMPLETED", "TIMER_STARTED", "ACTIVITY_TASK_SCHEDULED"}));
+  ASSERT_EQ(
+      Names(events),
+      (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+               "WORKFLOW_TASK_FAILED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+               "WORKFLOW_TASK_COMPLETED", "TIMER_STARTED", "ACTIVITY_TASK_SCHEDULED"}));
   ExpectWellFormed(events);
   EXPECT_TRUE(UserTimer(run, "t1").has_value());
   EXPECT_TRUE(fakes::WaitFor([&] { return matching_.activity_tasks().size() == 1; }));
@@ -967,7 +1072,8 @@ TEST_F(HistoryEngineTest, DuplicateTimerIdFailsTheTaskAndAFiringTimerRestartsAtt
   Execution run = StartRun("wf-dup-timer");
   auto poll1 = PollWorkflowTask(run);
   ASSERT_TRUE(
-      CompleteWorkflowTask(poll1.task_token(), {StartTimer("t1", std::chrono::hours(1))}, true).ok());
+      CompleteWorkflowTask(poll1.task_token(), {StartTimer("t1", std::chrono::hours(1))}, true)
+          .ok());
   auto poll2 = PollWorkflowTask(run);
   ASSERT_EQ(poll2.started_event_id(), 7);
 
@@ -1009,7 +1115,8 @@ TEST_F(HistoryEngineTest, RetriedActivityWritesEventsOnlyForItsFinalAttempt) {
   Execution run = StartRun("wf-retry");
   auto poll = PollWorkflowTask(run);
   ASSERT_TRUE(
-      CompleteWorkflowTask(poll.task_token(), {ScheduleActivity("a1", seconds(60), FastRetry(5))}).ok());
+      CompleteWorkflowTask(poll.task_token(), {ScheduleActivity("a1", seconds(60), FastRetry(5))})
+          .ok());
 
   auto attempt1 = PollActivityTask(run);
   EXPECT_EQ(attempt1.attempt(), 1);
@@ -1036,10 +1143,10 @@ TEST_F(HistoryEngineTest, RetriedActivityWritesEventsOnlyForItsFinalAttempt) {
   EXPECT_EQ(matching_.activity_tasks().size(), 3u);
 
   Events events = History(run);
-  ASSERT_EQ(Names(events),
-            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
-                     "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "ACTIVITY_TASK_STARTED",
-                     "ACTIVITY_TASK_COMPLETED", "WORKFLOW_TASK_SCHEDULED"}));
+  ASSERT_EQ(Names(events), (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED",
+                                    "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED",
+                                    "ACTIVITY_TASK_SCHEDULED", "ACTIVITY_TASK_STARTED",
+                                    "ACTIVITY_TASK_COMPLETED", "WORKFLOW_TASK_SCHEDULED"}));
   ExpectWellFormed(events);
   const auto& started = events[5].activity_task_started_event_attributes();
   EXPECT_EQ(started.scheduled_event_id(), 5);
@@ -1054,7 +1161,8 @@ TEST_F(HistoryEngineTest, ActivityFailsForGoodWhenAttemptsRunOut) {
   Execution run = StartRun("wf-exhausted");
   auto poll = PollWorkflowTask(run);
   ASSERT_TRUE(
-      CompleteWorkflowTask(poll.task_token(), {ScheduleActivity("a1", seconds(60), FastRetry(2))}).ok());
+      CompleteWorkflowTask(poll.task_token(), {ScheduleActivity("a1", seconds(60), FastRetry(2))})
+          .ok());
   auto attempt1 = PollActivityTask(run);
   ASSERT_TRUE(FailActivity(attempt1.task_token(), "first failure").ok());
   auto attempt2 = PollActivityTask(run);
@@ -1062,9 +1170,9 @@ TEST_F(HistoryEngineTest, ActivityFailsForGoodWhenAttemptsRunOut) {
 
   Events events = History(run);
   ASSERT_EQ(Names(events),
-            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
-                     "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "ACTIVITY_TASK_STARTED",
-                     "ACTIVITY_TASK_FAILED", "WORKFLOW_TASK_SCHEDULED"}));
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED",
+                     "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED",
+                     "ACTIVITY_TASK_STARTED", "ACTIVITY_TASK_FAILED", "WORKFLOW_TASK_SCHEDULED"}));
   EXPECT_EQ(events[5].activity_task_started_event_attributes().attempt(), 2);
   EXPECT_EQ(events[5].activity_task_started_event_attributes().last_failure().message(),
             "first failure");
@@ -1080,11 +1188,12 @@ TEST_F(HistoryEngineTest, ScheduleToStartTimeoutNeverRetries) {
   Execution run = StartRun("wf-s2s");
   auto poll = PollWorkflowTask(run);
   auto command = ScheduleActivity("a1", seconds(60), FastRetry(0));
-  *command.mutable_schedule_activity_task_command_attributes()->mutable_schedule_to_start_timeout() =
-      ToProtoDuration(seconds(10));
+  *command.mutable_schedule_activity_task_command_attributes()
+       ->mutable_schedule_to_start_timeout() = ToProtoDuration(seconds(10));
   ASSERT_TRUE(CompleteWorkflowTask(poll.task_token(), {command}).ok());
 
-  auto timer = TimerTask(run, pv1::TimerTask::TYPE_ACTIVITY_TIMEOUT, enums::TIMEOUT_TYPE_SCHEDULE_TO_START);
+  auto timer =
+      TimerTask(run, pv1::TimerTask::TYPE_ACTIVITY_TIMEOUT, enums::TIMEOUT_TYPE_SCHEDULE_TO_START);
   ASSERT_TRUE(timer.has_value());
   EXPECT_EQ(timer->event_id(), 5);
   auto shard = ShardOf(run);
@@ -1093,9 +1202,9 @@ TEST_F(HistoryEngineTest, ScheduleToStartTimeoutNeverRetries) {
 
   Events events = History(run);
   ASSERT_EQ(Names(events),
-            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
-                     "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "ACTIVITY_TASK_TIMED_OUT",
-                     "WORKFLOW_TASK_SCHEDULED"}));
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED",
+                     "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED",
+                     "ACTIVITY_TASK_TIMED_OUT", "WORKFLOW_TASK_SCHEDULED"}));
   const auto& timed_out = events[5].activity_task_timed_out_event_attributes();
   EXPECT_EQ(timed_out.scheduled_event_id(), 5);
   EXPECT_EQ(timed_out.started_event_id(), 0);
@@ -1103,16 +1212,19 @@ TEST_F(HistoryEngineTest, ScheduleToStartTimeoutNeverRetries) {
   EXPECT_EQ(timed_out.failure().timeout_failure_info().timeout_type(),
             enums::TIMEOUT_TYPE_SCHEDULE_TO_START);
   // The dispatched task can no longer start.
-  EXPECT_EQ(RecordActivityTaskStarted(run, 5, "late-poll").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(RecordActivityTaskStarted(run, 5, "late-poll").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(HistoryEngineTest, StartToCloseTimeoutRetriesWithoutEvents) {
   Execution run = StartRun("wf-stc");
   auto poll = PollWorkflowTask(run);
   ASSERT_TRUE(
-      CompleteWorkflowTask(poll.task_token(), {ScheduleActivity("a1", seconds(30), FastRetry(0))}).ok());
+      CompleteWorkflowTask(poll.task_token(), {ScheduleActivity("a1", seconds(30), FastRetry(0))})
+          .ok());
   auto attempt1 = PollActivityTask(run);
-  auto timer = TimerTask(run, pv1::TimerTask::TYPE_ACTIVITY_TIMEOUT, enums::TIMEOUT_TYPE_START_TO_CLOSE, 1);
+  auto timer =
+      TimerTask(run, pv1::TimerTask::TYPE_ACTIVITY_TIMEOUT, enums::TIMEOUT_TYPE_START_TO_CLOSE, 1);
   ASSERT_TRUE(timer.has_value());
   auto shard = ShardOf(run);
   ASSERT_NE(shard, nullptr);
@@ -1123,7 +1235,8 @@ TEST_F(HistoryEngineTest, StartToCloseTimeoutRetriesWithoutEvents) {
   EXPECT_EQ(attempt2.attempt(), 2);
   // The first attempt's timer firing again, or its worker answering late, changes nothing.
   ASSERT_TRUE(engine_.ExecuteTimerTask(*shard, *timer).ok());
-  EXPECT_EQ(CompleteActivity(attempt1.task_token(), "\"late\"").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(CompleteActivity(attempt1.task_token(), "\"late\"").code(),
+            absl::StatusCode::kNotFound);
   ASSERT_TRUE(CompleteActivity(attempt2.task_token(), "\"ok\"").ok());
 
   Events events = History(run);
@@ -1139,31 +1252,36 @@ TEST_F(HistoryEngineTest, StartToCloseTimeoutRetriesWithoutEvents) {
 TEST_F(HistoryEngineTest, CancellingActivitiesBeforeAndAfterTheyStart) {
   Execution run = StartRun("wf-cancel-activity");
   auto poll1 = PollWorkflowTask(run);
-  ASSERT_TRUE(CompleteWorkflowTask(poll1.task_token(), {ScheduleActivity("a1"), ScheduleActivity("a2")},
-                                   true)
+  ASSERT_TRUE(CompleteWorkflowTask(poll1.task_token(),
+                                   {ScheduleActivity("a1"), ScheduleActivity("a2")}, true)
                   .ok());
   auto running = PollActivityTask(run);
   ASSERT_EQ(running.activity_id(), "a1");  // scheduled 5; a2 (6) never starts
   auto poll2 = PollWorkflowTask(run);
   ASSERT_EQ(poll2.started_event_id(), 8);
   ASSERT_TRUE(
-      CompleteWorkflowTask(poll2.task_token(), {RequestCancelActivity(5), RequestCancelActivity(6)}).ok());
+      CompleteWorkflowTask(poll2.task_token(), {RequestCancelActivity(5), RequestCancelActivity(6)})
+          .ok());
 
   Events events = History(run);
-  ASSERT_EQ(Names(events),
-            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
-                     "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "ACTIVITY_TASK_SCHEDULED",
-                     "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED",
-                     "ACTIVITY_TASK_CANCEL_REQUESTED", "ACTIVITY_TASK_CANCEL_REQUESTED",
-                     "ACTIVITY_TASK_CANCELED", "WORKFLOW_TASK_SCHEDULED"}));
+  ASSERT_EQ(
+      Names(events),
+      (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+               "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "ACTIVITY_TASK_SCHEDULED",
+               "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED",
+               "ACTIVITY_TASK_CANCEL_REQUESTED", "ACTIVITY_TASK_CANCEL_REQUESTED",
+               "ACTIVITY_TASK_CANCELED", "WORKFLOW_TASK_SCHEDULED"}));
   EXPECT_EQ(events[9].activity_task_cancel_requested_event_attributes().scheduled_event_id(), 5);
-  EXPECT_EQ(events[9].activity_task_cancel_requested_event_attributes().workflow_task_completed_event_id(),
+  EXPECT_EQ(events[9]
+                .activity_task_cancel_requested_event_attributes()
+                .workflow_task_completed_event_id(),
             9);
   const auto& not_started = events[11].activity_task_canceled_event_attributes();
   EXPECT_EQ(not_started.scheduled_event_id(), 6);
   EXPECT_EQ(not_started.started_event_id(), 0);
   EXPECT_EQ(not_started.latest_cancel_requested_event_id(), 11);
-  EXPECT_EQ(RecordActivityTaskStarted(run, 6, "late-poll").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(RecordActivityTaskStarted(run, 6, "late-poll").status().code(),
+            absl::StatusCode::kNotFound);
 
   // The running one learns about it from its heartbeat and reports the cancellation.
   auto heartbeat = Heartbeat(running.task_token());
@@ -1172,7 +1290,8 @@ TEST_F(HistoryEngineTest, CancellingActivitiesBeforeAndAfterTheyStart) {
   auto described = Describe(run);
   ASSERT_TRUE(described.ok()) << described.status();
   ASSERT_EQ(described->pending_activities_size(), 1);
-  EXPECT_EQ(described->pending_activities(0).state(), enums::PENDING_ACTIVITY_STATE_CANCEL_REQUESTED);
+  EXPECT_EQ(described->pending_activities(0).state(),
+            enums::PENDING_ACTIVITY_STATE_CANCEL_REQUESTED);
   ASSERT_TRUE(CancelActivity(running.task_token(), "\"stopped\"").ok());
 
   events = History(run);
@@ -1206,7 +1325,8 @@ TEST_F(HistoryEngineTest, CancelNotStartedActivityAndCompleteInOneTask) {
   EXPECT_TRUE(status.ok()) << status;
   auto described = Describe(run);
   ASSERT_TRUE(described.ok()) << described.status();
-  EXPECT_EQ(described->workflow_execution_info().status(), enums::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  EXPECT_EQ(described->workflow_execution_info().status(),
+            enums::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   Events events = History(run);
   ExpectWellFormed(events);
   ASSERT_GE(events.size(), 10u);
@@ -1218,7 +1338,8 @@ TEST_F(HistoryEngineTest, CancelNotStartedActivityAndCompleteInOneTask) {
 TEST_F(HistoryEngineTest, WorkflowTaskStartToCloseTimeoutSchedulesATransientRetry) {
   Execution run = StartRun("wf-wft-timeout");
   auto poll1 = PollWorkflowTask(run);
-  auto timer = TimerTask(run, pv1::TimerTask::TYPE_WORKFLOW_TASK_TIMEOUT, enums::TIMEOUT_TYPE_START_TO_CLOSE);
+  auto timer = TimerTask(run, pv1::TimerTask::TYPE_WORKFLOW_TASK_TIMEOUT,
+                         enums::TIMEOUT_TYPE_START_TO_CLOSE);
   ASSERT_TRUE(timer.has_value());
   EXPECT_EQ(timer->event_id(), 2);
   EXPECT_EQ(timer->attempt(), 1);
@@ -1279,11 +1400,11 @@ TEST_F(HistoryEngineTest, TerminateClosesTheRunAndRefusesLaterCompletions) {
 
   ASSERT_TRUE(Terminate(run, "operator said so").ok());
   Events events = History(run);
-  ASSERT_EQ(Names(events),
-            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
-                     "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "WORKFLOW_TASK_SCHEDULED",
-                     "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_FAILED",
-                     "WORKFLOW_EXECUTION_TERMINATED"}));
+  ASSERT_EQ(
+      Names(events),
+      (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+               "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "WORKFLOW_TASK_SCHEDULED",
+               "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_FAILED", "WORKFLOW_EXECUTION_TERMINATED"}));
   ExpectWellFormed(events);
   EXPECT_EQ(events[7].workflow_task_failed_event_attributes().cause(),
             enums::WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND);
@@ -1293,7 +1414,8 @@ TEST_F(HistoryEngineTest, TerminateClosesTheRunAndRefusesLaterCompletions) {
 
   auto described = Describe(run);
   ASSERT_TRUE(described.ok()) << described.status();
-  EXPECT_EQ(described->workflow_execution_info().status(), enums::WORKFLOW_EXECUTION_STATUS_TERMINATED);
+  EXPECT_EQ(described->workflow_execution_info().status(),
+            enums::WORKFLOW_EXECUTION_STATUS_TERMINATED);
   EXPECT_EQ(described->pending_activities_size(), 0);
   EXPECT_FALSE(described->has_pending_workflow_task());
 
@@ -1380,7 +1502,8 @@ TEST_F(HistoryEngineTest, CloseEventLongPollAnswersWithTheCloseEventOnly) {
   Execution run = StartRun("wf-close");
   auto request = HistoryRequest(run);
   request.mutable_request()->set_wait_new_event(true);
-  request.mutable_request()->set_history_event_filter_type(enums::HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT);
+  request.mutable_request()->set_history_event_filter_type(
+      enums::HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT);
   *request.mutable_long_poll_timeout() = ToProtoDuration(seconds(30));
   auto pending = AsyncHistory(request);
 
@@ -1393,7 +1516,8 @@ TEST_F(HistoryEngineTest, CloseEventLongPollAnswersWithTheCloseEventOnly) {
   ASSERT_TRUE(response.ok()) << response.status();
   ASSERT_EQ(response->history().events_size(), 1);
   EXPECT_EQ(response->history().events(0).event_id(), 5);
-  EXPECT_EQ(response->history().events(0).event_type(), enums::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+  EXPECT_EQ(response->history().events(0).event_type(),
+            enums::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
   EXPECT_TRUE(response->next_page_token().empty());
 
   // Once closed, the same request answers at once.
@@ -1407,7 +1531,8 @@ TEST_F(HistoryEngineTest, ExpiredCloseEventLongPollIsEmptyWithAToken) {
   Execution run = StartRun("wf-open");
   auto request = HistoryRequest(run);
   request.mutable_request()->set_wait_new_event(true);
-  request.mutable_request()->set_history_event_filter_type(enums::HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT);
+  request.mutable_request()->set_history_event_filter_type(
+      enums::HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT);
   *request.mutable_long_poll_timeout() = ToProtoDuration(milliseconds(50));
   auto response = GetHistory(request);
   ASSERT_TRUE(response.ok()) << response.status();
@@ -1421,10 +1546,30 @@ TEST_F(HistoryEngineTest, LostOptimisticRaceIsRetriedWithFreshState) {
   Execution run = StartRun("wf-race");
   auto poll = PollWorkflowTask(run);  // the engine now caches the run
   executions_->BumpVersion(ShardId(run), kNsId, run.workflow_id, run.run_id);
-  ASSERT_TRUE(CompleteWorkflowTask(poll.task_token(), {StartTimer("t", std::chrono::hours(1))}).ok());
+  ASSERT_TRUE(
+      CompleteWorkflowTask(poll.task_token(), {StartTimer("t", std::chrono::hours(1))}).ok());
   Events events = History(run);
   ASSERT_EQ(events.size(), 5u);
   EXPECT_EQ(Names(events)[4], "TIMER_STARTED");
+}
+
+TEST_F(HistoryEngineTest, FailedWriteChangesNothingAndTheCallCanBeRetried) {
+  Execution run = StartRun("wf-db-down");
+  auto poll = PollWorkflowTask(run);
+  executions_->InjectWriteErrors({absl::UnavailableError("database restarting")});
+  auto failed = CompleteWorkflowTask(poll.task_token(), {StartTimer("t", std::chrono::hours(1))});
+  EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(History(run).size(), 3u);
+  EXPECT_FALSE(UserTimer(run, "t").has_value());
+
+  // The engine did not keep the unwritten state: the worker's retry applies cleanly.
+  ASSERT_TRUE(
+      CompleteWorkflowTask(poll.task_token(), {StartTimer("t", std::chrono::hours(1))}).ok());
+  Events events = History(run);
+  EXPECT_EQ(Names(events),
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED",
+                     "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED", "TIMER_STARTED"}));
+  EXPECT_TRUE(UserTimer(run, "t").has_value());
 }
 
 TEST_F(HistoryEngineTest, FencedShardRefusesWritesWithOwnershipLost) {

@@ -104,7 +104,8 @@ class FakeShardStore final : public persistence::ShardStore {
 
 class FakeExecutionStore final : public persistence::ExecutionStore {
  public:
-  explicit FakeExecutionStore(std::shared_ptr<FakeShardStore> shards) : shards_(std::move(shards)) {}
+  explicit FakeExecutionStore(std::shared_ptr<FakeShardStore> shards)
+      : shards_(std::move(shards)) {}
 
   absl::StatusOr<persistence::CurrentExecution> GetCurrentExecution(
       int32_t shard_id, const std::string& namespace_id, const std::string& workflow_id) override {
@@ -152,7 +153,6 @@ class FakeExecutionStore final : public persistence::ExecutionStore {
     }
     data_ = std::move(next);
     for (const auto& write : writes) {
-      for (const auto& task : write.transfer_tasks) transfer_log_.push_back(task);
       for (const auto& task : write.timer_tasks) timer_log_.push_back(task);
     }
     return absl::OkStatus();
@@ -183,8 +183,8 @@ class FakeExecutionStore final : public persistence::ExecutionStore {
   }
 
   absl::StatusOr<std::vector<pv1::TransferTask>> LoadTransferTasks(int32_t shard_id,
-                                                                  int64_t after_task_id,
-                                                                  int limit) override {
+                                                                   int64_t after_task_id,
+                                                                   int limit) override {
     if (limit <= 0) return absl::InvalidArgumentError("limit must be positive");
     std::lock_guard lock(mu_);
     std::vector<pv1::TransferTask> tasks;
@@ -204,8 +204,8 @@ class FakeExecutionStore final : public persistence::ExecutionStore {
   }
 
   absl::StatusOr<std::vector<pv1::TimerTask>> LoadTimerTasks(int32_t shard_id,
-                                                            int64_t after_task_id,
-                                                            int limit) override {
+                                                             int64_t after_task_id,
+                                                             int limit) override {
     if (limit <= 0) return absl::InvalidArgumentError("limit must be positive");
     std::lock_guard lock(mu_);
     std::vector<pv1::TimerTask> tasks;
@@ -239,14 +239,10 @@ class FakeExecutionStore final : public persistence::ExecutionStore {
     std::lock_guard lock(mu_);
     data_.runs.at({shard_id, namespace_id, workflow_id, run_id}).db_record_version += 1;
   }
-  // Every timer/transfer task ever written, in write order (deletions do not remove them).
+  // Every timer task ever written, in write order (deletions do not remove them).
   std::vector<pv1::TimerTask> TimerTasksWritten() const {
     std::lock_guard lock(mu_);
     return timer_log_;
-  }
-  std::vector<pv1::TransferTask> TransferTasksWritten() const {
-    std::lock_guard lock(mu_);
-    return transfer_log_;
   }
   // The persisted history of a run, straight from the "database".
   std::vector<hv1::HistoryEvent> StoredHistory(const std::string& namespace_id,
@@ -299,10 +295,10 @@ class FakeExecutionStore final : public persistence::ExecutionStore {
     }
     for (size_t i = 1; i < write.new_events.size(); ++i) {
       if (write.new_events[i].event_id() != write.new_events[i - 1].event_id() + 1) {
-        return absl::InvalidArgumentError(
-            "history batch is not contiguous: event " +
-            std::to_string(write.new_events[i - 1].event_id()) + " is followed by " +
-            std::to_string(write.new_events[i].event_id()));
+        return absl::InvalidArgumentError("history batch is not contiguous: event " +
+                                          std::to_string(write.new_events[i - 1].event_id()) +
+                                          " is followed by " +
+                                          std::to_string(write.new_events[i].event_id()));
       }
     }
     if (!write.new_events.empty() && write.new_events.front().event_id() < 1) {
@@ -323,10 +319,11 @@ class FakeExecutionStore final : public persistence::ExecutionStore {
       data.runs[run_key] = Run{s, 1, write.run_state};
     } else {
       auto it = data.runs.find(run_key);
-      if (it == data.runs.end() || it->second.db_record_version != write.expected_db_record_version) {
-        return persistence::ConditionFailedError(
-            "run " + s.run_id() + " is missing or no longer at db_record_version " +
-            std::to_string(write.expected_db_record_version));
+      if (it == data.runs.end() ||
+          it->second.db_record_version != write.expected_db_record_version) {
+        return persistence::ConditionFailedError("run " + s.run_id() +
+                                                 " is missing or no longer at db_record_version " +
+                                                 std::to_string(write.expected_db_record_version));
       }
       it->second = Run{s, write.expected_db_record_version + 1, write.run_state};
     }
@@ -375,9 +372,8 @@ class FakeExecutionStore final : public persistence::ExecutionStore {
       // The contract: a batch continues the run's history without gaps.
       int64_t expected = batches.empty() ? 1 : batches.rbegin()->second.back().event_id() + 1;
       if (first != expected) {
-        return absl::InvalidArgumentError("history batch starts at event " +
-                                          std::to_string(first) + ", expected " +
-                                          std::to_string(expected));
+        return absl::InvalidArgumentError("history batch starts at event " + std::to_string(first) +
+                                          ", expected " + std::to_string(expected));
       }
       batches[first] = write.new_events;
     }
@@ -399,7 +395,6 @@ class FakeExecutionStore final : public persistence::ExecutionStore {
   mutable std::mutex mu_;
   Data data_;
   std::vector<absl::Status> inject_;
-  std::vector<pv1::TransferTask> transfer_log_;
   std::vector<pv1::TimerTask> timer_log_;
   int write_calls_ = 0;
 };
@@ -490,21 +485,22 @@ class RecordingHistoryClient final : public client::HistoryClient {
   RecordingHistoryClient(Membership& membership, Executor& executor, int32_t num_shards)
       : HistoryClient(membership, executor, num_shards) {}
 
-#define TERN_FAKE_HISTORY_METHOD(Method, Response)                                              \
+#define TERN_FAKE_HISTORY_METHOD(Method, Response)                                                \
   void Method(const hsv1::Method##Request&, client::CallOptions, client::Callback<Response> done) \
-      override {                                                                                \
-    {                                                                                           \
-      std::lock_guard lock(mu_);                                                                \
-      calls_.push_back(#Method);                                                                \
-    }                                                                                           \
-    done(absl::UnimplementedError("no other history host in this test"));                      \
+      override {                                                                                  \
+    {                                                                                             \
+      std::lock_guard lock(mu_);                                                                  \
+      calls_.push_back(#Method);                                                                  \
+    }                                                                                             \
+    done(absl::UnimplementedError("no other history host in this test"));                         \
   }
   TERN_FAKE_HISTORY_METHOD(StartWorkflowExecution, wsv1::StartWorkflowExecutionResponse)
   TERN_FAKE_HISTORY_METHOD(SignalWorkflowExecution, wsv1::SignalWorkflowExecutionResponse)
   TERN_FAKE_HISTORY_METHOD(RequestCancelWorkflowExecution,
                            wsv1::RequestCancelWorkflowExecutionResponse)
   TERN_FAKE_HISTORY_METHOD(TerminateWorkflowExecution, wsv1::TerminateWorkflowExecutionResponse)
-  TERN_FAKE_HISTORY_METHOD(RecordChildExecutionCompleted, hsv1::RecordChildExecutionCompletedResponse)
+  TERN_FAKE_HISTORY_METHOD(RecordChildExecutionCompleted,
+                           hsv1::RecordChildExecutionCompletedResponse)
 #undef TERN_FAKE_HISTORY_METHOD
 
   std::vector<std::string> calls() const {

@@ -172,13 +172,13 @@ TEST_F(BuilderTest, FlushPutsCompletionsLastAndWiresActivityStartedIds) {
 
   auto events = ms.TakeNewEvents();
   ASSERT_EQ(Ids(events), (std::vector<int64_t>{10, 11, 12, 13, 14, 15, 16, 17}));
-  EXPECT_EQ(Types(events),
-            (std::vector<enums::EventType>{
-                enums::EVENT_TYPE_WORKFLOW_TASK_COMPLETED, enums::EVENT_TYPE_ACTIVITY_TASK_STARTED,
-                enums::EVENT_TYPE_TIMER_FIRED, enums::EVENT_TYPE_ACTIVITY_TASK_STARTED,
-                enums::EVENT_TYPE_ACTIVITY_TASK_COMPLETED, enums::EVENT_TYPE_ACTIVITY_TASK_FAILED,
-                enums::EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
-                enums::EVENT_TYPE_ACTIVITY_TASK_CANCELED}));
+  EXPECT_EQ(
+      Types(events),
+      (std::vector<enums::EventType>{
+          enums::EVENT_TYPE_WORKFLOW_TASK_COMPLETED, enums::EVENT_TYPE_ACTIVITY_TASK_STARTED,
+          enums::EVENT_TYPE_TIMER_FIRED, enums::EVENT_TYPE_ACTIVITY_TASK_STARTED,
+          enums::EVENT_TYPE_ACTIVITY_TASK_COMPLETED, enums::EVENT_TYPE_ACTIVITY_TASK_FAILED,
+          enums::EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT, enums::EVENT_TYPE_ACTIVITY_TASK_CANCELED}));
   EXPECT_EQ(events[1].activity_task_started_event_attributes().scheduled_event_id(), 5);
   EXPECT_EQ(events[3].activity_task_started_event_attributes().scheduled_event_id(), 6);
   EXPECT_EQ(events[4].activity_task_completed_event_attributes().scheduled_event_id(), 5);
@@ -296,8 +296,9 @@ TEST_F(BuilderTest, TransientTaskHasNoEventsUntilPersisted) {
   ms.PersistTransientWorkflowTask();
   auto events = ms.TakeNewEvents();
   ASSERT_EQ(Ids(events), (std::vector<int64_t>{5, 6}));
-  EXPECT_EQ(Types(events), (std::vector<enums::EventType>{enums::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
-                                                          enums::EVENT_TYPE_WORKFLOW_TASK_STARTED}));
+  EXPECT_EQ(Types(events),
+            (std::vector<enums::EventType>{enums::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+                                           enums::EVENT_TYPE_WORKFLOW_TASK_STARTED}));
   EXPECT_EQ(events[0].workflow_task_scheduled_event_attributes().attempt(), 2);
   EXPECT_EQ(ms.state().next_event_id(), 7);
   EXPECT_EQ(ms.state().workflow_task().type(), pv1::WORKFLOW_TASK_TYPE_NORMAL);
@@ -432,8 +433,8 @@ TEST(RetryPolicyTest, DefaultsFillOnlyMissingFields) {
 
 TEST(RetryPolicyTest, BackoffGrowsExponentiallyUpToTheMaximumInterval) {
   auto policy = Policy(seconds(1), 2.0, seconds(10), 0);
-  std::vector<std::chrono::nanoseconds> expected = {seconds(1), seconds(2), seconds(4), seconds(8),
-                                                    seconds(10), seconds(10)};
+  std::vector<std::chrono::nanoseconds> expected = {seconds(1), seconds(2),  seconds(4),
+                                                    seconds(8), seconds(10), seconds(10)};
   for (int attempt = 1; attempt <= 6; ++attempt) {
     auto d = DecideRetry(policy, attempt, AppFailure("E"), std::nullopt, kNow);
     EXPECT_TRUE(d.retry) << attempt;
@@ -463,7 +464,8 @@ TEST(RetryPolicyTest, NonRetryableFailuresDoNotRetry) {
   auto policy = Policy(seconds(1), 2.0, seconds(10), 0);
   policy.add_non_retryable_error_types("BadInput");
 
-  auto flagged = DecideRetry(policy, 1, AppFailure("E", /*non_retryable=*/true), std::nullopt, kNow);
+  auto flagged =
+      DecideRetry(policy, 1, AppFailure("E", /*non_retryable=*/true), std::nullopt, kNow);
   EXPECT_FALSE(flagged.retry);
   EXPECT_EQ(flagged.state, enums::RETRY_STATE_NON_RETRYABLE_FAILURE);
 
@@ -524,9 +526,9 @@ TEST(RetryPolicyTest, ScheduleTimeoutsNeverRetryButStartToCloseDoes) {
                          std::nullopt, kNow);
   EXPECT_FALSE(s2c.retry);
   EXPECT_EQ(s2c.state, enums::RETRY_STATE_TIMEOUT);
-  EXPECT_TRUE(DecideRetry(policy, 1, TimeoutFailure(enums::TIMEOUT_TYPE_START_TO_CLOSE),
-                          std::nullopt, kNow)
-                  .retry);
+  EXPECT_TRUE(
+      DecideRetry(policy, 1, TimeoutFailure(enums::TIMEOUT_TYPE_START_TO_CLOSE), std::nullopt, kNow)
+          .retry);
   EXPECT_TRUE(
       DecideRetry(policy, 1, TimeoutFailure(enums::TIMEOUT_TYPE_HEARTBEAT), std::nullopt, kNow)
           .retry);

@@ -79,9 +79,9 @@ class MatchingServiceTest : public Test {
     options.self_address = address_;
     options.forward_backoff_initial = std::chrono::milliseconds(10);
     options.forward_backoff_max = std::chrono::milliseconds(50);
-    service_ = std::make_unique<MatchingService>(options, store_, membership_, history_,
-                                                 matching_client_, blocking_, timers_,
-                                                 SystemClock::Instance());
+    service_ =
+        std::make_unique<MatchingService>(options, store_, membership_, history_, matching_client_,
+                                          blocking_, timers_, SystemClock::Instance());
     grpc::ServerBuilder builder;
     builder.AddListeningPort(address_, grpc::InsecureServerCredentials());
     builder.RegisterService(service_->GrpcService());

@@ -199,16 +199,15 @@ class FakeHistoryClient final : public client::HistoryClient {
   FakeHistoryClient(Membership& membership, Executor& executor)
       : HistoryClient(membership, executor, 1), executor_(executor) {}
 
-  void RecordWorkflowTaskStarted(const hs::RecordWorkflowTaskStartedRequest& request,
-                                 client::CallOptions,
-                                 client::Callback<ws::PollWorkflowTaskQueueResponse> done) override {
-    auto status = Decide(request.workflow_execution().workflow_id(),
-                         request.scheduled_event_id(), request.request_id(),
-                         request.poll_request().task_queue().name());
+  void RecordWorkflowTaskStarted(
+      const hs::RecordWorkflowTaskStartedRequest& request, client::CallOptions,
+      client::Callback<ws::PollWorkflowTaskQueueResponse> done) override {
+    auto status = Decide(request.workflow_execution().workflow_id(), request.scheduled_event_id(),
+                         request.request_id(), request.poll_request().task_queue().name());
     ws::PollWorkflowTaskQueueResponse response;
     if (status.ok()) {
-      response.set_task_token(Token(request.workflow_execution().workflow_id(),
-                                    request.scheduled_event_id()));
+      response.set_task_token(
+          Token(request.workflow_execution().workflow_id(), request.scheduled_event_id()));
       *response.mutable_workflow_execution() = request.workflow_execution();
       response.mutable_workflow_type()->set_name("wf-type");
       response.set_started_event_id(request.scheduled_event_id() + 1);
@@ -219,16 +218,15 @@ class FakeHistoryClient final : public client::HistoryClient {
     });
   }
 
-  void RecordActivityTaskStarted(const hs::RecordActivityTaskStartedRequest& request,
-                                 client::CallOptions,
-                                 client::Callback<ws::PollActivityTaskQueueResponse> done) override {
-    auto status = Decide(request.workflow_execution().workflow_id(),
-                         request.scheduled_event_id(), request.request_id(),
-                         request.poll_request().task_queue().name());
+  void RecordActivityTaskStarted(
+      const hs::RecordActivityTaskStartedRequest& request, client::CallOptions,
+      client::Callback<ws::PollActivityTaskQueueResponse> done) override {
+    auto status = Decide(request.workflow_execution().workflow_id(), request.scheduled_event_id(),
+                         request.request_id(), request.poll_request().task_queue().name());
     ws::PollActivityTaskQueueResponse response;
     if (status.ok()) {
-      response.set_task_token(Token(request.workflow_execution().workflow_id(),
-                                    request.scheduled_event_id()));
+      response.set_task_token(
+          Token(request.workflow_execution().workflow_id(), request.scheduled_event_id()));
       *response.mutable_workflow_execution() = request.workflow_execution();
       response.set_activity_id("act-" + std::to_string(request.scheduled_event_id()));
     }
@@ -310,9 +308,9 @@ class LoopbackMatchingClient final : public client::MatchingClient {
       engine->AddActivityTask(request, options.deadline, done);
     });
   }
-  void PollWorkflowTaskQueue(
-      const ms::PollWorkflowTaskQueueRequest& request, client::CallOptions options,
-      client::Callback<ws::PollWorkflowTaskQueueResponse> done) override {
+  void PollWorkflowTaskQueue(const ms::PollWorkflowTaskQueueRequest& request,
+                             client::CallOptions options,
+                             client::Callback<ws::PollWorkflowTaskQueueResponse> done) override {
     ++forwarded_polls;
     executor_.Post([weak = Engine(), request, options, done] {
       auto engine = weak.lock();
@@ -320,9 +318,9 @@ class LoopbackMatchingClient final : public client::MatchingClient {
       engine->PollWorkflowTaskQueue(request, options.deadline, done);
     });
   }
-  void PollActivityTaskQueue(
-      const ms::PollActivityTaskQueueRequest& request, client::CallOptions options,
-      client::Callback<ws::PollActivityTaskQueueResponse> done) override {
+  void PollActivityTaskQueue(const ms::PollActivityTaskQueueRequest& request,
+                             client::CallOptions options,
+                             client::Callback<ws::PollActivityTaskQueueResponse> done) override {
     ++forwarded_polls;
     executor_.Post([weak = Engine(), request, options, done] {
       auto engine = weak.lock();
