@@ -66,6 +66,9 @@ absl::StatusOr<std::string> WorkflowIdOf(const hs::UpdateWorkflowExecutionReques
 absl::StatusOr<std::string> WorkflowIdOf(const hs::PollWorkflowExecutionUpdateRequest& r) {
   return r.request().update_ref().workflow_execution().workflow_id();
 }
+absl::StatusOr<std::string> WorkflowIdOf(const hs::QueryWorkflowRequest& r) {
+  return r.request().execution().workflow_id();
+}
 
 }  // namespace
 
@@ -117,6 +120,7 @@ TERN_HISTORY_METHOD(RequestCancelWorkflowExecution, ws::RequestCancelWorkflowExe
 TERN_HISTORY_METHOD(RecordChildExecutionCompleted, hs::RecordChildExecutionCompletedResponse)
 TERN_HISTORY_METHOD(UpdateWorkflowExecution, ws::UpdateWorkflowExecutionResponse)
 TERN_HISTORY_METHOD(PollWorkflowExecutionUpdate, ws::PollWorkflowExecutionUpdateResponse)
+TERN_HISTORY_METHOD(QueryWorkflow, ws::QueryWorkflowResponse)
 #undef TERN_HISTORY_METHOD
 
 }  // namespace tern::client

@@ -40,6 +40,7 @@ class HistoryClient {
   TERN_HISTORY_METHOD(RecordChildExecutionCompleted, hs::RecordChildExecutionCompletedResponse)
   TERN_HISTORY_METHOD(UpdateWorkflowExecution, ws::UpdateWorkflowExecutionResponse)
   TERN_HISTORY_METHOD(PollWorkflowExecutionUpdate, ws::PollWorkflowExecutionUpdateResponse)
+  TERN_HISTORY_METHOD(QueryWorkflow, ws::QueryWorkflowResponse)
 #undef TERN_HISTORY_METHOD
 
  private:

@@ -81,4 +81,23 @@ void MatchingClient::DescribeTaskQueuePartition(
        });
 }
 
+void MatchingClient::QueryWorkflow(const ms::QueryWorkflowRequest& request, CallOptions options,
+                                   Callback<ms::QueryWorkflowResponse> done) {
+  Call(PartitionKey(request.namespace_id(), request.task_queue().name(), kWorkflow), request,
+       std::move(options), std::move(done),
+       [](auto* async, auto* ctx, auto* req, auto* resp, auto on_done) {
+         async->QueryWorkflow(ctx, req, resp, std::move(on_done));
+       });
+}
+
+void MatchingClient::RespondQueryTaskCompleted(
+    const ms::RespondQueryTaskCompletedRequest& request, CallOptions options,
+    Callback<ms::RespondQueryTaskCompletedResponse> done) {
+  Call(PartitionKey(request.namespace_id(), request.task_queue().name(), kWorkflow), request,
+       std::move(options), std::move(done),
+       [](auto* async, auto* ctx, auto* req, auto* resp, auto on_done) {
+         async->RespondQueryTaskCompleted(ctx, req, resp, std::move(on_done));
+       });
+}
+
 }  // namespace tern::client

@@ -29,6 +29,12 @@ class MatchingClient {
   virtual void DescribeTaskQueuePartition(const ms::DescribeTaskQueuePartitionRequest& request,
                                           CallOptions options,
                                           Callback<ms::DescribeTaskQueuePartitionResponse> done);
+  // Queries go to the workflow partition named by task_queue.name (history uses the root).
+  virtual void QueryWorkflow(const ms::QueryWorkflowRequest& request, CallOptions options,
+                             Callback<ms::QueryWorkflowResponse> done);
+  virtual void RespondQueryTaskCompleted(const ms::RespondQueryTaskCompletedRequest& request,
+                                         CallOptions options,
+                                         Callback<ms::RespondQueryTaskCompletedResponse> done);
 
  private:
   template <typename Request, typename Response, typename Invoke>

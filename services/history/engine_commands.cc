@@ -38,6 +38,9 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::HandleCommands(
     Shard& shard, ExecutionContext& ctx, MutableStateBuilder& ms, const ws::RespondWorkflowTaskCompletedRequest& request,
     int64_t wtc, bool* closed) {
   *closed = false;
+  // Only events that arrived while the task ran make a closing command premature; events the
+  // commands themselves produce (a cancelled, never-started activity) do not.
+  const bool events_arrived = ms.HasBufferedEvents();
   std::set<std::string> handled_messages;
   auto find_message = [&](const std::string& id) -> const temporal::api::protocol::v1::Message* {
     for (const auto& m : request.messages()) {
@@ -50,7 +53,7 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::HandleCommands(
     const cmd::Command& command = request.commands(i);
     const auto type = command.command_type();
     if (IsTerminal(type)) {
-      if (ms.HasBufferedEvents()) {
+      if (events_arrived) {
         return CommandFailure{enums::WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, "UnhandledCommand"};
       }
       if (i != n - 1) {
@@ -171,6 +174,9 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::HandleCommands(
           auto* c = canceled->mutable_activity_task_canceled_event_attributes();
           c->set_scheduled_event_id(a.scheduled_event_id());
           c->set_latest_cancel_requested_event_id(event->event_id());
+          auto* detail = c->mutable_details()->add_payloads();
+          (*detail->mutable_metadata())["encoding"] = "json/plain";
+          detail->set_data("\"ACTIVITY_ID_NOT_STARTED\"");
           activities.erase(it);
         } else {
           it->second.set_cancel_requested(true);

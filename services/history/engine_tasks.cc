@@ -146,6 +146,25 @@ absl::Status HistoryEngine::ExecuteTimerTask(Shard& shard, const pv1::TimerTask&
       }
       case pv1::TimerTask::TYPE_WORKFLOW_TASK_TIMEOUT: {
         const auto& wft = ms.state().workflow_task();
+        if (task.timeout_type() == enums::TIMEOUT_TYPE_SCHEDULE_TO_START) {
+          // The sticky worker did not take the task: record it, forget the sticky queue and
+          // schedule the task again on the normal queue (with full history).
+          if (wft.scheduled_event_id() != task.event_id() || wft.started_event_id() != 0 ||
+              wft.task_queue_kind() != enums::TASK_QUEUE_KIND_STICKY) {
+            break;
+          }
+          int64_t scheduled = wft.scheduled_event_id();
+          if (wft.type() == pv1::WORKFLOW_TASK_TYPE_NORMAL) {
+            auto* event = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
+            auto* attrs = event->mutable_workflow_task_timed_out_event_attributes();
+            attrs->set_scheduled_event_id(scheduled);
+            attrs->set_timeout_type(enums::TIMEOUT_TYPE_SCHEDULE_TO_START);
+          }
+          ms.state().clear_sticky_task_queue();
+          ms.ClearWorkflowTask();
+          ms.ScheduleWorkflowTask(1);
+          break;
+        }
         if (wft.scheduled_event_id() != task.event_id() || wft.attempt() != task.attempt() ||
             wft.started_event_id() == 0) {
           break;

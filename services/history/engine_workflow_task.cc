@@ -47,7 +47,7 @@ absl::StatusOr<std::vector<hv1::HistoryEvent>> HistoryEngine::ReadAllEvents(
 
 absl::StatusOr<ws::PollWorkflowTaskQueueResponse> HistoryEngine::BuildWorkflowTaskResponse(
     Shard& shard, const pv1::MutableState& state,
-    const std::vector<hv1::HistoryEvent>& transient_events) {
+    const std::vector<hv1::HistoryEvent>& transient_events, bool partial) {
   const auto& wft = state.workflow_task();
   ws::PollWorkflowTaskQueueResponse response;
   pv1::TaskToken token;
@@ -69,10 +69,15 @@ absl::StatusOr<ws::PollWorkflowTaskQueueResponse> HistoryEngine::BuildWorkflowTa
   response.mutable_workflow_execution_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
   *response.mutable_scheduled_time() = wft.scheduled_time();
   *response.mutable_started_time() = wft.started_time();
-  auto events = ReadAllEvents(shard, state);
+  int64_t first = partial ? state.last_completed_workflow_task_started_event_id() + 1 : 1;
+  auto events = shard.executions().ReadHistory(shard.id(), state.namespace_id(), state.workflow_id(),
+                                               state.run_id(), first, state.next_event_id(),
+                                               std::numeric_limits<int>::max());
   if (!events.ok()) return events.status();
   auto* history = response.mutable_history();
-  for (auto& e : *events) *history->add_events() = std::move(e);
+  for (auto& e : *events) {
+    if (e.event_id() >= first) *history->add_events() = std::move(e);
+  }
   for (const auto& e : transient_events) *history->add_events() = e;
   return response;
 }
@@ -86,6 +91,7 @@ absl::StatusOr<ws::PollWorkflowTaskQueueResponse> HistoryEngine::RecordWorkflowT
   pv1::MutableState snapshot;
   std::vector<hv1::HistoryEvent> transient;
   ws::PollWorkflowTaskQueueResponse messages;
+  bool partial = false;
   auto status = MutateWithContext(**shard, key, [&](MutableStateBuilder& ms,
                                                     ExecutionContext& ctx) -> absl::Status {
     auto& wft = *ms.state().mutable_workflow_task();
@@ -122,13 +128,16 @@ absl::StatusOr<ws::PollWorkflowTaskQueueResponse> HistoryEngine::RecordWorkflowT
       ms.AddTimerTask(std::move(timer));
     }
     transient = ms.TransientWorkflowTaskEvents();
+    // A worker polling the run's sticky queue has the run cached: send only the new events.
+    partial = wft.task_queue_kind() == enums::TASK_QUEUE_KIND_STICKY &&
+              request.poll_request().task_queue().name() == ms.state().sticky_task_queue();
     snapshot = ms.state();
     messages.clear_messages();
     AddUpdateMessages(ctx, ms.state().workflow_task().started_event_id(), &messages);
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
-  auto response = BuildWorkflowTaskResponse(**shard, snapshot, transient);
+  auto response = BuildWorkflowTaskResponse(**shard, snapshot, transient, partial);
   if (response.ok()) *response->mutable_messages() = messages.messages();
   return response;
 }
@@ -137,6 +146,9 @@ void HistoryEngine::FailWorkflowTask(MutableStateBuilder& ms, enums::WorkflowTas
                                      const temporal::api::failure::v1::Failure& failure,
                                      const std::string& identity) {
   const auto wft = ms.state().workflow_task();
+  // The worker may have lost the run: the next task goes to the normal queue, full history.
+  bool was_sticky = wft.task_queue_kind() == enums::TASK_QUEUE_KIND_STICKY;
+  ms.state().clear_sticky_task_queue();
   if (wft.type() == pv1::WORKFLOW_TASK_TYPE_NORMAL || cause == enums::WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND ||
       ms.HasBufferedEvents()) {
     // The failure is recorded in history; a transient task's events are written first.
@@ -154,13 +166,16 @@ void HistoryEngine::FailWorkflowTask(MutableStateBuilder& ms, enums::WorkflowTas
   ms.FlushBufferedEvents();
   // New events or an unhandled command restart the attempt count; otherwise the next attempt is
   // transient (its events appear only in the poll response).
-  bool reset_attempts = had_buffered || cause == enums::WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND;
+  bool reset_attempts =
+      had_buffered || was_sticky || cause == enums::WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND;
   ms.ScheduleWorkflowTask(reset_attempts ? 1 : wft.attempt() + 1);
   ms.MarkDirty();
 }
 
 void HistoryEngine::TimeoutWorkflowTask(MutableStateBuilder& ms) {
   const auto wft = ms.state().workflow_task();
+  bool was_sticky = wft.task_queue_kind() == enums::TASK_QUEUE_KIND_STICKY;
+  ms.state().clear_sticky_task_queue();
   if (wft.type() == pv1::WORKFLOW_TASK_TYPE_NORMAL || ms.HasBufferedEvents()) {
     ms.PersistTransientWorkflowTask();
     auto* event = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
@@ -172,7 +187,7 @@ void HistoryEngine::TimeoutWorkflowTask(MutableStateBuilder& ms) {
   ms.ClearWorkflowTask();
   bool had_buffered = ms.HasBufferedEvents();
   ms.FlushBufferedEvents();
-  ms.ScheduleWorkflowTask(had_buffered ? 1 : wft.attempt() + 1);
+  ms.ScheduleWorkflowTask(had_buffered || was_sticky ? 1 : wft.attempt() + 1);
   ms.MarkDirty();
 }
 
@@ -194,6 +209,15 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> HistoryEngine::RespondW
     }
     // Commands are applied to a copy; if one is invalid, the copy is dropped and the task fails.
     MutableStateBuilder attempt = ms;
+    // The worker's cache: the next task goes to its sticky queue, or (without) the normal one.
+    if (request.has_sticky_attributes() &&
+        !request.sticky_attributes().worker_task_queue().name().empty()) {
+      attempt.state().set_sticky_task_queue(request.sticky_attributes().worker_task_queue().name());
+      *attempt.state().mutable_sticky_schedule_to_start_timeout() =
+          request.sticky_attributes().schedule_to_start_timeout();
+    } else {
+      attempt.state().clear_sticky_task_queue();
+    }
     attempt.PersistTransientWorkflowTask();
     auto* completed = attempt.AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
     auto* attrs = completed->mutable_workflow_task_completed_event_attributes();

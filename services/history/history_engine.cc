@@ -140,6 +140,7 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> HistoryEngine::StartRun(
   for (int attempt = 0;; ++attempt) {
     auto now = clock_.Now();
     std::vector<persistence::WorkflowWrite> writes;
+    std::optional<ExecutionKey> terminated_key;  // a run this start terminates (TerminateExisting)
     persistence::CurrentMode mode = persistence::CurrentMode::kCreate;
     std::string previous_run_id;
 
@@ -188,7 +189,7 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> HistoryEngine::StartRun(
             auto write = BuildWrite(old, record->db_record_version, /*was_running=*/true);
             write.current_mode = persistence::CurrentMode::kNone;  // replaced below
             writes.push_back(std::move(write));
-            shard.Context(old_key)->record.reset();
+            terminated_key = old_key;
             break;
           }
           default:
@@ -228,6 +229,12 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> HistoryEngine::StartRun(
     write.run_state = persistence::RunState::kRunning;
     writes.push_back(std::move(write));
     auto status = shard.Persist(writes);
+    if (terminated_key) {
+      // Written behind the terminated run's lock: drop whatever it cached meanwhile.
+      auto context = shard.Context(*terminated_key);
+      std::lock_guard old_lock(context->mu);
+      context->record.reset();
+    }
     if (status.ok()) {
       ws::StartWorkflowExecutionResponse response;
       response.set_run_id(run_id);

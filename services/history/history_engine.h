@@ -75,6 +75,11 @@ class HistoryEngine {
       const hs::PollWorkflowExecutionUpdateRequest& request,
       std::function<void(absl::StatusOr<ws::PollWorkflowExecutionUpdateResponse>)> done);
 
+  // Waits until the run can answer a query (its first workflow task completed and none is in
+  // flight, or it is closed), then dispatches a query task through matching. `done` runs once.
+  void QueryWorkflow(const hs::QueryWorkflowRequest& request, TimePoint deadline,
+                     std::function<void(absl::StatusOr<ws::QueryWorkflowResponse>)> done);
+
   // Queue task executors (installed into every shard by the service).
   void ExecuteTransferTask(Shard& shard, const pv1::TransferTask& task, TransferQueue::Done done);
   absl::Status ExecuteTimerTask(Shard& shard, const pv1::TimerTask& task);
@@ -223,7 +228,7 @@ class HistoryEngine {
                                                                const pv1::MutableState& state);
   absl::StatusOr<ws::PollWorkflowTaskQueueResponse> BuildWorkflowTaskResponse(
       Shard& shard, const pv1::MutableState& state,
-      const std::vector<hv1::HistoryEvent>& transient_events);
+      const std::vector<hv1::HistoryEvent>& transient_events, bool partial);
   void ServeHistory(std::shared_ptr<Shard> shard, hs::GetWorkflowExecutionHistoryRequest request,
                     std::string run_id, TimePoint long_poll_deadline,
                     std::function<void(absl::StatusOr<ws::GetWorkflowExecutionHistoryResponse>)> done);

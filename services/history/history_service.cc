@@ -60,6 +60,17 @@ class HistoryHandler final : public hs::HistoryService::CallbackService {
     return reactor;
   }
 
+  grpc::ServerUnaryReactor* QueryWorkflow(grpc::CallbackServerContext* ctx,
+                                          const hs::QueryWorkflowRequest* request,
+                                          ws::QueryWorkflowResponse* response) override {
+    auto* reactor = ctx->DefaultReactor();
+    engine_.QueryWorkflow(*request, ctx->deadline(), [reactor, response](auto result) {
+      if (result.ok()) *response = std::move(*result);
+      reactor->Finish(ToGrpcStatus(result.status()));
+    });
+    return reactor;
+  }
+
   grpc::ServerUnaryReactor* GetWorkflowExecutionHistory(
       grpc::CallbackServerContext* ctx, const hs::GetWorkflowExecutionHistoryRequest* request,
       ws::GetWorkflowExecutionHistoryResponse* response) override {

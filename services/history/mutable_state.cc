@@ -157,16 +157,22 @@ void MutableStateBuilder::ScheduleWorkflowTask(int32_t attempt) {
   auto& wft = *state_.mutable_workflow_task();
   wft.Clear();
   wft.set_attempt(attempt);
-  wft.set_task_queue(state_.task_queue());
-  wft.set_task_queue_kind(enums::TASK_QUEUE_KIND_NORMAL);
+  // A worker that has the run cached gets the task on its sticky queue (first attempt only:
+  // a retry goes to the normal queue with full history).
+  bool sticky = !state_.sticky_task_queue().empty() && attempt <= 1;
+  const std::string& queue = sticky ? state_.sticky_task_queue() : state_.task_queue();
+  auto kind = sticky ? enums::TASK_QUEUE_KIND_STICKY : enums::TASK_QUEUE_KIND_NORMAL;
+  wft.set_task_queue(queue);
+  wft.set_task_queue_kind(kind);
   *wft.mutable_start_to_close_timeout() = state_.default_workflow_task_timeout();
   *wft.mutable_scheduled_time() = ToProto(now_);
   if (attempt <= 1) {
     wft.set_type(pv1::WORKFLOW_TASK_TYPE_NORMAL);
     auto* event = AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
     auto* attrs = event->mutable_workflow_task_scheduled_event_attributes();
-    attrs->mutable_task_queue()->set_name(state_.task_queue());
-    attrs->mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
+    attrs->mutable_task_queue()->set_name(queue);
+    attrs->mutable_task_queue()->set_kind(kind);
+    if (sticky) attrs->mutable_task_queue()->set_normal_name(state_.task_queue());
     *attrs->mutable_start_to_close_timeout() = state_.default_workflow_task_timeout();
     attrs->set_attempt(attempt);
     state_.mutable_workflow_task()->set_scheduled_event_id(event->event_id());
@@ -176,9 +182,20 @@ void MutableStateBuilder::ScheduleWorkflowTask(int32_t attempt) {
   }
   auto task = NewTransferTask(state_, pv1::TransferTask::TYPE_WORKFLOW_TASK);
   task.set_scheduled_event_id(state_.workflow_task().scheduled_event_id());
-  task.set_task_queue(state_.task_queue());
-  task.set_task_queue_kind(enums::TASK_QUEUE_KIND_NORMAL);
+  task.set_task_queue(queue);
+  task.set_task_queue_kind(kind);
   AddTransferTask(std::move(task));
+  if (sticky) {
+    // If the sticky worker does not take the task in time, it moves to the normal queue.
+    auto timeout = NewTimerTask(
+        state_, pv1::TimerTask::TYPE_WORKFLOW_TASK_TIMEOUT,
+        now_ + std::chrono::duration_cast<TimePoint::duration>(
+                   FromProto(state_.sticky_schedule_to_start_timeout())));
+    timeout.set_event_id(state_.workflow_task().scheduled_event_id());
+    timeout.set_attempt(attempt);
+    timeout.set_timeout_type(enums::TIMEOUT_TYPE_SCHEDULE_TO_START);
+    AddTimerTask(std::move(timeout));
+  }
   MarkDirty();
 }
 

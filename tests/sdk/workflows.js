@@ -9,6 +9,7 @@ const {
   continueAsNew,
   executeChild,
   getExternalWorkflowHandle,
+  defineQuery,
   defineSignal,
   defineUpdate,
   proxyActivities,
@@ -201,12 +202,35 @@ async function counterWithUpdates() {
   return total;
 }
 
+// ---- queries ---------------------------------------------------------------------------------
+
+const stateQuery = defineQuery('state');
+const describeQuery = defineQuery('describe');
+const setStateSignal = defineSignal('setState');
+
+// Holds a state that signals change and queries read; completes on `finish` with the state.
+async function queryableState(initial) {
+  let state = initial;
+  let finished = false;
+  setHandler(stateQuery, () => state);
+  setHandler(describeQuery, (prefix) => `${prefix}: ${state}`);
+  setHandler(setStateSignal, (next) => {
+    state = next;
+  });
+  setHandler(finishSignal, () => {
+    finished = true;
+  });
+  await condition(() => finished);
+  return state;
+}
+
 module.exports = {
   activityThenTimer,
   counterWithUpdates,
   cancelExternal,
   double,
   parentOfDoubles,
+  queryableState,
   parentOfFailingChild,
   parentSignalsChild,
   parentWithPolicy,

@@ -1,0 +1,140 @@
+// Queries (contract §2.5.5, §3.5.13): the minimal reference-compatible variant. A query waits
+// until the run is idle (its first workflow task completed and none is pending or running) or
+// closed, then goes to the workflow's task queue as a legacy query task with the full history.
+// Nothing is written.
+#include "common/errors.h"
+#include "common/ids.h"
+#include "common/task_token.h"
+#include "services/history/history_engine.h"
+#include "temporal/api/errordetails/v1/message.pb.h"
+
+namespace tern::history {
+namespace {
+using QueryDone = std::function<void(absl::StatusOr<ws::QueryWorkflowResponse>)>;
+// A workflow whose task keeps failing cannot answer; say so instead of waiting out the deadline.
+constexpr int kFailingTaskAttempts = 3;
+
+struct QueryWait {
+  std::atomic<bool> done{false};
+  int64_t watch_id = 0;
+  std::shared_ptr<Executor::Timer> timer;
+};
+
+bool Rejects(enums::QueryRejectCondition condition, enums::WorkflowExecutionStatus status) {
+  if (status == enums::WORKFLOW_EXECUTION_STATUS_RUNNING) return false;
+  switch (condition) {
+    case enums::QUERY_REJECT_CONDITION_NOT_OPEN:
+      return true;
+    case enums::QUERY_REJECT_CONDITION_NOT_COMPLETED_CLEANLY:
+      return status != enums::WORKFLOW_EXECUTION_STATUS_COMPLETED;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
+void HistoryEngine::QueryWorkflow(const hs::QueryWorkflowRequest& internal, TimePoint deadline,
+                                  QueryDone done) {
+  blocking_.Post([this, internal, deadline, done = std::move(done)] {
+    const auto& execution = internal.request().execution();
+    auto shard = ShardFor(internal.namespace_id(), execution.workflow_id());
+    if (!shard.ok()) return done(shard.status());
+    auto run_id = ResolveRunId(**shard, internal.namespace_id(), execution.workflow_id(),
+                               execution.run_id());
+    if (!run_id.ok()) return done(run_id.status());
+    ExecutionKey key{internal.namespace_id(), execution.workflow_id(), *run_id};
+
+    auto wait = std::make_shared<QueryWait>();
+    auto retry = [this, internal, deadline, done, wait, shard = *shard, key]() {
+      if (wait->done.exchange(true)) return;
+      shard->Unwatch(key, wait->watch_id);
+      if (wait->timer) wait->timer->Cancel();
+      blocking_.Post([=, this] { QueryWorkflow(internal, deadline, done); });
+    };
+    wait->watch_id = (*shard)->Watch(key, [retry](ExecutionChange) { retry(); });
+    auto finish = [&](absl::StatusOr<ws::QueryWorkflowResponse> result) {
+      if (wait->done.exchange(true)) return;
+      (*shard)->Unwatch(key, wait->watch_id);
+      done(std::move(result));
+    };
+
+    auto state = Snapshot(**shard, key);
+    if (!state.ok()) return finish(state.status());
+    if (Rejects(internal.request().query_reject_condition(), state->status())) {
+      ws::QueryWorkflowResponse response;
+      response.mutable_query_rejected()->set_status(state->status());
+      return finish(std::move(response));
+    }
+    bool running = state->status() == enums::WORKFLOW_EXECUTION_STATUS_RUNNING;
+    const auto& wft = state->workflow_task();
+    if (running && wft.attempt() >= kFailingTaskAttempts) {
+      temporal::api::errordetails::v1::WorkflowNotReadyFailure detail;
+      return finish(WithDetail(
+          absl::FailedPreconditionError("the workflow's task is failing; it cannot answer queries"),
+          detail));
+    }
+    bool idle = state->last_completed_workflow_task_started_event_id() != 0 &&
+                wft.scheduled_event_id() == 0;
+    if (running && !idle) {
+      // Wait for the in-flight workflow task (read-after-write for signals and updates).
+      if (clock_.Now() >= deadline) {
+        temporal::api::errordetails::v1::WorkflowNotReadyFailure detail;
+        return finish(WithDetail(
+            absl::DeadlineExceededError("the workflow did not become ready to answer the query"),
+            detail));
+      }
+      wait->timer = blocking_.PostAfter(deadline - clock_.Now(), retry);
+      return;
+    }
+    // Ready: stop watching and dispatch.
+    if (wait->done.exchange(true)) return;
+    (*shard)->Unwatch(key, wait->watch_id);
+
+    std::string query_id = NewUuid();
+    const std::string& task_queue = state->task_queue();
+    pv1::TaskToken token;
+    token.set_namespace_id(state->namespace_id());
+    token.set_workflow_id(state->workflow_id());
+    token.set_run_id(state->run_id());
+    token.set_query_id(query_id);
+    token.set_query_task_queue(task_queue);
+    ws::PollWorkflowTaskQueueResponse task;
+    task.set_task_token(EncodeTaskToken(token));
+    task.mutable_workflow_execution()->set_workflow_id(state->workflow_id());
+    task.mutable_workflow_execution()->set_run_id(state->run_id());
+    *task.mutable_workflow_type() = state->workflow_type();
+    task.set_previous_started_event_id(state->last_completed_workflow_task_started_event_id());
+    task.set_attempt(1);
+    *task.mutable_query() = internal.request().query();
+    task.mutable_workflow_execution_task_queue()->set_name(task_queue);
+    task.mutable_workflow_execution_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
+    auto events = ReadAllEvents(**shard, *state);
+    if (!events.ok()) return done(events.status());
+    for (auto& e : *events) *task.mutable_history()->add_events() = std::move(e);
+
+    tern::matchingservice::v1::QueryWorkflowRequest request;
+    request.set_namespace_id(state->namespace_id());
+    request.mutable_task_queue()->set_name(task_queue);  // the root partition
+    request.mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
+    *request.mutable_task() = std::move(task);
+    request.set_query_id(query_id);
+    client::CallOptions options;
+    options.deadline = deadline;
+    options.retry = false;
+    matching_.QueryWorkflow(request, options, [done](auto result) {
+      if (!result.ok()) return done(result.status());
+      if (result->completed_type() == enums::QUERY_RESULT_TYPE_ANSWERED) {
+        ws::QueryWorkflowResponse response;
+        if (result->has_query_result()) *response.mutable_query_result() = result->query_result();
+        return done(std::move(response));
+      }
+      temporal::api::errordetails::v1::QueryFailedFailure detail;
+      if (result->has_failure()) *detail.mutable_failure() = result->failure();
+      std::string message = result->error_message();
+      if (message.empty()) message = result->failure().message();
+      done(WithDetail(absl::InvalidArgumentError(message), detail));
+    });
+  });
+}
+
+}  // namespace tern::history
