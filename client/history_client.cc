@@ -69,6 +69,9 @@ absl::StatusOr<std::string> WorkflowIdOf(const hs::PollWorkflowExecutionUpdateRe
 absl::StatusOr<std::string> WorkflowIdOf(const hs::QueryWorkflowRequest& r) {
   return r.request().execution().workflow_id();
 }
+absl::StatusOr<std::string> WorkflowIdOf(const hs::ResetStickyTaskQueueRequest& r) {
+  return r.request().execution().workflow_id();
+}
 
 }  // namespace
 
@@ -121,6 +124,7 @@ TERN_HISTORY_METHOD(RecordChildExecutionCompleted, hs::RecordChildExecutionCompl
 TERN_HISTORY_METHOD(UpdateWorkflowExecution, ws::UpdateWorkflowExecutionResponse)
 TERN_HISTORY_METHOD(PollWorkflowExecutionUpdate, ws::PollWorkflowExecutionUpdateResponse)
 TERN_HISTORY_METHOD(QueryWorkflow, ws::QueryWorkflowResponse)
+TERN_HISTORY_METHOD(ResetStickyTaskQueue, ws::ResetStickyTaskQueueResponse)
 #undef TERN_HISTORY_METHOD
 
 }  // namespace tern::client

@@ -41,6 +41,7 @@ class HistoryClient {
   TERN_HISTORY_METHOD(UpdateWorkflowExecution, ws::UpdateWorkflowExecutionResponse)
   TERN_HISTORY_METHOD(PollWorkflowExecutionUpdate, ws::PollWorkflowExecutionUpdateResponse)
   TERN_HISTORY_METHOD(QueryWorkflow, ws::QueryWorkflowResponse)
+  TERN_HISTORY_METHOD(ResetStickyTaskQueue, ws::ResetStickyTaskQueueResponse)
 #undef TERN_HISTORY_METHOD
 
  private:

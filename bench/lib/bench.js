@@ -147,6 +147,14 @@ function tail(file, lines) {
   }
 }
 
+// Which tern-server was measured: the repository's HEAD need not be what BIN_DIR holds.
+function binaryInfo() {
+  const file = path.join(BIN_DIR, 'tern-server');
+  const st = fs.statSync(file);
+  const sha256 = require('node:crypto').createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  return { path: file, mtime: st.mtime.toISOString(), sha256: sha256.slice(0, 16) };
+}
+
 function gitInfo() {
   const git = (...args) => spawnSync('git', ['-C', REPO, ...args], { encoding: 'utf8' });
   const head = git('rev-parse', '--short', 'HEAD').stdout.trim();
@@ -681,7 +689,7 @@ async function main() {
   const share = (sec) => round((100 * sec) / cpu.seconds, 1); // % of one core over the phase
   const summary = summarizeRun(run, n);
   const result = {
-    tern: { commit: gitInfo(), binDir: BIN_DIR },
+    tern: { repoHead: gitInfo(), server: binaryInfo() },
     machine: { ...machine, loadavgBeforePhase: loadBefore.map((x) => round(x)), loadavgAfterPhase: loadAfter.map((x) => round(x)) },
     config: {
       workflows: n,
@@ -784,7 +792,8 @@ function printTable(r) {
   const row = (k, v) => L.push(`  ${k.padEnd(34)} ${v}`);
   L.push(`Tern benchmark: ${c.workflows} workflows x 1 activity, ${c.concurrency} in flight, ` +
     `${c.shards} shards, ${c.partitions} partitions, ${c.workerSlots} worker slots, warm-up ${c.warmup}`);
-  L.push(`  tern ${r.tern.commit}; PostgreSQL ${c.postgres.server_version}: ${c.durability}`);
+  L.push(`  tern-server ${r.tern.server.path} (built ${r.tern.server.mtime}, sha256 ${r.tern.server.sha256}); repo HEAD ${r.tern.repoHead}`);
+  L.push(`  PostgreSQL ${c.postgres.server_version}: ${c.durability}`);
   L.push(`  machine: ${r.machine.nproc} CPUs (${r.machine.cpuModel}), ${r.machine.memTotalGiB} GiB RAM, ${r.machine.kernel}`);
   L.push(`  load average: at start ${r.machine.loadavgAtStart.join(' ')}, before phase ${r.machine.loadavgBeforePhase.join(' ')}, after phase ${r.machine.loadavgAfterPhase.join(' ')}`);
   L.push('');

@@ -493,6 +493,22 @@ absl::Status ValidatePollWorkflowExecutionUpdate(const ws::PollWorkflowExecution
   return CheckId("UpdateId", r.update_ref().update_id(), max, true);
 }
 
+absl::Status ValidateActivityById(const std::string& namespace_name, const std::string& workflow_id,
+                                  const std::string& run_id, const std::string& activity_id,
+                                  const DynamicConfig& limits) {
+  const int max = limits.max_id_length;
+  if (auto st = CheckNamespaceField(namespace_name, max, true); !st.ok()) return st;
+  if (auto st = CheckId("WorkflowId", workflow_id, max, true); !st.ok()) return st;
+  if (!run_id.empty() && !IsUuid(run_id)) return absl::InvalidArgumentError("Invalid RunId.");
+  return CheckId("ActivityId", activity_id, max, true);
+}
+
+absl::Status ValidateResetStickyTaskQueue(const ws::ResetStickyTaskQueueRequest& r,
+                                          const DynamicConfig& limits) {
+  if (auto st = CheckNamespaceField(r.namespace_(), limits.max_id_length, true); !st.ok()) return st;
+  return ValidateExecution(r.has_execution(), r.execution(), limits.max_id_length);
+}
+
 absl::Status ValidateTerminateWorkflowExecution(const ws::TerminateWorkflowExecutionRequest& r,
                                                 const DynamicConfig& limits) {
   const int max = limits.max_id_length;
@@ -506,6 +522,14 @@ absl::Status ValidateTerminateWorkflowExecution(const ws::TerminateWorkflowExecu
   }
   if (auto st = CheckId("Identity", r.identity(), max, false); !st.ok()) return st;
   return CheckBlobSize("details", SizeOf(r.details()), limits.blob_size_limit_error);
+}
+
+absl::Status ValidateQueryWorkflow(const ws::QueryWorkflowRequest& r, const DynamicConfig& limits) {
+  const int max = limits.max_id_length;
+  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
+  if (auto st = ValidateExecution(r.has_execution(), r.execution(), max); !st.ok()) return st;
+  if (auto st = CheckId("QueryType", r.query().query_type(), max, true); !st.ok()) return st;
+  return CheckBlobSize("query args", SizeOf(r.query().query_args()), limits.blob_size_limit_error);
 }
 
 absl::StatusOr<persistence::v1::TaskToken> ValidateRespondWorkflowTaskCompleted(
@@ -579,6 +603,25 @@ absl::StatusOr<persistence::v1::TaskToken> ValidateRecordActivityTaskHeartbeat(
   auto token = CheckTokenRequest(r.task_token(), r.namespace_(), r.identity(), limits);
   if (!token.ok()) return token;
   if (auto st = CheckBlobSize("details", SizeOf(r.details()), limits.blob_size_limit_error);
+      !st.ok()) {
+    return st;
+  }
+  return token;
+}
+
+absl::StatusOr<persistence::v1::TaskToken> ValidateRespondQueryTaskCompleted(
+    const ws::RespondQueryTaskCompletedRequest& r, const DynamicConfig& limits) {
+  auto token = CheckTokenRequest(r.task_token(), r.namespace_(), /*identity=*/"", limits);
+  if (!token.ok()) return token;
+  if (token->query_id().empty() || token->query_task_queue().empty()) {
+    return absl::InvalidArgumentError("Invalid query task token: not issued for a query.");
+  }
+  if (r.completed_type() != temporal::api::enums::v1::QUERY_RESULT_TYPE_ANSWERED &&
+      r.completed_type() != temporal::api::enums::v1::QUERY_RESULT_TYPE_FAILED) {
+    return absl::InvalidArgumentError("CompletedType is not set on request.");
+  }
+  if (auto st = CheckBlobSize("query result", SizeOf(r.query_result()) + SizeOf(r.failure()),
+                              limits.blob_size_limit_error);
       !st.ok()) {
     return st;
   }

@@ -94,8 +94,16 @@ absl::Status ValidateUpdateWorkflowExecution(const ws::UpdateWorkflowExecutionRe
                                              const DynamicConfig& limits);
 absl::Status ValidatePollWorkflowExecutionUpdate(
     const ws::PollWorkflowExecutionUpdateRequest& request, const DynamicConfig& limits);
+// The identifying fields of the activity *ById RPCs.
+absl::Status ValidateActivityById(const std::string& namespace_name, const std::string& workflow_id,
+                                  const std::string& run_id, const std::string& activity_id,
+                                  const DynamicConfig& limits);
+absl::Status ValidateResetStickyTaskQueue(const ws::ResetStickyTaskQueueRequest& request,
+                                          const DynamicConfig& limits);
 absl::Status ValidateTerminateWorkflowExecution(
     const ws::TerminateWorkflowExecutionRequest& request, const DynamicConfig& limits);
+absl::Status ValidateQueryWorkflow(const ws::QueryWorkflowRequest& request,
+                                   const DynamicConfig& limits);
 
 // Task-token RPCs: the namespace comes from the token (the request's `namespace` is optional and,
 // when set, must match). They return the decoded token.
@@ -111,5 +119,8 @@ absl::StatusOr<persistence::v1::TaskToken> ValidateRespondActivityTaskCanceled(
     const ws::RespondActivityTaskCanceledRequest& request, const DynamicConfig& limits);
 absl::StatusOr<persistence::v1::TaskToken> ValidateRecordActivityTaskHeartbeat(
     const ws::RecordActivityTaskHeartbeatRequest& request, const DynamicConfig& limits);
+// The token must be a query token (query_id and query_task_queue set).
+absl::StatusOr<persistence::v1::TaskToken> ValidateRespondQueryTaskCompleted(
+    const ws::RespondQueryTaskCompletedRequest& request, const DynamicConfig& limits);
 
 }  // namespace tern::frontend

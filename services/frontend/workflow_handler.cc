@@ -1,5 +1,7 @@
 #include "services/frontend/workflow_handler.h"
 
+#include "common/task_token.h"
+
 #include "common/errors.h"
 #include "common/ids.h"
 #include "services/frontend/routing.h"
@@ -134,6 +136,109 @@ grpc::ServerUnaryReactor* WorkflowHandler::ForwardByToken(
   return reactor;
 }
 
+template <typename ByIdReq, typename ByIdResp, typename Internal, typename Resp>
+grpc::ServerUnaryReactor* WorkflowHandler::ForwardById(
+    grpc::CallbackServerContext* ctx, const ByIdReq* request, ByIdResp* response,
+    HistoryMethod<Internal, Resp> method, std::function<void(const ByIdReq&, Internal&)> to_internal,
+    std::function<void(const Resp&, ByIdResp*)> to_response) {
+  auto valid = ValidateActivityById(request->namespace_(), request->workflow_id(),
+                                    request->run_id(), request->activity_id(),
+                                    config_.dynamic_config);
+  if (!valid.ok()) return Finished(ctx, valid);
+  auto* reactor = ctx->DefaultReactor();
+  auto deadline = CallDeadline(clock_.Now(), ctx->deadline());
+  ResolveByName(
+      request->namespace_(), NamespaceUse::kDefault, FailWith(reactor),
+      [this, request, response, reactor, deadline, method, to_internal,
+       to_response](const Entry& ns) {
+        persistence::v1::TaskToken token;
+        token.set_namespace_id(ns->info().id());
+        token.set_workflow_id(request->workflow_id());
+        token.set_run_id(request->run_id());
+        token.set_activity_id(request->activity_id());
+        Internal internal;
+        internal.set_namespace_id(ns->info().id());
+        to_internal(*request, internal);
+        internal.mutable_request()->set_task_token(EncodeTaskToken(token));
+        internal.mutable_request()->set_namespace_(ns->info().name());
+        (history_.*method)(internal, client::CallOptions{deadline},
+                           [reactor, response, to_response](absl::StatusOr<Resp> result) {
+                             if (result.ok()) to_response(*result, response);
+                             reactor->Finish(ToGrpcStatus(result.status()));
+                           });
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::ResetStickyTaskQueue(
+    grpc::CallbackServerContext* ctx, const ws::ResetStickyTaskQueueRequest* request,
+    ws::ResetStickyTaskQueueResponse* response) {
+  return ForwardByName<ws::ResetStickyTaskQueueRequest, hs::ResetStickyTaskQueueRequest>(
+      ctx, request, response, ValidateResetStickyTaskQueue(*request, config_.dynamic_config),
+      NamespaceUse::kDefault, &client::HistoryClient::ResetStickyTaskQueue);
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskCompletedById(
+    grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskCompletedByIdRequest* request,
+    ws::RespondActivityTaskCompletedByIdResponse* response) {
+  return ForwardById<ws::RespondActivityTaskCompletedByIdRequest,
+                     ws::RespondActivityTaskCompletedByIdResponse,
+                     hs::RespondActivityTaskCompletedRequest, ws::RespondActivityTaskCompletedResponse>(
+      ctx, request, response, &client::HistoryClient::RespondActivityTaskCompleted,
+      [](const auto& r, auto& internal) {
+        if (r.has_result()) *internal.mutable_request()->mutable_result() = r.result();
+        internal.mutable_request()->set_identity(r.identity());
+      },
+      [](const auto&, auto*) {});
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskFailedById(
+    grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskFailedByIdRequest* request,
+    ws::RespondActivityTaskFailedByIdResponse* response) {
+  return ForwardById<ws::RespondActivityTaskFailedByIdRequest,
+                     ws::RespondActivityTaskFailedByIdResponse,
+                     hs::RespondActivityTaskFailedRequest, ws::RespondActivityTaskFailedResponse>(
+      ctx, request, response, &client::HistoryClient::RespondActivityTaskFailed,
+      [](const auto& r, auto& internal) {
+        if (r.has_failure()) *internal.mutable_request()->mutable_failure() = r.failure();
+        if (r.has_last_heartbeat_details()) {
+          *internal.mutable_request()->mutable_last_heartbeat_details() = r.last_heartbeat_details();
+        }
+        internal.mutable_request()->set_identity(r.identity());
+      },
+      [](const auto&, auto*) {});
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskCanceledById(
+    grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskCanceledByIdRequest* request,
+    ws::RespondActivityTaskCanceledByIdResponse* response) {
+  return ForwardById<ws::RespondActivityTaskCanceledByIdRequest,
+                     ws::RespondActivityTaskCanceledByIdResponse,
+                     hs::RespondActivityTaskCanceledRequest, ws::RespondActivityTaskCanceledResponse>(
+      ctx, request, response, &client::HistoryClient::RespondActivityTaskCanceled,
+      [](const auto& r, auto& internal) {
+        if (r.has_details()) *internal.mutable_request()->mutable_details() = r.details();
+        internal.mutable_request()->set_identity(r.identity());
+      },
+      [](const auto&, auto*) {});
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::RecordActivityTaskHeartbeatById(
+    grpc::CallbackServerContext* ctx, const ws::RecordActivityTaskHeartbeatByIdRequest* request,
+    ws::RecordActivityTaskHeartbeatByIdResponse* response) {
+  return ForwardById<ws::RecordActivityTaskHeartbeatByIdRequest,
+                     ws::RecordActivityTaskHeartbeatByIdResponse,
+                     hs::RecordActivityTaskHeartbeatRequest, ws::RecordActivityTaskHeartbeatResponse>(
+      ctx, request, response, &client::HistoryClient::RecordActivityTaskHeartbeat,
+      [](const auto& r, auto& internal) {
+        if (r.has_details()) *internal.mutable_request()->mutable_details() = r.details();
+        internal.mutable_request()->set_identity(r.identity());
+      },
+      [](const ws::RecordActivityTaskHeartbeatResponse& in, auto* out) {
+        out->set_cancel_requested(in.cancel_requested());
+      });
+}
+
 template <typename Req, typename Internal, typename Resp>
 grpc::ServerUnaryReactor* WorkflowHandler::Poll(grpc::CallbackServerContext* ctx,
                                                 const Req* request, Resp* response,
@@ -248,11 +353,13 @@ grpc::ServerUnaryReactor* WorkflowHandler::ForwardLongPoll(grpc::CallbackServerC
   *internal->mutable_request() = *request;
   auto now = clock_.Now();
   TimePoint deadline = CallDeadline(now, ctx->deadline());
-  if (wait) {
-    auto timing = HistoryLongPollTiming(now, ctx->deadline(),
-                                        config_.dynamic_config.history_long_poll_expiration);
-    *internal->mutable_long_poll_timeout() = ToProtoDuration(timing.wait);
-    deadline = timing.deadline;
+  if constexpr (requires { internal->mutable_long_poll_timeout(); }) {
+    if (wait) {
+      auto timing = HistoryLongPollTiming(now, ctx->deadline(),
+                                          config_.dynamic_config.history_long_poll_expiration);
+      *internal->mutable_long_poll_timeout() = ToProtoDuration(timing.wait);
+      deadline = timing.deadline;
+    }
   }
   auto fail = [reactor](const absl::Status& status) { reactor->TryFinish(ToGrpcStatus(status)); };
   ResolveByName(
@@ -336,6 +443,17 @@ grpc::ServerUnaryReactor* WorkflowHandler::RequestCancelWorkflowExecution(
       NamespaceUse::kDefault, &client::HistoryClient::RequestCancelWorkflowExecution);
 }
 
+grpc::ServerUnaryReactor* WorkflowHandler::QueryWorkflow(grpc::CallbackServerContext* ctx,
+                                                         const ws::QueryWorkflowRequest* request,
+                                                         ws::QueryWorkflowResponse* response) {
+  // No server-side soft timeout: history waits for the run, then matching for a worker, until
+  // the caller's deadline (kDefaultCallTimeout if it set none); a caller that gives up cancels
+  // the history call.
+  return ForwardLongPoll<ws::QueryWorkflowRequest, hs::QueryWorkflowRequest>(
+      ctx, request, response, ValidateQueryWorkflow(*request, config_.dynamic_config),
+      /*wait=*/false, &client::HistoryClient::QueryWorkflow);
+}
+
 grpc::ServerUnaryReactor* WorkflowHandler::TerminateWorkflowExecution(
     grpc::CallbackServerContext* ctx, const ws::TerminateWorkflowExecutionRequest* request,
     ws::TerminateWorkflowExecutionResponse* response) {
@@ -416,6 +534,31 @@ grpc::ServerUnaryReactor* WorkflowHandler::RecordActivityTaskHeartbeat(
                         hs::RecordActivityTaskHeartbeatRequest>(
       ctx, request, response, ValidateRecordActivityTaskHeartbeat(*request, config_.dynamic_config),
       &client::HistoryClient::RecordActivityTaskHeartbeat);
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::RespondQueryTaskCompleted(
+    grpc::CallbackServerContext* ctx, const ws::RespondQueryTaskCompletedRequest* request,
+    ws::RespondQueryTaskCompletedResponse* /*response: always empty*/) {
+  auto token = ValidateRespondQueryTaskCompleted(*request, config_.dynamic_config);
+  if (!token.ok()) return Finished(ctx, token.status());
+  auto* reactor = ctx->DefaultReactor();
+  auto deadline = CallDeadline(clock_.Now(), ctx->deadline());
+  // The answer goes to the matching partition that dispatched the query (named in the token).
+  ResolveByToken(*token, request->namespace_(), FailWith(reactor),
+                 [this, request, reactor, deadline, token = *token](const Entry& ns) {
+                   ms::RespondQueryTaskCompletedRequest internal;
+                   internal.set_namespace_id(ns->info().id());
+                   internal.mutable_task_queue()->set_name(token.query_task_queue());
+                   internal.set_query_id(token.query_id());
+                   *internal.mutable_request() = *request;
+                   internal.mutable_request()->set_namespace_(ns->info().name());
+                   matching_.RespondQueryTaskCompleted(
+                       internal, client::CallOptions{deadline},
+                       [reactor](absl::StatusOr<ms::RespondQueryTaskCompletedResponse> result) {
+                         reactor->Finish(ToGrpcStatus(result.status()));
+                       });
+                 });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* WorkflowHandler::ShutdownWorker(grpc::CallbackServerContext* ctx,

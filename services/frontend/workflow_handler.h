@@ -71,6 +71,9 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   grpc::ServerUnaryReactor* TerminateWorkflowExecution(
       grpc::CallbackServerContext* ctx, const ws::TerminateWorkflowExecutionRequest* request,
       ws::TerminateWorkflowExecutionResponse* response) override;
+  grpc::ServerUnaryReactor* QueryWorkflow(grpc::CallbackServerContext* ctx,
+                                          const ws::QueryWorkflowRequest* request,
+                                          ws::QueryWorkflowResponse* response) override;
 
   grpc::ServerUnaryReactor* SignalWorkflowExecution(
       grpc::CallbackServerContext* ctx, const ws::SignalWorkflowExecutionRequest* request,
@@ -105,12 +108,30 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   grpc::ServerUnaryReactor* RecordActivityTaskHeartbeat(
       grpc::CallbackServerContext* ctx, const ws::RecordActivityTaskHeartbeatRequest* request,
       ws::RecordActivityTaskHeartbeatResponse* response) override;
+  grpc::ServerUnaryReactor* RespondQueryTaskCompleted(
+      grpc::CallbackServerContext* ctx, const ws::RespondQueryTaskCompletedRequest* request,
+      ws::RespondQueryTaskCompletedResponse* response) override;
   grpc::ServerUnaryReactor* UpdateWorkflowExecution(
       grpc::CallbackServerContext* ctx, const ws::UpdateWorkflowExecutionRequest* request,
       ws::UpdateWorkflowExecutionResponse* response) override;
   grpc::ServerUnaryReactor* PollWorkflowExecutionUpdate(
       grpc::CallbackServerContext* ctx, const ws::PollWorkflowExecutionUpdateRequest* request,
       ws::PollWorkflowExecutionUpdateResponse* response) override;
+  grpc::ServerUnaryReactor* RespondActivityTaskCompletedById(
+      grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskCompletedByIdRequest* request,
+      ws::RespondActivityTaskCompletedByIdResponse* response) override;
+  grpc::ServerUnaryReactor* RespondActivityTaskFailedById(
+      grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskFailedByIdRequest* request,
+      ws::RespondActivityTaskFailedByIdResponse* response) override;
+  grpc::ServerUnaryReactor* RespondActivityTaskCanceledById(
+      grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskCanceledByIdRequest* request,
+      ws::RespondActivityTaskCanceledByIdResponse* response) override;
+  grpc::ServerUnaryReactor* RecordActivityTaskHeartbeatById(
+      grpc::CallbackServerContext* ctx, const ws::RecordActivityTaskHeartbeatByIdRequest* request,
+      ws::RecordActivityTaskHeartbeatByIdResponse* response) override;
+  grpc::ServerUnaryReactor* ResetStickyTaskQueue(
+      grpc::CallbackServerContext* ctx, const ws::ResetStickyTaskQueueRequest* request,
+      ws::ResetStickyTaskQueueResponse* response) override;
   grpc::ServerUnaryReactor* ShutdownWorker(grpc::CallbackServerContext* ctx,
                                            const ws::ShutdownWorkerRequest* request,
                                            ws::ShutdownWorkerResponse* response) override;
@@ -147,11 +168,21 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
                                            absl::StatusOr<persistence::v1::TaskToken> token,
                                            HistoryMethod<Internal, Resp> method);
   // History long polls (history, update stages): history holds the call for the long-poll
-  // window, which ends before the caller's deadline; a caller that gives up cancels it.
+  // window, which ends before the caller's deadline; a caller that gives up cancels it. With
+  // `wait` false (or an internal request without long_poll_timeout, i.e. queries) the call simply
+  // runs until the caller's deadline and is still cancelled with the caller.
   template <typename Req, typename Internal, typename Resp>
   grpc::ServerUnaryReactor* ForwardLongPoll(grpc::CallbackServerContext* ctx, const Req* request,
                                             Resp* response, absl::Status valid, bool wait,
                                             HistoryMethod<Internal, Resp> method);
+  // Activity *ById RPCs: the token RPC's history call, with a token built from (namespace,
+  // workflow id, run id, activity id). `to_token_request` copies the payload fields.
+  template <typename ByIdReq, typename ByIdResp, typename Internal, typename Resp>
+  grpc::ServerUnaryReactor* ForwardById(
+      grpc::CallbackServerContext* ctx, const ByIdReq* request, ByIdResp* response,
+      HistoryMethod<Internal, Resp> method,
+      std::function<void(const ByIdReq&, Internal&)> to_internal,
+      std::function<void(const Resp&, ByIdResp*)> to_response);
   template <typename Req, typename Internal, typename Resp>
   grpc::ServerUnaryReactor* Poll(grpc::CallbackServerContext* ctx, const Req* request,
                                  Resp* response, absl::Status valid,

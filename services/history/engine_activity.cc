@@ -129,11 +129,18 @@ int64_t AddActivityStarted(MutableStateBuilder& ms, const pv1::ActivityInfo& act
   return started->event_id();
 }
 
-// Finds the started attempt a worker reports on, by token.
+// Finds the started attempt a worker reports on, by token. A token built for a *ById call has
+// the activity id instead of the scheduled event id and attempt.
 absl::StatusOr<pv1::ActivityInfo*> FindStartedActivity(MutableStateBuilder& ms,
                                                        const pv1::TaskToken& token) {
   if (!ms.IsRunning()) return ActivityNotFound();
   auto& activities = *ms.state().mutable_activities();
+  if (token.scheduled_event_id() == 0) {
+    for (auto& [id, activity] : activities) {
+      if (activity.activity_id() == token.activity_id() && activity.started()) return &activity;
+    }
+    return ActivityNotFound();
+  }
   auto it = activities.find(token.scheduled_event_id());
   if (it == activities.end() || !it->second.started() || it->second.attempt() != token.attempt()) {
     return ActivityNotFound();
@@ -198,29 +205,40 @@ void HistoryEngine::FailActivity(MutableStateBuilder& ms, int64_t scheduled_even
   ms.ScheduleWorkflowTask();
 }
 
-absl::StatusOr<ws::RespondActivityTaskCompletedResponse> HistoryEngine::RespondActivityTaskCompleted(
-    const hs::RespondActivityTaskCompletedRequest& internal) {
-  const auto& request = internal.request();
-  auto token = DecodeTaskToken(request.task_token());
+absl::Status HistoryEngine::MutateActivity(const std::string& task_token,
+                                           const ActivityMutation& fn) {
+  auto token = DecodeTaskToken(task_token);
   if (!token.ok()) return token.status();
   auto shard = ShardFor(token->namespace_id(), token->workflow_id());
   if (!shard.ok()) return shard.status();
-  auto status = Mutate(**shard, {token->namespace_id(), token->workflow_id(), token->run_id()},
-                       [&](MutableStateBuilder& ms) -> absl::Status {
-                         auto activity = FindStartedActivity(ms, *token);
-                         if (!activity.ok()) return activity.status();
-                         int64_t scheduled_id = (*activity)->scheduled_event_id();
-                         int64_t started_id = AddActivityStarted(ms, **activity);
-                         auto* event = ms.AddExternalEvent(enums::EVENT_TYPE_ACTIVITY_TASK_COMPLETED);
-                         auto* attrs = event->mutable_activity_task_completed_event_attributes();
-                         if (request.has_result()) *attrs->mutable_result() = request.result();
-                         attrs->set_scheduled_event_id(scheduled_id);
-                         attrs->set_started_event_id(started_id);
-                         attrs->set_identity(request.identity());
-                         ms.state().mutable_activities()->erase(scheduled_id);
-                         ms.ScheduleWorkflowTask();
-                         return absl::OkStatus();
-                       });
+  // *ById tokens may leave the run out: the current run then.
+  auto run_id = ResolveRunId(**shard, token->namespace_id(), token->workflow_id(), token->run_id());
+  if (!run_id.ok()) return run_id.status();
+  return Mutate(**shard, {token->namespace_id(), token->workflow_id(), *run_id},
+                [&](MutableStateBuilder& ms) -> absl::Status {
+                  auto activity = FindStartedActivity(ms, *token);
+                  if (!activity.ok()) return activity.status();
+                  return fn(ms, **activity);
+                });
+}
+
+absl::StatusOr<ws::RespondActivityTaskCompletedResponse> HistoryEngine::RespondActivityTaskCompleted(
+    const hs::RespondActivityTaskCompletedRequest& internal) {
+  const auto& request = internal.request();
+  auto status = MutateActivity(request.task_token(), [&](MutableStateBuilder& ms,
+                                                          pv1::ActivityInfo& activity) {
+    int64_t scheduled_id = activity.scheduled_event_id();
+    int64_t started_id = AddActivityStarted(ms, activity);
+    auto* attrs = ms.AddExternalEvent(enums::EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
+                      ->mutable_activity_task_completed_event_attributes();
+    if (request.has_result()) *attrs->mutable_result() = request.result();
+    attrs->set_scheduled_event_id(scheduled_id);
+    attrs->set_started_event_id(started_id);
+    attrs->set_identity(request.identity());
+    ms.state().mutable_activities()->erase(scheduled_id);
+    ms.ScheduleWorkflowTask();
+    return absl::OkStatus();
+  });
   if (!status.ok()) return status;
   return ws::RespondActivityTaskCompletedResponse();
 }
@@ -228,21 +246,13 @@ absl::StatusOr<ws::RespondActivityTaskCompletedResponse> HistoryEngine::RespondA
 absl::StatusOr<ws::RespondActivityTaskFailedResponse> HistoryEngine::RespondActivityTaskFailed(
     const hs::RespondActivityTaskFailedRequest& internal) {
   const auto& request = internal.request();
-  auto token = DecodeTaskToken(request.task_token());
-  if (!token.ok()) return token.status();
-  auto shard = ShardFor(token->namespace_id(), token->workflow_id());
-  if (!shard.ok()) return shard.status();
-  auto status = Mutate(**shard, {token->namespace_id(), token->workflow_id(), token->run_id()},
-                       [&](MutableStateBuilder& ms) -> absl::Status {
-                         auto activity = FindStartedActivity(ms, *token);
-                         if (!activity.ok()) return activity.status();
-                         FailActivity(ms, (*activity)->scheduled_event_id(), request.failure(),
-                                      request.has_last_heartbeat_details()
-                                          ? &request.last_heartbeat_details()
-                                          : nullptr,
-                                      request.identity(), /*timeout=*/false);
-                         return absl::OkStatus();
-                       });
+  auto status = MutateActivity(request.task_token(), [&](MutableStateBuilder& ms,
+                                                          pv1::ActivityInfo& activity) {
+    FailActivity(ms, activity.scheduled_event_id(), request.failure(),
+                 request.has_last_heartbeat_details() ? &request.last_heartbeat_details() : nullptr,
+                 request.identity(), /*timeout=*/false);
+    return absl::OkStatus();
+  });
   if (!status.ok()) return status;
   return ws::RespondActivityTaskFailedResponse();
 }
@@ -250,27 +260,21 @@ absl::StatusOr<ws::RespondActivityTaskFailedResponse> HistoryEngine::RespondActi
 absl::StatusOr<ws::RespondActivityTaskCanceledResponse> HistoryEngine::RespondActivityTaskCanceled(
     const hs::RespondActivityTaskCanceledRequest& internal) {
   const auto& request = internal.request();
-  auto token = DecodeTaskToken(request.task_token());
-  if (!token.ok()) return token.status();
-  auto shard = ShardFor(token->namespace_id(), token->workflow_id());
-  if (!shard.ok()) return shard.status();
-  auto status = Mutate(**shard, {token->namespace_id(), token->workflow_id(), token->run_id()},
-                       [&](MutableStateBuilder& ms) -> absl::Status {
-                         auto activity = FindStartedActivity(ms, *token);
-                         if (!activity.ok()) return activity.status();
-                         const auto info = **activity;
-                         int64_t started_id = AddActivityStarted(ms, info);
-                         auto* event = ms.AddExternalEvent(enums::EVENT_TYPE_ACTIVITY_TASK_CANCELED);
-                         auto* attrs = event->mutable_activity_task_canceled_event_attributes();
-                         if (request.has_details()) *attrs->mutable_details() = request.details();
-                         attrs->set_latest_cancel_requested_event_id(info.cancel_requested_event_id());
-                         attrs->set_scheduled_event_id(info.scheduled_event_id());
-                         attrs->set_started_event_id(started_id);
-                         attrs->set_identity(request.identity());
-                         ms.state().mutable_activities()->erase(info.scheduled_event_id());
-                         ms.ScheduleWorkflowTask();
-                         return absl::OkStatus();
-                       });
+  auto status = MutateActivity(request.task_token(), [&](MutableStateBuilder& ms,
+                                                          pv1::ActivityInfo& activity) {
+    const auto info = activity;
+    int64_t started_id = AddActivityStarted(ms, info);
+    auto* attrs = ms.AddExternalEvent(enums::EVENT_TYPE_ACTIVITY_TASK_CANCELED)
+                      ->mutable_activity_task_canceled_event_attributes();
+    if (request.has_details()) *attrs->mutable_details() = request.details();
+    attrs->set_latest_cancel_requested_event_id(info.cancel_requested_event_id());
+    attrs->set_scheduled_event_id(info.scheduled_event_id());
+    attrs->set_started_event_id(started_id);
+    attrs->set_identity(request.identity());
+    ms.state().mutable_activities()->erase(info.scheduled_event_id());
+    ms.ScheduleWorkflowTask();
+    return absl::OkStatus();
+  });
   if (!status.ok()) return status;
   return ws::RespondActivityTaskCanceledResponse();
 }
@@ -278,23 +282,15 @@ absl::StatusOr<ws::RespondActivityTaskCanceledResponse> HistoryEngine::RespondAc
 absl::StatusOr<ws::RecordActivityTaskHeartbeatResponse> HistoryEngine::RecordActivityTaskHeartbeat(
     const hs::RecordActivityTaskHeartbeatRequest& internal) {
   const auto& request = internal.request();
-  auto token = DecodeTaskToken(request.task_token());
-  if (!token.ok()) return token.status();
-  auto shard = ShardFor(token->namespace_id(), token->workflow_id());
-  if (!shard.ok()) return shard.status();
   ws::RecordActivityTaskHeartbeatResponse response;
-  auto status = Mutate(**shard, {token->namespace_id(), token->workflow_id(), token->run_id()},
-                       [&](MutableStateBuilder& ms) -> absl::Status {
-                         auto activity = FindStartedActivity(ms, *token);
-                         if (!activity.ok()) return activity.status();
-                         if (request.has_details()) {
-                           *(*activity)->mutable_last_heartbeat_details() = request.details();
-                         }
-                         *(*activity)->mutable_last_heartbeat_time() = ToProto(ms.now());
-                         response.set_cancel_requested((*activity)->cancel_requested());
-                         ms.MarkDirty();
-                         return absl::OkStatus();
-                       });
+  auto status = MutateActivity(request.task_token(), [&](MutableStateBuilder& ms,
+                                                          pv1::ActivityInfo& activity) {
+    if (request.has_details()) *activity.mutable_last_heartbeat_details() = request.details();
+    *activity.mutable_last_heartbeat_time() = ToProto(ms.now());
+    response.set_cancel_requested(activity.cancel_requested());
+    ms.MarkDirty();
+    return absl::OkStatus();
+  });
   if (!status.ok()) return status;
   return response;
 }

@@ -120,7 +120,6 @@ void HistoryEngine::QueryWorkflow(const hs::QueryWorkflowRequest& internal, Time
     request.set_query_id(query_id);
     client::CallOptions options;
     options.deadline = deadline;
-    options.retry = false;
     matching_.QueryWorkflow(request, options, [done](auto result) {
       if (!result.ok()) return done(result.status());
       if (result->completed_type() == enums::QUERY_RESULT_TYPE_ANSWERED) {

@@ -192,9 +192,6 @@ absl::Status HistoryEngine::ExecuteTimerTask(Shard& shard, const pv1::TimerTask&
           auto next = RetryRun(shard, ms, failure, &retry_state);
           if (!next.ok()) return next.status();
           retry = *next;
-          if (retry_state == enums::RETRY_STATE_RETRY_POLICY_NOT_SET) {
-            retry_state = enums::RETRY_STATE_TIMEOUT;
-          }
         }
         auto* event = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT);
         auto* attrs = event->mutable_workflow_execution_timed_out_event_attributes();

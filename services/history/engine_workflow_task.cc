@@ -280,4 +280,26 @@ absl::StatusOr<ws::RespondWorkflowTaskFailedResponse> HistoryEngine::RespondWork
   return ws::RespondWorkflowTaskFailedResponse();
 }
 
+absl::StatusOr<ws::ResetStickyTaskQueueResponse> HistoryEngine::ResetStickyTaskQueue(
+    const hs::ResetStickyTaskQueueRequest& internal) {
+  const auto& execution = internal.request().execution();
+  auto shard = ShardFor(internal.namespace_id(), execution.workflow_id());
+  if (!shard.ok()) return shard.status();
+  auto run_id = ResolveRunId(**shard, internal.namespace_id(), execution.workflow_id(),
+                             execution.run_id());
+  if (!run_id.ok()) return run_id.status();
+  auto status = Mutate(**shard, {internal.namespace_id(), execution.workflow_id(), *run_id},
+                       [](MutableStateBuilder& ms) -> absl::Status {
+                         if (!ms.IsRunning()) {
+                           return NotFoundError("workflow execution already completed");
+                         }
+                         if (ms.state().sticky_task_queue().empty()) return absl::OkStatus();
+                         ms.state().clear_sticky_task_queue();
+                         ms.MarkDirty();
+                         return absl::OkStatus();
+                       });
+  if (!status.ok()) return status;
+  return ws::ResetStickyTaskQueueResponse();
+}
+
 }  // namespace tern::history

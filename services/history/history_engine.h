@@ -57,6 +57,8 @@ class HistoryEngine {
       const hs::SignalWithStartWorkflowExecutionRequest& request);
   absl::StatusOr<ws::RequestCancelWorkflowExecutionResponse> RequestCancelWorkflowExecution(
       const hs::RequestCancelWorkflowExecutionRequest& request);
+  absl::StatusOr<ws::ResetStickyTaskQueueResponse> ResetStickyTaskQueue(
+      const hs::ResetStickyTaskQueueRequest& request);
   absl::StatusOr<hs::RecordChildExecutionCompletedResponse> RecordChildExecutionCompleted(
       const hs::RecordChildExecutionCompletedRequest& request);
 
@@ -221,6 +223,9 @@ class HistoryEngine {
   // Pushes the current attempt to matching, with its schedule-to-start timer (and, for the
   // first attempt, the schedule-to-close timer).
   void DispatchActivity(MutableStateBuilder& ms, const pv1::ActivityInfo& activity);
+  // Applies `fn` to the started activity attempt a worker reports on (by task token).
+  using ActivityMutation = std::function<absl::Status(MutableStateBuilder&, pv1::ActivityInfo&)>;
+  absl::Status MutateActivity(const std::string& task_token, const ActivityMutation& fn);
   void TerminateRun(MutableStateBuilder& ms, const std::string& reason,
                     const temporal::api::common::v1::Payloads* details,
                     const std::string& identity);

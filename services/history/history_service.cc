@@ -36,6 +36,7 @@ class HistoryHandler final : public hs::HistoryService::CallbackService {
   TERN_BLOCKING_RPC(SignalWithStartWorkflowExecution, ws::SignalWithStartWorkflowExecutionResponse)
   TERN_BLOCKING_RPC(RequestCancelWorkflowExecution, ws::RequestCancelWorkflowExecutionResponse)
   TERN_BLOCKING_RPC(RecordChildExecutionCompleted, hs::RecordChildExecutionCompletedResponse)
+  TERN_BLOCKING_RPC(ResetStickyTaskQueue, ws::ResetStickyTaskQueueResponse)
 #undef TERN_BLOCKING_RPC
 
   grpc::ServerUnaryReactor* UpdateWorkflowExecution(

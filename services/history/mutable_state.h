@@ -69,7 +69,9 @@ class MutableStateBuilder {
   std::vector<hv1::HistoryEvent> TakeNewEvents();
   std::vector<pv1::TransferTask> TakeTransferTasks() { return std::move(transfer_tasks_); }
   std::vector<pv1::TimerTask> TakeTimerTasks() { return std::move(timer_tasks_); }
-  bool HasChanges() const { return !new_events_.empty() || dirty_; }
+  bool HasChanges() const {
+    return dirty_ || !new_events_.empty() || !transfer_tasks_.empty() || !timer_tasks_.empty();
+  }
   void MarkDirty() { dirty_ = true; }
   // A handler that must both persist its changes and answer with an error (a workflow task
   // failed by the server, for example) records the error here.

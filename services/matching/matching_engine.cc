@@ -133,6 +133,12 @@ size_t MatchingEngine::ParkedPollCount() const {
   return n;
 }
 
+size_t MatchingEngine::PendingQueryCount() const {
+  size_t n = 0;
+  for (const auto& partition : Snapshot()) n += partition->pending_queries();
+  return n;
+}
+
 // ---- lifecycle ---------------------------------------------------------------------------------
 
 void MatchingEngine::Start() {
@@ -285,6 +291,72 @@ std::shared_ptr<PollHandle> MatchingEngine::PollActivityTaskQueue(
   auto poller = NewActivityPoller(copy, PollTimeout(now, deadline), deadline, std::move(done));
   return StartPoll(std::move(poller), request.namespace_id(), request.poll_request().task_queue(),
                    kActivity);
+}
+
+// ---- queries ----------------------------------------------------------------------------------
+
+TimePoint MatchingEngine::QueryAnswerBy(TimePoint now, TimePoint deadline) const {
+  if (deadline == TimePoint::max()) return deadline;
+  // Every hop (frontend, history, matching) carries the client's deadline: answering a little
+  // before it lets our DEADLINE_EXCEEDED, which names the task queue, reach the client instead
+  // of a bare transport timeout.
+  auto margin = std::min<TimePoint::duration>(
+      core_->options.poll_deadline_margin, std::max<TimePoint::duration>(deadline - now, {}) / 5);
+  return deadline - margin;
+}
+
+std::shared_ptr<PollHandle> MatchingEngine::QueryWorkflow(
+    const ms::QueryWorkflowRequest& request, TimePoint deadline,
+    client::Callback<ms::QueryWorkflowResponse> done) {
+  auto query =
+      std::make_shared<QueryOp>(request.query_id(), request.task(),
+                                QueryAnswerBy(core_->clock.Now(), deadline), std::move(done));
+  absl::Status status = ValidateTaskQueue(request.namespace_id(), request.task_queue());
+  if (status.ok() && request.query_id().empty()) {
+    status = absl::InvalidArgumentError("query_id is not set");
+  }
+  if (status.ok() && request.task().task_token().empty()) {
+    status = absl::InvalidArgumentError("task.task_token is not set");
+  }
+  std::shared_ptr<Partition> partition;
+  if (status.ok()) {
+    auto found = GetOrLoad(request.namespace_id(), request.task_queue().name(), kWorkflow,
+                           request.task_queue().kind());
+    if (found.ok()) {
+      partition = *std::move(found);
+    } else {
+      status = found.status();
+    }
+  }
+  if (!status.ok()) {
+    // Never attached to a partition: nobody else can finish it, Cancel() is a no-op.
+    query->state = QueryOp::State::kDone;
+    query->done(std::move(status));
+    return query;
+  }
+  partition->Query(query);
+  return query;
+}
+
+void MatchingEngine::RespondQueryTaskCompleted(
+    const ms::RespondQueryTaskCompletedRequest& request,
+    client::Callback<ms::RespondQueryTaskCompletedResponse> done) {
+  if (auto st = ValidateTaskQueue(request.namespace_id(), request.task_queue()); !st.ok()) {
+    return done(st);
+  }
+  if (request.query_id().empty()) return done(absl::InvalidArgumentError("query_id is not set"));
+  std::string key = PartitionKey(request.namespace_id(), request.task_queue().name(), kWorkflow);
+  std::shared_ptr<Partition> partition;
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return done(ShardOwnershipLostError(0, ""));
+    if (auto it = partitions_.find(key); it != partitions_.end()) partition = it->second;
+  }
+  if (partition) return partition->RespondQuery(request, std::move(done));
+  // Not loaded here: the query is not pending here. Another owner may hold it.
+  std::string owner = owner_of_(key);
+  if (owner != core_->options.self_address) return done(ShardOwnershipLostError(0, owner));
+  done(QueryNotFoundError());
 }
 
 // ---- describe ----------------------------------------------------------------------------------

@@ -11,6 +11,12 @@
 //     partition unloads, with CANCELLED after PollHandle::Cancel, or with an error:
 //     ShardOwnershipLost (this host does not own the partition: refresh the ring and retry),
 //     INVALID_ARGUMENT, or UNAVAILABLE (the backlog could not be leased).
+//   - A query (QueryWorkflow) hands its prebuilt task to a workflow poll parked on the
+//     partition, polls forwarded in from child partitions included, without any history call and
+//     without persisting it; it then waits for RespondQueryTaskCompleted with its query_id. It
+//     answers with the worker's result, DEADLINE_EXCEEDED (naming the task queue) shortly before
+//     the caller's deadline, CANCELLED after PollHandle::Cancel, or ShardOwnershipLost when the
+//     partition unloads. It holds no thread while it waits.
 //   - Partitions load on first use when the owner lookup names this host, and unload when the
 //     ring moves them away (OnRingChanged), when their lease is fenced by another owner, after
 //     being idle for a while, and at Stop().
@@ -79,8 +85,8 @@ struct EngineOptions {
 // matching.numTaskqueuePartitions (at least 1).
 int PartitionCount(const DynamicConfig& config, temporal::api::enums::v1::TaskQueueKind kind);
 
-// Cancels a parked poll (the caller's RPC went away). Safe from any thread, any number of times,
-// also after the poll finished.
+// Cancels a parked poll or a pending query (the caller's RPC went away). Safe from any thread,
+// any number of times, also after the call finished.
 class PollHandle {
  public:
   virtual ~PollHandle() = default;
@@ -117,6 +123,16 @@ class MatchingEngine : public std::enable_shared_from_this<MatchingEngine> {
       client::Callback<ws::PollActivityTaskQueueResponse> done);
   void DescribeTaskQueuePartition(const ms::DescribeTaskQueuePartitionRequest& request,
                                   client::Callback<ms::DescribeTaskQueuePartitionResponse> done);
+  // `request.task_queue` names the partition (workflow type) whose pollers get the query;
+  // `request.task.task_token` must be set (it tells a child partition the forwarded poll got a
+  // task). A query_id already pending here is ALREADY_EXISTS.
+  std::shared_ptr<PollHandle> QueryWorkflow(const ms::QueryWorkflowRequest& request,
+                                            TimePoint deadline,
+                                            client::Callback<ms::QueryWorkflowResponse> done);
+  // Answers the pending query `request.query_id` of the partition `request.task_queue`;
+  // NOT_FOUND when no such query is pending (unknown, answered, timed out or cancelled).
+  void RespondQueryTaskCompleted(const ms::RespondQueryTaskCompletedRequest& request,
+                                 client::Callback<ms::RespondQueryTaskCompletedResponse> done);
 
   // Starts the housekeeping timer.
   void Start();
@@ -132,6 +148,8 @@ class MatchingEngine : public std::enable_shared_from_this<MatchingEngine> {
   size_t LoadedPartitionCount() const;
   // Polls parked on this host (waiting, or with a record-start or forward in flight).
   size_t ParkedPollCount() const;
+  // Queries waiting for a poller or for their answer.
+  size_t PendingQueryCount() const;
 
  private:
   MatchingEngine(std::shared_ptr<EngineCore> core, OwnerLookup owner_of);
@@ -152,6 +170,7 @@ class MatchingEngine : public std::enable_shared_from_this<MatchingEngine> {
                                         const temporal::api::taskqueue::v1::TaskQueue& task_queue,
                                         int task_type);
   TimePoint PollTimeout(TimePoint now, TimePoint deadline) const;
+  TimePoint QueryAnswerBy(TimePoint now, TimePoint deadline) const;
 
   std::shared_ptr<EngineCore> core_;
   OwnerLookup owner_of_;

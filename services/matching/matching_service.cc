@@ -8,9 +8,9 @@
 namespace tern::matching {
 namespace {
 
-// A long poll's reactor: forwards the caller's cancellation to the engine. Owns itself until
-// gRPC calls OnDone. OnCancel only runs after the handler returned the reactor, by which time
-// the handle is set.
+// A long poll's (or a query's) reactor: forwards the caller's cancellation to the engine. Owns
+// itself until gRPC calls OnDone. OnCancel only runs after the handler returned the reactor, by
+// which time the handle is set.
 class PollReactor final : public grpc::ServerUnaryReactor {
  public:
   void SetHandle(std::shared_ptr<PollHandle> handle) {
@@ -79,6 +79,23 @@ class MatchingService::Handler final
     auto* reactor = new PollReactor();
     reactor->SetHandle(
         engine_.PollActivityTaskQueue(*request, ctx->deadline(), Finisher(reactor, response)));
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* QueryWorkflow(grpc::CallbackServerContext* ctx,
+                                          const ms::QueryWorkflowRequest* request,
+                                          ms::QueryWorkflowResponse* response) override {
+    auto* reactor = new PollReactor();
+    reactor->SetHandle(
+        engine_.QueryWorkflow(*request, ctx->deadline(), Finisher(reactor, response)));
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* RespondQueryTaskCompleted(
+      grpc::CallbackServerContext* ctx, const ms::RespondQueryTaskCompletedRequest* request,
+      ms::RespondQueryTaskCompletedResponse* response) override {
+    auto* reactor = ctx->DefaultReactor();
+    engine_.RespondQueryTaskCompleted(*request, Finisher(reactor, response));
     return reactor;
   }
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
@@ -130,6 +131,14 @@ class TypedPoller final : public Poller {
   }
 
   void FinishWithTask() override { done_(std::move(response_)); }
+  void FinishWithQuery(const ws::PollWorkflowTaskQueueResponse& task) override {
+    if constexpr (std::is_same_v<Response, ws::PollWorkflowTaskQueueResponse>) {
+      done_(task);
+    } else {
+      // The engine dispatches queries on workflow partitions only.
+      done_(absl::InternalError("a query task reached an activity poller"));
+    }
+  }
   void FinishEmpty() override { done_(Response()); }
   void FinishError(absl::Status status) override { done_(std::move(status)); }
 
@@ -183,6 +192,15 @@ std::shared_ptr<Poller> NewActivityPoller(
     client::Callback<ws::PollActivityTaskQueueResponse> done) {
   return std::make_shared<TypedPoller<ActivityTraits>>(request, timeout_at, rpc_deadline,
                                                        std::move(done));
+}
+
+absl::Status QueryNotFoundError() {
+  return NotFoundError("query task not found: unknown id, or the query already timed out");
+}
+
+void QueryOp::Cancel() {
+  // `partition` is set before the handle is returned and never changes afterwards.
+  if (auto p = partition.lock()) p->CancelQuery(shared_from_this());
 }
 
 // ---- Partition: lifecycle ----------------------------------------------------------------------
@@ -273,6 +291,8 @@ void Partition::UnloadLocked(Reason reason, absl::Status status, Deferred& after
       FinishLocked(p, after, [](Poller& q) { q.FinishEmpty(); });
     }
   }
+  // Queries cannot outlive the partition: callers retry against the new owner.
+  while (!queries_.empty()) FinishQueryLocked(queries_.begin()->second, after, unload_status_);
   // Forwarded polls are answered now; record-starts in flight finish first (a task may be
   // handed over), unless we are shutting down.
   for (auto it = away_.begin(); it != away_.end();) {
@@ -312,8 +332,8 @@ void Partition::Maintain(TimePoint now) {
     }
   }
   if (state_ != State::kLoaded) return;
-  bool idle = waiting_.empty() && away_.empty() && buffer_.empty() && pending_writes_.empty() &&
-              !write_in_flight_ && !read_in_flight_ && !unread_in_db_ &&
+  bool idle = waiting_.empty() && away_.empty() && queries_.empty() && buffer_.empty() &&
+              pending_writes_.empty() && !write_in_flight_ && !read_in_flight_ && !unread_in_db_ &&
               !backlog_forward_in_flight_ && !delete_in_flight_ && pending_deletes_.empty() &&
               now - last_activity_ >= core_->options.idle_unload_after;
   if (idle) {
@@ -453,6 +473,7 @@ std::shared_ptr<Poller> Partition::PopForwardableLocked() {
 
 void Partition::MatchLocked(Deferred& after) {
   if (state_ != State::kUnloaded) {
+    DispatchQueriesLocked(after);
     if (!dispatch_paused_) {
       while (!waiting_.empty()) {
         auto it = NextAvailableLocked();
@@ -907,6 +928,110 @@ void Partition::MaybeDeleteLocked(Deferred& after) {
     }
     self->MaybeDeleteLocked(after);
   });
+}
+
+// ---- Partition: queries ------------------------------------------------------------------------
+
+void Partition::Query(std::shared_ptr<QueryOp> query) {
+  Deferred after;
+  std::lock_guard lock(mu_);
+  query->partition = weak_from_this();
+  if (state_ == State::kUnloaded) {
+    query->state = QueryOp::State::kDone;
+    after([query, st = unload_status_] { query->done(st); });
+    return;
+  }
+  if (queries_.count(query->query_id)) {
+    query->state = QueryOp::State::kDone;
+    after([query] {
+      query->done(
+          absl::AlreadyExistsError(absl::StrCat("query ", query->query_id, " is already pending")));
+    });
+    return;
+  }
+  TimePoint now = core_->clock.Now();
+  last_activity_ = now;
+  queries_.emplace(query->query_id, query);
+  query->state = QueryOp::State::kWaiting;
+  query->list_pos = unclaimed_queries_.insert(unclaimed_queries_.end(), query);
+  if (query->answer_by != TimePoint::max()) {
+    auto delay =
+        std::max<std::chrono::nanoseconds>(query->answer_by - now, std::chrono::nanoseconds(0));
+    std::weak_ptr<Partition> weak_self = weak_from_this();
+    std::weak_ptr<QueryOp> weak_query = query;
+    query->timer = core_->timers.PostAfter(delay, [weak_self, weak_query] {
+      auto self = weak_self.lock();
+      auto q = weak_query.lock();
+      if (self && q) self->OnQueryTimeout(q);
+    });
+  }
+  DispatchQueriesLocked(after);
+}
+
+void Partition::DispatchQueriesLocked(Deferred& after) {
+  while (!unclaimed_queries_.empty() && !waiting_.empty()) {
+    auto query = unclaimed_queries_.front();
+    unclaimed_queries_.pop_front();
+    query->state = QueryOp::State::kDispatched;
+    // No record-start: a query writes no history. A forwarded-in poll carries it to its child.
+    FinishLocked(PopWaitingLocked(), after, [query](Poller& q) { q.FinishWithQuery(query->task); });
+  }
+}
+
+void Partition::CancelQuery(const std::shared_ptr<QueryOp>& query) {
+  Deferred after;
+  std::lock_guard lock(mu_);
+  if (query->state == QueryOp::State::kNew || query->state == QueryOp::State::kDone) return;
+  FinishQueryLocked(query, after, absl::CancelledError("query cancelled by the caller"));
+}
+
+void Partition::OnQueryTimeout(const std::shared_ptr<QueryOp>& query) {
+  Deferred after;
+  std::lock_guard lock(mu_);
+  if (query->state == QueryOp::State::kWaiting) {
+    FinishQueryLocked(query, after,
+                      absl::DeadlineExceededError(absl::StrCat("no worker polled task queue \"",
+                                                               base_name_, "\" in time")));
+  } else if (query->state == QueryOp::State::kDispatched) {
+    FinishQueryLocked(
+        query, after,
+        absl::DeadlineExceededError(absl::StrCat("the worker of task queue \"", base_name_,
+                                                 "\" did not answer the query in time")));
+  }
+}
+
+void Partition::FinishQueryLocked(std::shared_ptr<QueryOp> query, Deferred& after,
+                                  absl::StatusOr<ms::QueryWorkflowResponse> result) {
+  if (query->state == QueryOp::State::kWaiting) unclaimed_queries_.erase(query->list_pos);
+  queries_.erase(query->query_id);
+  query->state = QueryOp::State::kDone;
+  if (auto timer = query->timer) after([timer] { timer->Cancel(); });
+  after([query, result = std::move(result)] { query->done(result); });
+}
+
+void Partition::RespondQuery(const ms::RespondQueryTaskCompletedRequest& request,
+                             client::Callback<ms::RespondQueryTaskCompletedResponse> done) {
+  const auto& answer = request.request();
+  ms::QueryWorkflowResponse result;
+  result.set_completed_type(answer.completed_type());
+  if (answer.has_query_result()) *result.mutable_query_result() = answer.query_result();
+  result.set_error_message(answer.error_message());
+  if (answer.has_failure()) *result.mutable_failure() = answer.failure();
+
+  Deferred after;
+  std::lock_guard lock(mu_);
+  auto it = queries_.find(request.query_id());
+  if (it == queries_.end()) {
+    after([done] { done(QueryNotFoundError()); });
+    return;
+  }
+  FinishQueryLocked(it->second, after, std::move(result));
+  after([done] { done(ms::RespondQueryTaskCompletedResponse()); });
+}
+
+size_t Partition::pending_queries() const {
+  std::lock_guard lock(mu_);
+  return queries_.size();
 }
 
 // ---- Partition: describe -----------------------------------------------------------------------

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -101,6 +102,8 @@ class Poller : public PollHandle, public std::enable_shared_from_this<Poller> {
   // Answer the RPC. The partition's state machine calls exactly one of them, exactly once,
   // outside its mutex.
   virtual void FinishWithTask() = 0;
+  // Delivers a prebuilt query task (workflow pollers only) without any history call.
+  virtual void FinishWithQuery(const ws::PollWorkflowTaskQueueResponse& task) = 0;
   virtual void FinishEmpty() = 0;
   virtual void FinishError(absl::Status status) = 0;
 
@@ -134,6 +137,33 @@ struct AddOp {
 };
 using AddOpPtr = std::shared_ptr<AddOp>;
 
+// A query task: waits for a poller (kWaiting), then for the worker's answer (kDispatched). Never
+// persisted; finished exactly once, by the answer, the deadline, Cancel() or an unload.
+class QueryOp : public PollHandle, public std::enable_shared_from_this<QueryOp> {
+ public:
+  enum class State { kNew, kWaiting, kDispatched, kDone };
+
+  QueryOp(std::string query_id, ws::PollWorkflowTaskQueueResponse task, TimePoint answer_by,
+          client::Callback<ms::QueryWorkflowResponse> done)
+      : query_id(std::move(query_id)),
+        task(std::move(task)),
+        answer_by(answer_by),
+        done(std::move(done)) {}
+
+  void Cancel() override;
+
+  const std::string query_id;
+  const ws::PollWorkflowTaskQueueResponse task;
+  const TimePoint answer_by;  // time_point::max(): no deadline
+  const client::Callback<ms::QueryWorkflowResponse> done;
+
+  // Guarded by the partition's mutex.
+  std::weak_ptr<Partition> partition;
+  State state = State::kNew;
+  std::list<std::shared_ptr<QueryOp>>::iterator list_pos;  // in unclaimed_queries_ (kWaiting)
+  std::shared_ptr<Executor::Timer> timer;
+};
+
 class Partition : public std::enable_shared_from_this<Partition> {
  public:
   enum class Reason { kRingMoved, kFenced, kIdle, kStopped, kLoadFailed };
@@ -147,6 +177,11 @@ class Partition : public std::enable_shared_from_this<Partition> {
   void CancelPoll(const std::shared_ptr<Poller>& poller);
   void Add(AddOpPtr op);
   void Describe(client::Callback<ms::DescribeTaskQueuePartitionResponse> done);
+  // Queries: see MatchingEngine::QueryWorkflow / RespondQueryTaskCompleted.
+  void Query(std::shared_ptr<QueryOp> query);
+  void CancelQuery(const std::shared_ptr<QueryOp>& query);
+  void RespondQuery(const ms::RespondQueryTaskCompletedRequest& request,
+                    client::Callback<ms::RespondQueryTaskCompletedResponse> done);
   // Pending polls answer empty (or with `status` for kLoadFailed), queued writes fail with
   // ShardOwnershipLost, the in-memory backlog is dropped (it stays in the database).
   void Unload(Reason reason, absl::Status status = absl::OkStatus());
@@ -156,6 +191,7 @@ class Partition : public std::enable_shared_from_this<Partition> {
   const persistence::TaskQueueKey& key() const { return key_; }
   bool loaded() const;
   size_t parked_polls() const;
+  size_t pending_queries() const;
 
  private:
   enum class State { kLoading, kLoaded, kUnloaded };
@@ -185,6 +221,14 @@ class Partition : public std::enable_shared_from_this<Partition> {
   // Marks a detached poller done and answers it (after the mutex is released).
   void FinishLocked(const std::shared_ptr<Poller>& poller, Deferred& after,
                     std::function<void(Poller&)> finish);
+
+  // Hands waiting queries to waiting pollers (before any backlog task).
+  void DispatchQueriesLocked(Deferred& after);
+  void OnQueryTimeout(const std::shared_ptr<QueryOp>& query);
+  // Detaches a live query and answers it with `result` (after the mutex is released). Takes
+  // `query` by value: the caller's reference may point into queries_, which this erases.
+  void FinishQueryLocked(std::shared_ptr<QueryOp> query, Deferred& after,
+                         absl::StatusOr<ms::QueryWorkflowResponse> result);
 
   void StartDispatchLocked(std::shared_ptr<Poller> poller, BufferIt it, Deferred& after);
   void OnDispatchDone(std::shared_ptr<Poller> poller, int64_t task_id, absl::Status status);
@@ -233,6 +277,10 @@ class Partition : public std::enable_shared_from_this<Partition> {
   std::list<std::shared_ptr<Poller>> away_;
   int forwarded_polls_ = 0;
 
+  // Live queries by id (waiting for a poller or for the answer), and those waiting (FIFO).
+  std::unordered_map<std::string, std::shared_ptr<QueryOp>> queries_;
+  std::list<std::shared_ptr<QueryOp>> unclaimed_queries_;
+
   // Backlog lease and task-id allocation.
   int64_t range_id_ = 0;
   int64_t next_seq_ = 0;
@@ -263,6 +311,9 @@ class Partition : public std::enable_shared_from_this<Partition> {
   std::chrono::milliseconds backlog_forward_backoff_{0};
   std::shared_ptr<Executor::Timer> backlog_forward_timer_;
 };
+
+// NOT_FOUND for RespondQueryTaskCompleted of a query that is not (or no longer) pending.
+absl::Status QueryNotFoundError();
 
 // Creates the poller of a poll request; TypedPoller lives in partition.cc.
 std::shared_ptr<Poller> NewWorkflowPoller(const ms::PollWorkflowTaskQueueRequest& request,

@@ -8,6 +8,7 @@ const {
 } = require('./lib/harness');
 
 describe('child workflows and external requests', () => {
+  dumpLogsOnFailure();
   let tern, client, connection, worker, taskQueue;
   before(async () => {
     tern = await startTern();
@@ -26,7 +27,7 @@ describe('child workflows and external requests', () => {
 
   const statusOf = async (workflowId) => (await client.workflow.getHandle(workflowId).describe()).status.name;
 
-  it('runs children and returns their results to the parent', dumpLogsOnFailure(async () => {
+  it('runs children and returns their results to the parent', async () => {
     const workflowId = uniqueName('parent');
     const handle = await client.workflow.start('parentOfDoubles', { taskQueue, workflowId, args: [5] });
     assert.equal(await handle.result(), 20); // 2 * (0+1+2+3+4)
@@ -37,21 +38,21 @@ describe('child workflows and external requests', () => {
     const ids = events.map((e) => Number(e.eventId));
     assert.deepEqual(ids, ids.map((_, i) => i + 1));
     assert.equal(events.filter((e) => e.childWorkflowExecutionCompletedEventAttributes).length, 5);
-  }));
+  });
 
-  it('propagates a child failure to the parent', dumpLogsOnFailure(async () => {
+  it('propagates a child failure to the parent', async () => {
     const handle = await client.workflow.start('parentOfFailingChild', {
       taskQueue, workflowId: uniqueName('failing-parent'),
     });
     assert.equal(await handle.result(), 'ChildWorkflowFailure: MyError: child broke');
-  }));
+  });
 
   for (const [policy, expected] of [
     ['TERMINATE', 'TERMINATED'],
     ['REQUEST_CANCEL', 'CANCELLED'],
     ['ABANDON', 'RUNNING'],
   ]) {
-    it(`applies parent close policy ${policy}`, dumpLogsOnFailure(async () => {
+    it(`applies parent close policy ${policy}`, async () => {
       const childId = uniqueName(`child-${policy.toLowerCase()}`);
       const handle = await client.workflow.start('parentWithPolicy', {
         taskQueue, workflowId: uniqueName('policy-parent'), args: [policy, childId],
@@ -63,17 +64,17 @@ describe('child workflows and external requests', () => {
       } else {
         await waitFor(`child ${childId} to be ${expected}`, async () => (await statusOf(childId)) === expected);
       }
-    }));
+    });
   }
 
-  it('lets a parent signal its child', dumpLogsOnFailure(async () => {
+  it('lets a parent signal its child', async () => {
     const handle = await client.workflow.start('parentSignalsChild', {
       taskQueue, workflowId: uniqueName('signalling-parent'),
     });
     assert.deepEqual(await handle.result(), ['from parent']);
-  }));
+  });
 
-  it('signals and cancels other workflows, and reports a missing target', dumpLogsOnFailure(async () => {
+  it('signals and cancels other workflows, and reports a missing target', async () => {
     const target = await client.workflow.start('collectSignals', {
       taskQueue, workflowId: uniqueName('target'), args: [1],
     });
@@ -96,5 +97,5 @@ describe('child workflows and external requests', () => {
     });
     assert.equal(await canceller.result(), 'cancel requested');
     await waitFor('the victim to be cancelled', async () => (await statusOf(victim.workflowId)) === 'CANCELLED');
-  }));
+  });
 });

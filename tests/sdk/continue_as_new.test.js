@@ -9,6 +9,7 @@ const {
 } = require('./lib/harness');
 
 describe('runs that continue other runs', () => {
+  dumpLogsOnFailure();
   let tern, client, connection, worker, taskQueue;
   before(async () => {
     tern = await startTern();
@@ -22,7 +23,7 @@ describe('runs that continue other runs', () => {
     await tern?.stop();
   });
 
-  it('follows a continue-as-new chain to its last run', dumpLogsOnFailure(async () => {
+  it('follows a continue-as-new chain to its last run', async () => {
     const workflowId = uniqueName('chain');
     const handle = await client.workflow.start('continueAsNewCounter', {
       taskQueue, workflowId, args: [0, 3],
@@ -40,17 +41,17 @@ describe('runs that continue other runs', () => {
       .workflowExecutionStartedEventAttributes;
     assert.equal(started.firstExecutionRunId, handle.firstExecutionRunId);
     assert.ok(started.continuedExecutionRunId);
-  }));
+  });
 
-  it('retries a failing workflow per its retry policy', dumpLogsOnFailure(async () => {
+  it('retries a failing workflow per its retry policy', async () => {
     const handle = await client.workflow.start('failUntilAttempt', {
       taskQueue, workflowId: uniqueName('retry'), args: [3],
       retry: { initialInterval: '100ms', backoffCoefficient: 1, maximumAttempts: 5 },
     });
     assert.equal(await handle.result(), 3);
-  }));
+  });
 
-  it('reports the last failure once the retry policy gives up', dumpLogsOnFailure(async () => {
+  it('reports the last failure once the retry policy gives up', async () => {
     const handle = await client.workflow.start('failUntilAttempt', {
       taskQueue, workflowId: uniqueName('giveup'), args: [10],
       retry: { initialInterval: '100ms', backoffCoefficient: 1, maximumAttempts: 2 },
@@ -59,5 +60,5 @@ describe('runs that continue other runs', () => {
     assert.ok(err instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${err}`);
     assert.match(err.cause?.message ?? '', /attempt 2 fails/);
     assert.equal(err.retryState, 'MAXIMUM_ATTEMPTS_REACHED');
-  }));
+  });
 });

@@ -9,6 +9,7 @@ const {
 } = require('./lib/harness');
 
 describe('signals and cancellation', () => {
+  dumpLogsOnFailure();
   let tern, client, connection, worker, taskQueue;
   const greeted = [];
   before(async () => {
@@ -31,13 +32,13 @@ describe('signals and cancellation', () => {
     await tern?.stop();
   });
 
-  it('delivers a signal to a running workflow', dumpLogsOnFailure(async () => {
+  it('delivers a signal to a running workflow', async () => {
     const handle = await client.workflow.start('waitForRelease', { taskQueue, workflowId: uniqueName('release') });
     await handle.signal('release');
     assert.equal(await handle.result(), 'released');
-  }));
+  });
 
-  it('delivers many signals in order, also while workflow tasks are running', dumpLogsOnFailure(async () => {
+  it('delivers many signals in order, also while workflow tasks are running', async () => {
     const handle = await client.workflow.start('collectSignals', {
       taskQueue, workflowId: uniqueName('collect'), args: [30],
     });
@@ -54,9 +55,9 @@ describe('signals and cancellation', () => {
     assert.deepEqual(ids, ids.map((_, i) => i + 1));
     const signaled = history.events.filter((e) => e.workflowExecutionSignaledEventAttributes);
     assert.equal(signaled.length, 30);
-  }));
+  });
 
-  it('starts a workflow with a signal (signalWithStart) and signals it when running', dumpLogsOnFailure(async () => {
+  it('starts a workflow with a signal (signalWithStart) and signals it when running', async () => {
     const workflowId = uniqueName('sws');
     const first = await client.workflow.signalWithStart('collectSignals', {
       taskQueue, workflowId, args: [2], signal: 'item', signalArgs: ['first'],
@@ -69,17 +70,17 @@ describe('signals and cancellation', () => {
     const history = await first.fetchHistory();
     assert.equal(history.events[0].eventType, 1); // WorkflowExecutionStarted
     assert.ok(history.events[1].workflowExecutionSignaledEventAttributes, 'signal is event 2');
-  }));
+  });
 
-  it('answers a signal to a completed workflow with WorkflowNotFoundError', dumpLogsOnFailure(async () => {
+  it('answers a signal to a completed workflow with WorkflowNotFoundError', async () => {
     const handle = await client.workflow.start('collectSignals', {
       taskQueue, workflowId: uniqueName('done'), args: [0],
     });
     await handle.result();
     await assert.rejects(handle.signal('item', 'late'), WorkflowNotFoundError);
-  }));
+  });
 
-  it('cancels a workflow: cleanup runs and the status is CANCELLED', dumpLogsOnFailure(async () => {
+  it('cancels a workflow: cleanup runs and the status is CANCELLED', async () => {
     const handle = await client.workflow.start('cancellableSleep', {
       taskQueue, workflowId: uniqueName('cancel'), args: [600_000],
     });
@@ -96,5 +97,5 @@ describe('signals and cancellation', () => {
     assert.ok(greeted.includes('cleanup'), 'the non-cancellable cleanup activity ran');
     const description = await handle.describe();
     assert.equal(description.status.name, 'CANCELLED');
-  }));
+  });
 });

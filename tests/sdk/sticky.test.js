@@ -12,6 +12,7 @@ const {
 const STICKY = 2; // TaskQueueKind.STICKY
 
 describe('sticky execution', () => {
+  dumpLogsOnFailure();
   let tern, client, connection;
   before(async () => {
     tern = await startTern();
@@ -22,7 +23,7 @@ describe('sticky execution', () => {
     await tern?.stop();
   });
 
-  it('sends follow-up workflow tasks to the worker sticky queue', dumpLogsOnFailure(async () => {
+  it('sends follow-up workflow tasks to the worker sticky queue', async () => {
     const taskQueue = uniqueName('sticky');
     const worker = await startWorker(tern, { taskQueue });
     try {
@@ -42,9 +43,9 @@ describe('sticky execution', () => {
     } finally {
       await worker.stop();
     }
-  }));
+  });
 
-  it('moves a task to the normal queue when the sticky worker is gone', dumpLogsOnFailure(async () => {
+  it('moves a task to the normal queue when the sticky worker is gone', async () => {
     const taskQueue = uniqueName('fallback');
     const first = await startWorker(tern, {
       taskQueue, options: { stickyQueueScheduleToStartTimeout: '1s', identity: 'first-worker' },
@@ -68,5 +69,5 @@ describe('sticky execution', () => {
     } finally {
       await second.stop();
     }
-  }));
+  });
 });

@@ -10,6 +10,7 @@ const {
 } = require('./lib/harness');
 
 describe('updates', () => {
+  dumpLogsOnFailure();
   let tern, client, connection, worker, taskQueue;
   before(async () => {
     tern = await startTern();
@@ -23,7 +24,7 @@ describe('updates', () => {
     await tern?.stop();
   });
 
-  it('runs updates and returns their results', dumpLogsOnFailure(async () => {
+  it('runs updates and returns their results', async () => {
     const handle = await client.workflow.start('counterWithUpdates', {
       taskQueue, workflowId: uniqueName('counter'),
     });
@@ -36,9 +37,9 @@ describe('updates', () => {
     const events = (await handle.fetchHistory()).events;
     assert.equal(events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length, 3);
     assert.equal(events.filter((e) => e.workflowExecutionUpdateCompletedEventAttributes).length, 3);
-  }));
+  });
 
-  it('reports a validator rejection and writes no update events', dumpLogsOnFailure(async () => {
+  it('reports a validator rejection and writes no update events', async () => {
     const handle = await client.workflow.start('counterWithUpdates', {
       taskQueue, workflowId: uniqueName('reject'),
     });
@@ -50,9 +51,9 @@ describe('updates', () => {
     await handle.result();
     const events = (await handle.fetchHistory()).events;
     assert.equal(events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length, 1);
-  }));
+  });
 
-  it('deduplicates updates by id', dumpLogsOnFailure(async () => {
+  it('deduplicates updates by id', async () => {
     const handle = await client.workflow.start('counterWithUpdates', {
       taskQueue, workflowId: uniqueName('dedupe'),
     });
@@ -61,14 +62,14 @@ describe('updates', () => {
     assert.equal(await handle.executeUpdate('add', { args: [4], updateId }), 4);
     await handle.signal('finish');
     assert.equal(await handle.result(), 4);
-  }));
+  });
 
-  it('refuses an update on a closed workflow', dumpLogsOnFailure(async () => {
+  it('refuses an update on a closed workflow', async () => {
     const handle = await client.workflow.start('counterWithUpdates', {
       taskQueue, workflowId: uniqueName('closed'),
     });
     await handle.signal('finish');
     await handle.result();
     await assert.rejects(handle.executeUpdate('add', { args: [1] }));
-  }));
+  });
 });

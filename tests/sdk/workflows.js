@@ -245,3 +245,71 @@ module.exports = {
   timerOnly,
   waitForRelease,
 };
+
+// ---- activities, workflow timeouts, local activities ------------------------------------------
+// (activities.test.js, workflow_timeouts.test.js, local_activities.test.js)
+const workflowApi = require('@temporalio/workflow');
+
+// Runs one activity with the options the test passes (timeouts, retry, task queue, ...). An
+// ActivityFailure is a TemporalFailure, so it fails the workflow and reaches the client as the
+// cause of WorkflowFailedError.
+async function runActivity(activityType, args, options) {
+  const activities = workflowApi.proxyActivities(options);
+  return activities[activityType](...args);
+}
+
+// Starts an activity in a cancellation scope and cancels the scope on `release`; the activity's
+// outcome (normally ActivityFailure(CancelledFailure)) is the workflow's outcome.
+async function cancelActivityOnSignal(activityType, args, options) {
+  let released = false;
+  workflowApi.setHandler(releaseSignal, () => {
+    released = true;
+  });
+  const activities = workflowApi.proxyActivities(options);
+  const scope = new workflowApi.CancellationScope();
+  const outcome = scope.run(() => activities[activityType](...args));
+  outcome.catch(() => {}); // observed below, after the cancel
+  await workflowApi.condition(() => released);
+  scope.cancel();
+  return await outcome;
+}
+
+// Runs one local activity with the options the test passes.
+async function runLocalActivity(activityType, args, options) {
+  const activities = workflowApi.proxyLocalActivities(options);
+  return activities[activityType](...args);
+}
+
+// Patches, deterministic randomness and memo upserts. The first activation stores uuid4() and
+// Math.random() in the memo; after a timer the workflow returns the values it computes then, which
+// (on a worker that replays every task from history) come from the same seed.
+async function patchesAndSideEffects() {
+  const isPatched = workflowApi.patched('tern-patch');
+  workflowApi.deprecatePatch('tern-deprecated-patch');
+  const uuid = workflowApi.uuid4();
+  const random = Math.random();
+  workflowApi.upsertMemo({ uuid, random, addedByWorkflow: 'yes', removedByWorkflow: undefined });
+  await workflowApi.sleep(10);
+  return { isPatched, uuid, random, memo: workflowApi.workflowInfo().memo };
+}
+
+// Sleeps `sleepMs`, then continues as new, forever (ended by a timeout or a terminate).
+async function sleepThenContinueAsNew(sleepMs) {
+  await workflowApi.sleep(sleepMs);
+  await workflowApi.continueAsNew(sleepMs);
+}
+
+// Throws a plain Error: the TypeScript SDK fails the workflow task (not the workflow) and the
+// server keeps retrying the task.
+async function failWorkflowTask(message) {
+  throw new Error(message);
+}
+
+Object.assign(module.exports, {
+  cancelActivityOnSignal,
+  failWorkflowTask,
+  patchesAndSideEffects,
+  runActivity,
+  runLocalActivity,
+  sleepThenContinueAsNew,
+});

@@ -196,6 +196,7 @@ class FakeHistoryClient final : public client::HistoryClient {
   TERN_FAKE_HISTORY(GetWorkflowExecutionHistory, ws::GetWorkflowExecutionHistoryResponse)
   TERN_FAKE_HISTORY(DescribeWorkflowExecution, ws::DescribeWorkflowExecutionResponse)
   TERN_FAKE_HISTORY(TerminateWorkflowExecution, ws::TerminateWorkflowExecutionResponse)
+  TERN_FAKE_HISTORY(QueryWorkflow, ws::QueryWorkflowResponse)
 #undef TERN_FAKE_HISTORY
 };
 
@@ -214,9 +215,16 @@ class FakeMatchingClient final : public client::MatchingClient {
                              client::Callback<ws::PollActivityTaskQueueResponse> done) override {
     activity_polls_.Call(request, options, std::move(done));
   }
+  void RespondQueryTaskCompleted(
+      const ms::RespondQueryTaskCompletedRequest& request, client::CallOptions options,
+      client::Callback<ms::RespondQueryTaskCompletedResponse> done) override {
+    query_answers_.Call(request, options, std::move(done));
+  }
 
   Recorder<ms::PollWorkflowTaskQueueRequest, ws::PollWorkflowTaskQueueResponse> workflow_polls_;
   Recorder<ms::PollActivityTaskQueueRequest, ws::PollActivityTaskQueueResponse> activity_polls_;
+  Recorder<ms::RespondQueryTaskCompletedRequest, ms::RespondQueryTaskCompletedResponse>
+      query_answers_;
 };
 
 // True once `handle` was cancelled (a cancelled handle refuses new attempts).

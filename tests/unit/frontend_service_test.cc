@@ -402,8 +402,8 @@ TEST_F(FrontendServiceTest, StopAnswersParkedPollsEmptyAndReportsNotServing) {
 
 TEST_F(FrontendServiceTest, UnimplementedRpcsSayUnimplemented) {
   grpc::ClientContext ctx;
-  ws::SignalWorkflowExecutionResponse resp;
-  auto st = stub_->SignalWorkflowExecution(&ctx, ws::SignalWorkflowExecutionRequest(), &resp);
+  ws::ResetWorkflowExecutionResponse resp;
+  auto st = stub_->ResetWorkflowExecution(&ctx, ws::ResetWorkflowExecutionRequest(), &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
@@ -413,6 +413,128 @@ TEST_F(FrontendServiceTest, ShutdownWorkerIsOk) {
   request.set_namespace_("default");
   ws::ShutdownWorkerResponse resp;
   EXPECT_TRUE(stub_->ShutdownWorker(&ctx, request, &resp).ok());
+}
+
+TEST_F(FrontendServiceTest, QueryGoesToHistoryWithTheCallersDeadlineAndPassesErrorsThrough) {
+  ws::QueryWorkflowRequest request;
+  request.set_namespace_("default");
+  request.mutable_execution()->set_workflow_id("wf");
+  request.mutable_query()->set_query_type("state");
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 7s);
+    ws::QueryWorkflowResponse resp;
+    std::promise<grpc::Status> done;
+    stub_->async()->QueryWorkflow(&ctx, &request, &resp,
+                                  [&](grpc::Status s) { done.set_value(s); });
+    ASSERT_TRUE(WaitFor([&] { return history_.QueryWorkflow_.size() == 1; }));
+    auto call = history_.QueryWorkflow_.at(0);
+    EXPECT_EQ(call.request.namespace_id(), "ns-default");
+    EXPECT_EQ(call.request.request().query().query_type(), "state");
+    // No soft timeout: history may use all of the caller's time (as gRPC propagated it, which
+    // may round up a little), not kDefaultCallTimeout.
+    auto left = call.options.deadline - std::chrono::system_clock::now();
+    EXPECT_GT(left, 5s);
+    EXPECT_LT(left, 8s);
+    ws::QueryWorkflowResponse answer;
+    answer.mutable_query_result()->add_payloads()->set_data("42");
+    call.done(answer);
+    auto st = done.get_future().get();
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    EXPECT_EQ(resp.query_result().payloads(0).data(), "42");
+  }
+  {
+    // A query the worker failed: INVALID_ARGUMENT with QueryFailedFailure, as history said.
+    errordetails::QueryFailedFailure detail;
+    detail.mutable_failure()->set_message("unknown query type");
+    history_.QueryWorkflow_.SetReply(
+        [detail](const auto&) -> absl::StatusOr<ws::QueryWorkflowResponse> {
+          return WithDetail(absl::InvalidArgumentError("unknown query type"), detail);
+        });
+    grpc::ClientContext ctx;
+    ws::QueryWorkflowResponse resp;
+    auto status = FromGrpcStatus(stub_->QueryWorkflow(&ctx, request, &resp));
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(status.message(), "unknown query type");
+    errordetails::QueryFailedFailure got;
+    ASSERT_TRUE(GetDetail(status, &got));
+    EXPECT_EQ(got.failure().message(), "unknown query type");
+  }
+  {
+    request.mutable_query()->clear_query_type();
+    grpc::ClientContext ctx;
+    ws::QueryWorkflowResponse resp;
+    auto st = stub_->QueryWorkflow(&ctx, request, &resp);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(st.error_message(), "QueryType is not set on request.");
+  }
+  EXPECT_EQ(history_.QueryWorkflow_.size(), 2u);
+}
+
+TEST_F(FrontendServiceTest, CancelledQueryCancelsTheHistoryCall) {
+  ws::QueryWorkflowRequest request;
+  request.set_namespace_("default");
+  request.mutable_execution()->set_workflow_id("wf");
+  request.mutable_query()->set_query_type("state");
+  grpc::ClientContext ctx;
+  ws::QueryWorkflowResponse resp;
+  std::promise<grpc::Status> done;
+  stub_->async()->QueryWorkflow(&ctx, &request, &resp, [&](grpc::Status s) { done.set_value(s); });
+  ASSERT_TRUE(WaitFor([&] { return history_.QueryWorkflow_.size() == 1; }));
+  auto call = history_.QueryWorkflow_.at(0);
+  ASSERT_NE(call.options.handle, nullptr);
+  ctx.TryCancel();
+  EXPECT_EQ(done.get_future().get().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(WaitFor([&] { return IsCancelled(*call.options.handle); }));
+  call.done(absl::CancelledError("call cancelled"));
+}
+
+TEST_F(FrontendServiceTest, QueryAnswerGoesToTheDispatchingPartition) {
+  matching_.query_answers_.SetReply(
+      [](const auto&) { return ms::RespondQueryTaskCompletedResponse(); });
+  persistence::v1::TaskToken token;
+  token.set_namespace_id("ns-other");
+  token.set_workflow_id("wf");
+  token.set_run_id(kRunId);
+  token.set_query_id("q-1");
+  token.set_query_task_queue("orders");
+  ws::RespondQueryTaskCompletedRequest request;
+  request.set_task_token(EncodeTaskToken(token));
+  request.set_completed_type(enums::QUERY_RESULT_TYPE_ANSWERED);
+  request.mutable_query_result()->add_payloads()->set_data("42");
+  {
+    grpc::ClientContext ctx;
+    ws::RespondQueryTaskCompletedResponse resp;
+    auto st = stub_->RespondQueryTaskCompleted(&ctx, request, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    ASSERT_EQ(matching_.query_answers_.size(), 1u);
+    auto call = matching_.query_answers_.at(0);
+    EXPECT_EQ(call.request.namespace_id(), "ns-other");
+    EXPECT_EQ(call.request.task_queue().name(), "orders");
+    EXPECT_EQ(call.request.query_id(), "q-1");
+    EXPECT_EQ(call.request.request().namespace_(), "other");
+    EXPECT_EQ(call.request.request().query_result().payloads(0).data(), "42");
+  }
+  {
+    // An expired query: matching's NOT_FOUND reaches the worker unchanged.
+    matching_.query_answers_.SetReply(
+        [](const auto&) -> absl::StatusOr<ms::RespondQueryTaskCompletedResponse> {
+          return NotFoundError("query task not found");
+        });
+    grpc::ClientContext ctx;
+    ws::RespondQueryTaskCompletedResponse resp;
+    EXPECT_EQ(stub_->RespondQueryTaskCompleted(&ctx, request, &resp).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    // A workflow-task token is not a query token.
+    request.set_task_token(Token("ns-other"));
+    grpc::ClientContext ctx;
+    ws::RespondQueryTaskCompletedResponse resp;
+    auto st = stub_->RespondQueryTaskCompleted(&ctx, request, &resp);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  EXPECT_EQ(matching_.query_answers_.size(), 2u);
 }
 
 }  // namespace

@@ -390,6 +390,92 @@ INSTANTIATE_TEST_SUITE_P(
                            kInvalid, "Blob data size exceeds limit: failure is"}),
     [](const auto& info) { return info.param.name; });
 
+ws::QueryWorkflowRequest GoodQuery() {
+  ws::QueryWorkflowRequest r;
+  r.set_namespace_("default");
+  r.mutable_execution()->set_workflow_id("wf");
+  r.mutable_query()->set_query_type("state");
+  return r;
+}
+
+template <typename Fn>
+std::function<absl::Status()> Query(Fn mutate) {
+  return [mutate] {
+    auto r = GoodQuery();
+    mutate(r);
+    return ValidateQueryWorkflow(r, Limits());
+  };
+}
+
+ws::RespondQueryTaskCompletedRequest GoodQueryAnswer() {
+  TaskToken token;
+  token.set_namespace_id("ns-id");
+  token.set_workflow_id("wf");
+  token.set_run_id(kRunId);
+  token.set_query_id("q-1");
+  token.set_query_task_queue("orders");
+  ws::RespondQueryTaskCompletedRequest r;
+  r.set_task_token(EncodeTaskToken(token));
+  r.set_completed_type(enums::QUERY_RESULT_TYPE_ANSWERED);
+  r.mutable_query_result()->add_payloads()->set_data("42");
+  return r;
+}
+
+template <typename Fn>
+std::function<absl::Status()> QueryAnswer(Fn mutate) {
+  return [mutate] {
+    auto r = GoodQueryAnswer();
+    mutate(r);
+    return StatusOf(ValidateRespondQueryTaskCompleted(r, Limits()));
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Queries, ValidationTable,
+    ::testing::Values(
+        Case{"query_valid", Query([](auto&) {}), kOk, ""},
+        Case{"query_no_namespace", Query([](auto& r) { r.clear_namespace_(); }), kInvalid,
+             "Namespace not set on request."},
+        Case{"query_no_execution", Query([](auto& r) { r.clear_execution(); }), kInvalid,
+             "Execution is not set on request."},
+        Case{"query_bad_run_id", Query([](auto& r) { r.mutable_execution()->set_run_id("x"); }),
+             kInvalid, "Invalid RunId."},
+        Case{"query_no_query", Query([](auto& r) { r.clear_query(); }), kInvalid,
+             "QueryType is not set on request."},
+        Case{"query_no_type", Query([](auto& r) { r.mutable_query()->clear_query_type(); }),
+             kInvalid, "QueryType is not set on request."},
+        Case{"query_args_too_big", Query([](auto& r) {
+               r.mutable_query()->mutable_query_args()->add_payloads()->set_data(
+                   std::string(2000, 'x'));
+             }),
+             kInvalid, "Blob data size exceeds limit: query args is"},
+        Case{"answer_valid", QueryAnswer([](auto&) {}), kOk, ""},
+        Case{"answer_failed_valid", QueryAnswer([](auto& r) {
+               r.set_completed_type(enums::QUERY_RESULT_TYPE_FAILED);
+               r.set_error_message("unknown query type");
+             }),
+             kOk, ""},
+        Case{"answer_no_token", QueryAnswer([](auto& r) { r.clear_task_token(); }), kInvalid,
+             "Task token not set on request."},
+        Case{"answer_garbage_token", QueryAnswer([](auto& r) { r.set_task_token("garbage"); }),
+             kInvalid, "Error deserializing task token."},
+        Case{"answer_workflow_task_token",
+             QueryAnswer([](auto& r) { r.set_task_token(ValidToken()); }), kInvalid,
+             "Invalid query task token"},
+        Case{"answer_token_without_task_queue", QueryAnswer([](auto& r) {
+               auto token = *DecodeTaskToken(r.task_token());
+               token.clear_query_task_queue();
+               r.set_task_token(EncodeTaskToken(token));
+             }),
+             kInvalid, "Invalid query task token"},
+        Case{"answer_no_completed_type", QueryAnswer([](auto& r) { r.clear_completed_type(); }),
+             kInvalid, "CompletedType is not set on request."},
+        Case{"answer_result_too_big", QueryAnswer([](auto& r) {
+               r.mutable_query_result()->add_payloads()->set_data(std::string(2000, 'x'));
+             }),
+             kInvalid, "Blob data size exceeds limit: query result is"}),
+    [](const auto& info) { return info.param.name; });
+
 ws::RegisterNamespaceRequest GoodRegister() {
   ws::RegisterNamespaceRequest r;
   r.set_namespace_("orders");

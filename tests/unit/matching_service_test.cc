@@ -24,33 +24,6 @@ using Stub = tern::matchingservice::v1::MatchingService::Stub;
 
 constexpr char kNs[] = "ns-svc";
 
-class InMemoryMembershipStore final : public persistence::MembershipStore {
- public:
-  absl::Status Heartbeat(const persistence::Member& member) override {
-    std::lock_guard lock(mu_);
-    members_[{static_cast<int>(member.role), member.host_id}] = member;
-    return absl::OkStatus();
-  }
-  absl::StatusOr<std::vector<persistence::Member>> ListLiveMembers(
-      persistence::Role role, std::chrono::milliseconds) override {
-    std::lock_guard lock(mu_);
-    std::vector<persistence::Member> out;
-    for (const auto& [key, member] : members_) {
-      if (member.role == role) out.push_back(member);
-    }
-    return out;
-  }
-  absl::Status RemoveMember(persistence::Role role, const std::string& host_id) override {
-    std::lock_guard lock(mu_);
-    members_.erase({static_cast<int>(role), host_id});
-    return absl::OkStatus();
-  }
-
- private:
-  std::mutex mu_;
-  std::map<std::pair<int, std::string>, persistence::Member> members_;
-};
-
 std::string NewSocketAddress() {
   static std::atomic<int> counter{0};
   return "unix:/tmp/tern-matching-test-" + std::to_string(getpid()) + "-" +

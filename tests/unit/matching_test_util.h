@@ -1,6 +1,6 @@
 // Test doubles for the matching engine, shared by the unit and integration tests:
-// an in-memory TaskStore, a fake history (record-start), a loopback matching client (forwarding
-// back into the engine under test), a controllable clock, and waiting helpers.
+// in-memory TaskStore and MembershipStore, a fake history (record-start), a loopback matching
+// client (forwarding back into the engine under test), a controllable clock, waiting helpers.
 #pragma once
 
 #include <atomic>
@@ -182,6 +182,34 @@ class InMemoryTaskStore final : public persistence::TaskStore {
   std::map<QueueId, Queue> queues_;
   int fail_creates_ = 0;
   int leases_ = 0;
+};
+
+// Membership rows kept in memory (for a real Membership over an in-process ring).
+class InMemoryMembershipStore final : public persistence::MembershipStore {
+ public:
+  absl::Status Heartbeat(const persistence::Member& member) override {
+    std::lock_guard lock(mu_);
+    members_[{static_cast<int>(member.role), member.host_id}] = member;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<persistence::Member>> ListLiveMembers(
+      persistence::Role role, std::chrono::milliseconds) override {
+    std::lock_guard lock(mu_);
+    std::vector<persistence::Member> out;
+    for (const auto& [key, member] : members_) {
+      if (member.role == role) out.push_back(member);
+    }
+    return out;
+  }
+  absl::Status RemoveMember(persistence::Role role, const std::string& host_id) override {
+    std::lock_guard lock(mu_);
+    members_.erase({static_cast<int>(role), host_id});
+    return absl::OkStatus();
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::pair<int, std::string>, persistence::Member> members_;
 };
 
 // History's record-start: each (workflow, scheduled event) starts once; a retry with the same
