@@ -72,6 +72,9 @@ absl::StatusOr<std::string> WorkflowIdOf(const hs::QueryWorkflowRequest& r) {
 absl::StatusOr<std::string> WorkflowIdOf(const hs::ResetStickyTaskQueueRequest& r) {
   return r.request().execution().workflow_id();
 }
+absl::StatusOr<std::string> WorkflowIdOf(const hs::GetWorkflowExecutionHistoryReverseRequest& r) {
+  return r.request().execution().workflow_id();
+}
 
 }  // namespace
 
@@ -125,6 +128,7 @@ TERN_HISTORY_METHOD(UpdateWorkflowExecution, ws::UpdateWorkflowExecutionResponse
 TERN_HISTORY_METHOD(PollWorkflowExecutionUpdate, ws::PollWorkflowExecutionUpdateResponse)
 TERN_HISTORY_METHOD(QueryWorkflow, ws::QueryWorkflowResponse)
 TERN_HISTORY_METHOD(ResetStickyTaskQueue, ws::ResetStickyTaskQueueResponse)
+TERN_HISTORY_METHOD(GetWorkflowExecutionHistoryReverse, ws::GetWorkflowExecutionHistoryReverseResponse)
 #undef TERN_HISTORY_METHOD
 
 }  // namespace tern::client

@@ -42,6 +42,8 @@ class HistoryClient {
   TERN_HISTORY_METHOD(PollWorkflowExecutionUpdate, ws::PollWorkflowExecutionUpdateResponse)
   TERN_HISTORY_METHOD(QueryWorkflow, ws::QueryWorkflowResponse)
   TERN_HISTORY_METHOD(ResetStickyTaskQueue, ws::ResetStickyTaskQueueResponse)
+  TERN_HISTORY_METHOD(GetWorkflowExecutionHistoryReverse,
+                      ws::GetWorkflowExecutionHistoryReverseResponse)
 #undef TERN_HISTORY_METHOD
 
  private:

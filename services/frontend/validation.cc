@@ -503,6 +503,15 @@ absl::Status ValidateActivityById(const std::string& namespace_name, const std::
   return CheckId("ActivityId", activity_id, max, true);
 }
 
+absl::Status ValidateGetWorkflowExecutionHistoryReverse(
+    const ws::GetWorkflowExecutionHistoryReverseRequest& r, const DynamicConfig& limits) {
+  if (auto st = CheckNamespaceField(r.namespace_(), limits.max_id_length, true); !st.ok()) return st;
+  if (r.maximum_page_size() < 0) {
+    return absl::InvalidArgumentError("MaximumPageSize may not be negative.");
+  }
+  return ValidateExecution(r.has_execution(), r.execution(), limits.max_id_length);
+}
+
 absl::Status ValidateResetStickyTaskQueue(const ws::ResetStickyTaskQueueRequest& r,
                                           const DynamicConfig& limits) {
   if (auto st = CheckNamespaceField(r.namespace_(), limits.max_id_length, true); !st.ok()) return st;

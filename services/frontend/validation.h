@@ -98,6 +98,8 @@ absl::Status ValidatePollWorkflowExecutionUpdate(
 absl::Status ValidateActivityById(const std::string& namespace_name, const std::string& workflow_id,
                                   const std::string& run_id, const std::string& activity_id,
                                   const DynamicConfig& limits);
+absl::Status ValidateGetWorkflowExecutionHistoryReverse(
+    const ws::GetWorkflowExecutionHistoryReverseRequest& request, const DynamicConfig& limits);
 absl::Status ValidateResetStickyTaskQueue(const ws::ResetStickyTaskQueueRequest& request,
                                           const DynamicConfig& limits);
 absl::Status ValidateTerminateWorkflowExecution(

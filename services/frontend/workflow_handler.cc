@@ -170,6 +170,16 @@ grpc::ServerUnaryReactor* WorkflowHandler::ForwardById(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* WorkflowHandler::GetWorkflowExecutionHistoryReverse(
+    grpc::CallbackServerContext* ctx, const ws::GetWorkflowExecutionHistoryReverseRequest* request,
+    ws::GetWorkflowExecutionHistoryReverseResponse* response) {
+  return ForwardByName<ws::GetWorkflowExecutionHistoryReverseRequest,
+                       hs::GetWorkflowExecutionHistoryReverseRequest>(
+      ctx, request, response,
+      ValidateGetWorkflowExecutionHistoryReverse(*request, config_.dynamic_config),
+      NamespaceUse::kDefault, &client::HistoryClient::GetWorkflowExecutionHistoryReverse);
+}
+
 grpc::ServerUnaryReactor* WorkflowHandler::ResetStickyTaskQueue(
     grpc::CallbackServerContext* ctx, const ws::ResetStickyTaskQueueRequest* request,
     ws::ResetStickyTaskQueueResponse* response) {

@@ -129,6 +129,10 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   grpc::ServerUnaryReactor* RecordActivityTaskHeartbeatById(
       grpc::CallbackServerContext* ctx, const ws::RecordActivityTaskHeartbeatByIdRequest* request,
       ws::RecordActivityTaskHeartbeatByIdResponse* response) override;
+  grpc::ServerUnaryReactor* GetWorkflowExecutionHistoryReverse(
+      grpc::CallbackServerContext* ctx,
+      const ws::GetWorkflowExecutionHistoryReverseRequest* request,
+      ws::GetWorkflowExecutionHistoryReverseResponse* response) override;
   grpc::ServerUnaryReactor* ResetStickyTaskQueue(
       grpc::CallbackServerContext* ctx, const ws::ResetStickyTaskQueueRequest* request,
       ws::ResetStickyTaskQueueResponse* response) override;

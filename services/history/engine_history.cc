@@ -155,6 +155,50 @@ void HistoryEngine::ServeHistory(std::shared_ptr<Shard> shard,
   finish(std::move(response));
 }
 
+absl::StatusOr<ws::GetWorkflowExecutionHistoryReverseResponse>
+HistoryEngine::GetWorkflowExecutionHistoryReverse(
+    const hs::GetWorkflowExecutionHistoryReverseRequest& internal) {
+  const auto& request = internal.request();
+  const auto& execution = request.execution();
+  auto shard = ShardFor(internal.namespace_id(), execution.workflow_id());
+  if (!shard.ok()) return shard.status();
+  std::string run_id = execution.run_id();
+  pv1::HistoryPageToken token;
+  if (!request.next_page_token().empty()) {
+    if (!token.ParseFromString(request.next_page_token()) || token.run_id().empty()) {
+      return absl::InvalidArgumentError("Invalid NextPageToken.");
+    }
+    run_id = token.run_id();
+  }
+  auto resolved = ResolveRunId(**shard, internal.namespace_id(), execution.workflow_id(), run_id);
+  if (!resolved.ok()) return resolved.status();
+  auto state = Snapshot(**shard, {internal.namespace_id(), execution.workflow_id(), *resolved});
+  if (!state.ok()) return state.status();
+  // Newest first: the page ends at `last` (the token's position, else the latest event).
+  int64_t last = token.next_event_id() > 0 ? token.next_event_id() : state->next_event_id() - 1;
+  int page_size = request.maximum_page_size() > 0 ? request.maximum_page_size()
+                                                  : config_.dynamic_config.history_page_size;
+  int64_t first = std::max<int64_t>(1, last - page_size + 1);
+  ws::GetWorkflowExecutionHistoryReverseResponse response;
+  auto* history = response.mutable_history();
+  if (last >= 1) {
+    auto events = (*shard)->executions().ReadHistory(
+        (*shard)->id(), state->namespace_id(), state->workflow_id(), state->run_id(), first,
+        last + 1, std::numeric_limits<int>::max());
+    if (!events.ok()) return events.status();
+    for (auto it = events->rbegin(); it != events->rend(); ++it) {
+      if (it->event_id() >= first && it->event_id() <= last) *history->add_events() = *it;
+    }
+  }
+  if (first > 1) {
+    pv1::HistoryPageToken next;
+    next.set_run_id(state->run_id());
+    next.set_next_event_id(first - 1);
+    response.set_next_page_token(next.SerializeAsString());
+  }
+  return response;
+}
+
 absl::StatusOr<ws::DescribeWorkflowExecutionResponse> HistoryEngine::DescribeWorkflowExecution(
     const hs::DescribeWorkflowExecutionRequest& internal) {
   const auto& execution = internal.request().execution();

@@ -57,6 +57,8 @@ class HistoryEngine {
       const hs::SignalWithStartWorkflowExecutionRequest& request);
   absl::StatusOr<ws::RequestCancelWorkflowExecutionResponse> RequestCancelWorkflowExecution(
       const hs::RequestCancelWorkflowExecutionRequest& request);
+  absl::StatusOr<ws::GetWorkflowExecutionHistoryReverseResponse> GetWorkflowExecutionHistoryReverse(
+      const hs::GetWorkflowExecutionHistoryReverseRequest& request);
   absl::StatusOr<ws::ResetStickyTaskQueueResponse> ResetStickyTaskQueue(
       const hs::ResetStickyTaskQueueRequest& request);
   absl::StatusOr<hs::RecordChildExecutionCompletedResponse> RecordChildExecutionCompleted(

@@ -37,6 +37,8 @@ class HistoryHandler final : public hs::HistoryService::CallbackService {
   TERN_BLOCKING_RPC(RequestCancelWorkflowExecution, ws::RequestCancelWorkflowExecutionResponse)
   TERN_BLOCKING_RPC(RecordChildExecutionCompleted, hs::RecordChildExecutionCompletedResponse)
   TERN_BLOCKING_RPC(ResetStickyTaskQueue, ws::ResetStickyTaskQueueResponse)
+  TERN_BLOCKING_RPC(GetWorkflowExecutionHistoryReverse,
+                    ws::GetWorkflowExecutionHistoryReverseResponse)
 #undef TERN_BLOCKING_RPC
 
   grpc::ServerUnaryReactor* UpdateWorkflowExecution(

@@ -4,3 +4,4 @@ tern_test(NAME common_placement_test SRCS common_placement_test.cc DEPS tern::co
 tern_test(NAME history_mutable_state_test SRCS history_mutable_state_test.cc DEPS tern::history
   LABELS unit)
 tern_test(NAME history_engine_test SRCS history_engine_test.cc DEPS tern::history LABELS unit)
+tern_test(NAME history_cron_test SRCS history_cron_test.cc DEPS tern::history LABELS unit)
