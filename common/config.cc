@@ -579,7 +579,9 @@ void ReadDynamicConfig(Reader& r, const YAML::Node& node, Config* config) {
   if (!r.CheckMap(node, "dynamicConfig",
                   {"matching.numTaskqueuePartitions", "matching.longPollExpirationInterval",
                    "history.longPollExpirationInterval", "limit.blobSizeError", "limit.maxIDLength",
-                   "history.defaultPageSize", "namespace.minRetention"})) {
+                   "history.defaultPageSize", "namespace.minRetention",
+                   "limit.historyCount.suggestContinueAsNew", "limit.historySize.suggestContinueAsNew",
+                   "limit.historyCount.error", "limit.historySize.error"})) {
     return;
   }
   const std::string p = "dynamicConfig.";
@@ -597,6 +599,16 @@ void ReadDynamicConfig(Reader& r, const YAML::Node& node, Config* config) {
             &d.max_id_length);
   r.Integer(Reader::Child(node, "history.defaultPageSize"), p + "history.defaultPageSize", 1,
             1 << 20, &d.history_page_size);
+  r.Integer(Reader::Child(node, "limit.historyCount.suggestContinueAsNew"),
+            p + "limit.historyCount.suggestContinueAsNew", 1, std::numeric_limits<int32_t>::max(),
+            &d.history_count_suggest_continue_as_new);
+  r.Integer(Reader::Child(node, "limit.historySize.suggestContinueAsNew"),
+            p + "limit.historySize.suggestContinueAsNew", 1, std::numeric_limits<int64_t>::max(),
+            &d.history_size_suggest_continue_as_new);
+  r.Integer(Reader::Child(node, "limit.historyCount.error"), p + "limit.historyCount.error", 1,
+            std::numeric_limits<int32_t>::max(), &d.history_count_limit_error);
+  r.Integer(Reader::Child(node, "limit.historySize.error"), p + "limit.historySize.error", 1,
+            std::numeric_limits<int64_t>::max(), &d.history_size_limit_error);
 
   YAML::Node retention = Reader::Child(node, "namespace.minRetention");
   std::chrono::milliseconds min_retention = d.min_retention;

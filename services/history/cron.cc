@@ -277,7 +277,7 @@ bool SomeMonthHasSomeDay(uint32_t months, uint32_t days_of_month) {
   constexpr int kMaxDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   for (int month = 1; month <= 12; ++month) {
     if ((months >> month & 1) == 0) continue;
-    const uint32_t possible_days = ((uint32_t{1} << (kMaxDays[month - 1] + 1)) - 1) & ~1u;
+    const uint64_t possible_days = ((uint64_t{1} << (kMaxDays[month - 1] + 1)) - 1) & ~uint64_t{1};
     if ((days_of_month & possible_days) != 0) return true;
   }
   return false;

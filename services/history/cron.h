@@ -35,8 +35,9 @@ namespace tern::history {
 
 class CronSchedule;
 
-// Parses `spec`. An invalid spec gives INVALID_ARGUMENT whose message quotes the spec and names
-// the offending field or token, e.g.
+// Parses `spec`. An empty cron_schedule means "no cron" in Temporal; callers check for it before
+// parsing (here it is invalid). An invalid spec gives INVALID_ARGUMENT whose message quotes the
+// spec and names the offending field or token, e.g.
 //   invalid cron schedule "61 * * * *": minute 61 is out of range 0-59
 absl::StatusOr<CronSchedule> ParseCronSchedule(const std::string& spec);
 

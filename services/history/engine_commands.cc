@@ -234,12 +234,20 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::HandleCommands(
         break;
       }
       case enums::COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION: {
+        const auto& a = command.complete_workflow_execution_command_attributes();
+        auto next = CronRun(shard, ms, a.has_result() ? &a.result() : nullptr, nullptr);
+        if (!next.ok()) {
+          return CommandFailure{
+              enums::WORKFLOW_TASK_FAILED_CAUSE_BAD_COMPLETE_WORKFLOW_EXECUTION_ATTRIBUTES,
+              std::string(next.status().message())};
+        }
         auto* event = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
         auto* attrs = event->mutable_workflow_execution_completed_event_attributes();
-        const auto& a = command.complete_workflow_execution_command_attributes();
         if (a.has_result()) *attrs->mutable_result() = a.result();
         attrs->set_workflow_task_completed_event_id(wtc);
+        if (*next) attrs->set_new_execution_run_id((*next)->state().run_id());
         ms.CloseExecution(enums::WORKFLOW_EXECUTION_STATUS_COMPLETED, event->event_id());
+        if (*next) ms.SetContinuedRun(std::move(*next));
         *closed = true;
         break;
       }
@@ -252,6 +260,7 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::HandleCommands(
         }
         enums::RetryState retry_state;
         auto retry = RetryRun(shard, ms, a.failure(), &retry_state);
+        if (retry.ok() && !*retry) retry = CronRun(shard, ms, nullptr, &a.failure());
         if (!retry.ok()) {
           return CommandFailure{
               enums::WORKFLOW_TASK_FAILED_CAUSE_BAD_FAIL_WORKFLOW_EXECUTION_ATTRIBUTES,

@@ -1,6 +1,7 @@
 // Runs that continue a closed run: continue-as-new, workflow retry (contract §3.5.6, §3.5.9).
 #include "common/errors.h"
 #include "services/history/history_engine.h"
+#include "services/history/cron.h"
 #include "services/history/retry.h"
 
 namespace tern::history {
@@ -68,6 +69,29 @@ absl::StatusOr<std::shared_ptr<MutableStateBuilder>> HistoryEngine::RetryRun(
   origin.attempt = state.attempt() + 1;
   origin.expiration_time = expiration;
   origin.first_task_backoff = decision.backoff;
+  origin.parent = state.parent();
+  return NewRun(state.namespace_id(), request, origin, ms.now(), ms.task_id_source(), nullptr);
+}
+
+absl::StatusOr<std::shared_ptr<MutableStateBuilder>> HistoryEngine::CronRun(
+    Shard& shard, MutableStateBuilder& ms, const temporal::api::common::v1::Payloads* result,
+    const temporal::api::failure::v1::Failure* failure) {
+  const auto& state = ms.state();
+  if (state.cron_schedule().empty()) return std::shared_ptr<MutableStateBuilder>();
+  auto schedule = ParseCronSchedule(state.cron_schedule());
+  if (!schedule.ok()) return schedule.status();
+  auto started = StartedAttributes(shard, state);
+  if (!started.ok()) return started.status();
+  auto request = RequestFrom(state, *started);
+  request.set_request_id(state.create_request_id());
+  if (result) *request.mutable_last_completion_result() = *result;
+  if (failure) *request.mutable_continued_failure() = *failure;
+  RunOrigin origin;
+  origin.continued_execution_run_id = state.run_id();
+  origin.first_execution_run_id = state.first_execution_run_id();
+  origin.initiator = enums::CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE;
+  origin.attempt = 1;
+  origin.first_task_backoff = BackoffToNext(*schedule, FromProto(state.execution_time()), ms.now());
   origin.parent = state.parent();
   return NewRun(state.namespace_id(), request, origin, ms.now(), ms.task_id_source(), nullptr);
 }

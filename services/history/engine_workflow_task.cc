@@ -116,6 +116,17 @@ absl::StatusOr<ws::PollWorkflowTaskQueueResponse> HistoryEngine::RecordWorkflowT
         attrs->set_identity(request.poll_request().identity());
         attrs->set_request_id(request.request_id());
         attrs->set_history_size_bytes(ms.state().history_size_bytes());
+        const auto& limits = config_.dynamic_config;
+        if (started->event_id() >= limits.history_count_suggest_continue_as_new) {
+          attrs->set_suggest_continue_as_new(true);
+          attrs->add_suggest_continue_as_new_reasons(
+              enums::SUGGEST_CONTINUE_AS_NEW_REASON_TOO_MANY_HISTORY_EVENTS);
+        }
+        if (ms.state().history_size_bytes() >= limits.history_size_suggest_continue_as_new) {
+          attrs->set_suggest_continue_as_new(true);
+          attrs->add_suggest_continue_as_new_reasons(
+              enums::SUGGEST_CONTINUE_AS_NEW_REASON_HISTORY_SIZE_TOO_LARGE);
+        }
         ms.state().mutable_workflow_task()->set_started_event_id(started->event_id());
       }
       const auto& started_wft = ms.state().workflow_task();
@@ -250,6 +261,13 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> HistoryEngine::RespondW
       for (const auto& [id, pending] : ctx.updates) updates_waiting |= !pending.rejected;
       if (had_buffered || updates_waiting || request.force_create_new_workflow_task()) {
         ms.ScheduleWorkflowTask(1);
+      }
+      // A run past the hard history limits cannot go on (reference behaviour: terminate).
+      const auto& limits = config_.dynamic_config;
+      if (ms.state().next_event_id() - 1 > limits.history_count_limit_error) {
+        TerminateRun(ms, "Workflow history count exceeds limit.", nullptr, "history-service");
+      } else if (ms.state().history_size_bytes() > limits.history_size_limit_error) {
+        TerminateRun(ms, "Workflow history size exceeds limit.", nullptr, "history-service");
       }
     }
     return absl::OkStatus();

@@ -4,6 +4,7 @@
 
 #include "common/errors.h"
 #include "common/ids.h"
+#include "services/history/cron.h"
 
 namespace tern::history {
 namespace {
@@ -218,6 +219,13 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> HistoryEngine::StartRun(
 
     RunOrigin origin;
     origin.first_task_backoff = FromProto(request.workflow_start_delay());
+    if (!request.cron_schedule().empty()) {
+      // A cron workflow's first run waits for the schedule's first fire time.
+      auto schedule = ParseCronSchedule(request.cron_schedule());
+      if (!schedule.ok()) return schedule.status();
+      origin.first_task_backoff = std::max<std::chrono::nanoseconds>(
+          origin.first_task_backoff, BackoffToNext(*schedule, now, now));
+    }
     origin.parent = parent;
     auto run = NewRun(namespace_id, request, origin, now,
                       [&shard] { return shard.NextTaskId(); }, after_started);

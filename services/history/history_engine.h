@@ -151,6 +151,11 @@ class HistoryEngine {
   absl::StatusOr<hv1::HistoryEvent> ReadEvent(Shard& shard, const pv1::MutableState& state,
                                               int64_t event_id);
 
+  // The next run of a cron workflow after `ms` completed (`result`) or failed (`failure`);
+  // null when the run has no cron schedule.
+  absl::StatusOr<std::shared_ptr<MutableStateBuilder>> CronRun(
+      Shard& shard, MutableStateBuilder& ms, const temporal::api::common::v1::Payloads* result,
+      const temporal::api::failure::v1::Failure* failure);
   // The WorkflowExecutionStarted attributes of a run (read from its first event).
   absl::StatusOr<hv1::WorkflowExecutionStartedEventAttributes> StartedAttributes(
       Shard& shard, const pv1::MutableState& state);

@@ -313,3 +313,11 @@ Object.assign(module.exports, {
   runLocalActivity,
   sleepThenContinueAsNew,
 });
+
+// A cron workflow run: returns how many runs came before it (from the last completion result).
+async function cronCounter() {
+  const previous = workflowInfo().lastResult ?? 0;
+  return previous + 1;
+}
+
+Object.assign(module.exports, { cronCounter });
