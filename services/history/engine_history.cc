@@ -50,6 +50,7 @@ void HistoryEngine::GetWorkflowExecutionHistory(const hs::GetWorkflowExecutionHi
 void HistoryEngine::ServeHistory(std::shared_ptr<Shard> shard,
                                  hs::GetWorkflowExecutionHistoryRequest request, std::string run_id,
                                  TimePoint long_poll_deadline, GetHistoryDone done) {
+  if (shard->stopped()) return done(ShardOwnershipLostError(shard->id(), ""));
   const auto& req = request.request();
   ExecutionKey key{request.namespace_id(), req.execution().workflow_id(), run_id};
   bool close_only = req.history_event_filter_type() == enums::HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT;

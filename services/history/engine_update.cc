@@ -84,6 +84,7 @@ void HistoryEngine::WaitForUpdate(std::shared_ptr<Shard> shard, ExecutionKey key
                                   std::string update_id, std::optional<uv1::Request> admit,
                                   enums::UpdateWorkflowExecutionLifecycleStage wanted,
                                   TimePoint deadline, UpdateDone done) {
+  if (shard->stopped()) return done(ShardOwnershipLostError(shard->id(), ""));
   auto poll = std::make_shared<UpdatePoll>();
   auto rerun = [=, this]() {
     if (poll->done.exchange(true)) return;

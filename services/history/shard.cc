@@ -66,8 +66,17 @@ void Shard::Stop() {
   if (stopped_.exchange(true)) return;
   transfer_queue_.Stop();
   timer_queue_.Stop();
-  std::lock_guard lock(watch_mu_);
-  watchers_.clear();
+  // Wake every long poll: it sees the shard stopped and answers at once, so a shutdown or a
+  // shard move does not wait for long polls to expire.
+  std::vector<std::function<void(ExecutionChange)>> fns;
+  {
+    std::lock_guard lock(watch_mu_);  // stopped_ is set: no new watcher registers after this
+    for (auto& [key, by_id] : watchers_) {
+      for (auto& [id, fn] : by_id) fns.push_back(std::move(fn));
+    }
+    watchers_.clear();
+  }
+  for (auto& fn : fns) fn(ExecutionChange{});
 }
 
 int64_t Shard::NextTaskId() {
@@ -143,10 +152,17 @@ absl::Status Shard::Persist(const std::vector<persistence::WorkflowWrite>& write
 }
 
 int64_t Shard::Watch(const ExecutionKey& key, std::function<void(ExecutionChange)> fn) {
-  std::lock_guard lock(watch_mu_);
-  int64_t id = next_watch_id_++;
-  watchers_[key.ToString()][id] = std::move(fn);
-  return id;
+  {
+    std::lock_guard lock(watch_mu_);
+    if (!stopped_) {
+      int64_t id = next_watch_id_++;
+      watchers_[key.ToString()][id] = std::move(fn);
+      return id;
+    }
+  }
+  // Stopped already: wake the watcher at once, as Stop() does for the others.
+  fn(ExecutionChange{});
+  return 0;
 }
 
 void Shard::Unwatch(const ExecutionKey& key, int64_t watch_id) {
