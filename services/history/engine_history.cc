@@ -203,23 +203,11 @@ HistoryEngine::GetWorkflowExecutionHistoryReverse(
 absl::StatusOr<ws::DescribeWorkflowExecutionResponse> HistoryEngine::DescribeWorkflowExecution(
     const hs::DescribeWorkflowExecutionRequest& internal) {
   const auto& execution = internal.request().execution();
-  auto shard = ShardFor(internal.namespace_id(), execution.workflow_id());
-  if (!shard.ok()) return shard.status();
-  auto run_id =
-      ResolveRunId(**shard, internal.namespace_id(), execution.workflow_id(), execution.run_id());
-  if (!run_id.ok()) return run_id.status();
-  ExecutionKey key{internal.namespace_id(), execution.workflow_id(), *run_id};
-  pv1::MutableState state;
-  {
-    auto context = (*shard)->Context(key);
-    std::lock_guard lock(context->mu);
-    if (!context->record) {
-      auto loaded = LoadRecord(**shard, key);
-      if (!loaded.ok()) return loaded.status();
-      context->record = std::move(*loaded);
-    }
-    state = context->record->state;
-  }
+  auto target = ResolveTarget(internal.namespace_id(), execution);
+  if (!target.ok()) return target.status();
+  auto snapshot = Snapshot(*target->shard, target->key);
+  if (!snapshot.ok()) return snapshot.status();
+  const pv1::MutableState& state = *snapshot;
   ws::DescribeWorkflowExecutionResponse response;
   auto* config = response.mutable_execution_config();
   config->mutable_task_queue()->set_name(state.task_queue());

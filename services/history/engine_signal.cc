@@ -33,12 +33,9 @@ absl::StatusOr<ws::SignalWorkflowExecutionResponse> HistoryEngine::SignalWorkflo
     const hs::SignalWorkflowExecutionRequest& internal) {
   const auto& request = internal.request();
   const auto& execution = request.workflow_execution();
-  auto shard = ShardFor(internal.namespace_id(), execution.workflow_id());
-  if (!shard.ok()) return shard.status();
-  auto run_id = ResolveRunId(**shard, internal.namespace_id(), execution.workflow_id(),
-                             execution.run_id());
-  if (!run_id.ok()) return run_id.status();
-  auto status = Mutate(**shard, {internal.namespace_id(), execution.workflow_id(), *run_id},
+  auto target = ResolveTarget(internal.namespace_id(), execution);
+  if (!target.ok()) return target.status();
+  auto status = Mutate(*target->shard, target->key,
                        [&](MutableStateBuilder& ms) -> absl::Status {
                          if (!ms.IsRunning()) {
                            return NotFoundError("workflow execution already completed");
@@ -114,13 +111,10 @@ HistoryEngine::RequestCancelWorkflowExecution(
     const hs::RequestCancelWorkflowExecutionRequest& internal) {
   const auto& request = internal.request();
   const auto& execution = request.workflow_execution();
-  auto shard = ShardFor(internal.namespace_id(), execution.workflow_id());
-  if (!shard.ok()) return shard.status();
-  auto run_id = ResolveRunId(**shard, internal.namespace_id(), execution.workflow_id(),
-                             execution.run_id());
-  if (!run_id.ok()) return run_id.status();
-  ExecutionKey key{internal.namespace_id(), execution.workflow_id(), *run_id};
-  auto status = Mutate(**shard, key, [&](MutableStateBuilder& ms) -> absl::Status {
+  auto target = ResolveTarget(internal.namespace_id(), execution);
+  if (!target.ok()) return target.status();
+  const ExecutionKey& key = target->key;
+  auto status = Mutate(*target->shard, key, [&](MutableStateBuilder& ms) -> absl::Status {
     if (!request.first_execution_run_id().empty() &&
         request.first_execution_run_id() != ms.state().first_execution_run_id()) {
       return NotFoundError("workflow execution not found for workflow id \"" +

@@ -10,6 +10,14 @@ namespace tern::history {
 namespace {
 absl::Status WorkflowTaskNotFound() { return NotFoundError("Workflow task not found."); }
 
+// Whether a worker's token names the workflow task now started (not a stale attempt).
+bool IsCurrentWorkflowTask(const MutableStateBuilder& ms, const pv1::TaskToken& token) {
+  const auto& wft = ms.state().workflow_task();
+  return ms.IsRunning() && wft.started_event_id() != 0 &&
+         wft.scheduled_event_id() == token.scheduled_event_id() &&
+         wft.started_event_id() == token.started_event_id() && wft.attempt() == token.attempt();
+}
+
 temporal::api::failure::v1::Failure ServerFailure(const std::string& message) {
   temporal::api::failure::v1::Failure failure;
   failure.set_message(message);
@@ -212,12 +220,8 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> HistoryEngine::RespondW
   ExecutionKey key{token->namespace_id(), token->workflow_id(), token->run_id()};
   auto status = MutateWithContext(**shard, key, [&](MutableStateBuilder& ms,
                                                     ExecutionContext& ctx) -> absl::Status {
+    if (!IsCurrentWorkflowTask(ms, *token)) return WorkflowTaskNotFound();
     const auto wft = ms.state().workflow_task();
-    if (!ms.IsRunning() || wft.scheduled_event_id() != token->scheduled_event_id() ||
-        wft.started_event_id() != token->started_event_id() || wft.started_event_id() == 0 ||
-        wft.attempt() != token->attempt()) {
-      return WorkflowTaskNotFound();
-    }
     // Commands are applied to a copy; if one is invalid, the copy is dropped and the task fails.
     MutableStateBuilder attempt = ms;
     // The worker's cache: the next task goes to its sticky queue, or (without) the normal one.
@@ -285,12 +289,7 @@ absl::StatusOr<ws::RespondWorkflowTaskFailedResponse> HistoryEngine::RespondWork
   if (!shard.ok()) return shard.status();
   ExecutionKey key{token->namespace_id(), token->workflow_id(), token->run_id()};
   auto status = Mutate(**shard, key, [&](MutableStateBuilder& ms) -> absl::Status {
-    const auto& wft = ms.state().workflow_task();
-    if (!ms.IsRunning() || wft.scheduled_event_id() != token->scheduled_event_id() ||
-        wft.started_event_id() != token->started_event_id() || wft.started_event_id() == 0 ||
-        wft.attempt() != token->attempt()) {
-      return WorkflowTaskNotFound();
-    }
+    if (!IsCurrentWorkflowTask(ms, *token)) return WorkflowTaskNotFound();
     FailWorkflowTask(ms, request.cause(), request.failure(), request.identity());
     return absl::OkStatus();
   });
@@ -301,12 +300,9 @@ absl::StatusOr<ws::RespondWorkflowTaskFailedResponse> HistoryEngine::RespondWork
 absl::StatusOr<ws::ResetStickyTaskQueueResponse> HistoryEngine::ResetStickyTaskQueue(
     const hs::ResetStickyTaskQueueRequest& internal) {
   const auto& execution = internal.request().execution();
-  auto shard = ShardFor(internal.namespace_id(), execution.workflow_id());
-  if (!shard.ok()) return shard.status();
-  auto run_id = ResolveRunId(**shard, internal.namespace_id(), execution.workflow_id(),
-                             execution.run_id());
-  if (!run_id.ok()) return run_id.status();
-  auto status = Mutate(**shard, {internal.namespace_id(), execution.workflow_id(), *run_id},
+  auto target = ResolveTarget(internal.namespace_id(), execution);
+  if (!target.ok()) return target.status();
+  auto status = Mutate(*target->shard, target->key,
                        [](MutableStateBuilder& ms) -> absl::Status {
                          if (!ms.IsRunning()) {
                            return NotFoundError("workflow execution already completed");

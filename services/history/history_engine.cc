@@ -46,6 +46,15 @@ absl::StatusOr<std::string> HistoryEngine::ResolveRunId(Shard& shard,
   return current->run_id;
 }
 
+absl::StatusOr<HistoryEngine::Target> HistoryEngine::ResolveTarget(
+    const std::string& namespace_id, const temporal::api::common::v1::WorkflowExecution& execution) {
+  auto shard = ShardFor(namespace_id, execution.workflow_id());
+  if (!shard.ok()) return shard.status();
+  auto run_id = ResolveRunId(**shard, namespace_id, execution.workflow_id(), execution.run_id());
+  if (!run_id.ok()) return run_id.status();
+  return Target{*shard, {namespace_id, execution.workflow_id(), *run_id}};
+}
+
 absl::StatusOr<persistence::ExecutionRecord> HistoryEngine::LoadRecord(Shard& shard,
                                                                       const ExecutionKey& key) {
   auto record =
@@ -391,14 +400,10 @@ void HistoryEngine::TerminateRun(MutableStateBuilder& ms, const std::string& rea
 absl::StatusOr<ws::TerminateWorkflowExecutionResponse> HistoryEngine::TerminateWorkflowExecution(
     const hs::TerminateWorkflowExecutionRequest& internal) {
   const auto& request = internal.request();
-  auto shard = ShardFor(internal.namespace_id(), request.workflow_execution().workflow_id());
-  if (!shard.ok()) return shard.status();
-  auto run_id = ResolveRunId(**shard, internal.namespace_id(),
-                             request.workflow_execution().workflow_id(),
-                             request.workflow_execution().run_id());
-  if (!run_id.ok()) return run_id.status();
-  ExecutionKey key{internal.namespace_id(), request.workflow_execution().workflow_id(), *run_id};
-  auto status = Mutate(**shard, key, [&](MutableStateBuilder& ms) -> absl::Status {
+  auto target = ResolveTarget(internal.namespace_id(), request.workflow_execution());
+  if (!target.ok()) return target.status();
+  const ExecutionKey& key = target->key;
+  auto status = Mutate(*target->shard, key, [&](MutableStateBuilder& ms) -> absl::Status {
     if (!request.first_execution_run_id().empty() &&
         request.first_execution_run_id() != ms.state().first_execution_run_id()) {
       return WorkflowNotFound(key);

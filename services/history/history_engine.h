@@ -207,6 +207,13 @@ class HistoryEngine {
                                            const std::string& run_id);
   absl::StatusOr<std::shared_ptr<Shard>> ShardFor(const std::string& namespace_id,
                                                   const std::string& workflow_id);
+  // The shard and run an execution (workflow id + optional run id) names.
+  struct Target {
+    std::shared_ptr<Shard> shard;
+    ExecutionKey key;
+  };
+  absl::StatusOr<Target> ResolveTarget(const std::string& namespace_id,
+                                       const temporal::api::common::v1::WorkflowExecution& execution);
   absl::StatusOr<persistence::ExecutionRecord> LoadRecord(Shard& shard, const ExecutionKey& key);
   persistence::WorkflowWrite BuildWrite(MutableStateBuilder& ms, int64_t expected_version,
                                         bool was_running);
