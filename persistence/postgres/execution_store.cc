@@ -215,12 +215,15 @@ class PostgresExecutionStore final : public ExecutionStore {
  public:
   explicit PostgresExecutionStore(std::shared_ptr<ConnectionPool> pool) : pool_(std::move(pool)) {}
 
+  // Reads are single statements, so they run outside a transaction block (no BEGIN/ROLLBACK
+  // round trips); every write is one transaction.
+
   absl::StatusOr<CurrentExecution> GetCurrentExecution(int32_t shard_id,
                                                        const std::string& namespace_id,
                                                        const std::string& workflow_id) override {
     return pool_->Run("GetCurrentExecution",
                       [&](pqxx::connection_base& conn) -> absl::StatusOr<CurrentExecution> {
-                        pqxx::read_transaction txn(conn);
+                        pqxx::nontransaction txn(conn);
                         pqxx::result rows =
                             txn.exec_prepared("current_get", shard_id, namespace_id, workflow_id);
                         if (rows.empty()) {
@@ -242,7 +245,7 @@ class PostgresExecutionStore final : public ExecutionStore {
                                                const std::string& run_id) override {
     return pool_->Run(
         "GetExecution", [&](pqxx::connection_base& conn) -> absl::StatusOr<ExecutionRecord> {
-          pqxx::read_transaction txn(conn);
+          pqxx::nontransaction txn(conn);
           pqxx::result rows =
               txn.exec_prepared("exec_get", shard_id, namespace_id, workflow_id, run_id);
           if (rows.empty()) {
@@ -294,7 +297,7 @@ class PostgresExecutionStore final : public ExecutionStore {
     return pool_->Run(
         "ReadHistory",
         [&](pqxx::connection_base& conn) -> absl::StatusOr<std::vector<history::HistoryEvent>> {
-          pqxx::read_transaction txn(conn);
+          pqxx::nontransaction txn(conn);
           // Every batch overlapping the range holds at least one wanted event, so max_events
           // batches are always enough.
           pqxx::result rows = txn.exec_prepared("history_read", shard_id, namespace_id, workflow_id,
@@ -323,7 +326,7 @@ class PostgresExecutionStore final : public ExecutionStore {
     return pool_->Run(
         "LoadTransferTasks",
         [&](pqxx::connection_base& conn) -> absl::StatusOr<std::vector<v1::TransferTask>> {
-          pqxx::read_transaction txn(conn);
+          pqxx::nontransaction txn(conn);
           return ParseTasks<v1::TransferTask>(
               txn.exec_prepared("transfer_load", shard_id, after_task_id, limit));
         });
@@ -340,7 +343,7 @@ class PostgresExecutionStore final : public ExecutionStore {
     return pool_->Run(
         "LoadTimerTasks",
         [&](pqxx::connection_base& conn) -> absl::StatusOr<std::vector<v1::TimerTask>> {
-          pqxx::read_transaction txn(conn);
+          pqxx::nontransaction txn(conn);
           return ParseTasks<v1::TimerTask>(
               txn.exec_prepared("timer_load", shard_id, after_task_id, limit));
         });
