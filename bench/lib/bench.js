@@ -483,6 +483,7 @@ async function drive(client, taskQueue, prefix, count, concurrency, timeoutMs) {
   const startCalls = [];
   const completions = []; // ms since t0
   const errors = [];
+  const slowest = []; // the 10 slowest workflows, for finding where a latency spike came from
   let next = 0;
   let stalled = false; // a workflow hit the timeout: start no more, report what happened
   const t0 = performance.now();
@@ -500,6 +501,11 @@ async function drive(client, taskQueue, prefix, count, concurrency, timeoutMs) {
         if (result !== i) throw new Error(`workflow ${workflowId} returned ${JSON.stringify(result)}`);
         const e = performance.now();
         latencies.push(e - s);
+        slowest.push({ workflowId, startedAtMs: Math.round(s - t0), latencyMs: Math.round(e - s) });
+        if (slowest.length > 20) {
+          slowest.sort((a, b) => b.latencyMs - a.latencyMs);
+          slowest.length = 10;
+        }
         completions.push(e - t0);
       } catch (err) {
         const message = String(err.message || err);
@@ -509,7 +515,9 @@ async function drive(client, taskQueue, prefix, count, concurrency, timeoutMs) {
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, loop));
-  return { wallMs: performance.now() - t0, latencies, startCalls, completions, errors, notStarted: count - next };
+  slowest.sort((a, b) => b.latencyMs - a.latencyMs);
+  slowest.length = Math.min(slowest.length, 10);
+  return { wallMs: performance.now() - t0, latencies, startCalls, completions, errors, slowest, notStarted: count - next };
 }
 
 // Warnings and errors in the server log (JSON or text format).
@@ -581,6 +589,7 @@ function summarizeRun(run, n) {
       max: sortedFull.length ? sortedFull[sortedFull.length - 1] : null,
       series: full,
     },
+    slowest: run.slowest,
     errors: run.errors.slice(0, 10),
     requested: n,
   };
@@ -801,6 +810,7 @@ function printTable(r) {
   row('start-to-complete latency (ms)', `p50 ${r.latencyMs.p50}  p90 ${r.latencyMs.p90}  p99 ${r.latencyMs.p99}  max ${r.latencyMs.max}`);
   row('StartWorkflowExecution call (ms)', `p50 ${r.startCallMs.p50}  p99 ${r.startCallMs.p99}  max ${r.startCallMs.max}`);
   const cps = r.completionsPerSecond;
+  row('slowest workflows (start at, ms)', r.slowest.slice(0, 3).map((w) => `${w.latencyMs} ms (started at ${w.startedAtMs})`).join(', '));
   row('completions per whole second', cps.min === null ? '(phase shorter than 1 s)' : `min ${cps.min}  median ${cps.median}  max ${cps.max}`);
   const k = r.cpu.secondsPer1000Workflows;
   const p = r.cpu.percentOfOneCore;
