@@ -270,6 +270,26 @@ TEST(ConfigTest, Durations) {
               {"dynamicConfig.namespace.minRetention: must be a whole number of hours"});
 }
 
+TEST(ConfigTest, HistoryLimits) {
+  auto defaults = ParseConfig(WithFrontend(""), "limits.yaml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->dynamic_config.history_count_limit_error, 51200);
+  EXPECT_EQ(defaults->dynamic_config.history_count_suggest_continue_as_new, 4096);
+  auto set = ParseConfig(WithFrontend("dynamicConfig:\n"
+                                      "  limit.historyCount.suggestContinueAsNew: 10\n"
+                                      "  limit.historySize.suggestContinueAsNew: 2048\n"
+                                      "  limit.historyCount.error: 20\n"
+                                      "  limit.historySize.error: 4096\n"),
+                         "limits.yaml");
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->dynamic_config.history_count_suggest_continue_as_new, 10);
+  EXPECT_EQ(set->dynamic_config.history_size_suggest_continue_as_new, 2048);
+  EXPECT_EQ(set->dynamic_config.history_count_limit_error, 20);
+  EXPECT_EQ(set->dynamic_config.history_size_limit_error, 4096);
+  ExpectError(WithFrontend("dynamicConfig:\n  limit.historyCount.error: 0\n"),
+              {"dynamicConfig.limit.historyCount.error"});
+}
+
 TEST(ConfigTest, Datastores) {
   ExpectError(WithFrontend("persistence:\n  defaultStore: main\n  datastores:\n"
                            "    default: {sql: {}}\n"),

@@ -1587,5 +1587,31 @@ TEST_F(HistoryEngineTest, FencedShardRefusesWritesWithOwnershipLost) {
   EXPECT_EQ(executions_->write_calls(), writes);
 }
 
+// ---- history limits -----------------------------------------------------------------------------
+
+
+TEST_F(HistoryEngineTest, SuggestsContinueAsNewAndTerminatesPastTheHistoryLimits) {
+  config_.dynamic_config.history_count_suggest_continue_as_new = 3;
+  config_.dynamic_config.history_count_limit_error = 8;
+  Execution run = StartRun("wf-limits");
+  auto poll = PollWorkflowTask(run);
+  ASSERT_EQ(poll.history().events_size(), 3);
+  const auto& started = poll.history().events(2).workflow_task_started_event_attributes();
+  EXPECT_TRUE(started.suggest_continue_as_new());
+  ASSERT_EQ(started.suggest_continue_as_new_reasons_size(), 1);
+  EXPECT_EQ(started.suggest_continue_as_new_reasons(0),
+            enums::SUGGEST_CONTINUE_AS_NEW_REASON_TOO_MANY_HISTORY_EVENTS);
+
+  // WorkflowTaskCompleted + 5 TimerStarted take the history to 9 events, past the limit of 8.
+  std::vector<cmd::Command> timers;
+  for (const char* id : {"a", "b", "c", "d", "e"}) timers.push_back(StartTimer(id, std::chrono::hours(1)));
+  ASSERT_TRUE(CompleteWorkflowTask(poll.task_token(), timers).ok());
+  Events events = History(run);
+  ExpectWellFormed(events);
+  ASSERT_EQ(events.back().event_type(), enums::EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED);
+  EXPECT_EQ(events.back().workflow_execution_terminated_event_attributes().reason(),
+            "Workflow history count exceeds limit.");
+}
+
 }  // namespace
 }  // namespace tern::history
