@@ -7,13 +7,6 @@ namespace {
 using GetHistoryResponse = ws::GetWorkflowExecutionHistoryResponse;
 using GetHistoryDone = std::function<void(absl::StatusOr<GetHistoryResponse>)>;
 
-// Completes a long poll exactly once: from a change notification or from the expiry timer.
-struct HistoryPoll {
-  std::atomic<bool> done{false};
-  int64_t watch_id = 0;
-  std::shared_ptr<Executor::Timer> timer;
-};
-
 std::string EncodePageToken(const std::string& run_id, int64_t next_event_id, int64_t end_event_id) {
   pv1::HistoryPageToken token;
   token.set_run_id(run_id);
@@ -59,7 +52,7 @@ void HistoryEngine::ServeHistory(std::shared_ptr<Shard> shard,
   if (!req.next_page_token().empty()) token.ParseFromString(req.next_page_token());
 
   // Registers the watch before reading, so a change between the read and the wait is not lost.
-  auto poll = std::make_shared<HistoryPoll>();
+  auto poll = std::make_shared<ParkedPoll>();
   auto rerun = [this, shard, request, run_id, long_poll_deadline, done, poll, key]() {
     if (poll->done.exchange(true)) return;
     shard->Unwatch(key, poll->watch_id);
@@ -75,17 +68,9 @@ void HistoryEngine::ServeHistory(std::shared_ptr<Shard> shard,
     done(std::move(result));
   };
 
-  pv1::MutableState state;
-  {
-    auto context = shard->Context(key);
-    std::lock_guard lock(context->mu);
-    if (!context->record) {
-      auto loaded = LoadRecord(*shard, key);
-      if (!loaded.ok()) return finish(loaded.status());
-      context->record = std::move(*loaded);
-    }
-    state = context->record->state;
-  }
+  auto snapshot = Snapshot(*shard, key);
+  if (!snapshot.ok()) return finish(snapshot.status());
+  const pv1::MutableState& state = *snapshot;
   bool running = state.status() == enums::WORKFLOW_EXECUTION_STATUS_RUNNING;
   GetHistoryResponse response;
 

@@ -14,12 +14,6 @@ using QueryDone = std::function<void(absl::StatusOr<ws::QueryWorkflowResponse>)>
 // A workflow whose task keeps failing cannot answer; say so instead of waiting out the deadline.
 constexpr int kFailingTaskAttempts = 3;
 
-struct QueryWait {
-  std::atomic<bool> done{false};
-  int64_t watch_id = 0;
-  std::shared_ptr<Executor::Timer> timer;
-};
-
 bool Rejects(enums::QueryRejectCondition condition, enums::WorkflowExecutionStatus status) {
   if (status == enums::WORKFLOW_EXECUTION_STATUS_RUNNING) return false;
   switch (condition) {
@@ -44,7 +38,7 @@ void HistoryEngine::QueryWorkflow(const hs::QueryWorkflowRequest& internal, Time
     if (!run_id.ok()) return done(run_id.status());
     ExecutionKey key{internal.namespace_id(), execution.workflow_id(), *run_id};
 
-    auto wait = std::make_shared<QueryWait>();
+    auto wait = std::make_shared<ParkedPoll>();
     auto retry = [this, internal, deadline, done, wait, shard = *shard, key]() {
       if (wait->done.exchange(true)) return;
       shard->Unwatch(key, wait->watch_id);

@@ -12,11 +12,6 @@ constexpr auto kAdmitted = enums::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMI
 constexpr auto kAccepted = enums::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED;
 constexpr auto kCompleted = enums::UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED;
 
-struct UpdatePoll {
-  std::atomic<bool> done{false};
-  int64_t watch_id = 0;
-  std::shared_ptr<Executor::Timer> timer;
-};
 }  // namespace
 
 absl::StatusOr<HistoryEngine::UpdateStatus> HistoryEngine::CheckUpdate(
@@ -85,7 +80,7 @@ void HistoryEngine::WaitForUpdate(std::shared_ptr<Shard> shard, ExecutionKey key
                                   enums::UpdateWorkflowExecutionLifecycleStage wanted,
                                   TimePoint deadline, UpdateDone done) {
   if (shard->stopped()) return done(ShardOwnershipLostError(shard->id(), ""));
-  auto poll = std::make_shared<UpdatePoll>();
+  auto poll = std::make_shared<ParkedPoll>();
   auto rerun = [=, this]() {
     if (poll->done.exchange(true)) return;
     shard->Unwatch(key, poll->watch_id);

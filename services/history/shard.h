@@ -51,6 +51,14 @@ struct ExecutionChange {
   bool closed = false;
 };
 
+// A parked long poll on a run (history, update stage, query readiness): it ends exactly once,
+// from a change notification or its expiry timer, whichever claims `done` first.
+struct ParkedPoll {
+  std::atomic<bool> done{false};
+  int64_t watch_id = 0;
+  std::shared_ptr<Executor::Timer> timer;
+};
+
 class Shard {
  public:
   using TransferExecutor =
