@@ -92,7 +92,7 @@ absl::StatusOr<std::string> HistoryClient::Resolve(int32_t shard) const {
   return owner;
 }
 
-#define TERN_HISTORY_METHOD(Method, Response)                                                 \
+#define TERN_DEFINE_HISTORY_RPC(Method, Response)                                                 \
   void HistoryClient::Method(const hs::Method##Request& request, CallOptions options,          \
                              Callback<Response> done) {                                       \
     auto workflow_id = WorkflowIdOf(request);                                                 \
@@ -108,27 +108,7 @@ absl::StatusOr<std::string> HistoryClient::Resolve(int32_t shard) const {
         request, std::move(options), std::move(done),                                         \
         [this] { membership_.RequestRefresh(); });                                            \
   }
-TERN_HISTORY_METHOD(StartWorkflowExecution, ws::StartWorkflowExecutionResponse)
-TERN_HISTORY_METHOD(RecordWorkflowTaskStarted, ws::PollWorkflowTaskQueueResponse)
-TERN_HISTORY_METHOD(RecordActivityTaskStarted, ws::PollActivityTaskQueueResponse)
-TERN_HISTORY_METHOD(RespondWorkflowTaskCompleted, ws::RespondWorkflowTaskCompletedResponse)
-TERN_HISTORY_METHOD(RespondWorkflowTaskFailed, ws::RespondWorkflowTaskFailedResponse)
-TERN_HISTORY_METHOD(RespondActivityTaskCompleted, ws::RespondActivityTaskCompletedResponse)
-TERN_HISTORY_METHOD(RespondActivityTaskFailed, ws::RespondActivityTaskFailedResponse)
-TERN_HISTORY_METHOD(RespondActivityTaskCanceled, ws::RespondActivityTaskCanceledResponse)
-TERN_HISTORY_METHOD(RecordActivityTaskHeartbeat, ws::RecordActivityTaskHeartbeatResponse)
-TERN_HISTORY_METHOD(GetWorkflowExecutionHistory, ws::GetWorkflowExecutionHistoryResponse)
-TERN_HISTORY_METHOD(DescribeWorkflowExecution, ws::DescribeWorkflowExecutionResponse)
-TERN_HISTORY_METHOD(TerminateWorkflowExecution, ws::TerminateWorkflowExecutionResponse)
-TERN_HISTORY_METHOD(SignalWorkflowExecution, ws::SignalWorkflowExecutionResponse)
-TERN_HISTORY_METHOD(SignalWithStartWorkflowExecution, ws::SignalWithStartWorkflowExecutionResponse)
-TERN_HISTORY_METHOD(RequestCancelWorkflowExecution, ws::RequestCancelWorkflowExecutionResponse)
-TERN_HISTORY_METHOD(RecordChildExecutionCompleted, hs::RecordChildExecutionCompletedResponse)
-TERN_HISTORY_METHOD(UpdateWorkflowExecution, ws::UpdateWorkflowExecutionResponse)
-TERN_HISTORY_METHOD(PollWorkflowExecutionUpdate, ws::PollWorkflowExecutionUpdateResponse)
-TERN_HISTORY_METHOD(QueryWorkflow, ws::QueryWorkflowResponse)
-TERN_HISTORY_METHOD(ResetStickyTaskQueue, ws::ResetStickyTaskQueueResponse)
-TERN_HISTORY_METHOD(GetWorkflowExecutionHistoryReverse, ws::GetWorkflowExecutionHistoryReverseResponse)
-#undef TERN_HISTORY_METHOD
+TERN_HISTORY_RPCS(TERN_DEFINE_HISTORY_RPC)
+#undef TERN_DEFINE_HISTORY_RPC
 
 }  // namespace tern::client

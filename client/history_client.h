@@ -12,6 +12,30 @@ namespace tern::client {
 namespace hs = tern::historyservice::v1;
 namespace ws = temporal::api::workflowservice::v1;
 
+// Every HistoryService RPC as X(Method, Response); the client routes each by workflow id.
+#define TERN_HISTORY_RPCS(X) \
+  X(StartWorkflowExecution, ws::StartWorkflowExecutionResponse) \
+  X(RecordWorkflowTaskStarted, ws::PollWorkflowTaskQueueResponse) \
+  X(RecordActivityTaskStarted, ws::PollActivityTaskQueueResponse) \
+  X(RespondWorkflowTaskCompleted, ws::RespondWorkflowTaskCompletedResponse) \
+  X(RespondWorkflowTaskFailed, ws::RespondWorkflowTaskFailedResponse) \
+  X(RespondActivityTaskCompleted, ws::RespondActivityTaskCompletedResponse) \
+  X(RespondActivityTaskFailed, ws::RespondActivityTaskFailedResponse) \
+  X(RespondActivityTaskCanceled, ws::RespondActivityTaskCanceledResponse) \
+  X(RecordActivityTaskHeartbeat, ws::RecordActivityTaskHeartbeatResponse) \
+  X(GetWorkflowExecutionHistory, ws::GetWorkflowExecutionHistoryResponse) \
+  X(DescribeWorkflowExecution, ws::DescribeWorkflowExecutionResponse) \
+  X(TerminateWorkflowExecution, ws::TerminateWorkflowExecutionResponse) \
+  X(SignalWorkflowExecution, ws::SignalWorkflowExecutionResponse) \
+  X(SignalWithStartWorkflowExecution, ws::SignalWithStartWorkflowExecutionResponse) \
+  X(RequestCancelWorkflowExecution, ws::RequestCancelWorkflowExecutionResponse) \
+  X(RecordChildExecutionCompleted, hs::RecordChildExecutionCompletedResponse) \
+  X(UpdateWorkflowExecution, ws::UpdateWorkflowExecutionResponse) \
+  X(PollWorkflowExecutionUpdate, ws::PollWorkflowExecutionUpdateResponse) \
+  X(QueryWorkflow, ws::QueryWorkflowResponse) \
+  X(ResetStickyTaskQueue, ws::ResetStickyTaskQueueResponse) \
+  X(GetWorkflowExecutionHistoryReverse, ws::GetWorkflowExecutionHistoryReverseResponse)
+
 class HistoryClient {
  public:
   HistoryClient(Membership& membership, Executor& executor, int32_t num_shards);
@@ -19,32 +43,11 @@ class HistoryClient {
 
   int32_t ShardFor(const std::string& namespace_id, const std::string& workflow_id) const;
 
-#define TERN_HISTORY_METHOD(Method, Response)                                      \
-  virtual void Method(const hs::Method##Request& request, CallOptions options,     \
+#define TERN_DECLARE_HISTORY_RPC(Method, Response)                             \
+  virtual void Method(const hs::Method##Request& request, CallOptions options, \
                       Callback<Response> done);
-  TERN_HISTORY_METHOD(StartWorkflowExecution, ws::StartWorkflowExecutionResponse)
-  TERN_HISTORY_METHOD(RecordWorkflowTaskStarted, ws::PollWorkflowTaskQueueResponse)
-  TERN_HISTORY_METHOD(RecordActivityTaskStarted, ws::PollActivityTaskQueueResponse)
-  TERN_HISTORY_METHOD(RespondWorkflowTaskCompleted, ws::RespondWorkflowTaskCompletedResponse)
-  TERN_HISTORY_METHOD(RespondWorkflowTaskFailed, ws::RespondWorkflowTaskFailedResponse)
-  TERN_HISTORY_METHOD(RespondActivityTaskCompleted, ws::RespondActivityTaskCompletedResponse)
-  TERN_HISTORY_METHOD(RespondActivityTaskFailed, ws::RespondActivityTaskFailedResponse)
-  TERN_HISTORY_METHOD(RespondActivityTaskCanceled, ws::RespondActivityTaskCanceledResponse)
-  TERN_HISTORY_METHOD(RecordActivityTaskHeartbeat, ws::RecordActivityTaskHeartbeatResponse)
-  TERN_HISTORY_METHOD(GetWorkflowExecutionHistory, ws::GetWorkflowExecutionHistoryResponse)
-  TERN_HISTORY_METHOD(DescribeWorkflowExecution, ws::DescribeWorkflowExecutionResponse)
-  TERN_HISTORY_METHOD(TerminateWorkflowExecution, ws::TerminateWorkflowExecutionResponse)
-  TERN_HISTORY_METHOD(SignalWorkflowExecution, ws::SignalWorkflowExecutionResponse)
-  TERN_HISTORY_METHOD(SignalWithStartWorkflowExecution, ws::SignalWithStartWorkflowExecutionResponse)
-  TERN_HISTORY_METHOD(RequestCancelWorkflowExecution, ws::RequestCancelWorkflowExecutionResponse)
-  TERN_HISTORY_METHOD(RecordChildExecutionCompleted, hs::RecordChildExecutionCompletedResponse)
-  TERN_HISTORY_METHOD(UpdateWorkflowExecution, ws::UpdateWorkflowExecutionResponse)
-  TERN_HISTORY_METHOD(PollWorkflowExecutionUpdate, ws::PollWorkflowExecutionUpdateResponse)
-  TERN_HISTORY_METHOD(QueryWorkflow, ws::QueryWorkflowResponse)
-  TERN_HISTORY_METHOD(ResetStickyTaskQueue, ws::ResetStickyTaskQueueResponse)
-  TERN_HISTORY_METHOD(GetWorkflowExecutionHistoryReverse,
-                      ws::GetWorkflowExecutionHistoryReverseResponse)
-#undef TERN_HISTORY_METHOD
+  TERN_HISTORY_RPCS(TERN_DECLARE_HISTORY_RPC)
+#undef TERN_DECLARE_HISTORY_RPC
 
  private:
   absl::StatusOr<std::string> Resolve(int32_t shard) const;
