@@ -26,6 +26,7 @@ namespace ws = temporal::api::workflowservice::v1;
   X(GetWorkflowExecutionHistory, ws::GetWorkflowExecutionHistoryResponse) \
   X(DescribeWorkflowExecution, ws::DescribeWorkflowExecutionResponse) \
   X(TerminateWorkflowExecution, ws::TerminateWorkflowExecutionResponse) \
+  X(ResetWorkflowExecution, ws::ResetWorkflowExecutionResponse) \
   X(SignalWorkflowExecution, ws::SignalWorkflowExecutionResponse) \
   X(SignalWithStartWorkflowExecution, ws::SignalWithStartWorkflowExecutionResponse) \
   X(RequestCancelWorkflowExecution, ws::RequestCancelWorkflowExecutionResponse) \

@@ -518,6 +518,21 @@ absl::Status ValidateResetStickyTaskQueue(const ws::ResetStickyTaskQueueRequest&
   return ValidateExecution(r.has_execution(), r.execution(), limits.max_id_length);
 }
 
+absl::Status ValidateResetWorkflowExecution(const ws::ResetWorkflowExecutionRequest& r,
+                                            const DynamicConfig& limits) {
+  const int max = limits.max_id_length;
+  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
+  if (auto st = ValidateExecution(r.has_workflow_execution(), r.workflow_execution(), max);
+      !st.ok()) {
+    return st;
+  }
+  if (r.workflow_task_finish_event_id() <= 1) {
+    return absl::InvalidArgumentError(
+        "WorkflowTaskFinishEventId must be the id of an event after the first workflow task.");
+  }
+  return CheckId("RequestId", r.request_id(), max, false);
+}
+
 absl::Status ValidateTerminateWorkflowExecution(const ws::TerminateWorkflowExecutionRequest& r,
                                                 const DynamicConfig& limits) {
   const int max = limits.max_id_length;

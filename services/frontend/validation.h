@@ -102,6 +102,8 @@ absl::Status ValidateGetWorkflowExecutionHistoryReverse(
     const ws::GetWorkflowExecutionHistoryReverseRequest& request, const DynamicConfig& limits);
 absl::Status ValidateResetStickyTaskQueue(const ws::ResetStickyTaskQueueRequest& request,
                                           const DynamicConfig& limits);
+absl::Status ValidateResetWorkflowExecution(const ws::ResetWorkflowExecutionRequest& request,
+                                            const DynamicConfig& limits);
 absl::Status ValidateTerminateWorkflowExecution(
     const ws::TerminateWorkflowExecutionRequest& request, const DynamicConfig& limits);
 absl::Status ValidateQueryWorkflow(const ws::QueryWorkflowRequest& request,

@@ -180,6 +180,14 @@ grpc::ServerUnaryReactor* WorkflowHandler::GetWorkflowExecutionHistoryReverse(
       NamespaceUse::kDefault, &client::HistoryClient::GetWorkflowExecutionHistoryReverse);
 }
 
+grpc::ServerUnaryReactor* WorkflowHandler::ResetWorkflowExecution(
+    grpc::CallbackServerContext* ctx, const ws::ResetWorkflowExecutionRequest* request,
+    ws::ResetWorkflowExecutionResponse* response) {
+  return ForwardByName<ws::ResetWorkflowExecutionRequest, hs::ResetWorkflowExecutionRequest>(
+      ctx, request, response, ValidateResetWorkflowExecution(*request, config_.dynamic_config),
+      NamespaceUse::kDefault, &client::HistoryClient::ResetWorkflowExecution);
+}
+
 grpc::ServerUnaryReactor* WorkflowHandler::ResetStickyTaskQueue(
     grpc::CallbackServerContext* ctx, const ws::ResetStickyTaskQueueRequest* request,
     ws::ResetStickyTaskQueueResponse* response) {

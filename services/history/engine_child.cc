@@ -7,6 +7,7 @@
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
 #include "common/errors.h"
+#include "services/history/event_state.h"
 #include "services/history/history_engine.h"
 
 namespace tern::history {
@@ -96,14 +97,7 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::StartChildCommand(
   if (a.has_search_attributes()) *attrs->mutable_search_attributes() = a.search_attributes();
   if (a.has_priority()) *attrs->mutable_priority() = a.priority();
 
-  pv1::ChildInfo child;
-  child.set_initiated_event_id(event->event_id());
-  child.set_namespace_(ms.state().namespace_name());
-  child.set_namespace_id(ms.state().namespace_id());
-  child.set_workflow_id(a.workflow_id());
-  *child.mutable_workflow_type() = a.workflow_type();
-  child.set_parent_close_policy(policy);
-  (*ms.state().mutable_children())[event->event_id()] = child;
+  RecordChildInitiated(ms.state(), *event);
   auto task = NewTransferTask(ms.state(), pv1::TransferTask::TYPE_START_CHILD);
   task.set_scheduled_event_id(event->event_id());
   ms.AddTransferTask(std::move(task));
@@ -133,10 +127,7 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::SignalExternalComman
   attrs->set_control(a.control());
   attrs->set_child_workflow_only(a.child_workflow_only());
   if (a.has_header()) *attrs->mutable_header() = a.header();
-  pv1::ExternalRequestInfo info;
-  info.set_initiated_event_id(event->event_id());
-  info.set_type(pv1::ExternalRequestInfo::TYPE_SIGNAL);
-  (*ms.state().mutable_external_requests())[event->event_id()] = info;
+  RecordExternalRequestInitiated(ms.state(), *event);
   auto task = NewTransferTask(ms.state(), pv1::TransferTask::TYPE_SIGNAL_EXECUTION);
   task.set_scheduled_event_id(event->event_id());
   ms.AddTransferTask(std::move(task));
@@ -164,10 +155,7 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::CancelExternalComman
   attrs->set_control(a.control());
   attrs->set_child_workflow_only(a.child_workflow_only());
   attrs->set_reason(a.reason());
-  pv1::ExternalRequestInfo info;
-  info.set_initiated_event_id(event->event_id());
-  info.set_type(pv1::ExternalRequestInfo::TYPE_CANCEL);
-  (*ms.state().mutable_external_requests())[event->event_id()] = info;
+  RecordExternalRequestInitiated(ms.state(), *event);
   auto task = NewTransferTask(ms.state(), pv1::TransferTask::TYPE_CANCEL_EXECUTION);
   task.set_scheduled_event_id(event->event_id());
   ms.AddTransferTask(std::move(task));

@@ -1,5 +1,6 @@
 // Commands of a completed workflow task -> history events (contract §3.3).
 #include "common/errors.h"
+#include "services/history/event_state.h"
 #include "services/history/history_engine.h"
 #include "services/history/retry.h"
 #include <set>
@@ -133,22 +134,7 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::HandleCommands(
         *attrs->mutable_retry_policy() = retry;
         if (a.has_priority()) *attrs->mutable_priority() = a.priority();
 
-        pv1::ActivityInfo info;
-        info.set_scheduled_event_id(event->event_id());
-        info.set_activity_id(a.activity_id());
-        *info.mutable_activity_type() = a.activity_type();
-        info.set_task_queue(task_queue);
-        *info.mutable_schedule_to_close_timeout() = ToProtoDuration(s2c);
-        *info.mutable_schedule_to_start_timeout() = ToProtoDuration(s2s);
-        *info.mutable_start_to_close_timeout() = ToProtoDuration(stc);
-        *info.mutable_heartbeat_timeout() = ToProtoDuration(hb);
-        *info.mutable_retry_policy() = retry;
-        *info.mutable_scheduled_time() = ToProto(ms.now());
-        *info.mutable_current_attempt_scheduled_time() = ToProto(ms.now());
-        info.set_attempt(1);
-        if (a.has_header()) *info.mutable_header() = a.header();
-        if (a.has_input()) *info.mutable_input() = a.input();
-        auto& stored = (*ms.state().mutable_activities())[event->event_id()] = info;
+        const auto& stored = RecordActivityScheduled(ms.state(), *event);
         DispatchActivity(ms, stored);
         break;
       }
@@ -203,13 +189,7 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::HandleCommands(
         attrs->set_timer_id(a.timer_id());
         *attrs->mutable_start_to_fire_timeout() = a.start_to_fire_timeout();
         attrs->set_workflow_task_completed_event_id(wtc);
-        auto fire = ms.now() + std::chrono::duration_cast<TimePoint::duration>(
-                                   FromProto(a.start_to_fire_timeout()));
-        pv1::TimerInfo info;
-        info.set_timer_id(a.timer_id());
-        info.set_started_event_id(event->event_id());
-        *info.mutable_expiry_time() = ToProto(fire);
-        (*ms.state().mutable_timers())[a.timer_id()] = info;
+        auto fire = FromProto(RecordTimerStarted(ms.state(), *event).expiry_time());
         auto task = NewTimerTask(ms.state(), pv1::TimerTask::TYPE_USER_TIMER, fire);
         task.set_event_id(event->event_id());
         task.set_timer_id(a.timer_id());
@@ -317,14 +297,7 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::HandleCommands(
         auto* attrs = event->mutable_upsert_workflow_search_attributes_event_attributes();
         *attrs->mutable_search_attributes() = a.search_attributes();
         attrs->set_workflow_task_completed_event_id(wtc);
-        auto& fields = *ms.state().mutable_search_attributes()->mutable_indexed_fields();
-        for (const auto& [name, value] : a.search_attributes().indexed_fields()) {
-          if (value.data().empty() || value.data() == "null" || value.data() == "[]") {
-            fields.erase(name);
-          } else {
-            fields[name] = value;
-          }
-        }
+        ApplySearchAttributeUpserts(ms.state(), a.search_attributes());
         break;
       }
       case enums::COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES: {
@@ -333,14 +306,7 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::HandleCommands(
         auto* attrs = event->mutable_workflow_properties_modified_event_attributes();
         *attrs->mutable_upserted_memo() = a.upserted_memo();
         attrs->set_workflow_task_completed_event_id(wtc);
-        auto& fields = *ms.state().mutable_memo()->mutable_fields();
-        for (const auto& [name, value] : a.upserted_memo().fields()) {
-          if (value.data().empty() || value.data() == "null") {
-            fields.erase(name);
-          } else {
-            fields[name] = value;
-          }
-        }
+        ApplyMemoUpserts(ms.state(), a.upserted_memo());
         break;
       }
       case enums::COMMAND_TYPE_PROTOCOL_MESSAGE: {

@@ -61,6 +61,8 @@ class HistoryEngine {
       const hs::GetWorkflowExecutionHistoryReverseRequest& request);
   absl::StatusOr<ws::ResetStickyTaskQueueResponse> ResetStickyTaskQueue(
       const hs::ResetStickyTaskQueueRequest& request);
+  absl::StatusOr<ws::ResetWorkflowExecutionResponse> ResetWorkflowExecution(
+      const hs::ResetWorkflowExecutionRequest& request);
   absl::StatusOr<hs::RecordChildExecutionCompletedResponse> RecordChildExecutionCompleted(
       const hs::RecordChildExecutionCompletedRequest& request);
 
@@ -121,6 +123,12 @@ class HistoryEngine {
   absl::StatusOr<std::shared_ptr<MutableStateBuilder>> RetryRun(
       Shard& shard, MutableStateBuilder& ms, const temporal::api::failure::v1::Failure& failure,
       enums::RetryState* retry_state);
+  // The run a reset creates from `base` (whose history is `base_events`), to be written with
+  // `current`, the workflow's current run (engine_reset.cc).
+  absl::StatusOr<std::shared_ptr<MutableStateBuilder>> ResetRun(
+      const pv1::MutableState& base, const std::vector<hv1::HistoryEvent>& base_events,
+      const ws::ResetWorkflowExecutionRequest& request, const std::string& new_run_id,
+      MutableStateBuilder& current);
   std::optional<CommandFailure> ContinueAsNew(
       Shard& shard, MutableStateBuilder& ms,
       const temporal::api::command::v1::ContinueAsNewWorkflowExecutionCommandAttributes& attrs,

@@ -51,6 +51,12 @@ hv1::HistoryEvent* MutableStateBuilder::AddExternalEvent(enums::EventType type) 
   return event;
 }
 
+void MutableStateBuilder::AdoptEvents(std::vector<hv1::HistoryEvent> events) {
+  assert(new_events_.empty());
+  assert(events.empty() || events.back().event_id() + 1 == state_.next_event_id());
+  for (auto& e : events) new_events_.push_back(std::move(e));
+}
+
 bool IsCompletionEvent(enums::EventType type) {
   switch (type) {
     case enums::EVENT_TYPE_ACTIVITY_TASK_COMPLETED:

@@ -39,6 +39,9 @@ class MutableStateBuilder {
   // buffered while a workflow task is started, appended otherwise. If a transient workflow task
   // is scheduled (not started), it becomes a normal one scheduled after this event.
   hv1::HistoryEvent* AddExternalEvent(enums::EventType type);
+  // Takes events copied from another run's history (reset): they keep their ids, which must
+  // run up to just before state().next_event_id, and precede every event added after them.
+  void AdoptEvents(std::vector<hv1::HistoryEvent> events);
   bool HasBufferedEvents() const { return state_.buffered_events_size() > 0; }
   // Appends buffered events (non-completion events first, then completions), wiring activity
   // started-event ids into the completion events.

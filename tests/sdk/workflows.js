@@ -321,3 +321,19 @@ async function cronCounter() {
 }
 
 Object.assign(module.exports, { cronCounter });
+
+// Runs `step('first')`, waits for `release`, runs `step('second')` and returns both results
+// (reset.test.js: what a reset run re-executes and what it keeps).
+async function stepsAroundSignal() {
+  const { step } = proxyActivities({ startToCloseTimeout: '30s' });
+  let released = false;
+  setHandler(releaseSignal, () => {
+    released = true;
+  });
+  const first = await step('first');
+  await condition(() => released);
+  const second = await step('second');
+  return { first, second };
+}
+
+Object.assign(module.exports, { stepsAroundSignal });

@@ -402,8 +402,8 @@ TEST_F(FrontendServiceTest, StopAnswersParkedPollsEmptyAndReportsNotServing) {
 
 TEST_F(FrontendServiceTest, UnimplementedRpcsSayUnimplemented) {
   grpc::ClientContext ctx;
-  ws::ResetWorkflowExecutionResponse resp;
-  auto st = stub_->ResetWorkflowExecution(&ctx, ws::ResetWorkflowExecutionRequest(), &resp);
+  ws::CreateScheduleResponse resp;
+  auto st = stub_->CreateSchedule(&ctx, ws::CreateScheduleRequest(), &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
