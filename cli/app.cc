@@ -5,7 +5,8 @@ namespace tern::cli {
 std::unique_ptr<Command> BuildApp() {
   auto root = std::make_unique<Command>("tern", "Tern admin CLI");
   root->SetDescription(
-      "tern administers a Tern cluster: database schema, namespaces and cluster health.");
+      "tern administers a Tern cluster: database schema, workflows, namespaces and cluster "
+      "health.");
   root->AddFlag({.name = kAddressFlag,
                  .value_name = "HOST:PORT",
                  .help = "Frontend gRPC address",
@@ -50,7 +51,9 @@ std::unique_ptr<Command> BuildApp() {
                 .help = "Server name to verify the server's certificate against",
                 .env = "TERN_TLS_SERVER_NAME"});
   AddSchemaCommands(*root);
-  AddOperatorCommands(*root);
+  AddWorkflowCommands(*root);
+  Command& operator_group = root->AddSubcommand("operator", "Manage namespaces");
+  AddNamespaceCommands(operator_group);
   AddClusterCommands(*root);
   return root;
 }

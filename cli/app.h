@@ -1,7 +1,6 @@
 // The `tern` command tree. BuildApp declares the global flags and adds every command group;
 // each group lives in its own <group>_commands.cc and registers itself through one Add*
-// function, so a new group (workflow, search-attribute, ...) is one new file plus one line in
-// BuildApp.
+// function, so a new group is one new file plus one line in BuildApp.
 #pragma once
 
 #include <memory>
@@ -25,8 +24,12 @@ std::unique_ptr<Command> BuildApp();
 
 // `tern schema setup|update|version` (schema_commands.cc).
 void AddSchemaCommands(Command& root);
-// `tern operator namespace create|describe|list|update` (namespace_commands.cc).
-void AddOperatorCommands(Command& root);
+// `tern workflow describe|show|signal|cancel|terminate|delete|list|count`
+// (workflow_commands.cc).
+void AddWorkflowCommands(Command& root);
+// `tern operator namespace create|describe|list|update` (namespace_commands.cc), under the
+// `operator` group that BuildApp makes.
+void AddNamespaceCommands(Command& operator_group);
 // `tern cluster health` (cluster_commands.cc).
 void AddClusterCommands(Command& root);
 

@@ -5,6 +5,9 @@
 #include <cstdlib>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -42,23 +45,34 @@ std::string Closest(const std::string& word, const std::vector<std::string>& can
   return best;
 }
 
-// Checks `value` against the flag's type; returns a description of the problem or "".
-std::string CheckValue(const FlagSpec& spec, const std::string& value) {
+// Checks `value` against the flag's type and returns a description of the problem, or "". A
+// choice given in another letter case is replaced by the choice's own spelling.
+std::string CheckValue(const FlagSpec& spec, std::string* value) {
   switch (spec.type) {
     case FlagType::kString:
       return "";
     case FlagType::kBool:
-      return value == "true" || value == "false" || value == "1" || value == "0"
+      return *value == "true" || *value == "false" || *value == "1" || *value == "0"
                  ? ""
                  : "must be true or false";
     case FlagType::kDuration: {
-      absl::StatusOr<std::chrono::milliseconds> d = ParseDuration(value);
+      absl::StatusOr<std::chrono::milliseconds> d = ParseDuration(*value);
       return d.ok() ? "" : std::string(d.status().message());
     }
+    case FlagType::kInt: {
+      int64_t parsed;
+      bool digits =
+          !value->empty() && std::all_of(value->begin(), value->end(), absl::ascii_isdigit);
+      return digits && absl::SimpleAtoi(*value, &parsed) ? "" : "must be a non-negative integer";
+    }
     case FlagType::kChoice:
-      return std::find(spec.choices.begin(), spec.choices.end(), value) != spec.choices.end()
-                 ? ""
-                 : absl::StrCat("must be one of ", absl::StrJoin(spec.choices, ", "));
+      for (const std::string& choice : spec.choices) {
+        if (absl::EqualsIgnoreCase(choice, *value)) {
+          *value = choice;
+          return "";
+        }
+      }
+      return absl::StrCat("must be one of ", absl::StrJoin(spec.choices, ", "));
   }
   return "";
 }
@@ -80,6 +94,7 @@ std::string FlagHelp(const FlagSpec& spec) {
     notes.push_back(absl::StrCat("one of ", absl::StrJoin(spec.choices, ", ")));
   }
   if (spec.required) notes.push_back("required");
+  if (spec.repeated) notes.push_back("repeatable");
   if (!spec.default_value.empty()) notes.push_back(absl::StrCat("default ", spec.default_value));
   if (!spec.env.empty()) notes.push_back(absl::StrCat("env ", spec.env));
   if (!notes.empty()) absl::StrAppend(&text, " (", absl::StrJoin(notes, "; "), ")");
@@ -113,15 +128,25 @@ std::optional<std::string> ProcessEnv(const std::string& name) {
 
 // ---- ParsedFlags -------------------------------------------------------------------------------
 
+const ParsedFlags::Value& ParsedFlags::Find(const std::string& name) const {
+  auto it = values_.find(name);
+  assert(it != values_.end() && "flag not declared on this command or its ancestors");
+  return it->second;
+}
+
 bool ParsedFlags::Has(const std::string& name) const {
   auto it = values_.find(name);
   return it != values_.end() && it->second.explicitly;
 }
 
 const std::string& ParsedFlags::Get(const std::string& name) const {
-  auto it = values_.find(name);
-  assert(it != values_.end() && "flag not declared on this command or its ancestors");
-  return it->second.text;
+  static const std::string kEmpty;
+  const Value& value = Find(name);
+  return value.texts.empty() ? kEmpty : value.texts.back();
+}
+
+const std::vector<std::string>& ParsedFlags::GetAll(const std::string& name) const {
+  return Find(name).texts;
 }
 
 bool ParsedFlags::GetBool(const std::string& name) const {
@@ -137,8 +162,18 @@ std::chrono::milliseconds ParsedFlags::GetDuration(const std::string& name) cons
   return *d;
 }
 
-void ParsedFlags::Set(const FlagSpec& spec, std::string value, bool explicitly) {
-  values_[spec.name] = Value{spec.type, std::move(value), explicitly};
+int64_t ParsedFlags::GetInt(const std::string& name) const {
+  const std::string& text = Get(name);
+  int64_t value = 0;
+  if (text.empty()) return value;
+  bool ok = absl::SimpleAtoi(text, &value);
+  assert(ok && "integers are validated while parsing");
+  (void)ok;
+  return value;
+}
+
+void ParsedFlags::Set(const FlagSpec& spec, std::vector<std::string> values, bool explicitly) {
+  values_[spec.name] = Value{spec.type, std::move(values), explicitly};
 }
 
 // ---- Command -----------------------------------------------------------------------------------
@@ -237,8 +272,8 @@ absl::StatusOr<ParseResult> Parse(const Command& root, const std::vector<std::st
                                   const EnvLookup& env) {
   ParseResult result;
   const Command* command = &root;
-  // Command-line values by flag name; the last occurrence wins.
-  std::map<std::string, std::string> given;
+  // Command-line values by flag name: every occurrence of a repeated flag, else the last one.
+  std::map<std::string, std::vector<std::string>> given;
   bool flags_ended = false;
   // --help anywhere (before "--") wins over every other problem on the line.
   bool wants_help = false;
@@ -299,12 +334,14 @@ absl::StatusOr<ParseResult> Parse(const Command& root, const std::vector<std::st
       } else {
         return usage_error(absl::StrCat("flag --", spec->name, " needs a value"));
       }
-      std::string problem = CheckValue(*spec, value);
+      std::string problem = CheckValue(*spec, &value);
       if (!problem.empty()) {
         return usage_error(
             absl::StrCat("invalid value \"", value, "\" for --", spec->name, ": ", problem));
       }
-      given[spec->name] = value;
+      std::vector<std::string>& values = given[spec->name];
+      if (!spec->repeated) values.clear();
+      values.push_back(std::move(value));
       continue;
     }
     if (!command->subcommands().empty() && result.args.empty()) {
@@ -345,23 +382,25 @@ absl::StatusOr<ParseResult> Parse(const Command& root, const std::vector<std::st
       std::optional<std::string> from_env;
       if (!spec.env.empty()) from_env = env(spec.env);
       if (from_env && !from_env->empty()) {
-        std::string problem = CheckValue(spec, *from_env);
+        std::string problem = CheckValue(spec, &*from_env);
         if (!problem.empty()) {
           return usage_error(absl::StrCat("invalid value \"", *from_env, "\" for --", spec.name,
                                           " (from $", spec.env, "): ", problem));
         }
-        result.flags.Set(spec, *from_env, /*explicitly=*/true);
+        result.flags.Set(spec, {*from_env}, /*explicitly=*/true);
         continue;
       }
       if (spec.required) return usage_error(absl::StrCat("missing required flag --", spec.name));
-      result.flags.Set(spec, spec.default_value, /*explicitly=*/false);
+      std::vector<std::string> defaults;
+      if (!spec.default_value.empty() || !spec.repeated) defaults.push_back(spec.default_value);
+      result.flags.Set(spec, std::move(defaults), /*explicitly=*/false);
     }
   }
   return result;
 }
 
 int Run(const Command& root, const std::vector<std::string>& args, std::ostream& out,
-        std::ostream& err, const EnvLookup& env) {
+        std::ostream& err, const EnvLookup& env, std::istream* terminal) {
   absl::StatusOr<ParseResult> parsed = Parse(root, args, env);
   if (!parsed.ok()) {
     err << parsed.status().message() << "\n";
@@ -371,7 +410,7 @@ int Run(const Command& root, const std::vector<std::string>& args, std::ostream&
     out << parsed->command->Help();
     return 0;
   }
-  Invocation invocation{*parsed->command, parsed->flags, parsed->args, out, err};
+  Invocation invocation{*parsed->command, parsed->flags, parsed->args, out, err, terminal};
   absl::Status status = parsed->command->handler()(invocation);
   if (!status.ok()) {
     // One line, whatever the server or libpq put in the message.

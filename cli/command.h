@@ -6,14 +6,18 @@
 // (`--tls`, or `--tls=false`); `--` ends flag parsing; `--help`/`-h` is accepted everywhere and
 // shows the help of the deepest command named before it. A flag value comes from the command
 // line, else from the flag's environment variable, else from its default. Flag values are
-// checked while parsing (durations, choices), so handlers see only valid values.
+// checked while parsing (durations, integers, choices), so handlers see only valid values. A
+// repeated flag keeps every value in order (`--name A --type Int --name B --type Bool`); any
+// other flag keeps the last one.
 //
 // Exit codes of Run: 0 success or help, 1 the handler failed, 2 usage error. Every failure is
 // one line on the error stream.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <istream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -30,7 +34,8 @@ enum class FlagType {
   kString,
   kBool,      // no value on the command line; "true"/"false" from --flag=... or the environment
   kDuration,  // tern::ParseDuration syntax: 30d, 72h, 1h30m, 500ms
-  kChoice,    // one of FlagSpec::choices
+  kInt,       // a non-negative decimal integer
+  kChoice,    // one of FlagSpec::choices, in any letter case; handlers see the choice's spelling
 };
 
 struct FlagSpec {
@@ -43,6 +48,7 @@ struct FlagSpec {
   std::string env;                   // environment variable consulted before the default
   std::vector<std::string> choices;  // for kChoice
   bool required = false;
+  bool repeated = false;  // may be given several times; read with ParsedFlags::GetAll
 };
 
 // Reads an environment variable; injected so tests are hermetic.
@@ -54,33 +60,42 @@ class ParsedFlags {
  public:
   // True if the command line or the environment set the flag (defaults do not count).
   bool Has(const std::string& name) const;
-  // The value (command line, environment or default). Asserts the flag is declared.
+  // The value (command line, environment or default); for a repeated flag the last one, "" when
+  // it was not given. Asserts the flag is declared.
   const std::string& Get(const std::string& name) const;
+  // Every value, in command-line order. A repeated flag not on the command line has its
+  // environment value or default, or no value when both are empty. Asserts the flag is declared.
+  const std::vector<std::string>& GetAll(const std::string& name) const;
   bool GetBool(const std::string& name) const;
   std::chrono::milliseconds GetDuration(const std::string& name) const;
+  int64_t GetInt(const std::string& name) const;
 
   // Used by the parser.
-  void Set(const FlagSpec& spec, std::string value, bool explicitly);
+  void Set(const FlagSpec& spec, std::vector<std::string> values, bool explicitly);
 
  private:
   struct Value {
     FlagType type;
-    std::string text;
+    std::vector<std::string> texts;
     bool explicitly;
   };
+  const Value& Find(const std::string& name) const;
   std::map<std::string, Value> values_;
 };
 
 class Command;
 
-// What a handler gets: the resolved command, its flags and positional arguments, and the
-// streams to print to (stdout/stderr in the binary, string streams in tests).
+// What a handler gets: the resolved command, its flags and positional arguments, the streams
+// to print to (stdout/stderr in the binary, string streams in tests), and the terminal to ask
+// for confirmation on: stdin when it is a terminal, else nullptr (a script, a pipe, a test), in
+// which case a command that needs confirmation refuses unless --yes is given.
 struct Invocation {
   const Command& command;
   const ParsedFlags& flags;
   const std::vector<std::string>& args;
   std::ostream& out;
   std::ostream& err;
+  std::istream* terminal = nullptr;
 };
 
 // A failed handler returns the error; Run prints "<command path>: <message>" and exits 1.
@@ -143,8 +158,9 @@ struct ParseResult {
 absl::StatusOr<ParseResult> Parse(const Command& root, const std::vector<std::string>& args,
                                   const EnvLookup& env = ProcessEnv);
 
-// Parses and runs; returns the exit code (see the top of this file).
+// Parses and runs; returns the exit code (see the top of this file). `terminal` is passed to
+// the handler as Invocation::terminal.
 int Run(const Command& root, const std::vector<std::string>& args, std::ostream& out,
-        std::ostream& err, const EnvLookup& env = ProcessEnv);
+        std::ostream& err, const EnvLookup& env = ProcessEnv, std::istream* terminal = nullptr);
 
 }  // namespace tern::cli

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -84,6 +85,20 @@ absl::Status Connection::Error(absl::string_view what, const grpc::Status& statu
       if (detail.empty()) detail = absl::StatusCodeToString(code);
   }
   return absl::Status(code, absl::StrCat(what, ": ", detail));
+}
+
+absl::Status FetchPages(absl::string_view what, const PageFetcher& fetch_page) {
+  std::set<std::string> seen;
+  std::string token;
+  while (true) {
+    absl::StatusOr<std::string> next = fetch_page(token);
+    if (!next.ok()) return next.status();
+    if (next->empty()) return absl::OkStatus();
+    if (!seen.insert(*next).second) {
+      return absl::InternalError(absl::StrCat(what, ": the server repeated a page token"));
+    }
+    token = *std::move(next);
+  }
 }
 
 }  // namespace tern::cli

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -42,5 +44,44 @@ class Connection {
   std::string address_;
   std::chrono::milliseconds timeout_;
 };
+
+// A Connection with the stub of one generated gRPC service (WorkflowService, OperatorService);
+// what every command handler talks to the server through.
+template <typename Service>
+class ServiceClient {
+ public:
+  using Stub = typename Service::Stub;
+  template <typename Request, typename Response>
+  using Rpc = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, Response*);
+
+  static absl::StatusOr<ServiceClient> Open(const ParsedFlags& flags) {
+    absl::StatusOr<Connection> connection = Connection::Open(flags);
+    if (!connection.ok()) return connection.status();
+    return ServiceClient(*std::move(connection));
+  }
+
+  // One unary call, e.g. Call(&WorkflowService::Stub::DescribeNamespace, request, &response,
+  // "failed to describe namespace x"), with the deadline of --command-timeout. A failure
+  // becomes Connection::Error(what, status).
+  template <typename Request, typename Response>
+  absl::Status Call(Rpc<Request, Response> rpc, const Request& request, Response* response,
+                    absl::string_view what) const {
+    grpc::Status status = (stub_.get()->*rpc)(connection_.NewContext().get(), request, response);
+    return status.ok() ? absl::OkStatus() : connection_.Error(what, status);
+  }
+
+ private:
+  explicit ServiceClient(Connection connection)
+      : connection_(std::move(connection)), stub_(Service::NewStub(connection_.channel())) {}
+
+  Connection connection_;
+  std::unique_ptr<Stub> stub_;
+};
+
+// Reads a paged list: calls `fetch_page` with "" and then with each next-page token it returns,
+// until it returns "" (the server's last page, or the caller has all it wants). Stops at the
+// first failed page, and fails with "<what>: the server repeated a page token" rather than loop.
+using PageFetcher = std::function<absl::StatusOr<std::string>(const std::string& page_token)>;
+absl::Status FetchPages(absl::string_view what, const PageFetcher& fetch_page);
 
 }  // namespace tern::cli

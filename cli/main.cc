@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <iostream>
 #include <string>
 #include <vector>
@@ -10,5 +12,9 @@ int main(int argc, char** argv) {
   // command's output, so `-o json` stays parseable.
   tern::InitLogging("info", "text", "tern");
   std::vector<std::string> args(argv + 1, argv + argc);
-  return tern::cli::Run(*tern::cli::BuildApp(), args, std::cout, std::cerr);
+  // Questions go to stderr and answers come from stdin, so both must be a terminal: a script
+  // that pipes stdin or captures stderr gets a refusal instead of a prompt nobody sees.
+  std::istream* terminal = isatty(STDIN_FILENO) && isatty(STDERR_FILENO) ? &std::cin : nullptr;
+  return tern::cli::Run(*tern::cli::BuildApp(), args, std::cout, std::cerr, tern::cli::ProcessEnv,
+                        terminal);
 }

@@ -3,8 +3,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/app.h"
@@ -19,6 +17,7 @@ namespace {
 
 namespace wf = temporal::api::workflowservice::v1;
 namespace ns = temporal::api::namespace_::v1;
+using WorkflowClient = ServiceClient<wf::WorkflowService>;
 
 constexpr int kListPageSize = 100;
 
@@ -55,23 +54,12 @@ std::string FormatRetention(const ns::NamespaceConfig& config) {
   return FormatDuration(std::chrono::milliseconds(d.seconds() * 1000 + d.nanos() / 1000000));
 }
 
-// NAMESPACE_STATE_REGISTERED -> Registered.
-std::string FormatState(temporal::api::enums::v1::NamespaceState state) {
-  std::string name = temporal::api::enums::v1::NamespaceState_Name(state);
-  constexpr absl::string_view kPrefix = "NAMESPACE_STATE_";
-  if (absl::StartsWith(name, kPrefix)) name = name.substr(kPrefix.size());
-  if (name.empty()) return absl::StrCat(static_cast<int>(state));
-  name = absl::AsciiStrToLower(name);
-  name[0] = absl::ascii_toupper(name[0]);
-  return name;
-}
-
 void PrintNamespace(std::ostream& out, const ns::NamespaceInfo& info,
                     const ns::NamespaceConfig& config) {
   std::vector<std::pair<std::string, std::string>> fields = {
       {"Name", info.name()},
       {"Id", info.id()},
-      {"State", FormatState(info.state())},
+      {"State", EnumDisplayName(info.state())},
       {"Retention", FormatRetention(config)},
       {"Description", info.description()},
       {"OwnerEmail", info.owner_email()},
@@ -88,8 +76,8 @@ void PrintNamespace(std::ostream& out, const ns::NamespaceInfo& info,
 absl::Status Create(const Invocation& inv) {
   absl::StatusOr<std::string> name = TargetNamespace(inv, /*must_be_named=*/true);
   if (!name.ok()) return name.status();
-  absl::StatusOr<Connection> connection = Connection::Open(inv.flags);
-  if (!connection.ok()) return connection.status();
+  absl::StatusOr<WorkflowClient> client = WorkflowClient::Open(inv.flags);
+  if (!client.ok()) return client.status();
 
   wf::RegisterNamespaceRequest request;
   request.set_namespace_(*name);
@@ -98,33 +86,26 @@ absl::Status Create(const Invocation& inv) {
   *request.mutable_workflow_execution_retention_period() =
       ToProto(inv.flags.GetDuration("retention"));
   wf::RegisterNamespaceResponse response;
-  auto stub = wf::WorkflowService::NewStub(connection->channel());
-  grpc::Status status = stub->RegisterNamespace(connection->NewContext().get(), request, &response);
-  if (!status.ok()) {
-    return connection->Error(absl::StrCat("failed to create namespace ", *name), status);
-  }
-  if (JsonOutput(inv.flags)) {
-    PrintJson(inv.out, response);
-  } else {
-    inv.out << "Namespace " << *name << " created.\n";
-  }
+  absl::Status called = client->Call(&wf::WorkflowService::Stub::RegisterNamespace, request,
+                                     &response, absl::StrCat("failed to create namespace ", *name));
+  if (!called.ok()) return called;
+  PrintDone(inv, response, absl::StrCat("Namespace ", *name, " created."));
   return absl::OkStatus();
 }
 
 absl::Status Describe(const Invocation& inv) {
   absl::StatusOr<std::string> name = TargetNamespace(inv, /*must_be_named=*/false);
   if (!name.ok()) return name.status();
-  absl::StatusOr<Connection> connection = Connection::Open(inv.flags);
-  if (!connection.ok()) return connection.status();
+  absl::StatusOr<WorkflowClient> client = WorkflowClient::Open(inv.flags);
+  if (!client.ok()) return client.status();
 
   wf::DescribeNamespaceRequest request;
   request.set_namespace_(*name);
   wf::DescribeNamespaceResponse response;
-  auto stub = wf::WorkflowService::NewStub(connection->channel());
-  grpc::Status status = stub->DescribeNamespace(connection->NewContext().get(), request, &response);
-  if (!status.ok()) {
-    return connection->Error(absl::StrCat("failed to describe namespace ", *name), status);
-  }
+  absl::Status called =
+      client->Call(&wf::WorkflowService::Stub::DescribeNamespace, request, &response,
+                   absl::StrCat("failed to describe namespace ", *name));
+  if (!called.ok()) return called;
   if (JsonOutput(inv.flags)) {
     PrintJson(inv.out, response);
   } else {
@@ -134,25 +115,24 @@ absl::Status Describe(const Invocation& inv) {
 }
 
 absl::Status List(const Invocation& inv) {
-  absl::StatusOr<Connection> connection = Connection::Open(inv.flags);
-  if (!connection.ok()) return connection.status();
-  auto stub = wf::WorkflowService::NewStub(connection->channel());
+  absl::StatusOr<WorkflowClient> client = WorkflowClient::Open(inv.flags);
+  if (!client.ok()) return client.status();
 
+  constexpr absl::string_view kWhat = "failed to list namespaces";
   wf::ListNamespacesResponse all;
-  std::set<std::string> seen_tokens;
-  wf::ListNamespacesRequest request;
-  request.set_page_size(kListPageSize);
-  while (true) {
-    wf::ListNamespacesResponse page;
-    grpc::Status status = stub->ListNamespaces(connection->NewContext().get(), request, &page);
-    if (!status.ok()) return connection->Error("failed to list namespaces", status);
-    for (auto& entry : *page.mutable_namespaces()) *all.add_namespaces() = std::move(entry);
-    if (page.next_page_token().empty()) break;
-    if (!seen_tokens.insert(page.next_page_token()).second) {
-      return absl::InternalError("failed to list namespaces: the server repeated a page token");
-    }
-    request.set_next_page_token(page.next_page_token());
-  }
+  absl::Status listed =
+      FetchPages(kWhat, [&](const std::string& token) -> absl::StatusOr<std::string> {
+        wf::ListNamespacesRequest request;
+        request.set_page_size(kListPageSize);
+        request.set_next_page_token(token);
+        wf::ListNamespacesResponse page;
+        absl::Status called =
+            client->Call(&wf::WorkflowService::Stub::ListNamespaces, request, &page, kWhat);
+        if (!called.ok()) return called;
+        for (auto& entry : *page.mutable_namespaces()) *all.add_namespaces() = std::move(entry);
+        return page.next_page_token();
+      });
+  if (!listed.ok()) return listed;
 
   if (JsonOutput(inv.flags)) {
     PrintJson(inv.out, all);
@@ -161,7 +141,7 @@ absl::Status List(const Invocation& inv) {
   std::vector<std::vector<std::string>> rows;
   for (const wf::DescribeNamespaceResponse& entry : all.namespaces()) {
     const ns::NamespaceInfo& info = entry.namespace_info();
-    rows.push_back({info.name(), info.id(), FormatState(info.state()),
+    rows.push_back({info.name(), info.id(), EnumDisplayName(info.state()),
                     FormatRetention(entry.config()), info.description()});
   }
   PrintTable(inv.out, {"NAME", "ID", "STATE", "RETENTION", "DESCRIPTION"}, rows);
@@ -176,8 +156,8 @@ absl::Status Update(const Invocation& inv) {
     return absl::InvalidArgumentError(
         "nothing to update: give --retention, --description or --owner-email");
   }
-  absl::StatusOr<Connection> connection = Connection::Open(inv.flags);
-  if (!connection.ok()) return connection.status();
+  absl::StatusOr<WorkflowClient> client = WorkflowClient::Open(inv.flags);
+  if (!client.ok()) return client.status();
 
   // Only the fields given are sent; the server leaves empty ones unchanged.
   wf::UpdateNamespaceRequest request;
@@ -193,11 +173,9 @@ absl::Status Update(const Invocation& inv) {
         ToProto(inv.flags.GetDuration("retention"));
   }
   wf::UpdateNamespaceResponse response;
-  auto stub = wf::WorkflowService::NewStub(connection->channel());
-  grpc::Status status = stub->UpdateNamespace(connection->NewContext().get(), request, &response);
-  if (!status.ok()) {
-    return connection->Error(absl::StrCat("failed to update namespace ", *name), status);
-  }
+  absl::Status called = client->Call(&wf::WorkflowService::Stub::UpdateNamespace, request,
+                                     &response, absl::StrCat("failed to update namespace ", *name));
+  if (!called.ok()) return called;
   if (JsonOutput(inv.flags)) {
     PrintJson(inv.out, response);
   } else {
@@ -217,9 +195,9 @@ FlagSpec RetentionFlag(std::string default_value) {
 
 }  // namespace
 
-void AddOperatorCommands(Command& root) {
-  Command& op = root.AddSubcommand("operator", "Manage namespaces (and later search attributes)");
-  Command& ns = op.AddSubcommand("namespace", "Create, describe, list and update namespaces");
+void AddNamespaceCommands(Command& operator_group) {
+  Command& ns =
+      operator_group.AddSubcommand("namespace", "Create, describe, list and update namespaces");
 
   ns.AddSubcommand("create", "Register a new namespace")
       .SetArgs("[NAME]", 1)

@@ -1,5 +1,6 @@
 // Argument parsing of the `tern` CLI: the command tree helper (cli/command.h) on a small tree,
-// and the real tree from BuildApp for the checks that happen before any server is contacted.
+// the real tree from BuildApp for the checks that happen before any server is contacted, and
+// the output helpers that need no server either.
 #include <algorithm>
 #include <map>
 #include <sstream>
@@ -8,8 +9,13 @@
 
 #include "cli/app.h"
 #include "cli/command.h"
+#include "cli/output.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "temporal/api/enums/v1/common.pb.h"
+#include "temporal/api/enums/v1/event_type.pb.h"
+#include "temporal/api/enums/v1/namespace.pb.h"
+#include "temporal/api/enums/v1/workflow.pb.h"
 
 namespace tern::cli {
 namespace {
@@ -30,7 +36,7 @@ const EnvLookup kNoEnv = FakeEnv({});
 
 // tern [--address A] [-n NS] [--verbose]
 //   group [--config FILE (required)]
-//     leaf [--retention D] [--color red|blue] [ARG]
+//     leaf [--retention D] [--color red|blue] [--limit N] [--tag T]... [ARG]
 //   other
 class CommandTreeTest : public ::testing::Test {
  protected:
@@ -55,6 +61,8 @@ class CommandTreeTest : public ::testing::Test {
                   .type = FlagType::kChoice,
                   .default_value = "red",
                   .choices = {"red", "blue"}})
+        .AddFlag({.name = "limit", .type = FlagType::kInt, .default_value = "0"})
+        .AddFlag({.name = "tag", .repeated = true})
         .SetHandler([this](const Invocation& inv) {
           ran_ = true;
           inv.out << "retention=" << inv.flags.GetDuration("retention").count();
@@ -121,6 +129,43 @@ TEST_F(CommandTreeTest, FlagSyntaxes) {
   EXPECT_EQ(r->flags.Get("namespace"), "baz");  // the last one wins
   EXPECT_FALSE(r->flags.GetBool("verbose"));
   EXPECT_TRUE(r->flags.Has("verbose"));
+}
+
+TEST_F(CommandTreeTest, RepeatedFlagKeepsEveryValueInOrder) {
+  absl::StatusOr<ParseResult> r =
+      Parse({"group", "leaf", "--config", "c", "--tag", "b", "--tag=a", "--tag", "b"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->flags.GetAll("tag"), (std::vector<std::string>{"b", "a", "b"}));
+  EXPECT_EQ(r->flags.Get("tag"), "b");
+  EXPECT_TRUE(r->flags.Has("tag"));
+  // Not given and no default: no values at all.
+  r = Parse({"group", "leaf", "--config", "c"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->flags.GetAll("tag").empty());
+  EXPECT_EQ(r->flags.Get("tag"), "");
+  EXPECT_FALSE(r->flags.Has("tag"));
+  // A single-valued flag has its one value in GetAll too.
+  EXPECT_EQ(r->flags.GetAll("color"), std::vector<std::string>{"red"});
+}
+
+TEST_F(CommandTreeTest, IntegerFlags) {
+  absl::StatusOr<ParseResult> r = Parse({"group", "leaf", "--config", "c", "--limit", "250"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->flags.GetInt("limit"), 250);
+  r = Parse({"group", "leaf", "--config", "c"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->flags.GetInt("limit"), 0);
+  for (const char* bad : {"-1", "ten", "", "1e3", "+5", "99999999999999999999"}) {
+    EXPECT_THAT(ParseError({"group", "leaf", "--config", "c", "--limit", bad}),
+                HasSubstr("for --limit: must be a non-negative integer"))
+        << bad;
+  }
+}
+
+TEST_F(CommandTreeTest, ChoicesInAnyCaseBecomeTheChoicesSpelling) {
+  absl::StatusOr<ParseResult> r = Parse({"group", "leaf", "--config", "c", "--color", "BLUE"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->flags.Get("color"), "blue");
 }
 
 TEST_F(CommandTreeTest, DoubleDashEndsFlags) {
@@ -217,6 +262,7 @@ TEST_F(CommandTreeTest, HelpText) {
   EXPECT_THAT(help, HasSubstr("(default 72h)"));
   EXPECT_THAT(help, HasSubstr("one of red, blue"));
   EXPECT_THAT(help, HasSubstr("-h, --help"));
+  EXPECT_THAT(help, HasSubstr("repeatable"));
   // Inherited flags, from the group and from the root.
   EXPECT_THAT(help, HasSubstr("Global flags:"));
   EXPECT_THAT(help, HasSubstr("--config VALUE"));
@@ -291,7 +337,8 @@ TEST_F(AppTest, EveryCommandHasHelp) {
     EXPECT_THAT(out_.str(), HasSubstr("Usage:\n  " + command->Path())) << command->Path();
     ++count;
   }
-  EXPECT_GE(count, 12);  // tern, schema x3, operator, namespace x4, cluster, health ...
+  // tern, schema x4, workflow x9, operator, namespace x5, cluster x2
+  EXPECT_EQ(count, 22);
 }
 
 TEST_F(AppTest, CommandsExist) {
@@ -303,6 +350,14 @@ TEST_F(AppTest, CommandsExist) {
                                              {"operator", "namespace", "describe"},
                                              {"operator", "namespace", "list"},
                                              {"operator", "namespace", "update"},
+                                             {"workflow", "describe"},
+                                             {"workflow", "show"},
+                                             {"workflow", "signal"},
+                                             {"workflow", "cancel"},
+                                             {"workflow", "terminate"},
+                                             {"workflow", "delete"},
+                                             {"workflow", "list"},
+                                             {"workflow", "count"},
                                              {"cluster", "health"}}) {
     path.push_back("-h");
     absl::StatusOr<ParseResult> r = Parse(*app_, path, kNoEnv);
@@ -341,11 +396,73 @@ TEST_F(AppTest, NamespaceChecksBeforeConnecting) {
   EXPECT_THAT(err_.str(), HasSubstr("namespace given twice"));
 }
 
+TEST_F(AppTest, WorkflowCommandsNeedAWorkflowId) {
+  for (const char* command : {"describe", "show", "signal", "cancel", "terminate", "delete"}) {
+    EXPECT_EQ(RunApp({"workflow", command}), 2) << command;
+    EXPECT_THAT(err_.str(), StartsWith(std::string("tern workflow ") + command +
+                                       ": missing required flag --workflow-id"));
+  }
+  absl::StatusOr<ParseResult> r = Parse(
+      *app_, {"workflow", "cancel", "-w", "order-7", "-r", "run-1", "--reason", "why"}, kNoEnv);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->flags.Get("workflow-id"), "order-7");
+  EXPECT_EQ(r->flags.Get("run-id"), "run-1");
+  EXPECT_EQ(r->flags.Get("reason"), "why");
+}
+
+TEST_F(AppTest, SignalChecksBeforeConnecting) {
+  EXPECT_EQ(RunApp({"workflow", "signal", "-w", "x"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("missing required flag --name"));
+  EXPECT_EQ(RunApp({"workflow", "signal", "-w", "x", "--name", "go", "--input", "{oops"}), 1);
+  EXPECT_THAT(err_.str(), StartsWith("tern workflow signal: --input is not valid JSON"));
+  const std::string err = err_.str();
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1);
+}
+
+TEST_F(AppTest, ListAndCountFlags) {
+  absl::StatusOr<ParseResult> r =
+      Parse(*app_, {"workflow", "list", "-q", "WorkflowType = 'Order'", "--limit", "5"}, kNoEnv);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->flags.Get("query"), "WorkflowType = 'Order'");
+  EXPECT_EQ(r->flags.GetInt("limit"), 5);
+  EXPECT_EQ(RunApp({"workflow", "list", "--limit", "many"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("invalid value \"many\" for --limit"));
+  EXPECT_EQ(RunApp({"workflow", "count", "--limit", "5"}), 2);
+  EXPECT_THAT(err_.str(), StartsWith("tern workflow count: unknown flag --limit"));
+}
+
 TEST_F(AppTest, TlsFlagErrors) {
   EXPECT_EQ(RunApp({"cluster", "health", "--tls-cert-path", "/tmp/c.pem"}), 1);
   EXPECT_THAT(err_.str(), HasSubstr("--tls-cert-path and --tls-key-path must be given together"));
   EXPECT_EQ(RunApp({"cluster", "health", "--tls-ca-path", "/nonexistent/ca.pem"}), 1);
   EXPECT_THAT(err_.str(), HasSubstr("cannot read --tls-ca-path /nonexistent/ca.pem"));
+}
+
+// ---- output helpers ----------------------------------------------------------------------------
+
+TEST(CliOutputTest, EnumDisplayNames) {
+  namespace enums = temporal::api::enums::v1;
+  EXPECT_EQ(EnumDisplayName(enums::EVENT_TYPE_WORKFLOW_EXECUTION_STARTED),
+            "WorkflowExecutionStarted");
+  EXPECT_EQ(EnumDisplayName(enums::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW), "ContinuedAsNew");
+  EXPECT_EQ(EnumDisplayName(enums::WORKFLOW_EXECUTION_STATUS_TERMINATED), "Terminated");
+  EXPECT_EQ(EnumDisplayName(enums::NAMESPACE_STATE_REGISTERED), "Registered");
+  EXPECT_EQ(EnumDisplayName(enums::INDEXED_VALUE_TYPE_KEYWORD_LIST), "KeywordList");
+  EXPECT_EQ(EnumDisplayName(static_cast<enums::IndexedValueType>(99)), "99");
+
+  const google::protobuf::EnumDescriptor& type = *enums::IndexedValueType_descriptor();
+  EXPECT_EQ(EnumFromDisplayName(type, "keywordlist"), enums::INDEXED_VALUE_TYPE_KEYWORD_LIST);
+  EXPECT_EQ(EnumFromDisplayName(type, "Datetime"), enums::INDEXED_VALUE_TYPE_DATETIME);
+  EXPECT_EQ(EnumFromDisplayName(type, "Date"), std::nullopt);
+}
+
+TEST(CliOutputTest, Timestamps) {
+  google::protobuf::Timestamp t;
+  EXPECT_EQ(FormatTimestamp(t), "");
+  t.set_seconds(1714557600);
+  EXPECT_EQ(FormatTimestamp(t), "2024-05-01T10:00:00Z");
+  t.set_nanos(123000000);
+  EXPECT_EQ(FormatTimestamp(t), "2024-05-01T10:00:00.123Z");
 }
 
 }  // namespace
