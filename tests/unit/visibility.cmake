@@ -1,0 +1,3 @@
+# Unit tests of tern::visibility, included from tests/unit/CMakeLists.txt.
+tern_test(NAME visibility_query_test SRCS visibility_query_test.cc DEPS tern::visibility
+  LABELS unit)
