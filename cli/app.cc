@@ -5,8 +5,8 @@ namespace tern::cli {
 std::unique_ptr<Command> BuildApp() {
   auto root = std::make_unique<Command>("tern", "Tern admin CLI");
   root->SetDescription(
-      "tern administers a Tern cluster: database schema, workflows, namespaces and cluster "
-      "health.");
+      "tern administers a Tern cluster: database schema, workflows, namespaces, search attributes "
+      "and cluster health.");
   root->AddFlag({.name = kAddressFlag,
                  .value_name = "HOST:PORT",
                  .help = "Frontend gRPC address",
@@ -52,8 +52,10 @@ std::unique_ptr<Command> BuildApp() {
                 .env = "TERN_TLS_SERVER_NAME"});
   AddSchemaCommands(*root);
   AddWorkflowCommands(*root);
-  Command& operator_group = root->AddSubcommand("operator", "Manage namespaces");
+  Command& operator_group =
+      root->AddSubcommand("operator", "Manage namespaces and search attributes");
   AddNamespaceCommands(operator_group);
+  AddSearchAttributeCommands(operator_group);
   AddClusterCommands(*root);
   return root;
 }

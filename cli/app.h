@@ -27,9 +27,11 @@ void AddSchemaCommands(Command& root);
 // `tern workflow describe|show|signal|cancel|terminate|delete|list|count`
 // (workflow_commands.cc).
 void AddWorkflowCommands(Command& root);
-// `tern operator namespace create|describe|list|update` (namespace_commands.cc), under the
-// `operator` group that BuildApp makes.
+// `tern operator namespace create|describe|list|update|delete` (namespace_commands.cc), under
+// the `operator` group that BuildApp makes.
 void AddNamespaceCommands(Command& operator_group);
+// `tern operator search-attribute create|list|remove` (search_attribute_commands.cc).
+void AddSearchAttributeCommands(Command& operator_group);
 // `tern cluster health` (cluster_commands.cc).
 void AddClusterCommands(Command& root);
 

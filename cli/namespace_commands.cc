@@ -1,4 +1,5 @@
-// `tern operator namespace create|describe|list|update`, over WorkflowService's namespace RPCs.
+// `tern operator namespace create|describe|list|update|delete`: WorkflowService's namespace RPCs,
+// and OperatorService's DeleteNamespace.
 #include <set>
 #include <string>
 #include <vector>
@@ -10,14 +11,17 @@
 #include "cli/output.h"
 #include "common/config.h"
 #include "temporal/api/enums/v1/namespace.pb.h"
+#include "temporal/api/operatorservice/v1/service.grpc.pb.h"
 #include "temporal/api/workflowservice/v1/service.grpc.pb.h"
 
 namespace tern::cli {
 namespace {
 
 namespace wf = temporal::api::workflowservice::v1;
+namespace op = temporal::api::operatorservice::v1;
 namespace ns = temporal::api::namespace_::v1;
 using WorkflowClient = ServiceClient<wf::WorkflowService>;
+using OperatorClient = ServiceClient<op::OperatorService>;
 
 constexpr int kListPageSize = 100;
 
@@ -185,6 +189,25 @@ absl::Status Update(const Invocation& inv) {
   return absl::OkStatus();
 }
 
+absl::Status Delete(const Invocation& inv) {
+  absl::StatusOr<std::string> name = TargetNamespace(inv, /*must_be_named=*/true);
+  if (!name.ok()) return name.status();
+  absl::Status confirmed =
+      Confirm(inv, absl::StrCat("delete namespace ", *name, " and every workflow in it"));
+  if (!confirmed.ok()) return confirmed;
+  absl::StatusOr<OperatorClient> client = OperatorClient::Open(inv.flags);
+  if (!client.ok()) return client.status();
+
+  op::DeleteNamespaceRequest request;
+  request.set_namespace_(*name);
+  op::DeleteNamespaceResponse response;
+  absl::Status called = client->Call(&op::OperatorService::Stub::DeleteNamespace, request,
+                                     &response, absl::StrCat("failed to delete namespace ", *name));
+  if (!called.ok()) return called;
+  PrintDone(inv, response, absl::StrCat("Namespace ", *name, " deleted."));
+  return absl::OkStatus();
+}
+
 FlagSpec RetentionFlag(std::string default_value) {
   return {.name = "retention",
           .type = FlagType::kDuration,
@@ -196,8 +219,8 @@ FlagSpec RetentionFlag(std::string default_value) {
 }  // namespace
 
 void AddNamespaceCommands(Command& operator_group) {
-  Command& ns =
-      operator_group.AddSubcommand("namespace", "Create, describe, list and update namespaces");
+  Command& ns = operator_group.AddSubcommand(
+      "namespace", "Create, describe, list, update and delete namespaces");
 
   ns.AddSubcommand("create", "Register a new namespace")
       .SetArgs("[NAME]", 1)
@@ -215,6 +238,10 @@ void AddNamespaceCommands(Command& operator_group) {
       .AddFlag({.name = "description", .value_name = "TEXT", .help = "New description"})
       .AddFlag({.name = "owner-email", .value_name = "EMAIL", .help = "New owner's email address"})
       .SetHandler(Update);
+  ns.AddSubcommand("delete", "Delete a namespace and all its workflows (asks first)")
+      .SetArgs("[NAME]", 1)
+      .AddFlag(ConfirmFlag())
+      .SetHandler(Delete);
 }
 
 }  // namespace tern::cli

@@ -337,8 +337,8 @@ TEST_F(AppTest, EveryCommandHasHelp) {
     EXPECT_THAT(out_.str(), HasSubstr("Usage:\n  " + command->Path())) << command->Path();
     ++count;
   }
-  // tern, schema x4, workflow x9, operator, namespace x5, cluster x2
-  EXPECT_EQ(count, 22);
+  // tern, schema x4, workflow x9, operator, namespace x6, search-attribute x4, cluster x2
+  EXPECT_EQ(count, 27);
 }
 
 TEST_F(AppTest, CommandsExist) {
@@ -350,6 +350,10 @@ TEST_F(AppTest, CommandsExist) {
                                              {"operator", "namespace", "describe"},
                                              {"operator", "namespace", "list"},
                                              {"operator", "namespace", "update"},
+                                             {"operator", "namespace", "delete"},
+                                             {"operator", "search-attribute", "create"},
+                                             {"operator", "search-attribute", "list"},
+                                             {"operator", "search-attribute", "remove"},
                                              {"workflow", "describe"},
                                              {"workflow", "show"},
                                              {"workflow", "signal"},
@@ -429,6 +433,62 @@ TEST_F(AppTest, ListAndCountFlags) {
   EXPECT_THAT(err_.str(), HasSubstr("invalid value \"many\" for --limit"));
   EXPECT_EQ(RunApp({"workflow", "count", "--limit", "5"}), 2);
   EXPECT_THAT(err_.str(), StartsWith("tern workflow count: unknown flag --limit"));
+}
+
+TEST_F(AppTest, SearchAttributeCreatePairsNamesWithTypes) {
+  absl::StatusOr<ParseResult> r =
+      Parse(*app_,
+            {"operator", "search-attribute", "create", "--name", "A", "--type", "keyword", "--name",
+             "B", "--type", "INT", "--name", "C", "--type", "keywordList"},
+            kNoEnv);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->flags.GetAll("name"), (std::vector<std::string>{"A", "B", "C"}));
+  EXPECT_EQ(r->flags.GetAll("type"), (std::vector<std::string>{"Keyword", "Int", "KeywordList"}));
+
+  EXPECT_EQ(RunApp({"operator", "search-attribute", "create", "--name", "A", "--type", "Date"}), 2);
+  EXPECT_THAT(err_.str(),
+              HasSubstr("invalid value \"Date\" for --type: must be one of Text, Keyword, Int, "
+                        "Double, Bool, Datetime, KeywordList"));
+  EXPECT_EQ(RunApp({"operator", "search-attribute", "create", "--name", "A"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("missing required flag --type"));
+  EXPECT_EQ(RunApp({"operator", "search-attribute", "create", "--name", "A", "--name", "B",
+                    "--type", "Int"}),
+            1);
+  EXPECT_THAT(err_.str(), HasSubstr("give one --type for each --name (2 --name, 1 --type)"));
+  EXPECT_EQ(RunApp({"operator", "search-attribute", "create", "--name", "A", "--type", "Int",
+                    "--name", "A", "--type", "Bool"}),
+            1);
+  EXPECT_THAT(err_.str(), HasSubstr("--name A is given twice"));
+}
+
+// Without --yes, destructive commands ask on the terminal; with none they refuse, before any
+// connection is attempted (the default address has no server in this test).
+TEST_F(AppTest, DestructiveCommandsRefuseWithoutTerminalOrYes) {
+  EXPECT_EQ(RunApp({"operator", "namespace", "delete", "-n", "orders"}), 1);
+  EXPECT_EQ(err_.str(),
+            "tern operator namespace delete: refusing to delete namespace orders and every "
+            "workflow in it without confirmation: stdin is not a terminal, add --yes\n");
+  EXPECT_EQ(RunApp({"operator", "search-attribute", "remove", "--name", "A", "--name", "B"}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("refusing to remove search attributes A, B from namespace "
+                                    "default without confirmation"));
+  // A forgotten -n never deletes "default".
+  EXPECT_EQ(RunApp({"operator", "namespace", "delete", "--yes"}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("name the namespace with --namespace NAME"));
+
+  std::istringstream no("n\n");
+  out_.str("");
+  err_.str("");
+  EXPECT_EQ(cli::Run(*app_, {"operator", "namespace", "delete", "orders"}, out_, err_, kNoEnv, &no),
+            1);
+  EXPECT_EQ(err_.str(),
+            "Really delete namespace orders and every workflow in it? [y/N] tern operator "
+            "namespace delete: did not delete namespace orders and every workflow in it: not "
+            "confirmed\n");
+  std::istringstream closed("");
+  EXPECT_EQ(cli::Run(*app_, {"operator", "search-attribute", "remove", "--name", "A"}, out_, err_,
+                     kNoEnv, &closed),
+            1);
+  EXPECT_THAT(err_.str(), HasSubstr("not confirmed"));
 }
 
 TEST_F(AppTest, TlsFlagErrors) {

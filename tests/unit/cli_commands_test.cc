@@ -1,5 +1,5 @@
-// The `tern` commands that talk to a frontend, run in-process against a fake WorkflowService
-// and gRPC's own health service on a free port.
+// The `tern` commands that talk to a frontend, run in-process against a fake WorkflowService, a
+// fake OperatorService and gRPC's own health service on a free port.
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -15,12 +15,14 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
+#include "temporal/api/operatorservice/v1/service.grpc.pb.h"
 #include "temporal/api/workflowservice/v1/service.grpc.pb.h"
 
 namespace tern::cli {
 namespace {
 
 namespace wf = temporal::api::workflowservice::v1;
+namespace op = temporal::api::operatorservice::v1;
 namespace enums = temporal::api::enums::v1;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -262,6 +264,87 @@ class FakeWorkflowService final : public wf::WorkflowService::Service {
   std::vector<std::string> list_tokens_;
 };
 
+// Search attributes per namespace (namespace "orders" starts with CustomerId), and namespace
+// deletion; every request is recorded.
+class FakeOperatorService final : public op::OperatorService::Service {
+ public:
+  grpc::Status AddSearchAttributes(grpc::ServerContext*,
+                                   const op::AddSearchAttributesRequest* request,
+                                   op::AddSearchAttributesResponse*) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    add_requests_.push_back(*request);
+    auto& attributes = custom_[request->namespace_()];
+    for (const auto& [name, type] : request->search_attributes()) {
+      if (attributes.count(name) > 0) {
+        return grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
+                            "Search attribute " + name + " already exists.");
+      }
+    }
+    for (const auto& [name, type] : request->search_attributes()) attributes[name] = type;
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListSearchAttributes(grpc::ServerContext*,
+                                    const op::ListSearchAttributesRequest* request,
+                                    op::ListSearchAttributesResponse* response) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [name, type] : custom_[request->namespace_()]) {
+      (*response->mutable_custom_attributes())[name] = type;
+    }
+    (*response->mutable_system_attributes())["WorkflowType"] = enums::INDEXED_VALUE_TYPE_KEYWORD;
+    (*response->mutable_system_attributes())["StartTime"] = enums::INDEXED_VALUE_TYPE_DATETIME;
+    return grpc::Status::OK;
+  }
+
+  grpc::Status RemoveSearchAttributes(grpc::ServerContext*,
+                                      const op::RemoveSearchAttributesRequest* request,
+                                      op::RemoveSearchAttributesResponse*) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    remove_requests_.push_back(*request);
+    auto& attributes = custom_[request->namespace_()];
+    for (const std::string& name : request->search_attributes()) {
+      if (attributes.erase(name) == 0) {
+        return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                            "Search attribute " + name + " doesn't exist.");
+      }
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status DeleteNamespace(grpc::ServerContext*, const op::DeleteNamespaceRequest* request,
+                               op::DeleteNamespaceResponse* response) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    delete_requests_.push_back(*request);
+    if (request->namespace_() != "orders") {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          "Namespace " + request->namespace_() + " is not found.");
+    }
+    response->set_deleted_namespace("orders-deleted-5f0c");
+    return grpc::Status::OK;
+  }
+
+  std::vector<op::AddSearchAttributesRequest> add_requests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return add_requests_;
+  }
+  std::vector<op::RemoveSearchAttributesRequest> remove_requests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return remove_requests_;
+  }
+  std::vector<op::DeleteNamespaceRequest> delete_requests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return delete_requests_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::map<std::string, enums::IndexedValueType>> custom_ = {
+      {"orders", {{"CustomerId", enums::INDEXED_VALUE_TYPE_KEYWORD}}}};
+  std::vector<op::AddSearchAttributesRequest> add_requests_;
+  std::vector<op::RemoveSearchAttributesRequest> remove_requests_;
+  std::vector<op::DeleteNamespaceRequest> delete_requests_;
+};
+
 class CliCommandsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -269,6 +352,7 @@ class CliCommandsTest : public ::testing::Test {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(&service_);
+    builder.RegisterService(&operator_service_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     ASSERT_NE(port_, 0);
@@ -278,12 +362,14 @@ class CliCommandsTest : public ::testing::Test {
     if (server_) server_->Shutdown();
   }
 
-  int RunTern(std::vector<std::string> args) {
+  // `terminal` stands in for an interactive stdin.
+  int RunTern(std::vector<std::string> args, std::istream* terminal = nullptr) {
     args.insert(args.begin(), {"--address", "127.0.0.1:" + std::to_string(port_)});
     out_.str("");
     err_.str("");
     std::unique_ptr<Command> app = BuildApp();
-    return cli::Run(*app, args, out_, err_, [](const std::string&) { return std::nullopt; });
+    return cli::Run(
+        *app, args, out_, err_, [](const std::string&) { return std::nullopt; }, terminal);
   }
   std::vector<std::string> OutLines() const {
     std::istringstream lines(out_.str());
@@ -293,6 +379,7 @@ class CliCommandsTest : public ::testing::Test {
   }
 
   FakeWorkflowService service_;
+  FakeOperatorService operator_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::ostringstream out_;
@@ -593,6 +680,101 @@ TEST_F(CliCommandsTest, WorkflowCountGroups) {
   ASSERT_EQ(RunTern({"-o", "json", "workflow", "count", "-q", "GROUP BY ExecutionStatus"}), 0);
   EXPECT_THAT(out_.str(), HasSubstr("\"count\": \"5\""));
   EXPECT_THAT(out_.str(), HasSubstr("\"groups\""));
+}
+
+// ---- operator namespace delete, search-attribute ------------------------------------------------
+
+TEST_F(CliCommandsTest, NamespaceDeleteWithYes) {
+  ASSERT_EQ(RunTern({"operator", "namespace", "delete", "-n", "orders", "--yes"}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), "Namespace orders deleted.\n");
+  auto requests = operator_service_.delete_requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].namespace_(), "orders");
+}
+
+TEST_F(CliCommandsTest, NamespaceDeleteConfirmedOnTheTerminal) {
+  std::istringstream yes(" Yes \n");
+  ASSERT_EQ(RunTern({"-o", "json", "operator", "namespace", "delete", "orders"}, &yes), 0)
+      << err_.str();
+  EXPECT_EQ(err_.str(), "Really delete namespace orders and every workflow in it? [y/N] ");
+  EXPECT_THAT(out_.str(), HasSubstr("\"deletedNamespace\": \"orders-deleted-5f0c\""));
+}
+
+TEST_F(CliCommandsTest, NamespaceDeleteNotConfirmedSendsNothing) {
+  std::istringstream no("\n");
+  EXPECT_EQ(RunTern({"operator", "namespace", "delete", "-n", "orders"}, &no), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("not confirmed"));
+  EXPECT_TRUE(operator_service_.delete_requests().empty());
+}
+
+TEST_F(CliCommandsTest, NamespaceDeleteNotFound) {
+  EXPECT_EQ(RunTern({"operator", "namespace", "delete", "-n", "nope", "-y"}), 1);
+  EXPECT_EQ(err_.str(),
+            "tern operator namespace delete: failed to delete namespace nope: Namespace nope is "
+            "not found.\n");
+}
+
+TEST_F(CliCommandsTest, SearchAttributeCreateSendsEveryPair) {
+  ASSERT_EQ(RunTern({"-n", "orders", "operator", "search-attribute", "create", "--name", "Region",
+                     "--type", "keyword", "--name", "Amount", "--type", "Double", "--name", "Tags",
+                     "--type", "KEYWORDLIST"}),
+            0)
+      << err_.str();
+  EXPECT_EQ(out_.str(),
+            "Added to namespace orders: Region (Keyword), Amount (Double), Tags (KeywordList).\n");
+  auto requests = operator_service_.add_requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].namespace_(), "orders");
+  EXPECT_EQ(requests[0].search_attributes_size(), 3);
+  EXPECT_EQ(requests[0].search_attributes().at("Region"), enums::INDEXED_VALUE_TYPE_KEYWORD);
+  EXPECT_EQ(requests[0].search_attributes().at("Amount"), enums::INDEXED_VALUE_TYPE_DOUBLE);
+  EXPECT_EQ(requests[0].search_attributes().at("Tags"), enums::INDEXED_VALUE_TYPE_KEYWORD_LIST);
+}
+
+TEST_F(CliCommandsTest, SearchAttributeCreateExisting) {
+  EXPECT_EQ(RunTern({"-n", "orders", "operator", "search-attribute", "create", "--name",
+                     "CustomerId", "--type", "Keyword"}),
+            1);
+  EXPECT_EQ(err_.str(),
+            "tern operator search-attribute create: failed to add search attributes to namespace "
+            "orders: Search attribute CustomerId already exists.\n");
+}
+
+TEST_F(CliCommandsTest, SearchAttributeListCustomThenSystem) {
+  ASSERT_EQ(RunTern({"-n", "orders", "operator", "search-attribute", "create", "--name", "Amount",
+                     "--type", "Int"}),
+            0)
+      << err_.str();
+  ASSERT_EQ(RunTern({"-n", "orders", "operator", "search-attribute", "list"}), 0) << err_.str();
+  EXPECT_EQ(OutLines(), (std::vector<std::string>{
+                            "Name          Type",
+                            "Amount        Int",
+                            "CustomerId    Keyword",
+                            "StartTime     Datetime",
+                            "WorkflowType  Keyword",
+                        }));
+  ASSERT_EQ(RunTern({"-o", "json", "operator", "search-attribute", "list"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("\"systemAttributes\""));
+  EXPECT_THAT(out_.str(), Not(HasSubstr("CustomerId")));  // another namespace's
+}
+
+TEST_F(CliCommandsTest, SearchAttributeRemove) {
+  ASSERT_EQ(RunTern({"-n", "orders", "operator", "search-attribute", "remove", "--name",
+                     "CustomerId", "--yes"}),
+            0)
+      << err_.str();
+  EXPECT_EQ(out_.str(), "Removed from namespace orders: CustomerId.\n");
+  auto requests = operator_service_.remove_requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].namespace_(), "orders");
+  EXPECT_THAT(requests[0].search_attributes(), ::testing::ElementsAre("CustomerId"));
+
+  EXPECT_EQ(RunTern({"-n", "orders", "operator", "search-attribute", "remove", "--name",
+                     "CustomerId", "--yes"}),
+            1);
+  EXPECT_EQ(err_.str(),
+            "tern operator search-attribute remove: failed to remove search attributes from "
+            "namespace orders: Search attribute CustomerId doesn't exist.\n");
 }
 
 // ---- cluster
