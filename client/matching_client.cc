@@ -90,6 +90,16 @@ void MatchingClient::QueryWorkflow(const ms::QueryWorkflowRequest& request, Call
        });
 }
 
+void MatchingClient::ReleaseStickyTaskQueue(const ms::ReleaseStickyTaskQueueRequest& request,
+                                            CallOptions options,
+                                            Callback<ms::ReleaseStickyTaskQueueResponse> done) {
+  Call(PartitionKey(request.namespace_id(), request.task_queue(), kWorkflow), request,
+       std::move(options), std::move(done),
+       [](auto* async, auto* ctx, auto* req, auto* resp, auto on_done) {
+         async->ReleaseStickyTaskQueue(ctx, req, resp, std::move(on_done));
+       });
+}
+
 void MatchingClient::RespondQueryTaskCompleted(
     const ms::RespondQueryTaskCompletedRequest& request, CallOptions options,
     Callback<ms::RespondQueryTaskCompletedResponse> done) {

@@ -36,6 +36,10 @@ class MatchingClient {
                                          CallOptions options,
                                          Callback<ms::RespondQueryTaskCompletedResponse> done);
 
+  virtual void ReleaseStickyTaskQueue(const ms::ReleaseStickyTaskQueueRequest& request,
+                                      CallOptions options,
+                                      Callback<ms::ReleaseStickyTaskQueueResponse> done);
+
  private:
   template <typename Request, typename Response, typename Invoke>
   void Call(std::string placement_key, const Request& request, CallOptions options,

@@ -61,6 +61,20 @@ bool IsShardOwnershipLost(const absl::Status& status) {
   return GetDetail(status, &detail);
 }
 
+absl::Status StickyWorkerUnavailableError(absl::string_view task_queue) {
+  rpc::v1::StickyWorkerUnavailable detail;
+  detail.set_task_queue(std::string(task_queue));
+  // Not UNAVAILABLE: clients retry that, and this answer must reach history at once.
+  return WithDetail(absl::FailedPreconditionError(
+                        absl::StrCat("no worker polls sticky task queue ", task_queue, " any more")),
+                    detail);
+}
+
+bool IsStickyWorkerUnavailable(const absl::Status& status) {
+  rpc::v1::StickyWorkerUnavailable detail;
+  return GetDetail(status, &detail);
+}
+
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   rpc::v1::RichStatus rich;

@@ -35,6 +35,10 @@ absl::Status NamespaceAlreadyExistsError(absl::string_view message);
 absl::Status ResourceExhaustedError(int cause, absl::string_view message);
 absl::Status ShardOwnershipLostError(int32_t shard_id, absl::string_view owner_host);
 bool IsShardOwnershipLost(const absl::Status& status);
+// Matching's answer to a task for a sticky queue nobody polled lately: history sends the task to
+// the normal queue instead.
+absl::Status StickyWorkerUnavailableError(absl::string_view task_queue);
+bool IsStickyWorkerUnavailable(const absl::Status& status);
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);

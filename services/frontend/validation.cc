@@ -533,6 +533,13 @@ absl::Status ValidateResetWorkflowExecution(const ws::ResetWorkflowExecutionRequ
   return CheckId("RequestId", r.request_id(), max, false);
 }
 
+absl::Status ValidateShutdownWorker(const ws::ShutdownWorkerRequest& r, const DynamicConfig& limits) {
+  const int max = limits.max_id_length;
+  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
+  if (auto st = CheckId("StickyTaskQueue", r.sticky_task_queue(), max, false); !st.ok()) return st;
+  return CheckId("Identity", r.identity(), max, false);
+}
+
 absl::Status ValidateTerminateWorkflowExecution(const ws::TerminateWorkflowExecutionRequest& r,
                                                 const DynamicConfig& limits) {
   const int max = limits.max_id_length;

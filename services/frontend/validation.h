@@ -104,6 +104,8 @@ absl::Status ValidateResetStickyTaskQueue(const ws::ResetStickyTaskQueueRequest&
                                           const DynamicConfig& limits);
 absl::Status ValidateResetWorkflowExecution(const ws::ResetWorkflowExecutionRequest& request,
                                             const DynamicConfig& limits);
+absl::Status ValidateShutdownWorker(const ws::ShutdownWorkerRequest& request,
+                                    const DynamicConfig& limits);
 absl::Status ValidateTerminateWorkflowExecution(
     const ws::TerminateWorkflowExecutionRequest& request, const DynamicConfig& limits);
 absl::Status ValidateQueryWorkflow(const ws::QueryWorkflowRequest& request,

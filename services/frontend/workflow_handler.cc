@@ -580,11 +580,25 @@ grpc::ServerUnaryReactor* WorkflowHandler::RespondQueryTaskCompleted(
 }
 
 grpc::ServerUnaryReactor* WorkflowHandler::ShutdownWorker(grpc::CallbackServerContext* ctx,
-                                                          const ws::ShutdownWorkerRequest*,
+                                                          const ws::ShutdownWorkerRequest* request,
                                                           ws::ShutdownWorkerResponse*) {
-  // Nothing to release yet: Tern does not route to sticky queues and parked polls end with the
-  // worker's own cancellation.
-  return Finished(ctx, absl::OkStatus());
+  auto valid = ValidateShutdownWorker(*request, config_.dynamic_config);
+  if (!valid.ok() || request->sticky_task_queue().empty()) return Finished(ctx, valid);
+  // The worker's sticky queue is released so its runs' next tasks go to the normal queue at once.
+  auto* reactor = ctx->DefaultReactor();
+  auto deadline = CallDeadline(clock_.Now(), ctx->deadline());
+  ResolveByName(request->namespace_(), NamespaceUse::kDefault, FailWith(reactor),
+                [this, request, reactor, deadline](const Entry& ns) {
+                  ms::ReleaseStickyTaskQueueRequest internal;
+                  internal.set_namespace_id(ns->info().id());
+                  internal.set_task_queue(request->sticky_task_queue());
+                  matching_.ReleaseStickyTaskQueue(
+                      internal, client::CallOptions{deadline},
+                      [reactor](absl::StatusOr<ms::ReleaseStickyTaskQueueResponse> result) {
+                        reactor->Finish(ToGrpcStatus(result.status()));
+                      });
+                });
+  return reactor;
 }
 
 }  // namespace tern::frontend

@@ -36,7 +36,22 @@ void HistoryEngine::ExecuteTransferTask(Shard& shard, const pv1::TransferTask& t
       request.mutable_task_queue()->set_kind(task.task_queue_kind());
       request.set_scheduled_event_id(task.scheduled_event_id());
       *request.mutable_schedule_to_start_timeout() = task.schedule_to_start_timeout();
-      matching_.AddWorkflowTask(request, options, [done](auto result) { done(result.status()); });
+      matching_.AddWorkflowTask(request, options, [this, &shard, task, done](auto result) {
+        if (!IsStickyWorkerUnavailable(result.status())) return done(result.status());
+        // Nobody polled the sticky queue lately (or its worker shut down): use the normal queue.
+        blocking_.Post([this, &shard, task, done] {
+          ExecutionKey key{task.namespace_id(), task.workflow_id(), task.run_id()};
+          done(Mutate(shard, key, [&](MutableStateBuilder& ms) -> absl::Status {
+            const auto& wft = ms.state().workflow_task();
+            if (ms.IsRunning() && wft.scheduled_event_id() == task.scheduled_event_id() &&
+                wft.started_event_id() == 0 &&
+                wft.task_queue_kind() == enums::TASK_QUEUE_KIND_STICKY) {
+              ms.MoveWorkflowTaskToNormalQueue();
+            }
+            return absl::OkStatus();
+          }));
+        });
+      });
       return;
     }
     case pv1::TransferTask::TYPE_ACTIVITY_TASK: {

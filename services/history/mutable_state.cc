@@ -205,6 +205,19 @@ void MutableStateBuilder::ScheduleWorkflowTask(int32_t attempt) {
   MarkDirty();
 }
 
+void MutableStateBuilder::MoveWorkflowTaskToNormalQueue() {
+  auto& wft = *state_.mutable_workflow_task();
+  state_.clear_sticky_task_queue();
+  wft.set_task_queue(state_.task_queue());
+  wft.set_task_queue_kind(enums::TASK_QUEUE_KIND_NORMAL);
+  auto task = NewTransferTask(state_, pv1::TransferTask::TYPE_WORKFLOW_TASK);
+  task.set_scheduled_event_id(wft.scheduled_event_id());
+  task.set_task_queue(state_.task_queue());
+  task.set_task_queue_kind(enums::TASK_QUEUE_KIND_NORMAL);
+  AddTransferTask(std::move(task));
+  MarkDirty();
+}
+
 std::vector<hv1::HistoryEvent> MutableStateBuilder::TransientWorkflowTaskEvents() const {
   const auto& wft = state_.workflow_task();
   std::vector<hv1::HistoryEvent> events;

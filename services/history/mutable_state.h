@@ -58,6 +58,10 @@ class MutableStateBuilder {
   // Schedules a workflow task unless one is already pending: normal (with a Scheduled event)
   // when attempt is 1, transient (no events until it completes) otherwise.
   void ScheduleWorkflowTask(int32_t attempt = 1);
+  // Sends the scheduled (not started) workflow task to the normal queue instead of the sticky one
+  // (whose worker is gone) and forgets the sticky queue; the task will carry full history. No
+  // event records the move.
+  void MoveWorkflowTaskToNormalQueue();
   // Writes the Scheduled/Started events of a started transient task (when it completes or fails
   // in a way that needs them), turning it into a normal one.
   void PersistTransientWorkflowTask();

@@ -361,6 +361,18 @@ void MatchingEngine::RespondQueryTaskCompleted(
 
 // ---- describe ----------------------------------------------------------------------------------
 
+void MatchingEngine::ReleaseStickyTaskQueue(const std::string& namespace_id,
+                                            const std::string& task_queue) {
+  std::shared_ptr<Partition> partition;
+  {
+    std::lock_guard lock(mu_);
+    auto it = partitions_.find(PartitionKey(namespace_id, task_queue, kWorkflow));
+    if (it == partitions_.end()) return;
+    partition = it->second;
+  }
+  partition->Unload(Partition::Reason::kReleased);
+}
+
 void MatchingEngine::DescribeTaskQueuePartition(
     const ms::DescribeTaskQueuePartitionRequest& request,
     client::Callback<ms::DescribeTaskQueuePartitionResponse> done) {

@@ -69,6 +69,9 @@ struct EngineOptions {
   std::chrono::milliseconds lease_check_interval{60000};
   // A partition without pollers, backlog or calls for this long is unloaded.
   std::chrono::milliseconds idle_unload_after{300000};
+  // A task for a sticky queue without a poller parked or seen within this window is refused
+  // with StickyWorkerUnavailable (history then uses the normal queue).
+  std::chrono::milliseconds sticky_poller_unavailable_window{10000};
   // Pollers reported by DescribeTaskQueuePartition: those seen within this window.
   std::chrono::milliseconds poller_history_ttl{300000};
   // Stop() waits at most this long for in-flight database and RPC calls to finish.
@@ -123,6 +126,9 @@ class MatchingEngine : public std::enable_shared_from_this<MatchingEngine> {
       client::Callback<ws::PollActivityTaskQueueResponse> done);
   void DescribeTaskQueuePartition(const ms::DescribeTaskQueuePartitionRequest& request,
                                   client::Callback<ms::DescribeTaskQueuePartitionResponse> done);
+  // Unloads the sticky queue if it is loaded here: its parked polls answer empty and, with no
+  // poller seen, the next task for it is refused with StickyWorkerUnavailable.
+  void ReleaseStickyTaskQueue(const std::string& namespace_id, const std::string& task_queue);
   // `request.task_queue` names the partition (workflow type) whose pollers get the query;
   // `request.task.task_token` must be set (it tells a child partition the forwarded poll got a
   // task). A query_id already pending here is ALREADY_EXISTS.

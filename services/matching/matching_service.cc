@@ -107,6 +107,15 @@ class MatchingService::Handler final
     return reactor;
   }
 
+  grpc::ServerUnaryReactor* ReleaseStickyTaskQueue(
+      grpc::CallbackServerContext* ctx, const ms::ReleaseStickyTaskQueueRequest* request,
+      ms::ReleaseStickyTaskQueueResponse* response) override {
+    auto* reactor = ctx->DefaultReactor();
+    engine_.ReleaseStickyTaskQueue(request->namespace_id(), request->task_queue());
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
  private:
   MatchingEngine& engine_;
 };

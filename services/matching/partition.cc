@@ -274,7 +274,7 @@ void Partition::UnloadLocked(Reason reason, absl::Status status, Deferred& after
   if (state_ == State::kUnloaded) return;
   state_ = State::kUnloaded;
   unload_status_ = reason == Reason::kLoadFailed ? std::move(status) : OwnershipLost();
-  if (reason == Reason::kIdle || reason == Reason::kStopped) {
+  if (reason == Reason::kIdle || reason == Reason::kStopped || reason == Reason::kReleased) {
     spdlog::debug("matching: unloading partition {}", placement_key_);
   } else {
     spdlog::info("matching: unloading partition {} ({})", placement_key_,
@@ -378,6 +378,7 @@ void Partition::Poll(std::shared_ptr<Poller> poller) {
   }
   TimePoint now = core_->clock.Now();
   last_activity_ = now;
+  last_poll_end_ = now;
   if (!poller->forwarded_in && !poller->identity.empty()) pollers_seen_[poller->identity] = now;
   poller->state = Poller::State::kWaiting;
   poller->list_pos = waiting_.insert(waiting_.end(), poller);
@@ -430,6 +431,7 @@ void Partition::OnPollTimeout(const std::shared_ptr<Poller>& poller) {
 void Partition::FinishLocked(const std::shared_ptr<Poller>& poller, Deferred& after,
                              std::function<void(Poller&)> finish) {
   poller->state = Poller::State::kDone;
+  last_poll_end_ = core_->clock.Now();
   if (auto timer = poller->timer) after([timer] { timer->Cancel(); });
   after([poller, finish = std::move(finish)] { finish(*poller); });
 }
@@ -608,6 +610,11 @@ void Partition::AddLocked(AddOpPtr op, Deferred& after) {
     return;
   }
   last_activity_ = core_->clock.Now();
+  if (sticky_ && waiting_.empty() && away_.empty() &&
+      last_activity_ - last_poll_end_ > core_->options.sticky_poller_unavailable_window) {
+    after([op, name = key_.name] { op->done(StickyWorkerUnavailableError(name)); });
+    return;
+  }
   if (!dispatch_paused_ && op->sync_attempts < kMaxSyncAttempts && !waiting_.empty()) {
     StartSyncMatchLocked(PopWaitingLocked(), std::move(op), after);
     return;

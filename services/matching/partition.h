@@ -166,7 +166,7 @@ class QueryOp : public PollHandle, public std::enable_shared_from_this<QueryOp> 
 
 class Partition : public std::enable_shared_from_this<Partition> {
  public:
-  enum class Reason { kRingMoved, kFenced, kIdle, kStopped, kLoadFailed };
+  enum class Reason { kRingMoved, kFenced, kIdle, kReleased, kStopped, kLoadFailed };
 
   Partition(std::shared_ptr<EngineCore> core, persistence::TaskQueueKey key,
             std::string placement_key, temporal::api::enums::v1::TaskQueueKind kind);
@@ -271,6 +271,7 @@ class Partition : public std::enable_shared_from_this<Partition> {
   absl::Status unload_status_;
   TimePoint last_activity_;
   std::map<std::string, TimePoint> pollers_seen_;  // identity -> last poll
+  TimePoint last_poll_end_{};  // when a poll last arrived or was answered (epoch: never)
 
   // Polls parked here (FIFO) and those away (record-start or forward in flight).
   std::list<std::shared_ptr<Poller>> waiting_;

@@ -221,7 +221,15 @@ class FakeMatchingClient final : public client::MatchingClient {
     query_answers_.Call(request, options, std::move(done));
   }
 
+  void ReleaseStickyTaskQueue(const ms::ReleaseStickyTaskQueueRequest& request,
+                              client::CallOptions options,
+                              client::Callback<ms::ReleaseStickyTaskQueueResponse> done) override {
+    sticky_releases_.Call(request, options, std::move(done));
+  }
+
   Recorder<ms::PollWorkflowTaskQueueRequest, ws::PollWorkflowTaskQueueResponse> workflow_polls_;
+  Recorder<ms::ReleaseStickyTaskQueueRequest, ms::ReleaseStickyTaskQueueResponse>
+      sticky_releases_;
   Recorder<ms::PollActivityTaskQueueRequest, ws::PollActivityTaskQueueResponse> activity_polls_;
   Recorder<ms::RespondQueryTaskCompletedRequest, ms::RespondQueryTaskCompletedResponse>
       query_answers_;

@@ -407,12 +407,24 @@ TEST_F(FrontendServiceTest, UnimplementedRpcsSayUnimplemented) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
-TEST_F(FrontendServiceTest, ShutdownWorkerIsOk) {
-  grpc::ClientContext ctx;
+TEST_F(FrontendServiceTest, ShutdownWorkerReleasesTheStickyQueue) {
+  matching_.sticky_releases_.SetReply(
+      [](const ms::ReleaseStickyTaskQueueRequest&) { return ms::ReleaseStickyTaskQueueResponse(); });
   ws::ShutdownWorkerRequest request;
   request.set_namespace_("default");
+  {
+    grpc::ClientContext ctx;
+    ws::ShutdownWorkerResponse resp;
+    EXPECT_TRUE(stub_->ShutdownWorker(&ctx, request, &resp).ok());
+    EXPECT_EQ(matching_.sticky_releases_.size(), 0u) << "no sticky queue, nothing to release";
+  }
+  request.set_sticky_task_queue("host-1:sticky-abc");
+  grpc::ClientContext ctx;
   ws::ShutdownWorkerResponse resp;
   EXPECT_TRUE(stub_->ShutdownWorker(&ctx, request, &resp).ok());
+  ASSERT_EQ(matching_.sticky_releases_.size(), 1u);
+  EXPECT_EQ(matching_.sticky_releases_.at(0).request.task_queue(), "host-1:sticky-abc");
+  EXPECT_FALSE(matching_.sticky_releases_.at(0).request.namespace_id().empty());
 }
 
 TEST_F(FrontendServiceTest, QueryGoesToHistoryWithTheCallersDeadlineAndPassesErrorsThrough) {

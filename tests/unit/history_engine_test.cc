@@ -306,7 +306,9 @@ class HistoryEngineTest : public ::testing::Test {
       bool found = fakes::WaitFor([&] {
         auto all = matching_.workflow_tasks();
         for (; cursor < all.size(); ++cursor) {
-          if (all[cursor].execution().run_id() == run.run_id) {
+          // Sticky tasks are taken by the tests that are about them.
+          if (all[cursor].execution().run_id() == run.run_id &&
+              all[cursor].task_queue().kind() != enums::TASK_QUEUE_KIND_STICKY) {
             task = all[cursor++];
             return true;
           }
@@ -366,7 +368,8 @@ class HistoryEngineTest : public ::testing::Test {
   }
 
   absl::Status CompleteWorkflowTask(const std::string& token, std::vector<cmd::Command> commands,
-                                    bool force_new_task = false) {
+                                    bool force_new_task = false,
+                                    const std::string& sticky_queue = "") {
     hs::RespondWorkflowTaskCompletedRequest request;
     request.set_namespace_id(kNsId);
     auto* r = request.mutable_request();
@@ -375,6 +378,12 @@ class HistoryEngineTest : public ::testing::Test {
     r->set_identity("workflow-worker");
     for (auto& c : commands) *r->add_commands() = std::move(c);
     r->set_force_create_new_workflow_task(force_new_task);
+    if (!sticky_queue.empty()) {
+      r->mutable_sticky_attributes()->mutable_worker_task_queue()->set_name(sticky_queue);
+      r->mutable_sticky_attributes()->mutable_worker_task_queue()->set_kind(
+          enums::TASK_QUEUE_KIND_STICKY);
+      r->mutable_sticky_attributes()->mutable_schedule_to_start_timeout()->set_seconds(10);
+    }
     return engine_.RespondWorkflowTaskCompleted(request).status();
   }
 
@@ -1364,6 +1373,48 @@ TEST_F(HistoryEngineTest, WorkflowTaskStartToCloseTimeoutSchedulesATransientRetr
   // The first attempt's timeout firing again does not touch attempt 2.
   ASSERT_TRUE(engine_.ExecuteTimerTask(*shard, *timer).ok());
   EXPECT_EQ(History(run).size(), 4u);
+  EXPECT_TRUE(CompleteWorkflowTask(poll2.task_token(), {CompleteWorkflow("x")}).ok());
+}
+
+TEST_F(HistoryEngineTest, StickyTaskTimesOutToTheNormalQueueWithFullHistory) {
+  Execution run = StartRun("wf-sticky-timeout");
+  auto poll1 = PollWorkflowTask(run);
+  ASSERT_TRUE(CompleteWorkflowTask(poll1.task_token(), {}, false, "worker-1-sticky").ok());
+  ASSERT_TRUE(Signal(run, "wake").ok());
+  ASSERT_TRUE(fakes::WaitFor([&] {
+    auto all = matching_.workflow_tasks();
+    return !all.empty() && all.back().task_queue().kind() == enums::TASK_QUEUE_KIND_STICKY;
+  }));
+  auto timer = TimerTask(run, pv1::TimerTask::TYPE_WORKFLOW_TASK_TIMEOUT,
+                         enums::TIMEOUT_TYPE_SCHEDULE_TO_START);
+  ASSERT_TRUE(timer.has_value());
+  auto shard = ShardOf(run);
+  ASSERT_NE(shard, nullptr);
+  ASSERT_TRUE(engine_.ExecuteTimerTask(*shard, *timer).ok());
+
+  EXPECT_EQ(Names(History(run)),
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+                     "WORKFLOW_TASK_COMPLETED", "WORKFLOW_EXECUTION_SIGNALED",
+                     "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_TIMED_OUT",
+                     "WORKFLOW_TASK_SCHEDULED"}));
+  auto poll2 = PollWorkflowTask(run);
+  EXPECT_EQ(poll2.history().events(0).event_id(), 1) << "the normal queue gets full history";
+  EXPECT_TRUE(CompleteWorkflowTask(poll2.task_token(), {CompleteWorkflow("x")}).ok());
+}
+
+TEST_F(HistoryEngineTest, RefusedStickyTaskMovesToTheNormalQueueWithoutEvents) {
+  Execution run = StartRun("wf-sticky-refused");
+  auto poll1 = PollWorkflowTask(run);
+  ASSERT_TRUE(CompleteWorkflowTask(poll1.task_token(), {}, false, "worker-1-sticky").ok());
+  matching_.RefuseStickyTasks();
+  ASSERT_TRUE(Signal(run, "wake").ok());
+  auto poll2 = PollWorkflowTask(run);
+  EXPECT_EQ(matching_.refused_sticky(), 1);
+  EXPECT_EQ(poll2.history().events(0).event_id(), 1) << "the normal queue gets full history";
+  EXPECT_EQ(Names(History(run)),
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
+                     "WORKFLOW_TASK_COMPLETED", "WORKFLOW_EXECUTION_SIGNALED",
+                     "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED"}));
   EXPECT_TRUE(CompleteWorkflowTask(poll2.task_token(), {CompleteWorkflow("x")}).ok());
 }
 

@@ -17,6 +17,7 @@
 
 #include "client/history_client.h"
 #include "client/matching_client.h"
+#include "common/errors.h"
 #include "persistence/store.h"
 
 namespace tern::history::testing {
@@ -26,6 +27,7 @@ namespace hv1 = temporal::api::history::v1;
 namespace msv1 = tern::matchingservice::v1;
 namespace hsv1 = tern::historyservice::v1;
 namespace wsv1 = temporal::api::workflowservice::v1;
+namespace enums = temporal::api::enums::v1;
 
 // Polls `pred` until it holds or `timeout` passes; returns its last value.
 inline bool WaitFor(const std::function<bool()>& pred,
@@ -444,11 +446,27 @@ class RecordingMatchingClient final : public client::MatchingClient {
 
   void AddWorkflowTask(const msv1::AddWorkflowTaskRequest& request, client::CallOptions,
                        client::Callback<msv1::AddWorkflowTaskResponse> done) override {
+    bool refuse;
     {
       std::lock_guard lock(mu_);
-      workflow_tasks_.push_back(request);
+      refuse = refuse_sticky_ && request.task_queue().kind() == enums::TASK_QUEUE_KIND_STICKY;
+      if (refuse) {
+        ++refused_sticky_;
+      } else {
+        workflow_tasks_.push_back(request);
+      }
     }
+    if (refuse) return done(StickyWorkerUnavailableError(request.task_queue().name()));
     done(msv1::AddWorkflowTaskResponse());
+  }
+  // Sticky workflow tasks are refused as matching does when no worker polls the sticky queue.
+  void RefuseStickyTasks() {
+    std::lock_guard lock(mu_);
+    refuse_sticky_ = true;
+  }
+  int refused_sticky() const {
+    std::lock_guard lock(mu_);
+    return refused_sticky_;
   }
 
   void AddActivityTask(const msv1::AddActivityTaskRequest& request, client::CallOptions,
@@ -473,6 +491,8 @@ class RecordingMatchingClient final : public client::MatchingClient {
   mutable std::mutex mu_;
   std::vector<msv1::AddWorkflowTaskRequest> workflow_tasks_;
   std::vector<msv1::AddActivityTaskRequest> activity_tasks_;
+  bool refuse_sticky_ = false;
+  int refused_sticky_ = 0;
 };
 
 // ---- other history hosts ------------------------------------------------------------------------

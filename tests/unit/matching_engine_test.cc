@@ -402,13 +402,51 @@ TEST_F(MatchingEngineTest, StickyQueueHasOnePartition) {
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status().code(), absl::StatusCode::kInvalidArgument);
 
-  // A sticky task with no poller stays on the sticky queue (no forwarding anywhere).
+  // A sticky task whose worker polled recently but is busy stays on the sticky queue (no
+  // forwarding anywhere) until the worker polls again.
+  auto early = PollWorkflow("worker-1-sticky", 10s, "worker-1", enums::TASK_QUEUE_KIND_STICKY);
+  early.handle->Cancel();
+  ASSERT_TRUE(early.result->Wait().has_value());
   AddOk(AddWorkflow("worker-1-sticky", "wf-1", 5, 0ms, enums::TASK_QUEUE_KIND_STICKY));
   EXPECT_EQ(Backlog("worker-1-sticky"), 1u);
   EXPECT_EQ(matching_.forwarded_adds.load(), 0);
   auto poll = PollWorkflow("worker-1-sticky", 10s, "worker-1", enums::TASK_QUEUE_KIND_STICKY);
   EXPECT_EQ(TokenOf(poll.result), FakeHistoryClient::Token("wf-1", 5));
   EXPECT_EQ(matching_.forwarded_polls.load(), 0);
+}
+
+TEST_F(MatchingEngineTest, StickyQueueWithoutRecentPollerRefusesTasks) {
+  engine_ = NewEngine();
+  auto add_sticky = [&](int64_t event_id) {
+    auto r = AddWorkflow("worker-1-sticky", "wf-1", event_id, 0ms, enums::TASK_QUEUE_KIND_STICKY)
+                 ->Wait();
+    EXPECT_TRUE(r.has_value());
+    return r.has_value() ? r->status() : absl::UnknownError("no answer");
+  };
+  // Nobody ever polled it: refused at once, so history can use the normal queue.
+  EXPECT_TRUE(IsStickyWorkerUnavailable(add_sticky(5)));
+  EXPECT_EQ(Backlog("worker-1-sticky"), 0u);
+
+  // Seen polling a moment ago: accepted into the backlog.
+  auto poll = PollWorkflow("worker-1-sticky", 10s, "worker-1", enums::TASK_QUEUE_KIND_STICKY);
+  poll.handle->Cancel();
+  ASSERT_TRUE(poll.result->Wait().has_value());
+  EXPECT_TRUE(add_sticky(6).ok());
+
+  // Not seen for longer than the window: refused again.
+  clock_.Advance(EngineOptions().sticky_poller_unavailable_window + 1s);
+  EXPECT_TRUE(IsStickyWorkerUnavailable(add_sticky(7)));
+
+  // The worker comes back for the backlogged task, then shuts down and releases its queue: its
+  // parked poll answers empty and tasks are refused although it polled just now.
+  auto again = PollWorkflow("worker-1-sticky", 10s, "worker-1", enums::TASK_QUEUE_KIND_STICKY);
+  EXPECT_EQ(TokenOf(again.result), FakeHistoryClient::Token("wf-1", 6));
+  auto parked = PollWorkflow("worker-1-sticky", 10s, "worker-1", enums::TASK_QUEUE_KIND_STICKY);
+  engine_->ReleaseStickyTaskQueue(kNs, "worker-1-sticky");
+  auto released = parked.result->Wait();
+  ASSERT_TRUE(released.has_value());
+  EXPECT_TRUE(released->ok() && (*released)->task_token().empty()) << "parked poll answers empty";
+  EXPECT_TRUE(IsStickyWorkerUnavailable(add_sticky(8)));
 }
 
 TEST_F(MatchingEngineTest, ExpiredBacklogTaskIsDropped) {
