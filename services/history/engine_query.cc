@@ -1,7 +1,7 @@
-// Queries (contract §2.5.5, §3.5.13): the minimal reference-compatible variant. A query waits
-// until the run is idle (its first workflow task completed and none is pending or running) or
-// closed, then goes to the workflow's task queue as a legacy query task with the full history.
-// Nothing is written.
+// Queries (contract §2.5.5, §3.5.13). A query to a run whose workflow task is pending or running
+// rides on the next workflow task that starts (PollWorkflowTaskQueueResponse.queries) and is
+// answered by that task's completion (query_results). A query to an idle or closed run goes to
+// the workflow's task queue as a legacy query task with the full history. Nothing is written.
 #include "common/errors.h"
 #include "common/ids.h"
 #include "common/task_token.h"
@@ -13,6 +13,19 @@ namespace {
 using QueryDone = std::function<void(absl::StatusOr<ws::QueryWorkflowResponse>)>;
 // A workflow whose task keeps failing cannot answer; say so instead of waiting out the deadline.
 constexpr int kFailingTaskAttempts = 3;
+
+// Whether the task a query rides on (or waits for) is still there to carry it.
+bool StillRiding(const pv1::MutableState& state, const ExecutionContext::PendingQuery& query) {
+  if (state.status() != enums::WORKFLOW_EXECUTION_STATUS_RUNNING) return false;
+  const auto& wft = state.workflow_task();
+  if (query.started_event_id != 0) return wft.started_event_id() == query.started_event_id;
+  return wft.scheduled_event_id() != 0;
+}
+
+absl::Status NotReadyError(absl::StatusCode code, std::string message) {
+  return WithDetail(absl::Status(code, std::move(message)),
+                    temporal::api::errordetails::v1::WorkflowNotReadyFailure());
+}
 
 bool Rejects(enums::QueryRejectCondition condition, enums::WorkflowExecutionStatus status) {
   if (status == enums::WORKFLOW_EXECUTION_STATUS_RUNNING) return false;
@@ -62,20 +75,23 @@ void HistoryEngine::QueryWorkflow(const hs::QueryWorkflowRequest& internal, Time
     bool running = state->status() == enums::WORKFLOW_EXECUTION_STATUS_RUNNING;
     const auto& wft = state->workflow_task();
     if (running && wft.attempt() >= kFailingTaskAttempts) {
-      temporal::api::errordetails::v1::WorkflowNotReadyFailure detail;
-      return finish(WithDetail(
-          absl::FailedPreconditionError("the workflow's task is failing; it cannot answer queries"),
-          detail));
+      return finish(NotReadyError(absl::StatusCode::kFailedPrecondition,
+                                  "the workflow's task is failing; it cannot answer queries"));
     }
     bool idle = state->last_completed_workflow_task_started_event_id() != 0 &&
                 wft.scheduled_event_id() == 0;
+    if (running && !idle && state->last_completed_workflow_task_started_event_id() != 0) {
+      // A workflow task is pending or running: the query rides on the next one to start, so it
+      // sees the signals and updates that task delivers.
+      if (wait->done.exchange(true)) return;
+      (*shard)->Unwatch(key, wait->watch_id);
+      return RideOnWorkflowTask(*shard, key, internal, deadline, done);
+    }
     if (running && !idle) {
-      // Wait for the in-flight workflow task (read-after-write for signals and updates).
+      // Wait for the first workflow task to complete.
       if (clock_.Now() >= deadline) {
-        temporal::api::errordetails::v1::WorkflowNotReadyFailure detail;
-        return finish(WithDetail(
-            absl::DeadlineExceededError("the workflow did not become ready to answer the query"),
-            detail));
+        return finish(NotReadyError(absl::StatusCode::kDeadlineExceeded,
+                                    "the workflow did not become ready to answer the query"));
       }
       wait->timer = blocking_.PostAfter(deadline - clock_.Now(), retry);
       return;
@@ -116,18 +132,77 @@ void HistoryEngine::QueryWorkflow(const hs::QueryWorkflowRequest& internal, Time
     options.deadline = deadline;
     matching_.QueryWorkflow(request, options, [done](auto result) {
       if (!result.ok()) return done(result.status());
-      if (result->completed_type() == enums::QUERY_RESULT_TYPE_ANSWERED) {
-        ws::QueryWorkflowResponse response;
-        if (result->has_query_result()) *response.mutable_query_result() = result->query_result();
-        return done(std::move(response));
-      }
-      temporal::api::errordetails::v1::QueryFailedFailure detail;
-      if (result->has_failure()) *detail.mutable_failure() = result->failure();
-      std::string message = result->error_message();
-      if (message.empty()) message = result->failure().message();
-      done(WithDetail(absl::InvalidArgumentError(message), detail));
+      done(QueryOutcome(result->completed_type(),
+                        result->has_query_result() ? &result->query_result() : nullptr,
+                        result->error_message(), result->has_failure() ? &result->failure() : nullptr));
     });
   });
+}
+
+void HistoryEngine::RideOnWorkflowTask(std::shared_ptr<Shard> shard, ExecutionKey key,
+                                       hs::QueryWorkflowRequest internal, TimePoint deadline,
+                                       QueryDone done) {
+  using Result = ExecutionContext::PendingQuery::Result;
+  auto ctx = shard->Context(key);
+  const std::string id = NewUuid();
+  auto wait = std::make_shared<ParkedPoll>();
+  {
+    std::lock_guard lock(ctx->mu);
+    auto& pending = ctx->queries[id];
+    pending.query = internal.request().query();
+    pending.resolve = [this, shard, key, wait, internal, deadline, done](Result result) {
+      if (wait->done.exchange(true)) return;
+      shard->Unwatch(key, wait->watch_id);
+      if (wait->timer) wait->timer->Cancel();
+      if (result) return done(std::move(*result));
+      blocking_.Post([=, this] { QueryWorkflow(internal, deadline, done); });
+    };
+  }
+  // Claims the query for one ending; null if another ending (the answer) came first.
+  auto take = [ctx, id]() -> std::function<void(Result)> {
+    std::lock_guard lock(ctx->mu);
+    auto it = ctx->queries.find(id);
+    if (it == ctx->queries.end()) return nullptr;
+    auto resolve = std::move(it->second.resolve);
+    ctx->queries.erase(it);
+    return resolve;
+  };
+  // Back to QueryWorkflow once no task is left to carry the query. Runs on the blocking
+  // executor: change notifications come while the run's lock is held.
+  auto check = [this, ctx, id, take] {
+    blocking_.Post([ctx, id, take] {
+      {
+        std::lock_guard lock(ctx->mu);
+        auto it = ctx->queries.find(id);
+        if (it == ctx->queries.end()) return;
+        if (ctx->record && StillRiding(ctx->record->state, it->second)) return;
+      }
+      if (auto resolve = take()) resolve(std::nullopt);
+    });
+  };
+  wait->watch_id = shard->Watch(key, [check](ExecutionChange) { check(); });
+  wait->timer = blocking_.PostAfter(deadline - clock_.Now(), [take] {
+    if (auto resolve = take()) {
+      resolve(NotReadyError(absl::StatusCode::kDeadlineExceeded,
+                            "no workflow task answered the query in time"));
+    }
+  });
+  check();  // the run may have changed before the watch was in place
+}
+
+absl::StatusOr<ws::QueryWorkflowResponse> HistoryEngine::QueryOutcome(
+    enums::QueryResultType type, const temporal::api::common::v1::Payloads* answer,
+    const std::string& error_message, const temporal::api::failure::v1::Failure* failure) {
+  if (type == enums::QUERY_RESULT_TYPE_ANSWERED) {
+    ws::QueryWorkflowResponse response;
+    if (answer) *response.mutable_query_result() = *answer;
+    return response;
+  }
+  temporal::api::errordetails::v1::QueryFailedFailure detail;
+  if (failure) *detail.mutable_failure() = *failure;
+  std::string message = error_message;
+  if (message.empty() && failure) message = failure->message();
+  return WithDetail(absl::InvalidArgumentError(message), detail);
 }
 
 }  // namespace tern::history

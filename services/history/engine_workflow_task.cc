@@ -99,6 +99,7 @@ absl::StatusOr<ws::PollWorkflowTaskQueueResponse> HistoryEngine::RecordWorkflowT
   pv1::MutableState snapshot;
   std::vector<hv1::HistoryEvent> transient;
   ws::PollWorkflowTaskQueueResponse messages;
+  std::map<std::string, temporal::api::query::v1::WorkflowQuery> queries;
   bool partial = false;
   auto status = MutateWithContext(**shard, key, [&](MutableStateBuilder& ms,
                                                     ExecutionContext& ctx) -> absl::Status {
@@ -152,12 +153,22 @@ absl::StatusOr<ws::PollWorkflowTaskQueueResponse> HistoryEngine::RecordWorkflowT
               request.poll_request().task_queue().name() == ms.state().sticky_task_queue();
     snapshot = ms.state();
     messages.clear_messages();
-    AddUpdateMessages(ctx, ms.state().workflow_task().started_event_id(), &messages);
+    const int64_t started_id = ms.state().workflow_task().started_event_id();
+    AddUpdateMessages(ctx, started_id, &messages);
+    // Queries waiting for a workflow task ride on this one.
+    queries.clear();
+    for (auto& [id, query] : ctx.queries) {
+      if (query.started_event_id == 0) query.started_event_id = started_id;
+      if (query.started_event_id == started_id) queries[id] = query.query;
+    }
     return absl::OkStatus();
   });
   if (!status.ok()) return status;
   auto response = BuildWorkflowTaskResponse(**shard, snapshot, transient, partial);
-  if (response.ok()) *response->mutable_messages() = messages.messages();
+  if (response.ok()) {
+    *response->mutable_messages() = messages.messages();
+    response->mutable_queries()->insert(queries.begin(), queries.end());
+  }
   return response;
 }
 
@@ -218,10 +229,25 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> HistoryEngine::RespondW
   auto shard = ShardFor(token->namespace_id(), token->workflow_id());
   if (!shard.ok()) return shard.status();
   ExecutionKey key{token->namespace_id(), token->workflow_id(), token->run_id()};
+  // Answers to the queries that rode on this task, delivered once the run's lock is released.
+  std::vector<std::pair<std::function<void(ExecutionContext::PendingQuery::Result)>,
+                        absl::StatusOr<ws::QueryWorkflowResponse>>>
+      answers;
   auto status = MutateWithContext(**shard, key, [&](MutableStateBuilder& ms,
                                                     ExecutionContext& ctx) -> absl::Status {
     if (!IsCurrentWorkflowTask(ms, *token)) return WorkflowTaskNotFound();
     const auto wft = ms.state().workflow_task();
+    for (const auto& [id, result] : request.query_results()) {
+      auto it = ctx.queries.find(id);
+      if (it == ctx.queries.end() || it->second.started_event_id != wft.started_event_id()) {
+        continue;
+      }
+      answers.emplace_back(
+          std::move(it->second.resolve),
+          QueryOutcome(result.result_type(), result.has_answer() ? &result.answer() : nullptr,
+                       result.error_message(), result.has_failure() ? &result.failure() : nullptr));
+      ctx.queries.erase(it);
+    }
     // Commands are applied to a copy; if one is invalid, the copy is dropped and the task fails.
     MutableStateBuilder attempt = ms;
     // The worker's cache: the next task goes to its sticky queue, or (without) the normal one.
@@ -276,6 +302,7 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> HistoryEngine::RespondW
     }
     return absl::OkStatus();
   });
+  for (auto& [resolve, answer] : answers) resolve(std::move(answer));
   if (!status.ok()) return status;
   return ws::RespondWorkflowTaskCompletedResponse();
 }

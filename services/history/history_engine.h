@@ -86,6 +86,11 @@ class HistoryEngine {
   void QueryWorkflow(const hs::QueryWorkflowRequest& request, TimePoint deadline,
                      std::function<void(absl::StatusOr<ws::QueryWorkflowResponse>)> done);
 
+  // The client's view of a worker's answer to a query (legacy query task or query_results).
+  static absl::StatusOr<ws::QueryWorkflowResponse> QueryOutcome(
+      enums::QueryResultType type, const temporal::api::common::v1::Payloads* answer,
+      const std::string& error_message, const temporal::api::failure::v1::Failure* failure);
+
   // Queue task executors (installed into every shard by the service).
   void ExecuteTransferTask(Shard& shard, const pv1::TransferTask& task, TransferQueue::Done done);
   absl::Status ExecuteTimerTask(Shard& shard, const pv1::TimerTask& task);
@@ -184,6 +189,12 @@ class HistoryEngine {
   // MutableStateBuilder::FailAfterWrite. Retries a lost optimistic-concurrency race.
   absl::Status Mutate(Shard& shard, const ExecutionKey& key, const Mutation& fn);
   absl::Status MutateWithContext(Shard& shard, const ExecutionKey& key, const ContextMutation& fn);
+
+  // Parks a query on the run's context until a workflow task carries and answers it (see
+  // ExecutionContext::PendingQuery); `done` runs once.
+  void RideOnWorkflowTask(std::shared_ptr<Shard> shard, ExecutionKey key,
+                          hs::QueryWorkflowRequest internal, TimePoint deadline,
+                          std::function<void(absl::StatusOr<ws::QueryWorkflowResponse>)> done);
 
   // ---- updates (engine_update.cc) ----
   struct UpdateStatus {

@@ -17,7 +17,9 @@
 #include <unordered_map>
 
 #include "persistence/store.h"
+#include "temporal/api/query/v1/message.pb.h"
 #include "temporal/api/update/v1/message.pb.h"
+#include "temporal/api/workflowservice/v1/request_response.pb.h"
 #include "services/history/queues.h"
 
 namespace tern::history {
@@ -33,9 +35,21 @@ struct ExecutionContext {
     temporal::api::failure::v1::Failure rejection;
   };
 
+  // A query riding on a workflow task: attached to the next task that starts, answered by that
+  // task's completion. `resolve` gets the answer, or nullopt when the query must go back to
+  // QueryWorkflow (the task ended without answering, or the run became idle or closed). Whoever
+  // erases the entry (under mu) calls `resolve`, after releasing mu.
+  struct PendingQuery {
+    using Result = std::optional<absl::StatusOr<temporal::api::workflowservice::v1::QueryWorkflowResponse>>;
+    temporal::api::query::v1::WorkflowQuery query;
+    int64_t started_event_id = 0;  // of the task carrying it; 0 until one starts
+    std::function<void(Result)> resolve;
+  };
+
   std::mutex mu;
   std::optional<persistence::ExecutionRecord> record;
   std::map<std::string, PendingUpdate> updates;  // by update id; guarded by mu
+  std::map<std::string, PendingQuery> queries;   // by query id; guarded by mu
 };
 
 struct ExecutionKey {

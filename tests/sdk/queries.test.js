@@ -1,7 +1,8 @@
 'use strict';
-// Workflow queries (legacy query tasks): answered by the worker for running and completed
-// workflows, consistent with the signals sent before them; unknown query types, closed workflows
-// with a reject condition, and a task queue nobody polls.
+// Workflow queries: answered by the worker for running workflows (riding on the next workflow task
+// when one is pending or running, else as legacy query tasks) and completed workflows, consistent
+// with the signals sent before them; unknown query types, closed workflows with a reject
+// condition, and a task queue nobody polls.
 const assert = require('node:assert/strict');
 const { after, before, describe, it } = require('node:test');
 const {
@@ -115,8 +116,40 @@ describe('queries', () => {
         return true;
       },
     );
-    const elapsed = Date.now() - started;
-    assert.ok(elapsed < deadlineMs + 500, `answered after ${elapsed}ms`);
+    await handle.terminate('test done');
+  });
+
+  it('attaches a query to the next workflow task and answers it from that task', async () => {
+    // A hand-driven worker: the query must arrive in the `queries` of a workflow task.
+    const rawQueue = uniqueName('raw-queries');
+    const svc = connection.workflowService;
+    const handle = await client.workflow.start('queryableState', {
+      taskQueue: rawQueue, workflowId: uniqueName('raw'), args: ['unused'],
+    });
+    const poll = () => svc.pollWorkflowTaskQueue({
+      namespace: tern.namespace, taskQueue: { name: rawQueue }, identity: 'raw-worker',
+    });
+    const complete = (task, extra = {}) => svc.respondWorkflowTaskCompleted({
+      namespace: tern.namespace, taskToken: task.taskToken, identity: 'raw-worker', ...extra,
+    });
+    await complete(await poll());            // the first task: the run is now ready for queries
+    await handle.signal('setState', 'busy'); // a second task is scheduled
+    let task = await poll();                 // ... and running when the query arrives
+    const answer = handle.query('state');
+    // Keep a task in flight until the query rides on one (it cannot fall back to a legacy query
+    // task while a workflow task is pending).
+    while (Object.keys(task.queries ?? {}).length === 0) {
+      await complete(task, { forceCreateNewWorkflowTask: true });
+      task = await poll();
+    }
+    const [[queryId, query]] = Object.entries(task.queries);
+    assert.equal(query.queryType, 'state');
+    assert.ok(!task.query, 'not a legacy query task');
+    const payload = { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"from the task"') };
+    await complete(task, {
+      queryResults: { [queryId]: { resultType: 1 /* ANSWERED */, answer: { payloads: [payload] } } },
+    });
+    assert.equal(await answer, 'from the task');
     await handle.terminate('test done');
   });
 });
