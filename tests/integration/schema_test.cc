@@ -90,6 +90,35 @@ TEST_F(SchemaTest, TooNewDatabaseIsRefusedNamingBothVersions) {
   EXPECT_EQ(GetSchemaVersion(*cfg).value_or(-1), future);  // untouched
 }
 
+TEST_F(SchemaTest, VersionOneDatabaseIsRefusedUntilUpdatedToVersionTwo) {
+  static_assert(kSchemaVersion >= 2);
+  auto cfg = server_->CreateDatabase();
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  ASSERT_TRUE(SetupSchema(*cfg).ok());
+  // Back to what a version 1 binary left behind: no visibility table.
+  ASSERT_TRUE(server_
+                  ->Exec(*cfg,
+                         "DROP TABLE executions_visibility; "
+                         "DELETE FROM schema_update_history WHERE version >= 2; "
+                         "UPDATE schema_version SET curr_version = 1")
+                  .ok());
+  auto stores = persistence::postgres::OpenPostgresStores(*cfg);
+  ASSERT_TRUE(stores.ok()) << stores.status();
+  ASSERT_TRUE(stores->cluster_metadata->InitClusterMetadata({"active", 4}).ok());
+
+  absl::Status stale = CheckSchemaVersion(*cfg);
+  EXPECT_EQ(stale.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(stale.message()), HasSubstr("database schema version 1"));
+  EXPECT_THAT(std::string(stale.message()), HasSubstr("tern schema update"));
+
+  ASSERT_TRUE(UpdateSchema(*cfg).ok());
+  EXPECT_EQ(GetSchemaVersion(*cfg).value_or(-1), kSchemaVersion);
+  EXPECT_TRUE(CheckSchemaVersion(*cfg).ok());
+  // The new table is there and the old data is untouched.
+  EXPECT_TRUE(server_->Exec(*cfg, "SELECT count(*) FROM executions_visibility").ok());
+  EXPECT_EQ(stores->cluster_metadata->InitClusterMetadata({"other", 8})->cluster_name, "active");
+}
+
 TEST_F(SchemaTest, UnreachableServerIsUnavailable) {
   SqlStoreConfig cfg = server_->ConfigFor("postgres");
   cfg.connect_addr = "127.0.0.1:1";
