@@ -229,6 +229,8 @@ class TaskStore {
   virtual absl::StatusOr<int64_t> CountTasks(const TaskQueueKey& key) = 0;
 };
 
+class VisibilityStore;  // visibility_store.h
+
 // ---- the set of stores a process opens
 // -----------------------------------------------------------
 struct Stores {
@@ -238,6 +240,7 @@ struct Stores {
   std::shared_ptr<ShardStore> shards;
   std::shared_ptr<ExecutionStore> executions;
   std::shared_ptr<TaskStore> tasks;
+  std::shared_ptr<VisibilityStore> visibility;
 };
 
 }  // namespace tern::persistence

@@ -14,7 +14,7 @@ absl::StatusOr<Stores> OpenPostgresStores(const tern::SqlStoreConfig& cfg) {
   ConnectionPool::Options options;
   options.size = cfg.max_conns;
   for (auto statements : {NamespaceStatements(), ClusterStatements(), ShardStatements(),
-                          ExecutionStatements(), TaskStatements()}) {
+                          ExecutionStatements(), TaskStatements(), VisibilityStatements()}) {
     options.statements.insert(options.statements.end(), statements.begin(), statements.end());
   }
   absl::StatusOr<std::shared_ptr<ConnectionPool>> pool =
@@ -31,6 +31,7 @@ absl::StatusOr<Stores> OpenPostgresStores(const tern::SqlStoreConfig& cfg) {
   stores.shards = NewShardStore(*pool);
   stores.executions = NewExecutionStore(*pool);
   stores.tasks = NewTaskStore(*pool);
+  stores.visibility = NewVisibilityStore(*pool);
   return stores;
 }
 

@@ -7,6 +7,7 @@
 
 #include "persistence/postgres/connection_pool.h"
 #include "persistence/store.h"
+#include "persistence/visibility_store.h"
 
 namespace tern::persistence::postgres {
 
@@ -16,6 +17,7 @@ std::vector<PreparedStatement> ClusterStatements();  // metadata + membership
 std::vector<PreparedStatement> ShardStatements();
 std::vector<PreparedStatement> ExecutionStatements();
 std::vector<PreparedStatement> TaskStatements();
+std::vector<PreparedStatement> VisibilityStatements();
 
 std::shared_ptr<NamespaceStore> NewNamespaceStore(std::shared_ptr<ConnectionPool> pool);
 std::shared_ptr<ClusterMetadataStore> NewClusterMetadataStore(std::shared_ptr<ConnectionPool> pool);
@@ -23,5 +25,6 @@ std::shared_ptr<MembershipStore> NewMembershipStore(std::shared_ptr<ConnectionPo
 std::shared_ptr<ShardStore> NewShardStore(std::shared_ptr<ConnectionPool> pool);
 std::shared_ptr<ExecutionStore> NewExecutionStore(std::shared_ptr<ConnectionPool> pool);
 std::shared_ptr<TaskStore> NewTaskStore(std::shared_ptr<ConnectionPool> pool);
+std::shared_ptr<VisibilityStore> NewVisibilityStore(std::shared_ptr<ConnectionPool> pool);
 
 }  // namespace tern::persistence::postgres

@@ -1,0 +1,258 @@
+#include "persistence/visibility_store.h"
+
+#include <pqxx/nontransaction>
+#include <pqxx/transaction>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "persistence/postgres/sql_util.h"
+#include "persistence/postgres/store_impls.h"
+#include "visibility/postgres.h"
+#include "visibility/values.h"
+
+namespace tern::persistence::postgres {
+namespace {
+
+// The sort key of the default order; the same text as in the indexes of schema v2, so that the
+// planner matches them.
+constexpr char kCloseKey[] = "COALESCE(close_time, '9999-12-31 23:59:59+00'::timestamptz)";
+// What kCloseKey is for a running workflow, in microseconds.
+constexpr int64_t kOpenCloseKeyMicros = 253402300799000000;
+
+std::string Micros(const char* column) {
+  return absl::StrCat("(EXTRACT(EPOCH FROM ", column, ") * 1000000)::bigint");
+}
+
+// Every column of a record, in the order RowToRecord reads them.
+const std::string& SelectColumns() {
+  static const std::string columns = absl::StrCat(
+      "run_id, workflow_id, workflow_type, task_queue, status, ", Micros("start_time"), ", ",
+      Micros("execution_time"), ", ", Micros("close_time"),
+      ", execution_duration, history_length, history_size_bytes, state_transition_count, "
+      "parent_workflow_id, parent_run_id, root_workflow_id, root_run_id, search_attributes::text, "
+      "memo, memo_encoding, ",
+      Micros(kCloseKey));
+  return columns;
+}
+
+std::string DatetimeText(Timestamp t) {
+  int64_t micros =
+      std::clamp(ToMicros(t), visibility::kMinDatetimeMicros, visibility::kMaxDatetimeMicros);
+  return visibility::FormatDatetimeMicros(micros);
+}
+
+std::string OptionalText(const pqxx::field& field) {
+  return field.is_null() ? std::string() : std::string(field.c_str());
+}
+
+absl::StatusOr<VisibilityRecord> RowToRecord(const std::string& namespace_id,
+                                             const pqxx::row& row) {
+  VisibilityRecord r;
+  r.namespace_id = namespace_id;
+  r.run_id = row[0].c_str();
+  r.workflow_id = row[1].c_str();
+  r.workflow_type = row[2].c_str();
+  r.task_queue = row[3].c_str();
+  r.status = row[4].as<int32_t>();
+  r.start_time = FromMicros(row[5].as<int64_t>());
+  r.execution_time = FromMicros(row[6].as<int64_t>());
+  if (!row[7].is_null()) r.close_time = FromMicros(row[7].as<int64_t>());
+  if (!row[8].is_null()) r.execution_duration_nanos = row[8].as<int64_t>();
+  r.history_length = row[9].as<int64_t>();
+  r.history_size_bytes = row[10].as<int64_t>();
+  r.state_transition_count = row[11].as<int64_t>();
+  r.parent_workflow_id = OptionalText(row[12]);
+  r.parent_run_id = OptionalText(row[13]);
+  r.root_workflow_id = row[14].c_str();
+  r.root_run_id = row[15].c_str();
+  r.search_attributes_json = row[16].c_str();
+  if (!row[17].is_null()) {
+    if (absl::Status status = ParseBlob(row[17], row[18], r.memo); !status.ok()) return status;
+  }
+  return r;
+}
+
+absl::Status InvalidPageToken() {
+  return absl::InvalidArgumentError("invalid next_page_token: not a token of this list");
+}
+
+// The WHERE clause every query shares: the namespace ($1), the hidden system workflows unless
+// the query asks for them, and the query's own filter (parameters from $2).
+absl::StatusOr<std::string> BaseWhere(const visibility::Query& query,
+                                      std::vector<std::string>& params,
+                                      std::optional<std::string>* group_by = nullptr) {
+  absl::StatusOr<visibility::SqlFilter> filter =
+      visibility::ToPostgresWhere(query, static_cast<int>(params.size()));
+  if (!filter.ok()) return filter.status();
+  params.insert(params.end(), filter->params.begin(), filter->params.end());
+  if (group_by != nullptr) *group_by = filter->group_by_column;
+  std::string where = absl::StrCat("namespace_id = $1 AND (", filter->sql, ")");
+  if (!visibility::MentionsAttribute(query, "TemporalNamespaceDivision")) {
+    absl::StrAppend(&where, " AND NOT (search_attributes ? 'TemporalNamespaceDivision')");
+  }
+  return where;
+}
+
+class PostgresVisibilityStore final : public VisibilityStore {
+ public:
+  explicit PostgresVisibilityStore(std::shared_ptr<ConnectionPool> pool) : pool_(std::move(pool)) {}
+
+  absl::Status Upsert(const VisibilityRecord& r) override {
+    if (r.namespace_id.empty() || r.run_id.empty() || r.workflow_id.empty()) {
+      return absl::InvalidArgumentError(
+          "visibility record needs namespace_id, run_id and workflow_id");
+    }
+    if (!nlohmann::json::accept(r.search_attributes_json) ||
+        !nlohmann::json::parse(r.search_attributes_json).is_object()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("search attributes of run '", r.run_id, "' are not a JSON object"));
+    }
+    const bool has_memo = r.memo.fields_size() > 0;
+    return pool_->Run("UpsertVisibility", [&](pqxx::connection_base& conn) {
+      pqxx::work txn(conn);
+      txn.exec_prepared(
+          "vis_upsert", r.namespace_id, r.run_id, r.workflow_id, r.workflow_type, r.task_queue,
+          r.status, DatetimeText(r.start_time), DatetimeText(r.execution_time),
+          r.close_time ? DatetimeText(*r.close_time) : std::string(),
+          r.execution_duration_nanos ? std::to_string(*r.execution_duration_nanos) : std::string(),
+          r.history_length, r.history_size_bytes, r.state_transition_count, r.parent_workflow_id,
+          r.parent_run_id, r.root_workflow_id, r.root_run_id, r.search_attributes_json,
+          has_memo ? Blob(r.memo) : pqxx::binarystring(std::string()),
+          has_memo ? std::string(kEncodingProto3) : std::string());
+      txn.commit();
+      return absl::OkStatus();
+    });
+  }
+
+  absl::Status Delete(const std::string& namespace_id, const std::string& run_id) override {
+    return pool_->Run("DeleteVisibility", [&](pqxx::connection_base& conn) {
+      pqxx::work txn(conn);
+      txn.exec_prepared("vis_delete", namespace_id, run_id);
+      txn.commit();
+      return absl::OkStatus();
+    });
+  }
+
+  absl::StatusOr<VisibilityPage> List(const std::string& namespace_id,
+                                      const visibility::Query& query, int page_size,
+                                      const std::string& page_token) override {
+    if (page_size <= 0 || page_size > kMaxVisibilityPageSize) page_size = kMaxVisibilityPageSize;
+    std::vector<std::string> params{namespace_id};
+    absl::StatusOr<std::string> where = BaseWhere(query, params);
+    if (!where.ok()) return where.status();
+    if (!page_token.empty()) {
+      v1::VisibilityPageToken token;
+      if (!token.ParseFromString(page_token) || token.run_id().empty() ||
+          token.close_time_micros() < visibility::kMinDatetimeMicros ||
+          token.close_time_micros() > visibility::kMaxDatetimeMicros ||
+          token.start_time_micros() < visibility::kMinDatetimeMicros ||
+          token.start_time_micros() > visibility::kMaxDatetimeMicros) {
+        return InvalidPageToken();
+      }
+      // A row comparison on the index's own keys: the next page starts right after the last row.
+      const size_t n = params.size();
+      absl::StrAppend(&*where, " AND (", kCloseKey, ", start_time, run_id) < ($", n + 1,
+                      "::timestamptz, $", n + 2, "::timestamptz, $", n + 3, ")");
+      params.push_back(visibility::FormatDatetimeMicros(token.close_time_micros()));
+      params.push_back(visibility::FormatDatetimeMicros(token.start_time_micros()));
+      params.push_back(token.run_id());
+    }
+    // One row more than asked tells whether another page exists.
+    params.push_back(std::to_string(page_size + 1));
+    std::string sql = absl::StrCat("SELECT ", SelectColumns(), " FROM executions_visibility WHERE ",
+                                   *where, " ORDER BY ", kCloseKey,
+                                   " DESC, start_time DESC, run_id DESC LIMIT $", params.size());
+    return pool_->Run("ListWorkflowExecutions",
+                      [&](pqxx::connection_base& conn) -> absl::StatusOr<VisibilityPage> {
+                        pqxx::nontransaction txn(conn);
+                        pqxx::result rows =
+                            txn.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
+                        VisibilityPage page;
+                        for (const auto& row : rows) {
+                          if (static_cast<int>(page.records.size()) == page_size) {
+                            const pqxx::row& last = rows[page_size - 1];
+                            v1::VisibilityPageToken next;
+                            next.set_close_time_micros(last[19].as<int64_t>());
+                            next.set_start_time_micros(last[5].as<int64_t>());
+                            next.set_run_id(last[0].c_str());
+                            page.next_page_token = next.SerializeAsString();
+                            break;
+                          }
+                          absl::StatusOr<VisibilityRecord> record = RowToRecord(namespace_id, row);
+                          if (!record.ok()) return record.status();
+                          page.records.push_back(*std::move(record));
+                        }
+                        return page;
+                      });
+  }
+
+  absl::StatusOr<VisibilityCount> Count(const std::string& namespace_id,
+                                        const visibility::Query& query) override {
+    std::vector<std::string> params{namespace_id};
+    std::optional<std::string> group_by;
+    absl::StatusOr<std::string> where = BaseWhere(query, params, &group_by);
+    if (!where.ok()) return where.status();
+    std::string sql =
+        group_by
+            ? absl::StrCat("SELECT ", *group_by, ", count(*) FROM executions_visibility WHERE ",
+                           *where, " GROUP BY ", *group_by, " ORDER BY count(*) DESC, ", *group_by)
+            : absl::StrCat("SELECT count(*) FROM executions_visibility WHERE ", *where);
+    return pool_->Run("CountWorkflowExecutions",
+                      [&](pqxx::connection_base& conn) -> absl::StatusOr<VisibilityCount> {
+                        pqxx::nontransaction txn(conn);
+                        pqxx::result rows =
+                            txn.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
+                        VisibilityCount out;
+                        if (!group_by) {
+                          out.count = rows[0][0].as<int64_t>();
+                          return out;
+                        }
+                        for (const auto& row : rows) {
+                          // The only possible group column is status (an integer).
+                          auto& group = out.groups.emplace_back();
+                          group.value = row[0].as<int64_t>();
+                          group.count = row[1].as<int64_t>();
+                          out.count += group.count;
+                        }
+                        return out;
+                      });
+  }
+
+ private:
+  std::shared_ptr<ConnectionPool> pool_;
+};
+
+}  // namespace
+
+std::vector<PreparedStatement> VisibilityStatements() {
+  return {
+      {"vis_upsert",
+       "INSERT INTO executions_visibility AS v (namespace_id, run_id, workflow_id, workflow_type, "
+       "task_queue, status, start_time, execution_time, close_time, execution_duration, "
+       "history_length, history_size_bytes, state_transition_count, parent_workflow_id, "
+       "parent_run_id, root_workflow_id, root_run_id, search_attributes, memo, memo_encoding) "
+       "VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, "
+       "NULLIF($9, '')::timestamptz, NULLIF($10, '')::bigint, $11, $12, $13, NULLIF($14, ''), "
+       "NULLIF($15, ''), $16, $17, $18::jsonb, NULLIF($19::bytea, ''::bytea), NULLIF($20, '')) "
+       "ON CONFLICT (namespace_id, run_id) DO UPDATE SET workflow_id = EXCLUDED.workflow_id, "
+       "workflow_type = EXCLUDED.workflow_type, task_queue = EXCLUDED.task_queue, "
+       "status = EXCLUDED.status, start_time = EXCLUDED.start_time, "
+       "execution_time = EXCLUDED.execution_time, close_time = EXCLUDED.close_time, "
+       "execution_duration = EXCLUDED.execution_duration, "
+       "history_length = EXCLUDED.history_length, "
+       "history_size_bytes = EXCLUDED.history_size_bytes, "
+       "state_transition_count = EXCLUDED.state_transition_count, "
+       "parent_workflow_id = EXCLUDED.parent_workflow_id, "
+       "parent_run_id = EXCLUDED.parent_run_id, root_workflow_id = EXCLUDED.root_workflow_id, "
+       "root_run_id = EXCLUDED.root_run_id, search_attributes = EXCLUDED.search_attributes, "
+       "memo = EXCLUDED.memo, memo_encoding = EXCLUDED.memo_encoding "
+       "WHERE v.state_transition_count <= EXCLUDED.state_transition_count"},
+      {"vis_delete", "DELETE FROM executions_visibility WHERE namespace_id = $1 AND run_id = $2"},
+  };
+}
+
+std::shared_ptr<VisibilityStore> NewVisibilityStore(std::shared_ptr<ConnectionPool> pool) {
+  return std::make_shared<PostgresVisibilityStore>(std::move(pool));
+}
+
+}  // namespace tern::persistence::postgres
