@@ -190,6 +190,20 @@ class ExecutionStore {
                                                                     int64_t after_task_id,
                                                                     int limit) = 0;
   virtual absl::Status DeleteTimerTasks(int32_t shard_id, const std::vector<int64_t>& task_ids) = 0;
+
+  // ---- retention and namespace deletion (tern-worker) ----
+  // These writes are not fenced by a shard's range_id: they only touch runs no shard writes any
+  // more (closed ones, or those of a deleted namespace).
+  // Deletes a closed run's mutable state and history, and the workflow id's current-run pointer
+  // if it still points to this run. A running run is left alone. Idempotent.
+  virtual absl::Status DeleteClosedExecution(int32_t shard_id, const std::string& namespace_id,
+                                             const std::string& workflow_id,
+                                             const std::string& run_id) = 0;
+  // Deletes up to `limit` runs of the namespace on the shard, whatever their state, with their
+  // history and current-run pointers. Returns how many runs it deleted (0: none left).
+  virtual absl::StatusOr<int> DeleteNamespaceExecutions(int32_t shard_id,
+                                                        const std::string& namespace_id,
+                                                        int limit) = 0;
 };
 
 // ---- matching backlog --------------------------------------------------------------------------
@@ -227,6 +241,8 @@ class TaskStore {
   virtual absl::Status DeleteTasks(const TaskQueueKey& key,
                                    const std::vector<int64_t>& task_ids) = 0;
   virtual absl::StatusOr<int64_t> CountTasks(const TaskQueueKey& key) = 0;
+  // Namespace deletion: drops every task queue and backlog task of the namespace.
+  virtual absl::Status DeleteNamespaceTaskQueues(const std::string& namespace_id) = 0;
 };
 
 class VisibilityStore;  // visibility_store.h

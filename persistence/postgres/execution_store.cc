@@ -59,6 +59,25 @@ std::vector<PreparedStatement> ExecutionStatements() {
        "ORDER BY fire_time, task_id LIMIT $3"},
       {"timer_delete",
        "DELETE FROM timer_tasks WHERE shard_id = $1 AND task_id = ANY($2::bigint[])"},
+      // $5: RunState::kCompleted.
+      {"exec_delete_closed",
+       "DELETE FROM executions WHERE shard_id = $1 AND namespace_id = $2 AND workflow_id = $3 "
+       "AND run_id = $4 AND state = $5"},
+      {"history_delete",
+       "DELETE FROM history_node WHERE shard_id = $1 AND namespace_id = $2 AND workflow_id = $3 "
+       "AND run_id = $4"},
+      {"current_delete_closed",
+       "DELETE FROM current_executions WHERE shard_id = $1 AND namespace_id = $2 AND "
+       "workflow_id = $3 AND run_id = $4 AND state = $5"},
+      {"namespace_executions_delete",
+       "WITH victims AS (SELECT workflow_id, run_id FROM executions WHERE shard_id = $1 AND "
+       "namespace_id = $2 LIMIT $3), "
+       "history AS (DELETE FROM history_node h USING victims v WHERE h.shard_id = $1 AND "
+       "h.namespace_id = $2 AND h.workflow_id = v.workflow_id AND h.run_id = v.run_id), "
+       "current AS (DELETE FROM current_executions c USING victims v WHERE c.shard_id = $1 AND "
+       "c.namespace_id = $2 AND c.workflow_id = v.workflow_id) "
+       "DELETE FROM executions e USING victims v WHERE e.shard_id = $1 AND e.namespace_id = $2 "
+       "AND e.workflow_id = v.workflow_id AND e.run_id = v.run_id"},
   };
 }
 
@@ -351,6 +370,39 @@ class PostgresExecutionStore final : public ExecutionStore {
 
   absl::Status DeleteTimerTasks(int32_t shard_id, const std::vector<int64_t>& task_ids) override {
     return Delete("DeleteTimerTasks", "timer_delete", shard_id, task_ids);
+  }
+
+  absl::Status DeleteClosedExecution(int32_t shard_id, const std::string& namespace_id,
+                                     const std::string& workflow_id,
+                                     const std::string& run_id) override {
+    const auto completed = static_cast<int32_t>(RunState::kCompleted);
+    return pool_->Run("DeleteClosedExecution", [&](pqxx::connection_base& conn) {
+      pqxx::work txn(conn);
+      pqxx::result deleted = txn.exec_prepared("exec_delete_closed", shard_id, namespace_id,
+                                               workflow_id, run_id, completed);
+      if (deleted.affected_rows() == 0) {
+        // Absent (deleted before) or still running: either way there is nothing to delete.
+        return absl::OkStatus();
+      }
+      txn.exec_prepared("history_delete", shard_id, namespace_id, workflow_id, run_id);
+      txn.exec_prepared("current_delete_closed", shard_id, namespace_id, workflow_id, run_id,
+                        completed);
+      txn.commit();
+      return absl::OkStatus();
+    });
+  }
+
+  absl::StatusOr<int> DeleteNamespaceExecutions(int32_t shard_id, const std::string& namespace_id,
+                                                int limit) override {
+    if (absl::Status status = CheckLimit(limit); !status.ok()) return status;
+    return pool_->Run("DeleteNamespaceExecutions",
+                      [&](pqxx::connection_base& conn) -> absl::StatusOr<int> {
+                        pqxx::work txn(conn);
+                        pqxx::result r = txn.exec_prepared("namespace_executions_delete", shard_id,
+                                                           namespace_id, limit);
+                        txn.commit();
+                        return static_cast<int>(r.affected_rows());
+                      });
   }
 
  private:

@@ -32,6 +32,8 @@ std::vector<PreparedStatement> TaskStatements() {
       {"task_count",
        "SELECT count(*) FROM tasks WHERE namespace_id = $1 AND task_queue_name = $2 AND "
        "task_type = $3"},
+      {"namespace_tasks_delete", "DELETE FROM tasks WHERE namespace_id = $1"},
+      {"namespace_task_queues_delete", "DELETE FROM task_queues WHERE namespace_id = $1"},
   };
 }
 
@@ -130,6 +132,16 @@ class PostgresTaskStore final : public TaskStore {
       pqxx::work txn(conn);
       txn.exec_prepared("task_delete", key.namespace_id, key.name, key.task_type,
                         BigintArray(task_ids));
+      txn.commit();
+      return absl::OkStatus();
+    });
+  }
+
+  absl::Status DeleteNamespaceTaskQueues(const std::string& namespace_id) override {
+    return pool_->Run("DeleteNamespaceTaskQueues", [&](pqxx::connection_base& conn) {
+      pqxx::work txn(conn);
+      txn.exec_prepared("namespace_tasks_delete", namespace_id);
+      txn.exec_prepared("namespace_task_queues_delete", namespace_id);
       txn.commit();
       return absl::OkStatus();
     });

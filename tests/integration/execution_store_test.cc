@@ -252,6 +252,65 @@ TEST_F(ExecutionStoreTest, CurrentPointerReplaceAndUpdateState) {
             2);
 }
 
+// A write that closes `run_id` (started by StartWrite) with its close event.
+WorkflowWrite CloseWrite(const std::string& workflow_id, const std::string& run_id) {
+  WorkflowWrite close;
+  close.state = State(workflow_id, run_id, 5);
+  close.state.set_status(temporal::api::enums::v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  close.expected_db_record_version = 1;
+  close.current_mode = CurrentMode::kUpdateState;
+  close.run_state = RunState::kCompleted;
+  close.new_events = Events(4, 4);
+  return close;
+}
+
+TEST_F(ExecutionStoreTest, DeleteClosedExecutionRemovesRunHistoryAndPointerOnly) {
+  auto& store = *stores_.executions;
+  ASSERT_TRUE(store.Write(kShard, range_id_, {StartWrite("done", "run-1")}).ok());
+  ASSERT_TRUE(store.Write(kShard, range_id_, {CloseWrite("done", "run-1")}).ok());
+  ASSERT_TRUE(store.Write(kShard, range_id_, {StartWrite("busy", "run-2")}).ok());
+
+  // A running run is left alone.
+  ASSERT_TRUE(store.DeleteClosedExecution(kShard, kNamespace, "busy", "run-2").ok());
+  EXPECT_TRUE(store.GetExecution(kShard, kNamespace, "busy", "run-2").ok());
+  EXPECT_TRUE(store.GetCurrentExecution(kShard, kNamespace, "busy").ok());
+
+  ASSERT_TRUE(store.DeleteClosedExecution(kShard, kNamespace, "done", "run-1").ok());
+  EXPECT_EQ(store.GetExecution(kShard, kNamespace, "done", "run-1").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store.GetCurrentExecution(kShard, kNamespace, "done").status().code(),
+            absl::StatusCode::kNotFound);
+  auto history = store.ReadHistory(kShard, kNamespace, "done", "run-1", 1, 100, 100);
+  ASSERT_TRUE(history.ok());
+  EXPECT_TRUE(history->empty());
+  // Idempotent.
+  EXPECT_TRUE(store.DeleteClosedExecution(kShard, kNamespace, "done", "run-1").ok());
+}
+
+TEST_F(ExecutionStoreTest, DeleteNamespaceExecutionsWorksInBatchesPerShard) {
+  auto& store = *stores_.executions;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(store.Write(kShard, range_id_, {StartWrite(absl::StrCat("wf-", i), "run")}).ok());
+  }
+  WorkflowWrite other = StartWrite("keep", "run");
+  other.state.set_namespace_id("other-ns");
+  ASSERT_TRUE(store.Write(kShard, range_id_, {other}).ok());
+
+  auto first = store.DeleteNamespaceExecutions(kShard, kNamespace, 3);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*first, 3);
+  EXPECT_EQ(*store.DeleteNamespaceExecutions(kShard, kNamespace, 3), 2);
+  EXPECT_EQ(*store.DeleteNamespaceExecutions(kShard, kNamespace, 3), 0);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(store.GetCurrentExecution(kShard, kNamespace, absl::StrCat("wf-", i)).status().code(),
+              absl::StatusCode::kNotFound);
+  }
+  auto history = store.ReadHistory(kShard, kNamespace, "wf-0", "run", 1, 100, 100);
+  ASSERT_TRUE(history.ok());
+  EXPECT_TRUE(history->empty());
+  EXPECT_TRUE(store.GetExecution(kShard, "other-ns", "keep", "run").ok()) << "other namespaces stay";
+}
+
 TEST_F(ExecutionStoreTest, HistoryReadsAcrossBatchesWithLimits) {
   ASSERT_TRUE(stores_.executions->Write(kShard, range_id_, {StartWrite("wf", "run-1")}).ok());
   int64_t version = 1;

@@ -91,5 +91,20 @@ TEST_F(TaskStoreTest, BacklogCreateGetDeleteCount) {
   EXPECT_EQ(*stores_.tasks->CountTasks(workflow), 2);
 }
 
+TEST_F(TaskStoreTest, DeleteNamespaceTaskQueuesDropsQueuesAndBacklogOfThatNamespaceOnly) {
+  TaskQueueKey doomed{"ns-id", "orders", temporal::api::enums::v1::TASK_QUEUE_TYPE_WORKFLOW};
+  TaskQueueKey kept{"other-ns", "orders", temporal::api::enums::v1::TASK_QUEUE_TYPE_WORKFLOW};
+  for (const auto& key : {doomed, kept}) {
+    auto lease = stores_.tasks->LeaseTaskQueue(key);
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    ASSERT_TRUE(stores_.tasks->CreateTasks(key, lease->range_id, {Task(1, "a"), Task(2, "b")}).ok());
+  }
+  ASSERT_TRUE(stores_.tasks->DeleteNamespaceTaskQueues("ns-id").ok());
+  EXPECT_EQ(*stores_.tasks->CountTasks(doomed), 0);
+  EXPECT_EQ(*stores_.tasks->CountTasks(kept), 2);
+  // The queue row is gone too: a new lease starts from the first range.
+  EXPECT_EQ(stores_.tasks->LeaseTaskQueue(doomed)->range_id, 1);
+}
+
 }  // namespace
 }  // namespace tern::testing

@@ -229,6 +229,42 @@ class FakeExecutionStore final : public persistence::ExecutionStore {
     return absl::OkStatus();
   }
 
+  absl::Status DeleteClosedExecution(int32_t shard_id, const std::string& namespace_id,
+                                     const std::string& workflow_id,
+                                     const std::string& run_id) override {
+    std::lock_guard lock(mu_);
+    RunKey key{shard_id, namespace_id, workflow_id, run_id};
+    auto it = data_.runs.find(key);
+    if (it == data_.runs.end() || it->second.run_state != persistence::RunState::kCompleted) {
+      return absl::OkStatus();
+    }
+    data_.runs.erase(it);
+    data_.history.erase(key);
+    auto current = data_.current.find({shard_id, namespace_id, workflow_id});
+    if (current != data_.current.end() && current->second.run_id == run_id) {
+      data_.current.erase(current);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<int> DeleteNamespaceExecutions(int32_t shard_id, const std::string& namespace_id,
+                                                int limit) override {
+    std::lock_guard lock(mu_);
+    int deleted = 0;
+    for (auto it = data_.runs.begin(); it != data_.runs.end() && deleted < limit;) {
+      const auto& [shard, ns, workflow_id, run_id] = it->first;
+      if (shard != shard_id || ns != namespace_id) {
+        ++it;
+        continue;
+      }
+      data_.history.erase(it->first);
+      data_.current.erase({shard, ns, workflow_id});
+      it = data_.runs.erase(it);
+      ++deleted;
+    }
+    return deleted;
+  }
+
   // ---- test helpers ----
   // The next Write calls fail with these statuses, in order, before touching anything.
   void InjectWriteErrors(std::vector<absl::Status> errors) {

@@ -146,6 +146,12 @@ class InMemoryTaskStore final : public persistence::TaskStore {
     return static_cast<int64_t>(queues_[Key(key)].tasks.size());
   }
 
+  absl::Status DeleteNamespaceTaskQueues(const std::string& namespace_id) override {
+    std::lock_guard lock(mu_);
+    std::erase_if(queues_, [&](const auto& entry) { return std::get<0>(entry.first) == namespace_id; });
+    return absl::OkStatus();
+  }
+
   // Test controls.
   size_t Count(const std::string& ns, const std::string& name, int type) {
     return static_cast<size_t>(*CountTasks({ns, name, type}));
