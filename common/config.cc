@@ -581,7 +581,8 @@ void ReadDynamicConfig(Reader& r, const YAML::Node& node, Config* config) {
                    "history.longPollExpirationInterval", "limit.blobSizeError", "limit.maxIDLength",
                    "history.defaultPageSize", "namespace.minRetention",
                    "limit.historyCount.suggestContinueAsNew", "limit.historySize.suggestContinueAsNew",
-                   "limit.historyCount.error", "limit.historySize.error"})) {
+                   "limit.historyCount.error", "limit.historySize.error",
+                   "worker.scanInterval"})) {
     return;
   }
   const std::string p = "dynamicConfig.";
@@ -610,15 +611,10 @@ void ReadDynamicConfig(Reader& r, const YAML::Node& node, Config* config) {
   r.Integer(Reader::Child(node, "limit.historySize.error"), p + "limit.historySize.error", 1,
             std::numeric_limits<int64_t>::max(), &d.history_size_limit_error);
 
-  YAML::Node retention = Reader::Child(node, "namespace.minRetention");
-  std::chrono::milliseconds min_retention = d.min_retention;
-  r.Duration(retention, p + "namespace.minRetention", std::chrono::milliseconds(0), &min_retention);
-  if (min_retention % std::chrono::hours(1) != std::chrono::milliseconds(0)) {
-    r.Fail(retention, p + "namespace.minRetention",
-           absl::StrCat("must be a whole number of hours, got \"", retention.Scalar(), "\""));
-  } else {
-    d.min_retention = std::chrono::duration_cast<std::chrono::hours>(min_retention);
-  }
+  r.Duration(Reader::Child(node, "namespace.minRetention"), p + "namespace.minRetention",
+             std::chrono::milliseconds(0), &d.min_retention);
+  r.Duration(Reader::Child(node, "worker.scanInterval"), p + "worker.scanInterval",
+             std::chrono::milliseconds(100), &d.worker_scan_interval);
 }
 
 }  // namespace

@@ -72,13 +72,17 @@ struct DynamicConfig {
   int64_t blob_size_limit_error = 2 * 1024 * 1024;  // limit.blobSizeError
   int max_id_length = 1000;                         // limit.maxIDLength
   int history_page_size = 256;                      // history.defaultPageSize
-  std::chrono::hours min_retention{1};              // namespace.minRetention
+  // namespace.minRetention: shortest retention a namespace may have; lower it only for tests.
+  std::chrono::milliseconds min_retention{std::chrono::hours(1)};
   // A workflow task tells the workflow to continue as new past these (WorkflowTaskStarted's
   // suggest_continue_as_new); past the error limits the run is terminated.
   int history_count_suggest_continue_as_new = 4 * 1024;        // limit.historyCount.suggestContinueAsNew
   int64_t history_size_suggest_continue_as_new = 4 << 20;      // limit.historySize.suggestContinueAsNew
   int history_count_limit_error = 50 * 1024;                   // limit.historyCount.error
   int64_t history_size_limit_error = 50 << 20;                 // limit.historySize.error
+  // worker.scanInterval: how often tern-worker looks for deleted namespaces and for closed runs
+  // past their namespace's retention.
+  std::chrono::milliseconds worker_scan_interval{std::chrono::seconds(10)};
 };
 
 struct Config {

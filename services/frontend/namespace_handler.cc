@@ -122,6 +122,43 @@ absl::StatusOr<ws::ListNamespacesResponse> NamespaceHandler::List(
   return out;
 }
 
+absl::Status NamespaceHandler::ChangeState(const std::string& name, enums::NamespaceState state,
+                                          const std::string& new_name) {
+  auto record = Read(name, "");
+  if (!record.ok()) return record.status();
+  if (auto st = ValidateNamespaceStateChange(record->info().state(), state); !st.ok()) return st;
+  record->mutable_info()->set_state(state);
+  if (!new_name.empty()) record->mutable_info()->set_name(new_name);
+  if (auto st = store_->UpdateNamespace(*record); !st.ok()) {
+    return absl::IsNotFound(st) ? NamespaceNotFoundError(name) : st;
+  }
+  if (cache_) cache_->Put(*record);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ws::DeprecateNamespaceResponse> NamespaceHandler::Deprecate(
+    const ws::DeprecateNamespaceRequest& r) {
+  if (auto st = ValidateNamespaceName(r.namespace_(), config_.dynamic_config.max_id_length);
+      !st.ok()) {
+    return st;
+  }
+  if (auto st = ChangeState(r.namespace_(), enums::NAMESPACE_STATE_DEPRECATED, ""); !st.ok()) {
+    return st;
+  }
+  return ws::DeprecateNamespaceResponse();
+}
+
+absl::StatusOr<std::string> NamespaceHandler::Delete(const std::string& name) {
+  if (auto st = ValidateNamespaceName(name, config_.dynamic_config.max_id_length); !st.ok()) {
+    return st;
+  }
+  std::string deleted_name = absl::StrCat(name, "-deleted-", NewUuid().substr(0, 5));
+  if (auto st = ChangeState(name, enums::NAMESPACE_STATE_DELETED, deleted_name); !st.ok()) {
+    return st;
+  }
+  return deleted_name;
+}
+
 absl::StatusOr<ws::UpdateNamespaceResponse> NamespaceHandler::Update(
     const ws::UpdateNamespaceRequest& r) {
   if (auto st = ValidateUpdateNamespace(r, config_); !st.ok()) return st;

@@ -40,8 +40,17 @@ class NamespaceHandler {
   absl::StatusOr<ws::DescribeNamespaceResponse> Describe(const ws::DescribeNamespaceRequest& r);
   absl::StatusOr<ws::ListNamespacesResponse> List(const ws::ListNamespacesRequest& r);
   absl::StatusOr<ws::UpdateNamespaceResponse> Update(const ws::UpdateNamespaceRequest& r);
+  // DeprecateNamespace: no new workflows; running ones go on.
+  absl::StatusOr<ws::DeprecateNamespaceResponse> Deprecate(const ws::DeprecateNamespaceRequest& r);
+  // OperatorService.DeleteNamespace: the namespace is renamed to `<name>-deleted-<5 chars>` and
+  // marked DELETED at once (its name is free again, its id refuses every request); tern-worker
+  // then deletes its data. Returns the new name.
+  absl::StatusOr<std::string> Delete(const std::string& name);
 
  private:
+  // Moves the namespace to `state` (and `new_name` if not empty), writing store and cache.
+  absl::Status ChangeState(const std::string& name, temporal::api::enums::v1::NamespaceState state,
+                           const std::string& new_name);
   absl::StatusOr<persistence::v1::NamespaceRecord> Read(const std::string& name,
                                                         const std::string& id);
 

@@ -342,6 +342,12 @@ grpc::ServerUnaryReactor* WorkflowHandler::UpdateNamespace(
   return RunBlocking(ctx, response, [this, request] { return namespaces_->Update(*request); });
 }
 
+grpc::ServerUnaryReactor* WorkflowHandler::DeprecateNamespace(
+    grpc::CallbackServerContext* ctx, const ws::DeprecateNamespaceRequest* request,
+    ws::DeprecateNamespaceResponse* response) {
+  return RunBlocking(ctx, response, [this, request] { return namespaces_->Deprecate(*request); });
+}
+
 // ---- workflows
 // -----------------------------------------------------------------------------------
 

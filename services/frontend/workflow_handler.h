@@ -133,6 +133,9 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
       grpc::CallbackServerContext* ctx,
       const ws::GetWorkflowExecutionHistoryReverseRequest* request,
       ws::GetWorkflowExecutionHistoryReverseResponse* response) override;
+  grpc::ServerUnaryReactor* DeprecateNamespace(
+      grpc::CallbackServerContext* ctx, const ws::DeprecateNamespaceRequest* request,
+      ws::DeprecateNamespaceResponse* response) override;
   grpc::ServerUnaryReactor* ResetWorkflowExecution(
       grpc::CallbackServerContext* ctx, const ws::ResetWorkflowExecutionRequest* request,
       ws::ResetWorkflowExecutionResponse* response) override;

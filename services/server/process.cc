@@ -227,7 +227,8 @@ int RunProcess(const ProcessOptions& options) {
     grpc_services["frontend"] = frontend->GrpcServices();
   }
   if (wanted.contains("worker")) {
-    worker = std::make_unique<worker::WorkerService>();
+    worker = std::make_unique<worker::WorkerService>(config, stores, membership, blocking, timers,
+                                                     SystemClock::Instance(), addresses["worker"]);
     grpc_services["worker"] = {};
   }
 

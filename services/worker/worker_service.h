@@ -1,14 +1,67 @@
-// tern-worker: the internal background service (retention, namespace deletion, schedules,
-// batch operations). It joins membership and serves health today; the background jobs arrive
-// with their issues (see docs/architecture.md).
+// tern-worker: the internal background service. It runs the cluster's housekeeping:
+//
+//   - Namespace deletion: a namespace that DeleteNamespace marked DELETED loses its executions
+//     (mutable state, history, current-run pointers), its task queues and backlog, and its
+//     visibility rows, in batches; then its record is removed. Every step is idempotent, so a
+//     worker that crashes half-way simply starts over on its next pass.
+//   - Retention: closed runs whose close time plus their namespace's retention has passed are
+//     deleted the same way (found through visibility).
+//
+// With several workers, each namespace is handled by the worker that owns its id on the worker
+// ring (membership), so the passes of different workers do not overlap.
+//
+// Threading: one pass at a time runs on the blocking executor (it blocks on the database); the
+// pass is re-armed on the timer executor every `interval`. Start/Stop from any thread; Stop
+// returns once no pass is running.
 #pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/executor.h"
+#include "membership/membership.h"
+#include "persistence/store.h"
 
 namespace tern::worker {
 
 class WorkerService {
  public:
-  void Start() {}
-  void Stop() {}
+  WorkerService(const Config& config, persistence::Stores stores, Membership& membership,
+                Executor& blocking, Executor& timers, Clock& clock, std::string self_address);
+  ~WorkerService();
+
+  void Start();
+  void Stop();
+
+  // One pass over every namespace this worker owns (blocking; also used by tests).
+  void RunPass();
+
+ private:
+  bool Owns(const std::string& namespace_id) const;
+  // Deletes the data of a DELETED namespace, then its record; a failure leaves the rest to the
+  // next pass.
+  void PurgeNamespace(const persistence::v1::NamespaceRecord& record);
+  void ApplyRetention(const persistence::v1::NamespaceRecord& record);
+  void Schedule();
+
+  const Config& config_;
+  persistence::Stores stores_;
+  Membership& membership_;
+  Executor& blocking_;
+  Executor& timers_;
+  Clock& clock_;
+  const std::string self_address_;
+
+  std::mutex mu_;
+  std::condition_variable idle_;
+  bool stopped_ = true;
+  bool running_ = false;
+  std::shared_ptr<Executor::Timer> timer_;
 };
 
 }  // namespace tern::worker

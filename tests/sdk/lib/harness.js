@@ -237,7 +237,9 @@ async function connectClient(tern, namespace = tern.namespace) {
 
 const live = new Set(); // every Tern not yet stopped, for the exit hook and the log dumps
 
-function configYaml({ pgPort, ports, shards, partitions, database }) {
+function configYaml({ pgPort, ports, shards, partitions, database, dynamicConfig, metricsPort }) {
+  const metrics = (s) => (metricsPort && s === 'frontend'
+    ? `, metrics: {listenAddress: "127.0.0.1:${metricsPort}"}` : '');
   return [
     'global:',
     '  log: {level: info, format: json}',
@@ -249,9 +251,10 @@ function configYaml({ pgPort, ports, shards, partitions, database }) {
     '    default:',
     `      sql: {pluginName: postgres, databaseName: ${database}, connectAddr: "127.0.0.1:${pgPort}", user: postgres, password: "", maxConns: 16}`,
     'services:',
-    ...SERVICES.map((s) => `  ${s}: {rpc: {grpcPort: ${ports[s]}, bindOnIP: 127.0.0.1}}`),
+    ...SERVICES.map((s) => `  ${s}: {rpc: {grpcPort: ${ports[s]}, bindOnIP: 127.0.0.1}${metrics(s)}}`),
     'dynamicConfig:',
     `  matching.numTaskqueuePartitions: ${partitions}`,
+    ...Object.entries(dynamicConfig).map(([key, value]) => `  ${key}: ${value}`),
     '',
   ].join('\n');
 }
@@ -274,7 +277,7 @@ function cliOutput(err) {
 }
 
 class Tern {
-  constructor({ cluster, services, shards, partitions }) {
+  constructor({ cluster, services, shards, partitions, dynamicConfig, metrics }) {
     this.namespace = 'default';
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-sdk-'));
     fs.chmodSync(this.dir, 0o755); // the postgres user must reach its data dir inside
@@ -286,6 +289,8 @@ class Tern {
     this.stopped = false;
     this.shards = shards;
     this.partitions = partitions;
+    this.dynamicConfig = dynamicConfig;
+    this.wantMetrics = metrics;
     this.commands = cluster
       ? SERVICES.map((s) => ({ name: `tern-${s}`, args: ['--config', this.config] }))
       : [
@@ -310,8 +315,9 @@ class Tern {
         if (attempt >= 3) throw new Error(`PostgreSQL did not start: ${cliOutput(err)}`);
       }
     }
-    const portList = await freePorts(SERVICES.length);
+    const portList = await freePorts(SERVICES.length + 1);
     this.ports = Object.fromEntries(SERVICES.map((s, i) => [s, portList[i]]));
+    if (this.wantMetrics) this.metricsUrl = `http://127.0.0.1:${portList[SERVICES.length]}/metrics`;
     this.address = `127.0.0.1:${this.ports.frontend}`;
     fs.writeFileSync(
       this.config,
@@ -321,6 +327,8 @@ class Tern {
         shards: this.shards,
         partitions: this.partitions,
         database: 'tern_test',
+        dynamicConfig: this.dynamicConfig,
+        metricsPort: this.wantMetrics ? portList[SERVICES.length] : undefined,
       }),
     );
     try {
@@ -470,17 +478,21 @@ class Tern {
  *   cluster: true        tern-frontend, -history, -matching and -worker as four processes
  *   services: [names]    for tern-server: its --services list (default: all)
  *   shards, partitions   numHistoryShards and matching.numTaskqueuePartitions (default 4, 4)
+ *   dynamicConfig        extra dynamicConfig keys, e.g. {'namespace.minRetention': '1s'}
+ *   metrics: true        serve Prometheus metrics (single process); URL in tern.metricsUrl
  * Returns a Tern: { address, namespace, dir, logs, pids(), logTail(), kill9(), restart(),
  * stop() }. Call stop() when done (an exit hook kills what is left if the process dies).
  */
-async function startTern({ cluster = false, services, shards = 4, partitions = 4 } = {}) {
+async function startTern({
+  cluster = false, services, shards = 4, partitions = 4, dynamicConfig = {}, metrics = false,
+} = {}) {
   for (const bin of ['tern', cluster ? 'tern-frontend' : 'tern-server']) {
     if (!fs.existsSync(path.join(BIN_DIR, bin))) {
       throw new Error(`${path.join(BIN_DIR, bin)} is missing: run scripts/build first`);
     }
   }
   installExitHook();
-  const tern = new Tern({ cluster, services, shards, partitions });
+  const tern = new Tern({ cluster, services, shards, partitions, dynamicConfig, metrics });
   live.add(tern);
   try {
     await tern.setUp();
