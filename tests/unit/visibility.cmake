@@ -4,6 +4,8 @@ tern_test(NAME visibility_query_test SRCS visibility_query_test.cc DEPS tern::vi
   LABELS unit)
 tern_test(NAME visibility_postgres_test SRCS visibility_postgres_test.cc DEPS tern::visibility
   LABELS unit)
+tern_test(NAME visibility_payloads_test SRCS visibility_payloads_test.cc DEPS tern::visibility
+  LABELS unit)
 tern_test(NAME visibility_elasticsearch_test SRCS visibility_elasticsearch_test.cc
   DEPS tern::visibility LABELS unit)
 # The Elasticsearch test reads schema/elasticsearch/visibility/index_template_v1.json.
