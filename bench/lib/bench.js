@@ -2,9 +2,11 @@
 // Tern end-to-end benchmark. Run through bench/run (which sets NODE_PATH to the SDK's
 // node_modules); `bench/run --help` lists the options, bench/README.md explains the figures.
 //
-// Phases: start PostgreSQL + tern-server + an SDK worker process; warm up; let the database
-// statistics settle and measure the idle background; run the measured workflows; let the
-// statistics settle again; report; stop everything (unless --keep).
+// Phases: start PostgreSQL + tern-server + an SDK worker process (and, with --history-bytes, a
+// counting gRPC proxy in front of the server for the worker); warm up; let the database
+// statistics settle and measure the idle background; run the measured workflows of the chosen
+// scenario (lib/scenarios.js); let the statistics settle again; report; stop everything (unless
+// --keep).
 
 const { execFile, fork, spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -14,6 +16,7 @@ const { performance } = require('node:perf_hooks');
 const { parseArgs, promisify } = require('node:util');
 
 const proc = require('./proc');
+const { SCENARIOS } = require('./scenarios');
 
 const execFileP = promisify(execFile);
 const REPO = path.resolve(__dirname, '..', '..');
@@ -33,16 +36,29 @@ const IDLE_WINDOW_MS = 10_000;
 const USAGE = `Usage: bench/run [options]
 
 Starts a private PostgreSQL (normal durability unless --pg-fast) and tern-server, an SDK worker
-process, and runs workflows that each execute one trivial activity and complete.
+process, and runs the workflows of one scenario:
 
-  --workflows N      measured workflows (default 1000)
-  --concurrency C    workflows in flight at once (default 50)
-  --warmup W         warm-up workflows before measuring (default 50)
+  --scenario NAME    one-activity (default): each workflow runs one trivial activity
+                     fan-out: each starts --activities activities at once and waits for all
+                     sequential: each runs --activities activities one after another
+                     signals: each waits for --signals signals, which the client sends while
+                       it runs, --signal-concurrency at a time per workflow
+  --activities N     activities per workflow for fan-out (default 50) and sequential (20)
+  --signals N        signals per workflow for signals (default 50)
+  --signal-concurrency K  signals in flight per workflow (default 5)
+
+  --workflows N      measured workflows (default: one-activity 1000, signals 200, others 100)
+  --concurrency C    workflows in flight at once (default: one-activity 50, others 20)
+  --warmup W         warm-up workflows before measuring (default: one-activity 50, others 10)
   --slots S          worker maxConcurrentWorkflowTaskExecutions and
                      maxConcurrentActivityTaskExecutions (default 100)
   --pollers N        worker's maximum concurrent polls per task type (workflow, activity);
                      default 0 = the SDK default (10 each)
   --non-sticky-ratio R  worker nonStickyToStickyPollRatio (default: the SDK's, 0.2)
+  --no-sticky        worker maxCachedWorkflows 0: no workflow cache, so no sticky queue; every
+                     workflow task goes to the normal queue with the full history
+  --history-bytes    route the worker through a counting gRPC proxy (lib/history-proxy.js) and
+                     report the history bytes sent in workflow tasks, sticky and normal
   --shards N         persistence.numHistoryShards (power of two, default 4)
   --partitions N     matching.numTaskqueuePartitions (default 4)
   --max-conns N      PostgreSQL connection pool size of tern-server (default 16)
@@ -61,12 +77,18 @@ function parseOptions(argv) {
   const { values } = parseArgs({
     args: argv,
     options: {
-      workflows: { type: 'string', default: '1000' },
-      concurrency: { type: 'string', default: '50' },
-      warmup: { type: 'string', default: '50' },
+      scenario: { type: 'string', default: 'one-activity' },
+      activities: { type: 'string', default: '' },
+      signals: { type: 'string', default: '50' },
+      'signal-concurrency': { type: 'string', default: '5' },
+      workflows: { type: 'string', default: '' },
+      concurrency: { type: 'string', default: '' },
+      warmup: { type: 'string', default: '' },
       slots: { type: 'string', default: '100' },
       pollers: { type: 'string', default: '0' },
       'non-sticky-ratio': { type: 'string', default: '' },
+      'no-sticky': { type: 'boolean', default: false },
+      'history-bytes': { type: 'boolean', default: false },
       shards: { type: 'string', default: '4' },
       partitions: { type: 'string', default: '4' },
       'max-conns': { type: 'string', default: '16' },
@@ -84,20 +106,28 @@ function parseOptions(argv) {
     console.log(USAGE);
     process.exit(0);
   }
-  const int = (name, min) => {
-    const v = Number(values[name]);
-    if (!Number.isInteger(v) || v < min) {
-      throw Object.assign(new Error(`--${name} must be an integer >= ${min}`), { usage: true });
-    }
+  const usage = (message) => Object.assign(new Error(message), { usage: true });
+  const scenario = SCENARIOS[values.scenario];
+  if (!scenario) throw usage(`--scenario must be one of ${Object.keys(SCENARIOS).join(', ')}`);
+  const int = (name, min, fallback) => {
+    const v = Number(values[name] === '' ? fallback : values[name]);
+    if (!Number.isInteger(v) || v < min) throw usage(`--${name} must be an integer >= ${min}`);
     return v;
   };
   const opts = {
-    workflows: int('workflows', 1),
-    concurrency: int('concurrency', 1),
-    warmup: int('warmup', 0),
+    scenarioName: values.scenario,
+    scenario,
+    activities: int('activities', 1, scenario.defaults.activities ?? 1),
+    signals: int('signals', 1),
+    signalConcurrency: int('signal-concurrency', 1),
+    workflows: int('workflows', 1, scenario.defaults.workflows),
+    concurrency: int('concurrency', 1, scenario.defaults.concurrency),
+    warmup: int('warmup', 0, scenario.defaults.warmup),
     slots: int('slots', 1),
     pollers: int('pollers', 0),
     nonStickyRatio: values['non-sticky-ratio'],
+    noSticky: values['no-sticky'],
+    historyBytes: values['history-bytes'],
     shards: int('shards', 1),
     partitions: int('partitions', 1),
     maxConns: int('max-conns', 1),
@@ -107,11 +137,9 @@ function parseOptions(argv) {
     json: values.json,
     keep: values.keep,
   };
-  if ((opts.shards & (opts.shards - 1)) !== 0) {
-    throw Object.assign(new Error('--shards must be a power of two'), { usage: true });
-  }
+  if ((opts.shards & (opts.shards - 1)) !== 0) throw usage('--shards must be a power of two');
   if (opts.nonStickyRatio !== '' && !(Number(opts.nonStickyRatio) > 0 && Number(opts.nonStickyRatio) <= 1)) {
-    throw Object.assign(new Error('--non-sticky-ratio must be in (0, 1]'), { usage: true });
+    throw usage('--non-sticky-ratio must be in (0, 1]');
   }
   return opts;
 }
@@ -173,6 +201,7 @@ const state = {
   pgFast: false,
   server: undefined, // ChildProcess of tern-server
   worker: undefined, // ChildProcess of the SDK worker
+  proxy: undefined, // ChildProcess of the history-counting proxy (--history-bytes)
   connection: undefined, // client Connection
   keep: false,
   cleaned: false,
@@ -317,20 +346,13 @@ async function startServer(opts, pgPort) {
   return { address, config, logFile, ports };
 }
 
-async function startWorker(opts, address, taskQueue) {
-  const logFile = path.join(state.dir, 'worker.log');
+// Forks one of the bench's Node helpers (lib/<name>.js) in its own session with an IPC channel,
+// records it in state[key] and waits for its {type: 'ready'} message, which it returns.
+async function forkHelper(key, name, what, env, readyTimeoutMs) {
+  const logFile = path.join(state.dir, `${name}.log`);
   const fd = fs.openSync(logFile, 'a');
-  const child = fork(path.join(__dirname, 'worker.js'), [], {
-    env: {
-      ...process.env,
-      BENCH_ADDRESS: address,
-      BENCH_NAMESPACE: NAMESPACE,
-      BENCH_TASK_QUEUE: taskQueue,
-      BENCH_SLOTS: String(opts.slots),
-      BENCH_POLLERS: String(opts.pollers),
-      BENCH_NON_STICKY_RATIO: opts.nonStickyRatio,
-      BENCH_SDK_MODULES: SDK_MODULES,
-    },
+  const child = fork(path.join(__dirname, `${name}.js`), [], {
+    env: { ...process.env, ...env },
     stdio: ['ignore', fd, fd, 'ipc'],
     detached: true,
   });
@@ -338,22 +360,59 @@ async function startWorker(opts, address, taskQueue) {
   child.exited = new Promise((resolve) => {
     child.once('exit', (code, signal) => resolve((child.exitInfo = { code, signal })));
   });
-  state.worker = child;
+  child.logFile = logFile;
+  state[key] = child;
   const ready = await Promise.race([
     new Promise((resolve) => {
       child.on('message', (msg) => {
-        if (msg?.type === 'ready') resolve(true);
-        if (msg?.type === 'failed') resolve(false);
+        if (msg?.type === 'ready') resolve(msg);
+        if (msg?.type === 'failed') resolve(undefined);
       });
     }),
-    child.exited.then(() => false),
-    sleep(180_000).then(() => false), // bundling the workflow code the first time takes a while
+    child.exited.then(() => undefined),
+    sleep(readyTimeoutMs).then(() => undefined),
   ]);
-  if (!ready) throw new Error(`the SDK worker did not start:\n${tail(logFile, 30)}`);
+  if (!ready) throw new Error(`the ${what} did not start:\n${tail(logFile, 30)}`);
   child.on('exit', () => {
-    if (!state.cleaned) console.error(`bench: the SDK worker exited unexpectedly:\n${tail(logFile, 30)}`);
+    if (!state.cleaned) console.error(`bench: the ${what} exited unexpectedly:\n${tail(logFile, 30)}`);
   });
-  return { logFile };
+  return ready;
+}
+
+async function startWorker(opts, address, taskQueue) {
+  await forkHelper('worker', 'worker', 'SDK worker', {
+    BENCH_ADDRESS: address,
+    BENCH_NAMESPACE: NAMESPACE,
+    BENCH_TASK_QUEUE: taskQueue,
+    BENCH_SLOTS: String(opts.slots),
+    BENCH_POLLERS: String(opts.pollers),
+    BENCH_NON_STICKY_RATIO: opts.nonStickyRatio,
+    BENCH_MAX_CACHED_WORKFLOWS: opts.noSticky ? '0' : '',
+    BENCH_SDK_MODULES: SDK_MODULES,
+  }, 180_000); // bundling the workflow code the first time takes a while
+  return { logFile: state.worker.logFile };
+}
+
+// Starts the counting proxy in front of tern-server; returns the address the worker should use.
+async function startProxy(serverAddress) {
+  const { port } = await forkHelper('proxy', 'history-proxy', 'history proxy',
+    { BENCH_UPSTREAM: serverAddress }, 30_000);
+  return `127.0.0.1:${port}`;
+}
+
+let statsRequests = 0;
+async function proxyStats() {
+  const id = ++statsRequests;
+  const reply = new Promise((resolve) => {
+    const onMessage = (msg) => {
+      if (msg?.type !== 'stats' || msg.id !== id) return;
+      state.proxy.off('message', onMessage);
+      resolve(msg.stats);
+    };
+    state.proxy.on('message', onMessage);
+  });
+  state.proxy.send({ type: 'stats', id });
+  return withTimeout(reply, 10_000, 'history proxy stats');
 }
 
 const STOP_TIMEOUT_MS = Number(process.env.BENCH_STOP_TIMEOUT_MS || 30_000);
@@ -382,6 +441,7 @@ async function cleanup() {
     await withTimeout(state.worker.exited, 20_000, 'worker shutdown').catch(() => {});
     await stopChild(state.worker, 'SDK worker');
   }
+  await stopChild(state.proxy, 'history proxy');
   // Closing the client cancels its pending result() long polls (after a failure or Ctrl-C), so
   // tern-server has no call in flight when it is asked to stop. The SDK's retry timers of those
   // calls then throw "Channel has been shut down" (see the uncaughtException handler).
@@ -406,7 +466,7 @@ async function cleanup() {
 // Last resort when the process exits without cleanup() having finished: synchronous kills.
 function exitHook() {
   if (state.cleanupDone) return;
-  for (const child of [state.worker, state.server]) {
+  for (const child of [state.worker, state.proxy, state.server]) {
     if (child && !child.exitInfo) {
       try {
         child.kill('SIGKILL');
@@ -456,6 +516,7 @@ function cpuSnapshot(pgPid) {
     at: performance.now(),
     server: proc.cpuSeconds(state.server.pid),
     worker: proc.cpuSeconds(state.worker.pid),
+    proxy: state.proxy ? proc.cpuSeconds(state.proxy.pid) : 0,
     client: proc.cpuSeconds(process.pid),
     postgres: proc.treeCpu(pgPid),
     machine: proc.machineCpu(),
@@ -468,19 +529,23 @@ function cpuDelta(a, b) {
     server: b.server - a.server,
     postgres: proc.treeCpuDelta(a.postgres, b.postgres),
     worker: b.worker - a.worker,
+    proxy: b.proxy - a.proxy,
     client: b.client - a.client,
     machineBusy: b.machine.busy - a.machine.busy,
     machineIowait: b.machine.iowait - a.machine.iowait,
     machineSteal: b.machine.steal - a.machine.steal,
   };
-  d.other = d.machineBusy - d.server - d.postgres - d.worker - d.client;
+  d.other = d.machineBusy - d.server - d.postgres - d.worker - d.proxy - d.client;
   return { seconds, ...d };
 }
 
-// Runs `count` workflows with at most `concurrency` in flight.
-async function drive(client, taskQueue, prefix, count, concurrency, timeoutMs) {
+// Runs `count` workflows of the scenario with at most opts.concurrency in flight.
+async function drive(client, taskQueue, prefix, count, opts) {
+  const sc = opts.scenario;
   const latencies = [];
   const startCalls = [];
+  const signalCalls = []; // the signal calls of `signals`, each in ms
+  const record = (ms) => signalCalls.push(ms);
   const completions = []; // ms since t0
   const errors = [];
   const slowest = []; // the 10 slowest workflows, for finding where a latency spike came from
@@ -493,12 +558,15 @@ async function drive(client, taskQueue, prefix, count, concurrency, timeoutMs) {
       const workflowId = `${prefix}-${i}`;
       const s = performance.now();
       try {
-        const handle = await client.workflow.start('oneActivity', { taskQueue, workflowId, args: [i] });
+        const handle = await client.workflow.start(sc.workflow, { taskQueue, workflowId, args: sc.args(i, opts) });
         startCalls.push(performance.now() - s);
-        const pending = handle.result();
-        pending.catch(() => {}); // still pending after a timeout; it fails when the client closes
-        const result = await withTimeout(pending, timeoutMs, `workflow ${workflowId}`);
-        if (result !== i) throw new Error(`workflow ${workflowId} returned ${JSON.stringify(result)}`);
+        // Both may still be pending after a timeout; they fail when the client closes.
+        const pending = Promise.all([handle.result(), sc.during?.(handle, i, opts, record)]);
+        pending.catch(() => {});
+        const [result] = await withTimeout(pending, opts.timeoutMs, `workflow ${workflowId}`);
+        if (result !== sc.expected(i, opts)) {
+          throw new Error(`workflow ${workflowId} returned ${JSON.stringify(result)}`);
+        }
         const e = performance.now();
         latencies.push(e - s);
         slowest.push({ workflowId, startedAtMs: Math.round(s - t0), latencyMs: Math.round(e - s) });
@@ -514,10 +582,13 @@ async function drive(client, taskQueue, prefix, count, concurrency, timeoutMs) {
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, loop));
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency, count) }, loop));
   slowest.sort((a, b) => b.latencyMs - a.latencyMs);
   slowest.length = Math.min(slowest.length, 10);
-  return { wallMs: performance.now() - t0, latencies, startCalls, completions, errors, slowest, notStarted: count - next };
+  return {
+    wallMs: performance.now() - t0, latencies, startCalls, signalCalls, completions, errors, slowest,
+    notStarted: count - next,
+  };
 }
 
 // Warnings and errors in the server log (JSON or text format).
@@ -554,9 +625,15 @@ function scanServerLog(file) {
   return { counts, samples, topMessages };
 }
 
-function summarizeRun(run, n) {
-  const lat = [...run.latencies].sort((a, b) => a - b);
-  const starts = [...run.startCalls].sort((a, b) => a - b);
+// Percentiles (nearest rank), max and mean of a list of milliseconds; undefined if empty.
+function distribution(values) {
+  if (values.length === 0) return undefined;
+  const v = [...values].sort((a, b) => a - b);
+  const out = Object.fromEntries([50, 90, 95, 99].map((p) => [`p${p}`, round(percentile(v, p), 1)]));
+  return { ...out, max: round(v[v.length - 1], 1), mean: round(v.reduce((a, b) => a + b, 0) / v.length, 1) };
+}
+
+function summarizeRun(run, n, unit) {
   const perSecond = [];
   for (const c of run.completions) {
     const b = Math.floor(c / 1000);
@@ -565,24 +642,20 @@ function summarizeRun(run, n) {
   // Whole seconds only: the last, partial bucket would understate the rate.
   const full = Array.from({ length: Math.floor(run.wallMs / 1000) }, (_, i) => perSecond[i] || 0);
   const sortedFull = [...full].sort((a, b) => a - b);
+  const seconds = run.wallMs / 1000;
   return {
     completed: run.latencies.length,
     failed: run.errors.length,
     notStarted: run.notStarted,
-    wallSeconds: round(run.wallMs / 1000, 3),
-    workflowsPerSecond: round(run.latencies.length / (run.wallMs / 1000), 1),
-    latencyMs: {
-      p50: round(percentile(lat, 50), 1),
-      p90: round(percentile(lat, 90), 1),
-      p99: round(percentile(lat, 99), 1),
-      max: round(lat[lat.length - 1], 1),
-      mean: round(lat.reduce((a, b) => a + b, 0) / lat.length, 1),
-    },
-    startCallMs: {
-      p50: round(percentile(starts, 50), 1),
-      p99: round(percentile(starts, 99), 1),
-      max: round(starts[starts.length - 1], 1),
-    },
+    wallSeconds: round(seconds, 3),
+    workflowsPerSecond: round(run.latencies.length / seconds, 1),
+    // Units (activities, signals) of the completed workflows.
+    unit: unit.name,
+    unitsPerWorkflow: unit.perWorkflow,
+    unitsPerSecond: round((run.latencies.length * unit.perWorkflow) / seconds, 1),
+    latencyMs: distribution(run.latencies),
+    startCallMs: distribution(run.startCalls),
+    signalCallMs: distribution(run.signalCalls),
     completionsPerSecond: {
       min: sortedFull.length ? sortedFull[0] : null,
       median: sortedFull.length ? percentile(sortedFull, 50) : null,
@@ -639,8 +712,13 @@ async function main() {
   log(opts, 'starting tern-server');
   const server = await startServer(opts, pgPort);
   const taskQueue = `bench-${process.pid}-${Date.now().toString(36)}`;
-  log(opts, `starting the SDK worker (${opts.slots} slots)`);
-  const worker = await startWorker(opts, server.address, taskQueue);
+  let workerAddress = server.address;
+  if (opts.historyBytes) {
+    log(opts, 'starting the history-counting proxy for the worker');
+    workerAddress = await startProxy(server.address);
+  }
+  log(opts, `starting the SDK worker (${opts.slots} slots${opts.noSticky ? ', no cache: not sticky' : ''})`);
+  const worker = await startWorker(opts, workerAddress, taskQueue);
 
   const { Client, Connection } = require('@temporalio/client');
   state.connection = await Connection.connect({ address: server.address });
@@ -649,7 +727,7 @@ async function main() {
   let warm;
   if (opts.warmup > 0) {
     log(opts, `warm-up: ${opts.warmup} workflows`);
-    warm = await drive(client, taskQueue, `${taskQueue}-warm`, opts.warmup, opts.concurrency, opts.timeoutMs);
+    warm = await drive(client, taskQueue, `${taskQueue}-warm`, opts.warmup, opts);
     if (warm.errors.length > 0) {
       throw new Error(`warm-up: ${warm.errors.length} workflows failed, first: ${warm.errors[0].error}`);
     }
@@ -666,11 +744,13 @@ async function main() {
   const idleCpu = cpuDelta(idleCpu0, cpu0);
   const idleSeconds = (db0.at - idleDb0.at) / 1000;
   const idleXactPerSec = (db0.xactCommit - idleDb0.xactCommit) / idleSeconds;
+  const history0 = state.proxy && (await proxyStats());
 
   log(opts, `measuring: ${opts.workflows} workflows, ${opts.concurrency} in flight`);
   const loadBefore = os.loadavg();
-  const run = await drive(client, taskQueue, `${taskQueue}-run`, opts.workflows, opts.concurrency, opts.timeoutMs);
+  const run = await drive(client, taskQueue, `${taskQueue}-run`, opts.workflows, opts);
   const cpu1 = cpuSnapshot(pgPid);
+  const history1 = state.proxy && (await proxyStats());
   const loadAfter = os.loadavg();
   const serverAlive = !state.server.exitInfo;
 
@@ -694,19 +774,28 @@ async function main() {
   // A state transition is one write of the execution row (insert at start, update after).
   const ex = tables.executions;
   const transitionsPerWf = ex ? ex.insPerWf + ex.updPerWf : NaN;
-  const perK = (sec) => round((sec * 1000) / n, 2);
+  const unit = opts.scenario.unit(opts);
+  const units = n * unit.perWorkflow;
+  // CPU of each measured process (the proxy only when it runs) through `fn`.
+  const processes = ['server', 'postgres', 'worker', ...(state.proxy ? ['proxy'] : []), 'client', 'other', 'machineBusy'];
+  const perProcess = (fn) => Object.fromEntries(processes.map((k) => [k, fn(cpu[k])]));
   const share = (sec) => round((100 * sec) / cpu.seconds, 1); // % of one core over the phase
-  const summary = summarizeRun(run, n);
+  const summary = summarizeRun(run, n, unit);
   const result = {
     tern: { repoHead: gitInfo(), server: binaryInfo() },
     machine: { ...machine, loadavgBeforePhase: loadBefore.map((x) => round(x)), loadavgAfterPhase: loadAfter.map((x) => round(x)) },
     config: {
+      scenario: opts.scenarioName,
+      workflowDoes: opts.scenario.describe(opts),
+      matchingTasks: opts.scenario.matchingTasks,
       workflows: n,
       concurrency: opts.concurrency,
       warmup: opts.warmup,
       workerSlots: opts.slots,
       workerPollers: opts.pollers || 'SDK default (10)',
       workerNonStickyRatio: opts.nonStickyRatio || 'SDK default (0.2)',
+      workerMaxCachedWorkflows: opts.noSticky ? 0 : 'SDK default', // 0: no cache, not sticky
+      historyProxy: opts.historyBytes,
       shards: opts.shards,
       partitions: opts.partitions,
       maxConns: opts.maxConns,
@@ -717,21 +806,10 @@ async function main() {
     ...summary,
     cpu: {
       phaseSeconds: round(cpu.seconds, 3),
-      secondsPer1000Workflows: {
-        server: perK(cpu.server),
-        postgres: perK(cpu.postgres),
-        worker: perK(cpu.worker),
-        client: perK(cpu.client),
-        other: perK(cpu.other),
-        machineBusy: perK(cpu.machineBusy),
-      },
+      secondsPer1000Workflows: perProcess((sec) => round((sec * 1000) / n, 2)),
+      secondsPer1000Units: perProcess((sec) => round((sec * 1000) / units, 3)), // units: `unit`
       percentOfOneCore: {
-        server: share(cpu.server),
-        postgres: share(cpu.postgres),
-        worker: share(cpu.worker),
-        client: share(cpu.client),
-        other: share(cpu.other),
-        machineBusy: share(cpu.machineBusy),
+        ...perProcess(share),
         machineIowait: share(cpu.machineIowait),
         machineSteal: share(cpu.machineSteal),
       },
@@ -742,6 +820,7 @@ async function main() {
       serverThreads: readThreads(state.server.pid),
       workerPeakRssMiB: round(proc.statusKb(state.worker.pid, 'VmHWM') / 1024, 1),
     },
+    ...(state.proxy ? { history: historySummary(history0, history1, n) } : {}),
     db: {
       windowSeconds: round(dbWindowSeconds, 1),
       xactCommitInWindow: dbDelta.xactCommit,
@@ -786,6 +865,44 @@ async function main() {
   return result;
 }
 
+// History the server sent in workflow tasks during the phase, from two proxy snapshots.
+function historySummary(before, after, n) {
+  const d = (f) => f(after) - f(before);
+  const bucket = (kind) => {
+    const field = (name) => d((s) => s.workflowTasks[kind][name]);
+    const tasks = field('tasks');
+    const perTask = (name, digits = 0) => (tasks ? round(field(name) / tasks, digits) : 0);
+    return {
+      tasks,
+      historyBytes: field('historyBytes'),
+      bytesPerTask: perTask('historyBytes'),
+      eventsPerTask: perTask('events', 1),
+      responseBytesPerTask: perTask('responseBytes'),
+    };
+  };
+  const normal = bucket('normal');
+  const sticky = bucket('sticky');
+  const tasks = normal.tasks + sticky.tasks;
+  const bytes = normal.historyBytes + sticky.historyBytes;
+  const calls = {};
+  for (const [m, c] of Object.entries(after.calls)) {
+    if (c - (before.calls[m] || 0) > 0) calls[m] = c - (before.calls[m] || 0);
+  }
+  return {
+    workflowTasks: tasks,
+    workflowTasksPerWorkflow: round(tasks / n, 2),
+    bytesPerTask: tasks ? Math.round(bytes / tasks) : 0,
+    bytesPerWorkflow: Math.round(bytes / n),
+    normal,
+    sticky,
+    emptyPolls: d((s) => s.emptyPolls),
+    // Full histories the worker fetched itself (after a cache miss on a sticky task).
+    getHistory: { calls: d((s) => s.getHistory.calls), historyBytes: d((s) => s.getHistory.historyBytes) },
+    workerCalls: calls,
+    decodeErrors: d((s) => s.decodeErrors), // responses the proxy could not parse (not counted)
+  };
+}
+
 function readThreads(pid) {
   try {
     const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Threads:\s+(\d+)/m);
@@ -795,37 +912,53 @@ function readThreads(pid) {
   }
 }
 
+function printHistory(h, row) {
+  const kind = (b) => `${b.tasks} tasks, ${b.bytesPerTask} bytes (${b.eventsPerTask} events) / task`;
+  row('history in workflow tasks', `${h.bytesPerTask} bytes / task, ${h.bytesPerWorkflow} bytes / workflow, ` +
+    `${h.workflowTasksPerWorkflow} tasks / workflow`);
+  row('  normal queue (full history)', kind(h.normal));
+  row('  sticky queue (new events)', kind(h.sticky));
+  row('  worker fetched histories', `${h.getHistory.calls} GetWorkflowExecutionHistory calls, ${h.getHistory.historyBytes} bytes; ` +
+    `${h.emptyPolls} empty polls${h.decodeErrors ? `; ${h.decodeErrors} responses NOT parsed, figures incomplete` : ''}`);
+}
+
 function printTable(r) {
   const c = r.config;
   const L = [];
   const row = (k, v) => L.push(`  ${k.padEnd(34)} ${v}`);
-  L.push(`Tern benchmark: ${c.workflows} workflows x 1 activity, ${c.concurrency} in flight, ` +
-    `${c.shards} shards, ${c.partitions} partitions, ${c.workerSlots} worker slots, warm-up ${c.warmup}`);
+  L.push(`Tern benchmark ${c.scenario}: ${c.workflows} workflows, each ${c.workflowDoes}, ${c.concurrency} in flight, ` +
+    `${c.shards} shards, ${c.partitions} partitions, ${c.workerSlots} worker slots, warm-up ${c.warmup}` +
+    `${c.historyProxy ? ', worker behind the history proxy' : ''}${c.workerMaxCachedWorkflows === 0 ? ', worker NOT sticky (no cache)' : ''}`);
   L.push(`  tern-server ${r.tern.server.path} (built ${r.tern.server.mtime}, sha256 ${r.tern.server.sha256}); repo HEAD ${r.tern.repoHead}`);
   L.push(`  PostgreSQL ${c.postgres.server_version}: ${c.durability}`);
   L.push(`  machine: ${r.machine.nproc} CPUs (${r.machine.cpuModel}), ${r.machine.memTotalGiB} GiB RAM, ${r.machine.kernel}`);
   L.push(`  load average: at start ${r.machine.loadavgAtStart.join(' ')}, before phase ${r.machine.loadavgBeforePhase.join(' ')}, after phase ${r.machine.loadavgAfterPhase.join(' ')}`);
   L.push('');
-  row('throughput', `${r.workflowsPerSecond} workflows/s (${r.completed} completed, ${r.failed} failed${r.notStarted ? `, ${r.notStarted} not started` : ''}, ${r.wallSeconds} s)`);
-  row('start-to-complete latency (ms)', `p50 ${r.latencyMs.p50}  p90 ${r.latencyMs.p90}  p99 ${r.latencyMs.p99}  max ${r.latencyMs.max}`);
-  row('StartWorkflowExecution call (ms)', `p50 ${r.startCallMs.p50}  p99 ${r.startCallMs.p99}  max ${r.startCallMs.max}`);
+  const dist = (x) => (x ? `p50 ${x.p50}  p90 ${x.p90}  p95 ${x.p95}  p99 ${x.p99}  max ${x.max}` : '(none)');
+  row('throughput', `${r.workflowsPerSecond} workflows/s, ${r.unitsPerSecond} ${r.unit}/s (${r.completed} completed, ${r.failed} failed${r.notStarted ? `, ${r.notStarted} not started` : ''}, ${r.wallSeconds} s)`);
+  row('start-to-complete latency (ms)', dist(r.latencyMs));
+  row('StartWorkflowExecution call (ms)', dist(r.startCallMs));
+  if (r.signalCallMs) row('SignalWorkflowExecution call (ms)', dist(r.signalCallMs));
   const cps = r.completionsPerSecond;
   row('slowest workflows (start at, ms)', r.slowest.slice(0, 3).map((w) => `${w.latencyMs} ms (started at ${w.startedAtMs})`).join(', '));
   row('completions per whole second', cps.min === null ? '(phase shorter than 1 s)' : `min ${cps.min}  median ${cps.median}  max ${cps.max}`);
-  const k = r.cpu.secondsPer1000Workflows;
   const p = r.cpu.percentOfOneCore;
-  row('CPU s / 1000 workflows', `tern-server ${k.server}  postgres ${k.postgres}  worker ${k.worker}  client ${k.client}  other ${k.other}`);
-  row('CPU % of one core (phase)', `tern-server ${p.server}  postgres ${p.postgres}  worker ${p.worker}  client ${p.client}  other ${p.other}`);
+  const perProcess = (x) => ['server', 'postgres', 'worker', 'proxy', 'client', 'other']
+    .filter((k) => k in x).map((k) => `${k === 'server' ? 'tern-server' : k} ${x[k]}`).join('  ');
+  row('CPU s / 1000 workflows', perProcess(r.cpu.secondsPer1000Workflows));
+  if (r.unitsPerWorkflow !== 1) row(`CPU s / 1000 ${r.unit}`, perProcess(r.cpu.secondsPer1000Units));
+  row('CPU % of one core (phase)', perProcess(p));
   row('machine', `busy ${p.machineBusy}% of one core (of ${r.machine.nproc * 100}%), iowait ${p.machineIowait}%, steal ${p.machineSteal}%`);
   row('tern-server memory', `peak RSS ${r.memory.serverPeakRssMiB} MiB (VmHWM), ${r.memory.serverThreads} threads; worker peak RSS ${r.memory.workerPeakRssMiB} MiB`);
   const d = r.db;
   row('PostgreSQL transactions / workflow', `${d.xactPerWorkflow} (${d.xactCommitInWindow} commits in ${d.windowSeconds} s); minus idle background: ${d.xactPerWorkflowIdleCorrected}; rollbacks ${d.xactRollbackPerWorkflow}`);
   row('rows / workflow', `inserted ${d.rowsInsertedPerWorkflow}  updated ${d.rowsUpdatedPerWorkflow}  deleted ${d.rowsDeletedPerWorkflow}`);
   row('state transitions', `${d.stateTransitionsPerWorkflow} / workflow (execution row writes), ${d.stateTransitionsPerSecond} / s`);
-  row('matching tasks via backlog / wf', `${d.backlogTasksPerWorkflow} (of 3: 2 workflow tasks + 1 activity task; the rest sync-matched)`);
+  row('matching tasks via backlog / wf', `${d.backlogTasksPerWorkflow}${c.matchingTasks ? ` (of ${c.matchingTasks}; the rest sync-matched)` : ''}`);
   row('WAL / workflow', `${d.walBytesPerWorkflow} bytes, ${d.walSyncsPerWorkflow} WAL syncs`);
   const tables = Object.entries(d.tables).map(([t, v]) => `${t} +${v.insPerWf}/~${v.updPerWf}/-${v.delPerWf}`);
   row('per table (ins/upd/del per wf)', tables.join(', ') || '(none)');
+  if (r.history) printHistory(r.history, row);
   row('idle background', `${r.idle.dbXactPerSecond} DB xact/s; CPU % of one core: tern-server ${r.idle.serverCpuPercentOfOneCore}, postgres ${r.idle.postgresCpuPercentOfOneCore}, worker ${r.idle.workerCpuPercentOfOneCore}`);
   const lc = Object.entries(r.serverLog.counts).map(([lvl, n]) => `${lvl} ${n}`).join(', ');
   row('server log lines', lc || '(none)');

@@ -7,7 +7,8 @@
 //
 // Env: BENCH_ADDRESS, BENCH_NAMESPACE, BENCH_TASK_QUEUE, BENCH_SLOTS, BENCH_SDK_MODULES (the
 // node_modules directory holding @temporalio/*); optional BENCH_POLLERS (maximum concurrent
-// polls per task type) and BENCH_NON_STICKY_RATIO (nonStickyToStickyPollRatio).
+// polls per task type), BENCH_NON_STICKY_RATIO (nonStickyToStickyPollRatio) and
+// BENCH_MAX_CACHED_WORKFLOWS (maxCachedWorkflows; 0 disables the cache and with it stickiness).
 
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -57,6 +58,7 @@ async function main() {
   const slots = Number(env('BENCH_SLOTS'));
   const pollers = Number(process.env.BENCH_POLLERS || 0); // 0: the SDK's default (10 each)
   const stickyRatio = process.env.BENCH_NON_STICKY_RATIO || ''; // '': the SDK's default (0.2)
+  const maxCached = process.env.BENCH_MAX_CACHED_WORKFLOWS || ''; // '': the SDK's default
   const connection = await NativeConnection.connect({ address: env('BENCH_ADDRESS') });
   const worker = await Worker.create({
     connection,
@@ -77,6 +79,7 @@ async function main() {
         }
       : {}),
     ...(stickyRatio !== '' ? { nonStickyToStickyPollRatio: Number(stickyRatio) } : {}),
+    ...(maxCached !== '' ? { maxCachedWorkflows: Number(maxCached) } : {}),
   });
   let stopping = false;
   const stop = () => {

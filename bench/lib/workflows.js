@@ -1,7 +1,7 @@
 'use strict';
-// The benchmark workflow. The worker bundles this file (webpack via the SDK), so it may only use
-// @temporalio/workflow: no Node APIs.
-const { proxyActivities } = require('@temporalio/workflow');
+// The benchmark workflows, one per scenario (lib/scenarios.js). The worker bundles this file
+// (webpack via the SDK), so it may only use @temporalio/workflow: no Node APIs.
+const { condition, defineSignal, proxyActivities, setHandler } = require('@temporalio/workflow');
 
 const { noop } = proxyActivities({ startToCloseTimeout: '60s' });
 
@@ -10,4 +10,30 @@ async function oneActivity(n) {
   return noop(n);
 }
 
-module.exports = { oneActivity };
+// `count` activities started at once; completes when all have, with the sum of their results.
+async function fanOut(count) {
+  const results = await Promise.all(Array.from({ length: count }, (_, i) => noop(i)));
+  return results.reduce((a, b) => a + b, 0);
+}
+
+// `count` activities one after another: one workflow task per activity.
+async function sequential(count) {
+  let sum = 0;
+  for (let i = 0; i < count; i++) sum += await noop(i);
+  return sum;
+}
+
+// Completes once it has received `count` signals; returns the sum of their arguments.
+const itemSignal = defineSignal('item');
+async function collectSignals(count) {
+  let received = 0;
+  let sum = 0;
+  setHandler(itemSignal, (n) => {
+    received += 1;
+    sum += n;
+  });
+  await condition(() => received >= count);
+  return sum;
+}
+
+module.exports = { collectSignals, fanOut, oneActivity, sequential };
