@@ -408,6 +408,79 @@ void ReadSqlStore(Reader& r, const YAML::Node& node, const std::string& path,
   }
 }
 
+// Elasticsearch index names: lowercase, and no character that would need escaping in a URL.
+bool IsValidIndexName(const std::string& name) {
+  if (name.empty() || name.size() > 255 || !absl::ascii_isalnum(name[0])) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return absl::ascii_isdigit(c) || absl::ascii_islower(c) || c == '.' || c == '_' || c == '-';
+  });
+}
+
+void ReadElasticsearchStore(Reader& r, const YAML::Node& node, const std::string& path,
+                            ElasticsearchConfig* store) {
+  if (!r.CheckMap(node, path, {"version", "url", "username", "password", "indices", "tls"})) {
+    return;
+  }
+  // A required key that is missing is reported at its parent's line.
+  auto required = [&](const YAML::Node& parent, const std::string& parent_path,
+                      absl::string_view key, absl::string_view what) {
+    YAML::Node child = Reader::Child(parent, key);
+    if (!Reader::Present(child)) r.Fail(parent, Reader::Join(parent_path, key), what);
+    return child;
+  };
+  r.OneOf(required(node, path, "version", "is required (v7 or v8)"), path + ".version",
+          {"v7", "v8"}, &store->version);
+
+  const std::string url_path = path + ".url";
+  YAML::Node url = required(node, path, "url", "is required ({scheme: http, host: \"host:port\"})");
+  if (Reader::Present(url) && r.CheckMap(url, url_path, {"scheme", "host"})) {
+    r.OneOf(required(url, url_path, "scheme", "is required (http or https)"), url_path + ".scheme",
+            {"http", "https"}, &store->scheme);
+    YAML::Node host = required(url, url_path, "host", "is required (\"host:port\")");
+    r.String(host, url_path + ".host", &store->host, /*allow_empty=*/false);
+    if (!store->host.empty()) {
+      std::string name;
+      int port = 0;
+      std::string problem = SplitHostPort(store->host, &name, &port);
+      if (problem.empty() && port == 0) problem = "port must be in 1..65535, got 0";
+      if (!problem.empty()) r.Fail(host, url_path + ".host", problem);
+    }
+  }
+
+  YAML::Node password = Reader::Child(node, "password");
+  r.String(Reader::Child(node, "username"), path + ".username", &store->username);
+  r.String(password, path + ".password", &store->password);
+  if (store->username.empty() && !store->password.empty()) {
+    r.Fail(password, path + ".password", "needs a username");
+  }
+
+  const std::string indices_path = path + ".indices";
+  YAML::Node indices = required(node, path, "indices", "is required ({visibility: <index name>})");
+  if (Reader::Present(indices) && r.CheckMap(indices, indices_path, {"visibility"})) {
+    YAML::Node index = required(indices, indices_path, "visibility", "is required");
+    r.String(index, indices_path + ".visibility", &store->visibility_index);
+    if (!store->visibility_index.empty() && !IsValidIndexName(store->visibility_index)) {
+      r.Fail(index, indices_path + ".visibility",
+             absl::StrCat("must be lowercase letters, digits, '.', '_' or '-', starting with a "
+                          "letter or digit, got \"",
+                          store->visibility_index, "\""));
+    }
+  }
+
+  YAML::Node tls = Reader::Child(node, "tls");
+  if (r.CheckMap(tls, path + ".tls", {"caFile", "certFile", "keyFile"})) {
+    r.String(Reader::Child(tls, "caFile"), path + ".tls.caFile", &store->tls_ca_file);
+    r.String(Reader::Child(tls, "certFile"), path + ".tls.certFile", &store->tls_cert_file);
+    r.String(Reader::Child(tls, "keyFile"), path + ".tls.keyFile", &store->tls_key_file);
+    if (store->tls_cert_file.empty() != store->tls_key_file.empty()) {
+      r.Fail(tls, path + (store->tls_cert_file.empty() ? ".tls.certFile" : ".tls.keyFile"),
+             "certFile and keyFile must be given together");
+    }
+    bool any = !store->tls_ca_file.empty() || !store->tls_cert_file.empty();
+    if (any && store->scheme != "https") r.Fail(tls, path + ".tls", "needs url.scheme https");
+  }
+}
+
 void ReadPersistence(Reader& r, const YAML::Node& node, Config* config) {
   const std::string path = "persistence";
   PersistenceConfig& p = config->persistence;
@@ -442,19 +515,27 @@ void ReadPersistence(Reader& r, const YAML::Node& node, Config* config) {
         }
         const std::string name = entry.first.Scalar();
         const std::string store_path = "persistence.datastores." + name;
-        if (p.datastores.contains(name)) {
+        if (p.datastores.contains(name) || p.elasticsearch_datastores.contains(name)) {
           r.Fail(entry.first, store_path, "duplicate key");
           continue;
         }
-        SqlStoreConfig& store = p.datastores[name];
-        if (!r.CheckMap(entry.second, store_path, {"sql"})) continue;
+        if (!r.CheckMap(entry.second, store_path, {"sql", "elasticsearch"})) continue;
         YAML::Node sql = Reader::Child(entry.second, "sql");
-        if (!Reader::Present(sql)) {
-          r.Fail(entry.second.IsDefined() ? entry.second : entry.first, store_path,
-                 "must have a sql section (the only supported kind)");
+        YAML::Node elasticsearch = Reader::Child(entry.second, "elasticsearch");
+        const YAML::Node& where = entry.second.IsDefined() ? entry.second : entry.first;
+        if (Reader::Present(sql) == Reader::Present(elasticsearch)) {
+          r.Fail(where, store_path,
+                 Reader::Present(sql) ? "must have either a sql or an elasticsearch section, "
+                                        "not both"
+                                      : "must have a sql section or an elasticsearch section");
           continue;
         }
-        ReadSqlStore(r, sql, store_path + ".sql", &store);
+        if (Reader::Present(sql)) {
+          ReadSqlStore(r, sql, store_path + ".sql", &p.datastores[name]);
+        } else {
+          ReadElasticsearchStore(r, elasticsearch, store_path + ".elasticsearch",
+                                 &p.elasticsearch_datastores[name]);
+        }
       }
     }
   }
@@ -462,11 +543,17 @@ void ReadPersistence(Reader& r, const YAML::Node& node, Config* config) {
     // No datastores at all: one named like defaultStore, with every default.
     p.datastores[p.default_store] = SqlStoreConfig{};
   }
-  if (!p.datastores.contains(p.default_store)) {
+  if (p.elasticsearch_datastores.contains(p.default_store)) {
+    r.Fail(default_store, "persistence.defaultStore",
+           absl::StrCat("datastore \"", p.default_store,
+                        "\" is elasticsearch, which can only be the visibilityStore; the default "
+                        "store must be a sql datastore"));
+  } else if (!p.datastores.contains(p.default_store)) {
     r.Fail(default_store, "persistence.defaultStore",
            absl::StrCat("no datastore named \"", p.default_store, "\" in persistence.datastores"));
   }
-  if (!p.datastores.contains(p.visibility_store)) {
+  if (!p.datastores.contains(p.visibility_store) &&
+      !p.elasticsearch_datastores.contains(p.visibility_store)) {
     r.Fail(
         visibility_store, "persistence.visibilityStore",
         absl::StrCat("no datastore named \"", p.visibility_store, "\" in persistence.datastores"));

@@ -25,13 +25,39 @@ struct SqlStoreConfig {
   std::map<std::string, std::string> connect_attributes;  // extra libpq keywords (sslmode, ...)
 };
 
+// A datastore with an `elasticsearch` section (Temporal's shape), usable only as the visibility
+// store: Elasticsearch 7/8 or OpenSearch (version v7) over HTTP.
+struct ElasticsearchConfig {
+  std::string version = "v7";   // v7 | v8
+  std::string scheme = "http";  // url.scheme: http | https
+  std::string host;             // url.host: "host:port"
+  std::string username;         // basic auth when not empty
+  std::string password;
+  std::string visibility_index;  // indices.visibility
+  // tls.*: a CA bundle to verify the server with (else the system's), and a client
+  // certificate. The server certificate is always verified.
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string Url() const { return scheme + "://" + host; }
+};
+
 struct PersistenceConfig {
   int32_t num_history_shards = 4;  // power of two, fixed at cluster creation
   std::string default_store = "default";
   std::string visibility_store = "default";  // when not configured: the same as default_store
+  // The datastores with a `sql` section, by name.
   std::map<std::string, SqlStoreConfig> datastores;
-  // The datastore named by default_store (validated to exist).
+  // The datastores with an `elasticsearch` section, by name (never the default store).
+  std::map<std::string, ElasticsearchConfig> elasticsearch_datastores;
+  // The datastore named by default_store (validated to be a sql datastore).
   const SqlStoreConfig& DefaultStore() const { return datastores.at(default_store); }
+  // The Elasticsearch datastore visibility_store names, or nullptr when visibility lives in
+  // PostgreSQL (the default store).
+  const ElasticsearchConfig* VisibilityElasticsearch() const {
+    auto it = elasticsearch_datastores.find(visibility_store);
+    return it == elasticsearch_datastores.end() ? nullptr : &it->second;
+  }
 };
 
 struct TlsConfig {

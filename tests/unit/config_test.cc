@@ -463,5 +463,125 @@ INSTANTIATE_TEST_SUITE_P(
                     DurationCase{"106751991168d", -1}, DurationCase{" 1s", -1},
                     DurationCase{"1ss", -1}));
 
+// ---- Elasticsearch visibility store ------------------------------------------------------------
+
+constexpr char kElasticsearchPersistence[] = R"yaml(persistence:
+  defaultStore: default
+  visibilityStore: es-visibility
+  datastores:
+    default:
+      sql: {databaseName: tern}
+    es-visibility:
+      elasticsearch:
+        version: v8
+        url: {scheme: https, host: "es.internal:9200"}
+        username: elastic
+        password: changeme
+        indices: {visibility: tern_visibility_v1_prod}
+        tls: {caFile: /etc/tern/es-ca.pem}
+)yaml";
+
+TEST(ConfigTest, ElasticsearchVisibilityStore) {
+  absl::StatusOr<Config> config = ParseConfig(WithFrontend(kElasticsearchPersistence), "es.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const PersistenceConfig& p = config->persistence;
+  EXPECT_EQ(p.datastores.size(), 1u);
+  EXPECT_EQ(p.DefaultStore().database_name, "tern");
+  const ElasticsearchConfig* es = p.VisibilityElasticsearch();
+  ASSERT_NE(es, nullptr);
+  EXPECT_EQ(es->version, "v8");
+  EXPECT_EQ(es->Url(), "https://es.internal:9200");
+  EXPECT_EQ(es->username, "elastic");
+  EXPECT_EQ(es->password, "changeme");
+  EXPECT_EQ(es->visibility_index, "tern_visibility_v1_prod");
+  EXPECT_EQ(es->tls_ca_file, "/etc/tern/es-ca.pem");
+  EXPECT_EQ(es->tls_cert_file, "");
+
+  // Without visibilityStore, visibility stays in the default (PostgreSQL) store even when an
+  // Elasticsearch datastore is declared.
+  std::string unused = kElasticsearchPersistence;
+  unused.erase(unused.find("  visibilityStore: es-visibility\n"),
+               std::string("  visibilityStore: es-visibility\n").size());
+  config = ParseConfig(WithFrontend(unused), "es.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->persistence.visibility_store, "default");
+  EXPECT_EQ(config->persistence.VisibilityElasticsearch(), nullptr);
+  EXPECT_EQ(config->persistence.elasticsearch_datastores.size(), 1u);
+
+  // Minimal: plain http, no credentials.
+  config = ParseConfig(WithFrontend("persistence:\n  visibilityStore: es\n  datastores:\n"
+                                    "    default: {sql: {}}\n"
+                                    "    es:\n      elasticsearch:\n        version: v7\n"
+                                    "        url: {scheme: http, host: \"127.0.0.1:9200\"}\n"
+                                    "        indices: {visibility: tern_visibility_v1}\n"),
+                       "es.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_NE(config->persistence.VisibilityElasticsearch(), nullptr);
+  EXPECT_EQ(config->persistence.VisibilityElasticsearch()->Url(), "http://127.0.0.1:9200");
+  EXPECT_EQ(config->persistence.VisibilityElasticsearch()->username, "");
+}
+
+// `es` is the elasticsearch section's body, indented by eight spaces.
+std::string WithElasticsearch(const std::string& es) {
+  return WithFrontend(
+      "persistence:\n  visibilityStore: es\n  datastores:\n    default: {sql: {}}\n"
+      "    es:\n      elasticsearch:\n" +
+      es);
+}
+
+TEST(ConfigTest, ElasticsearchVisibilityStoreErrors) {
+  const std::string url = "        url: {scheme: http, host: \"es:9200\"}\n";
+  const std::string indices = "        indices: {visibility: tern_visibility_v1}\n";
+  const std::string es = "persistence.datastores.es.elasticsearch";
+  // Missing fields name the key and the line of the section that lacks it.
+  ExpectError(WithElasticsearch(url + indices),
+              {"test.yaml:9: " + es + ".version: is required (v7 or v8)"});
+  ExpectError(WithElasticsearch("        version: v7\n" + indices), {es + ".url: is required"});
+  ExpectError(WithElasticsearch("        version: v7\n" + url), {es + ".indices: is required"});
+  ExpectError(
+      WithElasticsearch("        version: v7\n        url: {host: \"es:9200\"}\n" + indices),
+      {es + ".url.scheme: is required"});
+  ExpectError(WithElasticsearch("        version: v7\n        url: {scheme: http}\n" + indices),
+              {es + ".url.host: is required"});
+  ExpectError(WithElasticsearch("        version: v7\n" + url + "        indices: {}\n"),
+              {es + ".indices.visibility: is required"});
+  // Bad values.
+  ExpectError(WithElasticsearch("        version: v6\n" + url + indices),
+              {"test.yaml:9: " + es + ".version: must be one of v7, v8, got \"v6\""});
+  ExpectError(WithElasticsearch(
+                  "        version: v7\n        url: {scheme: ftp, host: \"es:1\"}\n" + indices),
+              {es + ".url.scheme: must be one of http, https"});
+  ExpectError(
+      WithElasticsearch("        version: v7\n        url: {scheme: http, host: es}\n" + indices),
+      {es + ".url.host: expected host:port"});
+  ExpectError(WithElasticsearch("        version: v7\n" + url +
+                                "        indices: {visibility: Tern_Visibility}\n"),
+              {es + ".indices.visibility: must be lowercase"});
+  ExpectError(WithElasticsearch("        version: v7\n" + url + indices + "        password: x\n"),
+              {es + ".password: needs a username"});
+  ExpectError(WithElasticsearch("        version: v7\n" + url + indices +
+                                "        tls: {caFile: /ca.pem}\n"),
+              {es + ".tls: needs url.scheme https"});
+  ExpectError(WithElasticsearch("        version: v7\n" + url + indices +
+                                "        tls: {certFile: /c.pem}\n"),
+              {es + ".tls.keyFile: certFile and keyFile must be given together"});
+  // Unknown keys, with a suggestion for near misses.
+  ExpectError(
+      WithElasticsearch("        version: v7\n" + url + indices + "        enableSniff: true\n"),
+      {es + ".enableSniff: unknown key"});
+  ExpectError(WithElasticsearch("        version: v7\n" + url +
+                                "        indices: {visiblity: tern_visibility_v1}\n"),
+              {es + ".indices.visiblity: unknown key (did you mean \"visibility\"?)"});
+  // A datastore is one kind or the other, and the default store must be SQL.
+  ExpectError(WithFrontend("persistence:\n  datastores:\n    default:\n      sql: {}\n"
+                           "      elasticsearch: {version: v7}\n"),
+              {"persistence.datastores.default: must have either a sql or an elasticsearch "
+               "section, not both"});
+  ExpectError(WithFrontend("persistence:\n  defaultStore: es\n  datastores:\n"
+                           "    es:\n      elasticsearch:\n        version: v7\n" +
+                           url + indices),
+              {"persistence.defaultStore: datastore \"es\" is elasticsearch"});
+}
+
 }  // namespace
 }  // namespace tern
