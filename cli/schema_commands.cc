@@ -1,20 +1,83 @@
-// `tern schema setup|update|version`: the PostgreSQL schema of the config's default datastore.
-// These talk to the database directly, not to a server.
+// `tern schema setup|update|version`: the PostgreSQL schema of the config's default datastore,
+// and with an Elasticsearch visibility store its index template and index. These talk to the
+// databases directly, not to a server.
+#include <map>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "cli/app.h"
 #include "cli/output.h"
 #include "common/config.h"
+#include "persistence/elasticsearch/visibility_store.h"
+#include "persistence/postgres/postgres_stores.h"
 #include "persistence/postgres/schema.h"
+#include "visibility/search_attributes.h"
 
 namespace tern::cli {
 namespace {
 
+namespace es = tern::persistence::elasticsearch;
 namespace pg = tern::persistence::postgres;
 
 absl::StatusOr<SqlStoreConfig> DefaultStore(const Invocation& inv) {
   absl::StatusOr<Config> config = LoadConfig(inv.flags.Get("config"));
   if (!config.ok()) return config.status();
   return config->persistence.DefaultStore();
+}
+
+// The custom search attributes of every namespace. One index serves every namespace, so a name
+// registered with two types cannot be mapped.
+absl::StatusOr<visibility::CustomSearchAttributes> AllCustomSearchAttributes(
+    const SqlStoreConfig& store) {
+  absl::StatusOr<persistence::Stores> stores = pg::OpenPostgresStores(store);
+  if (!stores.ok()) return stores.status();
+  visibility::CustomSearchAttributes all;
+  std::map<std::string, std::string> first_namespace;  // attribute -> namespace that set its type
+  std::string token;
+  do {
+    auto page = stores->namespaces->ListNamespaces(100, token);
+    if (!page.ok()) return page.status();
+    for (const auto& ns : page->namespaces) {
+      for (const auto& [name, type] : ns.custom_search_attributes()) {
+        auto [it, inserted] = all.emplace(name, static_cast<visibility::IndexedValueType>(type));
+        if (inserted) first_namespace[name] = ns.info().name();
+        if (!inserted && it->second != type) {
+          auto type_name = [](int t) {
+            return std::string(
+                visibility::IndexedValueTypeName(static_cast<visibility::IndexedValueType>(t)));
+          };
+          return absl::FailedPreconditionError(absl::StrCat(
+              "search attribute ", name, " is ", type_name(it->second), " in namespace ",
+              first_namespace[name], " but ", type_name(type), " in namespace ", ns.info().name(),
+              "; the Elasticsearch index needs one type per name"));
+        }
+      }
+    }
+    token = page->next_page_token;
+  } while (!token.empty());
+  return all;
+}
+
+// Installs the index template, creates the index and maps every registered custom search
+// attribute when visibility is on Elasticsearch; returns the index's description ("" without
+// Elasticsearch).
+absl::StatusOr<std::string> SetupVisibilityIndex(const Config& config) {
+  const ElasticsearchConfig* elasticsearch = config.persistence.VisibilityElasticsearch();
+  if (elasticsearch == nullptr) return std::string();
+  std::string index = absl::StrCat("Elasticsearch index ", elasticsearch->visibility_index, " at ",
+                                   elasticsearch->Url());
+  auto store = es::NewElasticsearchVisibilityStore(*elasticsearch);
+  absl::Status status = store->SetupIndex();
+  if (status.ok()) {
+    absl::StatusOr<visibility::CustomSearchAttributes> custom =
+        AllCustomSearchAttributes(config.persistence.DefaultStore());
+    status = custom.ok() ? store->AddSearchAttributeMappings(*custom) : custom.status();
+  }
+  if (!status.ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat("setup of ", index, " failed: ", status.message()));
+  }
+  return index;
 }
 
 std::string Describe(const SqlStoreConfig& store) {
@@ -33,20 +96,26 @@ void PrintVersion(const Invocation& inv, int database_version) {
 
 // Runs setup or update, then reports the version the database ended at.
 absl::Status Apply(const Invocation& inv, bool setup) {
-  absl::StatusOr<SqlStoreConfig> store = DefaultStore(inv);
-  if (!store.ok()) return store.status();
-  absl::Status status = setup ? pg::SetupSchema(*store) : pg::UpdateSchema(*store);
+  absl::StatusOr<Config> config = LoadConfig(inv.flags.Get("config"));
+  if (!config.ok()) return config.status();
+  const SqlStoreConfig& store = config->persistence.DefaultStore();
+  absl::Status status = setup ? pg::SetupSchema(store) : pg::UpdateSchema(store);
   if (!status.ok()) {
-    return absl::Status(
-        status.code(), absl::StrCat("schema ", setup ? "setup" : "update", " of ", Describe(*store),
-                                    " failed: ", status.message()));
+    return absl::Status(status.code(),
+                        absl::StrCat("schema ", setup ? "setup" : "update", " of ", Describe(store),
+                                     " failed: ", status.message()));
   }
-  absl::StatusOr<int> version = pg::GetSchemaVersion(*store);
+  absl::StatusOr<int> version = pg::GetSchemaVersion(store);
   if (!version.ok()) return version.status();
+  absl::StatusOr<std::string> index = SetupVisibilityIndex(*config);
+  if (!index.ok()) return index.status();
   if (JsonOutput(inv.flags)) {
     PrintVersion(inv, *version);
   } else {
-    inv.out << "Schema of " << Describe(*store) << " is at version " << *version << ".\n";
+    inv.out << "Schema of " << Describe(store) << " is at version " << *version << ".\n";
+    if (!index->empty()) {
+      inv.out << *index << " is ready (index template " << es::kIndexTemplateName << ").\n";
+    }
   }
   return absl::OkStatus();
 }
@@ -71,7 +140,9 @@ void AddSchemaCommands(Command& root) {
       root.AddSubcommand("schema", "Create and upgrade the PostgreSQL schema")
           .SetDescription(
               "Create and upgrade the PostgreSQL schema of the config's default datastore\n"
-              "(persistence.defaultStore). Safe to run concurrently and repeatedly.")
+              "(persistence.defaultStore); setup and update also install the index template\n"
+              "and create the index of an Elasticsearch persistence.visibilityStore.\n"
+              "Safe to run concurrently and repeatedly.")
           .AddFlag({.name = "config",
                     .short_name = 'c',
                     .value_name = "FILE",
