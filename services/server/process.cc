@@ -25,6 +25,7 @@
 #include "common/logging.h"
 #include "common/metrics.h"
 #include "membership/membership.h"
+#include "persistence/elasticsearch/visibility_store.h"
 #include "persistence/postgres/postgres_stores.h"
 #include "persistence/postgres/schema.h"
 #include "services/frontend/frontend_service.h"
@@ -172,6 +173,13 @@ int RunProcess(const ProcessOptions& options) {
   auto stores_or = persistence::postgres::OpenPostgresStores(store_config);
   if (!stores_or.ok()) Die(program, "opening persistence: " + std::string(stores_or.status().message()));
   persistence::Stores stores = *stores_or;
+  if (const ElasticsearchConfig* es = config.persistence.VisibilityElasticsearch()) {
+    auto visibility = persistence::elasticsearch::OpenElasticsearchVisibilityStore(*es);
+    if (!visibility.ok()) {
+      Die(program, "opening visibility: " + std::string(visibility.status().message()));
+    }
+    stores.visibility = *visibility;
+  }
 
   auto metadata = stores.cluster_metadata->InitClusterMetadata(
       {config.cluster_name, config.persistence.num_history_shards});
