@@ -5,7 +5,7 @@
 #include <random>
 
 #include "services/frontend/call_reactor.h"
-#include "services/frontend/namespace_cache.h"
+#include "persistence/namespace_cache.h"
 #include "services/frontend/namespace_handler.h"
 #include "services/frontend/workflow_handler.h"
 #include "temporal/api/operatorservice/v1/service.grpc.pb.h"

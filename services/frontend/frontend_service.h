@@ -39,11 +39,11 @@
 #include "client/matching_client.h"
 #include "common/config.h"
 #include "common/executor.h"
+#include "persistence/namespace_cache.h"
 #include "persistence/store.h"
 
 namespace tern::frontend {
 
-class NamespaceCache;
 class NamespaceHandler;
 class PollRegistry;
 class WorkflowHandler;
@@ -80,7 +80,7 @@ class FrontendService {
   void ApplyHealthLocked();
 
   Config config_;
-  std::shared_ptr<NamespaceCache> cache_;
+  std::shared_ptr<persistence::NamespaceCache> cache_;
   std::shared_ptr<NamespaceHandler> namespaces_;
   std::unique_ptr<PollRegistry> polls_;
   std::unique_ptr<WorkflowHandler> workflow_;

@@ -14,12 +14,13 @@
 #include "absl/status/statusor.h"
 #include "common/config.h"
 #include "persistence/store.h"
-#include "services/frontend/namespace_cache.h"
+#include "persistence/namespace_cache.h"
 #include "temporal/api/workflowservice/v1/request_response.pb.h"
 
 namespace tern::frontend {
 
 namespace ws = temporal::api::workflowservice::v1;
+using persistence::NamespaceCache;
 
 inline constexpr int kDefaultListNamespacesPageSize = 100;
 // NamespaceInfo.limits.memo_size_limit_error (Temporal's limit.memoSize.error default).

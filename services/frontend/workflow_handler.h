@@ -21,7 +21,6 @@
 #include "common/config.h"
 #include "common/executor.h"
 #include "services/frontend/call_reactor.h"
-#include "services/frontend/namespace_cache.h"
 #include "services/frontend/namespace_handler.h"
 #include "services/frontend/validation.h"
 #include "temporal/api/workflowservice/v1/service.grpc.pb.h"

@@ -5,7 +5,7 @@
 #include <future>
 
 #include "common/errors.h"
-#include "services/frontend/namespace_cache.h"
+#include "persistence/namespace_cache.h"
 #include "services/frontend/namespace_handler.h"
 #include "temporal/api/errordetails/v1/message.pb.h"
 #include "tests/unit/frontend_fakes.h"

@@ -1,10 +1,12 @@
-// NamespaceCache: the frontend's view of the namespaces table, by name and by id.
+// NamespaceCache: a process's view of the namespaces table, by name and by id. The frontend
+// resolves every request's namespace through one; history and the worker use theirs for the
+// namespace's settings (custom search attributes, retention).
 //
 // Contract:
 // - The whole table is re-read from the NamespaceStore every `refresh_interval` (1 s by
 //   default) in the background, so a namespace created or updated through any frontend (or the
-//   CLI against the database) is visible here within about two intervals. A miss is loaded from
-//   the store directly, so a namespace registered a moment ago is usable at once.
+//   CLI against the database) is visible here within about two intervals (2 s by default). A miss
+//   is loaded from the store directly, so a namespace registered a moment ago is usable at once.
 // - Every store call runs on the blocking Executor given at construction, never on the caller's
 //   thread, except for the explicitly blocking Load*/Refresh methods (for code that already runs
 //   on that executor, and for tests).
@@ -24,20 +26,25 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/executor.h"
 #include "persistence/store.h"
+#include "visibility/search_attributes.h"
 
-namespace tern::frontend {
+namespace tern::persistence {
+
+// The custom search attributes of a namespace, in the form the visibility library takes.
+visibility::CustomSearchAttributes CustomSearchAttributesOf(const v1::NamespaceRecord& record);
 
 class NamespaceCache : public std::enable_shared_from_this<NamespaceCache> {
  public:
-  using Entry = std::shared_ptr<const persistence::v1::NamespaceRecord>;
+  using Entry = std::shared_ptr<const v1::NamespaceRecord>;
   using Callback = std::function<void(absl::StatusOr<Entry>)>;
 
   static std::shared_ptr<NamespaceCache> Create(
-      std::shared_ptr<persistence::NamespaceStore> store, Executor& blocking_executor,
+      std::shared_ptr<NamespaceStore> store, Executor& blocking_executor,
       std::chrono::milliseconds refresh_interval = std::chrono::seconds(1));
   ~NamespaceCache();
 
@@ -49,6 +56,8 @@ class NamespaceCache : public std::enable_shared_from_this<NamespaceCache> {
   // Cached entry or nullptr. Never blocks.
   Entry FindByName(const std::string& name) const;
   Entry FindById(const std::string& id) const;
+  // Every cached entry, in no particular order. Never blocks.
+  std::vector<Entry> All() const;
 
   // Cached entry (callback inline), else loaded from the store on the blocking executor.
   // Unknown name/id: NOT_FOUND with NamespaceNotFoundFailure. Store errors pass through.
@@ -60,20 +69,20 @@ class NamespaceCache : public std::enable_shared_from_this<NamespaceCache> {
   absl::StatusOr<Entry> LoadById(const std::string& id);
 
   // Records a namespace this process just wrote, so the next lookup sees it.
-  void Put(const persistence::v1::NamespaceRecord& record);
+  void Put(const v1::NamespaceRecord& record);
 
   // Blocking: re-reads the whole table and replaces the cache contents (namespaces deleted from
   // the table disappear). Used by the refresh loop.
   absl::Status Refresh();
 
  private:
-  NamespaceCache(std::shared_ptr<persistence::NamespaceStore> store, Executor& executor,
+  NamespaceCache(std::shared_ptr<NamespaceStore> store, Executor& executor,
                  std::chrono::milliseconds refresh_interval);
   void ScheduleRefreshLocked();
   void RunScheduledRefresh();
   void PutLocked(Entry entry);
 
-  std::shared_ptr<persistence::NamespaceStore> store_;
+  std::shared_ptr<NamespaceStore> store_;
   Executor& executor_;
   const std::chrono::milliseconds refresh_interval_;
 
@@ -86,4 +95,4 @@ class NamespaceCache : public std::enable_shared_from_this<NamespaceCache> {
   std::shared_ptr<Executor::Timer> timer_;
 };
 
-}  // namespace tern::frontend
+}  // namespace tern::persistence

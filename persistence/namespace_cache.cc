@@ -1,23 +1,27 @@
-#include "services/frontend/namespace_cache.h"
+#include "persistence/namespace_cache.h"
 
 #include <spdlog/spdlog.h>
 
 #include "common/errors.h"
 
-namespace tern::frontend {
+namespace tern::persistence {
 namespace {
 constexpr int kRefreshPageSize = 200;
 }
 
-std::shared_ptr<NamespaceCache> NamespaceCache::Create(
-    std::shared_ptr<persistence::NamespaceStore> store, Executor& blocking_executor,
-    std::chrono::milliseconds refresh_interval) {
+visibility::CustomSearchAttributes CustomSearchAttributesOf(const v1::NamespaceRecord& record) {
+  return {record.custom_search_attributes().begin(), record.custom_search_attributes().end()};
+}
+
+std::shared_ptr<NamespaceCache> NamespaceCache::Create(std::shared_ptr<NamespaceStore> store,
+                                                       Executor& blocking_executor,
+                                                       std::chrono::milliseconds refresh_interval) {
   return std::shared_ptr<NamespaceCache>(
       new NamespaceCache(std::move(store), blocking_executor, refresh_interval));
 }
 
-NamespaceCache::NamespaceCache(std::shared_ptr<persistence::NamespaceStore> store,
-                               Executor& executor, std::chrono::milliseconds refresh_interval)
+NamespaceCache::NamespaceCache(std::shared_ptr<NamespaceStore> store, Executor& executor,
+                               std::chrono::milliseconds refresh_interval)
     : store_(std::move(store)), executor_(executor), refresh_interval_(refresh_interval) {}
 
 NamespaceCache::~NamespaceCache() { Stop(); }
@@ -55,7 +59,7 @@ void NamespaceCache::RunScheduledRefresh() {
     refreshing_ = true;
   }
   if (auto st = Refresh(); !st.ok()) {
-    spdlog::warn("frontend: namespace cache refresh failed: {}", st.ToString());
+    spdlog::warn("namespace cache refresh failed: {}", st.ToString());
   }
   std::lock_guard lock(mu_);
   refreshing_ = false;
@@ -70,7 +74,7 @@ absl::Status NamespaceCache::Refresh() {
     auto page = store_->ListNamespaces(kRefreshPageSize, token);
     if (!page.ok()) return page.status();
     for (auto& record : page->namespaces) {
-      auto entry = std::make_shared<const persistence::v1::NamespaceRecord>(std::move(record));
+      auto entry = std::make_shared<const v1::NamespaceRecord>(std::move(record));
       by_name[entry->info().name()] = entry;
       by_id[entry->info().id()] = entry;
     }
@@ -94,6 +98,14 @@ NamespaceCache::Entry NamespaceCache::FindById(const std::string& id) const {
   return it == by_id_.end() ? nullptr : it->second;
 }
 
+std::vector<NamespaceCache::Entry> NamespaceCache::All() const {
+  std::lock_guard lock(mu_);
+  std::vector<Entry> out;
+  out.reserve(by_id_.size());
+  for (const auto& [_, entry] : by_id_) out.push_back(entry);
+  return out;
+}
+
 void NamespaceCache::GetByName(const std::string& name, Callback done) {
   if (auto entry = FindByName(name)) return done(std::move(entry));
   executor_.Post(
@@ -112,7 +124,7 @@ absl::StatusOr<NamespaceCache::Entry> NamespaceCache::LoadByName(const std::stri
     if (absl::IsNotFound(record.status())) return NamespaceNotFoundError(name);
     return record.status();
   }
-  auto entry = std::make_shared<const persistence::v1::NamespaceRecord>(std::move(*record));
+  auto entry = std::make_shared<const v1::NamespaceRecord>(std::move(*record));
   std::lock_guard lock(mu_);
   PutLocked(entry);
   return entry;
@@ -124,14 +136,14 @@ absl::StatusOr<NamespaceCache::Entry> NamespaceCache::LoadById(const std::string
     if (absl::IsNotFound(record.status())) return NamespaceNotFoundError(id);
     return record.status();
   }
-  auto entry = std::make_shared<const persistence::v1::NamespaceRecord>(std::move(*record));
+  auto entry = std::make_shared<const v1::NamespaceRecord>(std::move(*record));
   std::lock_guard lock(mu_);
   PutLocked(entry);
   return entry;
 }
 
-void NamespaceCache::Put(const persistence::v1::NamespaceRecord& record) {
-  auto entry = std::make_shared<const persistence::v1::NamespaceRecord>(record);
+void NamespaceCache::Put(const v1::NamespaceRecord& record) {
+  auto entry = std::make_shared<const v1::NamespaceRecord>(record);
   std::lock_guard lock(mu_);
   PutLocked(std::move(entry));
 }
@@ -146,4 +158,4 @@ void NamespaceCache::PutLocked(Entry entry) {
   by_id_[entry->info().id()] = entry;
 }
 
-}  // namespace tern::frontend
+}  // namespace tern::persistence
