@@ -9,6 +9,7 @@
 #include "common/errors.h"
 #include "services/history/event_state.h"
 #include "services/history/history_engine.h"
+#include "services/history/visibility_record.h"
 
 namespace tern::history {
 namespace {
@@ -70,6 +71,10 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::StartChildCommand(
   if (!IsValidDuration(a.workflow_execution_timeout()) || !IsValidDuration(a.workflow_run_timeout()) ||
       !IsValidDuration(a.workflow_task_timeout())) {
     return CommandFailure{kBad, "A valid timeout may not be negative."};
+  }
+  if (auto failure = CheckSearchAttributes(ms.state().namespace_id(), a.search_attributes(),
+                                           "StartChildWorkflowExecutionCommand")) {
+    return failure;
   }
   auto* event = ms.AddEvent(enums::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED);
   auto* attrs = event->mutable_start_child_workflow_execution_initiated_event_attributes();
@@ -216,6 +221,9 @@ void HistoryEngine::StartChild(Shard& shard, const pv1::TransferTask& task, Tran
     p->set_workflow_id(parent->workflow_id());
     p->set_run_id(parent->run_id());
     p->set_initiated_event_id(task.scheduled_event_id());
+    auto root = RootExecution(*parent);
+    p->set_root_workflow_id(root.workflow_id());
+    p->set_root_run_id(root.run_id());
     history_client_->StartWorkflowExecution(request, CallDeadline(), [this, &shard, task, parent_key,
                                                                       a, done](auto result) {
       blocking_.Post([this, &shard, task, parent_key, a, done, result = std::move(result)] {

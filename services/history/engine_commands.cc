@@ -293,6 +293,10 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::HandleCommands(
       }
       case enums::COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES: {
         const auto& a = command.upsert_workflow_search_attributes_command_attributes();
+        if (auto failure = CheckSearchAttributes(ms.state().namespace_id(), a.search_attributes(),
+                                                 "UpsertWorkflowSearchAttributesCommand")) {
+          return failure;
+        }
         auto* event = ms.AddEvent(enums::EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
         auto* attrs = event->mutable_upsert_workflow_search_attributes_event_attributes();
         *attrs->mutable_search_attributes() = a.search_attributes();

@@ -106,6 +106,10 @@ std::optional<HistoryEngine::CommandFailure> HistoryEngine::ContinueAsNew(
     return CommandFailure{kBad, "A valid timeout may not be negative."};
   }
   const auto& state = ms.state();
+  if (auto failure = CheckSearchAttributes(state.namespace_id(), a.search_attributes(),
+                                           "ContinueAsNewWorkflowExecutionCommand")) {
+    return failure;
+  }
   auto started = StartedAttributes(shard, state);
   if (!started.ok()) return CommandFailure{kBad, std::string(started.status().message())};
   // Omitted fields keep the current run's values; memo, search attributes and policies come

@@ -1,6 +1,7 @@
 // Reading a run: GetWorkflowExecutionHistory (paging and long polls) and Describe.
 #include "common/errors.h"
 #include "services/history/history_engine.h"
+#include "services/history/visibility_record.h"
 
 namespace tern::history {
 namespace {
@@ -224,8 +225,7 @@ absl::StatusOr<ws::DescribeWorkflowExecutionResponse> HistoryEngine::DescribeWor
     info->mutable_parent_execution()->set_workflow_id(state.parent().workflow_id());
     info->mutable_parent_execution()->set_run_id(state.parent().run_id());
   }
-  info->mutable_root_execution()->set_workflow_id(state.workflow_id());
-  info->mutable_root_execution()->set_run_id(state.run_id());
+  *info->mutable_root_execution() = RootExecution(state);
   for (const auto& [id, child] : state.children()) {
     auto* pending = response.add_pending_children();
     pending->set_workflow_id(child.workflow_id());

@@ -75,6 +75,8 @@ void HistoryEngine::ExecuteTransferTask(Shard& shard, const pv1::TransferTask& t
       return DeliverExternalRequest(shard, task, std::move(done));
     case pv1::TransferTask::TYPE_PARENT_CLOSE_POLICY:
       return ApplyParentClosePolicy(shard, task, std::move(done));
+    case pv1::TransferTask::TYPE_UPSERT_VISIBILITY:
+      return UpsertVisibility(shard, task, std::move(done));
     default:
       done(absl::OkStatus());
   }

@@ -5,6 +5,7 @@
 #include "common/errors.h"
 #include "common/ids.h"
 #include "services/history/cron.h"
+#include "services/history/visibility_record.h"
 
 namespace tern::history {
 namespace {
@@ -20,13 +21,17 @@ absl::Status WorkflowNotFound(const ExecutionKey& key) {
 
 HistoryEngine::HistoryEngine(const Config& config, ShardController& shards,
                              client::MatchingClient& matching, client::HistoryClient& history,
-                             Executor& blocking, Clock& clock)
+                             Executor& blocking, Clock& clock,
+                             std::shared_ptr<persistence::VisibilityStore> visibility,
+                             std::shared_ptr<persistence::NamespaceCache> namespaces)
     : config_(config),
       shards_(shards),
       matching_(matching),
       history_client_(&history),
       blocking_(blocking),
-      clock_(clock) {}
+      clock_(clock),
+      visibility_(std::move(visibility)),
+      namespaces_(std::move(namespaces)) {}
 
 absl::StatusOr<std::shared_ptr<Shard>> HistoryEngine::ShardFor(const std::string& namespace_id,
                                                                const std::string& workflow_id) {
@@ -64,9 +69,13 @@ absl::StatusOr<persistence::ExecutionRecord> HistoryEngine::LoadRecord(Shard& sh
 }
 
 persistence::WorkflowWrite HistoryEngine::BuildWrite(MutableStateBuilder& ms,
-                                                     int64_t expected_version, bool was_running) {
+                                                     int64_t expected_version, bool was_running,
+                                                     const pv1::MutableState* previous) {
   persistence::WorkflowWrite write;
   if (was_running && !ms.IsRunning()) AddCloseTasks(ms);
+  if (VisibilityChanged(previous, ms.state())) {
+    ms.AddTransferTask(NewTransferTask(ms.state(), pv1::TransferTask::TYPE_UPSERT_VISIBILITY));
+  }
   write.new_events = ms.TakeNewEvents();
   write.transfer_tasks = ms.TakeTransferTasks();
   write.timer_tasks = ms.TakeTimerTasks();
@@ -104,11 +113,11 @@ absl::Status HistoryEngine::MutateWithContext(Shard& shard, const ExecutionKey& 
     if (auto st = fn(ms, *context); !st.ok()) return st;
     if (!ms.HasChanges()) return ms.after_write();
     std::vector<persistence::WorkflowWrite> writes{
-        BuildWrite(ms, context->record->db_record_version, was_running)};
+        BuildWrite(ms, context->record->db_record_version, was_running, &context->record->state)};
     if (const auto& next = ms.continued_run()) {
       // The new run takes over the workflow id in the same transaction.
       writes[0].current_mode = persistence::CurrentMode::kNone;
-      auto next_write = BuildWrite(*next, 0, true);
+      auto next_write = BuildWrite(*next, 0, true, nullptr);
       next_write.current_mode = persistence::CurrentMode::kReplace;
       next_write.previous_run_id = key.run_id;
       next_write.run_state = persistence::RunState::kRunning;
@@ -196,7 +205,8 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> HistoryEngine::StartRun(
             MutableStateBuilder old(record->state, now, [&shard] { return shard.NextTaskId(); });
             TerminateRun(old, "terminated by a new start (TerminateExisting)", nullptr,
                          request.identity());
-            auto write = BuildWrite(old, record->db_record_version, /*was_running=*/true);
+            auto write = BuildWrite(old, record->db_record_version, /*was_running=*/true,
+                                    &record->state);
             write.current_mode = persistence::CurrentMode::kNone;  // replaced below
             writes.push_back(std::move(write));
             terminated_key = old_key;
@@ -240,7 +250,7 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> HistoryEngine::StartRun(
                       [&shard] { return shard.NextTaskId(); }, after_started);
     MutableStateBuilder& ms = *run;
     std::string run_id = ms.state().run_id();
-    auto write = BuildWrite(ms, 0, true);
+    auto write = BuildWrite(ms, 0, true, nullptr);
     write.current_mode = mode;
     write.previous_run_id = previous_run_id;
     write.run_state = persistence::RunState::kRunning;

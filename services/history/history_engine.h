@@ -13,6 +13,8 @@
 #include "client/history_client.h"
 #include "client/matching_client.h"
 #include "common/config.h"
+#include "persistence/namespace_cache.h"
+#include "persistence/visibility_store.h"
 #include "services/history/mutable_state.h"
 #include "services/history/shard_controller.h"
 #include "temporal/api/command/v1/message.pb.h"
@@ -26,8 +28,13 @@ namespace ws = temporal::api::workflowservice::v1;
 
 class HistoryEngine {
  public:
+  // `visibility` receives the runs' visibility rows (none are written without it); `namespaces`
+  // gives the custom search attributes of a namespace (visibility rows and the checks of search
+  // attributes workflows write); without it only built-in attributes exist.
   HistoryEngine(const Config& config, ShardController& shards, client::MatchingClient& matching,
-                client::HistoryClient& history, Executor& blocking, Clock& clock);
+                client::HistoryClient& history, Executor& blocking, Clock& clock,
+                std::shared_ptr<persistence::VisibilityStore> visibility = nullptr,
+                std::shared_ptr<persistence::NamespaceCache> namespaces = nullptr);
 
   absl::StatusOr<ws::StartWorkflowExecutionResponse> StartWorkflowExecution(
       const hs::StartWorkflowExecutionRequest& request);
@@ -159,6 +166,17 @@ class HistoryEngine {
                               TransferQueue::Done done);
   void ApplyParentClosePolicy(Shard& shard, const pv1::TransferTask& task,
                               TransferQueue::Done done);
+  // ---- visibility (engine_visibility.cc) ----
+  // Writes the run's visibility row from its current state (TYPE_UPSERT_VISIBILITY).
+  void UpsertVisibility(Shard& shard, const pv1::TransferTask& task, TransferQueue::Done done);
+  // The namespace's custom search attributes: cached, or read from the store with `reload`.
+  absl::StatusOr<visibility::CustomSearchAttributes> CustomSearchAttributesFor(
+      const std::string& namespace_id, bool reload);
+  // BAD_SEARCH_ATTRIBUTES when `attributes` (of an upsert, continue-as-new or child start
+  // command) are not all writable attributes of the namespace with values of their type.
+  std::optional<CommandFailure> CheckSearchAttributes(
+      const std::string& namespace_id, const temporal::api::common::v1::SearchAttributes& attributes,
+      const char* command);
   // The current mutable state of a run (cached), for readers that change nothing.
   absl::StatusOr<pv1::MutableState> Snapshot(Shard& shard, const ExecutionKey& key);
   absl::StatusOr<hv1::HistoryEvent> ReadEvent(Shard& shard, const pv1::MutableState& state,
@@ -234,8 +252,10 @@ class HistoryEngine {
   absl::StatusOr<Target> ResolveTarget(const std::string& namespace_id,
                                        const temporal::api::common::v1::WorkflowExecution& execution);
   absl::StatusOr<persistence::ExecutionRecord> LoadRecord(Shard& shard, const ExecutionKey& key);
+  // The write of `ms`, with its close tasks when it closed and a visibility task when
+  // VisibilityChanged(previous, new state); `previous` is the state read (nullptr: a new run).
   persistence::WorkflowWrite BuildWrite(MutableStateBuilder& ms, int64_t expected_version,
-                                        bool was_running);
+                                        bool was_running, const pv1::MutableState* previous);
 
   // ---- pieces shared by several handlers (engine_*.cc) ----
   // Applies the commands of a completed workflow task in order, one event each. Returns why the
@@ -278,6 +298,8 @@ class HistoryEngine {
   client::HistoryClient* history_client_;
   Executor& blocking_;
   Clock& clock_;
+  std::shared_ptr<persistence::VisibilityStore> visibility_;
+  std::shared_ptr<persistence::NamespaceCache> namespaces_;
 };
 
 }  // namespace tern::history

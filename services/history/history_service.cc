@@ -97,7 +97,11 @@ HistoryService::HistoryService(const Config& config, persistence::Stores stores,
                                std::string self_address)
     : shards_(config.persistence.num_history_shards, std::move(self_address), stores, membership,
               blocking),
-      engine_(config, shards_, matching, history, blocking, SystemClock::Instance()),
+      namespaces_(stores.namespaces
+                      ? persistence::NamespaceCache::Create(stores.namespaces, blocking)
+                      : nullptr),
+      engine_(config, shards_, matching, history, blocking, SystemClock::Instance(),
+              stores.visibility, namespaces_),
       handler_(std::make_unique<HistoryHandler>(engine_, blocking)) {
   shards_.SetTaskExecutors(
       [this](Shard& shard, const pv1::TransferTask& task, TransferQueue::Done done) {
@@ -110,8 +114,14 @@ HistoryService::~HistoryService() { Stop(); }
 
 grpc::Service* HistoryService::GrpcService() { return handler_.get(); }
 
-void HistoryService::Start() { shards_.Start(); }
+void HistoryService::Start() {
+  if (namespaces_) namespaces_->Start();
+  shards_.Start();
+}
 
-void HistoryService::Stop() { shards_.Stop(); }
+void HistoryService::Stop() {
+  shards_.Stop();
+  if (namespaces_) namespaces_->Stop();
+}
 
 }  // namespace tern::history

@@ -31,6 +31,8 @@ class HistoryService {
 
  private:
   ShardController shards_;
+  // Custom search attributes of namespaces, for visibility rows and command checks.
+  std::shared_ptr<persistence::NamespaceCache> namespaces_;
   HistoryEngine engine_;
   std::unique_ptr<HistoryHandler> handler_;
 };

@@ -5,4 +5,6 @@ tern_test(NAME history_mutable_state_test SRCS history_mutable_state_test.cc DEP
   LABELS unit)
 tern_test(NAME history_engine_test SRCS history_engine_test.cc DEPS tern::history LABELS unit)
 tern_test(NAME history_cron_test SRCS history_cron_test.cc DEPS tern::history LABELS unit)
+tern_test(NAME history_visibility_record_test SRCS history_visibility_record_test.cc
+  DEPS tern::history LABELS unit)
 tern_test(NAME history_event_state_test SRCS history_event_state_test.cc DEPS tern::history LABELS unit)

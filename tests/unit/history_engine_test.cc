@@ -139,7 +139,7 @@ class HistoryEngineTest : public ::testing::Test {
         history_client_(membership_, executor_, kShards),
         controller_(kShards, kSelf, Stores(), membership_, executor_),
         engine_(config_, controller_, matching_, history_client_, executor_,
-                SystemClock::Instance()) {
+                SystemClock::Instance(), visibility_) {
     controller_.SetTaskExecutors(
         [this](Shard& shard, const pv1::TransferTask& task, TransferQueue::Done done) {
           engine_.ExecuteTransferTask(shard, task, std::move(done));
@@ -484,6 +484,8 @@ class HistoryEngineTest : public ::testing::Test {
   std::shared_ptr<fakes::FakeShardStore> shard_store_;
   std::shared_ptr<fakes::FakeExecutionStore> executions_;
   std::shared_ptr<fakes::FakeMembershipStore> membership_store_;
+  std::shared_ptr<fakes::FakeVisibilityStore> visibility_ =
+      std::make_shared<fakes::FakeVisibilityStore>();
   Membership membership_;
   fakes::RecordingMatchingClient matching_;
   fakes::RecordingHistoryClient history_client_;
@@ -1662,6 +1664,81 @@ TEST_F(HistoryEngineTest, SuggestsContinueAsNewAndTerminatesPastTheHistoryLimits
   ASSERT_EQ(events.back().event_type(), enums::EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED);
   EXPECT_EQ(events.back().workflow_execution_terminated_event_attributes().reason(),
             "Workflow history count exceeds limit.");
+}
+
+// ---- visibility ---------------------------------------------------------------------------------
+
+cmd::Command UpsertSearchAttribute(const std::string& name, const std::string& json) {
+  cmd::Command command;
+  command.set_command_type(enums::COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
+  auto& value = (*command.mutable_upsert_workflow_search_attributes_command_attributes()
+                      ->mutable_search_attributes()
+                      ->mutable_indexed_fields())[name];
+  (*value.mutable_metadata())["encoding"] = "json/plain";
+  value.set_data(json);
+  return command;
+}
+
+TEST_F(HistoryEngineTest, VisibilityRowFollowsStartUpsertsAndCloseOnly) {
+  auto request = StartRequest("wf-visibility", NewUuid());
+  auto& build_ids = (*request.mutable_search_attributes()->mutable_indexed_fields())["BuildIds"];
+  (*build_ids.mutable_metadata())["encoding"] = "json/plain";
+  build_ids.set_data(R"(["b1"])");
+  auto started = Start(request);
+  ASSERT_TRUE(started.ok()) << started.status();
+  Execution run{"wf-visibility", started->run_id()};
+  ASSERT_TRUE(fakes::WaitFor([&] { return visibility_->Row(run.run_id).has_value(); }));
+  auto row = *visibility_->Row(run.run_id);
+  EXPECT_EQ(row.namespace_id, kNsId);
+  EXPECT_EQ(row.workflow_id, run.workflow_id);
+  EXPECT_EQ(row.workflow_type, "OrderWorkflow");
+  EXPECT_EQ(row.task_queue, kQueue);
+  EXPECT_EQ(row.status, enums::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  EXPECT_FALSE(row.close_time.has_value());
+  EXPECT_EQ(row.root_workflow_id, run.workflow_id);
+  EXPECT_EQ(row.root_run_id, run.run_id);
+  EXPECT_EQ(row.search_attributes_json, R"({"BuildIds":["b1"]})");
+
+  // A workflow task that changes the search attributes rewrites the row; starting it did not.
+  auto poll = PollWorkflowTask(run);
+  ASSERT_TRUE(CompleteWorkflowTask(poll.task_token(),
+                                   {UpsertSearchAttribute("TemporalChangeVersion", R"(["p1"])")})
+                  .ok());
+  ASSERT_TRUE(fakes::WaitFor([&] {
+    return visibility_->Row(run.run_id)->search_attributes_json ==
+           R"({"BuildIds":["b1"],"TemporalChangeVersion":["p1"]})";
+  }));
+  EXPECT_EQ(visibility_->Upserts(run.run_id), 2);
+
+  // An attribute the namespace does not define fails the task with BAD_SEARCH_ATTRIBUTES.
+  ASSERT_TRUE(Signal(run, "go").ok());
+  auto poll2 = PollWorkflowTask(run);
+  auto bad = CompleteWorkflowTask(poll2.task_token(), {UpsertSearchAttribute("Custom", R"("x")")});
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  Events events = History(run);
+  ASSERT_EQ(events.back().event_type(), enums::EVENT_TYPE_WORKFLOW_TASK_FAILED);
+  EXPECT_EQ(events.back().workflow_task_failed_event_attributes().cause(),
+            enums::WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES);
+  EXPECT_EQ(events.back().workflow_task_failed_event_attributes().failure().message(),
+            "invalid SearchAttributes on UpsertWorkflowSearchAttributesCommand: search attribute "
+            "Custom is not defined");
+
+  // Closing writes the final row.
+  ASSERT_TRUE(Terminate(run, "done").ok());
+  ASSERT_TRUE(fakes::WaitFor([&] {
+    return visibility_->Row(run.run_id)->status == enums::WORKFLOW_EXECUTION_STATUS_TERMINATED;
+  }));
+  row = *visibility_->Row(run.run_id);
+  auto described = Describe(run);
+  ASSERT_TRUE(described.ok()) << described.status();
+  const auto& info = described->workflow_execution_info();
+  ASSERT_TRUE(row.close_time.has_value());
+  EXPECT_EQ(ToProto(*row.close_time).seconds(), info.close_time().seconds());
+  ASSERT_TRUE(row.execution_duration_nanos.has_value());
+  EXPECT_GE(*row.execution_duration_nanos, 0);
+  EXPECT_EQ(row.history_length, info.history_length());
+  EXPECT_EQ(row.state_transition_count, info.state_transition_count());
+  EXPECT_EQ(visibility_->Upserts(run.run_id), 3);
 }
 
 }  // namespace
