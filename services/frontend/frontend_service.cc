@@ -7,6 +7,8 @@
 #include "services/frontend/call_reactor.h"
 #include "persistence/namespace_cache.h"
 #include "services/frontend/namespace_handler.h"
+#include "services/frontend/operator_handler.h"
+#include "services/frontend/visibility_handler.h"
 #include "services/frontend/workflow_handler.h"
 #include "temporal/api/operatorservice/v1/service.grpc.pb.h"
 
@@ -23,16 +25,18 @@ uint64_t ThreadRandom() {
 FrontendService::FrontendService(const Config& config,
                                  std::shared_ptr<persistence::NamespaceStore> namespaces,
                                  client::HistoryClient& history, client::MatchingClient& matching,
-                                 Executor& blocking_executor)
+                                 Executor& blocking_executor,
+                                 std::shared_ptr<persistence::VisibilityStore> visibility)
     : config_(config),
       cache_(NamespaceCache::Create(namespaces, blocking_executor)),
       namespaces_(std::make_shared<NamespaceHandler>(config_, namespaces, cache_)),
+      visibility_(std::make_shared<VisibilityHandler>(std::move(visibility), cache_)),
       polls_(std::make_unique<PollRegistry>()),
       workflow_(std::make_unique<WorkflowHandler>(config_, cache_, namespaces_, history, matching,
                                                   blocking_executor, *polls_,
-                                                  SystemClock::Instance(), ThreadRandom)),
-      operator_(std::make_unique<
-                temporal::api::operatorservice::v1::OperatorService::CallbackService>()) {}
+                                                  SystemClock::Instance(), ThreadRandom,
+                                                  visibility_)),
+      operator_(std::make_unique<OperatorHandler>(namespaces, cache_, blocking_executor)) {}
 
 FrontendService::~FrontendService() {
   {

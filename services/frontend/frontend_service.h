@@ -41,10 +41,12 @@
 #include "common/executor.h"
 #include "persistence/namespace_cache.h"
 #include "persistence/store.h"
+#include "persistence/visibility_store.h"
 
 namespace tern::frontend {
 
 class NamespaceHandler;
+class VisibilityHandler;
 class PollRegistry;
 class WorkflowHandler;
 
@@ -55,13 +57,14 @@ class FrontendService {
  public:
   FrontendService(const Config& config, std::shared_ptr<persistence::NamespaceStore> namespaces,
                   client::HistoryClient& history, client::MatchingClient& matching,
-                  Executor& blocking_executor);
+                  Executor& blocking_executor,
+                  std::shared_ptr<persistence::VisibilityStore> visibility = nullptr);
   ~FrontendService();
   FrontendService(const FrontendService&) = delete;
   FrontendService& operator=(const FrontendService&) = delete;
 
-  // WorkflowService and OperatorService (the latter all UNIMPLEMENTED for now). Owned by this
-  // object; register them with the ServerBuilder.
+  // WorkflowService and OperatorService. Owned by this object; register them with the
+  // ServerBuilder. Without a visibility store the list and count RPCs answer UNIMPLEMENTED.
   std::vector<grpc::Service*> GrpcServices();
 
   // The built server, whose default health service reports our status. Applies the current
@@ -82,6 +85,7 @@ class FrontendService {
   Config config_;
   std::shared_ptr<persistence::NamespaceCache> cache_;
   std::shared_ptr<NamespaceHandler> namespaces_;
+  std::shared_ptr<VisibilityHandler> visibility_;
   std::unique_ptr<PollRegistry> polls_;
   std::unique_ptr<WorkflowHandler> workflow_;
   std::unique_ptr<grpc::Service> operator_;

@@ -5,6 +5,7 @@
 #include "common/errors.h"
 #include "common/ids.h"
 #include "services/frontend/routing.h"
+#include "visibility/payloads.h"
 
 namespace tern::frontend {
 namespace {
@@ -53,7 +54,8 @@ WorkflowHandler::WorkflowHandler(const Config& config, std::shared_ptr<Namespace
                                  std::shared_ptr<NamespaceHandler> namespaces,
                                  client::HistoryClient& history, client::MatchingClient& matching,
                                  Executor& blocking_executor, PollRegistry& polls,
-                                 const Clock& clock, Random random)
+                                 const Clock& clock, Random random,
+                                 std::shared_ptr<VisibilityHandler> visibility)
     : config_(config),
       cache_(std::move(cache)),
       namespaces_(std::move(namespaces)),
@@ -62,7 +64,8 @@ WorkflowHandler::WorkflowHandler(const Config& config, std::shared_ptr<Namespace
       blocking_(blocking_executor),
       polls_(polls),
       clock_(clock),
-      random_(std::move(random)) {}
+      random_(std::move(random)),
+      visibility_(std::move(visibility)) {}
 
 // ---- helpers
 // -------------------------------------------------------------------------------------
@@ -97,22 +100,49 @@ grpc::ServerUnaryReactor* WorkflowHandler::RunBlocking(grpc::CallbackServerConte
 }
 
 template <typename Req, typename Internal, typename Resp>
-grpc::ServerUnaryReactor* WorkflowHandler::ForwardByName(grpc::CallbackServerContext* ctx,
-                                                         const Req* request, Resp* response,
-                                                         absl::Status valid, NamespaceUse use,
-                                                         HistoryMethod<Internal, Resp> method,
-                                                         std::function<void(Internal&)> adjust) {
+grpc::ServerUnaryReactor* WorkflowHandler::ForwardByName(
+    grpc::CallbackServerContext* ctx, const Req* request, Resp* response, absl::Status valid,
+    NamespaceUse use, HistoryMethod<Internal, Resp> method,
+    std::function<absl::Status(const Entry&, Internal&)> adjust,
+    std::type_identity_t<std::function<void(const Entry&, Resp&)>> transform) {
   if (!valid.ok()) return Finished(ctx, valid);
   auto* reactor = ctx->DefaultReactor();
   auto deadline = CallDeadline(clock_.Now(), ctx->deadline());
-  ResolveByName(request->namespace_(), use, FailWith(reactor),
-                [this, request, response, reactor, deadline, method, adjust](const Entry& ns) {
-                  Internal internal;
-                  internal.set_namespace_id(ns->info().id());
-                  *internal.mutable_request() = *request;
-                  if (adjust) adjust(internal);
-                  (history_.*method)(internal, client::CallOptions{deadline},
-                                     Reply(reactor, response));
+  ResolveByName(
+      request->namespace_(), use, FailWith(reactor),
+      [this, request, response, reactor, deadline, method, adjust, transform](const Entry& ns) {
+        Internal internal;
+        internal.set_namespace_id(ns->info().id());
+        *internal.mutable_request() = *request;
+        if (adjust) {
+          if (auto st = adjust(ns, internal); !st.ok()) return reactor->Finish(ToGrpcStatus(st));
+        }
+        client::Callback<Resp> reply = Reply(reactor, response);
+        if (transform) {
+          reply = [reactor, response, transform, ns](absl::StatusOr<Resp> result) {
+            if (result.ok()) transform(ns, *result);
+            FinishWith(reactor, response, std::move(result));
+          };
+        }
+        (history_.*method)(internal, client::CallOptions{deadline}, std::move(reply));
+      });
+  return reactor;
+}
+
+template <typename Req, typename Resp>
+grpc::ServerUnaryReactor* WorkflowHandler::ForwardToVisibility(
+    grpc::CallbackServerContext* ctx, const Req* request, Resp* response,
+    absl::StatusOr<Resp> (VisibilityHandler::*method)(const persistence::v1::NamespaceRecord&,
+                                                      const Req&)) {
+  auto valid = ValidateNamespaceName(request->namespace_(), config_.dynamic_config.max_id_length);
+  if (!valid.ok()) return Finished(ctx, valid);
+  if (!visibility_) return Finished(ctx, absl::UnimplementedError("visibility is not configured"));
+  auto* reactor = ctx->DefaultReactor();
+  ResolveByName(request->namespace_(), NamespaceUse::kDefault, FailWith(reactor),
+                [this, request, response, reactor, method](const Entry& ns) {
+                  blocking_.Post([this, request, response, reactor, method, ns] {
+                    FinishWith(reactor, response, ((*visibility_).*method)(*ns, *request));
+                  });
                 });
   return reactor;
 }
@@ -357,11 +387,13 @@ grpc::ServerUnaryReactor* WorkflowHandler::StartWorkflowExecution(
   return ForwardByName<ws::StartWorkflowExecutionRequest, hs::StartWorkflowExecutionRequest>(
       ctx, request, response, ValidateStartWorkflowExecution(*request, config_.dynamic_config),
       NamespaceUse::kStart, &client::HistoryClient::StartWorkflowExecution,
-      [](hs::StartWorkflowExecutionRequest& internal) {
+      [](const Entry& ns, hs::StartWorkflowExecutionRequest& internal) {
         // History deduplicates retried starts by request id, so every start needs one.
         if (internal.request().request_id().empty()) {
           internal.mutable_request()->set_request_id(NewUuid());
         }
+        return visibility::ValidateSearchAttributes(internal.request().search_attributes(),
+                                                    persistence::CustomSearchAttributesOf(*ns));
       });
 }
 
@@ -431,7 +463,15 @@ grpc::ServerUnaryReactor* WorkflowHandler::DescribeWorkflowExecution(
     ws::DescribeWorkflowExecutionResponse* response) {
   return ForwardByName<ws::DescribeWorkflowExecutionRequest, hs::DescribeWorkflowExecutionRequest>(
       ctx, request, response, ValidateDescribeWorkflowExecution(*request, config_.dynamic_config),
-      NamespaceUse::kDefault, &client::HistoryClient::DescribeWorkflowExecution);
+      NamespaceUse::kDefault, &client::HistoryClient::DescribeWorkflowExecution, nullptr,
+      [](const Entry& ns, ws::DescribeWorkflowExecutionResponse& described) {
+        // The SDK's typedSearchAttributes needs each payload's type.
+        auto* info = described.mutable_workflow_execution_info();
+        if (info->has_search_attributes()) {
+          visibility::SetSearchAttributeTypes(*info->mutable_search_attributes(),
+                                              persistence::CustomSearchAttributesOf(*ns));
+        }
+      });
 }
 
 grpc::ServerUnaryReactor* WorkflowHandler::SignalWorkflowExecution(
@@ -450,10 +490,12 @@ grpc::ServerUnaryReactor* WorkflowHandler::SignalWithStartWorkflowExecution(
       ctx, request, response,
       ValidateSignalWithStartWorkflowExecution(*request, config_.dynamic_config),
       NamespaceUse::kStart, &client::HistoryClient::SignalWithStartWorkflowExecution,
-      [](hs::SignalWithStartWorkflowExecutionRequest& internal) {
+      [](const Entry& ns, hs::SignalWithStartWorkflowExecutionRequest& internal) {
         if (internal.request().request_id().empty()) {
           internal.mutable_request()->set_request_id(NewUuid());
         }
+        return visibility::ValidateSearchAttributes(internal.request().search_attributes(),
+                                                    persistence::CustomSearchAttributesOf(*ns));
       });
 }
 
@@ -485,6 +527,47 @@ grpc::ServerUnaryReactor* WorkflowHandler::TerminateWorkflowExecution(
                        hs::TerminateWorkflowExecutionRequest>(
       ctx, request, response, ValidateTerminateWorkflowExecution(*request, config_.dynamic_config),
       NamespaceUse::kDefault, &client::HistoryClient::TerminateWorkflowExecution);
+}
+
+// ---- visibility
+// --------------------------------------------------------------------------------
+
+grpc::ServerUnaryReactor* WorkflowHandler::ListWorkflowExecutions(
+    grpc::CallbackServerContext* ctx, const ws::ListWorkflowExecutionsRequest* request,
+    ws::ListWorkflowExecutionsResponse* response) {
+  return ForwardToVisibility(ctx, request, response, &VisibilityHandler::List);
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::ScanWorkflowExecutions(
+    grpc::CallbackServerContext* ctx, const ws::ScanWorkflowExecutionsRequest* request,
+    ws::ScanWorkflowExecutionsResponse* response) {
+  return ForwardToVisibility(ctx, request, response, &VisibilityHandler::Scan);
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::CountWorkflowExecutions(
+    grpc::CallbackServerContext* ctx, const ws::CountWorkflowExecutionsRequest* request,
+    ws::CountWorkflowExecutionsResponse* response) {
+  return ForwardToVisibility(ctx, request, response, &VisibilityHandler::Count);
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::ListOpenWorkflowExecutions(
+    grpc::CallbackServerContext* ctx, const ws::ListOpenWorkflowExecutionsRequest* request,
+    ws::ListOpenWorkflowExecutionsResponse* response) {
+  return ForwardToVisibility(ctx, request, response, &VisibilityHandler::ListOpen);
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::ListClosedWorkflowExecutions(
+    grpc::CallbackServerContext* ctx, const ws::ListClosedWorkflowExecutionsRequest* request,
+    ws::ListClosedWorkflowExecutionsResponse* response) {
+  return ForwardToVisibility(ctx, request, response, &VisibilityHandler::ListClosed);
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::GetSearchAttributes(
+    grpc::CallbackServerContext* ctx, const ws::GetSearchAttributesRequest*,
+    ws::GetSearchAttributesResponse* response) {
+  if (!visibility_) return Finished(ctx, absl::UnimplementedError("visibility is not configured"));
+  *response = visibility_->GetSearchAttributes();
+  return Finished(ctx, absl::OkStatus());
 }
 
 // ---- workers

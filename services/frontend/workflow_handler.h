@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <memory>
+#include <type_traits>
 
 #include "client/history_client.h"
 #include "client/matching_client.h"
@@ -23,6 +24,7 @@
 #include "services/frontend/call_reactor.h"
 #include "services/frontend/namespace_handler.h"
 #include "services/frontend/validation.h"
+#include "services/frontend/visibility_handler.h"
 #include "temporal/api/workflowservice/v1/service.grpc.pb.h"
 
 namespace tern::frontend {
@@ -39,7 +41,8 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   WorkflowHandler(const Config& config, std::shared_ptr<NamespaceCache> cache,
                   std::shared_ptr<NamespaceHandler> namespaces, client::HistoryClient& history,
                   client::MatchingClient& matching, Executor& blocking_executor,
-                  PollRegistry& polls, const Clock& clock, Random random);
+                  PollRegistry& polls, const Clock& clock, Random random,
+                  std::shared_ptr<VisibilityHandler> visibility = nullptr);
 
   grpc::ServerUnaryReactor* GetSystemInfo(grpc::CallbackServerContext* ctx,
                                           const ws::GetSystemInfoRequest* request,
@@ -141,6 +144,24 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   grpc::ServerUnaryReactor* ResetStickyTaskQueue(
       grpc::CallbackServerContext* ctx, const ws::ResetStickyTaskQueueRequest* request,
       ws::ResetStickyTaskQueueResponse* response) override;
+  grpc::ServerUnaryReactor* ListWorkflowExecutions(
+      grpc::CallbackServerContext* ctx, const ws::ListWorkflowExecutionsRequest* request,
+      ws::ListWorkflowExecutionsResponse* response) override;
+  grpc::ServerUnaryReactor* ScanWorkflowExecutions(
+      grpc::CallbackServerContext* ctx, const ws::ScanWorkflowExecutionsRequest* request,
+      ws::ScanWorkflowExecutionsResponse* response) override;
+  grpc::ServerUnaryReactor* CountWorkflowExecutions(
+      grpc::CallbackServerContext* ctx, const ws::CountWorkflowExecutionsRequest* request,
+      ws::CountWorkflowExecutionsResponse* response) override;
+  grpc::ServerUnaryReactor* ListOpenWorkflowExecutions(
+      grpc::CallbackServerContext* ctx, const ws::ListOpenWorkflowExecutionsRequest* request,
+      ws::ListOpenWorkflowExecutionsResponse* response) override;
+  grpc::ServerUnaryReactor* ListClosedWorkflowExecutions(
+      grpc::CallbackServerContext* ctx, const ws::ListClosedWorkflowExecutionsRequest* request,
+      ws::ListClosedWorkflowExecutionsResponse* response) override;
+  grpc::ServerUnaryReactor* GetSearchAttributes(grpc::CallbackServerContext* ctx,
+                                                const ws::GetSearchAttributesRequest* request,
+                                                ws::GetSearchAttributesResponse* response) override;
   grpc::ServerUnaryReactor* ShutdownWorker(grpc::CallbackServerContext* ctx,
                                            const ws::ShutdownWorkerRequest* request,
                                            ws::ShutdownWorkerResponse* response) override;
@@ -166,11 +187,19 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   template <typename Resp, typename Fn>
   grpc::ServerUnaryReactor* RunBlocking(grpc::CallbackServerContext* ctx, Resp* response, Fn fn);
 
+  // `adjust` completes the internal request and may refuse it; `transform` edits the reply.
   template <typename Req, typename Internal, typename Resp>
-  grpc::ServerUnaryReactor* ForwardByName(grpc::CallbackServerContext* ctx, const Req* request,
-                                          Resp* response, absl::Status valid, NamespaceUse use,
-                                          HistoryMethod<Internal, Resp> method,
-                                          std::function<void(Internal&)> adjust = nullptr);
+  grpc::ServerUnaryReactor* ForwardByName(
+      grpc::CallbackServerContext* ctx, const Req* request, Resp* response, absl::Status valid,
+      NamespaceUse use, HistoryMethod<Internal, Resp> method,
+      std::function<absl::Status(const Entry&, Internal&)> adjust = nullptr,
+      std::type_identity_t<std::function<void(const Entry&, Resp&)>> transform = nullptr);
+  // The visibility RPCs: `method` runs on the blocking executor once the namespace is resolved.
+  template <typename Req, typename Resp>
+  grpc::ServerUnaryReactor* ForwardToVisibility(
+      grpc::CallbackServerContext* ctx, const Req* request, Resp* response,
+      absl::StatusOr<Resp> (VisibilityHandler::*method)(const persistence::v1::NamespaceRecord&,
+                                                        const Req&));
   template <typename Req, typename Internal, typename Resp>
   grpc::ServerUnaryReactor* ForwardByToken(grpc::CallbackServerContext* ctx, const Req* request,
                                            Resp* response,
@@ -206,6 +235,7 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   PollRegistry& polls_;
   const Clock& clock_;
   Random random_;
+  std::shared_ptr<VisibilityHandler> visibility_;
 };
 
 }  // namespace tern::frontend

@@ -230,8 +230,8 @@ int RunProcess(const ProcessOptions& options) {
     grpc_services["matching"] = {matching->GrpcService()};
   }
   if (wanted.contains("frontend")) {
-    frontend = std::make_unique<frontend::FrontendService>(config, stores.namespaces, history_client,
-                                                           matching_client, blocking);
+    frontend = std::make_unique<frontend::FrontendService>(
+        config, stores.namespaces, history_client, matching_client, blocking, stores.visibility);
     grpc_services["frontend"] = frontend->GrpcServices();
   }
   if (wanted.contains("worker")) {

@@ -276,62 +276,60 @@ describe('tern CLI', () => {
     assert.match(again, /^tern workflow terminate: failed to terminate workflow /);
   });
 
-  it('workflow list and count, with a query, a limit and GROUP BY',
-    { skip: 'server does not implement ListWorkflowExecutions and CountWorkflowExecutions yet' },
-    async () => {
-      // A task queue of its own, so the query sees exactly this test's workflows.
-      const queue = uniqueName('cli-list');
-      const listWorker = await startWorker(server, { taskQueue: queue });
-      try {
-        const done = [];
-        for (let i = 0; i < 2; i++) {
-          const h = await client.workflow.start('collectSignals', {
-            taskQueue: queue, workflowId: uniqueName(`cli-list-done${i}`), args: [0],
-          });
-          await h.result();
-          done.push(h);
-        }
-        const running = await client.workflow.start('waitForRelease', {
-          taskQueue: queue, workflowId: uniqueName('cli-list-running'),
+  it('workflow list and count, with a query, a limit and GROUP BY', async () => {
+    // A task queue of its own, so the query sees exactly this test's workflows.
+    const queue = uniqueName('cli-list');
+    const listWorker = await startWorker(server, { taskQueue: queue });
+    try {
+      const done = [];
+      for (let i = 0; i < 2; i++) {
+        const h = await client.workflow.start('collectSignals', {
+          taskQueue: queue, workflowId: uniqueName(`cli-list-done${i}`), args: [0],
         });
-        const query = `TaskQueue = '${queue}'`;
-
-        // Visibility is eventually consistent: wait until all three are listed as they are.
-        let rows;
-        await waitFor('all three workflows in `workflow list`', async () => {
-          const lines = ok(await tern(['workflow', 'list', '-q', query]), 'list').trimEnd()
-            .split('\n');
-          assert.match(lines[0], /^Status\s+WorkflowId\s+RunId\s+Type\s+StartTime$/);
-          rows = lines.slice(1).map((l) => l.split(/\s+/));
-          return rows.length === 3 && rows.filter((r) => r[0] === 'Completed').length === 2;
-        });
-        const runningRow = rows.find((r) => r[1] === running.workflowId);
-        assert.deepEqual(runningRow.slice(0, 4),
-          ['Running', running.workflowId, running.firstExecutionRunId, 'waitForRelease']);
-        assert.match(runningRow[4], /^\d{4}-\d\d-\d\dT/);
-
-        const limited = ok(await tern(['workflow', 'list', '-q', query, '--limit', '2']), 'list');
-        assert.equal(limited.trimEnd().split('\n').length, 3, limited);
-        const listed = await ternJson(['workflow', 'list', '-q', query]);
-        assert.deepEqual(listed.executions.map((e) => e.execution.workflowId).sort(),
-          [...done.map((h) => h.workflowId), running.workflowId].sort());
-
-        assert.equal(ok(await tern(['workflow', 'count', '-q', query]), 'count'), 'Total: 3\n');
-        const grouped = ok(await tern(['workflow', 'count', '-q',
-          `${query} GROUP BY ExecutionStatus`]), 'count with groups');
-        assert.match(grouped, /^Total: 3$/m);
-        assert.match(grouped, /^Count\s+Group$/m);
-        assert.match(grouped, /^1\s+"Running"$/m);
-        assert.match(grouped, /^2\s+"Completed"$/m);
-        const counted = await ternJson(['workflow', 'count', '-q', query]);
-        assert.equal(counted.count, '3');
-
-        await running.signal('release');
-        await running.result();
-      } finally {
-        await listWorker.stop();
+        await h.result();
+        done.push(h);
       }
-    });
+      const running = await client.workflow.start('waitForRelease', {
+        taskQueue: queue, workflowId: uniqueName('cli-list-running'),
+      });
+      const query = `TaskQueue = '${queue}'`;
+
+      // Visibility is eventually consistent: wait until all three are listed as they are.
+      let rows;
+      await waitFor('all three workflows in `workflow list`', async () => {
+        const lines = ok(await tern(['workflow', 'list', '-q', query]), 'list').trimEnd()
+          .split('\n');
+        assert.match(lines[0], /^Status\s+WorkflowId\s+RunId\s+Type\s+StartTime$/);
+        rows = lines.slice(1).map((l) => l.split(/\s+/));
+        return rows.length === 3 && rows.filter((r) => r[0] === 'Completed').length === 2;
+      });
+      const runningRow = rows.find((r) => r[1] === running.workflowId);
+      assert.deepEqual(runningRow.slice(0, 4),
+        ['Running', running.workflowId, running.firstExecutionRunId, 'waitForRelease']);
+      assert.match(runningRow[4], /^\d{4}-\d\d-\d\dT/);
+
+      const limited = ok(await tern(['workflow', 'list', '-q', query, '--limit', '2']), 'list');
+      assert.equal(limited.trimEnd().split('\n').length, 3, limited);
+      const listed = await ternJson(['workflow', 'list', '-q', query]);
+      assert.deepEqual(listed.executions.map((e) => e.execution.workflowId).sort(),
+        [...done.map((h) => h.workflowId), running.workflowId].sort());
+
+      assert.equal(ok(await tern(['workflow', 'count', '-q', query]), 'count'), 'Total: 3\n');
+      const grouped = ok(await tern(['workflow', 'count', '-q',
+        `${query} GROUP BY ExecutionStatus`]), 'count with groups');
+      assert.match(grouped, /^Total: 3$/m);
+      assert.match(grouped, /^Count\s+Group$/m);
+      assert.match(grouped, /^1\s+"Running"$/m);
+      assert.match(grouped, /^2\s+"Completed"$/m);
+      const counted = await ternJson(['workflow', 'count', '-q', query]);
+      assert.equal(counted.count, '3');
+
+      await running.signal('release');
+      await running.result();
+    } finally {
+      await listWorker.stop();
+    }
+  });
 
   it('workflow delete removes a closed workflow',
     { skip: 'server does not implement DeleteWorkflowExecution yet' }, async () => {
@@ -358,34 +356,33 @@ describe('tern CLI', () => {
     assert.match(line, /refusing to remove search attributes X from namespace default .* --yes$/);
   });
 
-  it('search-attribute create, list and remove',
-    { skip: 'server does not implement OperatorService search attribute RPCs yet' }, async () => {
-      const ns = uniqueName('cli-sa');
-      ok(await tern(['operator', 'namespace', 'create', '-n', ns]), 'namespace create');
-      const created = await tern(['-n', ns, 'operator', 'search-attribute', 'create',
-        '--name', 'CustomKw', '--type', 'Keyword', '--name', 'CustomInt', '--type', 'int']);
-      assert.equal(ok(created, 'create'),
-        `Added to namespace ${ns}: CustomKw (Keyword), CustomInt (Int).\n`);
+  it('search-attribute create, list and remove', async () => {
+    const ns = uniqueName('cli-sa');
+    ok(await tern(['operator', 'namespace', 'create', '-n', ns]), 'namespace create');
+    const created = await tern(['-n', ns, 'operator', 'search-attribute', 'create',
+      '--name', 'CustomKw', '--type', 'Keyword', '--name', 'CustomInt', '--type', 'int']);
+    assert.equal(ok(created, 'create'),
+      `Added to namespace ${ns}: CustomKw (Keyword), CustomInt (Int).\n`);
 
-      const listed = ok(await tern(['-n', ns, 'operator', 'search-attribute', 'list']), 'list');
-      assert.match(listed, /^Name\s+Type$/m);
-      assert.match(listed, /^CustomKw\s+Keyword$/m);
-      assert.match(listed, /^CustomInt\s+Int$/m);
-      assert.match(listed, /^WorkflowType\s+Keyword$/m, 'system attributes are listed too');
-      const json = await ternJson(['-n', ns, 'operator', 'search-attribute', 'list']);
-      assert.equal(json.customAttributes.CustomKw, 'INDEXED_VALUE_TYPE_KEYWORD');
-      assert.equal(json.systemAttributes.ExecutionStatus, 'INDEXED_VALUE_TYPE_KEYWORD');
+    const listed = ok(await tern(['-n', ns, 'operator', 'search-attribute', 'list']), 'list');
+    assert.match(listed, /^Name\s+Type$/m);
+    assert.match(listed, /^CustomKw\s+Keyword$/m);
+    assert.match(listed, /^CustomInt\s+Int$/m);
+    assert.match(listed, /^WorkflowType\s+Keyword$/m, 'system attributes are listed too');
+    const json = await ternJson(['-n', ns, 'operator', 'search-attribute', 'list']);
+    assert.equal(json.customAttributes.CustomKw, 'INDEXED_VALUE_TYPE_KEYWORD');
+    assert.equal(json.systemAttributes.ExecutionStatus, 'INDEXED_VALUE_TYPE_KEYWORD');
 
-      const twice = fails(await tern(['-n', ns, 'operator', 'search-attribute', 'create',
-        '--name', 'CustomKw', '--type', 'Keyword']), 1, 'create an existing attribute');
-      assert.match(twice,
-        /^tern operator search-attribute create: failed to add search attributes/);
+    const twice = fails(await tern(['-n', ns, 'operator', 'search-attribute', 'create',
+      '--name', 'CustomKw', '--type', 'Keyword']), 1, 'create an existing attribute');
+    assert.match(twice,
+      /^tern operator search-attribute create: failed to add search attributes/);
 
-      const removed = await tern(['-n', ns, 'operator', 'search-attribute', 'remove',
-        '--name', 'CustomKw', '--yes']);
-      assert.equal(ok(removed, 'remove'), `Removed from namespace ${ns}: CustomKw.\n`);
-      const remaining = ok(await tern(['-n', ns, 'operator', 'search-attribute', 'list']), 'list');
-      assert.doesNotMatch(remaining, /^CustomKw\s/m);
-      assert.match(remaining, /^CustomInt\s+Int$/m);
-    });
+    const removed = await tern(['-n', ns, 'operator', 'search-attribute', 'remove',
+      '--name', 'CustomKw', '--yes']);
+    assert.equal(ok(removed, 'remove'), `Removed from namespace ${ns}: CustomKw.\n`);
+    const remaining = ok(await tern(['-n', ns, 'operator', 'search-attribute', 'list']), 'list');
+    assert.doesNotMatch(remaining, /^CustomKw\s/m);
+    assert.match(remaining, /^CustomInt\s+Int$/m);
+  });
 });

@@ -337,3 +337,23 @@ async function stepsAroundSignal() {
 }
 
 Object.assign(module.exports, { stepsAroundSignal });
+
+// Upserts typed search attributes ([{ name, type, value }]: `type` a SearchAttributeType name
+// such as 'KEYWORD', a DATETIME value an ISO string, null to unset), waits for `release`, and
+// returns the attributes as the workflow sees them (visibility.test.js).
+async function upsertSearchAttributesThenWait(updates) {
+  const { defineSearchAttributeKey } = require('@temporalio/common');
+  const { upsertSearchAttributes } = require('@temporalio/workflow');
+  upsertSearchAttributes(updates.map(({ name, type, value }) => ({
+    key: defineSearchAttributeKey(name, type),
+    value: type === 'DATETIME' && value !== null ? new Date(value) : value,
+  })));
+  let released = false;
+  setHandler(releaseSignal, () => {
+    released = true;
+  });
+  await condition(() => released);
+  return workflowInfo().typedSearchAttributes.getAll().map(({ key, value }) => [key.name, value]);
+}
+
+Object.assign(module.exports, { upsertSearchAttributesThenWait });

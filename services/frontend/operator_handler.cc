@@ -1,0 +1,147 @@
+#include "services/frontend/operator_handler.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+#include "visibility/search_attributes.h"
+
+namespace tern::frontend {
+namespace {
+
+namespace enums = temporal::api::enums::v1;
+
+absl::Status CheckNamespace(const std::string& name) {
+  if (name.empty()) return absl::InvalidArgumentError("Namespace is not set on request.");
+  return absl::OkStatus();
+}
+
+bool IsRegistrableType(enums::IndexedValueType type) {
+  return type != enums::INDEXED_VALUE_TYPE_UNSPECIFIED && enums::IndexedValueType_IsValid(type) &&
+         !visibility::IndexedValueTypeName(type).empty();
+}
+
+template <typename Map>
+std::vector<std::string> SortedKeys(const Map& map) {
+  std::vector<std::string> keys;
+  for (const auto& [key, _] : map) keys.push_back(key);
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+}  // namespace
+
+OperatorHandler::OperatorHandler(std::shared_ptr<persistence::NamespaceStore> store,
+                                 std::shared_ptr<persistence::NamespaceCache> cache,
+                                 Executor& blocking)
+    : store_(std::move(store)), cache_(std::move(cache)), blocking_(blocking) {}
+
+template <typename Response, typename Fn>
+grpc::ServerUnaryReactor* OperatorHandler::RunBlocking(grpc::CallbackServerContext* ctx,
+                                                       Response* response, Fn fn) {
+  auto* reactor = ctx->DefaultReactor();
+  blocking_.Post([reactor, response, fn = std::move(fn)] {
+    absl::StatusOr<Response> result = fn();
+    if (result.ok()) *response = *std::move(result);
+    reactor->Finish(ToGrpcStatus(result.status()));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* OperatorHandler::AddSearchAttributes(
+    grpc::CallbackServerContext* ctx, const op::AddSearchAttributesRequest* request,
+    op::AddSearchAttributesResponse* response) {
+  return RunBlocking(ctx, response, [this, request] { return Add(*request); });
+}
+
+grpc::ServerUnaryReactor* OperatorHandler::RemoveSearchAttributes(
+    grpc::CallbackServerContext* ctx, const op::RemoveSearchAttributesRequest* request,
+    op::RemoveSearchAttributesResponse* response) {
+  return RunBlocking(ctx, response, [this, request] { return Remove(*request); });
+}
+
+grpc::ServerUnaryReactor* OperatorHandler::ListSearchAttributes(
+    grpc::CallbackServerContext* ctx, const op::ListSearchAttributesRequest* request,
+    op::ListSearchAttributesResponse* response) {
+  return RunBlocking(ctx, response, [this, request] { return List(*request); });
+}
+
+absl::StatusOr<persistence::v1::NamespaceRecord> OperatorHandler::Read(const std::string& name) {
+  if (auto st = CheckNamespace(name); !st.ok()) return st;
+  auto record = store_->GetNamespaceByName(name);
+  if (absl::IsNotFound(record.status())) return NamespaceNotFoundError(name);
+  return record;
+}
+
+absl::Status OperatorHandler::Write(const persistence::v1::NamespaceRecord& record) {
+  absl::Status status = store_->UpdateNamespace(record);
+  if (absl::IsNotFound(status)) return NamespaceNotFoundError(record.info().name());
+  if (status.ok() && cache_) cache_->Put(record);
+  return status;
+}
+
+absl::StatusOr<op::AddSearchAttributesResponse> OperatorHandler::Add(
+    const op::AddSearchAttributesRequest& r) {
+  if (auto st = CheckNamespace(r.namespace_()); !st.ok()) return st;
+  if (r.search_attributes().empty()) {
+    return absl::InvalidArgumentError("SearchAttributes are not set on request.");
+  }
+  for (const std::string& name : SortedKeys(r.search_attributes())) {
+    if (name.empty()) return absl::InvalidArgumentError("Search attribute name is not set.");
+    if (visibility::IsReservedSearchAttributeName(name)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Search attribute ", name, " is reserved by system."));
+    }
+    if (!IsRegistrableType(r.search_attributes().at(name))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Unknown search attribute type: ", r.search_attributes().at(name), "."));
+    }
+  }
+  auto record = Read(r.namespace_());
+  if (!record.ok()) return record.status();
+  auto& custom = *record->mutable_custom_search_attributes();
+  for (const std::string& name : SortedKeys(r.search_attributes())) {
+    if (custom.contains(name)) {
+      return absl::AlreadyExistsError(absl::StrCat("Search attribute ", name, " already exists."));
+    }
+  }
+  for (const auto& [name, type] : r.search_attributes()) custom[name] = type;
+  if (auto st = Write(*record); !st.ok()) return st;
+  return op::AddSearchAttributesResponse();
+}
+
+absl::StatusOr<op::RemoveSearchAttributesResponse> OperatorHandler::Remove(
+    const op::RemoveSearchAttributesRequest& r) {
+  if (auto st = CheckNamespace(r.namespace_()); !st.ok()) return st;
+  if (r.search_attributes().empty()) {
+    return absl::InvalidArgumentError("SearchAttributes are not set on request.");
+  }
+  auto record = Read(r.namespace_());
+  if (!record.ok()) return record.status();
+  auto& custom = *record->mutable_custom_search_attributes();
+  for (const std::string& name : r.search_attributes()) {
+    if (custom.contains(name)) continue;
+    if (visibility::FindBuiltInAttribute(name) != nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Unable to remove non-custom search attributes: ", name, "."));
+    }
+    return absl::NotFoundError(absl::StrCat("Search attribute ", name, " doesn't exist."));
+  }
+  for (const std::string& name : r.search_attributes()) custom.erase(name);
+  if (auto st = Write(*record); !st.ok()) return st;
+  return op::RemoveSearchAttributesResponse();
+}
+
+absl::StatusOr<op::ListSearchAttributesResponse> OperatorHandler::List(
+    const op::ListSearchAttributesRequest& r) {
+  auto record = Read(r.namespace_());
+  if (!record.ok()) return record.status();
+  op::ListSearchAttributesResponse out;
+  *out.mutable_custom_attributes() = record->custom_search_attributes();
+  for (const auto& attribute : visibility::BuiltInAttributes()) {
+    (*out.mutable_system_attributes())[std::string(attribute.name)] = attribute.type;
+  }
+  return out;
+}
+
+}  // namespace tern::frontend
