@@ -102,8 +102,8 @@ class PostgresVisibilityStore final : public VisibilityStore {
       return absl::InvalidArgumentError(
           "visibility record needs namespace_id, run_id and workflow_id");
     }
-    if (!nlohmann::json::accept(r.search_attributes_json) ||
-        !nlohmann::json::parse(r.search_attributes_json).is_object()) {
+    if (!nlohmann::json::parse(r.search_attributes_json, nullptr, /*allow_exceptions=*/false)
+             .is_object()) {
       return absl::InvalidArgumentError(
           absl::StrCat("search attributes of run '", r.run_id, "' are not a JSON object"));
     }
