@@ -48,6 +48,9 @@ absl::StatusOr<std::string> WorkflowIdOf(const hs::DescribeWorkflowExecutionRequ
 absl::StatusOr<std::string> WorkflowIdOf(const hs::TerminateWorkflowExecutionRequest& r) {
   return r.request().workflow_execution().workflow_id();
 }
+absl::StatusOr<std::string> WorkflowIdOf(const hs::DeleteWorkflowExecutionRequest& r) {
+  return r.request().workflow_execution().workflow_id();
+}
 absl::StatusOr<std::string> WorkflowIdOf(const hs::ResetWorkflowExecutionRequest& r) {
   return r.request().workflow_execution().workflow_id();
 }

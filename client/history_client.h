@@ -26,6 +26,7 @@ namespace ws = temporal::api::workflowservice::v1;
   X(GetWorkflowExecutionHistory, ws::GetWorkflowExecutionHistoryResponse) \
   X(DescribeWorkflowExecution, ws::DescribeWorkflowExecutionResponse) \
   X(TerminateWorkflowExecution, ws::TerminateWorkflowExecutionResponse) \
+  X(DeleteWorkflowExecution, ws::DeleteWorkflowExecutionResponse) \
   X(ResetWorkflowExecution, ws::ResetWorkflowExecutionResponse) \
   X(SignalWorkflowExecution, ws::SignalWorkflowExecutionResponse) \
   X(SignalWithStartWorkflowExecution, ws::SignalWithStartWorkflowExecutionResponse) \

@@ -195,8 +195,9 @@ class ExecutionStore {
   // These writes are not fenced by a shard's range_id: they only touch runs no shard writes any
   // more (closed ones, or those of a deleted namespace).
   // Deletes a closed run's mutable state and history, and the workflow id's current-run pointer
-  // if it still points to this run. A running run is left alone. Idempotent.
-  virtual absl::Status DeleteClosedExecution(int32_t shard_id, const std::string& namespace_id,
+  // if it still points to this run. A running run is left alone. Idempotent: true when this call
+  // deleted the run.
+  virtual absl::StatusOr<bool> DeleteClosedExecution(int32_t shard_id, const std::string& namespace_id,
                                              const std::string& workflow_id,
                                              const std::string& run_id) = 0;
   // Deletes up to `limit` runs of the namespace on the shard, whatever their state, with their

@@ -104,6 +104,14 @@ class VisibilityStore {
   // per status.
   virtual absl::StatusOr<VisibilityCount> Count(const std::string& namespace_id,
                                                 const visibility::Query& query) = 0;
+
+  // Custom search attributes are being registered: a store with a schema (Elasticsearch) adds
+  // their fields before the namespace records them. InvalidArgument when a field exists with
+  // another type. Stores without a schema (PostgreSQL's JSONB) have nothing to do.
+  virtual absl::Status AddSearchAttributeMappings(
+      const visibility::CustomSearchAttributes& attributes) {
+    return absl::OkStatus();
+  }
 };
 
 }  // namespace tern::persistence

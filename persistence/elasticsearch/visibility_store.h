@@ -93,7 +93,8 @@ class ElasticsearchVisibilityStore final : public VisibilityStore {
   // visibility::ElasticsearchFieldMapping). Call it when attributes are registered, before
   // storing them in the namespace: values written before are in _source but not searchable.
   // Idempotent for the same types; InvalidArgument when a field exists with another type.
-  absl::Status AddSearchAttributeMappings(const visibility::CustomSearchAttributes& attributes);
+  absl::Status AddSearchAttributeMappings(
+      const visibility::CustomSearchAttributes& attributes) override;
 
   // Upserts waiting for a _bulk slot (for tests and diagnostics).
   size_t QueuedUpserts() const;

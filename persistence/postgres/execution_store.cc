@@ -372,23 +372,23 @@ class PostgresExecutionStore final : public ExecutionStore {
     return Delete("DeleteTimerTasks", "timer_delete", shard_id, task_ids);
   }
 
-  absl::Status DeleteClosedExecution(int32_t shard_id, const std::string& namespace_id,
-                                     const std::string& workflow_id,
-                                     const std::string& run_id) override {
+  absl::StatusOr<bool> DeleteClosedExecution(int32_t shard_id, const std::string& namespace_id,
+                                             const std::string& workflow_id,
+                                             const std::string& run_id) override {
     const auto completed = static_cast<int32_t>(RunState::kCompleted);
-    return pool_->Run("DeleteClosedExecution", [&](pqxx::connection_base& conn) {
+    return pool_->Run("DeleteClosedExecution", [&](pqxx::connection_base& conn) -> absl::StatusOr<bool> {
       pqxx::work txn(conn);
       pqxx::result deleted = txn.exec_prepared("exec_delete_closed", shard_id, namespace_id,
                                                workflow_id, run_id, completed);
       if (deleted.affected_rows() == 0) {
         // Absent (deleted before) or still running: either way there is nothing to delete.
-        return absl::OkStatus();
+        return false;
       }
       txn.exec_prepared("history_delete", shard_id, namespace_id, workflow_id, run_id);
       txn.exec_prepared("current_delete_closed", shard_id, namespace_id, workflow_id, run_id,
                         completed);
       txn.commit();
-      return absl::OkStatus();
+      return true;
     });
   }
 

@@ -30,13 +30,14 @@ FrontendService::FrontendService(const Config& config,
     : config_(config),
       cache_(NamespaceCache::Create(namespaces, blocking_executor)),
       namespaces_(std::make_shared<NamespaceHandler>(config_, namespaces, cache_)),
-      visibility_(std::make_shared<VisibilityHandler>(std::move(visibility), cache_)),
+      visibility_(std::make_shared<VisibilityHandler>(visibility, cache_)),
       polls_(std::make_unique<PollRegistry>()),
       workflow_(std::make_unique<WorkflowHandler>(config_, cache_, namespaces_, history, matching,
                                                   blocking_executor, *polls_,
                                                   SystemClock::Instance(), ThreadRandom,
                                                   visibility_)),
-      operator_(std::make_unique<OperatorHandler>(namespaces, cache_, blocking_executor)) {}
+      operator_(std::make_unique<OperatorHandler>(namespaces, cache_, namespaces_,
+                                                  std::move(visibility), blocking_executor)) {}
 
 FrontendService::~FrontendService() {
   {

@@ -126,6 +126,8 @@ absl::Status NamespaceHandler::ChangeState(const std::string& name, enums::Names
                                           const std::string& new_name) {
   auto record = Read(name, "");
   if (!record.ok()) return record.status();
+  // A deleted namespace waits for tern-worker; nothing may change it any more.
+  if (record->info().state() == enums::NAMESPACE_STATE_DELETED) return NamespaceNotFoundError(name);
   if (auto st = ValidateNamespaceStateChange(record->info().state(), state); !st.ok()) return st;
   record->mutable_info()->set_state(state);
   if (!new_name.empty()) record->mutable_info()->set_name(new_name);

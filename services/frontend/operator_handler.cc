@@ -33,8 +33,14 @@ std::vector<std::string> SortedKeys(const Map& map) {
 
 OperatorHandler::OperatorHandler(std::shared_ptr<persistence::NamespaceStore> store,
                                  std::shared_ptr<persistence::NamespaceCache> cache,
+                                 std::shared_ptr<NamespaceHandler> namespaces,
+                                 std::shared_ptr<persistence::VisibilityStore> visibility,
                                  Executor& blocking)
-    : store_(std::move(store)), cache_(std::move(cache)), blocking_(blocking) {}
+    : store_(std::move(store)),
+      cache_(std::move(cache)),
+      namespaces_(std::move(namespaces)),
+      visibility_(std::move(visibility)),
+      blocking_(blocking) {}
 
 template <typename Response, typename Fn>
 grpc::ServerUnaryReactor* OperatorHandler::RunBlocking(grpc::CallbackServerContext* ctx,
@@ -52,6 +58,21 @@ grpc::ServerUnaryReactor* OperatorHandler::AddSearchAttributes(
     grpc::CallbackServerContext* ctx, const op::AddSearchAttributesRequest* request,
     op::AddSearchAttributesResponse* response) {
   return RunBlocking(ctx, response, [this, request] { return Add(*request); });
+}
+
+grpc::ServerUnaryReactor* OperatorHandler::DeleteNamespace(
+    grpc::CallbackServerContext* ctx, const op::DeleteNamespaceRequest* request,
+    op::DeleteNamespaceResponse* response) {
+  return RunBlocking(ctx, response, [this, request]() -> absl::StatusOr<op::DeleteNamespaceResponse> {
+    if (!request->namespace_id().empty() && request->namespace_().empty()) {
+      return absl::InvalidArgumentError("Delete by namespace id is not supported; give its name.");
+    }
+    auto deleted = namespaces_->Delete(request->namespace_());
+    if (!deleted.ok()) return deleted.status();
+    op::DeleteNamespaceResponse out;
+    out.set_deleted_namespace(*deleted);
+    return out;
+  });
 }
 
 grpc::ServerUnaryReactor* OperatorHandler::RemoveSearchAttributes(
@@ -104,6 +125,11 @@ absl::StatusOr<op::AddSearchAttributesResponse> OperatorHandler::Add(
     if (custom.contains(name)) {
       return absl::AlreadyExistsError(absl::StrCat("Search attribute ", name, " already exists."));
     }
+  }
+  if (visibility_) {
+    visibility::CustomSearchAttributes added(r.search_attributes().begin(),
+                                             r.search_attributes().end());
+    if (auto st = visibility_->AddSearchAttributeMappings(added); !st.ok()) return st;
   }
   for (const auto& [name, type] : r.search_attributes()) custom[name] = type;
   if (auto st = Write(*record); !st.ok()) return st;

@@ -1,6 +1,7 @@
 // OperatorHandler: the public temporal.api.operatorservice.v1.OperatorService (gRPC callback
-// API). Implemented: the search attribute RPCs. Everything else answers UNIMPLEMENTED (the
-// generated default).
+// API). Implemented: the search attribute RPCs and DeleteNamespace (NamespaceHandler::Delete:
+// renamed and marked DELETED at once, data removed by tern-worker). Everything else answers
+// UNIMPLEMENTED (the generated default).
 //
 // Custom search attributes are per namespace, stored in the namespace record
 // (NamespaceRecord.custom_search_attributes) and served to every service through its namespace
@@ -35,6 +36,8 @@
 #include "common/executor.h"
 #include "persistence/namespace_cache.h"
 #include "persistence/store.h"
+#include "persistence/visibility_store.h"
+#include "services/frontend/namespace_handler.h"
 #include "temporal/api/operatorservice/v1/service.grpc.pb.h"
 
 namespace tern::frontend {
@@ -43,8 +46,15 @@ namespace op = temporal::api::operatorservice::v1;
 
 class OperatorHandler final : public op::OperatorService::CallbackService {
  public:
+  // `visibility` may be null (no visibility store: nothing to map).
   OperatorHandler(std::shared_ptr<persistence::NamespaceStore> store,
-                  std::shared_ptr<persistence::NamespaceCache> cache, Executor& blocking);
+                  std::shared_ptr<persistence::NamespaceCache> cache,
+                  std::shared_ptr<NamespaceHandler> namespaces,
+                  std::shared_ptr<persistence::VisibilityStore> visibility, Executor& blocking);
+
+  grpc::ServerUnaryReactor* DeleteNamespace(grpc::CallbackServerContext* ctx,
+                                            const op::DeleteNamespaceRequest* request,
+                                            op::DeleteNamespaceResponse* response) override;
 
   grpc::ServerUnaryReactor* AddSearchAttributes(grpc::CallbackServerContext* ctx,
                                                 const op::AddSearchAttributesRequest* request,
@@ -72,6 +82,8 @@ class OperatorHandler final : public op::OperatorService::CallbackService {
 
   std::shared_ptr<persistence::NamespaceStore> store_;
   std::shared_ptr<persistence::NamespaceCache> cache_;
+  std::shared_ptr<NamespaceHandler> namespaces_;
+  std::shared_ptr<persistence::VisibilityStore> visibility_;
   Executor& blocking_;
 };
 

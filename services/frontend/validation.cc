@@ -518,6 +518,13 @@ absl::Status ValidateResetStickyTaskQueue(const ws::ResetStickyTaskQueueRequest&
   return ValidateExecution(r.has_execution(), r.execution(), limits.max_id_length);
 }
 
+absl::Status ValidateDeleteWorkflowExecution(const ws::DeleteWorkflowExecutionRequest& r,
+                                             const DynamicConfig& limits) {
+  const int max = limits.max_id_length;
+  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
+  return ValidateExecution(r.has_workflow_execution(), r.workflow_execution(), max);
+}
+
 absl::Status ValidateResetWorkflowExecution(const ws::ResetWorkflowExecutionRequest& r,
                                             const DynamicConfig& limits) {
   const int max = limits.max_id_length;

@@ -102,6 +102,8 @@ absl::Status ValidateGetWorkflowExecutionHistoryReverse(
     const ws::GetWorkflowExecutionHistoryReverseRequest& request, const DynamicConfig& limits);
 absl::Status ValidateResetStickyTaskQueue(const ws::ResetStickyTaskQueueRequest& request,
                                           const DynamicConfig& limits);
+absl::Status ValidateDeleteWorkflowExecution(const ws::DeleteWorkflowExecutionRequest& request,
+                                             const DynamicConfig& limits);
 absl::Status ValidateResetWorkflowExecution(const ws::ResetWorkflowExecutionRequest& request,
                                             const DynamicConfig& limits);
 absl::Status ValidateShutdownWorker(const ws::ShutdownWorkerRequest& request,

@@ -210,6 +210,14 @@ grpc::ServerUnaryReactor* WorkflowHandler::GetWorkflowExecutionHistoryReverse(
       NamespaceUse::kDefault, &client::HistoryClient::GetWorkflowExecutionHistoryReverse);
 }
 
+grpc::ServerUnaryReactor* WorkflowHandler::DeleteWorkflowExecution(
+    grpc::CallbackServerContext* ctx, const ws::DeleteWorkflowExecutionRequest* request,
+    ws::DeleteWorkflowExecutionResponse* response) {
+  return ForwardByName<ws::DeleteWorkflowExecutionRequest, hs::DeleteWorkflowExecutionRequest>(
+      ctx, request, response, ValidateDeleteWorkflowExecution(*request, config_.dynamic_config),
+      NamespaceUse::kDefault, &client::HistoryClient::DeleteWorkflowExecution);
+}
+
 grpc::ServerUnaryReactor* WorkflowHandler::ResetWorkflowExecution(
     grpc::CallbackServerContext* ctx, const ws::ResetWorkflowExecutionRequest* request,
     ws::ResetWorkflowExecutionResponse* response) {

@@ -138,6 +138,9 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   grpc::ServerUnaryReactor* DeprecateNamespace(
       grpc::CallbackServerContext* ctx, const ws::DeprecateNamespaceRequest* request,
       ws::DeprecateNamespaceResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteWorkflowExecution(
+      grpc::CallbackServerContext* ctx, const ws::DeleteWorkflowExecutionRequest* request,
+      ws::DeleteWorkflowExecutionResponse* response) override;
   grpc::ServerUnaryReactor* ResetWorkflowExecution(
       grpc::CallbackServerContext* ctx, const ws::ResetWorkflowExecutionRequest* request,
       ws::ResetWorkflowExecutionResponse* response) override;

@@ -83,6 +83,7 @@ void HistoryEngine::ExecuteTransferTask(Shard& shard, const pv1::TransferTask& t
 }
 
 absl::Status HistoryEngine::ExecuteTimerTask(Shard& shard, const pv1::TimerTask& task) {
+  if (task.type() == pv1::TimerTask::TYPE_DELETE_EXECUTION) return DeleteExecution(shard, task);
   ExecutionKey key{task.namespace_id(), task.workflow_id(), task.run_id()};
   auto status = Mutate(shard, key, [&](MutableStateBuilder& ms) -> absl::Status {
     if (!ms.IsRunning()) return absl::OkStatus();

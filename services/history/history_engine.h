@@ -70,6 +70,10 @@ class HistoryEngine {
       const hs::ResetStickyTaskQueueRequest& request);
   absl::StatusOr<ws::ResetWorkflowExecutionResponse> ResetWorkflowExecution(
       const hs::ResetWorkflowExecutionRequest& request);
+  // Terminates the run if it is running and deletes it (state, history, current-run pointer,
+  // visibility) through a timer task written in the same transaction (engine_delete.cc).
+  absl::StatusOr<ws::DeleteWorkflowExecutionResponse> DeleteWorkflowExecution(
+      const hs::DeleteWorkflowExecutionRequest& request);
   absl::StatusOr<hs::RecordChildExecutionCompletedResponse> RecordChildExecutionCompleted(
       const hs::RecordChildExecutionCompletedRequest& request);
 
@@ -135,6 +139,8 @@ class HistoryEngine {
   absl::StatusOr<std::shared_ptr<MutableStateBuilder>> RetryRun(
       Shard& shard, MutableStateBuilder& ms, const temporal::api::failure::v1::Failure& failure,
       enums::RetryState* retry_state);
+  // Executes a TYPE_DELETE_EXECUTION timer task (engine_delete.cc).
+  absl::Status DeleteExecution(Shard& shard, const pv1::TimerTask& task);
   // The run a reset creates from `base` (whose history is `base_events`), to be written with
   // `current`, the workflow's current run (engine_reset.cc).
   absl::StatusOr<std::shared_ptr<MutableStateBuilder>> ResetRun(

@@ -32,6 +32,7 @@ class HistoryHandler final : public hs::HistoryService::CallbackService {
   TERN_BLOCKING_RPC(RecordActivityTaskHeartbeat, ws::RecordActivityTaskHeartbeatResponse)
   TERN_BLOCKING_RPC(DescribeWorkflowExecution, ws::DescribeWorkflowExecutionResponse)
   TERN_BLOCKING_RPC(TerminateWorkflowExecution, ws::TerminateWorkflowExecutionResponse)
+  TERN_BLOCKING_RPC(DeleteWorkflowExecution, ws::DeleteWorkflowExecutionResponse)
   TERN_BLOCKING_RPC(ResetWorkflowExecution, ws::ResetWorkflowExecutionResponse)
   TERN_BLOCKING_RPC(SignalWorkflowExecution, ws::SignalWorkflowExecutionResponse)
   TERN_BLOCKING_RPC(SignalWithStartWorkflowExecution, ws::SignalWithStartWorkflowExecutionResponse)

@@ -105,6 +105,8 @@ class Shard {
   void Unwatch(const ExecutionKey& key, int64_t watch_id);
 
   persistence::ExecutionStore& executions() { return *stores_.executions; }
+  // Null when the process has no visibility store (unit tests).
+  persistence::VisibilityStore* visibility() { return stores_.visibility.get(); }
 
  private:
   void Notify(const ExecutionKey& key, ExecutionChange change);

@@ -235,8 +235,9 @@ int RunProcess(const ProcessOptions& options) {
     grpc_services["frontend"] = frontend->GrpcServices();
   }
   if (wanted.contains("worker")) {
-    worker = std::make_unique<worker::WorkerService>(config, stores, membership, blocking, timers,
-                                                     SystemClock::Instance(), addresses["worker"]);
+    worker = std::make_unique<worker::WorkerService>(config, stores, membership, history_client,
+                                                     blocking, timers, SystemClock::Instance(),
+                                                     addresses["worker"]);
     grpc_services["worker"] = {};
   }
 

@@ -1,9 +1,9 @@
 #include "services/worker/worker_service.h"
 
-#include <prometheus/counter.h>
 #include <spdlog/spdlog.h>
 
 #include <cassert>
+#include <future>
 
 #include "absl/strings/str_cat.h"
 #include "common/hashing.h"
@@ -15,30 +15,11 @@ namespace tern::worker {
 namespace {
 
 namespace enums = temporal::api::enums::v1;
+namespace hs = tern::historyservice::v1;
 
-// Rows deleted per store call: small enough to keep transactions short.
+// Rows deleted per store call (and retention deletions per namespace and pass): small enough
+// to keep transactions short and to let every namespace have its turn.
 constexpr int kBatch = 500;
-// At most this many retention deletions per namespace and pass, so one namespace with a large
-// backlog does not starve the others; the next pass goes on.
-constexpr int kMaxRetentionDeletesPerPass = 10 * kBatch;
-
-prometheus::Family<prometheus::Counter>& DeletedFamily() {
-  static auto& family = prometheus::BuildCounter()
-                            .Name("tern_worker_deleted_executions_total")
-                            .Help("Workflow runs deleted by tern-worker, by reason")
-                            .Register(*MetricsRegistry());
-  return family;
-}
-
-prometheus::Counter& RetentionDeletions() {
-  static auto& counter = DeletedFamily().Add({{"reason", "retention"}});
-  return counter;
-}
-
-prometheus::Counter& NamespaceDeletions() {
-  static auto& counter = DeletedFamily().Add({{"reason", "namespace_deleted"}});
-  return counter;
-}
 
 // Every closed run of the namespace that closed before `before`, system workflows (namespace
 // divisions) included.
@@ -54,11 +35,13 @@ absl::StatusOr<visibility::Query> ClosedBefore(TimePoint before) {
 }  // namespace
 
 WorkerService::WorkerService(const Config& config, persistence::Stores stores,
-                             Membership& membership, Executor& blocking, Executor& timers,
-                             Clock& clock, std::string self_address)
+                             Membership& membership, client::HistoryClient& history,
+                             Executor& blocking, Executor& timers, Clock& clock,
+                             std::string self_address)
     : config_(config),
       stores_(std::move(stores)),
       membership_(membership),
+      history_(history),
       blocking_(blocking),
       timers_(timers),
       clock_(clock),
@@ -134,7 +117,7 @@ void WorkerService::PurgeNamespace(const persistence::v1::NamespaceRecord& recor
                      deleted.status().ToString());
         return;
       }
-      NamespaceDeletions().Increment(*deleted);
+      DeletedExecutions("namespace_deleted").Increment(*deleted);
       if (*deleted == 0) break;
     }
   }
@@ -176,27 +159,32 @@ void WorkerService::ApplyRetention(const persistence::v1::NamespaceRecord& recor
     spdlog::error("worker: retention query: {}", query.status().ToString());
     return;
   }
-  const int32_t shards = config_.persistence.num_history_shards;
-  int deleted = 0;
-  while (deleted < kMaxRetentionDeletesPerPass) {
-    auto page = stores_.visibility->List(id, *query, kBatch, "");
-    if (!page.ok()) {
-      spdlog::warn("worker: retention listing of namespace {} failed: {}", id,
-                   page.status().ToString());
+  // One page per pass: history deletes asynchronously, so a second page now could repeat rows.
+  auto page = stores_.visibility->List(id, *query, kBatch, "");
+  if (!page.ok()) {
+    spdlog::warn("worker: retention listing of namespace {} failed: {}", id,
+                 page.status().ToString());
+    return;
+  }
+  for (const auto& row : page->records) {
+    // History deletes the run (under its lock, evicting its cache) and its visibility row.
+    hs::DeleteWorkflowExecutionRequest request;
+    request.set_namespace_id(id);
+    request.set_retention(true);
+    request.mutable_request()->set_namespace_(record.info().name());
+    request.mutable_request()->mutable_workflow_execution()->set_workflow_id(row.workflow_id);
+    request.mutable_request()->mutable_workflow_execution()->set_run_id(row.run_id);
+    std::promise<absl::Status> done;
+    client::CallOptions options;
+    options.deadline = std::chrono::system_clock::now() + std::chrono::seconds(30);
+    history_.DeleteWorkflowExecution(request, options, [&done](auto result) {
+      done.set_value(result.status());
+    });
+    auto st = done.get_future().get();
+    if (!st.ok() && !absl::IsNotFound(st)) {
+      spdlog::warn("worker: retention of {}/{} failed: {}", row.workflow_id, row.run_id,
+                   st.ToString());
       return;
-    }
-    if (page->records.empty()) return;
-    for (const auto& row : page->records) {
-      int32_t shard = ShardForWorkflow(id, row.workflow_id, shards);
-      auto st = stores_.executions->DeleteClosedExecution(shard, id, row.workflow_id, row.run_id);
-      if (st.ok()) st = stores_.visibility->Delete(id, row.run_id);
-      if (!st.ok()) {
-        spdlog::warn("worker: retention of {}/{} failed: {}", row.workflow_id, row.run_id,
-                     st.ToString());
-        return;
-      }
-      RetentionDeletions().Increment();
-      ++deleted;
     }
   }
 }

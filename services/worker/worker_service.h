@@ -4,8 +4,10 @@
 //     (mutable state, history, current-run pointers), its task queues and backlog, and its
 //     visibility rows, in batches; then its record is removed. Every step is idempotent, so a
 //     worker that crashes half-way simply starts over on its next pass.
-//   - Retention: closed runs whose close time plus their namespace's retention has passed are
-//     deleted the same way (found through visibility).
+//   - Retention: closed runs whose close time plus their namespace's retention has passed
+//     (found through visibility) are deleted by their history shard (DeleteWorkflowExecution
+//     with `retention`, which never touches an open run), so history's cache never outlives
+//     the rows.
 //
 // With several workers, each namespace is handled by the worker that owns its id on the worker
 // ring (membership), so the passes of different workers do not overlap.
@@ -21,6 +23,7 @@
 #include <mutex>
 #include <string>
 
+#include "client/history_client.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/executor.h"
@@ -32,7 +35,8 @@ namespace tern::worker {
 class WorkerService {
  public:
   WorkerService(const Config& config, persistence::Stores stores, Membership& membership,
-                Executor& blocking, Executor& timers, Clock& clock, std::string self_address);
+                client::HistoryClient& history, Executor& blocking, Executor& timers,
+                Clock& clock, std::string self_address);
   ~WorkerService();
 
   void Start();
@@ -52,6 +56,7 @@ class WorkerService {
   const Config& config_;
   persistence::Stores stores_;
   Membership& membership_;
+  client::HistoryClient& history_;
   Executor& blocking_;
   Executor& timers_;
   Clock& clock_;

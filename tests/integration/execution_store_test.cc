@@ -271,11 +271,11 @@ TEST_F(ExecutionStoreTest, DeleteClosedExecutionRemovesRunHistoryAndPointerOnly)
   ASSERT_TRUE(store.Write(kShard, range_id_, {StartWrite("busy", "run-2")}).ok());
 
   // A running run is left alone.
-  ASSERT_TRUE(store.DeleteClosedExecution(kShard, kNamespace, "busy", "run-2").ok());
+  EXPECT_EQ(store.DeleteClosedExecution(kShard, kNamespace, "busy", "run-2").value_or(true), false);
   EXPECT_TRUE(store.GetExecution(kShard, kNamespace, "busy", "run-2").ok());
   EXPECT_TRUE(store.GetCurrentExecution(kShard, kNamespace, "busy").ok());
 
-  ASSERT_TRUE(store.DeleteClosedExecution(kShard, kNamespace, "done", "run-1").ok());
+  EXPECT_EQ(store.DeleteClosedExecution(kShard, kNamespace, "done", "run-1").value_or(false), true);
   EXPECT_EQ(store.GetExecution(kShard, kNamespace, "done", "run-1").status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(store.GetCurrentExecution(kShard, kNamespace, "done").status().code(),
@@ -284,7 +284,7 @@ TEST_F(ExecutionStoreTest, DeleteClosedExecutionRemovesRunHistoryAndPointerOnly)
   ASSERT_TRUE(history.ok());
   EXPECT_TRUE(history->empty());
   // Idempotent.
-  EXPECT_TRUE(store.DeleteClosedExecution(kShard, kNamespace, "done", "run-1").ok());
+  EXPECT_EQ(store.DeleteClosedExecution(kShard, kNamespace, "done", "run-1").value_or(true), false);
 }
 
 TEST_F(ExecutionStoreTest, DeleteNamespaceExecutionsWorksInBatchesPerShard) {

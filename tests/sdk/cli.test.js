@@ -1,8 +1,6 @@
 'use strict';
 // The `tern` admin CLI against a real server: exit codes, stdout (tables and JSON) and the one
 // line on stderr a user sees, with workflows started and completed through the official SDK.
-// Cases marked `skip` wait for server RPCs that answer UNIMPLEMENTED today; they are written
-// against the expected behaviour, so removing the skip switches them on.
 const assert = require('node:assert/strict');
 const { execFile } = require('node:child_process');
 const path = require('node:path');
@@ -149,8 +147,7 @@ describe('tern CLI', () => {
     ok(await tern(['operator', 'namespace', 'describe', '-n', ns]), 'still there');
   });
 
-  it('namespace delete --yes removes the namespace',
-    { skip: 'server does not implement OperatorService.DeleteNamespace yet' }, async () => {
+  it('namespace delete --yes removes the namespace', async () => {
       const ns = uniqueName('cli-del');
       ok(await tern(['operator', 'namespace', 'create', '-n', ns]), 'namespace create');
       const deleted = await tern(['operator', 'namespace', 'delete', '-n', ns, '--yes']);
@@ -331,8 +328,7 @@ describe('tern CLI', () => {
     }
   });
 
-  it('workflow delete removes a closed workflow',
-    { skip: 'server does not implement DeleteWorkflowExecution yet' }, async () => {
+  it('workflow delete removes a closed workflow', async () => {
       const workflowId = uniqueName('cli-delete');
       const handle = await client.workflow.start('collectSignals', {
         taskQueue, workflowId, args: [0],

@@ -2,6 +2,7 @@
 // handler's GetSearchAttributes over the namespace cache.
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "services/frontend/operator_handler.h"
 #include "services/frontend/visibility_handler.h"
 #include "temporal/api/errordetails/v1/message.pb.h"
@@ -13,6 +14,32 @@ namespace {
 namespace enums = temporal::api::enums::v1;
 using testing::FakeNamespaceStore;
 using testing::MakeNamespace;
+
+// Records the mappings a schema-ful visibility store (Elasticsearch) is asked to add.
+class MappingVisibilityStore final : public persistence::VisibilityStore {
+ public:
+  absl::Status Upsert(const persistence::VisibilityRecord&) override { return Unused(); }
+  absl::Status Delete(const std::string&, const std::string&) override { return Unused(); }
+  absl::StatusOr<persistence::VisibilityPage> List(const std::string&, const visibility::Query&,
+                                                   int, const std::string&) override {
+    return Unused();
+  }
+  absl::StatusOr<persistence::VisibilityCount> Count(const std::string&,
+                                                     const visibility::Query&) override {
+    return Unused();
+  }
+  absl::Status AddSearchAttributeMappings(
+      const visibility::CustomSearchAttributes& attributes) override {
+    mapped.insert(attributes.begin(), attributes.end());
+    return refuse;
+  }
+
+  visibility::CustomSearchAttributes mapped;
+  absl::Status refuse;
+
+ private:
+  static absl::Status Unused() { return absl::UnimplementedError("not used by these tests"); }
+};
 
 class OperatorHandlerTest : public ::testing::Test {
  protected:
@@ -48,7 +75,11 @@ class OperatorHandlerTest : public ::testing::Test {
   Executor executor_{1, "op-test"};
   std::shared_ptr<persistence::NamespaceCache> cache_ =
       persistence::NamespaceCache::Create(store_, executor_);
-  OperatorHandler handler_{store_, cache_, executor_};
+  Config config_;
+  std::shared_ptr<NamespaceHandler> namespaces_ =
+      std::make_shared<NamespaceHandler>(config_, store_, cache_);
+  std::shared_ptr<MappingVisibilityStore> visibility_ = std::make_shared<MappingVisibilityStore>();
+  OperatorHandler handler_{store_, cache_, namespaces_, visibility_, executor_};
 };
 
 TEST_F(OperatorHandlerTest, AddsListsAndRemovesPerNamespace) {
@@ -131,6 +162,30 @@ TEST_F(OperatorHandlerTest, GetSearchAttributesHasBuiltInsAndEveryNamespacesCust
   EXPECT_EQ(keys.at("CloseTime"), enums::INDEXED_VALUE_TYPE_DATETIME);
   EXPECT_EQ(keys.at("CustomKeyword"), enums::INDEXED_VALUE_TYPE_KEYWORD) << "namespace order";
   EXPECT_EQ(keys.at("CustomOther"), enums::INDEXED_VALUE_TYPE_BOOL);
+}
+
+TEST_F(OperatorHandlerTest, NewAttributesAreMappedInTheVisibilityStoreFirst) {
+  ASSERT_TRUE(Add("default", {{"CustomKeyword", enums::INDEXED_VALUE_TYPE_KEYWORD}}).ok());
+  EXPECT_EQ(visibility_->mapped.at("CustomKeyword"), enums::INDEXED_VALUE_TYPE_KEYWORD);
+  // A mapping the store refuses (a field of another type) registers nothing.
+  visibility_->refuse = absl::InvalidArgumentError("mapper_parsing_exception");
+  EXPECT_EQ(Add("default", {{"CustomInt", enums::INDEXED_VALUE_TYPE_INT}}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(Custom("default").contains("CustomInt"));
+}
+
+TEST_F(OperatorHandlerTest, DeletedNamespaceIsRenamedAndMarkedDeleted) {
+  auto deleted = namespaces_->Delete("other");
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_TRUE(absl::StartsWith(*deleted, "other-deleted-")) << *deleted;
+  EXPECT_EQ(store_->GetNamespaceByName("other").status().code(), absl::StatusCode::kNotFound);
+  auto record = store_->GetNamespaceByName(*deleted);
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->info().id(), "ns-other");
+  EXPECT_EQ(record->info().state(), enums::NAMESPACE_STATE_DELETED);
+  EXPECT_EQ(namespaces_->Delete("other").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(namespaces_->Delete(*deleted).status().code(), absl::StatusCode::kNotFound)
+      << "already deleted";
 }
 
 }  // namespace

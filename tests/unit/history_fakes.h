@@ -231,14 +231,14 @@ class FakeExecutionStore final : public persistence::ExecutionStore {
     return absl::OkStatus();
   }
 
-  absl::Status DeleteClosedExecution(int32_t shard_id, const std::string& namespace_id,
-                                     const std::string& workflow_id,
-                                     const std::string& run_id) override {
+  absl::StatusOr<bool> DeleteClosedExecution(int32_t shard_id, const std::string& namespace_id,
+                                             const std::string& workflow_id,
+                                             const std::string& run_id) override {
     std::lock_guard lock(mu_);
     RunKey key{shard_id, namespace_id, workflow_id, run_id};
     auto it = data_.runs.find(key);
     if (it == data_.runs.end() || it->second.run_state != persistence::RunState::kCompleted) {
-      return absl::OkStatus();
+      return false;
     }
     data_.runs.erase(it);
     data_.history.erase(key);
@@ -246,7 +246,7 @@ class FakeExecutionStore final : public persistence::ExecutionStore {
     if (current != data_.current.end() && current->second.run_id == run_id) {
       data_.current.erase(current);
     }
-    return absl::OkStatus();
+    return true;
   }
 
   absl::StatusOr<int> DeleteNamespaceExecutions(int32_t shard_id, const std::string& namespace_id,
