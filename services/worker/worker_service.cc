@@ -50,24 +50,37 @@ WorkerService::WorkerService(const Config& config, persistence::Stores stores,
 WorkerService::~WorkerService() { Stop(); }
 
 void WorkerService::Start() {
-  std::lock_guard lock(mu_);
-  if (!stopped_) return;
-  stopped_ = false;
-  timer_ = timers_.PostAfter(std::chrono::nanoseconds(0), [this] { blocking_.Post([this] { RunPass(); }); });
+  std::lock_guard lock(life_->mu);
+  if (!life_->stopped) return;
+  life_->stopped = false;
+  ArmLocked(std::chrono::milliseconds(0));
 }
 
 void WorkerService::Stop() {
-  std::unique_lock lock(mu_);
-  stopped_ = true;
-  if (timer_) timer_->Cancel();
-  idle_.wait(lock, [this] { return !running_; });
+  std::unique_lock lock(life_->mu);
+  life_->stopped = true;
+  if (life_->timer) life_->timer->Cancel();
+  life_->idle.wait(lock, [this] { return !life_->running; });
 }
 
-void WorkerService::Schedule() {
-  std::lock_guard lock(mu_);
-  if (stopped_) return;
-  timer_ = timers_.PostAfter(config_.dynamic_config.worker_scan_interval,
-                             [this] { blocking_.Post([this] { RunPass(); }); });
+void WorkerService::ArmLocked(std::chrono::milliseconds delay) {
+  // The callbacks hold `life` and touch `this` only while not stopped: Stop() cannot return
+  // meanwhile, so the service outlives them.
+  auto life = life_;
+  life->timer = timers_.PostAfter(delay, [this, life] {
+    blocking_.Post([this, life] {
+      {
+        std::lock_guard lock(life->mu);
+        if (life->stopped || life->running) return;
+        life->running = true;
+      }
+      RunPass();
+      std::lock_guard lock(life->mu);
+      life->running = false;
+      if (!life->stopped) ArmLocked(config_.dynamic_config.worker_scan_interval);
+      life->idle.notify_all();
+    });
+  });
 }
 
 bool WorkerService::Owns(const std::string& namespace_id) const {
@@ -76,11 +89,6 @@ bool WorkerService::Owns(const std::string& namespace_id) const {
 }
 
 void WorkerService::RunPass() {
-  {
-    std::lock_guard lock(mu_);
-    if (stopped_ || running_) return;
-    running_ = true;
-  }
   std::string token;
   do {
     auto page = stores_.namespaces->ListNamespaces(100, token);
@@ -98,12 +106,6 @@ void WorkerService::RunPass() {
     }
     token = page->next_page_token;
   } while (!token.empty());
-  {
-    std::lock_guard lock(mu_);
-    running_ = false;
-  }
-  idle_.notify_all();
-  Schedule();
 }
 
 void WorkerService::PurgeNamespace(const persistence::v1::NamespaceRecord& record) {

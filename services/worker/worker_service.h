@@ -42,16 +42,26 @@ class WorkerService {
   void Start();
   void Stop();
 
-  // One pass over every namespace this worker owns (blocking; also used by tests).
-  void RunPass();
-
  private:
+  // Start/Stop state, shared with the timer and executor callbacks so that a callback that runs
+  // after Stop() finds `stopped` without touching the (possibly destroyed) service.
+  struct Lifecycle {
+    std::mutex mu;
+    std::condition_variable idle;
+    bool stopped = true;
+    bool running = false;  // a pass is in progress
+    std::shared_ptr<Executor::Timer> timer;
+  };
+
+  // Schedules the next pass after `delay`; life_->mu is held and the service is not stopped.
+  void ArmLocked(std::chrono::milliseconds delay);
+  // One pass over every namespace this worker owns (blocking).
+  void RunPass();
   bool Owns(const std::string& namespace_id) const;
   // Deletes the data of a DELETED namespace, then its record; a failure leaves the rest to the
   // next pass.
   void PurgeNamespace(const persistence::v1::NamespaceRecord& record);
   void ApplyRetention(const persistence::v1::NamespaceRecord& record);
-  void Schedule();
 
   const Config& config_;
   persistence::Stores stores_;
@@ -62,11 +72,7 @@ class WorkerService {
   Clock& clock_;
   const std::string self_address_;
 
-  std::mutex mu_;
-  std::condition_variable idle_;
-  bool stopped_ = true;
-  bool running_ = false;
-  std::shared_ptr<Executor::Timer> timer_;
+  const std::shared_ptr<Lifecycle> life_ = std::make_shared<Lifecycle>();
 };
 
 }  // namespace tern::worker
