@@ -128,6 +128,13 @@ absl::Status ValidateExecution(bool present, const common_pb::WorkflowExecution&
   return absl::OkStatus();
 }
 
+// The namespace and the workflow execution every per-workflow request names.
+absl::Status ValidateTarget(const std::string& namespace_name, bool has_execution,
+                            const common_pb::WorkflowExecution& e, int max_id_length) {
+  if (auto st = CheckNamespaceField(namespace_name, max_id_length, true); !st.ok()) return st;
+  return ValidateExecution(has_execution, e, max_id_length);
+}
+
 absl::StatusOr<persistence::v1::TaskToken> ValidateTaskToken(const std::string& token) {
   if (token.empty()) return absl::InvalidArgumentError("Task token not set on request.");
   auto decoded = DecodeTaskToken(token);
@@ -393,17 +400,14 @@ absl::Status ValidateGetWorkflowExecutionHistory(const ws::GetWorkflowExecutionH
 
 absl::Status ValidateDescribeWorkflowExecution(const ws::DescribeWorkflowExecutionRequest& r,
                                                const DynamicConfig& limits) {
-  if (auto st = CheckNamespaceField(r.namespace_(), limits.max_id_length, true); !st.ok()) {
-    return st;
-  }
-  return ValidateExecution(r.has_execution(), r.execution(), limits.max_id_length);
+  return ValidateTarget(r.namespace_(), r.has_execution(), r.execution(), limits.max_id_length);
 }
 
 absl::Status ValidateSignalWorkflowExecution(const ws::SignalWorkflowExecutionRequest& r,
                                              const DynamicConfig& limits) {
   const int max = limits.max_id_length;
-  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
-  if (auto st = ValidateExecution(r.has_workflow_execution(), r.workflow_execution(), max);
+  if (auto st =
+          ValidateTarget(r.namespace_(), r.has_workflow_execution(), r.workflow_execution(), max);
       !st.ok()) {
     return st;
   }
@@ -446,8 +450,8 @@ absl::Status ValidateSignalWithStartWorkflowExecution(
 absl::Status ValidateRequestCancelWorkflowExecution(
     const ws::RequestCancelWorkflowExecutionRequest& r, const DynamicConfig& limits) {
   const int max = limits.max_id_length;
-  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
-  if (auto st = ValidateExecution(r.has_workflow_execution(), r.workflow_execution(), max);
+  if (auto st =
+          ValidateTarget(r.namespace_(), r.has_workflow_execution(), r.workflow_execution(), max);
       !st.ok()) {
     return st;
   }
@@ -461,8 +465,8 @@ absl::Status ValidateRequestCancelWorkflowExecution(
 absl::Status ValidateUpdateWorkflowExecution(const ws::UpdateWorkflowExecutionRequest& r,
                                              const DynamicConfig& limits) {
   const int max = limits.max_id_length;
-  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
-  if (auto st = ValidateExecution(r.has_workflow_execution(), r.workflow_execution(), max);
+  if (auto st =
+          ValidateTarget(r.namespace_(), r.has_workflow_execution(), r.workflow_execution(), max);
       !st.ok()) {
     return st;
   }
@@ -514,22 +518,20 @@ absl::Status ValidateGetWorkflowExecutionHistoryReverse(
 
 absl::Status ValidateResetStickyTaskQueue(const ws::ResetStickyTaskQueueRequest& r,
                                           const DynamicConfig& limits) {
-  if (auto st = CheckNamespaceField(r.namespace_(), limits.max_id_length, true); !st.ok()) return st;
-  return ValidateExecution(r.has_execution(), r.execution(), limits.max_id_length);
+  return ValidateTarget(r.namespace_(), r.has_execution(), r.execution(), limits.max_id_length);
 }
 
 absl::Status ValidateDeleteWorkflowExecution(const ws::DeleteWorkflowExecutionRequest& r,
                                              const DynamicConfig& limits) {
   const int max = limits.max_id_length;
-  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
-  return ValidateExecution(r.has_workflow_execution(), r.workflow_execution(), max);
+  return ValidateTarget(r.namespace_(), r.has_workflow_execution(), r.workflow_execution(), max);
 }
 
 absl::Status ValidateResetWorkflowExecution(const ws::ResetWorkflowExecutionRequest& r,
                                             const DynamicConfig& limits) {
   const int max = limits.max_id_length;
-  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
-  if (auto st = ValidateExecution(r.has_workflow_execution(), r.workflow_execution(), max);
+  if (auto st =
+          ValidateTarget(r.namespace_(), r.has_workflow_execution(), r.workflow_execution(), max);
       !st.ok()) {
     return st;
   }
@@ -540,7 +542,8 @@ absl::Status ValidateResetWorkflowExecution(const ws::ResetWorkflowExecutionRequ
   return CheckId("RequestId", r.request_id(), max, false);
 }
 
-absl::Status ValidateShutdownWorker(const ws::ShutdownWorkerRequest& r, const DynamicConfig& limits) {
+absl::Status ValidateShutdownWorker(const ws::ShutdownWorkerRequest& r,
+                                    const DynamicConfig& limits) {
   const int max = limits.max_id_length;
   if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
   if (auto st = CheckId("StickyTaskQueue", r.sticky_task_queue(), max, false); !st.ok()) return st;
@@ -550,8 +553,8 @@ absl::Status ValidateShutdownWorker(const ws::ShutdownWorkerRequest& r, const Dy
 absl::Status ValidateTerminateWorkflowExecution(const ws::TerminateWorkflowExecutionRequest& r,
                                                 const DynamicConfig& limits) {
   const int max = limits.max_id_length;
-  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
-  if (auto st = ValidateExecution(r.has_workflow_execution(), r.workflow_execution(), max);
+  if (auto st =
+          ValidateTarget(r.namespace_(), r.has_workflow_execution(), r.workflow_execution(), max);
       !st.ok()) {
     return st;
   }

@@ -56,19 +56,7 @@ void RearmPendingWork(MutableStateBuilder& run,
     task.set_scheduled_event_id(id);
     run.AddTransferTask(std::move(task));
   }
-  std::optional<TimePoint> expiration;
-  if (state.has_execution_expiration_time()) {
-    expiration = FromProto(state.execution_expiration_time());
-    run.AddTimerTask(
-        NewTimerTask(state, pv1::TimerTask::TYPE_WORKFLOW_EXECUTION_TIMEOUT, *expiration));
-  }
-  if (!IsZero(state.workflow_run_timeout())) {
-    auto deadline = run.now() + std::chrono::duration_cast<TimePoint::duration>(
-                                    FromProto(state.workflow_run_timeout()));
-    if (!expiration || deadline < *expiration) {
-      run.AddTimerTask(NewTimerTask(state, pv1::TimerTask::TYPE_WORKFLOW_RUN_TIMEOUT, deadline));
-    }
-  }
+  run.ArmWorkflowTimeouts(run.now());
 }
 
 }  // namespace

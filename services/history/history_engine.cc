@@ -369,21 +369,7 @@ std::shared_ptr<MutableStateBuilder> HistoryEngine::NewRun(
   } else {
     ms.ScheduleWorkflowTask(1);
   }
-  // The execution deadline spans the whole chain of runs (and never retries); a run deadline
-  // that would come later is left to it.
-  std::optional<TimePoint> expiration;
-  if (ms.state().has_execution_expiration_time()) {
-    expiration = FromProto(ms.state().execution_expiration_time());
-    ms.AddTimerTask(
-        NewTimerTask(ms.state(), pv1::TimerTask::TYPE_WORKFLOW_EXECUTION_TIMEOUT, *expiration));
-  }
-  if (run_timeout.count() > 0) {
-    auto run_deadline = now + backoff + std::chrono::duration_cast<TimePoint::duration>(run_timeout);
-    if (!expiration || run_deadline < *expiration) {
-      ms.AddTimerTask(
-          NewTimerTask(ms.state(), pv1::TimerTask::TYPE_WORKFLOW_RUN_TIMEOUT, run_deadline));
-    }
-  }
+  ms.ArmWorkflowTimeouts(now + backoff);
   return run;
 }
 

@@ -2,6 +2,7 @@
 
 #include <cassert>
 #include <map>
+#include <optional>
 
 namespace tern::history {
 
@@ -258,6 +259,20 @@ void MutableStateBuilder::PersistTransientWorkflowTask() {
     AppendEvent(std::move(e));
   }
   state_.mutable_workflow_task()->set_type(pv1::WORKFLOW_TASK_TYPE_NORMAL);
+}
+
+void MutableStateBuilder::ArmWorkflowTimeouts(TimePoint run_start) {
+  std::optional<TimePoint> expiration;
+  if (state_.has_execution_expiration_time()) {
+    expiration = FromProto(state_.execution_expiration_time());
+    AddTimerTask(NewTimerTask(state_, pv1::TimerTask::TYPE_WORKFLOW_EXECUTION_TIMEOUT, *expiration));
+  }
+  if (IsZero(state_.workflow_run_timeout())) return;
+  auto deadline = run_start + std::chrono::duration_cast<TimePoint::duration>(
+                                  FromProto(state_.workflow_run_timeout()));
+  if (!expiration || deadline < *expiration) {
+    AddTimerTask(NewTimerTask(state_, pv1::TimerTask::TYPE_WORKFLOW_RUN_TIMEOUT, deadline));
+  }
 }
 
 void MutableStateBuilder::CloseExecution(enums::WorkflowExecutionStatus status,

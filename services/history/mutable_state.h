@@ -67,6 +67,10 @@ class MutableStateBuilder {
   void PersistTransientWorkflowTask();
   void ClearWorkflowTask() { state_.clear_workflow_task(); }
 
+  // The run's timeout timers: the execution deadline (which spans the whole chain of runs) and,
+  // unless that comes first, the run timeout counted from `run_start`.
+  void ArmWorkflowTimeouts(TimePoint run_start);
+
   // ---- closing ----
   // Marks the run closed with `status`; the close event must already be added. Drops pending
   // activities, timers and buffered events.
