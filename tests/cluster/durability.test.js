@@ -14,7 +14,7 @@ const {
   uniqueName,
   waitFor,
   withTimeout,
-} = require('./lib/harness');
+} = require('../sdk/lib/harness');
 
 const TIMER_MS = 5000;
 

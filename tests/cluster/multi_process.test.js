@@ -9,7 +9,7 @@ const {
   startTern,
   startWorker,
   uniqueName,
-} = require('./lib/harness');
+} = require('../sdk/lib/harness');
 
 describe('multi-process cluster', { timeout: 300_000 }, () => {
   dumpLogsOnFailure();
