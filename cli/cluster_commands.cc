@@ -4,20 +4,19 @@
 #include "cli/connection.h"
 #include "cli/health_check.h"
 #include "cli/output.h"
+#include "common/status_macros.h"
 
 namespace tern::cli {
 namespace {
 
 absl::Status Health(const Invocation& inv) {
-  absl::StatusOr<Connection> connection = Connection::Open(inv.flags);
-  if (!connection.ok()) return connection.status();
+  ASSIGN_OR_RETURN(Connection connection, Connection::Open(inv.flags));
   const std::string& service = inv.flags.Get("service");
-  absl::StatusOr<ServingStatus> status = CheckHealth(*connection, service);
-  if (!status.ok()) return status.status();
-  std::string name = ServingStatusName(*status);
-  if (*status != ServingStatus::kServing) {
+  ASSIGN_OR_RETURN(ServingStatus status, CheckHealth(connection, service));
+  std::string name = ServingStatusName(status);
+  if (status != ServingStatus::kServing) {
     return absl::UnavailableError(absl::StrCat(service.empty() ? "the server" : service, " at ",
-                                               connection->address(), " is ", name));
+                                               connection.address(), " is ", name));
   }
   if (JsonOutput(inv.flags)) {
     inv.out << "{\n  \"status\": \"" << name << "\"\n}\n";

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/app.h"
 #include "common/config.h"
+#include "common/status_macros.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -44,15 +45,12 @@ absl::StatusOr<Connection> Connection::Open(const ParsedFlags& flags) {
   grpc::ChannelArguments arguments;
   if (tls) {
     grpc::SslCredentialsOptions options;
-    absl::StatusOr<std::string> ca = ReadPem(flags, kTlsCaPathFlag);
-    if (!ca.ok()) return ca.status();
-    absl::StatusOr<std::string> cert = ReadPem(flags, kTlsCertPathFlag);
-    if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadPem(flags, kTlsKeyPathFlag);
-    if (!key.ok()) return key.status();
-    options.pem_root_certs = *ca;
-    options.pem_cert_chain = *cert;
-    options.pem_private_key = *key;
+    ASSIGN_OR_RETURN(std::string ca, ReadPem(flags, kTlsCaPathFlag));
+    ASSIGN_OR_RETURN(std::string cert, ReadPem(flags, kTlsCertPathFlag));
+    ASSIGN_OR_RETURN(std::string key, ReadPem(flags, kTlsKeyPathFlag));
+    options.pem_root_certs = ca;
+    options.pem_cert_chain = cert;
+    options.pem_private_key = key;
     credentials = grpc::SslCredentials(options);
     if (flags.Has(kTlsServerNameFlag)) {
       arguments.SetSslTargetNameOverride(flags.Get(kTlsServerNameFlag));
@@ -91,13 +89,12 @@ absl::Status FetchPages(absl::string_view what, const PageFetcher& fetch_page) {
   std::set<std::string> seen;
   std::string token;
   while (true) {
-    absl::StatusOr<std::string> next = fetch_page(token);
-    if (!next.ok()) return next.status();
-    if (next->empty()) return absl::OkStatus();
-    if (!seen.insert(*next).second) {
+    ASSIGN_OR_RETURN(std::string next, fetch_page(token));
+    if (next.empty()) return absl::OkStatus();
+    if (!seen.insert(next).second) {
       return absl::InternalError(absl::StrCat(what, ": the server repeated a page token"));
     }
-    token = *std::move(next);
+    token = std::move(next);
   }
 }
 

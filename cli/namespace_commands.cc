@@ -10,6 +10,7 @@
 #include "cli/connection.h"
 #include "cli/output.h"
 #include "common/config.h"
+#include "common/status_macros.h"
 #include "temporal/api/enums/v1/namespace.pb.h"
 #include "temporal/api/operatorservice/v1/service.grpc.pb.h"
 #include "temporal/api/workflowservice/v1/service.grpc.pb.h"
@@ -78,38 +79,31 @@ void PrintNamespace(std::ostream& out, const ns::NamespaceInfo& info,
 }
 
 absl::Status Create(const Invocation& inv) {
-  absl::StatusOr<std::string> name = TargetNamespace(inv, /*must_be_named=*/true);
-  if (!name.ok()) return name.status();
-  absl::StatusOr<WorkflowClient> client = WorkflowClient::Open(inv.flags);
-  if (!client.ok()) return client.status();
+  ASSIGN_OR_RETURN(std::string name, TargetNamespace(inv, /*must_be_named=*/true));
+  ASSIGN_OR_RETURN(WorkflowClient client, WorkflowClient::Open(inv.flags));
 
   wf::RegisterNamespaceRequest request;
-  request.set_namespace_(*name);
+  request.set_namespace_(name);
   request.set_description(inv.flags.Get("description"));
   request.set_owner_email(inv.flags.Get("owner-email"));
   *request.mutable_workflow_execution_retention_period() =
       ToProto(inv.flags.GetDuration("retention"));
   wf::RegisterNamespaceResponse response;
-  absl::Status called = client->Call(&wf::WorkflowService::Stub::RegisterNamespace, request,
-                                     &response, absl::StrCat("failed to create namespace ", *name));
-  if (!called.ok()) return called;
-  PrintDone(inv, response, absl::StrCat("Namespace ", *name, " created."));
+  RETURN_IF_ERROR(client.Call(&wf::WorkflowService::Stub::RegisterNamespace, request, &response,
+                              absl::StrCat("failed to create namespace ", name)));
+  PrintDone(inv, response, absl::StrCat("Namespace ", name, " created."));
   return absl::OkStatus();
 }
 
 absl::Status Describe(const Invocation& inv) {
-  absl::StatusOr<std::string> name = TargetNamespace(inv, /*must_be_named=*/false);
-  if (!name.ok()) return name.status();
-  absl::StatusOr<WorkflowClient> client = WorkflowClient::Open(inv.flags);
-  if (!client.ok()) return client.status();
+  ASSIGN_OR_RETURN(std::string name, TargetNamespace(inv, /*must_be_named=*/false));
+  ASSIGN_OR_RETURN(WorkflowClient client, WorkflowClient::Open(inv.flags));
 
   wf::DescribeNamespaceRequest request;
-  request.set_namespace_(*name);
+  request.set_namespace_(name);
   wf::DescribeNamespaceResponse response;
-  absl::Status called =
-      client->Call(&wf::WorkflowService::Stub::DescribeNamespace, request, &response,
-                   absl::StrCat("failed to describe namespace ", *name));
-  if (!called.ok()) return called;
+  RETURN_IF_ERROR(client.Call(&wf::WorkflowService::Stub::DescribeNamespace, request, &response,
+                              absl::StrCat("failed to describe namespace ", name)));
   if (JsonOutput(inv.flags)) {
     PrintJson(inv.out, response);
   } else {
@@ -119,8 +113,7 @@ absl::Status Describe(const Invocation& inv) {
 }
 
 absl::Status List(const Invocation& inv) {
-  absl::StatusOr<WorkflowClient> client = WorkflowClient::Open(inv.flags);
-  if (!client.ok()) return client.status();
+  ASSIGN_OR_RETURN(WorkflowClient client, WorkflowClient::Open(inv.flags));
 
   constexpr absl::string_view kWhat = "failed to list namespaces";
   wf::ListNamespacesResponse all;
@@ -130,9 +123,8 @@ absl::Status List(const Invocation& inv) {
         request.set_page_size(kListPageSize);
         request.set_next_page_token(token);
         wf::ListNamespacesResponse page;
-        absl::Status called =
-            client->Call(&wf::WorkflowService::Stub::ListNamespaces, request, &page, kWhat);
-        if (!called.ok()) return called;
+        RETURN_IF_ERROR(
+            client.Call(&wf::WorkflowService::Stub::ListNamespaces, request, &page, kWhat));
         for (auto& entry : *page.mutable_namespaces()) *all.add_namespaces() = std::move(entry);
         return page.next_page_token();
       });
@@ -153,19 +145,17 @@ absl::Status List(const Invocation& inv) {
 }
 
 absl::Status Update(const Invocation& inv) {
-  absl::StatusOr<std::string> name = TargetNamespace(inv, /*must_be_named=*/true);
-  if (!name.ok()) return name.status();
+  ASSIGN_OR_RETURN(std::string name, TargetNamespace(inv, /*must_be_named=*/true));
   if (!inv.flags.Has("retention") && !inv.flags.Has("description") &&
       !inv.flags.Has("owner-email")) {
     return absl::InvalidArgumentError(
         "nothing to update: give --retention, --description or --owner-email");
   }
-  absl::StatusOr<WorkflowClient> client = WorkflowClient::Open(inv.flags);
-  if (!client.ok()) return client.status();
+  ASSIGN_OR_RETURN(WorkflowClient client, WorkflowClient::Open(inv.flags));
 
   // Only the fields given are sent; the server leaves empty ones unchanged.
   wf::UpdateNamespaceRequest request;
-  request.set_namespace_(*name);
+  request.set_namespace_(name);
   if (inv.flags.Has("description")) {
     request.mutable_update_info()->set_description(inv.flags.Get("description"));
   }
@@ -177,34 +167,29 @@ absl::Status Update(const Invocation& inv) {
         ToProto(inv.flags.GetDuration("retention"));
   }
   wf::UpdateNamespaceResponse response;
-  absl::Status called = client->Call(&wf::WorkflowService::Stub::UpdateNamespace, request,
-                                     &response, absl::StrCat("failed to update namespace ", *name));
-  if (!called.ok()) return called;
+  RETURN_IF_ERROR(client.Call(&wf::WorkflowService::Stub::UpdateNamespace, request, &response,
+                              absl::StrCat("failed to update namespace ", name)));
   if (JsonOutput(inv.flags)) {
     PrintJson(inv.out, response);
   } else {
-    inv.out << "Namespace " << *name << " updated.\n";
+    inv.out << "Namespace " << name << " updated.\n";
     PrintNamespace(inv.out, response.namespace_info(), response.config());
   }
   return absl::OkStatus();
 }
 
 absl::Status Delete(const Invocation& inv) {
-  absl::StatusOr<std::string> name = TargetNamespace(inv, /*must_be_named=*/true);
-  if (!name.ok()) return name.status();
-  absl::Status confirmed =
-      Confirm(inv, absl::StrCat("delete namespace ", *name, " and every workflow in it"));
-  if (!confirmed.ok()) return confirmed;
-  absl::StatusOr<OperatorClient> client = OperatorClient::Open(inv.flags);
-  if (!client.ok()) return client.status();
+  ASSIGN_OR_RETURN(std::string name, TargetNamespace(inv, /*must_be_named=*/true));
+  RETURN_IF_ERROR(
+      Confirm(inv, absl::StrCat("delete namespace ", name, " and every workflow in it")));
+  ASSIGN_OR_RETURN(OperatorClient client, OperatorClient::Open(inv.flags));
 
   op::DeleteNamespaceRequest request;
-  request.set_namespace_(*name);
+  request.set_namespace_(name);
   op::DeleteNamespaceResponse response;
-  absl::Status called = client->Call(&op::OperatorService::Stub::DeleteNamespace, request,
-                                     &response, absl::StrCat("failed to delete namespace ", *name));
-  if (!called.ok()) return called;
-  PrintDone(inv, response, absl::StrCat("Namespace ", *name, " deleted."));
+  RETURN_IF_ERROR(client.Call(&op::OperatorService::Stub::DeleteNamespace, request, &response,
+                              absl::StrCat("failed to delete namespace ", name)));
+  PrintDone(inv, response, absl::StrCat("Namespace ", name, " deleted."));
   return absl::OkStatus();
 }
 

@@ -8,6 +8,7 @@
 #include "cli/app.h"
 #include "cli/output.h"
 #include "common/config.h"
+#include "common/status_macros.h"
 #include "persistence/elasticsearch/visibility_store.h"
 #include "persistence/postgres/postgres_stores.h"
 #include "persistence/postgres/schema.h"
@@ -20,22 +21,20 @@ namespace es = tern::persistence::elasticsearch;
 namespace pg = tern::persistence::postgres;
 
 absl::StatusOr<SqlStoreConfig> DefaultStore(const Invocation& inv) {
-  absl::StatusOr<Config> config = LoadConfig(inv.flags.Get("config"));
-  if (!config.ok()) return config.status();
-  return config->persistence.DefaultStore();
+  ASSIGN_OR_RETURN(Config config, LoadConfig(inv.flags.Get("config")));
+  return config.persistence.DefaultStore();
 }
 
 // The custom search attributes of every namespace. One index serves every namespace, so a name
 // registered with two types cannot be mapped.
 absl::StatusOr<visibility::CustomSearchAttributes> AllCustomSearchAttributes(
     const SqlStoreConfig& store) {
-  absl::StatusOr<persistence::Stores> stores = pg::OpenPostgresStores(store);
-  if (!stores.ok()) return stores.status();
+  ASSIGN_OR_RETURN(persistence::Stores stores, pg::OpenPostgresStores(store));
   visibility::CustomSearchAttributes all;
   std::map<std::string, std::string> first_namespace;  // attribute -> namespace that set its type
   std::string token;
   do {
-    auto page = stores->namespaces->ListNamespaces(100, token);
+    auto page = stores.namespaces->ListNamespaces(100, token);
     if (!page.ok()) return page.status();
     for (const auto& ns : page->namespaces) {
       for (const auto& [name, type] : ns.custom_search_attributes()) {
@@ -96,37 +95,33 @@ void PrintVersion(const Invocation& inv, int database_version) {
 
 // Runs setup or update, then reports the version the database ended at.
 absl::Status Apply(const Invocation& inv, bool setup) {
-  absl::StatusOr<Config> config = LoadConfig(inv.flags.Get("config"));
-  if (!config.ok()) return config.status();
-  const SqlStoreConfig& store = config->persistence.DefaultStore();
+  ASSIGN_OR_RETURN(Config config, LoadConfig(inv.flags.Get("config")));
+  const SqlStoreConfig& store = config.persistence.DefaultStore();
   absl::Status status = setup ? pg::SetupSchema(store) : pg::UpdateSchema(store);
   if (!status.ok()) {
     return absl::Status(status.code(),
                         absl::StrCat("schema ", setup ? "setup" : "update", " of ", Describe(store),
                                      " failed: ", status.message()));
   }
-  absl::StatusOr<int> version = pg::GetSchemaVersion(store);
-  if (!version.ok()) return version.status();
-  absl::StatusOr<std::string> index = SetupVisibilityIndex(*config);
-  if (!index.ok()) return index.status();
+  ASSIGN_OR_RETURN(int version, pg::GetSchemaVersion(store));
+  ASSIGN_OR_RETURN(std::string index, SetupVisibilityIndex(config));
   if (JsonOutput(inv.flags)) {
-    PrintVersion(inv, *version);
+    PrintVersion(inv, version);
   } else {
-    inv.out << "Schema of " << Describe(store) << " is at version " << *version << ".\n";
-    if (!index->empty()) {
-      inv.out << *index << " is ready (index template " << es::kIndexTemplateName << ").\n";
+    inv.out << "Schema of " << Describe(store) << " is at version " << version << ".\n";
+    if (!index.empty()) {
+      inv.out << index << " is ready (index template " << es::kIndexTemplateName << ").\n";
     }
   }
   return absl::OkStatus();
 }
 
 absl::Status Version(const Invocation& inv) {
-  absl::StatusOr<SqlStoreConfig> store = DefaultStore(inv);
-  if (!store.ok()) return store.status();
-  absl::StatusOr<int> version = pg::GetSchemaVersion(*store);
+  ASSIGN_OR_RETURN(SqlStoreConfig store, DefaultStore(inv));
+  absl::StatusOr<int> version = pg::GetSchemaVersion(store);
   if (!version.ok()) {
     return absl::Status(version.status().code(),
-                        absl::StrCat("cannot read the schema version of ", Describe(*store), ": ",
+                        absl::StrCat("cannot read the schema version of ", Describe(store), ": ",
                                      version.status().message()));
   }
   PrintVersion(inv, *version);

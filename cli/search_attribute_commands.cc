@@ -11,6 +11,7 @@
 #include "cli/app.h"
 #include "cli/connection.h"
 #include "cli/output.h"
+#include "common/status_macros.h"
 #include "temporal/api/enums/v1/common.pb.h"
 #include "temporal/api/operatorservice/v1/service.grpc.pb.h"
 
@@ -59,29 +60,23 @@ absl::Status Create(const Invocation& inv) {
     }
     added.push_back(absl::StrCat(names[i], " (", types[i], ")"));
   }
-  absl::StatusOr<OperatorClient> client = OperatorClient::Open(inv.flags);
-  if (!client.ok()) return client.status();
+  ASSIGN_OR_RETURN(OperatorClient client, OperatorClient::Open(inv.flags));
   op::AddSearchAttributesResponse response;
-  absl::Status called =
-      client->Call(&op::OperatorService::Stub::AddSearchAttributes, request, &response,
-                   absl::StrCat("failed to add search attributes to namespace ", ns));
-  if (!called.ok()) return called;
+  RETURN_IF_ERROR(client.Call(&op::OperatorService::Stub::AddSearchAttributes, request, &response,
+                              absl::StrCat("failed to add search attributes to namespace ", ns)));
   PrintDone(inv, response,
             absl::StrCat("Added to namespace ", ns, ": ", absl::StrJoin(added, ", "), "."));
   return absl::OkStatus();
 }
 
 absl::Status List(const Invocation& inv) {
-  absl::StatusOr<OperatorClient> client = OperatorClient::Open(inv.flags);
-  if (!client.ok()) return client.status();
+  ASSIGN_OR_RETURN(OperatorClient client, OperatorClient::Open(inv.flags));
   const std::string& ns = inv.flags.Get(kNamespaceFlag);
   op::ListSearchAttributesRequest request;
   request.set_namespace_(ns);
   op::ListSearchAttributesResponse response;
-  absl::Status called =
-      client->Call(&op::OperatorService::Stub::ListSearchAttributes, request, &response,
-                   absl::StrCat("failed to list search attributes of namespace ", ns));
-  if (!called.ok()) return called;
+  RETURN_IF_ERROR(client.Call(&op::OperatorService::Stub::ListSearchAttributes, request, &response,
+                              absl::StrCat("failed to list search attributes of namespace ", ns)));
   if (JsonOutput(inv.flags)) {
     PrintJson(inv.out, response);
     return absl::OkStatus();
@@ -100,19 +95,16 @@ absl::Status Remove(const Invocation& inv) {
   const std::vector<std::string>& names = inv.flags.GetAll(kNameFlag);
   const std::string& ns = inv.flags.Get(kNamespaceFlag);
   const std::string list = absl::StrJoin(names, ", ");
-  absl::Status confirmed =
-      Confirm(inv, absl::StrCat("remove search attributes ", list, " from namespace ", ns));
-  if (!confirmed.ok()) return confirmed;
-  absl::StatusOr<OperatorClient> client = OperatorClient::Open(inv.flags);
-  if (!client.ok()) return client.status();
+  RETURN_IF_ERROR(
+      Confirm(inv, absl::StrCat("remove search attributes ", list, " from namespace ", ns)));
+  ASSIGN_OR_RETURN(OperatorClient client, OperatorClient::Open(inv.flags));
   op::RemoveSearchAttributesRequest request;
   request.set_namespace_(ns);
   for (const std::string& name : names) request.add_search_attributes(name);
   op::RemoveSearchAttributesResponse response;
-  absl::Status called =
-      client->Call(&op::OperatorService::Stub::RemoveSearchAttributes, request, &response,
-                   absl::StrCat("failed to remove search attributes from namespace ", ns));
-  if (!called.ok()) return called;
+  RETURN_IF_ERROR(
+      client.Call(&op::OperatorService::Stub::RemoveSearchAttributes, request, &response,
+                  absl::StrCat("failed to remove search attributes from namespace ", ns)));
   PrintDone(inv, response, absl::StrCat("Removed from namespace ", ns, ": ", list, "."));
   return absl::OkStatus();
 }

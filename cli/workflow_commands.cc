@@ -14,6 +14,7 @@
 #include "cli/app.h"
 #include "cli/connection.h"
 #include "cli/output.h"
+#include "common/status_macros.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "temporal/api/enums/v1/event_type.pb.h"
@@ -88,30 +89,26 @@ std::string PayloadText(const common::Payload& payload) {
 template <typename Request, typename Response>
 absl::Status ActOnExecution(const Invocation& inv, WorkflowClient::Rpc<Request, Response> rpc,
                             Request request, absl::string_view action, absl::string_view done) {
-  absl::StatusOr<WorkflowClient> client = WorkflowClient::Open(inv.flags);
-  if (!client.ok()) return client.status();
+  ASSIGN_OR_RETURN(WorkflowClient client, WorkflowClient::Open(inv.flags));
   request.set_namespace_(inv.flags.Get(kNamespaceFlag));
   *request.mutable_workflow_execution() = TargetExecution(inv.flags);
   Response response;
-  absl::Status called = client->Call(
+  RETURN_IF_ERROR(client.Call(
       rpc, request, &response,
-      absl::StrCat("failed to ", action, " ", ExecutionName(request.workflow_execution())));
-  if (!called.ok()) return called;
+      absl::StrCat("failed to ", action, " ", ExecutionName(request.workflow_execution()))));
   PrintDone(inv, response, done);
   return absl::OkStatus();
 }
 
 absl::Status Describe(const Invocation& inv) {
-  absl::StatusOr<WorkflowClient> client = WorkflowClient::Open(inv.flags);
-  if (!client.ok()) return client.status();
+  ASSIGN_OR_RETURN(WorkflowClient client, WorkflowClient::Open(inv.flags));
   wf::DescribeWorkflowExecutionRequest request;
   request.set_namespace_(inv.flags.Get(kNamespaceFlag));
   *request.mutable_execution() = TargetExecution(inv.flags);
   wf::DescribeWorkflowExecutionResponse response;
-  absl::Status called =
-      client->Call(&wf::WorkflowService::Stub::DescribeWorkflowExecution, request, &response,
-                   absl::StrCat("failed to describe ", ExecutionName(request.execution())));
-  if (!called.ok()) return called;
+  RETURN_IF_ERROR(
+      client.Call(&wf::WorkflowService::Stub::DescribeWorkflowExecution, request, &response,
+                  absl::StrCat("failed to describe ", ExecutionName(request.execution()))));
   if (JsonOutput(inv.flags)) {
     PrintJson(inv.out, response);
     return absl::OkStatus();
@@ -142,8 +139,7 @@ absl::Status Describe(const Invocation& inv) {
 }
 
 absl::Status Show(const Invocation& inv) {
-  absl::StatusOr<WorkflowClient> client = WorkflowClient::Open(inv.flags);
-  if (!client.ok()) return client.status();
+  ASSIGN_OR_RETURN(WorkflowClient client, WorkflowClient::Open(inv.flags));
   const common::WorkflowExecution execution = TargetExecution(inv.flags);
   const std::string what = absl::StrCat("failed to read the history of ", ExecutionName(execution));
 
@@ -155,9 +151,8 @@ absl::Status Show(const Invocation& inv) {
         *request.mutable_execution() = execution;
         request.set_next_page_token(token);
         wf::GetWorkflowExecutionHistoryResponse page;
-        absl::Status called = client->Call(&wf::WorkflowService::Stub::GetWorkflowExecutionHistory,
-                                           request, &page, what);
-        if (!called.ok()) return called;
+        RETURN_IF_ERROR(client.Call(&wf::WorkflowService::Stub::GetWorkflowExecutionHistory,
+                                    request, &page, what));
         for (auto& event : *page.mutable_history()->mutable_events()) {
           *history.add_events() = std::move(event);
         }
@@ -183,9 +178,8 @@ absl::Status Signal(const Invocation& inv) {
   request.set_signal_name(inv.flags.Get("name"));
   request.set_identity(Identity());
   if (inv.flags.Has("input")) {
-    absl::StatusOr<common::Payloads> input = JsonPayloads(inv.flags.Get("input"), "input");
-    if (!input.ok()) return input.status();
-    *request.mutable_input() = *std::move(input);
+    ASSIGN_OR_RETURN(common::Payloads input, JsonPayloads(inv.flags.Get("input"), "input"));
+    *request.mutable_input() = std::move(input);
   }
   return ActOnExecution(inv, &wf::WorkflowService::Stub::SignalWorkflowExecution,
                         std::move(request), "signal", "Signal sent.");
@@ -209,8 +203,7 @@ absl::Status Delete(const Invocation& inv) {
 }
 
 absl::Status List(const Invocation& inv) {
-  absl::StatusOr<WorkflowClient> client = WorkflowClient::Open(inv.flags);
-  if (!client.ok()) return client.status();
+  ASSIGN_OR_RETURN(WorkflowClient client, WorkflowClient::Open(inv.flags));
   const int64_t limit = inv.flags.GetInt("limit");  // 0: no limit
 
   constexpr absl::string_view kWhat = "failed to list workflows";
@@ -224,9 +217,8 @@ absl::Status List(const Invocation& inv) {
         request.set_page_size(static_cast<int>(std::min<int64_t>(wanted, kListPageSize)));
         request.set_next_page_token(token);
         wf::ListWorkflowExecutionsResponse page;
-        absl::Status called =
-            client->Call(&wf::WorkflowService::Stub::ListWorkflowExecutions, request, &page, kWhat);
-        if (!called.ok()) return called;
+        RETURN_IF_ERROR(
+            client.Call(&wf::WorkflowService::Stub::ListWorkflowExecutions, request, &page, kWhat));
         for (auto& execution : *page.mutable_executions()) {
           if (limit != 0 && all.executions_size() >= limit) break;
           *all.add_executions() = std::move(execution);
@@ -251,15 +243,13 @@ absl::Status List(const Invocation& inv) {
 }
 
 absl::Status Count(const Invocation& inv) {
-  absl::StatusOr<WorkflowClient> client = WorkflowClient::Open(inv.flags);
-  if (!client.ok()) return client.status();
+  ASSIGN_OR_RETURN(WorkflowClient client, WorkflowClient::Open(inv.flags));
   wf::CountWorkflowExecutionsRequest request;
   request.set_namespace_(inv.flags.Get(kNamespaceFlag));
   request.set_query(inv.flags.Get(kQueryFlag));
   wf::CountWorkflowExecutionsResponse response;
-  absl::Status called = client->Call(&wf::WorkflowService::Stub::CountWorkflowExecutions, request,
-                                     &response, "failed to count workflows");
-  if (!called.ok()) return called;
+  RETURN_IF_ERROR(client.Call(&wf::WorkflowService::Stub::CountWorkflowExecutions, request,
+                              &response, "failed to count workflows"));
   if (JsonOutput(inv.flags)) {
     PrintJson(inv.out, response);
     return absl::OkStatus();

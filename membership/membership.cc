@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/status_macros.h"
+
 namespace tern {
 namespace {
 constexpr persistence::Role kRoles[] = {persistence::Role::kFrontend, persistence::Role::kHistory,
@@ -18,7 +20,7 @@ Membership::~Membership() { Stop(); }
 absl::Status Membership::Start(std::vector<persistence::Member> self) {
   self_ = std::move(self);
   for (const auto& m : self_) {
-    if (auto st = store_->Heartbeat(m); !st.ok()) return st;
+    RETURN_IF_ERROR(store_->Heartbeat(m));
   }
   RefreshOnce();
   thread_ = std::thread([this] { Run(); });
@@ -53,7 +55,8 @@ void Membership::RequestRefresh() {
   wake_.notify_all();
 }
 
-void Membership::Subscribe(Role role, std::function<void(std::shared_ptr<const HashRing>)> listener) {
+void Membership::Subscribe(Role role,
+                           std::function<void(std::shared_ptr<const HashRing>)> listener) {
   std::lock_guard lock(mu_);
   listeners_.emplace(role, std::move(listener));
 }

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "visibility/values.h"
 
@@ -150,9 +151,8 @@ absl::StatusOr<std::optional<std::string>> SearchAttributeValueJson(const common
     if (value.size() > 1) return NotOfType("a list of values for a single-valued type");
     value = json(value[0]);
   }
-  absl::StatusOr<json> stored = StoredScalar(value, type);
-  if (!stored.ok()) return stored.status();
-  return stored->dump();
+  ASSIGN_OR_RETURN(json stored, StoredScalar(value, type));
+  return stored.dump();
 }
 
 std::string SearchAttributesJson(const common::SearchAttributes& attributes,

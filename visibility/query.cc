@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/status_macros.h"
 #include "visibility/errors.h"
 #include "visibility/tokenizer.h"
 #include "visibility/value_format.h"
@@ -230,9 +231,8 @@ class Parser {
   absl::StatusOr<Query> Parse() {
     Query query;
     if (!AtClauseEnd()) {
-      absl::StatusOr<std::unique_ptr<Expr>> where = ParseOr(0);
-      if (!where.ok()) return where.status();
-      query.where = *std::move(where);
+      ASSIGN_OR_RETURN(std::unique_ptr<Expr> where, ParseOr(0));
+      query.where = std::move(where);
     }
     bool seen_order = false;
     bool seen_group = false;
@@ -295,10 +295,10 @@ class Parser {
     std::vector<std::unique_ptr<Expr>> operands;
     do {
       if (!operands.empty()) Advance();
-      absl::StatusOr<std::unique_ptr<Expr>> operand =
-          kind == Expr::Kind::kOr ? ParseChain(depth, "AND", Expr::Kind::kAnd) : ParseNot(depth);
-      if (!operand.ok()) return operand.status();
-      operands.push_back(*std::move(operand));
+      ASSIGN_OR_RETURN(
+          std::unique_ptr<Expr> operand,
+          kind == Expr::Kind::kOr ? ParseChain(depth, "AND", Expr::Kind::kAnd) : ParseNot(depth));
+      operands.push_back(std::move(operand));
     } while (Peek().Is(keyword));
     if (operands.size() == 1) return std::move(operands.front());
     return MakeNode(kind, std::move(operands));
@@ -311,21 +311,19 @@ class Parser {
   absl::StatusOr<std::unique_ptr<Expr>> ParseNot(int depth) {
     if (!Peek().Is("NOT")) return ParsePrimary(depth);
     Advance();
-    if (absl::Status status = CheckDepth(depth + 1); !status.ok()) return status;
-    absl::StatusOr<std::unique_ptr<Expr>> operand = ParseNot(depth + 1);
-    if (!operand.ok()) return operand.status();
+    RETURN_IF_ERROR(CheckDepth(depth + 1));
+    ASSIGN_OR_RETURN(std::unique_ptr<Expr> operand, ParseNot(depth + 1));
     std::vector<std::unique_ptr<Expr>> operands;
-    operands.push_back(*std::move(operand));
+    operands.push_back(std::move(operand));
     return MakeNode(Expr::Kind::kNot, std::move(operands));
   }
 
   absl::StatusOr<std::unique_ptr<Expr>> ParsePrimary(int depth) {
     if (Peek().kind != TokenKind::kLeftParen) return ParsePredicate();
     Advance();
-    if (absl::Status status = CheckDepth(depth + 1); !status.ok()) return status;
-    absl::StatusOr<std::unique_ptr<Expr>> inner = ParseOr(depth + 1);
-    if (!inner.ok()) return inner.status();
-    if (absl::Status status = ExpectKind(TokenKind::kRightParen); !status.ok()) return status;
+    RETURN_IF_ERROR(CheckDepth(depth + 1));
+    ASSIGN_OR_RETURN(std::unique_ptr<Expr> inner, ParseOr(depth + 1));
+    RETURN_IF_ERROR(ExpectKind(TokenKind::kRightParen));
     return inner;
   }
 
@@ -365,7 +363,7 @@ class Parser {
     if (token.Is("IS")) {
       bool negated = Peek().Is("NOT");
       if (negated) Advance();
-      if (absl::Status status = ExpectKeyword("NULL"); !status.ok()) return status;
+      RETURN_IF_ERROR(ExpectKeyword("NULL"));
       return negated ? Op::kIsNotNull : Op::kIsNull;
     }
     if (token.Is("NOT")) {
@@ -406,9 +404,8 @@ class Parser {
 
   absl::Status ParseValues(Predicate& predicate) {
     auto add = [&]() {
-      absl::StatusOr<Value> value = ParseValue(predicate.attribute);
-      if (!value.ok()) return value.status();
-      predicate.values.push_back(*std::move(value));
+      ASSIGN_OR_RETURN(Value value, ParseValue(predicate.attribute));
+      predicate.values.push_back(std::move(value));
       return absl::OkStatus();
     };
     switch (predicate.op) {
@@ -442,13 +439,11 @@ class Parser {
     auto node = std::make_unique<Expr>();
     Predicate& predicate = node->predicate;
     predicate.column = Peek().column;
-    absl::StatusOr<ResolvedAttribute> attribute = ParseAttributeName();
-    if (!attribute.ok()) return attribute.status();
-    predicate.attribute = *std::move(attribute);
+    ASSIGN_OR_RETURN(ResolvedAttribute attribute, ParseAttributeName());
+    predicate.attribute = std::move(attribute);
     int op_column = 0;
-    absl::StatusOr<Op> op = ParseOperator(&op_column);
-    if (!op.ok()) return op.status();
-    predicate.op = *op;
+    ASSIGN_OR_RETURN(Op op, ParseOperator(&op_column));
+    predicate.op = op;
     if (!OpAllowed(ValueKindOf(predicate.attribute), predicate.op)) {
       return QueryErrorAt(
           kNotSupported,
@@ -456,19 +451,18 @@ class Parser {
                        AttributeLabel(predicate.attribute)),
           op_column);
     }
-    if (absl::Status status = ParseValues(predicate); !status.ok()) return status;
+    RETURN_IF_ERROR(ParseValues(predicate));
     return node;
   }
 
   absl::Status ParseOrderBy(Query& query) {
     query.order_by_column = Advance().column;
-    if (absl::Status status = ExpectKeyword("BY"); !status.ok()) return status;
+    RETURN_IF_ERROR(ExpectKeyword("BY"));
     while (true) {
       OrderBy order;
       order.column = Peek().column;
-      absl::StatusOr<ResolvedAttribute> attribute = ParseAttributeName();
-      if (!attribute.ok()) return attribute.status();
-      order.attribute = *std::move(attribute);
+      ASSIGN_OR_RETURN(ResolvedAttribute attribute, ParseAttributeName());
+      order.attribute = std::move(attribute);
       if (Peek().Is("ASC") || Peek().Is("DESC")) order.descending = Advance().Is("DESC");
       query.order_by.push_back(std::move(order));
       if (Peek().kind != TokenKind::kComma) return absl::OkStatus();
@@ -478,22 +472,21 @@ class Parser {
 
   absl::Status ParseGroupBy(Query& query) {
     int group_column = Advance().column;
-    if (absl::Status status = ExpectKeyword("BY"); !status.ok()) return status;
+    RETURN_IF_ERROR(ExpectKeyword("BY"));
     if (!options_.for_count) {
       return QueryErrorAt(kNotSupported, "GROUP BY outside CountWorkflowExecutions", group_column);
     }
     int column = Peek().column;
-    absl::StatusOr<ResolvedAttribute> attribute = ParseAttributeName();
-    if (!attribute.ok()) return attribute.status();
-    if (attribute->kind != AttributeKind::kSystem || attribute->name != "ExecutionStatus") {
+    ASSIGN_OR_RETURN(ResolvedAttribute attribute, ParseAttributeName());
+    if (attribute.kind != AttributeKind::kSystem || attribute.name != "ExecutionStatus") {
       return QueryErrorAt(
           kNotSupported,
-          absl::StrCat("GROUP BY ", Quote(attribute->name), " (only ExecutionStatus)"), column);
+          absl::StrCat("GROUP BY ", Quote(attribute.name), " (only ExecutionStatus)"), column);
     }
     if (Peek().kind == TokenKind::kComma) {
       return QueryErrorAt(kNotSupported, "GROUP BY more than one field", Peek().column);
     }
-    query.group_by = attribute->name;
+    query.group_by = attribute.name;
     return absl::OkStatus();
   }
 
@@ -589,9 +582,8 @@ std::string_view OpName(Op op) {
 
 absl::StatusOr<Query> ParseQuery(std::string_view text, const CustomSearchAttributes& custom,
                                  const ParseOptions& options) {
-  absl::StatusOr<std::vector<Token>> tokens = Tokenize(text);
-  if (!tokens.ok()) return tokens.status();
-  return Parser(*std::move(tokens), custom, options).Parse();
+  ASSIGN_OR_RETURN(std::vector<Token> tokens, Tokenize(text));
+  return Parser(std::move(tokens), custom, options).Parse();
 }
 
 bool MentionsAttribute(const Query& query, std::string_view canonical_name) {

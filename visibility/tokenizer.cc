@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "absl/strings/match.h"
+#include "common/status_macros.h"
 #include "visibility/errors.h"
 
 namespace tern::visibility {
@@ -46,14 +47,13 @@ class Tokenizer {
   explicit Tokenizer(std::string_view text) : text_(text) {}
 
   absl::StatusOr<std::vector<Token>> Run() {
-    if (absl::Status status = Validate(); !status.ok()) return status;
+    RETURN_IF_ERROR(Validate());
     std::vector<Token> tokens;
     while (true) {
       while (pos_ < text_.size() && IsSpace(text_[pos_])) ++pos_;
-      absl::StatusOr<Token> token = Next();
-      if (!token.ok()) return token.status();
-      bool end = token->kind == Token::Kind::kEnd;
-      tokens.push_back(*std::move(token));
+      ASSIGN_OR_RETURN(Token token, Next());
+      bool end = token.kind == Token::Kind::kEnd;
+      tokens.push_back(std::move(token));
       if (end) return tokens;
     }
   }
