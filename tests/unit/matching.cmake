@@ -4,3 +4,5 @@ tern_test(NAME matching_service_test SRCS matching_service_test.cc DEPS tern::ma
 tern_test(NAME matching_query_test SRCS matching_query_test.cc DEPS tern::matching LABELS unit)
 tern_test(NAME matching_backlog_unit_test SRCS matching_backlog_unit_test.cc DEPS tern::matching
   LABELS unit)
+tern_test(NAME matching_query_dispatcher_test SRCS matching_query_dispatcher_test.cc
+  DEPS tern::matching LABELS unit)
