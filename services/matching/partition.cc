@@ -30,28 +30,22 @@ std::shared_ptr<Partition> Partition::Create(std::shared_ptr<EngineCore> core,
   auto partition = std::shared_ptr<Partition>(
       new Partition(std::move(core), std::move(key), std::move(placement_key), kind));
   std::weak_ptr<Partition> weak = partition;
+  auto rematch = [weak] {
+    if (auto self = weak.lock()) self->Rematch();
+  };
+  Backlog::Hooks hooks;
+  hooks.loaded = [weak](absl::Status status) {
+    if (auto self = weak.lock()) self->OnLoaded(std::move(status));
+  };
+  hooks.tasks_available = rematch;
+  hooks.fenced = [weak] {
+    if (auto self = weak.lock()) self->Unload(Reason::kFenced);
+  };
   auto& p = *partition;
-  p.backlog_ = std::make_shared<Backlog>(p.core_, p.key_, p.placement_key_, p.kind_,
-                                         Backlog::Hooks{
-                                             .loaded =
-                                                 [weak](absl::Status status) {
-                                                   if (auto self = weak.lock())
-                                                     self->OnLoaded(std::move(status));
-                                                 },
-                                             .tasks_available =
-                                                 [weak] {
-                                                   if (auto self = weak.lock()) self->Rematch();
-                                                 },
-                                             .fenced =
-                                                 [weak] {
-                                                   if (auto self = weak.lock())
-                                                     self->Unload(Reason::kFenced);
-                                                 },
-                                         });
+  p.backlog_ =
+      std::make_shared<Backlog>(p.core_, p.key_, p.placement_key_, p.kind_, std::move(hooks));
   if (ParsePartitionName(p.key_.name).partition > 0 && !p.sticky_) {
-    p.forwarder_ = std::make_shared<Forwarder>(p.core_, p.key_, p.kind_, [weak] {
-      if (auto self = weak.lock()) self->Rematch();
-    });
+    p.forwarder_ = std::make_shared<Forwarder>(p.core_, p.key_, p.kind_, rematch);
   }
   p.queries_ = std::make_shared<QueryDispatcher>(p.core_->timers, p.core_->clock, p.base_name_);
   return partition;

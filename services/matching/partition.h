@@ -13,6 +13,7 @@
 // taken while a partition mutex is held.
 #pragma once
 
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
