@@ -45,9 +45,10 @@ std::shared_ptr<MatchingEngine> MatchingEngine::Create(
     EngineOptions options, std::shared_ptr<persistence::TaskStore> store, OwnerLookup owner_of,
     client::HistoryClient& history, client::MatchingClient& matching, Executor& blocking_executor,
     Executor& timer_executor, const Clock& clock) {
-  auto core =
-      std::make_shared<EngineCore>(EngineCore{std::move(options), std::move(store), history,
-                                              matching, blocking_executor, timer_executor, clock});
+  auto core = std::make_shared<EngineCore>(
+      EngineCore{{std::move(options), std::move(store), blocking_executor, timer_executor, clock},
+                 history,
+                 matching});
   auto engine = std::shared_ptr<MatchingEngine>(new MatchingEngine(core, std::move(owner_of)));
   std::weak_ptr<MatchingEngine> weak = engine;
   core->on_unloaded = [weak](Partition* partition, bool fenced) {
@@ -84,8 +85,8 @@ absl::StatusOr<std::shared_ptr<Partition>> MatchingEngine::GetOrLoad(
       if (core_->clock.Now() < it->second) return ShardOwnershipLostError(0, "");
       fenced_until_.erase(it);
     }
-    created = std::make_shared<Partition>(
-        core_, persistence::TaskQueueKey{namespace_id, name, task_type}, key, kind);
+    created = Partition::Create(core_, persistence::TaskQueueKey{namespace_id, name, task_type},
+                                key, kind);
     partitions_.emplace(key, created);
   }
   created->Load();
@@ -395,14 +396,13 @@ void MatchingEngine::DescribeTaskQueuePartition(
   if (owner != core_->options.self_address) return done(ShardOwnershipLostError(0, owner));
   persistence::TaskQueueKey task_queue{request.namespace_id(), request.task_queue().name(),
                                        task_type};
-  core_->blocking.Post(
-      [core = core_, token = core_->tracker->Begin(), task_queue, done = std::move(done)] {
-        auto count = core->store->CountTasks(task_queue);
-        if (!count.ok()) return done(count.status());
-        ms::DescribeTaskQueuePartitionResponse response;
-        response.set_backlog_count(*count);
-        done(std::move(response));
-      });
+  core_->RunBlocking([core = core_, task_queue, done = std::move(done)] {
+    auto count = core->store->CountTasks(task_queue);
+    if (!count.ok()) return done(count.status());
+    ms::DescribeTaskQueuePartitionResponse response;
+    response.set_backlog_count(*count);
+    done(std::move(response));
+  });
 }
 
 }  // namespace tern::matching
