@@ -22,6 +22,7 @@
 #include "services/history/history_engine.h"
 #include "temporal/api/command/v1/message.pb.h"
 #include "temporal/api/errordetails/v1/message.pb.h"
+#include "temporal/api/protocol/v1/message.pb.h"
 #include "tests/unit/history_fakes.h"
 
 namespace tern::history::test_env {
@@ -466,9 +467,10 @@ class BasicHistoryTestEnv : public ::testing::Test {
     }
   }
 
-  absl::Status CompleteWorkflowTask(const std::string& token, std::vector<cmd::Command> commands,
-                                    bool force_new_task = false,
-                                    const std::string& sticky_queue = "") {
+  absl::Status CompleteWorkflowTask(
+      const std::string& token, std::vector<cmd::Command> commands, bool force_new_task = false,
+      const std::string& sticky_queue = "",
+      std::vector<temporal::api::protocol::v1::Message> messages = {}) {
     hs::RespondWorkflowTaskCompletedRequest request;
     request.set_namespace_id(kNsId);
     auto* r = request.mutable_request();
@@ -476,6 +478,7 @@ class BasicHistoryTestEnv : public ::testing::Test {
     r->set_task_token(token);
     r->set_identity("workflow-worker");
     for (auto& c : commands) *r->add_commands() = std::move(c);
+    for (auto& m : messages) *r->add_messages() = std::move(m);
     r->set_force_create_new_workflow_task(force_new_task);
     if (!sticky_queue.empty()) {
       r->mutable_sticky_attributes()->mutable_worker_task_queue()->set_name(sticky_queue);

@@ -3,7 +3,6 @@
 // delivery on a workflow task, acceptance, completion, rejection and polling.
 #include <gtest/gtest.h>
 
-#include "temporal/api/protocol/v1/message.pb.h"
 #include "temporal/api/update/v1/message.pb.h"
 #include "tests/unit/history_test_env.h"
 
@@ -113,15 +112,7 @@ class HistoryUpdateTest : public HistoryTestEnv {
 
   absl::Status CompleteWithMessages(const std::string& token, std::vector<cmd::Command> commands,
                                     std::vector<Message> messages) {
-    hs::RespondWorkflowTaskCompletedRequest request;
-    request.set_namespace_id(kNsId);
-    auto* r = request.mutable_request();
-    r->set_namespace_(kNs);
-    r->set_task_token(token);
-    r->set_identity("workflow-worker");
-    for (auto& c : commands) *r->add_commands() = std::move(c);
-    for (auto& m : messages) *r->add_messages() = std::move(m);
-    return engine_.RespondWorkflowTaskCompleted(request).status();
+    return CompleteWorkflowTask(token, std::move(commands), false, "", std::move(messages));
   }
 
   static UpdateResult Get(const std::shared_future<UpdateResult>& future) {
