@@ -206,10 +206,12 @@ pv1::MutableState ReplayHistory(const pv1::MutableState& base,
         break;
       }
       case enums::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED:
-        children.erase(e.start_child_workflow_execution_failed_event_attributes().initiated_event_id());
+        children.erase(
+            e.start_child_workflow_execution_failed_event_attributes().initiated_event_id());
         break;
       case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
-        children.erase(e.child_workflow_execution_completed_event_attributes().initiated_event_id());
+        children.erase(
+            e.child_workflow_execution_completed_event_attributes().initiated_event_id());
         break;
       case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED:
         children.erase(e.child_workflow_execution_failed_event_attributes().initiated_event_id());
@@ -218,28 +220,32 @@ pv1::MutableState ReplayHistory(const pv1::MutableState& base,
         children.erase(e.child_workflow_execution_canceled_event_attributes().initiated_event_id());
         break;
       case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT:
-        children.erase(e.child_workflow_execution_timed_out_event_attributes().initiated_event_id());
+        children.erase(
+            e.child_workflow_execution_timed_out_event_attributes().initiated_event_id());
         break;
       case enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED:
-        children.erase(e.child_workflow_execution_terminated_event_attributes().initiated_event_id());
+        children.erase(
+            e.child_workflow_execution_terminated_event_attributes().initiated_event_id());
         break;
       case enums::EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
       case enums::EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
         RecordExternalRequestInitiated(state, e);
         break;
       case enums::EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED:
-        requests.erase(e.external_workflow_execution_signaled_event_attributes().initiated_event_id());
+        requests.erase(
+            e.external_workflow_execution_signaled_event_attributes().initiated_event_id());
         break;
       case enums::EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED:
-        requests.erase(e.signal_external_workflow_execution_failed_event_attributes().initiated_event_id());
+        requests.erase(
+            e.signal_external_workflow_execution_failed_event_attributes().initiated_event_id());
         break;
       case enums::EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
-        requests.erase(e.external_workflow_execution_cancel_requested_event_attributes()
-                             .initiated_event_id());
+        requests.erase(
+            e.external_workflow_execution_cancel_requested_event_attributes().initiated_event_id());
         break;
       case enums::EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED:
         requests.erase(e.request_cancel_external_workflow_execution_failed_event_attributes()
-                             .initiated_event_id());
+                           .initiated_event_id());
         break;
       case enums::EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
         ApplySearchAttributeUpserts(

@@ -7,19 +7,20 @@ namespace tern::history {
 // Runs each blocking engine call on the blocking executor and finishes the reactor from there.
 class HistoryHandler final : public hs::HistoryService::CallbackService {
  public:
-  HistoryHandler(HistoryEngine& engine, Executor& blocking) : engine_(engine), blocking_(blocking) {}
+  HistoryHandler(HistoryEngine& engine, Executor& blocking)
+      : engine_(engine), blocking_(blocking) {}
 
-#define TERN_BLOCKING_RPC(Method, Response)                                                   \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,                          \
-                                   const hs::Method##Request* request, Response* response)    \
-      override {                                                                              \
-    auto* reactor = ctx->DefaultReactor();                                                    \
-    blocking_.Post([this, reactor, request, response] {                                       \
-      auto result = engine_.Method(*request);                                                 \
-      if (result.ok()) *response = std::move(*result);                                        \
-      reactor->Finish(ToGrpcStatus(result.status()));                                         \
-    });                                                                                       \
-    return reactor;                                                                           \
+#define TERN_BLOCKING_RPC(Method, Response)                                                \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,                       \
+                                   const hs::Method##Request* request, Response* response) \
+      override {                                                                           \
+    auto* reactor = ctx->DefaultReactor();                                                 \
+    blocking_.Post([this, reactor, request, response] {                                    \
+      auto result = engine_.Method(*request);                                              \
+      if (result.ok()) *response = std::move(*result);                                     \
+      reactor->Finish(ToGrpcStatus(result.status()));                                      \
+    });                                                                                    \
+    return reactor;                                                                        \
   }
   TERN_BLOCKING_RPC(StartWorkflowExecution, ws::StartWorkflowExecutionResponse)
   TERN_BLOCKING_RPC(RecordWorkflowTaskStarted, ws::PollWorkflowTaskQueueResponse)
@@ -108,7 +109,9 @@ HistoryService::HistoryService(const Config& config, persistence::Stores stores,
       [this](Shard& shard, const pv1::TransferTask& task, TransferQueue::Done done) {
         engine_.ExecuteTransferTask(shard, task, std::move(done));
       },
-      [this](Shard& shard, const pv1::TimerTask& task) { return engine_.ExecuteTimerTask(shard, task); });
+      [this](Shard& shard, const pv1::TimerTask& task) {
+        return engine_.ExecuteTimerTask(shard, task);
+      });
 }
 
 HistoryService::~HistoryService() { Stop(); }

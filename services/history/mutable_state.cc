@@ -75,7 +75,6 @@ bool IsCompletionEvent(enums::EventType type) {
   }
 }
 
-
 void MutableStateBuilder::FlushBufferedEvents() {
   if (!HasBufferedEvents()) return;
   std::vector<hv1::HistoryEvent> ordinary, completions;
@@ -84,15 +83,16 @@ void MutableStateBuilder::FlushBufferedEvents() {
   }
   state_.clear_buffered_events();
   // Started events get their ids now; the completions that follow them refer to those ids.
-  std::map<int64_t, int64_t> started_by_scheduled;   // activities
-  std::map<int64_t, int64_t> started_by_initiated;   // child workflows
+  std::map<int64_t, int64_t> started_by_scheduled;  // activities
+  std::map<int64_t, int64_t> started_by_initiated;  // child workflows
   for (auto& e : ordinary) {
     auto* added = AppendEvent(std::move(e));
     if (added->event_type() == enums::EVENT_TYPE_ACTIVITY_TASK_STARTED) {
       started_by_scheduled[added->activity_task_started_event_attributes().scheduled_event_id()] =
           added->event_id();
     } else if (added->event_type() == enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED) {
-      int64_t initiated = added->child_workflow_execution_started_event_attributes().initiated_event_id();
+      int64_t initiated =
+          added->child_workflow_execution_started_event_attributes().initiated_event_id();
       started_by_initiated[initiated] = added->event_id();
       auto& children = *state_.mutable_children();
       if (auto it = children.find(initiated); it != children.end()) {
@@ -194,10 +194,9 @@ void MutableStateBuilder::ScheduleWorkflowTask(int32_t attempt) {
   AddTransferTask(std::move(task));
   if (sticky) {
     // If the sticky worker does not take the task in time, it moves to the normal queue.
-    auto timeout = NewTimerTask(
-        state_, pv1::TimerTask::TYPE_WORKFLOW_TASK_TIMEOUT,
-        now_ + std::chrono::duration_cast<TimePoint::duration>(
-                   FromProto(state_.sticky_schedule_to_start_timeout())));
+    auto timeout = NewTimerTask(state_, pv1::TimerTask::TYPE_WORKFLOW_TASK_TIMEOUT,
+                                now_ + std::chrono::duration_cast<TimePoint::duration>(
+                                           FromProto(state_.sticky_schedule_to_start_timeout())));
     timeout.set_event_id(state_.workflow_task().scheduled_event_id());
     timeout.set_attempt(attempt);
     timeout.set_timeout_type(enums::TIMEOUT_TYPE_SCHEDULE_TO_START);
@@ -265,7 +264,8 @@ void MutableStateBuilder::ArmWorkflowTimeouts(TimePoint run_start) {
   std::optional<TimePoint> expiration;
   if (state_.has_execution_expiration_time()) {
     expiration = FromProto(state_.execution_expiration_time());
-    AddTimerTask(NewTimerTask(state_, pv1::TimerTask::TYPE_WORKFLOW_EXECUTION_TIMEOUT, *expiration));
+    AddTimerTask(
+        NewTimerTask(state_, pv1::TimerTask::TYPE_WORKFLOW_EXECUTION_TIMEOUT, *expiration));
   }
   if (IsZero(state_.workflow_run_timeout())) return;
   auto deadline = run_start + std::chrono::duration_cast<TimePoint::duration>(

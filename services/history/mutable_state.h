@@ -90,7 +90,9 @@ class MutableStateBuilder {
   const absl::Status& after_write() const { return after_write_; }
   // A run that continues this one (continue-as-new, retry, cron); written in the same
   // transaction, taking over the workflow id's current-run pointer.
-  void SetContinuedRun(std::shared_ptr<MutableStateBuilder> run) { continued_run_ = std::move(run); }
+  void SetContinuedRun(std::shared_ptr<MutableStateBuilder> run) {
+    continued_run_ = std::move(run);
+  }
   const std::shared_ptr<MutableStateBuilder>& continued_run() const { return continued_run_; }
   const TaskIdSource& task_id_source() const { return next_task_id_; }
 

@@ -12,7 +12,8 @@ void NormalizeRetryPolicy(temporal::api::common::v1::RetryPolicy* policy) {
   }
   if (policy->backoff_coefficient() == 0) policy->set_backoff_coefficient(2.0);
   if (IsZero(policy->maximum_interval())) {
-    *policy->mutable_maximum_interval() = ToProtoDuration(FromProto(policy->initial_interval()) * 100);
+    *policy->mutable_maximum_interval() =
+        ToProtoDuration(FromProto(policy->initial_interval()) * 100);
   }
 }
 
@@ -27,7 +28,8 @@ bool IsNonRetryable(const temporal::api::common::v1::RetryPolicy& policy,
     }
   }
   if (failure.has_canceled_failure_info() || failure.has_terminated_failure_info()) return true;
-  if (failure.has_server_failure_info() && failure.server_failure_info().non_retryable()) return true;
+  if (failure.has_server_failure_info() && failure.server_failure_info().non_retryable())
+    return true;
   return false;
 }
 }  // namespace

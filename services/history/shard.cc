@@ -25,16 +25,16 @@ Shard::Shard(int32_t shard_id, persistence::ShardLease lease, persistence::Store
             transfer(*this, task, std::move(done));
           },
           [this](const std::vector<int64_t>& ids) {
-                        return stores_.executions->DeleteTransferTasks(shard_id_, ids);
-                      }),
+            return stores_.executions->DeleteTransferTasks(shard_id_, ids);
+          }),
       timer_queue_(
           blocking,
           [this, timer = std::move(timer)](const pv1::TimerTask& task) {
             return timer(*this, task);
           },
           [this](const std::vector<int64_t>& ids) {
-        return stores_.executions->DeleteTimerTasks(shard_id_, ids);
-      }) {}
+            return stores_.executions->DeleteTimerTasks(shard_id_, ids);
+          }) {}
 
 Shard::~Shard() { Stop(); }
 

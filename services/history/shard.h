@@ -7,8 +7,8 @@
 #pragma once
 
 #include <atomic>
-#include <map>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -17,10 +17,10 @@
 #include <unordered_map>
 
 #include "persistence/store.h"
+#include "services/history/queues.h"
 #include "temporal/api/query/v1/message.pb.h"
 #include "temporal/api/update/v1/message.pb.h"
 #include "temporal/api/workflowservice/v1/request_response.pb.h"
-#include "services/history/queues.h"
 
 namespace tern::history {
 
@@ -40,7 +40,8 @@ struct ExecutionContext {
   // QueryWorkflow (the task ended without answering, or the run became idle or closed). Whoever
   // erases the entry (under mu) calls `resolve`, after releasing mu.
   struct PendingQuery {
-    using Result = std::optional<absl::StatusOr<temporal::api::workflowservice::v1::QueryWorkflowResponse>>;
+    using Result =
+        std::optional<absl::StatusOr<temporal::api::workflowservice::v1::QueryWorkflowResponse>>;
     temporal::api::query::v1::WorkflowQuery query;
     int64_t started_event_id = 0;  // of the task carrying it; 0 until one starts
     std::function<void(Result)> resolve;

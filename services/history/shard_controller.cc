@@ -81,8 +81,8 @@ void ShardController::Rebalance() {
       spdlog::warn("history: could not acquire shard {}: {}", shard_id, lease.status().ToString());
       continue;
     }
-    auto shard = std::make_shared<Shard>(shard_id, *lease, stores_, blocking_,
-                                         transfer_executor_, timer_executor_);
+    auto shard = std::make_shared<Shard>(shard_id, *lease, stores_, blocking_, transfer_executor_,
+                                         timer_executor_);
     if (auto st = shard->Start(); !st.ok()) {
       spdlog::warn("history: could not load the tasks of shard {}: {}", shard_id, st.ToString());
       shard->Stop();

@@ -8,3 +8,8 @@ tern_test(NAME history_cron_test SRCS history_cron_test.cc DEPS tern::history LA
 tern_test(NAME history_visibility_record_test SRCS history_visibility_record_test.cc
   DEPS tern::history LABELS unit)
 tern_test(NAME history_event_state_test SRCS history_event_state_test.cc DEPS tern::history LABELS unit)
+# The history APIs driven through the engine over the fixture in history_test_env.h.
+tern_test(NAME history_child_test SRCS history_child_test.cc DEPS tern::history LABELS unit)
+tern_test(NAME history_update_test SRCS history_update_test.cc DEPS tern::history LABELS unit)
+tern_test(NAME history_query_test SRCS history_query_test.cc DEPS tern::history LABELS unit)
+tern_test(NAME history_reset_test SRCS history_reset_test.cc DEPS tern::history LABELS unit)

@@ -1,19 +1,18 @@
-// ResetWorkflowExecution: a new run that replays the base run's history up to a workflow task,
-// fails that task with RESET_WORKFLOW, re-applies the signals that came after it and takes over
-// the workflow id. The current run, if still running, is terminated in the same transaction.
+// The run a reset creates: it replays the base run's history up to a workflow task, fails that
+// task with RESET_WORKFLOW and re-applies the signals that came after it.
 // reset_reapply_type is deprecated in favour of reset_reapply_exclude_types, but clients still
 // send it; both are honoured.
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
 #include "common/errors.h"
 #include "common/ids.h"
+#include "services/history/activities.h"
 #include "services/history/event_state.h"
-#include "services/history/history_engine.h"
+#include "services/history/runs.h"
 
 namespace tern::history {
 namespace {
 
-constexpr char kResetterIdentity[] = "history-resetter";
 constexpr char kHistoryServiceIdentity[] = "history-service";
 
 bool ReappliesSignals(const ws::ResetWorkflowExecutionRequest& request) {
@@ -38,7 +37,8 @@ void RearmPendingWork(MutableStateBuilder& run,
     dispatch_activity(activity);
   }
   for (const auto& [id, timer] : state.timers()) {
-    auto task = NewTimerTask(state, pv1::TimerTask::TYPE_USER_TIMER, FromProto(timer.expiry_time()));
+    auto task =
+        NewTimerTask(state, pv1::TimerTask::TYPE_USER_TIMER, FromProto(timer.expiry_time()));
     task.set_event_id(timer.started_event_id());
     task.set_timer_id(timer.timer_id());
     run.AddTimerTask(std::move(task));
@@ -61,7 +61,7 @@ void RearmPendingWork(MutableStateBuilder& run,
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<MutableStateBuilder>> HistoryEngine::ResetRun(
+absl::StatusOr<std::shared_ptr<MutableStateBuilder>> ResetRun(
     const pv1::MutableState& base, const std::vector<hv1::HistoryEvent>& base_events,
     const ws::ResetWorkflowExecutionRequest& request, const std::string& new_run_id,
     MutableStateBuilder& current) {
@@ -81,7 +81,8 @@ absl::StatusOr<std::shared_ptr<MutableStateBuilder>> HistoryEngine::ResetRun(
   }
   // Signals the base run holds back for its running workflow task came after the reset point too.
   for (const auto& e : base.buffered_events()) {
-    if (e.event_type() == enums::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED) signals_after.push_back(&e);
+    if (e.event_type() == enums::EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
+      signals_after.push_back(&e);
   }
 
   pv1::MutableState state = ReplayHistory(base, prefix);
@@ -131,52 +132,6 @@ absl::StatusOr<std::shared_ptr<MutableStateBuilder>> HistoryEngine::ResetRun(
   run->ScheduleWorkflowTask(1);
   RearmPendingWork(*run, [&](const pv1::ActivityInfo& a) { DispatchActivity(*run, a); });
   return run;
-}
-
-absl::StatusOr<ws::ResetWorkflowExecutionResponse> HistoryEngine::ResetWorkflowExecution(
-    const hs::ResetWorkflowExecutionRequest& internal) {
-  const auto& request = internal.request();
-  auto target = ResolveTarget(internal.namespace_id(), request.workflow_execution());
-  if (!target.ok()) return target.status();
-  Shard& shard = *target->shard;
-  const ExecutionKey& base_key = target->key;
-  auto current = shard.executions().GetCurrentExecution(shard.id(), base_key.namespace_id,
-                                                        base_key.workflow_id);
-  if (!current.ok()) return current.status();
-  ws::ResetWorkflowExecutionResponse response;
-  if (!request.request_id().empty() && current->create_request_id == request.request_id()) {
-    response.set_run_id(current->run_id);  // this reset was applied already
-    return response;
-  }
-  const bool base_is_current = current->run_id == base_key.run_id;
-  std::optional<pv1::MutableState> base_snapshot;
-  if (!base_is_current) {
-    auto snapshot = Snapshot(shard, base_key);
-    if (!snapshot.ok()) return snapshot.status();
-    base_snapshot = std::move(*snapshot);
-  }
-
-  const std::string new_run_id = NewUuid();
-  ExecutionKey current_key{base_key.namespace_id, base_key.workflow_id, current->run_id};
-  auto status = Mutate(shard, current_key, [&](MutableStateBuilder& ms) -> absl::Status {
-    // Read under the current run's lock so no signal to it slips between the read and the reset.
-    const pv1::MutableState& base = base_is_current ? ms.state() : *base_snapshot;
-    auto events = ReadAllEvents(shard, base);
-    if (!events.ok()) return events.status();
-    auto run = ResetRun(base, *events, request, new_run_id, ms);
-    if (!run.ok()) return run.status();
-    if (ms.IsRunning()) {
-      // The reset run carries the children on; the close policy must not touch them.
-      ms.state().clear_children();
-      TerminateRun(ms, request.reason(), nullptr, kResetterIdentity);
-    }
-    ms.MarkDirty();
-    ms.SetContinuedRun(std::move(*run));
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  response.set_run_id(new_run_id);
-  return response;
 }
 
 }  // namespace tern::history

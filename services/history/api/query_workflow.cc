@@ -5,10 +5,12 @@
 #include "common/errors.h"
 #include "common/ids.h"
 #include "common/task_token.h"
-#include "services/history/history_engine.h"
+#include "services/history/api/api.h"
+#include "services/history/queries.h"
 #include "temporal/api/errordetails/v1/message.pb.h"
 
-namespace tern::history {
+namespace tern::history::api {
+
 namespace {
 using QueryDone = std::function<void(absl::StatusOr<ws::QueryWorkflowResponse>)>;
 // A workflow whose task keeps failing cannot answer; say so instead of waiting out the deadline.
@@ -38,34 +40,83 @@ bool Rejects(enums::QueryRejectCondition condition, enums::WorkflowExecutionStat
       return false;
   }
 }
-}  // namespace
 
-void HistoryEngine::QueryWorkflow(const hs::QueryWorkflowRequest& internal, TimePoint deadline,
-                                  QueryDone done) {
-  blocking_.Post([this, internal, deadline, done = std::move(done)] {
-    const auto& execution = internal.request().execution();
-    auto shard = ShardFor(internal.namespace_id(), execution.workflow_id());
-    if (!shard.ok()) return done(shard.status());
-    auto run_id = ResolveRunId(**shard, internal.namespace_id(), execution.workflow_id(),
-                               execution.run_id());
-    if (!run_id.ok()) return done(run_id.status());
-    ExecutionKey key{internal.namespace_id(), execution.workflow_id(), *run_id};
-
-    auto wait = std::make_shared<ParkedPoll>();
-    auto retry = [this, internal, deadline, done, wait, shard = *shard, key]() {
+// Parks a query on the run's context until a workflow task carries and answers it (see
+// ExecutionContext::PendingQuery); `done` runs once.
+void RideOnWorkflowTask(EngineContext& engine, std::shared_ptr<Shard> shard, ExecutionKey key,
+                        hs::QueryWorkflowRequest internal, TimePoint deadline, QueryDone done) {
+  using Result = ExecutionContext::PendingQuery::Result;
+  auto ctx = shard->Context(key);
+  const std::string id = NewUuid();
+  auto wait = std::make_shared<ParkedPoll>();
+  {
+    std::lock_guard lock(ctx->mu);
+    auto& pending = ctx->queries[id];
+    pending.query = internal.request().query();
+    pending.resolve = [&engine, shard, key, wait, internal, deadline, done](Result result) {
       if (wait->done.exchange(true)) return;
       shard->Unwatch(key, wait->watch_id);
       if (wait->timer) wait->timer->Cancel();
-      blocking_.Post([=, this] { QueryWorkflow(internal, deadline, done); });
+      if (result) return done(std::move(*result));
+      engine.blocking().Post([=, &engine] { QueryWorkflow(engine, internal, deadline, done); });
     };
-    wait->watch_id = (*shard)->Watch(key, [retry](ExecutionChange) { retry(); });
+  }
+  // Claims the query for one ending; null if another ending (the answer) came first.
+  auto take = [ctx, id]() -> std::function<void(Result)> {
+    std::lock_guard lock(ctx->mu);
+    auto it = ctx->queries.find(id);
+    if (it == ctx->queries.end()) return nullptr;
+    auto resolve = std::move(it->second.resolve);
+    ctx->queries.erase(it);
+    return resolve;
+  };
+  // Back to QueryWorkflow once no task is left to carry the query. Runs on the blocking
+  // executor: change notifications come while the run's lock is held.
+  auto check = [&engine, ctx, id, take] {
+    engine.blocking().Post([ctx, id, take] {
+      {
+        std::lock_guard lock(ctx->mu);
+        auto it = ctx->queries.find(id);
+        if (it == ctx->queries.end()) return;
+        if (ctx->record && StillRiding(ctx->record->state, it->second)) return;
+      }
+      if (auto resolve = take()) resolve(std::nullopt);
+    });
+  };
+  wait->watch_id = shard->Watch(key, [check](ExecutionChange) { check(); });
+  wait->timer = engine.blocking().PostAfter(deadline - engine.clock().Now(), [take] {
+    if (auto resolve = take()) {
+      resolve(NotReadyError(absl::StatusCode::kDeadlineExceeded,
+                            "no workflow task answered the query in time"));
+    }
+  });
+  check();  // the run may have changed before the watch was in place
+}
+}  // namespace
+
+void QueryWorkflow(EngineContext& engine, const hs::QueryWorkflowRequest& internal,
+                   TimePoint deadline, QueryDone done) {
+  engine.blocking().Post([&engine, internal, deadline, done = std::move(done)] {
+    auto target = engine.ResolveTarget(internal.namespace_id(), internal.request().execution());
+    if (!target.ok()) return done(target.status());
+    std::shared_ptr<Shard> shard = target->shard;
+    const ExecutionKey key = target->key;
+
+    auto wait = std::make_shared<ParkedPoll>();
+    auto retry = [&engine, internal, deadline, done, wait, shard, key]() {
+      if (wait->done.exchange(true)) return;
+      shard->Unwatch(key, wait->watch_id);
+      if (wait->timer) wait->timer->Cancel();
+      engine.blocking().Post([=, &engine] { QueryWorkflow(engine, internal, deadline, done); });
+    };
+    wait->watch_id = shard->Watch(key, [retry](ExecutionChange) { retry(); });
     auto finish = [&](absl::StatusOr<ws::QueryWorkflowResponse> result) {
       if (wait->done.exchange(true)) return;
-      (*shard)->Unwatch(key, wait->watch_id);
+      shard->Unwatch(key, wait->watch_id);
       done(std::move(result));
     };
 
-    auto state = Snapshot(**shard, key);
+    auto state = engine.Snapshot(*shard, key);
     if (!state.ok()) return finish(state.status());
     if (Rejects(internal.request().query_reject_condition(), state->status())) {
       ws::QueryWorkflowResponse response;
@@ -84,21 +135,21 @@ void HistoryEngine::QueryWorkflow(const hs::QueryWorkflowRequest& internal, Time
       // A workflow task is pending or running: the query rides on the next one to start, so it
       // sees the signals and updates that task delivers.
       if (wait->done.exchange(true)) return;
-      (*shard)->Unwatch(key, wait->watch_id);
-      return RideOnWorkflowTask(*shard, key, internal, deadline, done);
+      shard->Unwatch(key, wait->watch_id);
+      return RideOnWorkflowTask(engine, shard, key, internal, deadline, done);
     }
     if (running && !idle) {
       // Wait for the first workflow task to complete.
-      if (clock_.Now() >= deadline) {
+      if (engine.clock().Now() >= deadline) {
         return finish(NotReadyError(absl::StatusCode::kDeadlineExceeded,
                                     "the workflow did not become ready to answer the query"));
       }
-      wait->timer = blocking_.PostAfter(deadline - clock_.Now(), retry);
+      wait->timer = engine.blocking().PostAfter(deadline - engine.clock().Now(), retry);
       return;
     }
     // Ready: stop watching and dispatch.
     if (wait->done.exchange(true)) return;
-    (*shard)->Unwatch(key, wait->watch_id);
+    shard->Unwatch(key, wait->watch_id);
 
     std::string query_id = NewUuid();
     const std::string& task_queue = state->task_queue();
@@ -118,7 +169,7 @@ void HistoryEngine::QueryWorkflow(const hs::QueryWorkflowRequest& internal, Time
     *task.mutable_query() = internal.request().query();
     task.mutable_workflow_execution_task_queue()->set_name(task_queue);
     task.mutable_workflow_execution_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
-    auto events = ReadAllEvents(**shard, *state);
+    auto events = engine.ReadAllEvents(*shard, *state);
     if (!events.ok()) return done(events.status());
     for (auto& e : *events) *task.mutable_history()->add_events() = std::move(e);
 
@@ -130,79 +181,13 @@ void HistoryEngine::QueryWorkflow(const hs::QueryWorkflowRequest& internal, Time
     request.set_query_id(query_id);
     client::CallOptions options;
     options.deadline = deadline;
-    matching_.QueryWorkflow(request, options, [done](auto result) {
+    engine.matching().QueryWorkflow(request, options, [done](auto result) {
       if (!result.ok()) return done(result.status());
-      done(QueryOutcome(result->completed_type(),
-                        result->has_query_result() ? &result->query_result() : nullptr,
-                        result->error_message(), result->has_failure() ? &result->failure() : nullptr));
+      done(QueryOutcome(
+          result->completed_type(), result->has_query_result() ? &result->query_result() : nullptr,
+          result->error_message(), result->has_failure() ? &result->failure() : nullptr));
     });
   });
 }
 
-void HistoryEngine::RideOnWorkflowTask(std::shared_ptr<Shard> shard, ExecutionKey key,
-                                       hs::QueryWorkflowRequest internal, TimePoint deadline,
-                                       QueryDone done) {
-  using Result = ExecutionContext::PendingQuery::Result;
-  auto ctx = shard->Context(key);
-  const std::string id = NewUuid();
-  auto wait = std::make_shared<ParkedPoll>();
-  {
-    std::lock_guard lock(ctx->mu);
-    auto& pending = ctx->queries[id];
-    pending.query = internal.request().query();
-    pending.resolve = [this, shard, key, wait, internal, deadline, done](Result result) {
-      if (wait->done.exchange(true)) return;
-      shard->Unwatch(key, wait->watch_id);
-      if (wait->timer) wait->timer->Cancel();
-      if (result) return done(std::move(*result));
-      blocking_.Post([=, this] { QueryWorkflow(internal, deadline, done); });
-    };
-  }
-  // Claims the query for one ending; null if another ending (the answer) came first.
-  auto take = [ctx, id]() -> std::function<void(Result)> {
-    std::lock_guard lock(ctx->mu);
-    auto it = ctx->queries.find(id);
-    if (it == ctx->queries.end()) return nullptr;
-    auto resolve = std::move(it->second.resolve);
-    ctx->queries.erase(it);
-    return resolve;
-  };
-  // Back to QueryWorkflow once no task is left to carry the query. Runs on the blocking
-  // executor: change notifications come while the run's lock is held.
-  auto check = [this, ctx, id, take] {
-    blocking_.Post([ctx, id, take] {
-      {
-        std::lock_guard lock(ctx->mu);
-        auto it = ctx->queries.find(id);
-        if (it == ctx->queries.end()) return;
-        if (ctx->record && StillRiding(ctx->record->state, it->second)) return;
-      }
-      if (auto resolve = take()) resolve(std::nullopt);
-    });
-  };
-  wait->watch_id = shard->Watch(key, [check](ExecutionChange) { check(); });
-  wait->timer = blocking_.PostAfter(deadline - clock_.Now(), [take] {
-    if (auto resolve = take()) {
-      resolve(NotReadyError(absl::StatusCode::kDeadlineExceeded,
-                            "no workflow task answered the query in time"));
-    }
-  });
-  check();  // the run may have changed before the watch was in place
-}
-
-absl::StatusOr<ws::QueryWorkflowResponse> HistoryEngine::QueryOutcome(
-    enums::QueryResultType type, const temporal::api::common::v1::Payloads* answer,
-    const std::string& error_message, const temporal::api::failure::v1::Failure* failure) {
-  if (type == enums::QUERY_RESULT_TYPE_ANSWERED) {
-    ws::QueryWorkflowResponse response;
-    if (answer) *response.mutable_query_result() = *answer;
-    return response;
-  }
-  temporal::api::errordetails::v1::QueryFailedFailure detail;
-  if (failure) *detail.mutable_failure() = *failure;
-  std::string message = error_message;
-  if (message.empty() && failure) message = failure->message();
-  return WithDetail(absl::InvalidArgumentError(message), detail);
-}
-
-}  // namespace tern::history
+}  // namespace tern::history::api

@@ -1,0 +1,90 @@
+#include "services/history/api/api.h"
+#include "services/history/updates.h"
+#include "services/history/workflow_task.h"
+
+namespace tern::history::api {
+
+absl::StatusOr<ws::PollWorkflowTaskQueueResponse> RecordWorkflowTaskStarted(
+    EngineContext& engine, const hs::RecordWorkflowTaskStartedRequest& request) {
+  const auto& execution = request.workflow_execution();
+  auto shard = engine.ShardFor(request.namespace_id(), execution.workflow_id());
+  if (!shard.ok()) return shard.status();
+  ExecutionKey key{request.namespace_id(), execution.workflow_id(), execution.run_id()};
+  pv1::MutableState snapshot;
+  std::vector<hv1::HistoryEvent> transient;
+  ws::PollWorkflowTaskQueueResponse messages;
+  std::map<std::string, temporal::api::query::v1::WorkflowQuery> queries;
+  bool partial = false;
+  auto status = engine.MutateWithContext(
+      **shard, key, [&](MutableStateBuilder& ms, ExecutionContext& ctx) -> absl::Status {
+        auto& wft = *ms.state().mutable_workflow_task();
+        if (!ms.IsRunning() || wft.scheduled_event_id() != request.scheduled_event_id()) {
+          return WorkflowTaskNotFound();
+        }
+        if (wft.started_event_id() != 0) {
+          if (wft.request_id() != request.request_id()) {
+            return NotFoundError("Workflow task already started.");
+          }
+        } else {
+          wft.set_request_id(request.request_id());
+          wft.set_identity(request.poll_request().identity());
+          *wft.mutable_started_time() = ToProto(ms.now());
+          if (wft.type() == pv1::WORKFLOW_TASK_TYPE_TRANSIENT) {
+            wft.set_started_event_id(wft.scheduled_event_id() + 1);
+            ms.MarkDirty();
+          } else {
+            auto* started = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_STARTED);
+            auto* attrs = started->mutable_workflow_task_started_event_attributes();
+            attrs->set_scheduled_event_id(wft.scheduled_event_id());
+            attrs->set_identity(request.poll_request().identity());
+            attrs->set_request_id(request.request_id());
+            attrs->set_history_size_bytes(ms.state().history_size_bytes());
+            const auto& limits = engine.options();
+            if (started->event_id() >= limits.history_count_suggest_continue_as_new) {
+              attrs->set_suggest_continue_as_new(true);
+              attrs->add_suggest_continue_as_new_reasons(
+                  enums::SUGGEST_CONTINUE_AS_NEW_REASON_TOO_MANY_HISTORY_EVENTS);
+            }
+            if (ms.state().history_size_bytes() >= limits.history_size_suggest_continue_as_new) {
+              attrs->set_suggest_continue_as_new(true);
+              attrs->add_suggest_continue_as_new_reasons(
+                  enums::SUGGEST_CONTINUE_AS_NEW_REASON_HISTORY_SIZE_TOO_LARGE);
+            }
+            ms.state().mutable_workflow_task()->set_started_event_id(started->event_id());
+          }
+          const auto& started_wft = ms.state().workflow_task();
+          auto timer =
+              NewTimerTask(ms.state(), pv1::TimerTask::TYPE_WORKFLOW_TASK_TIMEOUT,
+                           ms.now() + std::chrono::duration_cast<TimePoint::duration>(
+                                          FromProto(started_wft.start_to_close_timeout())));
+          timer.set_event_id(started_wft.scheduled_event_id());
+          timer.set_attempt(started_wft.attempt());
+          timer.set_timeout_type(enums::TIMEOUT_TYPE_START_TO_CLOSE);
+          ms.AddTimerTask(std::move(timer));
+        }
+        transient = ms.TransientWorkflowTaskEvents();
+        // A worker polling the run's sticky queue has the run cached: send only the new events.
+        partial = wft.task_queue_kind() == enums::TASK_QUEUE_KIND_STICKY &&
+                  request.poll_request().task_queue().name() == ms.state().sticky_task_queue();
+        snapshot = ms.state();
+        messages.clear_messages();
+        const int64_t started_id = ms.state().workflow_task().started_event_id();
+        AddUpdateMessages(ctx, started_id, &messages);
+        // Queries waiting for a workflow task ride on this one.
+        queries.clear();
+        for (auto& [id, query] : ctx.queries) {
+          if (query.started_event_id == 0) query.started_event_id = started_id;
+          if (query.started_event_id == started_id) queries[id] = query.query;
+        }
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  auto response = BuildWorkflowTaskResponse(**shard, snapshot, transient, partial);
+  if (response.ok()) {
+    *response->mutable_messages() = messages.messages();
+    response->mutable_queries()->insert(queries.begin(), queries.end());
+  }
+  return response;
+}
+
+}  // namespace tern::history::api

@@ -1,0 +1,126 @@
+#include "common/status_macros.h"
+#include "services/history/api/api.h"
+#include "services/history/commands/commands.h"
+#include "services/history/queries.h"
+#include "services/history/runs.h"
+#include "services/history/workflow_task.h"
+
+namespace tern::history::api {
+
+namespace {
+temporal::api::failure::v1::Failure ServerFailure(const std::string& message) {
+  temporal::api::failure::v1::Failure failure;
+  failure.set_message(message);
+  failure.mutable_server_failure_info();
+  return failure;
+}
+
+// Name of a failed-task cause the way the reference server spells it in error messages
+// ("BadScheduleActivityAttributes").
+std::string CauseName(enums::WorkflowTaskFailedCause cause) {
+  std::string name = enums::WorkflowTaskFailedCause_Name(cause);
+  const std::string prefix = "WORKFLOW_TASK_FAILED_CAUSE_";
+  if (name.rfind(prefix, 0) == 0) name = name.substr(prefix.size());
+  std::string out;
+  bool upper = true;
+  for (char c : name) {
+    if (c == '_') {
+      upper = true;
+      continue;
+    }
+    out.push_back(upper ? c : static_cast<char>(std::tolower(c)));
+    upper = false;
+  }
+  return out;
+}
+}  // namespace
+
+absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskCompleted(
+    EngineContext& engine, const hs::RespondWorkflowTaskCompletedRequest& internal) {
+  const auto& request = internal.request();
+  ASSIGN_OR_RETURN(auto target, engine.ResolveTaskToken(request.task_token()));
+  Shard& shard = *target.shard;
+  const pv1::TaskToken& token = target.token;
+  // Answers to the queries that rode on this task, delivered once the run's lock is released.
+  std::vector<std::pair<std::function<void(ExecutionContext::PendingQuery::Result)>,
+                        absl::StatusOr<ws::QueryWorkflowResponse>>>
+      answers;
+  auto status = engine.MutateWithContext(
+      shard, target.key, [&](MutableStateBuilder& ms, ExecutionContext& ctx) -> absl::Status {
+        if (!IsCurrentWorkflowTask(ms, token)) return WorkflowTaskNotFound();
+        const auto wft = ms.state().workflow_task();
+        for (const auto& [id, result] : request.query_results()) {
+          auto it = ctx.queries.find(id);
+          if (it == ctx.queries.end() || it->second.started_event_id != wft.started_event_id()) {
+            continue;
+          }
+          answers.emplace_back(
+              std::move(it->second.resolve),
+              QueryOutcome(result.result_type(), result.has_answer() ? &result.answer() : nullptr,
+                           result.error_message(),
+                           result.has_failure() ? &result.failure() : nullptr));
+          ctx.queries.erase(it);
+        }
+        // Commands are applied to a copy; if one is invalid, the copy is dropped and the task
+        // fails.
+        MutableStateBuilder attempt = ms;
+        // The worker's cache: the next task goes to its sticky queue, or (without) the normal one.
+        if (request.has_sticky_attributes() &&
+            !request.sticky_attributes().worker_task_queue().name().empty()) {
+          attempt.state().set_sticky_task_queue(
+              request.sticky_attributes().worker_task_queue().name());
+          *attempt.state().mutable_sticky_schedule_to_start_timeout() =
+              request.sticky_attributes().schedule_to_start_timeout();
+        } else {
+          attempt.state().clear_sticky_task_queue();
+        }
+        attempt.PersistTransientWorkflowTask();
+        auto* completed = attempt.AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+        auto* attrs = completed->mutable_workflow_task_completed_event_attributes();
+        attrs->set_scheduled_event_id(wft.scheduled_event_id());
+        attrs->set_started_event_id(wft.started_event_id());
+        attrs->set_identity(request.identity());
+        if (request.has_sdk_metadata()) *attrs->mutable_sdk_metadata() = request.sdk_metadata();
+        if (request.has_metering_metadata()) {
+          *attrs->mutable_metering_metadata() = request.metering_metadata();
+        }
+        int64_t completed_id = completed->event_id();
+        attempt.state().set_last_completed_workflow_task_started_event_id(wft.started_event_id());
+        attempt.ClearWorkflowTask();
+
+        bool closed = false;
+        if (auto failure = commands::HandleCommands(engine, shard, ctx, attempt, request,
+                                                    completed_id, &closed)) {
+          // The workflow keeps its previous state: only the task's failure is recorded.
+          FailWorkflowTask(ms, failure->cause, ServerFailure(failure->message), request.identity());
+          ms.FailAfterWrite(absl::InvalidArgumentError(
+              failure->cause == enums::WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
+                  ? std::string("UnhandledCommand")
+                  : CauseName(failure->cause) + ": " + failure->message));
+          return absl::OkStatus();
+        }
+        ms = std::move(attempt);
+        if (!closed) {
+          bool had_buffered = ms.HasBufferedEvents();
+          ms.FlushBufferedEvents();
+          bool updates_waiting = false;
+          for (const auto& [id, pending] : ctx.updates) updates_waiting |= !pending.rejected;
+          if (had_buffered || updates_waiting || request.force_create_new_workflow_task()) {
+            ms.ScheduleWorkflowTask(1);
+          }
+          // A run past the hard history limits cannot go on (reference behaviour: terminate).
+          const auto& limits = engine.options();
+          if (ms.state().next_event_id() - 1 > limits.history_count_limit_error) {
+            TerminateRun(ms, "Workflow history count exceeds limit.", nullptr, "history-service");
+          } else if (ms.state().history_size_bytes() > limits.history_size_limit_error) {
+            TerminateRun(ms, "Workflow history size exceeds limit.", nullptr, "history-service");
+          }
+        }
+        return absl::OkStatus();
+      });
+  for (auto& [resolve, answer] : answers) resolve(std::move(answer));
+  if (!status.ok()) return status;
+  return ws::RespondWorkflowTaskCompletedResponse();
+}
+
+}  // namespace tern::history::api

@@ -1,0 +1,240 @@
+#include "services/history/engine_context.h"
+
+#include <limits>
+
+#include "common/errors.h"
+#include "common/hashing.h"
+#include "common/status_macros.h"
+#include "common/task_token.h"
+#include "services/history/activities.h"
+#include "services/history/runs.h"
+#include "services/history/visibility_record.h"
+
+namespace tern::history {
+namespace {
+constexpr int kMaxConflictRetries = 5;
+}  // namespace
+
+HistoryOptions HistoryOptions::FromConfig(const Config& config) {
+  const auto& dc = config.dynamic_config;
+  HistoryOptions options;
+  options.max_id_length = dc.max_id_length;
+  options.history_long_poll_expiration = dc.history_long_poll_expiration;
+  options.history_page_size = dc.history_page_size;
+  options.matching_num_task_queue_partitions = dc.matching_num_task_queue_partitions;
+  options.history_count_suggest_continue_as_new = dc.history_count_suggest_continue_as_new;
+  options.history_size_suggest_continue_as_new = dc.history_size_suggest_continue_as_new;
+  options.history_count_limit_error = dc.history_count_limit_error;
+  options.history_size_limit_error = dc.history_size_limit_error;
+  return options;
+}
+
+absl::Status WorkflowNotFound(const ExecutionKey& key) {
+  return NotFoundError("workflow execution not found for workflow id \"" + key.workflow_id + "\"" +
+                       (key.run_id.empty() ? "" : ", run id \"" + key.run_id + "\""));
+}
+
+EngineContext::EngineContext(const Config& config, ShardController& shards,
+                             client::MatchingClient& matching, client::HistoryClient& history,
+                             Executor& blocking, Clock& clock,
+                             std::shared_ptr<persistence::VisibilityStore> visibility,
+                             std::shared_ptr<persistence::NamespaceCache> namespaces)
+    : config_(config),
+      shards_(shards),
+      matching_(matching),
+      history_(history),
+      blocking_(blocking),
+      clock_(clock),
+      visibility_(std::move(visibility)),
+      namespaces_(std::move(namespaces)) {}
+
+client::CallOptions EngineContext::CallDeadline(std::chrono::nanoseconds timeout) const {
+  client::CallOptions options;
+  options.deadline = clock_.Now() + std::chrono::duration_cast<TimePoint::duration>(timeout);
+  return options;
+}
+
+TimePoint EngineContext::LongPollDeadline(const google::protobuf::Duration* requested) const {
+  auto timeout = requested ? FromProto(*requested)
+                           : std::chrono::nanoseconds(options().history_long_poll_expiration);
+  return clock_.Now() + std::chrono::duration_cast<TimePoint::duration>(timeout);
+}
+
+absl::StatusOr<std::shared_ptr<Shard>> EngineContext::ShardFor(const std::string& namespace_id,
+                                                               const std::string& workflow_id) {
+  return shards_.GetShard(ShardForWorkflow(namespace_id, workflow_id, shards_.num_shards()));
+}
+
+absl::StatusOr<std::string> EngineContext::ResolveRunId(Shard& shard,
+                                                        const std::string& namespace_id,
+                                                        const std::string& workflow_id,
+                                                        const std::string& run_id) {
+  if (!run_id.empty()) return run_id;
+  auto current = shard.executions().GetCurrentExecution(shard.id(), namespace_id, workflow_id);
+  if (absl::IsNotFound(current.status())) {
+    return WorkflowNotFound({namespace_id, workflow_id, ""});
+  }
+  if (!current.ok()) return current.status();
+  return current->run_id;
+}
+
+absl::StatusOr<EngineContext::Target> EngineContext::ResolveTarget(
+    const std::string& namespace_id,
+    const temporal::api::common::v1::WorkflowExecution& execution) {
+  ASSIGN_OR_RETURN(auto shard, ShardFor(namespace_id, execution.workflow_id()));
+  ASSIGN_OR_RETURN(auto run_id,
+                   ResolveRunId(*shard, namespace_id, execution.workflow_id(), execution.run_id()));
+  return Target{shard, {namespace_id, execution.workflow_id(), run_id}};
+}
+
+absl::StatusOr<EngineContext::TokenTarget> EngineContext::ResolveTaskToken(
+    const std::string& task_token) {
+  ASSIGN_OR_RETURN(auto token, DecodeTaskToken(task_token));
+  temporal::api::common::v1::WorkflowExecution execution;
+  execution.set_workflow_id(token.workflow_id());
+  execution.set_run_id(token.run_id());
+  ASSIGN_OR_RETURN(auto target, ResolveTarget(token.namespace_id(), execution));
+  return TokenTarget{std::move(target.shard), std::move(target.key), std::move(token)};
+}
+
+absl::StatusOr<persistence::ExecutionRecord> EngineContext::LoadRecord(Shard& shard,
+                                                                       const ExecutionKey& key) {
+  auto record =
+      shard.executions().GetExecution(shard.id(), key.namespace_id, key.workflow_id, key.run_id);
+  if (absl::IsNotFound(record.status())) return WorkflowNotFound(key);
+  return record;
+}
+
+absl::Status EngineContext::LoadInto(Shard& shard, const ExecutionKey& key,
+                                     ExecutionContext& context) {
+  if (context.record) return absl::OkStatus();
+  ASSIGN_OR_RETURN(auto loaded, LoadRecord(shard, key));
+  context.record = std::move(loaded);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<pv1::MutableState> EngineContext::Snapshot(Shard& shard, const ExecutionKey& key) {
+  auto context = shard.Context(key);
+  std::lock_guard lock(context->mu);
+  RETURN_IF_ERROR(LoadInto(shard, key, *context));
+  return context->record->state;
+}
+
+absl::StatusOr<hv1::HistoryEvent> EngineContext::ReadEvent(Shard& shard,
+                                                           const pv1::MutableState& state,
+                                                           int64_t event_id) {
+  ASSIGN_OR_RETURN(auto events, shard.executions().ReadHistory(shard.id(), state.namespace_id(),
+                                                               state.workflow_id(), state.run_id(),
+                                                               event_id, event_id + 1, 1));
+  for (auto& e : events) {
+    if (e.event_id() == event_id) return std::move(e);
+  }
+  return absl::InternalError("event " + std::to_string(event_id) + " of run " + state.run_id() +
+                             " is missing");
+}
+
+absl::StatusOr<std::vector<hv1::HistoryEvent>> EngineContext::ReadAllEvents(
+    Shard& shard, const pv1::MutableState& state) {
+  return shard.executions().ReadHistory(shard.id(), state.namespace_id(), state.workflow_id(),
+                                        state.run_id(), 1, state.next_event_id(),
+                                        std::numeric_limits<int>::max());
+}
+
+absl::StatusOr<hv1::WorkflowExecutionStartedEventAttributes> EngineContext::StartedAttributes(
+    Shard& shard, const pv1::MutableState& state) {
+  ASSIGN_OR_RETURN(auto events,
+                   shard.executions().ReadHistory(shard.id(), state.namespace_id(),
+                                                  state.workflow_id(), state.run_id(), 1, 2, 1));
+  if (events.empty() || !events.front().has_workflow_execution_started_event_attributes()) {
+    return absl::InternalError("run " + state.run_id() + " has no WorkflowExecutionStarted event");
+  }
+  return events.front().workflow_execution_started_event_attributes();
+}
+
+persistence::WorkflowWrite EngineContext::BuildWrite(MutableStateBuilder& ms,
+                                                     int64_t expected_version, bool was_running,
+                                                     const pv1::MutableState* previous) {
+  persistence::WorkflowWrite write;
+  if (was_running && !ms.IsRunning()) AddCloseTasks(ms);
+  if (VisibilityChanged(previous, ms.state())) {
+    ms.AddTransferTask(NewTransferTask(ms.state(), pv1::TransferTask::TYPE_UPSERT_VISIBILITY));
+  }
+  write.new_events = ms.TakeNewEvents();
+  write.transfer_tasks = ms.TakeTransferTasks();
+  write.timer_tasks = ms.TakeTimerTasks();
+  ms.state().set_state_transition_count(ms.state().state_transition_count() + 1);
+  write.expected_db_record_version = expected_version;
+  if (was_running && !ms.IsRunning()) {
+    write.current_mode = persistence::CurrentMode::kUpdateState;
+    write.run_state = persistence::RunState::kCompleted;
+  } else {
+    write.run_state =
+        ms.IsRunning() ? persistence::RunState::kRunning : persistence::RunState::kCompleted;
+  }
+  write.state = ms.state();
+  return write;
+}
+
+absl::Status EngineContext::Mutate(Shard& shard, const ExecutionKey& key, const Mutation& fn) {
+  return MutateWithContext(shard, key,
+                           [&fn](MutableStateBuilder& ms, ExecutionContext&) { return fn(ms); });
+}
+
+absl::Status EngineContext::MutateWithContext(Shard& shard, const ExecutionKey& key,
+                                              const ContextMutation& fn) {
+  auto context = shard.Context(key);
+  std::lock_guard lock(context->mu);
+  for (int attempt = 0;; ++attempt) {
+    RETURN_IF_ERROR(LoadInto(shard, key, *context));
+    MutableStateBuilder ms(context->record->state, clock_.Now(),
+                           [&shard] { return shard.NextTaskId(); });
+    bool was_running = ms.IsRunning();
+    RETURN_IF_ERROR(fn(ms, *context));
+    if (!ms.HasChanges()) return ms.after_write();
+    std::vector<persistence::WorkflowWrite> writes{
+        BuildWrite(ms, context->record->db_record_version, was_running, &context->record->state)};
+    if (const auto& next = ms.continued_run()) {
+      // The new run takes over the workflow id in the same transaction.
+      writes[0].current_mode = persistence::CurrentMode::kNone;
+      auto next_write = BuildWrite(*next, 0, true, nullptr);
+      next_write.current_mode = persistence::CurrentMode::kReplace;
+      next_write.previous_run_id = key.run_id;
+      next_write.run_state = persistence::RunState::kRunning;
+      writes.push_back(std::move(next_write));
+    }
+    auto& write = writes[0];
+    auto status = shard.Persist(writes);
+    if (status.ok()) {
+      context->record->state = std::move(write.state);
+      context->record->db_record_version += 1;
+      // Updates the run can no longer accept end with it (waiters see it closed).
+      if (context->record->state.status() != enums::WORKFLOW_EXECUTION_STATUS_RUNNING) {
+        context->updates.clear();
+      }
+      return ms.after_write();
+    }
+    context->record.reset();
+    if (!persistence::IsConditionFailed(status) || attempt >= kMaxConflictRetries) return status;
+  }
+}
+
+absl::Status EngineContext::MutateActivity(const std::string& task_token,
+                                           const ActivityMutation& fn) {
+  ASSIGN_OR_RETURN(auto target, ResolveTaskToken(task_token));
+  return Mutate(*target.shard, target.key, [&](MutableStateBuilder& ms) -> absl::Status {
+    ASSIGN_OR_RETURN(auto* activity, FindStartedActivity(ms, target.token));
+    return fn(ms, *activity);
+  });
+}
+
+absl::StatusOr<visibility::CustomSearchAttributes> EngineContext::CustomSearchAttributesFor(
+    const std::string& namespace_id, bool reload) {
+  if (!namespaces_) return visibility::CustomSearchAttributes();
+  persistence::NamespaceCache::Entry entry = reload ? nullptr : namespaces_->FindById(namespace_id);
+  if (!entry) {
+    ASSIGN_OR_RETURN(entry, namespaces_->LoadById(namespace_id));
+  }
+  return persistence::CustomSearchAttributesOf(*entry);
+}
+
+}  // namespace tern::history

@@ -1,0 +1,66 @@
+// TYPE_UPSERT_VISIBILITY: the run's visibility row (see visibility_record.h for when a row is
+// written and what it holds).
+#include <prometheus/histogram.h>
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_join.h"
+#include "common/metrics.h"
+#include "services/history/tasks/tasks.h"
+#include "services/history/visibility_record.h"
+
+namespace tern::history::tasks {
+
+namespace {
+
+// From the state change (the task's visibility_time, taken just before the commit) to the row
+// being written.
+prometheus::Histogram& VisibilityLag() {
+  static prometheus::Histogram& histogram =
+      prometheus::BuildHistogram()
+          .Name("tern_visibility_lag_seconds")
+          .Help("Time from a workflow state change to its visibility row being written")
+          .Register(*MetricsRegistry())
+          .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                           0.1, 0.25, 0.5, 1, 2.5, 5, 10});
+  return histogram;
+}
+
+}  // namespace
+
+void UpsertVisibility(EngineContext& engine, Shard& shard, const pv1::TransferTask& task,
+                      TransferQueue::Done done) {
+  if (!engine.visibility()) return done(absl::OkStatus());
+  // Off the committing thread: that thread may still hold the run's lock, which Snapshot takes.
+  engine.blocking().Post([&engine, &shard, task, done = std::move(done)] {
+    ExecutionKey key{task.namespace_id(), task.workflow_id(), task.run_id()};
+    auto state = engine.Snapshot(shard, key);
+    // The run was deleted since (retention): there is nothing to show.
+    if (absl::IsNotFound(state.status())) return done(absl::OkStatus());
+    if (!state.ok()) return done(state.status());
+    auto custom = engine.CustomSearchAttributesFor(state->namespace_id(), /*reload=*/false);
+    if (absl::IsNotFound(custom.status())) return done(absl::OkStatus());  // namespace deleted
+    if (!custom.ok()) return done(custom.status());
+    std::vector<std::string> dropped;
+    persistence::VisibilityRecord record = BuildVisibilityRecord(*state, *custom, &dropped);
+    if (!dropped.empty() && engine.namespaces()) {
+      // The cache may predate an attribute registered a moment ago: the store decides.
+      custom = engine.CustomSearchAttributesFor(state->namespace_id(), /*reload=*/true);
+      if (!custom.ok()) return done(custom.status());
+      dropped.clear();
+      record = BuildVisibilityRecord(*state, *custom, &dropped);
+    }
+    if (!dropped.empty()) {
+      spdlog::warn(
+          "history: visibility row of {} leaves out search attributes the namespace "
+          "does not define (any more): {}",
+          key.ToString(), absl::StrJoin(dropped, ", "));
+    }
+    absl::Status status = engine.visibility()->Upsert(record);
+    if (status.ok()) {
+      auto lag = engine.clock().Now() - FromProto(task.visibility_time());
+      VisibilityLag().Observe(std::chrono::duration<double>(lag).count());
+    }
+    done(status);
+  });
+}
+}  // namespace tern::history::tasks

@@ -1,0 +1,104 @@
+#include "services/history/workflow_task.h"
+
+#include <limits>
+
+#include "common/errors.h"
+#include "common/task_token.h"
+
+namespace tern::history {
+
+absl::Status WorkflowTaskNotFound() { return NotFoundError("Workflow task not found."); }
+
+bool IsCurrentWorkflowTask(const MutableStateBuilder& ms, const pv1::TaskToken& token) {
+  const auto& wft = ms.state().workflow_task();
+  return ms.IsRunning() && wft.started_event_id() != 0 &&
+         wft.scheduled_event_id() == token.scheduled_event_id() &&
+         wft.started_event_id() == token.started_event_id() && wft.attempt() == token.attempt();
+}
+
+absl::StatusOr<temporal::api::workflowservice::v1::PollWorkflowTaskQueueResponse>
+BuildWorkflowTaskResponse(Shard& shard, const pv1::MutableState& state,
+                          const std::vector<hv1::HistoryEvent>& transient_events, bool partial) {
+  const auto& wft = state.workflow_task();
+  temporal::api::workflowservice::v1::PollWorkflowTaskQueueResponse response;
+  pv1::TaskToken token;
+  token.set_namespace_id(state.namespace_id());
+  token.set_workflow_id(state.workflow_id());
+  token.set_run_id(state.run_id());
+  token.set_scheduled_event_id(wft.scheduled_event_id());
+  token.set_started_event_id(wft.started_event_id());
+  token.set_attempt(wft.attempt());
+  *token.mutable_started_time() = wft.started_time();
+  response.set_task_token(EncodeTaskToken(token));
+  response.mutable_workflow_execution()->set_workflow_id(state.workflow_id());
+  response.mutable_workflow_execution()->set_run_id(state.run_id());
+  *response.mutable_workflow_type() = state.workflow_type();
+  response.set_previous_started_event_id(state.last_completed_workflow_task_started_event_id());
+  response.set_started_event_id(wft.started_event_id());
+  response.set_attempt(wft.attempt());
+  response.mutable_workflow_execution_task_queue()->set_name(state.task_queue());
+  response.mutable_workflow_execution_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
+  *response.mutable_scheduled_time() = wft.scheduled_time();
+  *response.mutable_started_time() = wft.started_time();
+  int64_t first = partial ? state.last_completed_workflow_task_started_event_id() + 1 : 1;
+  auto events = shard.executions().ReadHistory(
+      shard.id(), state.namespace_id(), state.workflow_id(), state.run_id(), first,
+      state.next_event_id(), std::numeric_limits<int>::max());
+  if (!events.ok()) return events.status();
+  auto* history = response.mutable_history();
+  for (auto& e : *events) {
+    if (e.event_id() >= first) *history->add_events() = std::move(e);
+  }
+  for (const auto& e : transient_events) *history->add_events() = e;
+  return response;
+}
+
+void FailWorkflowTask(MutableStateBuilder& ms, enums::WorkflowTaskFailedCause cause,
+                      const temporal::api::failure::v1::Failure& failure,
+                      const std::string& identity) {
+  const auto wft = ms.state().workflow_task();
+  // The worker may have lost the run: the next task goes to the normal queue, full history.
+  bool was_sticky = wft.task_queue_kind() == enums::TASK_QUEUE_KIND_STICKY;
+  ms.state().clear_sticky_task_queue();
+  if (wft.type() == pv1::WORKFLOW_TASK_TYPE_NORMAL ||
+      cause == enums::WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND || ms.HasBufferedEvents()) {
+    // The failure is recorded in history; a transient task's events are written first.
+    ms.PersistTransientWorkflowTask();
+    auto* event = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_FAILED);
+    auto* attrs = event->mutable_workflow_task_failed_event_attributes();
+    attrs->set_scheduled_event_id(wft.scheduled_event_id());
+    attrs->set_started_event_id(wft.started_event_id());
+    attrs->set_cause(cause);
+    *attrs->mutable_failure() = failure;
+    attrs->set_identity(identity);
+  }
+  ms.ClearWorkflowTask();
+  bool had_buffered = ms.HasBufferedEvents();
+  ms.FlushBufferedEvents();
+  // New events or an unhandled command restart the attempt count; otherwise the next attempt is
+  // transient (its events appear only in the poll response).
+  bool reset_attempts =
+      had_buffered || was_sticky || cause == enums::WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND;
+  ms.ScheduleWorkflowTask(reset_attempts ? 1 : wft.attempt() + 1);
+  ms.MarkDirty();
+}
+
+void TimeoutWorkflowTask(MutableStateBuilder& ms) {
+  const auto wft = ms.state().workflow_task();
+  bool was_sticky = wft.task_queue_kind() == enums::TASK_QUEUE_KIND_STICKY;
+  ms.state().clear_sticky_task_queue();
+  if (wft.type() == pv1::WORKFLOW_TASK_TYPE_NORMAL || ms.HasBufferedEvents()) {
+    ms.PersistTransientWorkflowTask();
+    auto* event = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
+    auto* attrs = event->mutable_workflow_task_timed_out_event_attributes();
+    attrs->set_scheduled_event_id(wft.scheduled_event_id());
+    attrs->set_started_event_id(wft.started_event_id());
+    attrs->set_timeout_type(enums::TIMEOUT_TYPE_START_TO_CLOSE);
+  }
+  ms.ClearWorkflowTask();
+  bool had_buffered = ms.HasBufferedEvents();
+  ms.FlushBufferedEvents();
+  ms.ScheduleWorkflowTask(had_buffered || was_sticky ? 1 : wft.attempt() + 1);
+  ms.MarkDirty();
+}
+}  // namespace tern::history

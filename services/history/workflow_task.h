@@ -1,0 +1,30 @@
+// Workflow task bookkeeping shared by the workflow task APIs and the timer tasks: which task a
+// token names, failure and timeout (with the transient-attempt rules), and the poll response.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "services/history/mutable_state.h"
+#include "services/history/shard.h"
+#include "temporal/api/workflowservice/v1/request_response.pb.h"
+
+namespace tern::history {
+
+absl::Status WorkflowTaskNotFound();
+// Whether a worker's token names the workflow task now started (not a stale attempt).
+bool IsCurrentWorkflowTask(const MutableStateBuilder& ms, const pv1::TaskToken& token);
+// Records the failure (unless the attempt is transient) and schedules the next attempt.
+void FailWorkflowTask(MutableStateBuilder& ms, enums::WorkflowTaskFailedCause cause,
+                      const temporal::api::failure::v1::Failure& failure,
+                      const std::string& identity);
+// The same for a started task whose start-to-close timeout fired.
+void TimeoutWorkflowTask(MutableStateBuilder& ms);
+// The poll response of the started workflow task of `state`: the whole history, or (`partial`,
+// a sticky worker that has the run cached) the events since the last completed task, followed
+// by the transient events of the attempt.
+absl::StatusOr<temporal::api::workflowservice::v1::PollWorkflowTaskQueueResponse>
+BuildWorkflowTaskResponse(Shard& shard, const pv1::MutableState& state,
+                          const std::vector<hv1::HistoryEvent>& transient_events, bool partial);
+
+}  // namespace tern::history
