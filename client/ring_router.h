@@ -27,14 +27,13 @@ class RingRouter {
         clock_(clock),
         service_name_(std::move(service_name)) {}
 
-  // Calls `method` on the owner of `key`; a key that could not be derived fails `done` at once.
+  // Calls `method` on the owner of `key`.
   template <typename Request, typename Response>
-  void Call(absl::StatusOr<std::string> key, const Request& request, CallOptions options,
-            Callback<Response> done, AsyncMethod<Request, Response> method) {
-    if (!key.ok()) return done(key.status());
+  void Call(std::string key, const Request& request, CallOptions options, Callback<Response> done,
+            AsyncMethod<Request, Response> method) {
     UnaryCall<Request, Response>::Start(
         executor_, clock_,
-        [this, key = *std::move(key)]() -> absl::StatusOr<std::string> {
+        [this, key = std::move(key)]() -> absl::StatusOr<std::string> {
           std::string owner = membership_.Ring(role_)->Lookup(key);
           if (owner.empty()) {
             return absl::UnavailableError(absl::StrCat("no ", service_name_, " host is available"));
