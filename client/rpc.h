@@ -3,7 +3,8 @@
 //
 // A call is routed by a `resolve` function (key -> address) and retried with backoff while the
 // error says the owner moved (ShardOwnershipLost) or the peer is unreachable (UNAVAILABLE), until
-// the call's deadline. `done` runs exactly once, on a gRPC or executor thread: it must not block.
+// the call's deadline (read from the injected Clock). `done` runs exactly once, on a gRPC or
+// executor thread: it must not block.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -71,20 +72,20 @@ class UnaryCall : public std::enable_shared_from_this<UnaryCall<Request, Respons
                                     const Request*, Response*, std::function<void(grpc::Status)>)>;
   using Resolve = std::function<absl::StatusOr<std::string>()>;
 
-  static void Start(Executor& executor, Resolve resolve, Invoke invoke,
+  static void Start(Executor& executor, const Clock& clock, Resolve resolve, Invoke invoke,
                     Request request, CallOptions options, Callback<Response> done,
                     std::function<void()> on_wrong_owner) {
-    auto call = std::shared_ptr<UnaryCall>(new UnaryCall(executor, std::move(resolve),
-                                                         std::move(invoke), std::move(request),
-                                                         std::move(options), std::move(done),
-                                                         std::move(on_wrong_owner)));
+    auto call = std::shared_ptr<UnaryCall>(
+        new UnaryCall(executor, clock, std::move(resolve), std::move(invoke), std::move(request),
+                      std::move(options), std::move(done), std::move(on_wrong_owner)));
     call->Attempt();
   }
 
  private:
-  UnaryCall(Executor& executor, Resolve resolve, Invoke invoke, Request request,
+  UnaryCall(Executor& executor, const Clock& clock, Resolve resolve, Invoke invoke, Request request,
             CallOptions options, Callback<Response> done, std::function<void()> on_wrong_owner)
       : executor_(executor),
+        clock_(clock),
         resolve_(std::move(resolve)),
         invoke_(std::move(invoke)),
         request_(std::move(request)),
@@ -102,12 +103,11 @@ class UnaryCall : public std::enable_shared_from_this<UnaryCall<Request, Respons
     }
     response_ = Response();
     auto self = this->shared_from_this();
-    invoke_(*address, ctx_.get(), &request_, &response_,
-            [self](grpc::Status status) {
-              if (self->options_.handle) self->options_.handle->Detach();
-              if (status.ok()) return self->Finish(std::move(self->response_));
-              self->RetryOrFinish(FromGrpcStatus(status));
-            });
+    invoke_(*address, ctx_.get(), &request_, &response_, [self](grpc::Status status) {
+      if (self->options_.handle) self->options_.handle->Detach();
+      if (status.ok()) return self->Finish(std::move(self->response_));
+      self->RetryOrFinish(FromGrpcStatus(status));
+    });
   }
 
   void RetryOrFinish(absl::Status status) {
@@ -117,8 +117,7 @@ class UnaryCall : public std::enable_shared_from_this<UnaryCall<Request, Respons
     auto backoff = std::min(std::chrono::milliseconds(50 << std::min(attempts_, 5)),
                             std::chrono::milliseconds(1000));
     ++attempts_;
-    if (!options_.retry || !retryable ||
-        std::chrono::system_clock::now() + backoff >= options_.deadline) {
+    if (!options_.retry || !retryable || clock_.Now() + backoff >= options_.deadline) {
       return Finish(std::move(status));
     }
     auto self = this->shared_from_this();
@@ -128,6 +127,7 @@ class UnaryCall : public std::enable_shared_from_this<UnaryCall<Request, Respons
   void Finish(absl::StatusOr<Response> result) { done_(std::move(result)); }
 
   Executor& executor_;
+  const Clock& clock_;
   Resolve resolve_;
   Invoke invoke_;
   Request request_;

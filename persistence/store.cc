@@ -14,6 +14,7 @@ namespace {
 constexpr absl::string_view kConditionFailedKey =
     "type.googleapis.com/tern.persistence.ConditionFailed";
 constexpr absl::string_view kFencingKey = "type.googleapis.com/tern.persistence.Fencing";
+constexpr absl::string_view kFinalKey = "type.googleapis.com/tern.persistence.Final";
 constexpr absl::string_view kExistingCurrentKey =
     "type.googleapis.com/tern.persistence.ExistingCurrentExecution";
 
@@ -58,6 +59,16 @@ absl::Status ConditionFailedError(std::string_view message) {
 }
 
 bool IsConditionFailed(const absl::Status& status) { return HasMark(status, kConditionFailedKey); }
+
+absl::Status FinalUnavailableError(std::string_view message) {
+  absl::Status status = absl::UnavailableError(absl::string_view(message.data(), message.size()));
+  status.SetPayload(kFinalKey, absl::Cord("1"));
+  return status;
+}
+
+bool IsTransientError(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable && !status.GetPayload(kFinalKey);
+}
 
 absl::Status FencingError(std::string_view message) { return Marked(message, kFencingKey); }
 

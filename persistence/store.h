@@ -10,7 +10,10 @@
 //   FailedPrecondition  with a fencing payload (IsFencingError): the fencing
 //                       token (shard or task-queue range_id) moved; the caller must drop the
 //                       shard/partition, never retry the write.
-//   Unavailable         transient database failure after the store's own retries.
+//   Unavailable         transient database failure (IsTransientError: the retry decorator,
+//                       persistence/decorators, repeats the call), or one that must not be
+//                       repeated blindly (a commit whose outcome is unknown, a pool that already
+//                       waited its acquire timeout: FinalUnavailableError).
 // libpqxx exceptions never cross this interface.
 #pragma once
 
@@ -36,6 +39,11 @@ absl::Status ConditionFailedError(std::string_view message);
 bool IsConditionFailed(const absl::Status& status);
 absl::Status FencingError(std::string_view message);  // range_id moved
 bool IsFencingError(const absl::Status& status);
+// Unavailable that the retry decorator must not repeat.
+absl::Status FinalUnavailableError(std::string_view message);
+// Unavailable and not final: calling again may succeed. Never true for a fencing or condition
+// failure.
+bool IsTransientError(const absl::Status& status);
 
 // ---- namespaces --------------------------------------------------------------------------------
 class NamespaceStore {

@@ -2,10 +2,9 @@
 
 #include <map>
 #include <pqxx/except>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "spdlog/spdlog.h"
+#include "persistence/store.h"
 
 namespace tern::persistence::postgres {
 namespace {
@@ -133,57 +132,61 @@ void ConnectionPool::Release(Connection conn, bool broken) {
   available_.notify_one();
 }
 
+void ConnectionPool::DropIdle() {
+  std::lock_guard lock(mu_);
+  open_ -= static_cast<int>(idle_.size());
+  idle_.clear();
+  available_.notify_all();
+}
+
 absl::Status ConnectionPool::RunImpl(
     absl::string_view what, const std::function<absl::Status(pqxx::connection_base&)>& body) {
-  std::chrono::milliseconds backoff = options_.initial_backoff;
-  for (int attempt = 1;; ++attempt) {
+  // A connection found broken is reopened once at once (the server restarted or cut the pooled
+  // sessions); repeating the call after any other transient failure is the retry decorator's job.
+  for (bool reopened = false;; reopened = true) {
     Connection conn;
-    bool broken = false;
     std::string error;
     try {
       absl::Status acquire_status;
       conn = Acquire(acquire_status);
-      if (conn == nullptr) return acquire_status;
+      if (conn == nullptr) return FinalUnavailableError(std::string(acquire_status.message()));
       absl::Status status = body(*conn);
       Release(std::move(conn), false);
       return status;
     } catch (const pqxx::in_doubt_error& e) {
       if (conn != nullptr) Release(std::move(conn), true);
-      return absl::UnavailableError(
+      return FinalUnavailableError(
           absl::StrCat(what,
                        ": the database connection was lost during commit, the outcome is "
                        "unknown: ",
                        e.what()));
     } catch (const pqxx::statement_completion_unknown& e) {
       if (conn != nullptr) Release(std::move(conn), true);
-      return absl::UnavailableError(
+      return FinalUnavailableError(
           absl::StrCat(what, ": the statement's outcome is unknown: ", e.what()));
     } catch (const pqxx::broken_connection& e) {
-      broken = true;
+      if (conn != nullptr) Release(std::move(conn), true);
+      if (!reopened) {
+        DropIdle();
+        continue;
+      }
       error = e.what();
     } catch (const pqxx::sql_error& e) {
+      if (conn != nullptr) Release(std::move(conn), false);
       if (!IsTransientSqlState(e.sqlstate())) {
-        if (conn != nullptr) Release(std::move(conn), false);
         return absl::InternalError(
             absl::StrCat(what, ": database error ", e.sqlstate(), ": ", e.what()));
       }
       error = absl::StrCat(e.sqlstate(), ": ", e.what());
     } catch (const pqxx::transaction_rollback& e) {
+      if (conn != nullptr) Release(std::move(conn), false);
       error = e.what();
     } catch (const std::exception& e) {
       if (conn != nullptr) Release(std::move(conn), true);
       return absl::InternalError(absl::StrCat(what, ": ", e.what()));
     }
-    if (conn != nullptr) Release(std::move(conn), broken);
     while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
-    if (attempt >= options_.max_attempts) {
-      return absl::UnavailableError(
-          absl::StrCat(what, ": database unavailable after ", attempt, " attempts: ", error));
-    }
-    spdlog::warn("postgres: {} failed (attempt {} of {}), retrying in {}ms: {}", std::string(what),
-                 attempt, options_.max_attempts, backoff.count(), error);
-    std::this_thread::sleep_for(backoff);
-    backoff *= 2;
+    return absl::UnavailableError(absl::StrCat(what, ": database unavailable: ", error));
   }
 }
 

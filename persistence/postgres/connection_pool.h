@@ -1,16 +1,17 @@
-// A fixed-size pool of libpqxx connections with retries. Internal to persistence/postgres.
+// A fixed-size pool of libpqxx connections. Internal to persistence/postgres.
 //
 // Thread-safe. Run() blocks the calling thread: it waits (up to acquire_timeout) for a free
 // connection, opening one if fewer than `size` exist, then calls the body with it. The body
 // owns the connection for the duration of the call and must do all its work in one transaction
 // it opens itself; returning a non-OK status before commit rolls that transaction back.
 //
-// Transient failures (a lost connection, serialization failure 40001, deadlock 40P01, the
-// server shutting down) abort the attempt and run the body again, with a fresh connection if
-// the old one broke, a few times with a short backoff; after that Run returns Unavailable.
-// A commit whose outcome is unknown (connection lost during COMMIT) is never retried: it is
-// Unavailable at once. Every other libpqxx or std exception becomes Internal. No exception
-// leaves Run.
+// A connection found broken (the server restarted or cut the session) is dropped with every
+// idle one and the body runs once more on a fresh connection. Other transient failures
+// (serialization failure 40001, deadlock 40P01, the server shutting down, a second broken
+// connection) return Unavailable (IsTransientError): repeating the call with backoff is the
+// retry decorator's job (persistence/decorators). A commit whose outcome is unknown
+// (connection lost during COMMIT) and a timed-out acquire are FinalUnavailableError, which is
+// not repeated. Every other libpqxx or std exception becomes Internal. No exception leaves Run.
 #pragma once
 
 #include <chrono>
@@ -49,8 +50,6 @@ class ConnectionPool {
   struct Options {
     int size = 16;
     std::chrono::milliseconds acquire_timeout{10000};
-    int max_attempts = 4;
-    std::chrono::milliseconds initial_backoff{20};
     std::vector<PreparedStatement> statements;
   };
 
@@ -92,6 +91,8 @@ class ConnectionPool {
   Connection Acquire(absl::Status& status);
   // Returns `conn` to the pool, or closes it if it broke.
   void Release(Connection conn, bool broken);
+  // Closes every idle connection (after one was found broken, the others likely are too).
+  void DropIdle();
   Connection Connect();  // throws pqxx::broken_connection
 
   const std::string connection_string_;

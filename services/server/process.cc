@@ -17,8 +17,7 @@
 #include <set>
 #include <sstream>
 
-#include "client/history_client.h"
-#include "client/matching_client.h"
+#include "client/factory.h"
 #include "common/config.h"
 #include "common/executor.h"
 #include "common/ids.h"
@@ -26,6 +25,7 @@
 #include "common/metrics.h"
 #include "membership/membership.h"
 #include "persistence/elasticsearch/visibility_store.h"
+#include "persistence/factory.h"
 #include "persistence/postgres/postgres_stores.h"
 #include "persistence/postgres/schema.h"
 #include "services/frontend/frontend_service.h"
@@ -166,6 +166,7 @@ int RunProcess(const ProcessOptions& options) {
   signal(SIGPIPE, SIG_IGN);
 
   InitLogging(config.log_level, config.log_format, program);
+  Clock& clock = SystemClock::Instance();
   const auto& store_config = config.persistence.DefaultStore();
   if (auto st = persistence::postgres::CheckSchemaVersion(store_config); !st.ok()) {
     Die(program, std::string(st.message()));
@@ -180,6 +181,8 @@ int RunProcess(const ProcessOptions& options) {
     }
     stores.visibility = *visibility;
   }
+  // From here on, every store is reached through its decorators.
+  stores = persistence::DecorateStores(stores, clock);
 
   auto metadata = stores.cluster_metadata->InitClusterMetadata(
       {config.cluster_name, config.persistence.num_history_shards});
@@ -195,8 +198,10 @@ int RunProcess(const ProcessOptions& options) {
   Executor blocking(std::max(4, store_config.max_conns), "blocking");
   Executor timers(2, "timers");
   Membership membership(stores.membership, config.membership);
-  client::HistoryClient history_client(membership, timers, config.persistence.num_history_shards);
-  client::MatchingClient matching_client(membership, timers);
+  client::Clients clients =
+      client::NewClients(membership, timers, config.persistence.num_history_shards, clock);
+  client::HistoryClient& history_client = *clients.history;
+  client::MatchingClient& matching_client = *clients.matching;
 
   // Every service's address is fixed before anything starts: ownership (shards, partitions) is
   // computed against it. Port 0 means "any free port".
@@ -236,7 +241,7 @@ int RunProcess(const ProcessOptions& options) {
   }
   if (wanted.contains("worker")) {
     worker = std::make_unique<worker::WorkerService>(config, stores, membership, history_client,
-                                                     blocking, timers, SystemClock::Instance(),
+                                                     blocking, timers, clock,
                                                      addresses["worker"]);
     grpc_services["worker"] = {};
   }
@@ -282,7 +287,7 @@ int RunProcess(const ProcessOptions& options) {
     member.role = RoleOf(name);
     member.host_id = host_id;
     member.rpc_address = addresses[name];
-    member.session_start = std::chrono::system_clock::now();
+    member.session_start = clock.Now();
     self.push_back(member);
   }
   if (auto st = membership.Start(self); !st.ok()) {
@@ -306,7 +311,7 @@ int RunProcess(const ProcessOptions& options) {
   if (matching) matching->Stop();
   if (history) history->Stop();
   membership.Stop();
-  auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
+  auto deadline = clock.Now() + std::chrono::seconds(5);
   for (auto& [name, server] : servers) server->Shutdown(deadline);
   timers.Stop();
   blocking.Stop();

@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "persistence/decorators/policies.h"
 #include "tests/integration/postgres_fixture.h"
 
 namespace tern::testing {
@@ -86,27 +87,33 @@ TEST_F(ConnectionPoolTest, NonTransientErrorsAreNotRetried) {
 TEST_F(ConnectionPoolTest, SerializationFailuresAreRetried) {
   auto pool = ConnectionPool::Open(ConnectionString(config_), {});
   ASSERT_TRUE(pool.ok());
+  // The pool reports a transient failure once; the store retry decorator repeats the call.
+  persistence::RetryPolicy retry({}, SystemClock::Instance());
   int calls = 0;
-  absl::Status status = (*pool)->Run("flaky", [&](pqxx::connection_base& conn) {
-    pqxx::work txn(conn);
-    if (++calls < 3) {
-      // Raise SQLSTATE 40001 from the server, as a concurrent serializable transaction would.
-      txn.exec("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$");
-    }
-    return absl::OkStatus();
+  absl::Status status = retry("flaky", [&] {
+    return (*pool)->Run("flaky", [&](pqxx::connection_base& conn) {
+      pqxx::work txn(conn);
+      if (++calls < 3) {
+        // Raise SQLSTATE 40001 from the server, as a concurrent serializable transaction would.
+        txn.exec("DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = '40001'; END $$");
+      }
+      return absl::OkStatus();
+    });
   });
   EXPECT_TRUE(status.ok()) << status;
   EXPECT_EQ(calls, 3);
 
   calls = 0;
-  status = (*pool)->Run("always failing", [&](pqxx::connection_base& conn) {
-    ++calls;
-    pqxx::work txn(conn);
-    txn.exec("DO $$ BEGIN RAISE EXCEPTION 'deadlock' USING ERRCODE = '40P01'; END $$");
-    return absl::OkStatus();
+  status = retry("always failing", [&] {
+    return (*pool)->Run("always failing", [&](pqxx::connection_base& conn) {
+      ++calls;
+      pqxx::work txn(conn);
+      txn.exec("DO $$ BEGIN RAISE EXCEPTION 'deadlock' USING ERRCODE = '40P01'; END $$");
+      return absl::OkStatus();
+    });
   });
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
-  EXPECT_EQ(calls, ConnectionPool::Options().max_attempts);
+  EXPECT_EQ(calls, persistence::RetryOptions().max_attempts);
 }
 
 }  // namespace

@@ -317,15 +317,22 @@ absl::StatusOr<PostgresServer*> SharedPostgresServer() {
   return shared_server.get();
 }
 
+void CreateDatabaseWithSchema(SqlStoreConfig* config) {
+  absl::StatusOr<PostgresServer*> server = SharedPostgresServer();
+  ASSERT_TRUE(server.ok()) << server.status();
+  absl::StatusOr<SqlStoreConfig> cfg = (*server)->CreateDatabase();
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  *config = *cfg;
+  absl::Status setup = persistence::postgres::SetupSchema(*config);
+  ASSERT_TRUE(setup.ok()) << setup;
+}
+
 void PostgresTest::SetUp() {
   absl::StatusOr<PostgresServer*> server = SharedPostgresServer();
   ASSERT_TRUE(server.ok()) << server.status();
   server_ = *server;
-  absl::StatusOr<SqlStoreConfig> cfg = server_->CreateDatabase();
-  ASSERT_TRUE(cfg.ok()) << cfg.status();
-  config_ = *cfg;
-  absl::Status setup = persistence::postgres::SetupSchema(config_);
-  ASSERT_TRUE(setup.ok()) << setup;
+  CreateDatabaseWithSchema(&config_);
+  if (HasFatalFailure()) return;
   absl::StatusOr<persistence::Stores> stores = persistence::postgres::OpenPostgresStores(config_);
   ASSERT_TRUE(stores.ok()) << stores.status();
   stores_ = *std::move(stores);

@@ -58,6 +58,10 @@ class PostgresServer {
 // environment after the last test.
 absl::StatusOr<PostgresServer*> SharedPostgresServer();
 
+// A fresh database with the current schema on the shared server, in *config; fails the calling
+// test (fatally) if it cannot.
+void CreateDatabaseWithSchema(SqlStoreConfig* config);
+
 class PostgresTest : public ::testing::Test {
  protected:
   // Creates a fresh database with the schema applied (config_) and opens stores_ on it,

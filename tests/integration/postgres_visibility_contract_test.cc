@@ -1,7 +1,6 @@
 // The VisibilityStore contract suite (visibility_store_contract.h) on the PostgreSQL store, so
 // that the contract the Elasticsearch store is held to is checked on every run.
 #include "persistence/postgres/postgres_stores.h"
-#include "persistence/postgres/schema.h"
 #include "tests/integration/postgres_fixture.h"
 #include "tests/integration/visibility_store_contract.h"
 
@@ -11,13 +10,10 @@ namespace {
 class PostgresHarness {
  public:
   void SetUp() {
-    absl::StatusOr<PostgresServer*> server = SharedPostgresServer();
-    ASSERT_TRUE(server.ok()) << server.status();
-    absl::StatusOr<SqlStoreConfig> config = (*server)->CreateDatabase();
-    ASSERT_TRUE(config.ok()) << config.status();
-    absl::Status setup = persistence::postgres::SetupSchema(*config);
-    ASSERT_TRUE(setup.ok()) << setup;
-    absl::StatusOr<persistence::Stores> stores = persistence::postgres::OpenPostgresStores(*config);
+    SqlStoreConfig config;
+    CreateDatabaseWithSchema(&config);
+    if (::testing::Test::HasFatalFailure()) return;
+    absl::StatusOr<persistence::Stores> stores = persistence::postgres::OpenPostgresStores(config);
     ASSERT_TRUE(stores.ok()) << stores.status();
     visibility_ = stores->visibility;
   }

@@ -97,8 +97,8 @@ class FrontendServiceTest : public ::testing::Test {
   std::shared_ptr<FakeNamespaceStore> store_ = std::make_shared<FakeNamespaceStore>();
   Executor executor_{2, "fe-test"};
   Membership membership_{nullptr, MembershipConfig{}};
-  FakeHistoryClient history_{membership_, executor_};
-  FakeMatchingClient matching_{membership_, executor_};
+  FakeHistoryClient history_;
+  FakeMatchingClient matching_;
   std::unique_ptr<FrontendService> frontend_;
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;

@@ -395,7 +395,7 @@ class MatchingQueryServiceTest : public Test {
   Executor timers_;
   Executor rpc_;
   FakeHistoryClient history_;
-  client::MatchingClient matching_client_;
+  client::GrpcMatchingClient matching_client_;
   std::shared_ptr<InMemoryTaskStore> store_;
   std::unique_ptr<MatchingService> service_;
   std::unique_ptr<grpc::Server> server_;

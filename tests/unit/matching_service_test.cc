@@ -127,7 +127,7 @@ class MatchingServiceTest : public Test {
   Executor timers_;
   Executor rpc_;
   FakeHistoryClient history_;
-  client::MatchingClient matching_client_;
+  client::GrpcMatchingClient matching_client_;
   std::shared_ptr<InMemoryTaskStore> store_;
   std::unique_ptr<MatchingService> service_;
   std::unique_ptr<grpc::Server> server_;

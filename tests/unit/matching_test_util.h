@@ -1,6 +1,6 @@
-// Test doubles for the matching engine, shared by the unit and integration tests:
-// in-memory TaskStore and MembershipStore, a fake history (record-start), a loopback matching
-// client (forwarding back into the engine under test), a controllable clock, waiting helpers.
+// Helpers for the matching tests (unit and integration) over the shared fakes of tests/mocks:
+// the history fake answering record-starts as history does, a loopback matching client
+// (forwarding back into the engine under test), call results, waiting helpers.
 #pragma once
 
 #include <atomic>
@@ -15,14 +15,17 @@
 #include <thread>
 #include <tuple>
 
-#include "client/history_client.h"
-#include "client/matching_client.h"
-#include "common/clock.h"
+#include "client/grpc_matching_client.h"
 #include "common/errors.h"
 #include "common/executor.h"
+#include "common/status_macros.h"
 #include "membership/membership.h"
-#include "persistence/store.h"
 #include "services/matching/matching_engine.h"
+#include "tests/mocks/clock.h"
+#include "tests/mocks/history_client.h"
+#include "tests/mocks/matching_client.h"
+#include "tests/mocks/membership_store.h"
+#include "tests/mocks/task_store.h"
 
 namespace tern::matching::testing {
 
@@ -76,152 +79,14 @@ std::shared_ptr<Result<T>> NewResult() {
   return std::make_shared<Result<T>>();
 }
 
-// system time plus an adjustable offset.
-class ManualClock final : public Clock {
- public:
-  TimePoint Now() const override {
-    return std::chrono::system_clock::now() + std::chrono::milliseconds(offset_ms_.load());
-  }
-  void Advance(std::chrono::milliseconds d) { offset_ms_ += d.count(); }
-
- private:
-  std::atomic<int64_t> offset_ms_{0};
-};
-
-class InMemoryTaskStore final : public persistence::TaskStore {
- public:
-  absl::StatusOr<persistence::TaskQueueLease> LeaseTaskQueue(
-      const persistence::TaskQueueKey& key) override {
-    std::lock_guard lock(mu_);
-    ++leases_;
-    auto& q = queues_[Key(key)];
-    ++q.range_id;
-    return persistence::TaskQueueLease{q.range_id, q.info};
-  }
-  absl::Status UpdateTaskQueue(const persistence::TaskQueueKey& key, int64_t range_id,
-                               const pv1::TaskQueueInfo& info) override {
-    std::lock_guard lock(mu_);
-    auto& q = queues_[Key(key)];
-    if (q.range_id != range_id) return persistence::FencingError("range_id moved");
-    q.info = info;
-    return absl::OkStatus();
-  }
-  absl::Status CreateTasks(const persistence::TaskQueueKey& key, int64_t range_id,
-                           const std::vector<persistence::BacklogTask>& tasks) override {
-    std::lock_guard lock(mu_);
-    if (fail_creates_ > 0) {
-      --fail_creates_;
-      return absl::UnavailableError("injected failure");
-    }
-    auto& q = queues_[Key(key)];
-    if (q.range_id != range_id) return persistence::FencingError("range_id moved");
-    for (const auto& t : tasks) {
-      EXPECT_GT(t.task_id, range_id << 20);
-      EXPECT_LE(t.task_id, (range_id + 1) << 20);
-      EXPECT_FALSE(q.tasks.count(t.task_id)) << "duplicate task id " << t.task_id;
-      q.tasks[t.task_id] = t.task;
-    }
-    return absl::OkStatus();
-  }
-  absl::StatusOr<std::vector<persistence::BacklogTask>> GetTasks(
-      const persistence::TaskQueueKey& key, int64_t after_task_id, int limit) override {
-    std::lock_guard lock(mu_);
-    std::vector<persistence::BacklogTask> out;
-    auto& q = queues_[Key(key)];
-    for (auto it = q.tasks.upper_bound(after_task_id);
-         it != q.tasks.end() && static_cast<int>(out.size()) < limit; ++it) {
-      out.push_back({it->first, it->second});
-    }
-    return out;
-  }
-  absl::Status DeleteTasks(const persistence::TaskQueueKey& key,
-                           const std::vector<int64_t>& task_ids) override {
-    std::lock_guard lock(mu_);
-    auto& q = queues_[Key(key)];
-    for (auto id : task_ids) q.tasks.erase(id);
-    return absl::OkStatus();
-  }
-  absl::StatusOr<int64_t> CountTasks(const persistence::TaskQueueKey& key) override {
-    std::lock_guard lock(mu_);
-    return static_cast<int64_t>(queues_[Key(key)].tasks.size());
-  }
-
-  absl::Status DeleteNamespaceTaskQueues(const std::string& namespace_id) override {
-    std::lock_guard lock(mu_);
-    std::erase_if(queues_, [&](const auto& entry) { return std::get<0>(entry.first) == namespace_id; });
-    return absl::OkStatus();
-  }
-
-  // Test controls.
-  size_t Count(const std::string& ns, const std::string& name, int type) {
-    return static_cast<size_t>(*CountTasks({ns, name, type}));
-  }
-  // Another host leases the partition.
-  void StealLease(const std::string& ns, const std::string& name, int type) {
-    std::lock_guard lock(mu_);
-    ++queues_[Key({ns, name, type})].range_id;
-  }
-  int64_t RangeId(const std::string& ns, const std::string& name, int type) {
-    std::lock_guard lock(mu_);
-    return queues_[Key({ns, name, type})].range_id;
-  }
-  void FailNextCreates(int n) {
-    std::lock_guard lock(mu_);
-    fail_creates_ = n;
-  }
-  int leases() {
-    std::lock_guard lock(mu_);
-    return leases_;
-  }
-
- private:
-  using QueueId = std::tuple<std::string, std::string, int>;
-  static QueueId Key(const persistence::TaskQueueKey& k) {
-    return {k.namespace_id, k.name, k.task_type};
-  }
-  struct Queue {
-    int64_t range_id = 0;
-    pv1::TaskQueueInfo info;
-    std::map<int64_t, pv1::MatchingTask> tasks;
-  };
-  std::mutex mu_;
-  std::map<QueueId, Queue> queues_;
-  int fail_creates_ = 0;
-  int leases_ = 0;
-};
-
-// Membership rows kept in memory (for a real Membership over an in-process ring).
-class InMemoryMembershipStore final : public persistence::MembershipStore {
- public:
-  absl::Status Heartbeat(const persistence::Member& member) override {
-    std::lock_guard lock(mu_);
-    members_[{static_cast<int>(member.role), member.host_id}] = member;
-    return absl::OkStatus();
-  }
-  absl::StatusOr<std::vector<persistence::Member>> ListLiveMembers(
-      persistence::Role role, std::chrono::milliseconds) override {
-    std::lock_guard lock(mu_);
-    std::vector<persistence::Member> out;
-    for (const auto& [key, member] : members_) {
-      if (member.role == role) out.push_back(member);
-    }
-    return out;
-  }
-  absl::Status RemoveMember(persistence::Role role, const std::string& host_id) override {
-    std::lock_guard lock(mu_);
-    members_.erase({static_cast<int>(role), host_id});
-    return absl::OkStatus();
-  }
-
- private:
-  std::mutex mu_;
-  std::map<std::pair<int, std::string>, persistence::Member> members_;
-};
+using mocks::ManualClock;
+using InMemoryTaskStore = mocks::FakeTaskStore;
+using InMemoryMembershipStore = mocks::FakeMembershipStore;
 
 // History's record-start: each (workflow, scheduled event) starts once; a retry with the same
 // request id returns the same task, another request id gets FAILED_PRECONDITION; workflows
 // marked stale answer NOT_FOUND. Responses come asynchronously on `executor`.
-class FakeHistoryClient final : public client::HistoryClient {
+class FakeHistoryClient final : public mocks::FakeHistoryClient {
  public:
   struct Record {
     std::string workflow_id;
@@ -230,44 +95,34 @@ class FakeHistoryClient final : public client::HistoryClient {
     std::string task_queue;  // poll_request.task_queue.name
   };
 
-  FakeHistoryClient(Membership& membership, Executor& executor)
-      : HistoryClient(membership, executor, 1), executor_(executor) {}
-
-  void RecordWorkflowTaskStarted(
-      const hs::RecordWorkflowTaskStartedRequest& request, client::CallOptions,
-      client::Callback<ws::PollWorkflowTaskQueueResponse> done) override {
-    auto status = Decide(request.workflow_execution().workflow_id(), request.scheduled_event_id(),
-                         request.request_id(), request.poll_request().task_queue().name());
-    ws::PollWorkflowTaskQueueResponse response;
-    if (status.ok()) {
-      response.set_task_token(
-          Token(request.workflow_execution().workflow_id(), request.scheduled_event_id()));
-      *response.mutable_workflow_execution() = request.workflow_execution();
-      response.mutable_workflow_type()->set_name("wf-type");
-      response.set_started_event_id(request.scheduled_event_id() + 1);
-    }
-    executor_.Post([done, status, response] {
-      if (!status.ok()) return done(status);
-      done(response);
-    });
-  }
-
-  void RecordActivityTaskStarted(
-      const hs::RecordActivityTaskStartedRequest& request, client::CallOptions,
-      client::Callback<ws::PollActivityTaskQueueResponse> done) override {
-    auto status = Decide(request.workflow_execution().workflow_id(), request.scheduled_event_id(),
-                         request.request_id(), request.poll_request().task_queue().name());
-    ws::PollActivityTaskQueueResponse response;
-    if (status.ok()) {
-      response.set_task_token(
-          Token(request.workflow_execution().workflow_id(), request.scheduled_event_id()));
-      *response.mutable_workflow_execution() = request.workflow_execution();
-      response.set_activity_id("act-" + std::to_string(request.scheduled_event_id()));
-    }
-    executor_.Post([done, status, response] {
-      if (!status.ok()) return done(status);
-      done(response);
-    });
+  FakeHistoryClient(Membership&, Executor& executor) {
+    RecordWorkflowTaskStarted_.SetReply(
+        [this](const hs::RecordWorkflowTaskStartedRequest& request)
+            -> absl::StatusOr<ws::PollWorkflowTaskQueueResponse> {
+          const auto& execution = request.workflow_execution();
+          RETURN_IF_ERROR(Decide(execution.workflow_id(), request.scheduled_event_id(),
+                                 request.request_id(), request.poll_request().task_queue().name()));
+          ws::PollWorkflowTaskQueueResponse response;
+          response.set_task_token(Token(execution.workflow_id(), request.scheduled_event_id()));
+          *response.mutable_workflow_execution() = execution;
+          response.mutable_workflow_type()->set_name("wf-type");
+          response.set_started_event_id(request.scheduled_event_id() + 1);
+          return response;
+        },
+        &executor);
+    RecordActivityTaskStarted_.SetReply(
+        [this](const hs::RecordActivityTaskStartedRequest& request)
+            -> absl::StatusOr<ws::PollActivityTaskQueueResponse> {
+          const auto& execution = request.workflow_execution();
+          RETURN_IF_ERROR(Decide(execution.workflow_id(), request.scheduled_event_id(),
+                                 request.request_id(), request.poll_request().task_queue().name()));
+          ws::PollActivityTaskQueueResponse response;
+          response.set_task_token(Token(execution.workflow_id(), request.scheduled_event_id()));
+          *response.mutable_workflow_execution() = execution;
+          response.set_activity_id("act-" + std::to_string(request.scheduled_event_id()));
+          return response;
+        },
+        &executor);
   }
 
   static std::string Token(const std::string& workflow_id, int64_t scheduled_event_id) {
@@ -304,7 +159,6 @@ class FakeHistoryClient final : public client::HistoryClient {
     return absl::OkStatus();
   }
 
-  Executor& executor_;
   std::mutex mu_;
   std::set<std::string> stale_;
   std::map<std::string, std::string> started_;
@@ -314,10 +168,12 @@ class FakeHistoryClient final : public client::HistoryClient {
 
 // Routes forwarded calls back into the engine under test (every partition is local), from
 // another thread as a real RPC would.
-class LoopbackMatchingClient final : public client::MatchingClient {
+class LoopbackMatchingClient final : public mocks::FakeMatchingClient {
  public:
-  LoopbackMatchingClient(Membership& membership, Executor& executor)
-      : MatchingClient(membership, executor), executor_(executor) {}
+  // Calls it does not loop back fail as a client with no matching host would.
+  LoopbackMatchingClient(Membership&, Executor& executor) : executor_(executor) {
+    FailUnansweredWith(absl::UnavailableError("no matching host is available"));
+  }
 
   void SetEngine(std::weak_ptr<MatchingEngine> engine) {
     std::lock_guard lock(mu_);
