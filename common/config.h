@@ -2,6 +2,8 @@
 // docs/operations.md). ${ENV} and ${ENV:-default} references in values are substituted from
 // the environment before parsing. LoadConfig validates every value and names the offending
 // key in its error (e.g. "persistence.numHistoryShards: must be a power of two, got 3").
+// Dynamic config (the dynamicConfig section and the dynamicConfigClient file) is read through
+// Config::dynamic with the typed keys of dynamic_config_keys.h; see docs/dynamic-config.md.
 #pragma once
 
 #include <chrono>
