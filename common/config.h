@@ -2,6 +2,8 @@
 // docs/operations.md). ${ENV} and ${ENV:-default} references in values are substituted from
 // the environment before parsing. LoadConfig validates every value and names the offending
 // key in its error (e.g. "persistence.numHistoryShards: must be a power of two, got 3").
+// Dynamic config (the dynamicConfig section and the dynamicConfigClient file) is read through
+// Config::dynamic with the typed keys of dynamic_config_keys.h; see docs/dynamic-config.md.
 #pragma once
 
 #include <chrono>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/dynamic_config.h"
 
 namespace tern {
 
@@ -88,27 +91,38 @@ struct MembershipConfig {
   std::chrono::milliseconds max_heartbeat_age{10000};
 };
 
-// Knobs that Temporal keeps in dynamic config. Read once at start.
+// Transitional: the dynamic-config values in force at start, global only (no namespace or task
+// queue values, no reloads), under the field names history and matching read today. New code
+// reads Config::dynamic; these fields go once history and matching do too. Defaults come from
+// the key table.
 struct DynamicConfig {
-  int matching_num_task_queue_partitions = 4;  // matching.numTaskqueuePartitions
-  std::chrono::milliseconds matching_long_poll_expiration{
-      60000};  // matching.longPollExpirationInterval
-  std::chrono::milliseconds history_long_poll_expiration{
-      20000};                                       // history.longPollExpirationInterval
-  int64_t blob_size_limit_error = 2 * 1024 * 1024;  // limit.blobSizeError
-  int max_id_length = 1000;                         // limit.maxIDLength
-  int history_page_size = 256;                      // history.defaultPageSize
-  // namespace.minRetention: shortest retention a namespace may have; lower it only for tests.
-  std::chrono::milliseconds min_retention{std::chrono::hours(1)};
-  // A workflow task tells the workflow to continue as new past these (WorkflowTaskStarted's
-  // suggest_continue_as_new); past the error limits the run is terminated.
-  int history_count_suggest_continue_as_new = 4 * 1024;        // limit.historyCount.suggestContinueAsNew
-  int64_t history_size_suggest_continue_as_new = 4 << 20;      // limit.historySize.suggestContinueAsNew
-  int history_count_limit_error = 50 * 1024;                   // limit.historyCount.error
-  int64_t history_size_limit_error = 50 << 20;                 // limit.historySize.error
-  // worker.scanInterval: how often tern-worker looks for deleted namespaces and for closed runs
-  // past their namespace's retention.
-  std::chrono::milliseconds worker_scan_interval{std::chrono::seconds(10)};
+  int matching_num_task_queue_partitions =
+      dynamicconfig::Default(dynamicconfig::kMatchingNumTaskqueuePartitions);
+  std::chrono::milliseconds matching_long_poll_expiration =
+      dynamicconfig::Default(dynamicconfig::kMatchingLongPollExpirationInterval);
+  std::chrono::milliseconds history_long_poll_expiration =
+      dynamicconfig::Default(dynamicconfig::kHistoryLongPollExpirationInterval);
+  int64_t blob_size_limit_error = dynamicconfig::Default(dynamicconfig::kLimitBlobSizeError);
+  int max_id_length = dynamicconfig::Default(dynamicconfig::kLimitMaxIDLength);
+  int history_page_size = dynamicconfig::Default(dynamicconfig::kHistoryDefaultPageSize);
+  std::chrono::milliseconds min_retention =
+      dynamicconfig::Default(dynamicconfig::kNamespaceMinRetention);
+  int history_count_suggest_continue_as_new =
+      dynamicconfig::Default(dynamicconfig::kLimitHistoryCountSuggestContinueAsNew);
+  int64_t history_size_suggest_continue_as_new =
+      dynamicconfig::Default(dynamicconfig::kLimitHistorySizeSuggestContinueAsNew);
+  int history_count_limit_error = dynamicconfig::Default(dynamicconfig::kLimitHistoryCountError);
+  int64_t history_size_limit_error = dynamicconfig::Default(dynamicconfig::kLimitHistorySizeError);
+  std::chrono::milliseconds worker_scan_interval =
+      dynamicconfig::Default(dynamicconfig::kWorkerScanInterval);
+};
+
+// dynamicConfigClient (Temporal's key): a separate dynamic-config file, re-read every
+// poll_interval while the process runs (services/server starts a dynamicconfig::FileWatcher).
+struct DynamicConfigClient {
+  // Empty: none. LoadConfig resolves a relative path against the main config file's directory.
+  std::string filepath;
+  std::chrono::milliseconds poll_interval{std::chrono::seconds(10)};
 };
 
 struct Config {
@@ -118,11 +132,21 @@ struct Config {
   std::string log_format = "json";  // global.log.format: json | text
   PersistenceConfig persistence;
   std::map<std::string, ServiceConfig> services;  // frontend, history, matching, worker
-  DynamicConfig dynamic_config;
+  // The main file's dynamicConfig: section. A key the dynamicConfigClient file sets replaces
+  // all of that key's values here.
+  dynamicconfig::Values dynamic_config_values;
+  DynamicConfigClient dynamic_config_client;
+  // The dynamic-config values in force, read through typed accessors. Copies of a Config share
+  // it, so a reload reaches every service that copied the Config.
+  dynamicconfig::Collection dynamic;
+  DynamicConfig dynamic_config;  // transitional, see above
 };
 
-// Parses and validates YAML text. `source` names the file in error messages.
+// Parses and validates YAML text. `source` names the file in error messages. Reads no other
+// file: the dynamicConfigClient file is LoadConfig's.
 absl::StatusOr<Config> ParseConfig(const std::string& yaml_text, const std::string& source);
+// Reads and parses `path`, then the dynamicConfigClient file if one is named; an error in either
+// names the file, line and key.
 absl::StatusOr<Config> LoadConfig(const std::string& path);
 
 // Parses "30d", "72h", "90m", "45s", "500ms" (and combinations like "1h30m").

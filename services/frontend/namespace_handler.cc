@@ -21,7 +21,8 @@ ws::DescribeNamespaceResponse DescribeResponseFor(const persistence::v1::Namespa
   info->mutable_capabilities()->set_sync_update(true);
   info->mutable_capabilities()->set_async_update(true);
   info->set_supports_schedules(false);
-  info->mutable_limits()->set_blob_size_limit_error(config.dynamic_config.blob_size_limit_error);
+  info->mutable_limits()->set_blob_size_limit_error(
+      config.dynamic.Get(dynamicconfig::kLimitBlobSizeError, record.info().name()));
   info->mutable_limits()->set_memo_size_limit_error(kMemoSizeLimitError);
 
   auto* cfg = out.mutable_config();
@@ -98,7 +99,8 @@ absl::StatusOr<persistence::v1::NamespaceRecord> NamespaceHandler::Read(const st
 
 absl::StatusOr<ws::DescribeNamespaceResponse> NamespaceHandler::Describe(
     const ws::DescribeNamespaceRequest& r) {
-  if (auto st = ValidateDescribeNamespace(r, config_.dynamic_config.max_id_length); !st.ok()) {
+  if (auto st = ValidateDescribeNamespace(r, config_.dynamic.Get(dynamicconfig::kLimitMaxIDLength));
+      !st.ok()) {
     return st;
   }
   auto record = Read(r.namespace_(), r.id());
@@ -140,7 +142,8 @@ absl::Status NamespaceHandler::ChangeState(const std::string& name, enums::Names
 
 absl::StatusOr<ws::DeprecateNamespaceResponse> NamespaceHandler::Deprecate(
     const ws::DeprecateNamespaceRequest& r) {
-  if (auto st = ValidateNamespaceName(r.namespace_(), config_.dynamic_config.max_id_length);
+  if (auto st = ValidateNamespaceName(r.namespace_(),
+                                      config_.dynamic.Get(dynamicconfig::kLimitMaxIDLength));
       !st.ok()) {
     return st;
   }
@@ -151,7 +154,8 @@ absl::StatusOr<ws::DeprecateNamespaceResponse> NamespaceHandler::Deprecate(
 }
 
 absl::StatusOr<std::string> NamespaceHandler::Delete(const std::string& name) {
-  if (auto st = ValidateNamespaceName(name, config_.dynamic_config.max_id_length); !st.ok()) {
+  if (auto st = ValidateNamespaceName(name, config_.dynamic.Get(dynamicconfig::kLimitMaxIDLength));
+      !st.ok()) {
     return st;
   }
   std::string deleted_name = absl::StrCat(name, "-deleted-", NewUuid().substr(0, 5));

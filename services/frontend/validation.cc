@@ -54,7 +54,7 @@ absl::Status CheckTaskQueue(bool present, const temporal::api::taskqueue::v1::Ta
 absl::StatusOr<persistence::v1::TaskToken> CheckTokenRequest(const std::string& token,
                                                              const std::string& ns,
                                                              const std::string& identity,
-                                                             const DynamicConfig& limits) {
+                                                             const RequestLimits& limits) {
   auto decoded = ValidateTaskToken(token);
   if (!decoded.ok()) return decoded.status();
   if (auto st = CheckNamespaceField(ns, limits.max_id_length, false); !st.ok()) return st;
@@ -63,6 +63,11 @@ absl::StatusOr<persistence::v1::TaskToken> CheckTokenRequest(const std::string& 
 }
 
 }  // namespace
+
+RequestLimits LimitsFor(const dynamicconfig::Collection& dc, const std::string& namespace_name) {
+  return {dc.Get(dynamicconfig::kLimitMaxIDLength),
+          dc.Get(dynamicconfig::kLimitBlobSizeError, namespace_name)};
+}
 
 absl::Status CheckId(const char* field, const std::string& value, int max_length, bool required) {
   if (value.empty()) {
@@ -199,15 +204,15 @@ absl::Status CheckArchival(enums::ArchivalState history, enums::ArchivalState vi
 
 absl::Status ValidateRegisterNamespace(const ws::RegisterNamespaceRequest& request,
                                        const Config& config) {
-  const auto& limits = config.dynamic_config;
+  const RequestLimits limits = LimitsFor(config.dynamic, request.namespace_());
+  const auto min_retention = config.dynamic.Get(dynamicconfig::kNamespaceMinRetention);
   if (auto st = ValidateNamespaceName(request.namespace_(), limits.max_id_length); !st.ok()) {
     return st;
   }
   if (request.is_global_namespace()) {
     return absl::InvalidArgumentError("Cannot register global namespace when not enabled.");
   }
-  if (auto st =
-          ValidateRetention(request.workflow_execution_retention_period(), limits.min_retention);
+  if (auto st = ValidateRetention(request.workflow_execution_retention_period(), min_retention);
       !st.ok()) {
     return st;
   }
@@ -224,7 +229,8 @@ absl::Status ValidateRegisterNamespace(const ws::RegisterNamespaceRequest& reque
 
 absl::Status ValidateUpdateNamespace(const ws::UpdateNamespaceRequest& request,
                                      const Config& config) {
-  const auto& limits = config.dynamic_config;
+  const RequestLimits limits = LimitsFor(config.dynamic, request.namespace_());
+  const auto min_retention = config.dynamic.Get(dynamicconfig::kNamespaceMinRetention);
   if (auto st = CheckNamespaceField(request.namespace_(), limits.max_id_length, true); !st.ok()) {
     return st;
   }
@@ -242,7 +248,7 @@ absl::Status ValidateUpdateNamespace(const ws::UpdateNamespaceRequest& request,
   if (request.has_config()) {
     const auto& cfg = request.config();
     if (cfg.has_workflow_execution_retention_ttl()) {
-      if (auto st = ValidateRetention(cfg.workflow_execution_retention_ttl(), limits.min_retention);
+      if (auto st = ValidateRetention(cfg.workflow_execution_retention_ttl(), min_retention);
           !st.ok()) {
         return st;
       }
@@ -336,7 +342,7 @@ absl::Status CheckTokenNamespace(const std::string& request_namespace,
 // -------------------------------------------------------------------------------
 
 absl::Status ValidateStartWorkflowExecution(const ws::StartWorkflowExecutionRequest& r,
-                                            const DynamicConfig& limits) {
+                                            const RequestLimits& limits) {
   const int max = limits.max_id_length;
   if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
   if (auto st = CheckId("WorkflowId", r.workflow_id(), max, true); !st.ok()) return st;
@@ -363,7 +369,7 @@ absl::Status ValidateStartWorkflowExecution(const ws::StartWorkflowExecutionRequ
 }
 
 absl::Status ValidatePollWorkflowTaskQueue(const ws::PollWorkflowTaskQueueRequest& r,
-                                           const DynamicConfig& limits) {
+                                           const RequestLimits& limits) {
   const int max = limits.max_id_length;
   if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
   if (auto st = CheckTaskQueue(r.has_task_queue(), r.task_queue(), max, true); !st.ok()) {
@@ -373,7 +379,7 @@ absl::Status ValidatePollWorkflowTaskQueue(const ws::PollWorkflowTaskQueueReques
 }
 
 absl::Status ValidatePollActivityTaskQueue(const ws::PollActivityTaskQueueRequest& r,
-                                           const DynamicConfig& limits) {
+                                           const RequestLimits& limits) {
   const int max = limits.max_id_length;
   if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
   if (auto st = CheckTaskQueue(r.has_task_queue(), r.task_queue(), max, true); !st.ok()) {
@@ -383,7 +389,7 @@ absl::Status ValidatePollActivityTaskQueue(const ws::PollActivityTaskQueueReques
 }
 
 absl::Status ValidateGetWorkflowExecutionHistory(const ws::GetWorkflowExecutionHistoryRequest& r,
-                                                 const DynamicConfig& limits) {
+                                                 const RequestLimits& limits) {
   if (auto st = CheckNamespaceField(r.namespace_(), limits.max_id_length, true); !st.ok()) {
     return st;
   }
@@ -399,12 +405,12 @@ absl::Status ValidateGetWorkflowExecutionHistory(const ws::GetWorkflowExecutionH
 }
 
 absl::Status ValidateDescribeWorkflowExecution(const ws::DescribeWorkflowExecutionRequest& r,
-                                               const DynamicConfig& limits) {
+                                               const RequestLimits& limits) {
   return ValidateTarget(r.namespace_(), r.has_execution(), r.execution(), limits.max_id_length);
 }
 
 absl::Status ValidateSignalWorkflowExecution(const ws::SignalWorkflowExecutionRequest& r,
-                                             const DynamicConfig& limits) {
+                                             const RequestLimits& limits) {
   const int max = limits.max_id_length;
   if (auto st =
           ValidateTarget(r.namespace_(), r.has_workflow_execution(), r.workflow_execution(), max);
@@ -418,7 +424,7 @@ absl::Status ValidateSignalWorkflowExecution(const ws::SignalWorkflowExecutionRe
 }
 
 absl::Status ValidateSignalWithStartWorkflowExecution(
-    const ws::SignalWithStartWorkflowExecutionRequest& r, const DynamicConfig& limits) {
+    const ws::SignalWithStartWorkflowExecutionRequest& r, const RequestLimits& limits) {
   const int max = limits.max_id_length;
   if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
   if (auto st = CheckId("WorkflowId", r.workflow_id(), max, true); !st.ok()) return st;
@@ -448,7 +454,7 @@ absl::Status ValidateSignalWithStartWorkflowExecution(
 }
 
 absl::Status ValidateRequestCancelWorkflowExecution(
-    const ws::RequestCancelWorkflowExecutionRequest& r, const DynamicConfig& limits) {
+    const ws::RequestCancelWorkflowExecutionRequest& r, const RequestLimits& limits) {
   const int max = limits.max_id_length;
   if (auto st =
           ValidateTarget(r.namespace_(), r.has_workflow_execution(), r.workflow_execution(), max);
@@ -463,7 +469,7 @@ absl::Status ValidateRequestCancelWorkflowExecution(
 }
 
 absl::Status ValidateUpdateWorkflowExecution(const ws::UpdateWorkflowExecutionRequest& r,
-                                             const DynamicConfig& limits) {
+                                             const RequestLimits& limits) {
   const int max = limits.max_id_length;
   if (auto st =
           ValidateTarget(r.namespace_(), r.has_workflow_execution(), r.workflow_execution(), max);
@@ -485,7 +491,7 @@ absl::Status ValidateUpdateWorkflowExecution(const ws::UpdateWorkflowExecutionRe
 }
 
 absl::Status ValidatePollWorkflowExecutionUpdate(const ws::PollWorkflowExecutionUpdateRequest& r,
-                                                 const DynamicConfig& limits) {
+                                                 const RequestLimits& limits) {
   const int max = limits.max_id_length;
   if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
   if (!r.has_update_ref()) return absl::InvalidArgumentError("UpdateRef is not set on request.");
@@ -499,7 +505,7 @@ absl::Status ValidatePollWorkflowExecutionUpdate(const ws::PollWorkflowExecution
 
 absl::Status ValidateActivityById(const std::string& namespace_name, const std::string& workflow_id,
                                   const std::string& run_id, const std::string& activity_id,
-                                  const DynamicConfig& limits) {
+                                  const RequestLimits& limits) {
   const int max = limits.max_id_length;
   if (auto st = CheckNamespaceField(namespace_name, max, true); !st.ok()) return st;
   if (auto st = CheckId("WorkflowId", workflow_id, max, true); !st.ok()) return st;
@@ -508,7 +514,7 @@ absl::Status ValidateActivityById(const std::string& namespace_name, const std::
 }
 
 absl::Status ValidateGetWorkflowExecutionHistoryReverse(
-    const ws::GetWorkflowExecutionHistoryReverseRequest& r, const DynamicConfig& limits) {
+    const ws::GetWorkflowExecutionHistoryReverseRequest& r, const RequestLimits& limits) {
   if (auto st = CheckNamespaceField(r.namespace_(), limits.max_id_length, true); !st.ok()) return st;
   if (r.maximum_page_size() < 0) {
     return absl::InvalidArgumentError("MaximumPageSize may not be negative.");
@@ -517,18 +523,18 @@ absl::Status ValidateGetWorkflowExecutionHistoryReverse(
 }
 
 absl::Status ValidateResetStickyTaskQueue(const ws::ResetStickyTaskQueueRequest& r,
-                                          const DynamicConfig& limits) {
+                                          const RequestLimits& limits) {
   return ValidateTarget(r.namespace_(), r.has_execution(), r.execution(), limits.max_id_length);
 }
 
 absl::Status ValidateDeleteWorkflowExecution(const ws::DeleteWorkflowExecutionRequest& r,
-                                             const DynamicConfig& limits) {
+                                             const RequestLimits& limits) {
   const int max = limits.max_id_length;
   return ValidateTarget(r.namespace_(), r.has_workflow_execution(), r.workflow_execution(), max);
 }
 
 absl::Status ValidateResetWorkflowExecution(const ws::ResetWorkflowExecutionRequest& r,
-                                            const DynamicConfig& limits) {
+                                            const RequestLimits& limits) {
   const int max = limits.max_id_length;
   if (auto st =
           ValidateTarget(r.namespace_(), r.has_workflow_execution(), r.workflow_execution(), max);
@@ -543,7 +549,7 @@ absl::Status ValidateResetWorkflowExecution(const ws::ResetWorkflowExecutionRequ
 }
 
 absl::Status ValidateShutdownWorker(const ws::ShutdownWorkerRequest& r,
-                                    const DynamicConfig& limits) {
+                                    const RequestLimits& limits) {
   const int max = limits.max_id_length;
   if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
   if (auto st = CheckId("StickyTaskQueue", r.sticky_task_queue(), max, false); !st.ok()) return st;
@@ -551,7 +557,7 @@ absl::Status ValidateShutdownWorker(const ws::ShutdownWorkerRequest& r,
 }
 
 absl::Status ValidateTerminateWorkflowExecution(const ws::TerminateWorkflowExecutionRequest& r,
-                                                const DynamicConfig& limits) {
+                                                const RequestLimits& limits) {
   const int max = limits.max_id_length;
   if (auto st =
           ValidateTarget(r.namespace_(), r.has_workflow_execution(), r.workflow_execution(), max);
@@ -565,7 +571,7 @@ absl::Status ValidateTerminateWorkflowExecution(const ws::TerminateWorkflowExecu
   return CheckBlobSize("details", SizeOf(r.details()), limits.blob_size_limit_error);
 }
 
-absl::Status ValidateQueryWorkflow(const ws::QueryWorkflowRequest& r, const DynamicConfig& limits) {
+absl::Status ValidateQueryWorkflow(const ws::QueryWorkflowRequest& r, const RequestLimits& limits) {
   const int max = limits.max_id_length;
   if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
   if (auto st = ValidateExecution(r.has_execution(), r.execution(), max); !st.ok()) return st;
@@ -574,7 +580,7 @@ absl::Status ValidateQueryWorkflow(const ws::QueryWorkflowRequest& r, const Dyna
 }
 
 absl::StatusOr<persistence::v1::TaskToken> ValidateRespondWorkflowTaskCompleted(
-    const ws::RespondWorkflowTaskCompletedRequest& r, const DynamicConfig& limits) {
+    const ws::RespondWorkflowTaskCompletedRequest& r, const RequestLimits& limits) {
   auto token = CheckTokenRequest(r.task_token(), r.namespace_(), r.identity(), limits);
   if (!token.ok()) return token;
   if (r.has_sticky_attributes()) {
@@ -594,7 +600,7 @@ absl::StatusOr<persistence::v1::TaskToken> ValidateRespondWorkflowTaskCompleted(
 }
 
 absl::StatusOr<persistence::v1::TaskToken> ValidateRespondWorkflowTaskFailed(
-    const ws::RespondWorkflowTaskFailedRequest& r, const DynamicConfig& limits) {
+    const ws::RespondWorkflowTaskFailedRequest& r, const RequestLimits& limits) {
   auto token = CheckTokenRequest(r.task_token(), r.namespace_(), r.identity(), limits);
   if (!token.ok()) return token;
   if (auto st = CheckBlobSize("failure", SizeOf(r.failure()), limits.blob_size_limit_error);
@@ -605,7 +611,7 @@ absl::StatusOr<persistence::v1::TaskToken> ValidateRespondWorkflowTaskFailed(
 }
 
 absl::StatusOr<persistence::v1::TaskToken> ValidateRespondActivityTaskCompleted(
-    const ws::RespondActivityTaskCompletedRequest& r, const DynamicConfig& limits) {
+    const ws::RespondActivityTaskCompletedRequest& r, const RequestLimits& limits) {
   auto token = CheckTokenRequest(r.task_token(), r.namespace_(), r.identity(), limits);
   if (!token.ok()) return token;
   if (auto st = CheckBlobSize("result", SizeOf(r.result()), limits.blob_size_limit_error);
@@ -616,7 +622,7 @@ absl::StatusOr<persistence::v1::TaskToken> ValidateRespondActivityTaskCompleted(
 }
 
 absl::StatusOr<persistence::v1::TaskToken> ValidateRespondActivityTaskFailed(
-    const ws::RespondActivityTaskFailedRequest& r, const DynamicConfig& limits) {
+    const ws::RespondActivityTaskFailedRequest& r, const RequestLimits& limits) {
   auto token = CheckTokenRequest(r.task_token(), r.namespace_(), r.identity(), limits);
   if (!token.ok()) return token;
   if (auto st = CheckBlobSize("failure with last heartbeat details",
@@ -629,7 +635,7 @@ absl::StatusOr<persistence::v1::TaskToken> ValidateRespondActivityTaskFailed(
 }
 
 absl::StatusOr<persistence::v1::TaskToken> ValidateRespondActivityTaskCanceled(
-    const ws::RespondActivityTaskCanceledRequest& r, const DynamicConfig& limits) {
+    const ws::RespondActivityTaskCanceledRequest& r, const RequestLimits& limits) {
   auto token = CheckTokenRequest(r.task_token(), r.namespace_(), r.identity(), limits);
   if (!token.ok()) return token;
   if (auto st = CheckBlobSize("details", SizeOf(r.details()), limits.blob_size_limit_error);
@@ -640,7 +646,7 @@ absl::StatusOr<persistence::v1::TaskToken> ValidateRespondActivityTaskCanceled(
 }
 
 absl::StatusOr<persistence::v1::TaskToken> ValidateRecordActivityTaskHeartbeat(
-    const ws::RecordActivityTaskHeartbeatRequest& r, const DynamicConfig& limits) {
+    const ws::RecordActivityTaskHeartbeatRequest& r, const RequestLimits& limits) {
   auto token = CheckTokenRequest(r.task_token(), r.namespace_(), r.identity(), limits);
   if (!token.ok()) return token;
   if (auto st = CheckBlobSize("details", SizeOf(r.details()), limits.blob_size_limit_error);
@@ -651,7 +657,7 @@ absl::StatusOr<persistence::v1::TaskToken> ValidateRecordActivityTaskHeartbeat(
 }
 
 absl::StatusOr<persistence::v1::TaskToken> ValidateRespondQueryTaskCompleted(
-    const ws::RespondQueryTaskCompletedRequest& r, const DynamicConfig& limits) {
+    const ws::RespondQueryTaskCompletedRequest& r, const RequestLimits& limits) {
   auto token = CheckTokenRequest(r.task_token(), r.namespace_(), /*identity=*/"", limits);
   if (!token.ok()) return token;
   if (token->query_id().empty() || token->query_task_queue().empty()) {

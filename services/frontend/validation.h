@@ -27,6 +27,14 @@ namespace ws = temporal::api::workflowservice::v1;
 // The task-queue name prefix Temporal reserves for partitions ("/_sys/<name>/<n>").
 inline constexpr char kReservedTaskQueuePrefix[] = "/_sys/";
 
+// The limits a request is checked against, resolved for its namespace.
+struct RequestLimits {
+  int max_id_length = 0;
+  int64_t blob_size_limit_error = 0;
+};
+// The values in force for `namespace_name` (empty: the global ones).
+RequestLimits LimitsFor(const dynamicconfig::Collection& dc, const std::string& namespace_name);
+
 // ---- building blocks
 // -----------------------------------------------------------------------------
 // "<field> is not set on request." when empty (if required); "<field> length exceeds limit..."
@@ -75,60 +83,60 @@ absl::Status CheckTokenNamespace(const std::string& request_namespace,
 // ---- workflow RPCs
 // -------------------------------------------------------------------------------
 absl::Status ValidateStartWorkflowExecution(const ws::StartWorkflowExecutionRequest& request,
-                                            const DynamicConfig& limits);
+                                            const RequestLimits& limits);
 absl::Status ValidatePollWorkflowTaskQueue(const ws::PollWorkflowTaskQueueRequest& request,
-                                           const DynamicConfig& limits);
+                                           const RequestLimits& limits);
 absl::Status ValidatePollActivityTaskQueue(const ws::PollActivityTaskQueueRequest& request,
-                                           const DynamicConfig& limits);
+                                           const RequestLimits& limits);
 absl::Status ValidateGetWorkflowExecutionHistory(
-    const ws::GetWorkflowExecutionHistoryRequest& request, const DynamicConfig& limits);
+    const ws::GetWorkflowExecutionHistoryRequest& request, const RequestLimits& limits);
 absl::Status ValidateDescribeWorkflowExecution(const ws::DescribeWorkflowExecutionRequest& request,
-                                               const DynamicConfig& limits);
+                                               const RequestLimits& limits);
 absl::Status ValidateSignalWorkflowExecution(const ws::SignalWorkflowExecutionRequest& request,
-                                             const DynamicConfig& limits);
+                                             const RequestLimits& limits);
 absl::Status ValidateSignalWithStartWorkflowExecution(
-    const ws::SignalWithStartWorkflowExecutionRequest& request, const DynamicConfig& limits);
+    const ws::SignalWithStartWorkflowExecutionRequest& request, const RequestLimits& limits);
 absl::Status ValidateRequestCancelWorkflowExecution(
-    const ws::RequestCancelWorkflowExecutionRequest& request, const DynamicConfig& limits);
+    const ws::RequestCancelWorkflowExecutionRequest& request, const RequestLimits& limits);
 absl::Status ValidateUpdateWorkflowExecution(const ws::UpdateWorkflowExecutionRequest& request,
-                                             const DynamicConfig& limits);
+                                             const RequestLimits& limits);
 absl::Status ValidatePollWorkflowExecutionUpdate(
-    const ws::PollWorkflowExecutionUpdateRequest& request, const DynamicConfig& limits);
+    const ws::PollWorkflowExecutionUpdateRequest& request, const RequestLimits& limits);
 // The identifying fields of the activity *ById RPCs.
 absl::Status ValidateActivityById(const std::string& namespace_name, const std::string& workflow_id,
                                   const std::string& run_id, const std::string& activity_id,
-                                  const DynamicConfig& limits);
+                                  const RequestLimits& limits);
 absl::Status ValidateGetWorkflowExecutionHistoryReverse(
-    const ws::GetWorkflowExecutionHistoryReverseRequest& request, const DynamicConfig& limits);
+    const ws::GetWorkflowExecutionHistoryReverseRequest& request, const RequestLimits& limits);
 absl::Status ValidateResetStickyTaskQueue(const ws::ResetStickyTaskQueueRequest& request,
-                                          const DynamicConfig& limits);
+                                          const RequestLimits& limits);
 absl::Status ValidateDeleteWorkflowExecution(const ws::DeleteWorkflowExecutionRequest& request,
-                                             const DynamicConfig& limits);
+                                             const RequestLimits& limits);
 absl::Status ValidateResetWorkflowExecution(const ws::ResetWorkflowExecutionRequest& request,
-                                            const DynamicConfig& limits);
+                                            const RequestLimits& limits);
 absl::Status ValidateShutdownWorker(const ws::ShutdownWorkerRequest& request,
-                                    const DynamicConfig& limits);
+                                    const RequestLimits& limits);
 absl::Status ValidateTerminateWorkflowExecution(
-    const ws::TerminateWorkflowExecutionRequest& request, const DynamicConfig& limits);
+    const ws::TerminateWorkflowExecutionRequest& request, const RequestLimits& limits);
 absl::Status ValidateQueryWorkflow(const ws::QueryWorkflowRequest& request,
-                                   const DynamicConfig& limits);
+                                   const RequestLimits& limits);
 
 // Task-token RPCs: the namespace comes from the token (the request's `namespace` is optional and,
 // when set, must match). They return the decoded token.
 absl::StatusOr<persistence::v1::TaskToken> ValidateRespondWorkflowTaskCompleted(
-    const ws::RespondWorkflowTaskCompletedRequest& request, const DynamicConfig& limits);
+    const ws::RespondWorkflowTaskCompletedRequest& request, const RequestLimits& limits);
 absl::StatusOr<persistence::v1::TaskToken> ValidateRespondWorkflowTaskFailed(
-    const ws::RespondWorkflowTaskFailedRequest& request, const DynamicConfig& limits);
+    const ws::RespondWorkflowTaskFailedRequest& request, const RequestLimits& limits);
 absl::StatusOr<persistence::v1::TaskToken> ValidateRespondActivityTaskCompleted(
-    const ws::RespondActivityTaskCompletedRequest& request, const DynamicConfig& limits);
+    const ws::RespondActivityTaskCompletedRequest& request, const RequestLimits& limits);
 absl::StatusOr<persistence::v1::TaskToken> ValidateRespondActivityTaskFailed(
-    const ws::RespondActivityTaskFailedRequest& request, const DynamicConfig& limits);
+    const ws::RespondActivityTaskFailedRequest& request, const RequestLimits& limits);
 absl::StatusOr<persistence::v1::TaskToken> ValidateRespondActivityTaskCanceled(
-    const ws::RespondActivityTaskCanceledRequest& request, const DynamicConfig& limits);
+    const ws::RespondActivityTaskCanceledRequest& request, const RequestLimits& limits);
 absl::StatusOr<persistence::v1::TaskToken> ValidateRecordActivityTaskHeartbeat(
-    const ws::RecordActivityTaskHeartbeatRequest& request, const DynamicConfig& limits);
+    const ws::RecordActivityTaskHeartbeatRequest& request, const RequestLimits& limits);
 // The token must be a query token (query_id and query_task_queue set).
 absl::StatusOr<persistence::v1::TaskToken> ValidateRespondQueryTaskCompleted(
-    const ws::RespondQueryTaskCompletedRequest& request, const DynamicConfig& limits);
+    const ws::RespondQueryTaskCompletedRequest& request, const RequestLimits& limits);
 
 }  // namespace tern::frontend

@@ -10,6 +10,7 @@
 namespace tern::frontend {
 namespace {
 
+namespace dc = tern::dynamicconfig;
 namespace hs = tern::historyservice::v1;
 namespace ms = tern::matchingservice::v1;
 
@@ -134,7 +135,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::ForwardToVisibility(
     grpc::CallbackServerContext* ctx, const Req* request, Resp* response,
     absl::StatusOr<Resp> (VisibilityHandler::*method)(const persistence::v1::NamespaceRecord&,
                                                       const Req&)) {
-  auto valid = ValidateNamespaceName(request->namespace_(), config_.dynamic_config.max_id_length);
+  auto valid = ValidateNamespaceName(request->namespace_(), Limits(*request).max_id_length);
   if (!valid.ok()) return Finished(ctx, valid);
   if (!visibility_) return Finished(ctx, absl::UnimplementedError("visibility is not configured"));
   auto* reactor = ctx->DefaultReactor();
@@ -172,8 +173,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::ForwardById(
     HistoryMethod<Internal, Resp> method, std::function<void(const ByIdReq&, Internal&)> to_internal,
     std::function<void(const Resp&, ByIdResp*)> to_response) {
   auto valid = ValidateActivityById(request->namespace_(), request->workflow_id(),
-                                    request->run_id(), request->activity_id(),
-                                    config_.dynamic_config);
+                                    request->run_id(), request->activity_id(), Limits(*request));
   if (!valid.ok()) return Finished(ctx, valid);
   auto* reactor = ctx->DefaultReactor();
   auto deadline = CallDeadline(clock_.Now(), ctx->deadline());
@@ -206,7 +206,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::GetWorkflowExecutionHistoryReverse(
   return ForwardByName<ws::GetWorkflowExecutionHistoryReverseRequest,
                        hs::GetWorkflowExecutionHistoryReverseRequest>(
       ctx, request, response,
-      ValidateGetWorkflowExecutionHistoryReverse(*request, config_.dynamic_config),
+      ValidateGetWorkflowExecutionHistoryReverse(*request, Limits(*request)),
       NamespaceUse::kDefault, &client::HistoryClient::GetWorkflowExecutionHistoryReverse);
 }
 
@@ -214,7 +214,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::DeleteWorkflowExecution(
     grpc::CallbackServerContext* ctx, const ws::DeleteWorkflowExecutionRequest* request,
     ws::DeleteWorkflowExecutionResponse* response) {
   return ForwardByName<ws::DeleteWorkflowExecutionRequest, hs::DeleteWorkflowExecutionRequest>(
-      ctx, request, response, ValidateDeleteWorkflowExecution(*request, config_.dynamic_config),
+      ctx, request, response, ValidateDeleteWorkflowExecution(*request, Limits(*request)),
       NamespaceUse::kDefault, &client::HistoryClient::DeleteWorkflowExecution);
 }
 
@@ -222,7 +222,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::ResetWorkflowExecution(
     grpc::CallbackServerContext* ctx, const ws::ResetWorkflowExecutionRequest* request,
     ws::ResetWorkflowExecutionResponse* response) {
   return ForwardByName<ws::ResetWorkflowExecutionRequest, hs::ResetWorkflowExecutionRequest>(
-      ctx, request, response, ValidateResetWorkflowExecution(*request, config_.dynamic_config),
+      ctx, request, response, ValidateResetWorkflowExecution(*request, Limits(*request)),
       NamespaceUse::kDefault, &client::HistoryClient::ResetWorkflowExecution);
 }
 
@@ -230,7 +230,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::ResetStickyTaskQueue(
     grpc::CallbackServerContext* ctx, const ws::ResetStickyTaskQueueRequest* request,
     ws::ResetStickyTaskQueueResponse* response) {
   return ForwardByName<ws::ResetStickyTaskQueueRequest, hs::ResetStickyTaskQueueRequest>(
-      ctx, request, response, ValidateResetStickyTaskQueue(*request, config_.dynamic_config),
+      ctx, request, response, ValidateResetStickyTaskQueue(*request, Limits(*request)),
       NamespaceUse::kDefault, &client::HistoryClient::ResetStickyTaskQueue);
 }
 
@@ -305,8 +305,10 @@ grpc::ServerUnaryReactor* WorkflowHandler::Poll(grpc::CallbackServerContext* ctx
     reactor->TryFinish(ToGrpcStatus(valid));
     return reactor.get();
   }
-  auto deadline = PollDeadline(clock_.Now(), ctx->deadline(),
-                               config_.dynamic_config.matching_long_poll_expiration);
+  const std::string& queue = request->task_queue().name();
+  auto deadline = PollDeadline(
+      clock_.Now(), ctx->deadline(),
+      config_.dynamic.Get(dc::kMatchingLongPollExpirationInterval, request->namespace_(), queue));
   // Shutting down, or too little time left to wait: the empty response, at once.
   if (!deadline || !polls_.Add(reactor.get())) {
     reactor->TryFinish(grpc::Status::OK);
@@ -317,8 +319,10 @@ grpc::ServerUnaryReactor* WorkflowHandler::Poll(grpc::CallbackServerContext* ctx
   auto internal = std::make_shared<Internal>();
   internal->set_poller_id(NewUuid());
   *internal->mutable_poll_request() = *request;
-  internal->mutable_poll_request()->mutable_task_queue()->set_name(PickPartition(
-      request->task_queue(), config_.dynamic_config.matching_num_task_queue_partitions, random_()));
+  int partitions =
+      config_.dynamic.Get(dc::kMatchingNumTaskqueueReadPartitions, request->namespace_(), queue);
+  internal->mutable_poll_request()->mutable_task_queue()->set_name(
+      PickPartition(request->task_queue(), partitions, random_()));
 
   auto fail = [reactor](const absl::Status& status) { reactor->TryFinish(ToGrpcStatus(status)); };
   ResolveByName(request->namespace_(), NamespaceUse::kDefault, fail,
@@ -393,7 +397,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::StartWorkflowExecution(
     grpc::CallbackServerContext* ctx, const ws::StartWorkflowExecutionRequest* request,
     ws::StartWorkflowExecutionResponse* response) {
   return ForwardByName<ws::StartWorkflowExecutionRequest, hs::StartWorkflowExecutionRequest>(
-      ctx, request, response, ValidateStartWorkflowExecution(*request, config_.dynamic_config),
+      ctx, request, response, ValidateStartWorkflowExecution(*request, Limits(*request)),
       NamespaceUse::kStart, &client::HistoryClient::StartWorkflowExecution,
       [](const Entry& ns, hs::StartWorkflowExecutionRequest& internal) {
         // History deduplicates retried starts by request id, so every start needs one.
@@ -419,8 +423,9 @@ grpc::ServerUnaryReactor* WorkflowHandler::ForwardLongPoll(grpc::CallbackServerC
   TimePoint deadline = CallDeadline(now, ctx->deadline());
   if constexpr (requires { internal->mutable_long_poll_timeout(); }) {
     if (wait) {
-      auto timing = HistoryLongPollTiming(now, ctx->deadline(),
-                                          config_.dynamic_config.history_long_poll_expiration);
+      auto timing = HistoryLongPollTiming(
+          now, ctx->deadline(),
+          config_.dynamic.Get(dc::kHistoryLongPollExpirationInterval, request->namespace_()));
       *internal->mutable_long_poll_timeout() = ToProtoDuration(timing.wait);
       deadline = timing.deadline;
     }
@@ -444,7 +449,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::GetWorkflowExecutionHistory(
     ws::GetWorkflowExecutionHistoryResponse* response) {
   return ForwardLongPoll<ws::GetWorkflowExecutionHistoryRequest,
                          hs::GetWorkflowExecutionHistoryRequest>(
-      ctx, request, response, ValidateGetWorkflowExecutionHistory(*request, config_.dynamic_config),
+      ctx, request, response, ValidateGetWorkflowExecutionHistory(*request, Limits(*request)),
       request->wait_new_event(), &client::HistoryClient::GetWorkflowExecutionHistory);
 }
 
@@ -452,8 +457,8 @@ grpc::ServerUnaryReactor* WorkflowHandler::UpdateWorkflowExecution(
     grpc::CallbackServerContext* ctx, const ws::UpdateWorkflowExecutionRequest* request,
     ws::UpdateWorkflowExecutionResponse* response) {
   return ForwardLongPoll<ws::UpdateWorkflowExecutionRequest, hs::UpdateWorkflowExecutionRequest>(
-      ctx, request, response, ValidateUpdateWorkflowExecution(*request, config_.dynamic_config),
-      true, &client::HistoryClient::UpdateWorkflowExecution);
+      ctx, request, response, ValidateUpdateWorkflowExecution(*request, Limits(*request)), true,
+      &client::HistoryClient::UpdateWorkflowExecution);
 }
 
 grpc::ServerUnaryReactor* WorkflowHandler::PollWorkflowExecutionUpdate(
@@ -461,8 +466,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::PollWorkflowExecutionUpdate(
     ws::PollWorkflowExecutionUpdateResponse* response) {
   return ForwardLongPoll<ws::PollWorkflowExecutionUpdateRequest,
                          hs::PollWorkflowExecutionUpdateRequest>(
-      ctx, request, response,
-      ValidatePollWorkflowExecutionUpdate(*request, config_.dynamic_config), true,
+      ctx, request, response, ValidatePollWorkflowExecutionUpdate(*request, Limits(*request)), true,
       &client::HistoryClient::PollWorkflowExecutionUpdate);
 }
 
@@ -470,7 +474,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::DescribeWorkflowExecution(
     grpc::CallbackServerContext* ctx, const ws::DescribeWorkflowExecutionRequest* request,
     ws::DescribeWorkflowExecutionResponse* response) {
   return ForwardByName<ws::DescribeWorkflowExecutionRequest, hs::DescribeWorkflowExecutionRequest>(
-      ctx, request, response, ValidateDescribeWorkflowExecution(*request, config_.dynamic_config),
+      ctx, request, response, ValidateDescribeWorkflowExecution(*request, Limits(*request)),
       NamespaceUse::kDefault, &client::HistoryClient::DescribeWorkflowExecution, nullptr,
       [](const Entry& ns, ws::DescribeWorkflowExecutionResponse& described) {
         // The SDK's typedSearchAttributes needs each payload's type.
@@ -486,7 +490,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::SignalWorkflowExecution(
     grpc::CallbackServerContext* ctx, const ws::SignalWorkflowExecutionRequest* request,
     ws::SignalWorkflowExecutionResponse* response) {
   return ForwardByName<ws::SignalWorkflowExecutionRequest, hs::SignalWorkflowExecutionRequest>(
-      ctx, request, response, ValidateSignalWorkflowExecution(*request, config_.dynamic_config),
+      ctx, request, response, ValidateSignalWorkflowExecution(*request, Limits(*request)),
       NamespaceUse::kDefault, &client::HistoryClient::SignalWorkflowExecution);
 }
 
@@ -495,8 +499,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::SignalWithStartWorkflowExecution(
     ws::SignalWithStartWorkflowExecutionResponse* response) {
   return ForwardByName<ws::SignalWithStartWorkflowExecutionRequest,
                        hs::SignalWithStartWorkflowExecutionRequest>(
-      ctx, request, response,
-      ValidateSignalWithStartWorkflowExecution(*request, config_.dynamic_config),
+      ctx, request, response, ValidateSignalWithStartWorkflowExecution(*request, Limits(*request)),
       NamespaceUse::kStart, &client::HistoryClient::SignalWithStartWorkflowExecution,
       [](const Entry& ns, hs::SignalWithStartWorkflowExecutionRequest& internal) {
         if (internal.request().request_id().empty()) {
@@ -512,8 +515,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::RequestCancelWorkflowExecution(
     ws::RequestCancelWorkflowExecutionResponse* response) {
   return ForwardByName<ws::RequestCancelWorkflowExecutionRequest,
                        hs::RequestCancelWorkflowExecutionRequest>(
-      ctx, request, response,
-      ValidateRequestCancelWorkflowExecution(*request, config_.dynamic_config),
+      ctx, request, response, ValidateRequestCancelWorkflowExecution(*request, Limits(*request)),
       NamespaceUse::kDefault, &client::HistoryClient::RequestCancelWorkflowExecution);
 }
 
@@ -524,7 +526,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::QueryWorkflow(grpc::CallbackServerCon
   // the caller's deadline (kDefaultCallTimeout if it set none); a caller that gives up cancels
   // the history call.
   return ForwardLongPoll<ws::QueryWorkflowRequest, hs::QueryWorkflowRequest>(
-      ctx, request, response, ValidateQueryWorkflow(*request, config_.dynamic_config),
+      ctx, request, response, ValidateQueryWorkflow(*request, Limits(*request)),
       /*wait=*/false, &client::HistoryClient::QueryWorkflow);
 }
 
@@ -533,7 +535,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::TerminateWorkflowExecution(
     ws::TerminateWorkflowExecutionResponse* response) {
   return ForwardByName<ws::TerminateWorkflowExecutionRequest,
                        hs::TerminateWorkflowExecutionRequest>(
-      ctx, request, response, ValidateTerminateWorkflowExecution(*request, config_.dynamic_config),
+      ctx, request, response, ValidateTerminateWorkflowExecution(*request, Limits(*request)),
       NamespaceUse::kDefault, &client::HistoryClient::TerminateWorkflowExecution);
 }
 
@@ -585,7 +587,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::PollWorkflowTaskQueue(
     grpc::CallbackServerContext* ctx, const ws::PollWorkflowTaskQueueRequest* request,
     ws::PollWorkflowTaskQueueResponse* response) {
   return Poll<ws::PollWorkflowTaskQueueRequest, ms::PollWorkflowTaskQueueRequest>(
-      ctx, request, response, ValidatePollWorkflowTaskQueue(*request, config_.dynamic_config),
+      ctx, request, response, ValidatePollWorkflowTaskQueue(*request, Limits(*request)),
       &client::MatchingClient::PollWorkflowTaskQueue);
 }
 
@@ -593,7 +595,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::PollActivityTaskQueue(
     grpc::CallbackServerContext* ctx, const ws::PollActivityTaskQueueRequest* request,
     ws::PollActivityTaskQueueResponse* response) {
   return Poll<ws::PollActivityTaskQueueRequest, ms::PollActivityTaskQueueRequest>(
-      ctx, request, response, ValidatePollActivityTaskQueue(*request, config_.dynamic_config),
+      ctx, request, response, ValidatePollActivityTaskQueue(*request, Limits(*request)),
       &client::MatchingClient::PollActivityTaskQueue);
 }
 
@@ -602,8 +604,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::RespondWorkflowTaskCompleted(
     ws::RespondWorkflowTaskCompletedResponse* response) {
   return ForwardByToken<ws::RespondWorkflowTaskCompletedRequest,
                         hs::RespondWorkflowTaskCompletedRequest>(
-      ctx, request, response,
-      ValidateRespondWorkflowTaskCompleted(*request, config_.dynamic_config),
+      ctx, request, response, ValidateRespondWorkflowTaskCompleted(*request, Limits(*request)),
       &client::HistoryClient::RespondWorkflowTaskCompleted);
 }
 
@@ -611,7 +612,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::RespondWorkflowTaskFailed(
     grpc::CallbackServerContext* ctx, const ws::RespondWorkflowTaskFailedRequest* request,
     ws::RespondWorkflowTaskFailedResponse* response) {
   return ForwardByToken<ws::RespondWorkflowTaskFailedRequest, hs::RespondWorkflowTaskFailedRequest>(
-      ctx, request, response, ValidateRespondWorkflowTaskFailed(*request, config_.dynamic_config),
+      ctx, request, response, ValidateRespondWorkflowTaskFailed(*request, Limits(*request)),
       &client::HistoryClient::RespondWorkflowTaskFailed);
 }
 
@@ -620,8 +621,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskCompleted(
     ws::RespondActivityTaskCompletedResponse* response) {
   return ForwardByToken<ws::RespondActivityTaskCompletedRequest,
                         hs::RespondActivityTaskCompletedRequest>(
-      ctx, request, response,
-      ValidateRespondActivityTaskCompleted(*request, config_.dynamic_config),
+      ctx, request, response, ValidateRespondActivityTaskCompleted(*request, Limits(*request)),
       &client::HistoryClient::RespondActivityTaskCompleted);
 }
 
@@ -629,7 +629,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskFailed(
     grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskFailedRequest* request,
     ws::RespondActivityTaskFailedResponse* response) {
   return ForwardByToken<ws::RespondActivityTaskFailedRequest, hs::RespondActivityTaskFailedRequest>(
-      ctx, request, response, ValidateRespondActivityTaskFailed(*request, config_.dynamic_config),
+      ctx, request, response, ValidateRespondActivityTaskFailed(*request, Limits(*request)),
       &client::HistoryClient::RespondActivityTaskFailed);
 }
 
@@ -638,7 +638,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskCanceled(
     ws::RespondActivityTaskCanceledResponse* response) {
   return ForwardByToken<ws::RespondActivityTaskCanceledRequest,
                         hs::RespondActivityTaskCanceledRequest>(
-      ctx, request, response, ValidateRespondActivityTaskCanceled(*request, config_.dynamic_config),
+      ctx, request, response, ValidateRespondActivityTaskCanceled(*request, Limits(*request)),
       &client::HistoryClient::RespondActivityTaskCanceled);
 }
 
@@ -647,14 +647,14 @@ grpc::ServerUnaryReactor* WorkflowHandler::RecordActivityTaskHeartbeat(
     ws::RecordActivityTaskHeartbeatResponse* response) {
   return ForwardByToken<ws::RecordActivityTaskHeartbeatRequest,
                         hs::RecordActivityTaskHeartbeatRequest>(
-      ctx, request, response, ValidateRecordActivityTaskHeartbeat(*request, config_.dynamic_config),
+      ctx, request, response, ValidateRecordActivityTaskHeartbeat(*request, Limits(*request)),
       &client::HistoryClient::RecordActivityTaskHeartbeat);
 }
 
 grpc::ServerUnaryReactor* WorkflowHandler::RespondQueryTaskCompleted(
     grpc::CallbackServerContext* ctx, const ws::RespondQueryTaskCompletedRequest* request,
     ws::RespondQueryTaskCompletedResponse* /*response: always empty*/) {
-  auto token = ValidateRespondQueryTaskCompleted(*request, config_.dynamic_config);
+  auto token = ValidateRespondQueryTaskCompleted(*request, Limits(*request));
   if (!token.ok()) return Finished(ctx, token.status());
   auto* reactor = ctx->DefaultReactor();
   auto deadline = CallDeadline(clock_.Now(), ctx->deadline());
@@ -679,7 +679,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::RespondQueryTaskCompleted(
 grpc::ServerUnaryReactor* WorkflowHandler::ShutdownWorker(grpc::CallbackServerContext* ctx,
                                                           const ws::ShutdownWorkerRequest* request,
                                                           ws::ShutdownWorkerResponse*) {
-  auto valid = ValidateShutdownWorker(*request, config_.dynamic_config);
+  auto valid = ValidateShutdownWorker(*request, Limits(*request));
   if (!valid.ok() || request->sticky_task_queue().empty()) return Finished(ctx, valid);
   // The worker's sticky queue is released so its runs' next tasks go to the normal queue at once.
   auto* reactor = ctx->DefaultReactor();

@@ -180,6 +180,11 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   using MatchingMethod = void (client::MatchingClient::*)(const Internal&, client::CallOptions,
                                                           client::Callback<Resp>);
 
+  // The validation limits in force for the request's namespace (dynamic config, read per call).
+  template <typename Req>
+  RequestLimits Limits(const Req& request) const {
+    return LimitsFor(config_.dynamic, request.namespace_());
+  }
   // Looks the namespace up (cache, else store) and checks its state; `fail` or `then` runs once.
   void ResolveByName(const std::string& name, NamespaceUse use, Fail fail, Then then);
   // The namespace of a task token; a request that names another namespace is rejected.

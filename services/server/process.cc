@@ -1,15 +1,15 @@
 #include "services/server/process.h"
 
+#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <netinet/in.h>
 #include <prometheus/exposer.h>
 #include <prometheus/registry.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <fstream>
@@ -19,6 +19,7 @@
 
 #include "client/factory.h"
 #include "common/config.h"
+#include "common/dynamic_config_file.h"
 #include "common/executor.h"
 #include "common/ids.h"
 #include "common/logging.h"
@@ -197,6 +198,13 @@ int RunProcess(const ProcessOptions& options) {
 
   Executor blocking(std::max(4, store_config.max_conns), "blocking");
   Executor timers(2, "timers");
+  std::unique_ptr<dynamicconfig::FileWatcher> dynamic_config_file;
+  if (const DynamicConfigClient& file = config.dynamic_config_client; !file.filepath.empty()) {
+    dynamic_config_file = std::make_unique<dynamicconfig::FileWatcher>(
+        file.filepath, file.poll_interval, config.dynamic_config_values, config.dynamic,
+        SystemClock::Instance(), timers);
+    dynamic_config_file->Start();
+  }
   Membership membership(stores.membership, config.membership);
   client::Clients clients =
       client::NewClients(membership, timers, config.persistence.num_history_shards, clock);
@@ -313,6 +321,7 @@ int RunProcess(const ProcessOptions& options) {
   membership.Stop();
   auto deadline = clock.Now() + std::chrono::seconds(5);
   for (auto& [name, server] : servers) server->Shutdown(deadline);
+  if (dynamic_config_file) dynamic_config_file->Stop();
   timers.Stop();
   blocking.Stop();
   spdlog::info("stopped");

@@ -77,7 +77,7 @@ void WorkerService::ArmLocked(std::chrono::milliseconds delay) {
       RunPass();
       std::lock_guard lock(life->mu);
       life->running = false;
-      if (!life->stopped) ArmLocked(config_.dynamic_config.worker_scan_interval);
+      if (!life->stopped) ArmLocked(config_.dynamic.Get(dynamicconfig::kWorkerScanInterval));
       life->idle.notify_all();
     });
   });
@@ -178,7 +178,7 @@ void WorkerService::ApplyRetention(const persistence::v1::NamespaceRecord& recor
     request.mutable_request()->mutable_workflow_execution()->set_run_id(row.run_id);
     std::promise<absl::Status> done;
     client::CallOptions options;
-    options.deadline = std::chrono::system_clock::now() + std::chrono::seconds(30);
+    options.deadline = clock_.Now() + std::chrono::seconds(30);
     history_.DeleteWorkflowExecution(request, options, [&done](auto result) {
       done.set_value(result.status());
     });

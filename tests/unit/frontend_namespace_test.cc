@@ -125,7 +125,9 @@ class NamespaceHandlerTest : public ::testing::Test {
  protected:
   NamespaceHandlerTest() {
     config_.cluster_name = "active";
-    config_.dynamic_config.blob_size_limit_error = 2 * 1024 * 1024;
+    dynamicconfig::Values values;
+    values.Set(dynamicconfig::kLimitBlobSizeError, int64_t{2 * 1024 * 1024});
+    config_.dynamic.Update(values);
   }
   Config config_;
   std::shared_ptr<FakeNamespaceStore> store_ = std::make_shared<FakeNamespaceStore>();

@@ -549,5 +549,34 @@ TEST_F(FrontendServiceTest, QueryAnswerGoesToTheDispatchingPartition) {
   EXPECT_EQ(matching_.query_answers_.size(), 2u);
 }
 
+// Dynamic config is read per poll, for the poll's namespace and task queue, and a change made
+// after the service started (as a reloaded file makes it) applies to the next poll.
+TEST_F(FrontendServiceTest, PollsUseTheReadPartitionsAndTimeoutOfTheirNamespaceAndQueue) {
+  dynamicconfig::Values values;
+  values.Set(dynamicconfig::kMatchingNumTaskqueueReadPartitions, 1, {"default", "orders"});
+  values.Set(dynamicconfig::kMatchingLongPollExpirationInterval,
+             std::chrono::milliseconds(30s), {"default", "orders"});
+  config_.dynamic.Update(values);
+  for (size_t i = 0; i < 8; ++i) {
+    ws::PollWorkflowTaskQueueRequest request;
+    request.set_namespace_("default");
+    request.mutable_task_queue()->set_name("orders");
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 70s);
+    ws::PollWorkflowTaskQueueResponse resp;
+    std::promise<grpc::Status> done;
+    stub_->async()->PollWorkflowTaskQueue(&ctx, &request, &resp,
+                                          [&](grpc::Status s) { done.set_value(s); });
+    ASSERT_TRUE(WaitFor([&] { return matching_.workflow_polls_.size() == i + 1; }));
+    auto call = matching_.workflow_polls_.at(i);
+    // One read partition: always the root; with the default four, eight polls would all land
+    // on the root only once in 65536 runs.
+    EXPECT_EQ(call.request.poll_request().task_queue().name(), "orders");
+    EXPECT_LE(call.options.deadline - std::chrono::system_clock::now(), 30s);
+    call.done(ws::PollWorkflowTaskQueueResponse());
+    EXPECT_TRUE(done.get_future().get().ok());
+  }
+}
+
 }  // namespace
 }  // namespace tern::frontend

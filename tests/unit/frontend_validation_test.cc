@@ -17,8 +17,8 @@ using persistence::v1::TaskToken;
 
 constexpr char kRunId[] = "1b4e28ba-2fa1-4d2e-883f-0016d3cca427";
 
-DynamicConfig Limits() {
-  DynamicConfig limits;
+RequestLimits Limits() {
+  RequestLimits limits;
   limits.max_id_length = 20;
   limits.blob_size_limit_error = 1000;
   return limits;
@@ -27,7 +27,10 @@ DynamicConfig Limits() {
 Config ClusterConfig() {
   Config config;
   config.cluster_name = "active";
-  config.dynamic_config = Limits();
+  dynamicconfig::Values values;
+  values.Set(dynamicconfig::kLimitMaxIDLength, Limits().max_id_length);
+  values.Set(dynamicconfig::kLimitBlobSizeError, Limits().blob_size_limit_error);
+  config.dynamic.Update(values);
   return config;
 }
 
