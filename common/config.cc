@@ -159,29 +159,9 @@ void ReadDynamicConfigClient(Reader& r, const YAML::Node& node, DynamicConfigCli
              std::chrono::seconds(1), &client->poll_interval);
 }
 
-DynamicConfig StartValues(const dynamicconfig::Collection& dc) {
-  namespace keys = dynamicconfig;
-  DynamicConfig d;
-  d.matching_num_task_queue_partitions = dc.Get(keys::kMatchingNumTaskqueuePartitions, "", "");
-  d.matching_long_poll_expiration = dc.Get(keys::kMatchingLongPollExpirationInterval, "", "");
-  d.history_long_poll_expiration = dc.Get(keys::kHistoryLongPollExpirationInterval, "");
-  d.blob_size_limit_error = dc.Get(keys::kLimitBlobSizeError, "");
-  d.max_id_length = dc.Get(keys::kLimitMaxIDLength);
-  d.history_page_size = dc.Get(keys::kHistoryDefaultPageSize, "");
-  d.min_retention = dc.Get(keys::kNamespaceMinRetention);
-  d.history_count_suggest_continue_as_new =
-      dc.Get(keys::kLimitHistoryCountSuggestContinueAsNew, "");
-  d.history_size_suggest_continue_as_new = dc.Get(keys::kLimitHistorySizeSuggestContinueAsNew, "");
-  d.history_count_limit_error = dc.Get(keys::kLimitHistoryCountError, "");
-  d.history_size_limit_error = dc.Get(keys::kLimitHistorySizeError, "");
-  d.worker_scan_interval = dc.Get(keys::kWorkerScanInterval);
-  return d;
-}
-
 // Both sources in force: the main file's values, each key the dynamic-config file sets replaced.
 void SetDynamicValues(Config& config, const dynamicconfig::Values& from_file) {
   config.dynamic.Update(config.dynamic_config_values.OverriddenBy(from_file));
-  config.dynamic_config = StartValues(config.dynamic);
 }
 
 }  // namespace

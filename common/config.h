@@ -91,32 +91,6 @@ struct MembershipConfig {
   std::chrono::milliseconds max_heartbeat_age{10000};
 };
 
-// Transitional: the dynamic-config values in force at start, global only (no namespace or task
-// queue values, no reloads), under the field names history and matching read today. New code
-// reads Config::dynamic; these fields go once history and matching do too. Defaults come from
-// the key table.
-struct DynamicConfig {
-  int matching_num_task_queue_partitions =
-      dynamicconfig::Default(dynamicconfig::kMatchingNumTaskqueuePartitions);
-  std::chrono::milliseconds matching_long_poll_expiration =
-      dynamicconfig::Default(dynamicconfig::kMatchingLongPollExpirationInterval);
-  std::chrono::milliseconds history_long_poll_expiration =
-      dynamicconfig::Default(dynamicconfig::kHistoryLongPollExpirationInterval);
-  int64_t blob_size_limit_error = dynamicconfig::Default(dynamicconfig::kLimitBlobSizeError);
-  int max_id_length = dynamicconfig::Default(dynamicconfig::kLimitMaxIDLength);
-  int history_page_size = dynamicconfig::Default(dynamicconfig::kHistoryDefaultPageSize);
-  std::chrono::milliseconds min_retention =
-      dynamicconfig::Default(dynamicconfig::kNamespaceMinRetention);
-  int history_count_suggest_continue_as_new =
-      dynamicconfig::Default(dynamicconfig::kLimitHistoryCountSuggestContinueAsNew);
-  int64_t history_size_suggest_continue_as_new =
-      dynamicconfig::Default(dynamicconfig::kLimitHistorySizeSuggestContinueAsNew);
-  int history_count_limit_error = dynamicconfig::Default(dynamicconfig::kLimitHistoryCountError);
-  int64_t history_size_limit_error = dynamicconfig::Default(dynamicconfig::kLimitHistorySizeError);
-  std::chrono::milliseconds worker_scan_interval =
-      dynamicconfig::Default(dynamicconfig::kWorkerScanInterval);
-};
-
 // dynamicConfigClient (Temporal's key): a separate dynamic-config file, re-read every
 // poll_interval while the process runs (services/server starts a dynamicconfig::FileWatcher).
 struct DynamicConfigClient {
@@ -139,7 +113,6 @@ struct Config {
   // The dynamic-config values in force, read through typed accessors. Copies of a Config share
   // it, so a reload reaches every service that copied the Config.
   dynamicconfig::Collection dynamic;
-  DynamicConfig dynamic_config;  // transitional, see above
 };
 
 // Parses and validates YAML text. `source` names the file in error messages. Reads no other

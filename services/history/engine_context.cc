@@ -15,17 +15,20 @@ namespace {
 constexpr int kMaxConflictRetries = 5;
 }  // namespace
 
-HistoryOptions HistoryOptions::FromConfig(const Config& config) {
-  const auto& dc = config.dynamic_config;
+HistoryOptions HistoryOptions::For(const dynamicconfig::Collection& dynamic,
+                                   const std::string& namespace_name) {
+  namespace dc = dynamicconfig;
   HistoryOptions options;
-  options.max_id_length = dc.max_id_length;
-  options.history_long_poll_expiration = dc.history_long_poll_expiration;
-  options.history_page_size = dc.history_page_size;
-  options.matching_num_task_queue_partitions = dc.matching_num_task_queue_partitions;
-  options.history_count_suggest_continue_as_new = dc.history_count_suggest_continue_as_new;
-  options.history_size_suggest_continue_as_new = dc.history_size_suggest_continue_as_new;
-  options.history_count_limit_error = dc.history_count_limit_error;
-  options.history_size_limit_error = dc.history_size_limit_error;
+  options.max_id_length = dynamic.Get(dc::kLimitMaxIDLength);
+  options.history_long_poll_expiration =
+      dynamic.Get(dc::kHistoryLongPollExpirationInterval, namespace_name);
+  options.history_page_size = dynamic.Get(dc::kHistoryDefaultPageSize, namespace_name);
+  options.history_count_suggest_continue_as_new =
+      dynamic.Get(dc::kLimitHistoryCountSuggestContinueAsNew, namespace_name);
+  options.history_size_suggest_continue_as_new =
+      dynamic.Get(dc::kLimitHistorySizeSuggestContinueAsNew, namespace_name);
+  options.history_count_limit_error = dynamic.Get(dc::kLimitHistoryCountError, namespace_name);
+  options.history_size_limit_error = dynamic.Get(dc::kLimitHistorySizeError, namespace_name);
   return options;
 }
 
@@ -39,7 +42,7 @@ EngineContext::EngineContext(const Config& config, ShardController& shards,
                              Executor& blocking, Clock& clock,
                              std::shared_ptr<persistence::VisibilityStore> visibility,
                              std::shared_ptr<persistence::NamespaceCache> namespaces)
-    : config_(config),
+    : dynamic_(config.dynamic),
       shards_(shards),
       matching_(matching),
       history_(history),
@@ -54,9 +57,26 @@ client::CallOptions EngineContext::CallDeadline(std::chrono::nanoseconds timeout
   return options;
 }
 
-TimePoint EngineContext::LongPollDeadline(const google::protobuf::Duration* requested) const {
-  auto timeout = requested ? FromProto(*requested)
-                           : std::chrono::nanoseconds(options().history_long_poll_expiration);
+std::string EngineContext::NamespaceName(const std::string& namespace_id) const {
+  auto entry = namespaces_ ? namespaces_->FindById(namespace_id) : nullptr;
+  return entry ? entry->info().name() : "";
+}
+
+HistoryOptions EngineContext::options(const std::string& namespace_id) const {
+  return HistoryOptions::For(dynamic_, NamespaceName(namespace_id));
+}
+
+int EngineContext::WritePartitions(const std::string& namespace_id,
+                                   const std::string& task_queue) const {
+  return dynamic_.Get(dynamicconfig::kMatchingNumTaskqueueWritePartitions,
+                      NamespaceName(namespace_id), task_queue);
+}
+
+TimePoint EngineContext::LongPollDeadline(const std::string& namespace_id,
+                                          const google::protobuf::Duration* requested) const {
+  auto timeout = requested
+                     ? FromProto(*requested)
+                     : std::chrono::nanoseconds(options(namespace_id).history_long_poll_expiration);
   return clock_.Now() + std::chrono::duration_cast<TimePoint::duration>(timeout);
 }
 

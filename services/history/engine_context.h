@@ -29,18 +29,19 @@ namespace tern::history {
 namespace hs = tern::historyservice::v1;
 namespace ws = temporal::api::workflowservice::v1;
 
-// The configuration values history reads (dynamic config); nothing else of Config.
+// The dynamic config values history reads for one namespace; nothing else of Config.
 struct HistoryOptions {
   int max_id_length = 0;
   std::chrono::milliseconds history_long_poll_expiration{0};
   int history_page_size = 0;
-  int matching_num_task_queue_partitions = 1;
   int history_count_suggest_continue_as_new = 0;
   int64_t history_size_suggest_continue_as_new = 0;
   int history_count_limit_error = 0;
   int64_t history_size_limit_error = 0;
 
-  static HistoryOptions FromConfig(const Config& config);
+  // The values in force now for the namespace named `namespace_name` ("" = unconstrained ones).
+  static HistoryOptions For(const dynamicconfig::Collection& dynamic,
+                            const std::string& namespace_name);
 };
 
 // NOT_FOUND naming the workflow (and run) the way clients expect it.
@@ -65,15 +66,18 @@ class EngineContext {
     pv1::TaskToken token;
   };
 
-  // `config` must outlive the context; options() reads it on every call so dynamic config
-  // changes apply without a restart. `visibility` and `namespaces` may be null (no visibility
+  // Only `config.dynamic` is kept (it shares the values a reload replaces, so options() sees
+  // changes without a restart). `visibility` and `namespaces` may be null (no visibility
   // rows; only built-in search attributes).
   EngineContext(const Config& config, ShardController& shards, client::MatchingClient& matching,
                 client::HistoryClient& history, Executor& blocking, Clock& clock,
                 std::shared_ptr<persistence::VisibilityStore> visibility,
                 std::shared_ptr<persistence::NamespaceCache> namespaces);
 
-  HistoryOptions options() const { return HistoryOptions::FromConfig(config_); }
+  // The dynamic config values for a namespace (by id, named through the namespace cache).
+  HistoryOptions options(const std::string& namespace_id) const;
+  // How many partitions of a task queue take new tasks (matching.numTaskqueueWritePartitions).
+  int WritePartitions(const std::string& namespace_id, const std::string& task_queue) const;
   client::MatchingClient& matching() { return matching_; }
   // Calls to other workflows (children, parents, external signals) may cross shards and hosts.
   client::HistoryClient& history() { return history_; }
@@ -83,7 +87,8 @@ class EngineContext {
   persistence::NamespaceCache* namespaces() { return namespaces_.get(); }
   // When a long poll ends: after `requested` (the caller's long_poll_timeout, if it sent one),
   // else after the configured history long-poll expiration.
-  TimePoint LongPollDeadline(const google::protobuf::Duration* requested) const;
+  TimePoint LongPollDeadline(const std::string& namespace_id,
+                             const google::protobuf::Duration* requested) const;
   // Options of a call to another service that must answer within `timeout`.
   client::CallOptions CallDeadline(std::chrono::nanoseconds timeout) const;
 
@@ -129,7 +134,10 @@ class EngineContext {
       const std::string& namespace_id, bool reload);
 
  private:
-  const Config& config_;
+  // The namespace's name for dynamic config constraints ("" if the cache does not know it).
+  std::string NamespaceName(const std::string& namespace_id) const;
+
+  dynamicconfig::Collection dynamic_;
   ShardController& shards_;
   client::MatchingClient& matching_;
   client::HistoryClient& history_;

@@ -32,13 +32,11 @@ absl::Status ValidateTaskQueue(const std::string& namespace_id,
 EngineOptions EngineOptions::FromConfig(const Config& config, std::string self_address) {
   EngineOptions options;
   options.self_address = std::move(self_address);
-  options.long_poll_expiration = config.dynamic_config.matching_long_poll_expiration;
+  // The unconstrained value at start; the frontend applies the namespace and task-queue values
+  // (and reloads) to each poll's deadline before it reaches matching.
+  options.long_poll_expiration =
+      config.dynamic.Get(dynamicconfig::kMatchingLongPollExpirationInterval, "", "");
   return options;
-}
-
-int PartitionCount(const DynamicConfig& config, enums::TaskQueueKind kind) {
-  if (kind == enums::TASK_QUEUE_KIND_STICKY) return 1;
-  return std::max(1, config.matching_num_task_queue_partitions);
 }
 
 std::shared_ptr<MatchingEngine> MatchingEngine::Create(

@@ -84,10 +84,6 @@ struct EngineOptions {
   static EngineOptions FromConfig(const Config& config, std::string self_address);
 };
 
-// Number of partitions of a task queue: 1 for sticky queues, else
-// matching.numTaskqueuePartitions (at least 1).
-int PartitionCount(const DynamicConfig& config, temporal::api::enums::v1::TaskQueueKind kind);
-
 // Cancels a parked poll or a pending query (the caller's RPC went away). Safe from any thread,
 // any number of times, also after the call finished.
 class PollHandle {

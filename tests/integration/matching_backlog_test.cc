@@ -25,7 +25,7 @@ class MatchingBacklogTest : public tern::testing::PostgresTest {
         blocking_(4, "it-blocking"),
         timers_(1, "it-timers"),
         rpc_(2, "it-rpc"),
-        history_(membership_, rpc_) {}
+        history_(rpc_) {}
 
   ~MatchingBacklogTest() override {
     for (auto& e : engines_) e.engine->Stop();
@@ -47,7 +47,7 @@ class MatchingBacklogTest : public tern::testing::PostgresTest {
     options.maintenance_interval = std::chrono::milliseconds(20);
     options.lease_check_interval = lease_check;
     Engine e;
-    e.matching = std::make_unique<LoopbackMatchingClient>(membership_, rpc_);
+    e.matching = std::make_unique<LoopbackMatchingClient>(rpc_);
     e.engine = MatchingEngine::Create(
         options, stores->tasks, [](const std::string&) { return std::string(kSelf); }, history_,
         *e.matching, blocking_, timers_, SystemClock::Instance());

@@ -20,8 +20,8 @@ struct Recorded {
   client::Callback<Response> done;
 };
 
-// Each call is recorded, then answered with `reply` if one is set (on the executor given with
-// it, else at once on the caller's thread), else with the fallback status if one is set, else
+// Each call is recorded, then answered with `reply` if one is set (computed and answered on the
+// executor given with it, else at once on the caller's thread), else with the fallback status if one is set, else
 // it stays pending until the test completes it through the recorded callback.
 template <typename Request, typename Response>
 class Recorder {
@@ -43,8 +43,9 @@ class Recorder {
       return;
     }
     if (executor == nullptr) return done(reply(request));
-    auto result = reply(request);
-    executor->Post([done = std::move(done), result = std::move(result)] { done(result); });
+    executor->Post([reply = std::move(reply), request, done = std::move(done)] {
+      done(reply(request));
+    });
   }
   void SetReply(Reply reply, Executor* post_on = nullptr) {
     std::lock_guard lock(mu_);

@@ -113,14 +113,15 @@ TEST(ConfigTest, FullConfig) {
   EXPECT_FALSE(config->services.at("history").tls.enabled());
   EXPECT_EQ(config->services.at("history").metrics_listen_address, "");
 
-  const DynamicConfig& d = config->dynamic_config;
-  EXPECT_EQ(d.matching_num_task_queue_partitions, 8);
-  EXPECT_EQ(d.matching_long_poll_expiration, seconds(50));
-  EXPECT_EQ(d.history_long_poll_expiration, seconds(10));
-  EXPECT_EQ(d.blob_size_limit_error, 1048576);
-  EXPECT_EQ(d.max_id_length, 255);
-  EXPECT_EQ(d.history_page_size, 100);
-  EXPECT_EQ(d.min_retention, hours(24));
+  namespace dc = dynamicconfig;
+  const dynamicconfig::Collection& d = config->dynamic;
+  EXPECT_EQ(d.Get(dc::kMatchingNumTaskqueuePartitions, "", ""), 8);
+  EXPECT_EQ(d.Get(dc::kMatchingLongPollExpirationInterval, "", ""), seconds(50));
+  EXPECT_EQ(d.Get(dc::kHistoryLongPollExpirationInterval, ""), seconds(10));
+  EXPECT_EQ(d.Get(dc::kLimitBlobSizeError, ""), 1048576);
+  EXPECT_EQ(d.Get(dc::kLimitMaxIDLength), 255);
+  EXPECT_EQ(d.Get(dc::kHistoryDefaultPageSize, ""), 100);
+  EXPECT_EQ(d.Get(dc::kNamespaceMinRetention), hours(24));
 }
 
 TEST(ConfigTest, DefaultsForMissingKeys) {
@@ -143,13 +144,14 @@ TEST(ConfigTest, DefaultsForMissingKeys) {
   EXPECT_EQ(history.grpc_port, 7234);  // the service's well-known port
   EXPECT_EQ(history.bind_on_ip, "127.0.0.1");
   EXPECT_EQ(history.broadcast_address, "127.0.0.1:7234");
-  EXPECT_EQ(config->dynamic_config.matching_num_task_queue_partitions, 4);
-  EXPECT_EQ(config->dynamic_config.min_retention, hours(1));
+  EXPECT_EQ(config->dynamic.Get(dynamicconfig::kMatchingNumTaskqueuePartitions, "", ""), 4);
+  EXPECT_EQ(config->dynamic.Get(dynamicconfig::kNamespaceMinRetention), hours(1));
   // Tests lower it below an hour.
   auto short_retention = ParseConfig(WithFrontend("dynamicConfig:\n  namespace.minRetention: 1s\n"),
                                      "short.yaml");
   ASSERT_TRUE(short_retention.ok()) << short_retention.status();
-  EXPECT_EQ(short_retention->dynamic_config.min_retention, std::chrono::seconds(1));
+  EXPECT_EQ(short_retention->dynamic.Get(dynamicconfig::kNamespaceMinRetention),
+            std::chrono::seconds(1));
 }
 
 TEST(ConfigTest, WellKnownPortsAndPortZero) {
@@ -276,8 +278,8 @@ TEST(ConfigTest, Durations) {
 TEST(ConfigTest, HistoryLimits) {
   auto defaults = ParseConfig(WithFrontend(""), "limits.yaml");
   ASSERT_TRUE(defaults.ok()) << defaults.status();
-  EXPECT_EQ(defaults->dynamic_config.history_count_limit_error, 51200);
-  EXPECT_EQ(defaults->dynamic_config.history_count_suggest_continue_as_new, 4096);
+  EXPECT_EQ(defaults->dynamic.Get(dynamicconfig::kLimitHistoryCountError, ""), 51200);
+  EXPECT_EQ(defaults->dynamic.Get(dynamicconfig::kLimitHistoryCountSuggestContinueAsNew, ""), 4096);
   auto set = ParseConfig(WithFrontend("dynamicConfig:\n"
                                       "  limit.historyCount.suggestContinueAsNew: 10\n"
                                       "  limit.historySize.suggestContinueAsNew: 2048\n"
@@ -285,10 +287,10 @@ TEST(ConfigTest, HistoryLimits) {
                                       "  limit.historySize.error: 4096\n"),
                          "limits.yaml");
   ASSERT_TRUE(set.ok()) << set.status();
-  EXPECT_EQ(set->dynamic_config.history_count_suggest_continue_as_new, 10);
-  EXPECT_EQ(set->dynamic_config.history_size_suggest_continue_as_new, 2048);
-  EXPECT_EQ(set->dynamic_config.history_count_limit_error, 20);
-  EXPECT_EQ(set->dynamic_config.history_size_limit_error, 4096);
+  EXPECT_EQ(set->dynamic.Get(dynamicconfig::kLimitHistoryCountSuggestContinueAsNew, ""), 10);
+  EXPECT_EQ(set->dynamic.Get(dynamicconfig::kLimitHistorySizeSuggestContinueAsNew, ""), 2048);
+  EXPECT_EQ(set->dynamic.Get(dynamicconfig::kLimitHistoryCountError, ""), 20);
+  EXPECT_EQ(set->dynamic.Get(dynamicconfig::kLimitHistorySizeError, ""), 4096);
   ExpectError(WithFrontend("dynamicConfig:\n  limit.historyCount.error: 0\n"),
               {"dynamicConfig.limit.historyCount.error"});
 }

@@ -199,7 +199,6 @@ dynamicConfig:
   EXPECT_EQ(config->dynamic.Get(kLimitMaxIDLength), 200);
   EXPECT_EQ(config->dynamic.Get(kMatchingNumTaskqueueWritePartitions, "orders", "checkout"), 2);
   EXPECT_EQ(config->dynamic.Get(kMatchingNumTaskqueueWritePartitions, "orders", "cart"), 4);
-  EXPECT_EQ(config->dynamic_config.max_id_length, 200);  // the transitional start-time copy
 }
 
 struct ErrorCase {
@@ -335,7 +334,6 @@ TEST(DynamicConfigFileTest, LoadConfigReadsTheFileRelativeToTheConfig) {
   EXPECT_EQ(config->dynamic.Get(kLimitMaxIDLength), 300);
   EXPECT_EQ(config->dynamic.Get(kHistoryDefaultPageSize, "any"), 50);
   EXPECT_EQ(config->dynamic.Get(kMatchingNumTaskqueueReadPartitions, "orders", "q"), 8);
-  EXPECT_EQ(config->dynamic_config.max_id_length, 300);
 }
 
 TEST(DynamicConfigFileTest, BadFileAtStartIsFatalAndNamesTheKey) {

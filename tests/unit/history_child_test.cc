@@ -13,7 +13,7 @@ using namespace test_env;  // NOLINT(build/namespaces): the fixture's vocabulary
 class HistoryChildTest
     : public BasicHistoryTestEnv<fakes::RecordingMatchingClient, LoopbackHistoryClient> {
  protected:
-  HistoryChildTest() { history_client_.Attach(&engine_); }
+  HistoryChildTest() { history_client_.Attach(&engine_, &executor_); }
 
   static cmd::Command StartChild(
       const std::string& workflow_id,

@@ -1161,8 +1161,10 @@ TEST_F(HistoryEngineTest, FencedShardRefusesWritesWithOwnershipLost) {
 
 
 TEST_F(HistoryEngineTest, SuggestsContinueAsNewAndTerminatesPastTheHistoryLimits) {
-  config_.dynamic_config.history_count_suggest_continue_as_new = 3;
-  config_.dynamic_config.history_count_limit_error = 8;
+  dynamicconfig::Values limits = *config_.dynamic.Current();
+  limits.Set(dynamicconfig::kLimitHistoryCountSuggestContinueAsNew, 3);
+  limits.Set(dynamicconfig::kLimitHistoryCountError, 8);
+  config_.dynamic.Update(limits);
   Execution run = StartRun("wf-limits");
   auto poll = PollWorkflowTask(run);
   ASSERT_EQ(poll.history().events_size(), 3);

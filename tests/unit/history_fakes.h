@@ -45,7 +45,7 @@ using mocks::FakeVisibilityStore;
 
 // The shared matching fake, answering as matching does for history's task pushes: adds succeed
 // at once; with RefuseStickyTasks, sticky workflow tasks fail with StickyWorkerUnavailable.
-class RecordingMatchingClient final : public mocks::FakeMatchingClient {
+class RecordingMatchingClient : public mocks::FakeMatchingClient {
  public:
   RecordingMatchingClient() {
     AddWorkflowTask_.SetReply([this](const msv1::AddWorkflowTaskRequest& request)
@@ -61,7 +61,6 @@ class RecordingMatchingClient final : public mocks::FakeMatchingClient {
     AddActivityTask_.SetReply(
         [](const msv1::AddActivityTaskRequest&) { return msv1::AddActivityTaskResponse(); });
   }
-  RecordingMatchingClient(Membership&, Executor&) : RecordingMatchingClient() {}
 
   void RefuseStickyTasks() {
     std::lock_guard lock(mu_);
@@ -95,7 +94,6 @@ class RecordingHistoryClient final : public mocks::FakeHistoryClient {
   RecordingHistoryClient() {
     FailUnansweredWith(absl::UnimplementedError("no other history host in this test"));
   }
-  RecordingHistoryClient(Membership&, Executor&, int32_t) : RecordingHistoryClient() {}
 };
 
 }  // namespace tern::history::testing

@@ -31,6 +31,18 @@ class HistoryQueryTest
     return promise->get_future().share();
   }
 
+  // QueryWorkflow parks a query on the run from the executor; a poll must not start the task
+  // before the query is there to ride on it.
+  void WaitUntilQueryParked(const Execution& run) {
+    auto shard = controller_.GetShard(ShardForWorkflow(kNsId, run.workflow_id, kShards));
+    ASSERT_TRUE(shard.ok()) << shard.status();
+    auto context = (*shard)->Context({kNsId, run.workflow_id, run.run_id});
+    ASSERT_TRUE(fakes::WaitFor([&] {
+      std::lock_guard lock(context->mu);
+      return !context->queries.empty();
+    }));
+  }
+
   static QueryResult Get(const std::shared_future<QueryResult>& future) {
     if (future.wait_for(kWait) != std::future_status::ready) {
       return absl::DeadlineExceededError("QueryWorkflow did not answer");
@@ -90,6 +102,7 @@ TEST_F(HistoryQueryTest, QueryRidesOnThePendingWorkflowTaskAndGetsItsAnswer) {
   Execution run = IdleRun("wf-query-ride");
   ASSERT_TRUE(Signal(run, "wake").ok());  // a workflow task is now pending
   auto query = AsyncQuery(run);
+  WaitUntilQueryParked(run);
 
   auto poll = PollWorkflowTask(run);
   ASSERT_EQ(poll.queries_size(), 1);

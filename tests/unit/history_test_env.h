@@ -52,7 +52,9 @@ struct Execution {
 inline Config TestConfig() {
   Config config;
   config.persistence.num_history_shards = kShards;
-  config.dynamic_config.matching_num_task_queue_partitions = 1;
+  dynamicconfig::Values values;
+  values.Set(dynamicconfig::kMatchingNumTaskqueuePartitions, 1);
+  config.dynamic.Update(values);
   return config;
 }
 
@@ -132,95 +134,51 @@ inline cv1::RetryPolicy FastRetry(int32_t maximum_attempts) {
 }
 
 // Plays the history hosts the engine calls for other workflows (children, parents, external
-// signals) by calling back into the same engine, as if every shard were local. Attach() before
-// the first call.
-class LoopbackHistoryClient final : public client::HistoryClient {
+// signals) by calling back into the same engine on the executor, as if every shard were local.
+// Attach() before the first call; other methods fail UNIMPLEMENTED.
+class LoopbackHistoryClient final : public mocks::FakeHistoryClient {
  public:
-  LoopbackHistoryClient(Membership& membership, Executor& executor, int32_t num_shards)
-      : HistoryClient(membership, executor, num_shards), executor_(executor) {}
-
-  void Attach(HistoryEngine* engine) { engine_ = engine; }
-
-#define TERN_LOOPBACK_HISTORY_METHOD(Method, Response)                         \
-  void Method(const hs::Method##Request& request, client::CallOptions,         \
-              client::Callback<Response> done) override {                      \
-    {                                                                          \
-      std::lock_guard lock(mu_);                                               \
-      calls_.push_back(#Method);                                               \
-    }                                                                          \
-    executor_.Post([this, request, done] { done(engine_->Method(request)); }); \
+  LoopbackHistoryClient() {
+    FailUnansweredWith(absl::UnimplementedError("not looped back in this test"));
   }
-  TERN_LOOPBACK_HISTORY_METHOD(StartWorkflowExecution, ws::StartWorkflowExecutionResponse)
-  TERN_LOOPBACK_HISTORY_METHOD(SignalWorkflowExecution, ws::SignalWorkflowExecutionResponse)
-  TERN_LOOPBACK_HISTORY_METHOD(RequestCancelWorkflowExecution,
-                               ws::RequestCancelWorkflowExecutionResponse)
-  TERN_LOOPBACK_HISTORY_METHOD(TerminateWorkflowExecution, ws::TerminateWorkflowExecutionResponse)
-  TERN_LOOPBACK_HISTORY_METHOD(RecordChildExecutionCompleted,
-                               hs::RecordChildExecutionCompletedResponse)
-#undef TERN_LOOPBACK_HISTORY_METHOD
 
-  std::vector<std::string> calls() const {
-    std::lock_guard lock(mu_);
-    return calls_;
+  void Attach(HistoryEngine* engine, Executor* executor) {
+    Loop(StartWorkflowExecution_, engine, executor, &HistoryEngine::StartWorkflowExecution);
+    Loop(SignalWorkflowExecution_, engine, executor, &HistoryEngine::SignalWorkflowExecution);
+    Loop(RequestCancelWorkflowExecution_, engine, executor,
+         &HistoryEngine::RequestCancelWorkflowExecution);
+    Loop(TerminateWorkflowExecution_, engine, executor,
+         &HistoryEngine::TerminateWorkflowExecution);
+    Loop(RecordChildExecutionCompleted_, engine, executor,
+         &HistoryEngine::RecordChildExecutionCompleted);
   }
 
  private:
-  Executor& executor_;
-  HistoryEngine* engine_ = nullptr;
-  mutable std::mutex mu_;
-  std::vector<std::string> calls_;
+  template <typename Request, typename Response>
+  static void Loop(mocks::Recorder<Request, Response>& method, HistoryEngine* engine,
+                   Executor* executor,
+                   absl::StatusOr<Response> (HistoryEngine::*handler)(const Request&)) {
+    method.SetReply([engine, handler](const Request& request) { return (engine->*handler)(request); },
+                    executor);
+  }
 };
 
-// A matching client that records tasks like fakes::RecordingMatchingClient and answers legacy
-// query tasks (QueryWorkflow) with what the test scripts, recording each query request.
-class QueryAnsweringMatchingClient final : public client::MatchingClient {
+// The matching fake of fakes::RecordingMatchingClient that also answers legacy query tasks
+// (QueryWorkflow) with what the test scripts (UNAVAILABLE until it does).
+class QueryAnsweringMatchingClient final : public fakes::RecordingMatchingClient {
  public:
   using Answer =
       std::function<absl::StatusOr<msv1::QueryWorkflowResponse>(const msv1::QueryWorkflowRequest&)>;
 
-  QueryAnsweringMatchingClient(Membership& membership, Executor& executor)
-      : MatchingClient(membership, executor), tasks_(membership, executor) {}
-
-  void AddWorkflowTask(const msv1::AddWorkflowTaskRequest& request, client::CallOptions options,
-                       client::Callback<msv1::AddWorkflowTaskResponse> done) override {
-    tasks_.AddWorkflowTask(request, options, std::move(done));
-  }
-  void AddActivityTask(const msv1::AddActivityTaskRequest& request, client::CallOptions options,
-                       client::Callback<msv1::AddActivityTaskResponse> done) override {
-    tasks_.AddActivityTask(request, options, std::move(done));
-  }
-  void QueryWorkflow(const msv1::QueryWorkflowRequest& request, client::CallOptions,
-                     client::Callback<msv1::QueryWorkflowResponse> done) override {
-    Answer answer;
-    {
-      std::lock_guard lock(mu_);
-      queries_.push_back(request);
-      answer = answer_;
-    }
-    if (!answer) return done(absl::UnavailableError("no worker answers queries in this test"));
-    done(answer(request));
+  QueryAnsweringMatchingClient() {
+    QueryWorkflow_.SetReply([](const msv1::QueryWorkflowRequest&) {
+      return absl::StatusOr<msv1::QueryWorkflowResponse>(
+          absl::UnavailableError("no worker answers queries in this test"));
+    });
   }
 
-  void AnswerQueriesWith(Answer answer) {
-    std::lock_guard lock(mu_);
-    answer_ = std::move(answer);
-  }
-  std::vector<msv1::QueryWorkflowRequest> queries() const {
-    std::lock_guard lock(mu_);
-    return queries_;
-  }
-  std::vector<msv1::AddWorkflowTaskRequest> workflow_tasks() const {
-    return tasks_.workflow_tasks();
-  }
-  std::vector<msv1::AddActivityTaskRequest> activity_tasks() const {
-    return tasks_.activity_tasks();
-  }
-
- private:
-  fakes::RecordingMatchingClient tasks_;
-  mutable std::mutex mu_;
-  Answer answer_;
-  std::vector<msv1::QueryWorkflowRequest> queries_;
+  void AnswerQueriesWith(Answer answer) { QueryWorkflow_.SetReply(std::move(answer)); }
+  std::vector<msv1::QueryWorkflowRequest> queries() const { return QueryWorkflow_.requests(); }
 };
 
 // The engine and its in-memory world; the clients are parameters so a test can swap in the
@@ -235,8 +193,6 @@ class BasicHistoryTestEnv : public ::testing::Test {
         executions_(std::make_shared<fakes::FakeExecutionStore>(shard_store_)),
         membership_store_(std::make_shared<fakes::FakeMembershipStore>()),
         membership_(membership_store_, MembershipConfig{}),
-        matching_(membership_, executor_),
-        history_client_(membership_, executor_, kShards),
         controller_(kShards, kSelf, Stores(), membership_, executor_),
         engine_(config_, controller_, matching_, history_client_, executor_,
                 SystemClock::Instance(), visibility_) {

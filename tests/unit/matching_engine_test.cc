@@ -45,8 +45,8 @@ class MatchingEngineTest : public Test {
         blocking_(2, "test-blocking"),
         timers_(1, "test-timers"),
         rpc_(2, "test-rpc"),
-        history_(membership_, rpc_),
-        matching_(membership_, rpc_),
+        history_(rpc_),
+        matching_(rpc_),
         store_(std::make_shared<InMemoryTaskStore>()) {}
 
   ~MatchingEngineTest() override {
@@ -388,13 +388,6 @@ TEST_F(MatchingEngineTest, ForwardedAddIsOnlySyncMatched) {
 }
 
 TEST_F(MatchingEngineTest, StickyQueueHasOnePartition) {
-  DynamicConfig config;
-  EXPECT_EQ(PartitionCount(config, enums::TASK_QUEUE_KIND_STICKY), 1);
-  EXPECT_EQ(PartitionCount(config, enums::TASK_QUEUE_KIND_NORMAL), 4);
-  config.matching_num_task_queue_partitions = 8;
-  EXPECT_EQ(PartitionCount(config, enums::TASK_QUEUE_KIND_NORMAL), 8);
-  EXPECT_EQ(PartitionCount(config, enums::TASK_QUEUE_KIND_STICKY), 1);
-
   engine_ = NewEngine();
   auto bad = AddWorkflow(PartitionName("worker-1-sticky", 2), "wf-1", 5, 0ms,
                          enums::TASK_QUEUE_KIND_STICKY);

@@ -75,8 +75,8 @@ class MatchingQueryTest : public Test {
         blocking_(2, "q-blocking"),
         timers_(1, "q-timers"),
         rpc_(2, "q-rpc"),
-        history_(membership_, rpc_),
-        matching_(membership_, rpc_),
+        history_(rpc_),
+        matching_(rpc_),
         store_(std::make_shared<InMemoryTaskStore>()) {
     EngineOptions options;
     options.self_address = kSelf;
@@ -347,7 +347,7 @@ class MatchingQueryServiceTest : public Test {
         blocking_(2, "qs-blocking"),
         timers_(1, "qs-timers"),
         rpc_(2, "qs-rpc"),
-        history_(membership_, rpc_),
+        history_(rpc_),
         matching_client_(membership_, rpc_),
         store_(std::make_shared<InMemoryTaskStore>()) {}
 

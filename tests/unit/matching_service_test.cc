@@ -38,7 +38,7 @@ class MatchingServiceTest : public Test {
         blocking_(2, "svc-blocking"),
         timers_(1, "svc-timers"),
         rpc_(2, "svc-rpc"),
-        history_(membership_, rpc_),
+        history_(rpc_),
         matching_client_(membership_, rpc_),
         store_(std::make_shared<InMemoryTaskStore>()) {}
 

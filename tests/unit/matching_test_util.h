@@ -95,7 +95,7 @@ class FakeHistoryClient final : public mocks::FakeHistoryClient {
     std::string task_queue;  // poll_request.task_queue.name
   };
 
-  FakeHistoryClient(Membership&, Executor& executor) {
+  explicit FakeHistoryClient(Executor& executor) {
     RecordWorkflowTaskStarted_.SetReply(
         [this](const hs::RecordWorkflowTaskStartedRequest& request)
             -> absl::StatusOr<ws::PollWorkflowTaskQueueResponse> {
@@ -171,7 +171,7 @@ class FakeHistoryClient final : public mocks::FakeHistoryClient {
 class LoopbackMatchingClient final : public mocks::FakeMatchingClient {
  public:
   // Calls it does not loop back fail as a client with no matching host would.
-  LoopbackMatchingClient(Membership&, Executor& executor) : executor_(executor) {
+  explicit LoopbackMatchingClient(Executor& executor) : executor_(executor) {
     FailUnansweredWith(absl::UnavailableError("no matching host is available"));
   }
 

@@ -39,7 +39,7 @@ absl::StatusOr<ws::PollWorkflowTaskQueueResponse> RecordWorkflowTaskStarted(
             attrs->set_identity(request.poll_request().identity());
             attrs->set_request_id(request.request_id());
             attrs->set_history_size_bytes(ms.state().history_size_bytes());
-            const auto& limits = engine.options();
+            const auto limits = engine.options(ms.state().namespace_id());
             if (started->event_id() >= limits.history_count_suggest_continue_as_new) {
               attrs->set_suggest_continue_as_new(true);
               attrs->add_suggest_continue_as_new_reasons(

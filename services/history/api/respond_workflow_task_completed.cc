@@ -109,7 +109,7 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskComp
             ms.ScheduleWorkflowTask(1);
           }
           // A run past the hard history limits cannot go on (reference behaviour: terminate).
-          const auto& limits = engine.options();
+          const auto limits = engine.options(ms.state().namespace_id());
           if (ms.state().next_event_id() - 1 > limits.history_count_limit_error) {
             TerminateRun(ms, "Workflow history count exceeds limit.", nullptr, "history-service");
           } else if (ms.state().history_size_bytes() > limits.history_size_limit_error) {

@@ -26,7 +26,7 @@ void ExecuteTransferTask(EngineContext& engine, Shard& shard, const pv1::Transfe
   auto options = engine.CallDeadline(kMatchingCallTimeout);
   int partition = task.task_queue_kind() == enums::TASK_QUEUE_KIND_STICKY
                       ? 0
-                      : RandomPartition(engine.options().matching_num_task_queue_partitions);
+                      : RandomPartition(engine.WritePartitions(task.namespace_id(), task.task_queue()));
   switch (task.type()) {
     case pv1::TransferTask::TYPE_WORKFLOW_TASK: {
       tern::matchingservice::v1::AddWorkflowTaskRequest request;
