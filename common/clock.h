@@ -33,7 +33,9 @@ google::protobuf::Duration ToProtoDuration(std::chrono::nanoseconds d);
 std::chrono::nanoseconds FromProto(const google::protobuf::Duration& d);
 Millis ToMillis(const google::protobuf::Duration& d);
 // A zero/unset duration, the way Temporal spells "no timeout".
-inline bool IsZero(const google::protobuf::Duration& d) { return d.seconds() == 0 && d.nanos() == 0; }
+inline bool IsZero(const google::protobuf::Duration& d) {
+  return d.seconds() == 0 && d.nanos() == 0;
+}
 bool IsValidDuration(const google::protobuf::Duration& d);  // non-negative, nanos in range
 
 }  // namespace tern

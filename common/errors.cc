@@ -20,8 +20,8 @@ absl::Status WithDetail(absl::Status status, const google::protobuf::Message& de
 absl::Status NamespaceNotFoundError(absl::string_view namespace_name) {
   details::NamespaceNotFoundFailure detail;
   detail.set_namespace_(std::string(namespace_name));
-  return WithDetail(absl::NotFoundError(absl::StrCat("Namespace ", namespace_name, " is not found.")),
-                    detail);
+  return WithDetail(
+      absl::NotFoundError(absl::StrCat("Namespace ", namespace_name, " is not found.")), detail);
 }
 
 absl::Status NotFoundError(absl::string_view message) {
@@ -29,7 +29,8 @@ absl::Status NotFoundError(absl::string_view message) {
   return WithDetail(absl::NotFoundError(message), detail);
 }
 
-absl::Status WorkflowAlreadyStartedError(absl::string_view message, absl::string_view start_request_id,
+absl::Status WorkflowAlreadyStartedError(absl::string_view message,
+                                         absl::string_view start_request_id,
                                          absl::string_view run_id) {
   details::WorkflowExecutionAlreadyStartedFailure detail;
   detail.set_start_request_id(std::string(start_request_id));
@@ -53,7 +54,8 @@ absl::Status ShardOwnershipLostError(int32_t shard_id, absl::string_view owner_h
   detail.set_shard_id(shard_id);
   detail.set_owner_host(std::string(owner_host));
   return WithDetail(
-      absl::UnavailableError(absl::StrCat("shard ", shard_id, " is not owned by this host")), detail);
+      absl::UnavailableError(absl::StrCat("shard ", shard_id, " is not owned by this host")),
+      detail);
 }
 
 bool IsShardOwnershipLost(const absl::Status& status) {
@@ -65,8 +67,8 @@ absl::Status StickyWorkerUnavailableError(absl::string_view task_queue) {
   rpc::v1::StickyWorkerUnavailable detail;
   detail.set_task_queue(std::string(task_queue));
   // Not UNAVAILABLE: clients retry that, and this answer must reach history at once.
-  return WithDetail(absl::FailedPreconditionError(
-                        absl::StrCat("no worker polls sticky task queue ", task_queue, " any more")),
+  return WithDetail(absl::FailedPreconditionError(absl::StrCat("no worker polls sticky task queue ",
+                                                               task_queue, " any more")),
                     detail);
 }
 
@@ -94,7 +96,8 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   absl::Status result(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
   rpc::v1::RichStatus rich;
   if (!status.error_details().empty() && rich.ParseFromString(status.error_details())) {
-    for (const auto& any : rich.details()) result.SetPayload(any.type_url(), absl::Cord(any.value()));
+    for (const auto& any : rich.details())
+      result.SetPayload(any.type_url(), absl::Cord(any.value()));
   }
   return result;
 }

@@ -10,9 +10,9 @@
 #include <grpcpp/support/status.h>
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 
 namespace tern {
@@ -29,7 +29,8 @@ bool GetDetail(const absl::Status& status, T* out) {
 absl::Status NamespaceNotFoundError(absl::string_view namespace_name);
 // NOT_FOUND for workflows, runs and tasks ("workflow execution already completed", ...).
 absl::Status NotFoundError(absl::string_view message);
-absl::Status WorkflowAlreadyStartedError(absl::string_view message, absl::string_view start_request_id,
+absl::Status WorkflowAlreadyStartedError(absl::string_view message,
+                                         absl::string_view start_request_id,
                                          absl::string_view run_id);
 absl::Status NamespaceAlreadyExistsError(absl::string_view message);
 absl::Status ResourceExhaustedError(int cause, absl::string_view message);

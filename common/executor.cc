@@ -12,9 +12,10 @@ class AsioTimer final : public Executor::Timer, public std::enable_shared_from_t
   void Start(std::chrono::nanoseconds delay, std::function<void()> fn) {
     std::lock_guard lock(mu_);
     timer_.expires_after(delay);
-    timer_.async_wait([self = shared_from_this(), fn = std::move(fn)](boost::system::error_code ec) {
-      if (!ec && !self->cancelled_.load()) fn();
-    });
+    timer_.async_wait(
+        [self = shared_from_this(), fn = std::move(fn)](boost::system::error_code ec) {
+          if (!ec && !self->cancelled_.load()) fn();
+        });
   }
   void Cancel() override {
     cancelled_ = true;

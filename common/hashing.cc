@@ -33,7 +33,8 @@ int32_t ShardForWorkflow(std::string_view namespace_id, std::string_view workflo
   return static_cast<int32_t>(StableHash64(key) & static_cast<uint64_t>(num_shards - 1)) + 1;
 }
 
-HashRing::HashRing(std::vector<std::string> members, int virtual_nodes) : members_(std::move(members)) {
+HashRing::HashRing(std::vector<std::string> members, int virtual_nodes)
+    : members_(std::move(members)) {
   std::sort(members_.begin(), members_.end());
   members_.erase(std::unique(members_.begin(), members_.end()), members_.end());
   points_.reserve(members_.size() * virtual_nodes);

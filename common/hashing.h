@@ -26,7 +26,7 @@ class HashRing {
   bool empty() const { return members_.empty(); }
 
  private:
-  std::vector<std::string> members_;  // sorted
+  std::vector<std::string> members_;                 // sorted
   std::vector<std::pair<uint64_t, size_t>> points_;  // sorted by hash
 };
 

@@ -17,10 +17,9 @@
 #define TERN_STATUS_CONCAT_INNER(a, b) a##b
 #define TERN_STATUS_CONCAT(a, b) TERN_STATUS_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                                    \
-  do {                                                           \
-    if (::absl::Status tern_status_ = (expr); !tern_status_.ok()) \
-      return tern_status_;                                       \
+#define RETURN_IF_ERROR(expr)                                                          \
+  do {                                                                                 \
+    if (::absl::Status tern_status_ = (expr); !tern_status_.ok()) return tern_status_; \
   } while (false)
 
 #define ASSIGN_OR_RETURN(lhs, expr) \

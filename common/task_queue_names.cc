@@ -2,7 +2,6 @@
 
 #include <charconv>
 
-
 namespace tern {
 namespace {
 constexpr std::string_view kPrefix = "/_sys/";

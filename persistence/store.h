@@ -205,9 +205,10 @@ class ExecutionStore {
   // Deletes a closed run's mutable state and history, and the workflow id's current-run pointer
   // if it still points to this run. A running run is left alone. Idempotent: true when this call
   // deleted the run.
-  virtual absl::StatusOr<bool> DeleteClosedExecution(int32_t shard_id, const std::string& namespace_id,
-                                             const std::string& workflow_id,
-                                             const std::string& run_id) = 0;
+  virtual absl::StatusOr<bool> DeleteClosedExecution(int32_t shard_id,
+                                                     const std::string& namespace_id,
+                                                     const std::string& workflow_id,
+                                                     const std::string& run_id) = 0;
   // Deletes up to `limit` runs of the namespace on the shard, whatever their state, with their
   // history and current-run pointers. Returns how many runs it deleted (0: none left).
   virtual absl::StatusOr<int> DeleteNamespaceExecutions(int32_t shard_id,

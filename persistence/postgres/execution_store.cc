@@ -376,33 +376,34 @@ class PostgresExecutionStore final : public ExecutionStore {
                                              const std::string& workflow_id,
                                              const std::string& run_id) override {
     const auto completed = static_cast<int32_t>(RunState::kCompleted);
-    return pool_->Run("DeleteClosedExecution", [&](pqxx::connection_base& conn) -> absl::StatusOr<bool> {
-      pqxx::work txn(conn);
-      pqxx::result deleted = txn.exec_prepared("exec_delete_closed", shard_id, namespace_id,
-                                               workflow_id, run_id, completed);
-      if (deleted.affected_rows() == 0) {
-        // Absent (deleted before) or still running: either way there is nothing to delete.
-        return false;
-      }
-      txn.exec_prepared("history_delete", shard_id, namespace_id, workflow_id, run_id);
-      txn.exec_prepared("current_delete_closed", shard_id, namespace_id, workflow_id, run_id,
-                        completed);
-      txn.commit();
-      return true;
-    });
+    return pool_->Run(
+        "DeleteClosedExecution", [&](pqxx::connection_base& conn) -> absl::StatusOr<bool> {
+          pqxx::work txn(conn);
+          pqxx::result deleted = txn.exec_prepared("exec_delete_closed", shard_id, namespace_id,
+                                                   workflow_id, run_id, completed);
+          if (deleted.affected_rows() == 0) {
+            // Absent (deleted before) or still running: either way there is nothing to delete.
+            return false;
+          }
+          txn.exec_prepared("history_delete", shard_id, namespace_id, workflow_id, run_id);
+          txn.exec_prepared("current_delete_closed", shard_id, namespace_id, workflow_id, run_id,
+                            completed);
+          txn.commit();
+          return true;
+        });
   }
 
   absl::StatusOr<int> DeleteNamespaceExecutions(int32_t shard_id, const std::string& namespace_id,
                                                 int limit) override {
     if (absl::Status status = CheckLimit(limit); !status.ok()) return status;
-    return pool_->Run("DeleteNamespaceExecutions",
-                      [&](pqxx::connection_base& conn) -> absl::StatusOr<int> {
-                        pqxx::work txn(conn);
-                        pqxx::result r = txn.exec_prepared("namespace_executions_delete", shard_id,
-                                                           namespace_id, limit);
-                        txn.commit();
-                        return static_cast<int>(r.affected_rows());
-                      });
+    return pool_->Run(
+        "DeleteNamespaceExecutions", [&](pqxx::connection_base& conn) -> absl::StatusOr<int> {
+          pqxx::work txn(conn);
+          pqxx::result r =
+              txn.exec_prepared("namespace_executions_delete", shard_id, namespace_id, limit);
+          txn.commit();
+          return static_cast<int>(r.affected_rows());
+        });
   }
 
  private:

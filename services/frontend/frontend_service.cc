@@ -4,8 +4,8 @@
 
 #include <random>
 
-#include "services/frontend/call_reactor.h"
 #include "persistence/namespace_cache.h"
+#include "services/frontend/call_reactor.h"
 #include "services/frontend/namespace_handler.h"
 #include "services/frontend/operator_handler.h"
 #include "services/frontend/visibility_handler.h"
@@ -32,10 +32,9 @@ FrontendService::FrontendService(const Config& config,
       namespaces_(std::make_shared<NamespaceHandler>(config_, namespaces, cache_)),
       visibility_(std::make_shared<VisibilityHandler>(visibility, cache_)),
       polls_(std::make_unique<PollRegistry>()),
-      workflow_(std::make_unique<WorkflowHandler>(config_, cache_, namespaces_, history, matching,
-                                                  blocking_executor, *polls_,
-                                                  SystemClock::Instance(), ThreadRandom,
-                                                  visibility_)),
+      workflow_(std::make_unique<WorkflowHandler>(
+          config_, cache_, namespaces_, history, matching, blocking_executor, *polls_,
+          SystemClock::Instance(), ThreadRandom, visibility_)),
       operator_(std::make_unique<OperatorHandler>(namespaces, cache_, namespaces_,
                                                   std::move(visibility), blocking_executor)) {}
 

@@ -125,7 +125,7 @@ absl::StatusOr<ws::ListNamespacesResponse> NamespaceHandler::List(
 }
 
 absl::Status NamespaceHandler::ChangeState(const std::string& name, enums::NamespaceState state,
-                                          const std::string& new_name) {
+                                           const std::string& new_name) {
   auto record = Read(name, "");
   if (!record.ok()) return record.status();
   // A deleted namespace waits for tern-worker; nothing may change it any more.

@@ -13,8 +13,8 @@
 
 #include "absl/status/statusor.h"
 #include "common/config.h"
-#include "persistence/store.h"
 #include "persistence/namespace_cache.h"
+#include "persistence/store.h"
 #include "temporal/api/workflowservice/v1/request_response.pb.h"
 
 namespace tern::frontend {

@@ -63,16 +63,18 @@ grpc::ServerUnaryReactor* OperatorHandler::AddSearchAttributes(
 grpc::ServerUnaryReactor* OperatorHandler::DeleteNamespace(
     grpc::CallbackServerContext* ctx, const op::DeleteNamespaceRequest* request,
     op::DeleteNamespaceResponse* response) {
-  return RunBlocking(ctx, response, [this, request]() -> absl::StatusOr<op::DeleteNamespaceResponse> {
-    if (!request->namespace_id().empty() && request->namespace_().empty()) {
-      return absl::InvalidArgumentError("Delete by namespace id is not supported; give its name.");
-    }
-    auto deleted = namespaces_->Delete(request->namespace_());
-    if (!deleted.ok()) return deleted.status();
-    op::DeleteNamespaceResponse out;
-    out.set_deleted_namespace(*deleted);
-    return out;
-  });
+  return RunBlocking(ctx, response,
+                     [this, request]() -> absl::StatusOr<op::DeleteNamespaceResponse> {
+                       if (!request->namespace_id().empty() && request->namespace_().empty()) {
+                         return absl::InvalidArgumentError(
+                             "Delete by namespace id is not supported; give its name.");
+                       }
+                       auto deleted = namespaces_->Delete(request->namespace_());
+                       if (!deleted.ok()) return deleted.status();
+                       op::DeleteNamespaceResponse out;
+                       out.set_deleted_namespace(*deleted);
+                       return out;
+                     });
 }
 
 grpc::ServerUnaryReactor* OperatorHandler::RemoveSearchAttributes(

@@ -515,7 +515,8 @@ absl::Status ValidateActivityById(const std::string& namespace_name, const std::
 
 absl::Status ValidateGetWorkflowExecutionHistoryReverse(
     const ws::GetWorkflowExecutionHistoryReverseRequest& r, const RequestLimits& limits) {
-  if (auto st = CheckNamespaceField(r.namespace_(), limits.max_id_length, true); !st.ok()) return st;
+  if (auto st = CheckNamespaceField(r.namespace_(), limits.max_id_length, true); !st.ok())
+    return st;
   if (r.maximum_page_size() < 0) {
     return absl::InvalidArgumentError("MaximumPageSize may not be negative.");
   }

@@ -1,9 +1,8 @@
 #include "services/frontend/workflow_handler.h"
 
-#include "common/task_token.h"
-
 #include "common/errors.h"
 #include "common/ids.h"
+#include "common/task_token.h"
 #include "services/frontend/routing.h"
 #include "visibility/payloads.h"
 
@@ -170,33 +169,33 @@ grpc::ServerUnaryReactor* WorkflowHandler::ForwardByToken(
 template <typename ByIdReq, typename ByIdResp, typename Internal, typename Resp>
 grpc::ServerUnaryReactor* WorkflowHandler::ForwardById(
     grpc::CallbackServerContext* ctx, const ByIdReq* request, ByIdResp* response,
-    HistoryMethod<Internal, Resp> method, std::function<void(const ByIdReq&, Internal&)> to_internal,
+    HistoryMethod<Internal, Resp> method,
+    std::function<void(const ByIdReq&, Internal&)> to_internal,
     std::function<void(const Resp&, ByIdResp*)> to_response) {
   auto valid = ValidateActivityById(request->namespace_(), request->workflow_id(),
                                     request->run_id(), request->activity_id(), Limits(*request));
   if (!valid.ok()) return Finished(ctx, valid);
   auto* reactor = ctx->DefaultReactor();
   auto deadline = CallDeadline(clock_.Now(), ctx->deadline());
-  ResolveByName(
-      request->namespace_(), NamespaceUse::kDefault, FailWith(reactor),
-      [this, request, response, reactor, deadline, method, to_internal,
-       to_response](const Entry& ns) {
-        persistence::v1::TaskToken token;
-        token.set_namespace_id(ns->info().id());
-        token.set_workflow_id(request->workflow_id());
-        token.set_run_id(request->run_id());
-        token.set_activity_id(request->activity_id());
-        Internal internal;
-        internal.set_namespace_id(ns->info().id());
-        to_internal(*request, internal);
-        internal.mutable_request()->set_task_token(EncodeTaskToken(token));
-        internal.mutable_request()->set_namespace_(ns->info().name());
-        (history_.*method)(internal, client::CallOptions{deadline},
-                           [reactor, response, to_response](absl::StatusOr<Resp> result) {
-                             if (result.ok()) to_response(*result, response);
-                             reactor->Finish(ToGrpcStatus(result.status()));
-                           });
-      });
+  ResolveByName(request->namespace_(), NamespaceUse::kDefault, FailWith(reactor),
+                [this, request, response, reactor, deadline, method, to_internal,
+                 to_response](const Entry& ns) {
+                  persistence::v1::TaskToken token;
+                  token.set_namespace_id(ns->info().id());
+                  token.set_workflow_id(request->workflow_id());
+                  token.set_run_id(request->run_id());
+                  token.set_activity_id(request->activity_id());
+                  Internal internal;
+                  internal.set_namespace_id(ns->info().id());
+                  to_internal(*request, internal);
+                  internal.mutable_request()->set_task_token(EncodeTaskToken(token));
+                  internal.mutable_request()->set_namespace_(ns->info().name());
+                  (history_.*method)(internal, client::CallOptions{deadline},
+                                     [reactor, response, to_response](absl::StatusOr<Resp> result) {
+                                       if (result.ok()) to_response(*result, response);
+                                       reactor->Finish(ToGrpcStatus(result.status()));
+                                     });
+                });
   return reactor;
 }
 
@@ -237,9 +236,9 @@ grpc::ServerUnaryReactor* WorkflowHandler::ResetStickyTaskQueue(
 grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskCompletedById(
     grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskCompletedByIdRequest* request,
     ws::RespondActivityTaskCompletedByIdResponse* response) {
-  return ForwardById<ws::RespondActivityTaskCompletedByIdRequest,
-                     ws::RespondActivityTaskCompletedByIdResponse,
-                     hs::RespondActivityTaskCompletedRequest, ws::RespondActivityTaskCompletedResponse>(
+  return ForwardById<
+      ws::RespondActivityTaskCompletedByIdRequest, ws::RespondActivityTaskCompletedByIdResponse,
+      hs::RespondActivityTaskCompletedRequest, ws::RespondActivityTaskCompletedResponse>(
       ctx, request, response, &client::HistoryClient::RespondActivityTaskCompleted,
       [](const auto& r, auto& internal) {
         if (r.has_result()) *internal.mutable_request()->mutable_result() = r.result();
@@ -258,7 +257,8 @@ grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskFailedById(
       [](const auto& r, auto& internal) {
         if (r.has_failure()) *internal.mutable_request()->mutable_failure() = r.failure();
         if (r.has_last_heartbeat_details()) {
-          *internal.mutable_request()->mutable_last_heartbeat_details() = r.last_heartbeat_details();
+          *internal.mutable_request()->mutable_last_heartbeat_details() =
+              r.last_heartbeat_details();
         }
         internal.mutable_request()->set_identity(r.identity());
       },
@@ -268,9 +268,9 @@ grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskFailedById(
 grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskCanceledById(
     grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskCanceledByIdRequest* request,
     ws::RespondActivityTaskCanceledByIdResponse* response) {
-  return ForwardById<ws::RespondActivityTaskCanceledByIdRequest,
-                     ws::RespondActivityTaskCanceledByIdResponse,
-                     hs::RespondActivityTaskCanceledRequest, ws::RespondActivityTaskCanceledResponse>(
+  return ForwardById<
+      ws::RespondActivityTaskCanceledByIdRequest, ws::RespondActivityTaskCanceledByIdResponse,
+      hs::RespondActivityTaskCanceledRequest, ws::RespondActivityTaskCanceledResponse>(
       ctx, request, response, &client::HistoryClient::RespondActivityTaskCanceled,
       [](const auto& r, auto& internal) {
         if (r.has_details()) *internal.mutable_request()->mutable_details() = r.details();
@@ -282,9 +282,9 @@ grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskCanceledById(
 grpc::ServerUnaryReactor* WorkflowHandler::RecordActivityTaskHeartbeatById(
     grpc::CallbackServerContext* ctx, const ws::RecordActivityTaskHeartbeatByIdRequest* request,
     ws::RecordActivityTaskHeartbeatByIdResponse* response) {
-  return ForwardById<ws::RecordActivityTaskHeartbeatByIdRequest,
-                     ws::RecordActivityTaskHeartbeatByIdResponse,
-                     hs::RecordActivityTaskHeartbeatRequest, ws::RecordActivityTaskHeartbeatResponse>(
+  return ForwardById<
+      ws::RecordActivityTaskHeartbeatByIdRequest, ws::RecordActivityTaskHeartbeatByIdResponse,
+      hs::RecordActivityTaskHeartbeatRequest, ws::RecordActivityTaskHeartbeatResponse>(
       ctx, request, response, &client::HistoryClient::RecordActivityTaskHeartbeat,
       [](const auto& r, auto& internal) {
         if (r.has_details()) *internal.mutable_request()->mutable_details() = r.details();
@@ -431,16 +431,16 @@ grpc::ServerUnaryReactor* WorkflowHandler::ForwardLongPoll(grpc::CallbackServerC
     }
   }
   auto fail = [reactor](const absl::Status& status) { reactor->TryFinish(ToGrpcStatus(status)); };
-  ResolveByName(
-      request->namespace_(), NamespaceUse::kDefault, fail,
-      [this, reactor, response, internal, deadline, method](const Entry& ns) {
-        internal->set_namespace_id(ns->info().id());
-        (history_.*method)(*internal, client::CallOptions{deadline, true, reactor->handle()},
-                           [reactor, response](absl::StatusOr<Resp> result) {
-                             if (!reactor->Claim()) return;
-                             FinishWith<Resp>(reactor.get(), response, std::move(result));
-                           });
-      });
+  ResolveByName(request->namespace_(), NamespaceUse::kDefault, fail,
+                [this, reactor, response, internal, deadline, method](const Entry& ns) {
+                  internal->set_namespace_id(ns->info().id());
+                  (history_.*method)(*internal,
+                                     client::CallOptions{deadline, true, reactor->handle()},
+                                     [reactor, response](absl::StatusOr<Resp> result) {
+                                       if (!reactor->Claim()) return;
+                                       FinishWith<Resp>(reactor.get(), response, std::move(result));
+                                     });
+                });
   return reactor.get();
 }
 

@@ -135,9 +135,9 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
       grpc::CallbackServerContext* ctx,
       const ws::GetWorkflowExecutionHistoryReverseRequest* request,
       ws::GetWorkflowExecutionHistoryReverseResponse* response) override;
-  grpc::ServerUnaryReactor* DeprecateNamespace(
-      grpc::CallbackServerContext* ctx, const ws::DeprecateNamespaceRequest* request,
-      ws::DeprecateNamespaceResponse* response) override;
+  grpc::ServerUnaryReactor* DeprecateNamespace(grpc::CallbackServerContext* ctx,
+                                               const ws::DeprecateNamespaceRequest* request,
+                                               ws::DeprecateNamespaceResponse* response) override;
   grpc::ServerUnaryReactor* DeleteWorkflowExecution(
       grpc::CallbackServerContext* ctx, const ws::DeleteWorkflowExecutionRequest* request,
       ws::DeleteWorkflowExecutionResponse* response) override;
@@ -224,11 +224,10 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   // Activity *ById RPCs: the token RPC's history call, with a token built from (namespace,
   // workflow id, run id, activity id). `to_token_request` copies the payload fields.
   template <typename ByIdReq, typename ByIdResp, typename Internal, typename Resp>
-  grpc::ServerUnaryReactor* ForwardById(
-      grpc::CallbackServerContext* ctx, const ByIdReq* request, ByIdResp* response,
-      HistoryMethod<Internal, Resp> method,
-      std::function<void(const ByIdReq&, Internal&)> to_internal,
-      std::function<void(const Resp&, ByIdResp*)> to_response);
+  grpc::ServerUnaryReactor* ForwardById(grpc::CallbackServerContext* ctx, const ByIdReq* request,
+                                        ByIdResp* response, HistoryMethod<Internal, Resp> method,
+                                        std::function<void(const ByIdReq&, Internal&)> to_internal,
+                                        std::function<void(const Resp&, ByIdResp*)> to_response);
   template <typename Req, typename Internal, typename Resp>
   grpc::ServerUnaryReactor* Poll(grpc::CallbackServerContext* ctx, const Req* request,
                                  Resp* response, absl::Status valid,

@@ -2,6 +2,6 @@
 #include "services/server/process.h"
 
 int main(int argc, char** argv) {
-  return tern::server::RunProcess(
-      tern::server::ParseProcessArgs(argc, argv, "tern-matching", /*allow_services=*/false, {"matching"}));
+  return tern::server::RunProcess(tern::server::ParseProcessArgs(
+      argc, argv, "tern-matching", /*allow_services=*/false, {"matching"}));
 }

@@ -173,7 +173,8 @@ int RunProcess(const ProcessOptions& options) {
     Die(program, std::string(st.message()));
   }
   auto stores_or = persistence::postgres::OpenPostgresStores(store_config);
-  if (!stores_or.ok()) Die(program, "opening persistence: " + std::string(stores_or.status().message()));
+  if (!stores_or.ok())
+    Die(program, "opening persistence: " + std::string(stores_or.status().message()));
   persistence::Stores stores = *stores_or;
   if (const ElasticsearchConfig* es = config.persistence.VisibilityElasticsearch()) {
     auto visibility = persistence::elasticsearch::OpenElasticsearchVisibilityStore(*es);
@@ -187,13 +188,13 @@ int RunProcess(const ProcessOptions& options) {
 
   auto metadata = stores.cluster_metadata->InitClusterMetadata(
       {config.cluster_name, config.persistence.num_history_shards});
-  if (!metadata.ok()) Die(program, "reading cluster metadata: " + std::string(metadata.status().message()));
+  if (!metadata.ok())
+    Die(program, "reading cluster metadata: " + std::string(metadata.status().message()));
   if (metadata->num_history_shards != config.persistence.num_history_shards) {
-    Die(program, "persistence.numHistoryShards is " +
-                     std::to_string(config.persistence.num_history_shards) +
-                     " but this cluster was created with " +
-                     std::to_string(metadata->num_history_shards) +
-                     " shards; the shard count cannot change after the first start");
+    Die(program,
+        "persistence.numHistoryShards is " + std::to_string(config.persistence.num_history_shards) +
+            " but this cluster was created with " + std::to_string(metadata->num_history_shards) +
+            " shards; the shard count cannot change after the first start");
   }
 
   Executor blocking(std::max(4, store_config.max_conns), "blocking");
@@ -231,9 +232,9 @@ int RunProcess(const ProcessOptions& options) {
   std::unique_ptr<worker::WorkerService> worker;
   std::map<std::string, std::vector<grpc::Service*>> grpc_services;
   if (wanted.contains("history")) {
-    history = std::make_unique<history::HistoryService>(config, stores, membership, matching_client,
-                                                         history_client, blocking,
-                                                         addresses["history"]);
+    history =
+        std::make_unique<history::HistoryService>(config, stores, membership, matching_client,
+                                                  history_client, blocking, addresses["history"]);
     grpc_services["history"] = {history->GrpcService()};
   }
   if (wanted.contains("matching")) {
@@ -249,8 +250,7 @@ int RunProcess(const ProcessOptions& options) {
   }
   if (wanted.contains("worker")) {
     worker = std::make_unique<worker::WorkerService>(config, stores, membership, history_client,
-                                                     blocking, timers, clock,
-                                                     addresses["worker"]);
+                                                     blocking, timers, clock, addresses["worker"]);
     grpc_services["worker"] = {};
   }
 
@@ -259,9 +259,9 @@ int RunProcess(const ProcessOptions& options) {
   std::map<std::string, std::unique_ptr<grpc::Server>> servers;
   for (const auto& name : services) {
     grpc::ServerBuilder builder;
-    builder.AddListeningPort(listen[name],
-                             name == "frontend" ? Credentials(program, config.services.at(name).tls)
-                                                : grpc::InsecureServerCredentials());
+    builder.AddListeningPort(listen[name], name == "frontend"
+                                               ? Credentials(program, config.services.at(name).tls)
+                                               : grpc::InsecureServerCredentials());
     builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
     builder.SetMaxSendMessageSize(kMaxMessageBytes);
     for (auto* s : grpc_services[name]) builder.RegisterService(s);
@@ -306,7 +306,8 @@ int RunProcess(const ProcessOptions& options) {
   if (worker) worker->Start();
   if (frontend) frontend->Start();
   for (const auto& name : services) {
-    spdlog::info("{} service listening on {} (advertised as {})", name, listen[name], addresses[name]);
+    spdlog::info("{} service listening on {} (advertised as {})", name, listen[name],
+                 addresses[name]);
   }
 
   int signal_number = 0;

@@ -156,7 +156,8 @@ void WorkerService::ApplyRetention(const persistence::v1::NamespaceRecord& recor
   const std::string& id = record.info().id();
   auto retention = FromProto(record.config().workflow_execution_retention_ttl());
   if (retention.count() <= 0) return;  // unset: keep forever
-  auto query = ClosedBefore(clock_.Now() - std::chrono::duration_cast<TimePoint::duration>(retention));
+  auto query =
+      ClosedBefore(clock_.Now() - std::chrono::duration_cast<TimePoint::duration>(retention));
   if (!query.ok()) {
     spdlog::error("worker: retention query: {}", query.status().ToString());
     return;
@@ -179,9 +180,8 @@ void WorkerService::ApplyRetention(const persistence::v1::NamespaceRecord& recor
     std::promise<absl::Status> done;
     client::CallOptions options;
     options.deadline = clock_.Now() + std::chrono::seconds(30);
-    history_.DeleteWorkflowExecution(request, options, [&done](auto result) {
-      done.set_value(result.status());
-    });
+    history_.DeleteWorkflowExecution(request, options,
+                                     [&done](auto result) { done.set_value(result.status()); });
     auto st = done.get_future().get();
     if (!st.ok() && !absl::IsNotFound(st)) {
       spdlog::warn("worker: retention of {}/{} failed: {}", row.workflow_id, row.run_id,

@@ -35,8 +35,8 @@ namespace tern::worker {
 class WorkerService {
  public:
   WorkerService(const Config& config, persistence::Stores stores, Membership& membership,
-                client::HistoryClient& history, Executor& blocking, Executor& timers,
-                Clock& clock, std::string self_address);
+                client::HistoryClient& history, Executor& blocking, Executor& timers, Clock& clock,
+                std::string self_address);
   ~WorkerService();
 
   void Start();

@@ -97,7 +97,8 @@ TEST_F(TaskStoreTest, DeleteNamespaceTaskQueuesDropsQueuesAndBacklogOfThatNamesp
   for (const auto& key : {doomed, kept}) {
     auto lease = stores_.tasks->LeaseTaskQueue(key);
     ASSERT_TRUE(lease.ok()) << lease.status();
-    ASSERT_TRUE(stores_.tasks->CreateTasks(key, lease->range_id, {Task(1, "a"), Task(2, "b")}).ok());
+    ASSERT_TRUE(
+        stores_.tasks->CreateTasks(key, lease->range_id, {Task(1, "a"), Task(2, "b")}).ok());
   }
   ASSERT_TRUE(stores_.tasks->DeleteNamespaceTaskQueues("ns-id").ok());
   EXPECT_EQ(*stores_.tasks->CountTasks(doomed), 0);

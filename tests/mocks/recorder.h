@@ -21,8 +21,8 @@ struct Recorded {
 };
 
 // Each call is recorded, then answered with `reply` if one is set (computed and answered on the
-// executor given with it, else at once on the caller's thread), else with the fallback status if one is set, else
-// it stays pending until the test completes it through the recorded callback.
+// executor given with it, else at once on the caller's thread), else with the fallback status if
+// one is set, else it stays pending until the test completes it through the recorded callback.
 template <typename Request, typename Response>
 class Recorder {
  public:
@@ -43,9 +43,8 @@ class Recorder {
       return;
     }
     if (executor == nullptr) return done(reply(request));
-    executor->Post([reply = std::move(reply), request, done = std::move(done)] {
-      done(reply(request));
-    });
+    executor->Post(
+        [reply = std::move(reply), request, done = std::move(done)] { done(reply(request)); });
   }
   void SetReply(Reply reply, Executor* post_on = nullptr) {
     std::lock_guard lock(mu_);

@@ -147,8 +147,8 @@ TEST(ConfigTest, DefaultsForMissingKeys) {
   EXPECT_EQ(config->dynamic.Get(dynamicconfig::kMatchingNumTaskqueuePartitions, "", ""), 4);
   EXPECT_EQ(config->dynamic.Get(dynamicconfig::kNamespaceMinRetention), hours(1));
   // Tests lower it below an hour.
-  auto short_retention = ParseConfig(WithFrontend("dynamicConfig:\n  namespace.minRetention: 1s\n"),
-                                     "short.yaml");
+  auto short_retention =
+      ParseConfig(WithFrontend("dynamicConfig:\n  namespace.minRetention: 1s\n"), "short.yaml");
   ASSERT_TRUE(short_retention.ok()) << short_retention.status();
   EXPECT_EQ(short_retention->dynamic.Get(dynamicconfig::kNamespaceMinRetention),
             std::chrono::seconds(1));

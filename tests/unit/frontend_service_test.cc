@@ -408,8 +408,9 @@ TEST_F(FrontendServiceTest, UnimplementedRpcsSayUnimplemented) {
 }
 
 TEST_F(FrontendServiceTest, ShutdownWorkerReleasesTheStickyQueue) {
-  matching_.sticky_releases_.SetReply(
-      [](const ms::ReleaseStickyTaskQueueRequest&) { return ms::ReleaseStickyTaskQueueResponse(); });
+  matching_.sticky_releases_.SetReply([](const ms::ReleaseStickyTaskQueueRequest&) {
+    return ms::ReleaseStickyTaskQueueResponse();
+  });
   ws::ShutdownWorkerRequest request;
   request.set_namespace_("default");
   {
@@ -554,8 +555,8 @@ TEST_F(FrontendServiceTest, QueryAnswerGoesToTheDispatchingPartition) {
 TEST_F(FrontendServiceTest, PollsUseTheReadPartitionsAndTimeoutOfTheirNamespaceAndQueue) {
   dynamicconfig::Values values;
   values.Set(dynamicconfig::kMatchingNumTaskqueueReadPartitions, 1, {"default", "orders"});
-  values.Set(dynamicconfig::kMatchingLongPollExpirationInterval,
-             std::chrono::milliseconds(30s), {"default", "orders"});
+  values.Set(dynamicconfig::kMatchingLongPollExpirationInterval, std::chrono::milliseconds(30s),
+             {"default", "orders"});
   config_.dynamic.Update(values);
   for (size_t i = 0; i < 8; ++i) {
     ws::PollWorkflowTaskQueueRequest request;

@@ -911,11 +911,10 @@ TEST_F(HistoryEngineTest, StickyTaskTimesOutToTheNormalQueueWithFullHistory) {
   ASSERT_NE(shard, nullptr);
   ASSERT_TRUE(engine_.ExecuteTimerTask(*shard, *timer).ok());
 
-  EXPECT_EQ(Names(History(run)),
-            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
-                     "WORKFLOW_TASK_COMPLETED", "WORKFLOW_EXECUTION_SIGNALED",
-                     "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_TIMED_OUT",
-                     "WORKFLOW_TASK_SCHEDULED"}));
+  EXPECT_EQ(Names(History(run)), (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED",
+                                          "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED",
+                                          "WORKFLOW_EXECUTION_SIGNALED", "WORKFLOW_TASK_SCHEDULED",
+                                          "WORKFLOW_TASK_TIMED_OUT", "WORKFLOW_TASK_SCHEDULED"}));
   auto poll2 = PollWorkflowTask(run);
   EXPECT_EQ(poll2.history().events(0).event_id(), 1) << "the normal queue gets full history";
   EXPECT_TRUE(CompleteWorkflowTask(poll2.task_token(), {CompleteWorkflow("x")}).ok());
@@ -930,10 +929,10 @@ TEST_F(HistoryEngineTest, RefusedStickyTaskMovesToTheNormalQueueWithoutEvents) {
   auto poll2 = PollWorkflowTask(run);
   EXPECT_EQ(matching_.refused_sticky(), 1);
   EXPECT_EQ(poll2.history().events(0).event_id(), 1) << "the normal queue gets full history";
-  EXPECT_EQ(Names(History(run)),
-            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED",
-                     "WORKFLOW_TASK_COMPLETED", "WORKFLOW_EXECUTION_SIGNALED",
-                     "WORKFLOW_TASK_SCHEDULED", "WORKFLOW_TASK_STARTED"}));
+  EXPECT_EQ(Names(History(run)), (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED",
+                                          "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED",
+                                          "WORKFLOW_EXECUTION_SIGNALED", "WORKFLOW_TASK_SCHEDULED",
+                                          "WORKFLOW_TASK_STARTED"}));
   EXPECT_TRUE(CompleteWorkflowTask(poll2.task_token(), {CompleteWorkflow("x")}).ok());
 }
 
@@ -1159,7 +1158,6 @@ TEST_F(HistoryEngineTest, FencedShardRefusesWritesWithOwnershipLost) {
 
 // ---- history limits -----------------------------------------------------------------------------
 
-
 TEST_F(HistoryEngineTest, SuggestsContinueAsNewAndTerminatesPastTheHistoryLimits) {
   dynamicconfig::Values limits = *config_.dynamic.Current();
   limits.Set(dynamicconfig::kLimitHistoryCountSuggestContinueAsNew, 3);
@@ -1176,7 +1174,8 @@ TEST_F(HistoryEngineTest, SuggestsContinueAsNewAndTerminatesPastTheHistoryLimits
 
   // WorkflowTaskCompleted + 5 TimerStarted take the history to 9 events, past the limit of 8.
   std::vector<cmd::Command> timers;
-  for (const char* id : {"a", "b", "c", "d", "e"}) timers.push_back(StartTimer(id, std::chrono::hours(1)));
+  for (const char* id : {"a", "b", "c", "d", "e"})
+    timers.push_back(StartTimer(id, std::chrono::hours(1)));
   ASSERT_TRUE(CompleteWorkflowTask(poll.task_token(), timers).ok());
   Events events = History(run);
   ExpectWellFormed(events);

@@ -58,7 +58,7 @@ TEST(ReplayHistoryTest, PendingWorkIsWhatTheEventsLeftOpen) {
                      ->mutable_memo()
                      ->mutable_fields())["note"];
   memo.set_data("\"hi\"");
-  h.WorkflowTask(true);  // 2-4
+  h.WorkflowTask(true);                                         // 2-4
   auto& a1 = h.Add(enums::EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);  // 5: completes below
   a1.mutable_activity_task_scheduled_event_attributes()->set_activity_id("a1");
   auto& a2 = h.Add(enums::EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);  // 6: stays pending
@@ -77,7 +77,8 @@ TEST(ReplayHistoryTest, PendingWorkIsWhatTheEventsLeftOpen) {
       ->set_scheduled_event_id(5);
   h.Add(enums::EVENT_TYPE_TIMER_FIRED).mutable_timer_fired_event_attributes()->set_timer_id("t2");
   auto& kid_started = h.Add(enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED);  // 13
-  kid_started.mutable_child_workflow_execution_started_event_attributes()->set_initiated_event_id(9);
+  kid_started.mutable_child_workflow_execution_started_event_attributes()->set_initiated_event_id(
+      9);
   kid_started.mutable_child_workflow_execution_started_event_attributes()
       ->mutable_workflow_execution()
       ->set_run_id("kid-run");

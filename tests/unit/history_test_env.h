@@ -147,8 +147,7 @@ class LoopbackHistoryClient final : public mocks::FakeHistoryClient {
     Loop(SignalWorkflowExecution_, engine, executor, &HistoryEngine::SignalWorkflowExecution);
     Loop(RequestCancelWorkflowExecution_, engine, executor,
          &HistoryEngine::RequestCancelWorkflowExecution);
-    Loop(TerminateWorkflowExecution_, engine, executor,
-         &HistoryEngine::TerminateWorkflowExecution);
+    Loop(TerminateWorkflowExecution_, engine, executor, &HistoryEngine::TerminateWorkflowExecution);
     Loop(RecordChildExecutionCompleted_, engine, executor,
          &HistoryEngine::RecordChildExecutionCompleted);
   }
@@ -158,8 +157,9 @@ class LoopbackHistoryClient final : public mocks::FakeHistoryClient {
   static void Loop(mocks::Recorder<Request, Response>& method, HistoryEngine* engine,
                    Executor* executor,
                    absl::StatusOr<Response> (HistoryEngine::*handler)(const Request&)) {
-    method.SetReply([engine, handler](const Request& request) { return (engine->*handler)(request); },
-                    executor);
+    method.SetReply(
+        [engine, handler](const Request& request) { return (engine->*handler)(request); },
+        executor);
   }
 };
 

@@ -101,8 +101,8 @@ void ServeHistory(EngineContext& engine, std::shared_ptr<Shard> shard,
     }
     return park(same);
   }
-  int page_size =
-      req.maximum_page_size() > 0 ? req.maximum_page_size() : engine.options(key.namespace_id).history_page_size;
+  int page_size = req.maximum_page_size() > 0 ? req.maximum_page_size()
+                                              : engine.options(key.namespace_id).history_page_size;
   auto events = shard->executions().ReadHistory(shard->id(), key.namespace_id, key.workflow_id,
                                                 run_id, first, end, page_size);
   if (!events.ok()) return finish(events.status());
@@ -135,7 +135,8 @@ void GetWorkflowExecutionHistory(EngineContext& engine,
     }
     auto target = engine.ResolveTarget(request.namespace_id(), execution);
     if (!target.ok()) return done(target.status());
-    auto deadline = engine.LongPollDeadline(target->key.namespace_id, 
+    auto deadline = engine.LongPollDeadline(
+        target->key.namespace_id,
         request.has_long_poll_timeout() ? &request.long_poll_timeout() : nullptr);
     ServeHistory(engine, target->shard, request, target->key.run_id, deadline, std::move(done));
   });

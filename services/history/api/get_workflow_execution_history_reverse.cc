@@ -22,8 +22,9 @@ absl::StatusOr<ws::GetWorkflowExecutionHistoryReverseResponse> GetWorkflowExecut
   if (!state.ok()) return state.status();
   // Newest first: the page ends at `last` (the token's position, else the latest event).
   int64_t last = token.next_event_id() > 0 ? token.next_event_id() : state->next_event_id() - 1;
-  int page_size = request.maximum_page_size() > 0 ? request.maximum_page_size()
-                                                  : engine.options(internal.namespace_id()).history_page_size;
+  int page_size = request.maximum_page_size() > 0
+                      ? request.maximum_page_size()
+                      : engine.options(internal.namespace_id()).history_page_size;
   int64_t first = std::max<int64_t>(1, last - page_size + 1);
   ws::GetWorkflowExecutionHistoryReverseResponse response;
   auto* history = response.mutable_history();

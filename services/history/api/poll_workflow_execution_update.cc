@@ -14,8 +14,9 @@ void PollWorkflowExecutionUpdate(EngineContext& engine,
     WaitForUpdate(
         engine, target->shard, key, ref.update_id(), std::nullopt,
         WantedStage(internal.request().wait_policy()),
-        engine.LongPollDeadline(target->key.namespace_id, internal.has_long_poll_timeout() ? &internal.long_poll_timeout()
-                                                                 : nullptr),
+        engine.LongPollDeadline(target->key.namespace_id, internal.has_long_poll_timeout()
+                                                              ? &internal.long_poll_timeout()
+                                                              : nullptr),
         [done, key, ref](absl::StatusOr<UpdateStatus> status) {
           if (!status.ok()) return done(status.status());
           ws::PollWorkflowExecutionUpdateResponse response;

@@ -23,7 +23,8 @@ void UpdateWorkflowExecution(EngineContext& engine,
     std::string update_id = request.request().meta().update_id();
     WaitForUpdate(engine, target->shard, key, update_id, request.request(),
                   WantedStage(request.wait_policy()),
-                  engine.LongPollDeadline(target->key.namespace_id, 
+                  engine.LongPollDeadline(
+                      target->key.namespace_id,
                       internal.has_long_poll_timeout() ? &internal.long_poll_timeout() : nullptr),
                   [done, key, update_id](absl::StatusOr<UpdateStatus> status) {
                     if (!status.ok()) return done(status.status());

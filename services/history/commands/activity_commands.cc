@@ -24,7 +24,8 @@ Result ScheduleActivityTask(Scope& s, const Command& command) {
   if (a.activity_type().name().empty()) {
     return CommandFailure{kBad, "ActivityType is not set on command."};
   }
-  if (static_cast<int>(a.activity_id().size()) > engine.options(ms.state().namespace_id()).max_id_length) {
+  if (static_cast<int>(a.activity_id().size()) >
+      engine.options(ms.state().namespace_id()).max_id_length) {
     return CommandFailure{kBad, "ActivityId exceeds length limit."};
   }
   for (const auto& [id, info] : ms.state().activities()) {

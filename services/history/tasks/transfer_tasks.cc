@@ -24,9 +24,10 @@ std::string DerivedRequestId(const pv1::MutableState& state, int64_t initiated_e
 void ExecuteTransferTask(EngineContext& engine, Shard& shard, const pv1::TransferTask& task,
                          TransferQueue::Done done) {
   auto options = engine.CallDeadline(kMatchingCallTimeout);
-  int partition = task.task_queue_kind() == enums::TASK_QUEUE_KIND_STICKY
-                      ? 0
-                      : RandomPartition(engine.WritePartitions(task.namespace_id(), task.task_queue()));
+  int partition =
+      task.task_queue_kind() == enums::TASK_QUEUE_KIND_STICKY
+          ? 0
+          : RandomPartition(engine.WritePartitions(task.namespace_id(), task.task_queue()));
   switch (task.type()) {
     case pv1::TransferTask::TYPE_WORKFLOW_TASK: {
       tern::matchingservice::v1::AddWorkflowTaskRequest request;
