@@ -6,6 +6,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "visibility/values.h"
 
 namespace tern::persistence::elasticsearch {
@@ -80,7 +81,7 @@ absl::Status ReadInt(const json& source, const char* field, Int* out) {
 
 absl::Status ReadDatetime(const json& source, const char* field, std::optional<Timestamp>* out) {
   std::string text;
-  if (absl::Status status = ReadString(source, field, &text); !status.ok()) return status;
+  RETURN_IF_ERROR(ReadString(source, field, &text));
   if (text.empty()) return absl::OkStatus();
   std::optional<int64_t> micros = visibility::ParseDatetimeMicros(text);
   if (!micros) return Malformed(source, field, "an RFC 3339 datetime");

@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "persistence/elasticsearch/document.h"
 #include "persistence/elasticsearch/index_template.h"
 #include "visibility/elasticsearch.h"
@@ -99,11 +100,10 @@ ElasticsearchVisibilityStore::ElasticsearchVisibilityStore(std::shared_ptr<HttpC
     : http_(std::move(http)), options_(std::move(options)) {}
 
 absl::StatusOr<json> ElasticsearchVisibilityStore::Call(const HttpRequest& request) {
-  absl::StatusOr<HttpResponse> response = http_->Send(request);
-  if (!response.ok()) return response.status();
-  json body = json::parse(response->body, nullptr, /*allow_exceptions=*/false);
-  if (response->status < 200 || response->status > 299) {
-    return HttpError(*http_, request, response->status, body, response->body);
+  ASSIGN_OR_RETURN(HttpResponse response, http_->Send(request));
+  json body = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (response.status < 200 || response.status > 299) {
+    return HttpError(*http_, request, response.status, body, response.body);
   }
   if (body.is_discarded()) {
     return absl::UnavailableError(absl::StrCat("elasticsearch ", request.method, " ",
@@ -114,14 +114,13 @@ absl::StatusOr<json> ElasticsearchVisibilityStore::Call(const HttpRequest& reque
 }
 
 absl::Status ElasticsearchVisibilityStore::Upsert(const VisibilityRecord& record) {
-  absl::StatusOr<json> document = RecordToDocument(record);
-  if (!document.ok()) return document.status();
+  ASSIGN_OR_RETURN(json document, RecordToDocument(record));
   json action = {{"index",
                   {{"_id", record.run_id},
                    {"version", record.state_transition_count},
                    {"version_type", "external"}}}};
   PendingUpsert mine;
-  mine.lines = absl::StrCat(Dump(action), "\n", Dump(*document), "\n");
+  mine.lines = absl::StrCat(Dump(action), "\n", Dump(document), "\n");
 
   // Group commit: whoever finds a free bulk slot sends what is queued, its own and others'.
   std::unique_lock<std::mutex> lock(mu_);
@@ -193,14 +192,12 @@ absl::Status ElasticsearchVisibilityStore::Delete(const std::string& namespace_i
                                                   const std::string& run_id) {
   HttpRequest request{.method = "DELETE",
                       .path = absl::StrCat("/", options_.index, "/_doc/", EncodeSegment(run_id))};
-  absl::StatusOr<HttpResponse> response = http_->Send(request);
-  if (!response.ok()) return response.status();
-  if (response->status == 404 || (response->status >= 200 && response->status <= 299)) {
+  ASSIGN_OR_RETURN(HttpResponse response, http_->Send(request));
+  if (response.status == 404 || (response.status >= 200 && response.status <= 299)) {
     return absl::OkStatus();
   }
-  return HttpError(*http_, request, response->status,
-                   json::parse(response->body, nullptr, /*allow_exceptions=*/false),
-                   response->body);
+  return HttpError(*http_, request, response.status,
+                   json::parse(response.body, nullptr, /*allow_exceptions=*/false), response.body);
 }
 
 absl::StatusOr<VisibilityPage> ElasticsearchVisibilityStore::List(const std::string& namespace_id,
@@ -208,19 +205,18 @@ absl::StatusOr<VisibilityPage> ElasticsearchVisibilityStore::List(const std::str
                                                                   int page_size,
                                                                   const std::string& page_token) {
   if (page_size <= 0 || page_size > kMaxVisibilityPageSize) page_size = kMaxVisibilityPageSize;
-  absl::StatusOr<json> body = visibility::ToElasticsearch(query);
-  if (!body.ok()) return body.status();
-  json& sort = (*body)["sort"];
+  ASSIGN_OR_RETURN(json body, visibility::ToElasticsearch(query));
+  json& sort = body["sort"];
   // search_after needs a total order: an ORDER BY gets the run id as the last key.
   if (std::none_of(query.order_by.begin(), query.order_by.end(),
                    [](const visibility::OrderBy& o) { return o.attribute.name == "RunId"; }) &&
       !query.order_by.empty()) {
     sort.push_back({{"RunId", {{"order", "desc"}}}});
   }
-  (*body)["query"] = ScopedQuery(namespace_id, query, std::move((*body)["query"]));
+  body["query"] = ScopedQuery(namespace_id, query, std::move(body["query"]));
   // One hit more than asked tells whether another page exists.
-  (*body)["size"] = page_size + 1;
-  (*body)["track_total_hits"] = false;
+  body["size"] = page_size + 1;
+  body["track_total_hits"] = false;
   if (!page_token.empty()) {
     json after = json::parse(page_token, nullptr, /*allow_exceptions=*/false);
     if (!after.is_array() || after.size() != sort.size() ||
@@ -229,22 +225,20 @@ absl::StatusOr<VisibilityPage> ElasticsearchVisibilityStore::List(const std::str
         })) {
       return InvalidPageToken();
     }
-    (*body)["search_after"] = std::move(after);
+    body["search_after"] = std::move(after);
   }
   HttpRequest request{
-      .method = "POST", .path = absl::StrCat("/", options_.index, "/_search"), .body = Dump(*body)};
-  absl::StatusOr<json> response = Call(request);
-  if (!response.ok()) return response.status();
-  const json& hits = Field(Field(*response, "hits"), "hits");
+      .method = "POST", .path = absl::StrCat("/", options_.index, "/_search"), .body = Dump(body)};
+  ASSIGN_OR_RETURN(json response, Call(request));
+  const json& hits = Field(Field(response, "hits"), "hits");
   if (!hits.is_array()) {
     return absl::UnavailableError(absl::StrCat("elasticsearch POST ", http_->BaseUrl(),
                                                request.path, ": no hits in the response"));
   }
   VisibilityPage page;
   for (size_t i = 0; i < hits.size() && i < static_cast<size_t>(page_size); ++i) {
-    absl::StatusOr<VisibilityRecord> record = DocumentToRecord(Field(hits[i], "_source"));
-    if (!record.ok()) return record.status();
-    page.records.push_back(*std::move(record));
+    ASSIGN_OR_RETURN(VisibilityRecord record, DocumentToRecord(Field(hits[i], "_source")));
+    page.records.push_back(std::move(record));
   }
   if (hits.size() > static_cast<size_t>(page_size)) {
     page.next_page_token = Dump(Field(hits[page_size - 1], "sort"));
@@ -254,24 +248,21 @@ absl::StatusOr<VisibilityPage> ElasticsearchVisibilityStore::List(const std::str
 
 absl::StatusOr<VisibilityCount> ElasticsearchVisibilityStore::Count(
     const std::string& namespace_id, const visibility::Query& query) {
-  absl::StatusOr<json> body = visibility::ToElasticsearchCount(query);
-  if (!body.ok()) return body.status();
-  (*body)["query"] = ScopedQuery(namespace_id, query, std::move((*body)["query"]));
+  ASSIGN_OR_RETURN(json body, visibility::ToElasticsearchCount(query));
+  body["query"] = ScopedQuery(namespace_id, query, std::move(body["query"]));
   VisibilityCount out;
   if (!query.group_by) {
-    absl::StatusOr<json> response = Call({.method = "POST",
+    ASSIGN_OR_RETURN(json response, Call({.method = "POST",
                                           .path = absl::StrCat("/", options_.index, "/_count"),
-                                          .body = Dump(*body)});
-    if (!response.ok()) return response.status();
-    out.count = Integer(Field(*response, "count"));
+                                          .body = Dump(body)}));
+    out.count = Integer(Field(response, "count"));
     return out;
   }
-  (*body)["track_total_hits"] = false;
-  absl::StatusOr<json> response = Call({.method = "POST",
+  body["track_total_hits"] = false;
+  ASSIGN_OR_RETURN(json response, Call({.method = "POST",
                                         .path = absl::StrCat("/", options_.index, "/_search"),
-                                        .body = Dump(*body)});
-  if (!response.ok()) return response.status();
-  const json& buckets = Field(Field(Field(*response, "aggregations"), *query.group_by), "buckets");
+                                        .body = Dump(body)}));
+  const json& buckets = Field(Field(Field(response, "aggregations"), *query.group_by), "buckets");
   for (const json& bucket : buckets) {
     // The only possible group is ExecutionStatus, keyed by the status name.
     auto& group = out.groups.emplace_back();
@@ -292,36 +283,33 @@ absl::Status ElasticsearchVisibilityStore::SetupIndex() {
   json index_template = json::parse(IndexTemplateJson(), nullptr, /*allow_exceptions=*/false);
   if (!index_template.is_object())
     return absl::InternalError("the embedded index template is not JSON");
-  absl::StatusOr<json> installed =
-      Call({.method = "PUT",
-            .path = absl::StrCat("/_index_template/", kIndexTemplateName),
-            .body = Dump(index_template)});
-  if (!installed.ok()) return installed.status();
+  ASSIGN_OR_RETURN(json installed,
+                   Call({.method = "PUT",
+                         .path = absl::StrCat("/_index_template/", kIndexTemplateName),
+                         .body = Dump(index_template)}));
 
   HttpRequest create{.method = "PUT",
                      .path = absl::StrCat("/", options_.index),
                      .body = Dump(index_template["template"])};
-  absl::StatusOr<HttpResponse> response = http_->Send(create);
-  if (!response.ok()) return response.status();
-  json body = json::parse(response->body, nullptr, /*allow_exceptions=*/false);
-  if ((response->status >= 200 && response->status <= 299) ||
-      (response->status == 400 && ErrorType(body) == "resource_already_exists_exception")) {
+  ASSIGN_OR_RETURN(HttpResponse response, http_->Send(create));
+  json body = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if ((response.status >= 200 && response.status <= 299) ||
+      (response.status == 400 && ErrorType(body) == "resource_already_exists_exception")) {
     return absl::OkStatus();
   }
-  return HttpError(*http_, create, response->status, body, response->body);
+  return HttpError(*http_, create, response.status, body, response.body);
 }
 
 absl::Status ElasticsearchVisibilityStore::CheckIndex() {
   HttpRequest request{.method = "HEAD", .path = absl::StrCat("/", options_.index)};
-  absl::StatusOr<HttpResponse> response = http_->Send(request);
-  if (!response.ok()) return response.status();
-  if (response->status == 404) {
+  ASSIGN_OR_RETURN(HttpResponse response, http_->Send(request));
+  if (response.status == 404) {
     return absl::FailedPreconditionError(absl::StrCat("elasticsearch index ", options_.index,
                                                       " does not exist at ", http_->BaseUrl(),
                                                       "; create it with `tern schema setup`"));
   }
-  if (response->status != 200) {
-    return HttpError(*http_, request, response->status, json(), response->body);
+  if (response.status != 200) {
+    return HttpError(*http_, request, response.status, json(), response.body);
   }
   return absl::OkStatus();
 }
@@ -354,7 +342,7 @@ std::shared_ptr<ElasticsearchVisibilityStore> NewElasticsearchVisibilityStore(
 absl::StatusOr<std::shared_ptr<ElasticsearchVisibilityStore>> OpenElasticsearchVisibilityStore(
     const ElasticsearchConfig& config) {
   std::shared_ptr<ElasticsearchVisibilityStore> store = NewElasticsearchVisibilityStore(config);
-  if (absl::Status status = store->CheckIndex(); !status.ok()) return status;
+  RETURN_IF_ERROR(store->CheckIndex());
   return store;
 }
 

@@ -4,6 +4,7 @@
 #include <pqxx/except>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "persistence/store.h"
 
 namespace tern::persistence::postgres {
@@ -73,9 +74,7 @@ absl::StatusOr<std::shared_ptr<ConnectionPool>> ConnectionPool::Open(std::string
   }
   std::shared_ptr<ConnectionPool> pool(
       new ConnectionPool(std::move(connection_string), std::move(options)));
-  absl::Status status =
-      pool->Run("connect", [](pqxx::connection_base&) { return absl::OkStatus(); });
-  if (!status.ok()) return status;
+  RETURN_IF_ERROR(pool->Run("connect", [](pqxx::connection_base&) { return absl::OkStatus(); }));
   return pool;
 }
 

@@ -1,6 +1,7 @@
 #include <pqxx/transaction>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "persistence/postgres/sql_util.h"
 #include "persistence/postgres/store_impls.h"
 
@@ -284,7 +285,7 @@ class PostgresExecutionStore final : public ExecutionStore {
   absl::Status Write(int32_t shard_id, int64_t range_id,
                      const std::vector<WorkflowWrite>& writes) override {
     for (const WorkflowWrite& write : writes) {
-      if (absl::Status status = Validate(write); !status.ok()) return status;
+      RETURN_IF_ERROR(Validate(write));
     }
     return pool_->Run("Write", [&](pqxx::connection_base& conn) {
       pqxx::work txn(conn);
@@ -298,7 +299,7 @@ class PostgresExecutionStore final : public ExecutionStore {
                                        : absl::StrCat(" (now ", owner[0][0].as<int64_t>(), ")")));
       }
       for (const WorkflowWrite& write : writes) {
-        if (absl::Status status = ApplyWrite(txn, shard_id, write); !status.ok()) return status;
+        RETURN_IF_ERROR(ApplyWrite(txn, shard_id, write));
       }
       txn.commit();
       return absl::OkStatus();
@@ -341,7 +342,7 @@ class PostgresExecutionStore final : public ExecutionStore {
   absl::StatusOr<std::vector<v1::TransferTask>> LoadTransferTasks(int32_t shard_id,
                                                                   int64_t after_task_id,
                                                                   int limit) override {
-    if (absl::Status status = CheckLimit(limit); !status.ok()) return status;
+    RETURN_IF_ERROR(CheckLimit(limit));
     return pool_->Run(
         "LoadTransferTasks",
         [&](pqxx::connection_base& conn) -> absl::StatusOr<std::vector<v1::TransferTask>> {
@@ -358,7 +359,7 @@ class PostgresExecutionStore final : public ExecutionStore {
 
   absl::StatusOr<std::vector<v1::TimerTask>> LoadTimerTasks(int32_t shard_id, int64_t after_task_id,
                                                             int limit) override {
-    if (absl::Status status = CheckLimit(limit); !status.ok()) return status;
+    RETURN_IF_ERROR(CheckLimit(limit));
     return pool_->Run(
         "LoadTimerTasks",
         [&](pqxx::connection_base& conn) -> absl::StatusOr<std::vector<v1::TimerTask>> {
@@ -395,7 +396,7 @@ class PostgresExecutionStore final : public ExecutionStore {
 
   absl::StatusOr<int> DeleteNamespaceExecutions(int32_t shard_id, const std::string& namespace_id,
                                                 int limit) override {
-    if (absl::Status status = CheckLimit(limit); !status.ok()) return status;
+    RETURN_IF_ERROR(CheckLimit(limit));
     return pool_->Run(
         "DeleteNamespaceExecutions", [&](pqxx::connection_base& conn) -> absl::StatusOr<int> {
           pqxx::work txn(conn);

@@ -2,6 +2,7 @@
 #include <pqxx/transaction>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "persistence/postgres/sql_util.h"
 #include "persistence/postgres/store_impls.h"
 
@@ -38,7 +39,7 @@ class PostgresNamespaceStore final : public NamespaceStore {
   explicit PostgresNamespaceStore(std::shared_ptr<ConnectionPool> pool) : pool_(std::move(pool)) {}
 
   absl::Status CreateNamespace(const v1::NamespaceRecord& record) override {
-    if (absl::Status status = CheckIdentity(record); !status.ok()) return status;
+    RETURN_IF_ERROR(CheckIdentity(record));
     return pool_->Run("CreateNamespace", [&](pqxx::connection_base& conn) {
       pqxx::work txn(conn);
       pqxx::result r = txn.exec_prepared("ns_create", record.info().id(), record.info().name(),
@@ -62,7 +63,7 @@ class PostgresNamespaceStore final : public NamespaceStore {
   }
 
   absl::Status UpdateNamespace(const v1::NamespaceRecord& record) override {
-    if (absl::Status status = CheckIdentity(record); !status.ok()) return status;
+    RETURN_IF_ERROR(CheckIdentity(record));
     return pool_->Run("UpdateNamespace", [&](pqxx::connection_base& conn) {
       pqxx::work txn(conn);
       pqxx::result r;
@@ -98,7 +99,7 @@ class PostgresNamespaceStore final : public NamespaceStore {
           break;
         }
         v1::NamespaceRecord& record = page.namespaces.emplace_back();
-        if (absl::Status status = ParseBlob(row[1], row[2], record); !status.ok()) return status;
+        RETURN_IF_ERROR(ParseBlob(row[1], row[2], record));
       }
       return page;
     });

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "persistence/postgres/connection_pool.h"
 #include "persistence/postgres/migrations.h"
 #include "spdlog/spdlog.h"
@@ -132,7 +133,7 @@ absl::Status ApplyMigrations(pqxx::connection& conn, const std::string& database
 }  // namespace
 
 absl::Status SetupSchema(const SqlStoreConfig& cfg) {
-  if (absl::Status status = CreateDatabaseIfMissing(cfg); !status.ok()) return status;
+  RETURN_IF_ERROR(CreateDatabaseIfMissing(cfg));
   return WithConnection(cfg, cfg.database_name, [&](pqxx::connection& conn) {
     {
       pqxx::work txn(conn);

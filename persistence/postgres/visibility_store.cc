@@ -4,6 +4,7 @@
 #include <pqxx/transaction>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "persistence/postgres/sql_util.h"
 #include "persistence/postgres/store_impls.h"
@@ -67,7 +68,7 @@ absl::StatusOr<VisibilityRecord> RowToRecord(const std::string& namespace_id,
   r.root_run_id = row[15].c_str();
   r.search_attributes_json = row[16].c_str();
   if (!row[17].is_null()) {
-    if (absl::Status status = ParseBlob(row[17], row[18], r.memo); !status.ok()) return status;
+    RETURN_IF_ERROR(ParseBlob(row[17], row[18], r.memo));
   }
   return r;
 }
@@ -81,12 +82,11 @@ absl::Status InvalidPageToken() {
 absl::StatusOr<std::string> BaseWhere(const visibility::Query& query,
                                       std::vector<std::string>& params,
                                       std::optional<std::string>* group_by = nullptr) {
-  absl::StatusOr<visibility::SqlFilter> filter =
-      visibility::ToPostgresWhere(query, static_cast<int>(params.size()));
-  if (!filter.ok()) return filter.status();
-  params.insert(params.end(), filter->params.begin(), filter->params.end());
-  if (group_by != nullptr) *group_by = filter->group_by_column;
-  std::string where = absl::StrCat("namespace_id = $1 AND (", filter->sql, ")");
+  ASSIGN_OR_RETURN(visibility::SqlFilter filter,
+                   visibility::ToPostgresWhere(query, static_cast<int>(params.size())));
+  params.insert(params.end(), filter.params.begin(), filter.params.end());
+  if (group_by != nullptr) *group_by = filter.group_by_column;
+  std::string where = absl::StrCat("namespace_id = $1 AND (", filter.sql, ")");
   if (!visibility::MentionsAttribute(query, "TemporalNamespaceDivision")) {
     absl::StrAppend(&where, " AND NOT (search_attributes ? 'TemporalNamespaceDivision')");
   }
@@ -138,8 +138,7 @@ class PostgresVisibilityStore final : public VisibilityStore {
                                       const std::string& page_token) override {
     if (page_size <= 0 || page_size > kMaxVisibilityPageSize) page_size = kMaxVisibilityPageSize;
     std::vector<std::string> params{namespace_id};
-    absl::StatusOr<std::string> where = BaseWhere(query, params);
-    if (!where.ok()) return where.status();
+    ASSIGN_OR_RETURN(std::string where, BaseWhere(query, params));
     if (!page_token.empty()) {
       v1::VisibilityPageToken token;
       if (!token.ParseFromString(page_token) || token.run_id().empty() ||
@@ -151,7 +150,7 @@ class PostgresVisibilityStore final : public VisibilityStore {
       }
       // A row comparison on the index's own keys: the next page starts right after the last row.
       const size_t n = params.size();
-      absl::StrAppend(&*where, " AND (", kCloseKey, ", start_time, run_id) < ($", n + 1,
+      absl::StrAppend(&where, " AND (", kCloseKey, ", start_time, run_id) < ($", n + 1,
                       "::timestamptz, $", n + 2, "::timestamptz, $", n + 3, ")");
       params.push_back(visibility::FormatDatetimeMicros(token.close_time_micros()));
       params.push_back(visibility::FormatDatetimeMicros(token.start_time_micros()));
@@ -160,7 +159,7 @@ class PostgresVisibilityStore final : public VisibilityStore {
     // One row more than asked tells whether another page exists.
     params.push_back(std::to_string(page_size + 1));
     std::string sql = absl::StrCat("SELECT ", SelectColumns(), " FROM executions_visibility WHERE ",
-                                   *where, " ORDER BY ", kCloseKey,
+                                   where, " ORDER BY ", kCloseKey,
                                    " DESC, start_time DESC, run_id DESC LIMIT $", params.size());
     return pool_->Run("ListWorkflowExecutions",
                       [&](pqxx::connection_base& conn) -> absl::StatusOr<VisibilityPage> {
@@ -178,9 +177,8 @@ class PostgresVisibilityStore final : public VisibilityStore {
                             page.next_page_token = next.SerializeAsString();
                             break;
                           }
-                          absl::StatusOr<VisibilityRecord> record = RowToRecord(namespace_id, row);
-                          if (!record.ok()) return record.status();
-                          page.records.push_back(*std::move(record));
+                          ASSIGN_OR_RETURN(VisibilityRecord record, RowToRecord(namespace_id, row));
+                          page.records.push_back(std::move(record));
                         }
                         return page;
                       });
@@ -190,13 +188,12 @@ class PostgresVisibilityStore final : public VisibilityStore {
                                         const visibility::Query& query) override {
     std::vector<std::string> params{namespace_id};
     std::optional<std::string> group_by;
-    absl::StatusOr<std::string> where = BaseWhere(query, params, &group_by);
-    if (!where.ok()) return where.status();
+    ASSIGN_OR_RETURN(std::string where, BaseWhere(query, params, &group_by));
     std::string sql =
         group_by
             ? absl::StrCat("SELECT ", *group_by, ", count(*) FROM executions_visibility WHERE ",
-                           *where, " GROUP BY ", *group_by, " ORDER BY count(*) DESC, ", *group_by)
-            : absl::StrCat("SELECT count(*) FROM executions_visibility WHERE ", *where);
+                           where, " GROUP BY ", *group_by, " ORDER BY count(*) DESC, ", *group_by)
+            : absl::StrCat("SELECT count(*) FROM executions_visibility WHERE ", where);
     return pool_->Run("CountWorkflowExecutions",
                       [&](pqxx::connection_base& conn) -> absl::StatusOr<VisibilityCount> {
                         pqxx::nontransaction txn(conn);

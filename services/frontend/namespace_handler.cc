@@ -4,6 +4,7 @@
 #include "common/clock.h"
 #include "common/errors.h"
 #include "common/ids.h"
+#include "common/status_macros.h"
 #include "services/frontend/validation.h"
 
 namespace tern::frontend {
@@ -52,7 +53,7 @@ NamespaceHandler::NamespaceHandler(const Config& config,
 
 absl::StatusOr<ws::RegisterNamespaceResponse> NamespaceHandler::Register(
     const ws::RegisterNamespaceRequest& r) {
-  if (auto st = ValidateRegisterNamespace(r, config_); !st.ok()) return st;
+  RETURN_IF_ERROR(ValidateRegisterNamespace(r, config_));
   persistence::v1::NamespaceRecord record;
   auto* info = record.mutable_info();
   info->set_id(NewUuid());
@@ -110,7 +111,7 @@ absl::StatusOr<ws::DescribeNamespaceResponse> NamespaceHandler::Describe(
 
 absl::StatusOr<ws::ListNamespacesResponse> NamespaceHandler::List(
     const ws::ListNamespacesRequest& r) {
-  if (auto st = ValidateListNamespaces(r); !st.ok()) return st;
+  RETURN_IF_ERROR(ValidateListNamespaces(r));
   int page_size = r.page_size() > 0 ? r.page_size() : kDefaultListNamespacesPageSize;
   auto page = store_->ListNamespaces(page_size, r.next_page_token());
   if (!page.ok()) return page.status();
@@ -130,7 +131,7 @@ absl::Status NamespaceHandler::ChangeState(const std::string& name, enums::Names
   if (!record.ok()) return record.status();
   // A deleted namespace waits for tern-worker; nothing may change it any more.
   if (record->info().state() == enums::NAMESPACE_STATE_DELETED) return NamespaceNotFoundError(name);
-  if (auto st = ValidateNamespaceStateChange(record->info().state(), state); !st.ok()) return st;
+  RETURN_IF_ERROR(ValidateNamespaceStateChange(record->info().state(), state));
   record->mutable_info()->set_state(state);
   if (!new_name.empty()) record->mutable_info()->set_name(new_name);
   if (auto st = store_->UpdateNamespace(*record); !st.ok()) {
@@ -167,7 +168,7 @@ absl::StatusOr<std::string> NamespaceHandler::Delete(const std::string& name) {
 
 absl::StatusOr<ws::UpdateNamespaceResponse> NamespaceHandler::Update(
     const ws::UpdateNamespaceRequest& r) {
-  if (auto st = ValidateUpdateNamespace(r, config_); !st.ok()) return st;
+  RETURN_IF_ERROR(ValidateUpdateNamespace(r, config_));
   auto current = Read(r.namespace_(), "");
   if (!current.ok()) return current.status();
   persistence::v1::NamespaceRecord record = *current;
@@ -189,7 +190,7 @@ absl::StatusOr<ws::UpdateNamespaceResponse> NamespaceHandler::Update(
       changed = true;
     }
     if (u.state() != enums::NAMESPACE_STATE_UNSPECIFIED && u.state() != info->state()) {
-      if (auto st = ValidateNamespaceStateChange(info->state(), u.state()); !st.ok()) return st;
+      RETURN_IF_ERROR(ValidateNamespaceStateChange(info->state(), u.state()));
       info->set_state(u.state());
       changed = true;
     }

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
+#include "common/status_macros.h"
 #include "visibility/search_attributes.h"
 
 namespace tern::frontend {
@@ -90,7 +91,7 @@ grpc::ServerUnaryReactor* OperatorHandler::ListSearchAttributes(
 }
 
 absl::StatusOr<persistence::v1::NamespaceRecord> OperatorHandler::Read(const std::string& name) {
-  if (auto st = CheckNamespace(name); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckNamespace(name));
   auto record = store_->GetNamespaceByName(name);
   if (absl::IsNotFound(record.status())) return NamespaceNotFoundError(name);
   return record;
@@ -105,7 +106,7 @@ absl::Status OperatorHandler::Write(const persistence::v1::NamespaceRecord& reco
 
 absl::StatusOr<op::AddSearchAttributesResponse> OperatorHandler::Add(
     const op::AddSearchAttributesRequest& r) {
-  if (auto st = CheckNamespace(r.namespace_()); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckNamespace(r.namespace_()));
   if (r.search_attributes().empty()) {
     return absl::InvalidArgumentError("SearchAttributes are not set on request.");
   }
@@ -131,16 +132,16 @@ absl::StatusOr<op::AddSearchAttributesResponse> OperatorHandler::Add(
   if (visibility_) {
     visibility::CustomSearchAttributes added(r.search_attributes().begin(),
                                              r.search_attributes().end());
-    if (auto st = visibility_->AddSearchAttributeMappings(added); !st.ok()) return st;
+    RETURN_IF_ERROR(visibility_->AddSearchAttributeMappings(added));
   }
   for (const auto& [name, type] : r.search_attributes()) custom[name] = type;
-  if (auto st = Write(*record); !st.ok()) return st;
+  RETURN_IF_ERROR(Write(*record));
   return op::AddSearchAttributesResponse();
 }
 
 absl::StatusOr<op::RemoveSearchAttributesResponse> OperatorHandler::Remove(
     const op::RemoveSearchAttributesRequest& r) {
-  if (auto st = CheckNamespace(r.namespace_()); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckNamespace(r.namespace_()));
   if (r.search_attributes().empty()) {
     return absl::InvalidArgumentError("SearchAttributes are not set on request.");
   }
@@ -156,7 +157,7 @@ absl::StatusOr<op::RemoveSearchAttributesResponse> OperatorHandler::Remove(
     return absl::NotFoundError(absl::StrCat("Search attribute ", name, " doesn't exist."));
   }
   for (const std::string& name : r.search_attributes()) custom.erase(name);
-  if (auto st = Write(*record); !st.ok()) return st;
+  RETURN_IF_ERROR(Write(*record));
   return op::RemoveSearchAttributesResponse();
 }
 

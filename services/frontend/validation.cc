@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "common/errors.h"
 #include "common/ids.h"
+#include "common/status_macros.h"
 #include "common/task_token.h"
 #include "temporal/api/errordetails/v1/message.pb.h"
 
@@ -38,7 +39,7 @@ absl::Status CheckTaskQueue(bool present, const temporal::api::taskqueue::v1::Ta
   if (!present || tq.name().empty()) {
     return absl::InvalidArgumentError("TaskQueue is not set on request.");
   }
-  if (auto st = CheckId("TaskQueue", tq.name(), max_id_length, true); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckId("TaskQueue", tq.name(), max_id_length, true));
   if (!allow_reserved_prefix && tq.name().rfind(kReservedTaskQueuePrefix, 0) == 0) {
     return absl::InvalidArgumentError(absl::StrCat("TaskQueue name \"", tq.name(),
                                                    "\" cannot start with the reserved prefix ",
@@ -57,8 +58,8 @@ absl::StatusOr<persistence::v1::TaskToken> CheckTokenRequest(const std::string& 
                                                              const RequestLimits& limits) {
   auto decoded = ValidateTaskToken(token);
   if (!decoded.ok()) return decoded.status();
-  if (auto st = CheckNamespaceField(ns, limits.max_id_length, false); !st.ok()) return st;
-  if (auto st = CheckId("Identity", identity, limits.max_id_length, false); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckNamespaceField(ns, limits.max_id_length, false));
+  RETURN_IF_ERROR(CheckId("Identity", identity, limits.max_id_length, false));
   return decoded;
 }
 
@@ -126,7 +127,7 @@ absl::Status ValidateRetryPolicy(const common_pb::RetryPolicy& policy) {
 absl::Status ValidateExecution(bool present, const common_pb::WorkflowExecution& e,
                                int max_id_length) {
   if (!present) return absl::InvalidArgumentError("Execution is not set on request.");
-  if (auto st = CheckId("WorkflowId", e.workflow_id(), max_id_length, true); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckId("WorkflowId", e.workflow_id(), max_id_length, true));
   if (!e.run_id().empty() && !IsUuid(e.run_id())) {
     return absl::InvalidArgumentError("Invalid RunId.");
   }
@@ -136,7 +137,7 @@ absl::Status ValidateExecution(bool present, const common_pb::WorkflowExecution&
 // The namespace and the workflow execution every per-workflow request names.
 absl::Status ValidateTarget(const std::string& namespace_name, bool has_execution,
                             const common_pb::WorkflowExecution& e, int max_id_length) {
-  if (auto st = CheckNamespaceField(namespace_name, max_id_length, true); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckNamespaceField(namespace_name, max_id_length, true));
   return ValidateExecution(has_execution, e, max_id_length);
 }
 
@@ -151,7 +152,7 @@ absl::StatusOr<persistence::v1::TaskToken> ValidateTaskToken(const std::string& 
 // ----------------------------------------------------------------------------------
 
 absl::Status ValidateNamespaceName(const std::string& name, int max_id_length) {
-  if (auto st = CheckNamespaceField(name, max_id_length, true); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckNamespaceField(name, max_id_length, true));
   for (unsigned char c : name) {
     if (c < 0x20 || c == 0x7f) {
       return absl::InvalidArgumentError(
@@ -344,34 +345,34 @@ absl::Status CheckTokenNamespace(const std::string& request_namespace,
 absl::Status ValidateStartWorkflowExecution(const ws::StartWorkflowExecutionRequest& r,
                                             const RequestLimits& limits) {
   const int max = limits.max_id_length;
-  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
-  if (auto st = CheckId("WorkflowId", r.workflow_id(), max, true); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckNamespaceField(r.namespace_(), max, true));
+  RETURN_IF_ERROR(CheckId("WorkflowId", r.workflow_id(), max, true));
   if (!r.has_workflow_type() || r.workflow_type().name().empty()) {
     return absl::InvalidArgumentError("WorkflowType is not set on request.");
   }
-  if (auto st = CheckId("WorkflowType", r.workflow_type().name(), max, true); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckId("WorkflowType", r.workflow_type().name(), max, true));
   if (auto st = CheckTaskQueue(r.has_task_queue(), r.task_queue(), max, false); !st.ok()) {
     return st;
   }
-  if (auto st = CheckId("RequestId", r.request_id(), max, false); !st.ok()) return st;
-  if (auto st = CheckId("Identity", r.identity(), max, false); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckId("RequestId", r.request_id(), max, false));
+  RETURN_IF_ERROR(CheckId("Identity", r.identity(), max, false));
   if (auto st = CheckTimeout("WorkflowExecutionTimeout", r.workflow_execution_timeout());
       !st.ok()) {
     return st;
   }
-  if (auto st = CheckTimeout("WorkflowRunTimeout", r.workflow_run_timeout()); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckTimeout("WorkflowRunTimeout", r.workflow_run_timeout()));
   if (auto st = CheckTimeout("WorkflowTaskTimeout", r.workflow_task_timeout()); !st.ok()) {
     return st;
   }
-  if (auto st = CheckTimeout("WorkflowStartDelay", r.workflow_start_delay()); !st.ok()) return st;
-  if (auto st = ValidateRetryPolicy(r.retry_policy()); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckTimeout("WorkflowStartDelay", r.workflow_start_delay()));
+  RETURN_IF_ERROR(ValidateRetryPolicy(r.retry_policy()));
   return CheckBlobSize("input", SizeOf(r.input()), limits.blob_size_limit_error);
 }
 
 absl::Status ValidatePollWorkflowTaskQueue(const ws::PollWorkflowTaskQueueRequest& r,
                                            const RequestLimits& limits) {
   const int max = limits.max_id_length;
-  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckNamespaceField(r.namespace_(), max, true));
   if (auto st = CheckTaskQueue(r.has_task_queue(), r.task_queue(), max, true); !st.ok()) {
     return st;
   }
@@ -381,7 +382,7 @@ absl::Status ValidatePollWorkflowTaskQueue(const ws::PollWorkflowTaskQueueReques
 absl::Status ValidatePollActivityTaskQueue(const ws::PollActivityTaskQueueRequest& r,
                                            const RequestLimits& limits) {
   const int max = limits.max_id_length;
-  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckNamespaceField(r.namespace_(), max, true));
   if (auto st = CheckTaskQueue(r.has_task_queue(), r.task_queue(), max, true); !st.ok()) {
     return st;
   }
@@ -417,36 +418,36 @@ absl::Status ValidateSignalWorkflowExecution(const ws::SignalWorkflowExecutionRe
       !st.ok()) {
     return st;
   }
-  if (auto st = CheckId("SignalName", r.signal_name(), max, true); !st.ok()) return st;
-  if (auto st = CheckId("RequestId", r.request_id(), max, false); !st.ok()) return st;
-  if (auto st = CheckId("Identity", r.identity(), max, false); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckId("SignalName", r.signal_name(), max, true));
+  RETURN_IF_ERROR(CheckId("RequestId", r.request_id(), max, false));
+  RETURN_IF_ERROR(CheckId("Identity", r.identity(), max, false));
   return CheckBlobSize("input", SizeOf(r.input()), limits.blob_size_limit_error);
 }
 
 absl::Status ValidateSignalWithStartWorkflowExecution(
     const ws::SignalWithStartWorkflowExecutionRequest& r, const RequestLimits& limits) {
   const int max = limits.max_id_length;
-  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
-  if (auto st = CheckId("WorkflowId", r.workflow_id(), max, true); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckNamespaceField(r.namespace_(), max, true));
+  RETURN_IF_ERROR(CheckId("WorkflowId", r.workflow_id(), max, true));
   if (!r.has_workflow_type() || r.workflow_type().name().empty()) {
     return absl::InvalidArgumentError("WorkflowType is not set on request.");
   }
-  if (auto st = CheckId("WorkflowType", r.workflow_type().name(), max, true); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckId("WorkflowType", r.workflow_type().name(), max, true));
   if (auto st = CheckTaskQueue(r.has_task_queue(), r.task_queue(), max, false); !st.ok()) {
     return st;
   }
-  if (auto st = CheckId("SignalName", r.signal_name(), max, true); !st.ok()) return st;
-  if (auto st = CheckId("RequestId", r.request_id(), max, false); !st.ok()) return st;
-  if (auto st = CheckId("Identity", r.identity(), max, false); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckId("SignalName", r.signal_name(), max, true));
+  RETURN_IF_ERROR(CheckId("RequestId", r.request_id(), max, false));
+  RETURN_IF_ERROR(CheckId("Identity", r.identity(), max, false));
   if (auto st = CheckTimeout("WorkflowExecutionTimeout", r.workflow_execution_timeout());
       !st.ok()) {
     return st;
   }
-  if (auto st = CheckTimeout("WorkflowRunTimeout", r.workflow_run_timeout()); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckTimeout("WorkflowRunTimeout", r.workflow_run_timeout()));
   if (auto st = CheckTimeout("WorkflowTaskTimeout", r.workflow_task_timeout()); !st.ok()) {
     return st;
   }
-  if (auto st = ValidateRetryPolicy(r.retry_policy()); !st.ok()) return st;
+  RETURN_IF_ERROR(ValidateRetryPolicy(r.retry_policy()));
   if (auto st = CheckBlobSize("input", SizeOf(r.input()), limits.blob_size_limit_error); !st.ok()) {
     return st;
   }
@@ -464,7 +465,7 @@ absl::Status ValidateRequestCancelWorkflowExecution(
   if (!r.first_execution_run_id().empty() && !IsUuid(r.first_execution_run_id())) {
     return absl::InvalidArgumentError("Invalid FirstExecutionRunId.");
   }
-  if (auto st = CheckId("RequestId", r.request_id(), max, false); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckId("RequestId", r.request_id(), max, false));
   return CheckId("Identity", r.identity(), max, false);
 }
 
@@ -479,7 +480,7 @@ absl::Status ValidateUpdateWorkflowExecution(const ws::UpdateWorkflowExecutionRe
   if (!r.has_request() || !r.request().has_meta() || r.request().meta().update_id().empty()) {
     return absl::InvalidArgumentError("Update id is not set on request.");
   }
-  if (auto st = CheckId("UpdateId", r.request().meta().update_id(), max, true); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckId("UpdateId", r.request().meta().update_id(), max, true));
   if (!r.request().has_input() || r.request().input().name().empty()) {
     return absl::InvalidArgumentError("Update name is not set on request.");
   }
@@ -493,7 +494,7 @@ absl::Status ValidateUpdateWorkflowExecution(const ws::UpdateWorkflowExecutionRe
 absl::Status ValidatePollWorkflowExecutionUpdate(const ws::PollWorkflowExecutionUpdateRequest& r,
                                                  const RequestLimits& limits) {
   const int max = limits.max_id_length;
-  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckNamespaceField(r.namespace_(), max, true));
   if (!r.has_update_ref()) return absl::InvalidArgumentError("UpdateRef is not set on request.");
   if (auto st = ValidateExecution(r.update_ref().has_workflow_execution(),
                                   r.update_ref().workflow_execution(), max);
@@ -507,8 +508,8 @@ absl::Status ValidateActivityById(const std::string& namespace_name, const std::
                                   const std::string& run_id, const std::string& activity_id,
                                   const RequestLimits& limits) {
   const int max = limits.max_id_length;
-  if (auto st = CheckNamespaceField(namespace_name, max, true); !st.ok()) return st;
-  if (auto st = CheckId("WorkflowId", workflow_id, max, true); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckNamespaceField(namespace_name, max, true));
+  RETURN_IF_ERROR(CheckId("WorkflowId", workflow_id, max, true));
   if (!run_id.empty() && !IsUuid(run_id)) return absl::InvalidArgumentError("Invalid RunId.");
   return CheckId("ActivityId", activity_id, max, true);
 }
@@ -552,8 +553,8 @@ absl::Status ValidateResetWorkflowExecution(const ws::ResetWorkflowExecutionRequ
 absl::Status ValidateShutdownWorker(const ws::ShutdownWorkerRequest& r,
                                     const RequestLimits& limits) {
   const int max = limits.max_id_length;
-  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
-  if (auto st = CheckId("StickyTaskQueue", r.sticky_task_queue(), max, false); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckNamespaceField(r.namespace_(), max, true));
+  RETURN_IF_ERROR(CheckId("StickyTaskQueue", r.sticky_task_queue(), max, false));
   return CheckId("Identity", r.identity(), max, false);
 }
 
@@ -568,15 +569,15 @@ absl::Status ValidateTerminateWorkflowExecution(const ws::TerminateWorkflowExecu
   if (!r.first_execution_run_id().empty() && !IsUuid(r.first_execution_run_id())) {
     return absl::InvalidArgumentError("Invalid FirstExecutionRunId.");
   }
-  if (auto st = CheckId("Identity", r.identity(), max, false); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckId("Identity", r.identity(), max, false));
   return CheckBlobSize("details", SizeOf(r.details()), limits.blob_size_limit_error);
 }
 
 absl::Status ValidateQueryWorkflow(const ws::QueryWorkflowRequest& r, const RequestLimits& limits) {
   const int max = limits.max_id_length;
-  if (auto st = CheckNamespaceField(r.namespace_(), max, true); !st.ok()) return st;
-  if (auto st = ValidateExecution(r.has_execution(), r.execution(), max); !st.ok()) return st;
-  if (auto st = CheckId("QueryType", r.query().query_type(), max, true); !st.ok()) return st;
+  RETURN_IF_ERROR(CheckNamespaceField(r.namespace_(), max, true));
+  RETURN_IF_ERROR(ValidateExecution(r.has_execution(), r.execution(), max));
+  RETURN_IF_ERROR(CheckId("QueryType", r.query().query_type(), max, true));
   return CheckBlobSize("query args", SizeOf(r.query().query_args()), limits.blob_size_limit_error);
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace tern::history {
 namespace {
@@ -135,13 +136,11 @@ absl::StatusOr<FieldBits> ParseElement(std::string_view element, const Field& fi
         low_text == "*" || low_text == "?" || high_text == "*" || high_text == "?") {
       return Invalid(absl::StrCat(name, " ", Quote(element), " is not a valid value or range"));
     }
-    absl::StatusOr<int> parsed_low = ParseValue(low_text, field);
-    if (!parsed_low.ok()) return parsed_low.status();
-    low = *parsed_low;
+    ASSIGN_OR_RETURN(int parsed_low, ParseValue(low_text, field));
+    low = parsed_low;
     if (dash != std::string_view::npos) {
-      absl::StatusOr<int> parsed_high = ParseValue(high_text, field);
-      if (!parsed_high.ok()) return parsed_high.status();
-      high = *parsed_high;
+      ASSIGN_OR_RETURN(int parsed_high, ParseValue(high_text, field));
+      high = parsed_high;
       if (low > high) {
         return Invalid(absl::StrCat(name, " range ", Quote(range), " ends before it starts"));
       }
@@ -163,10 +162,9 @@ absl::StatusOr<FieldBits> ParseField(std::string_view text, const Field& field) 
       return Invalid(
           absl::StrCat(std::string(field.name), " list ", Quote(text), " has an empty element"));
     }
-    absl::StatusOr<FieldBits> bits = ParseElement(element, field);
-    if (!bits.ok()) return bits.status();
-    result.bits |= bits->bits;
-    result.star = result.star || bits->star;
+    ASSIGN_OR_RETURN(FieldBits bits, ParseElement(element, field));
+    result.bits |= bits.bits;
+    result.star = result.star || bits.star;
     if (comma == std::string_view::npos) return result;
     begin = comma + 1;
   }
@@ -186,9 +184,8 @@ absl::StatusOr<std::array<FieldBits, 5>> ParseFields(std::string_view spec) {
   }
   std::array<FieldBits, 5> fields;
   for (size_t i = 0; i < fields.size(); ++i) {
-    absl::StatusOr<FieldBits> bits = ParseField(tokens[i], kFields[i]);
-    if (!bits.ok()) return bits.status();
-    fields[i] = *bits;
+    ASSIGN_OR_RETURN(FieldBits bits, ParseField(tokens[i], kFields[i]));
+    fields[i] = bits;
   }
   return fields;
 }

@@ -95,15 +95,14 @@ class HistoryHandler final : public hs::HistoryService::CallbackService {
 
 HistoryService::HistoryService(const Config& config, persistence::Stores stores,
                                Membership& membership, client::MatchingClient& matching,
-                               client::HistoryClient& history, Executor& blocking,
+                               client::HistoryClient& history, Executor& blocking, Clock& clock,
                                std::string self_address)
     : shards_(config.persistence.num_history_shards, std::move(self_address), stores, membership,
-              blocking),
+              blocking, clock),
       namespaces_(stores.namespaces
                       ? persistence::NamespaceCache::Create(stores.namespaces, blocking)
                       : nullptr),
-      engine_(config, shards_, matching, history, blocking, SystemClock::Instance(),
-              stores.visibility, namespaces_),
+      engine_(config, shards_, matching, history, blocking, clock, stores.visibility, namespaces_),
       handler_(std::make_unique<HistoryHandler>(engine_, blocking)) {
   shards_.SetTaskExecutors(
       [this](Shard& shard, const pv1::TransferTask& task, TransferQueue::Done done) {

@@ -20,7 +20,7 @@ class HistoryService {
  public:
   HistoryService(const Config& config, persistence::Stores stores, Membership& membership,
                  client::MatchingClient& matching, client::HistoryClient& history,
-                 Executor& blocking, std::string self_address);
+                 Executor& blocking, Clock& clock, std::string self_address);
   ~HistoryService();
 
   grpc::Service* GrpcService();

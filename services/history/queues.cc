@@ -75,8 +75,12 @@ void TransferQueue::Stop() {
   deleter_.Stop();
 }
 
-TimerQueue::TimerQueue(Executor& blocking, ExecuteFn execute, TaskDeleter::DeleteFn delete_fn)
-    : blocking_(blocking), execute_(std::move(execute)), deleter_(blocking, std::move(delete_fn)) {}
+TimerQueue::TimerQueue(Executor& blocking, const Clock& clock, ExecuteFn execute,
+                       TaskDeleter::DeleteFn delete_fn)
+    : blocking_(blocking),
+      clock_(clock),
+      execute_(std::move(execute)),
+      deleter_(blocking, std::move(delete_fn)) {}
 
 TimerQueue::~TimerQueue() { Stop(); }
 
@@ -100,7 +104,7 @@ void TimerQueue::Arm() {  // mu_ held
   if (timer_ && first >= armed_for_) return;
   if (timer_) timer_->Cancel();
   armed_for_ = first;
-  auto delay = first - std::chrono::system_clock::now();
+  auto delay = first - clock_.Now();
   if (delay < std::chrono::nanoseconds(0)) delay = std::chrono::nanoseconds(0);
   timer_ = blocking_.PostAfter(delay, [this] { FireDue(); });
 }
@@ -112,7 +116,7 @@ void TimerQueue::FireDue() {
     if (stopped_) return;
     timer_.reset();
     armed_for_ = TimePoint::max();
-    auto now = std::chrono::system_clock::now();
+    auto now = clock_.Now();
     while (!pending_.empty() && pending_.begin()->first.first <= now) {
       due.push_back(std::move(pending_.begin()->second));
       pending_.erase(pending_.begin());

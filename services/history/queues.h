@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/clock.h"
 #include "common/executor.h"
 #include "persistence/store.h"
 
@@ -61,7 +62,8 @@ class TransferQueue {
 class TimerQueue {
  public:
   using ExecuteFn = std::function<absl::Status(const pv1::TimerTask&)>;
-  TimerQueue(Executor& blocking, ExecuteFn execute, TaskDeleter::DeleteFn delete_fn);
+  TimerQueue(Executor& blocking, const Clock& clock, ExecuteFn execute,
+             TaskDeleter::DeleteFn delete_fn);
   ~TimerQueue();
   void Add(const std::vector<pv1::TimerTask>& tasks);
   void Stop();
@@ -73,6 +75,7 @@ class TimerQueue {
   void Run(pv1::TimerTask task, int attempt);
 
   Executor& blocking_;
+  const Clock& clock_;
   ExecuteFn execute_;
   TaskDeleter deleter_;
   std::mutex mu_;

@@ -13,7 +13,7 @@ constexpr int kRecoveryPageSize = 1000;
 }  // namespace
 
 Shard::Shard(int32_t shard_id, persistence::ShardLease lease, persistence::Stores stores,
-             Executor& blocking, TransferExecutor transfer, TimerExecutor timer)
+             Executor& blocking, const Clock& clock, TransferExecutor transfer, TimerExecutor timer)
     : shard_id_(shard_id),
       stores_(std::move(stores)),
       blocking_(blocking),
@@ -28,7 +28,7 @@ Shard::Shard(int32_t shard_id, persistence::ShardLease lease, persistence::Store
             return stores_.executions->DeleteTransferTasks(shard_id_, ids);
           }),
       timer_queue_(
-          blocking,
+          blocking, clock,
           [this, timer = std::move(timer)](const pv1::TimerTask& task) {
             return timer(*this, task);
           },

@@ -11,12 +11,13 @@ constexpr auto kRebalanceInterval = std::chrono::seconds(5);
 
 ShardController::ShardController(int32_t num_shards, std::string self_address,
                                  persistence::Stores stores, Membership& membership,
-                                 Executor& blocking)
+                                 Executor& blocking, const Clock& clock)
     : num_shards_(num_shards),
       self_address_(std::move(self_address)),
       stores_(std::move(stores)),
       membership_(membership),
-      blocking_(blocking) {}
+      blocking_(blocking),
+      clock_(clock) {}
 
 void ShardController::SetTaskExecutors(Shard::TransferExecutor transfer,
                                        Shard::TimerExecutor timer) {
@@ -81,8 +82,8 @@ void ShardController::Rebalance() {
       spdlog::warn("history: could not acquire shard {}: {}", shard_id, lease.status().ToString());
       continue;
     }
-    auto shard = std::make_shared<Shard>(shard_id, *lease, stores_, blocking_, transfer_executor_,
-                                         timer_executor_);
+    auto shard = std::make_shared<Shard>(shard_id, *lease, stores_, blocking_, clock_,
+                                         transfer_executor_, timer_executor_);
     if (auto st = shard->Start(); !st.ok()) {
       spdlog::warn("history: could not load the tasks of shard {}: {}", shard_id, st.ToString());
       shard->Stop();

@@ -17,7 +17,7 @@ namespace tern::history {
 class ShardController {
  public:
   ShardController(int32_t num_shards, std::string self_address, persistence::Stores stores,
-                  Membership& membership, Executor& blocking);
+                  Membership& membership, Executor& blocking, const Clock& clock);
 
   // Executors for the queues of every shard acquired from now on.
   void SetTaskExecutors(Shard::TransferExecutor transfer, Shard::TimerExecutor timer);
@@ -38,6 +38,7 @@ class ShardController {
   persistence::Stores stores_;
   Membership& membership_;
   Executor& blocking_;
+  const Clock& clock_;
   Shard::TransferExecutor transfer_executor_;
   Shard::TimerExecutor timer_executor_;
 

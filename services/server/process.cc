@@ -232,9 +232,9 @@ int RunProcess(const ProcessOptions& options) {
   std::unique_ptr<worker::WorkerService> worker;
   std::map<std::string, std::vector<grpc::Service*>> grpc_services;
   if (wanted.contains("history")) {
-    history =
-        std::make_unique<history::HistoryService>(config, stores, membership, matching_client,
-                                                  history_client, blocking, addresses["history"]);
+    history = std::make_unique<history::HistoryService>(config, stores, membership, matching_client,
+                                                        history_client, blocking, clock,
+                                                        addresses["history"]);
     grpc_services["history"] = {history->GrpcService()};
   }
   if (wanted.contains("matching")) {

@@ -193,7 +193,7 @@ class BasicHistoryTestEnv : public ::testing::Test {
         executions_(std::make_shared<fakes::FakeExecutionStore>(shard_store_)),
         membership_store_(std::make_shared<fakes::FakeMembershipStore>()),
         membership_(membership_store_, MembershipConfig{}),
-        controller_(kShards, kSelf, Stores(), membership_, executor_),
+        controller_(kShards, kSelf, Stores(), membership_, executor_, SystemClock::Instance()),
         engine_(config_, controller_, matching_, history_client_, executor_,
                 SystemClock::Instance(), visibility_) {
     controller_.SetTaskExecutors(

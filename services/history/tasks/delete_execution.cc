@@ -1,6 +1,7 @@
 // TYPE_DELETE_EXECUTION: written by DeleteWorkflowExecution (and retention) with the run's
 // termination; removes the run under its lock, dropping it from the cache.
 #include "common/metrics.h"
+#include "common/status_macros.h"
 #include "services/history/tasks/tasks.h"
 
 namespace tern::history::tasks {
@@ -14,7 +15,7 @@ absl::Status DeleteExecution(EngineContext& engine, Shard& shard, const pv1::Tim
   if (!deleted.ok()) return deleted.status();
   context->record.reset();  // later loads find nothing
   if (auto* visibility = shard.visibility()) {
-    if (auto st = visibility->Delete(key.namespace_id, key.run_id); !st.ok()) return st;
+    RETURN_IF_ERROR(visibility->Delete(key.namespace_id, key.run_id));
   }
   if (*deleted) DeletedExecutions(task.delete_reason()).Increment();
   return absl::OkStatus();
