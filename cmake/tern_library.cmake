@@ -11,11 +11,16 @@ function(tern_library)
   target_link_libraries(tern_${ARG_NAME} PUBLIC ${ARG_DEPS})
 endfunction()
 
+# INSTALL: shipped in the container image (`cmake --install <build> --strip --prefix DIR` puts
+# it in DIR/bin).
 function(tern_executable)
-  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "INSTALL" "NAME" "SRCS;DEPS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SRCS})
   target_compile_options(${ARG_NAME} PRIVATE ${TERN_WARNINGS})
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
+  if(ARG_INSTALL)
+    install(TARGETS ${ARG_NAME} RUNTIME DESTINATION bin)
+  endif()
 endfunction()
 
 function(tern_test)

@@ -79,6 +79,7 @@ void Partition::OnLoaded(absl::Status status) {
     return;
   }
   state_ = State::kLoaded;
+  spdlog::info("matching: partition {} loaded", placement_key_);
   MatchLocked(after);
 }
 

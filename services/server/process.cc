@@ -22,6 +22,7 @@
 #include "common/dynamic_config_file.h"
 #include "common/executor.h"
 #include "common/ids.h"
+#include "common/status_macros.h"
 #include "common/logging.h"
 #include "common/metrics.h"
 #include "membership/membership.h"
@@ -45,25 +46,44 @@ const std::vector<std::string> kAllServices = {"frontend", "history", "matching"
   std::exit(2);
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+// The frontend's TLS files, read and checked for a PEM block; an error names the key and the file.
+struct TlsMaterial {
+  std::string cert, key, client_ca;
+};
+
+absl::StatusOr<TlsMaterial> ReadTlsMaterial(const TlsConfig& tls) {
+  TlsMaterial material;
+  auto read = [](const std::string& key, const std::string& path,
+                 std::string* out) -> absl::Status {
+    std::ifstream in(path);
+    if (!in) return absl::InvalidArgumentError(key + ": cannot read " + path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    *out = ss.str();
+    if (out->find("-----BEGIN ") == std::string::npos) {
+      return absl::InvalidArgumentError(key + ": " + path + " holds no PEM block");
+    }
+    return absl::OkStatus();
+  };
+  const std::string prefix = "services.frontend.tls.";
+  RETURN_IF_ERROR(read(prefix + "certFile", tls.cert_file, &material.cert));
+  RETURN_IF_ERROR(read(prefix + "keyFile", tls.key_file, &material.key));
+  if (!tls.client_ca_file.empty()) {
+    RETURN_IF_ERROR(read(prefix + "clientCaFile", tls.client_ca_file, &material.client_ca));
+  }
+  return material;
 }
 
 std::shared_ptr<grpc::ServerCredentials> Credentials(const std::string& program,
                                                      const TlsConfig& tls) {
   if (!tls.enabled()) return grpc::InsecureServerCredentials();
+  auto material = ReadTlsMaterial(tls);
+  if (!material.ok()) Die(program, std::string(material.status().message()));
   grpc::SslServerCredentialsOptions options(
       tls.require_client_auth ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
                               : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
-  std::string cert = ReadFile(tls.cert_file), key = ReadFile(tls.key_file);
-  if (cert.empty() || key.empty()) {
-    Die(program, "services.frontend.tls: cannot read certFile/keyFile");
-  }
-  options.pem_key_cert_pairs.push_back({key, cert});
-  if (!tls.client_ca_file.empty()) options.pem_root_certs = ReadFile(tls.client_ca_file);
+  options.pem_key_cert_pairs.push_back({material->key, material->cert});
+  options.pem_root_certs = material->client_ca;
   return grpc::SslServerCredentials(options);
 }
 
@@ -109,7 +129,8 @@ ProcessOptions ParseProcessArgs(int argc, char** argv, const std::string& progra
   options.program = program;
   options.services = std::move(fixed_services);
   std::string usage = "usage: " + program + " --config FILE" +
-                      (allow_services ? " [--services frontend,history,matching,worker]" : "");
+                      (allow_services ? " [--services frontend,history,matching,worker]" : "") +
+                      " [--check-config]";
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -123,6 +144,8 @@ ProcessOptions ParseProcessArgs(int argc, char** argv, const std::string& progra
       std::exit(0);
     } else if (arg == "--config" || arg.rfind("--config=", 0) == 0) {
       options.config_path = value();
+    } else if (arg == "--check-config") {
+      options.check_config = true;
     } else if (allow_services && (arg == "--services" || arg.rfind("--services=", 0) == 0)) {
       options.services = Split(value());
     } else {
@@ -133,29 +156,69 @@ ProcessOptions ParseProcessArgs(int argc, char** argv, const std::string& progra
   return options;
 }
 
-int RunProcess(const ProcessOptions& options) {
-  const std::string& program = options.program;
-  auto config_or = LoadConfig(options.config_path);
-  if (!config_or.ok()) Die(program, std::string(config_or.status().message()));
-  const Config config = *config_or;
+namespace {
 
+// The services this process runs: --services, or every service the config has a section for.
+absl::StatusOr<std::vector<std::string>> SelectServices(const Config& config,
+                                                        const ProcessOptions& options) {
   std::vector<std::string> services = options.services;
   if (services.empty()) {
     for (const auto& name : kAllServices) {
       if (config.services.contains(name)) services.push_back(name);
     }
   }
-  std::set<std::string> wanted;
   for (const auto& name : services) {
     if (std::find(kAllServices.begin(), kAllServices.end(), name) == kAllServices.end()) {
-      Die(program, "unknown service \"" + name + "\" (known: frontend, history, matching, worker)");
+      return absl::InvalidArgumentError("unknown service \"" + name +
+                                        "\" (known: frontend, history, matching, worker)");
     }
     if (!config.services.contains(name)) {
-      Die(program, "service \"" + name + "\" has no services." + name + " section in " +
-                       options.config_path);
+      return absl::InvalidArgumentError("service \"" + name + "\" has no services." + name +
+                                        " section in " + options.config_path);
     }
-    wanted.insert(name);
   }
+  return services;
+}
+
+// --check-config: everything start-up can judge without the network (the YAML, the service
+// selection, the TLS files), then a one-line summary. Exit code 0 when it would start.
+int CheckConfig(const ProcessOptions& options) {
+  const std::string& program = options.program;
+  auto config = LoadConfig(options.config_path);
+  if (!config.ok()) Die(program, std::string(config.status().message()));
+  auto services = SelectServices(*config, options);
+  if (!services.ok()) Die(program, std::string(services.status().message()));
+  for (const auto& name : *services) {
+    const TlsConfig& tls = config->services.at(name).tls;
+    if (!tls.enabled()) continue;
+    if (auto material = ReadTlsMaterial(tls); !material.ok()) {
+      Die(program, std::string(material.status().message()));
+    }
+  }
+  const auto& store = config->persistence.DefaultStore();
+  std::string list;
+  for (const auto& name : *services) list += (list.empty() ? "" : ",") + name;
+  std::cout << options.config_path << ": OK (services " << list << "; numHistoryShards "
+            << config->persistence.num_history_shards << "; database " << store.database_name
+            << " at " << store.connect_addr << "; visibility "
+            << (config->persistence.VisibilityElasticsearch() ? "elasticsearch" : "postgres")
+            << ")" << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+int RunProcess(const ProcessOptions& options) {
+  if (options.check_config) return CheckConfig(options);
+  const std::string& program = options.program;
+  auto config_or = LoadConfig(options.config_path);
+  if (!config_or.ok()) Die(program, std::string(config_or.status().message()));
+  const Config config = *config_or;
+
+  auto services_or = SelectServices(config, options);
+  if (!services_or.ok()) Die(program, std::string(services_or.status().message()));
+  const std::vector<std::string> services = *services_or;
+  const std::set<std::string> wanted(services.begin(), services.end());
 
   // Termination signals are taken synchronously by the main thread; block them before any
   // thread starts so no other thread receives them.

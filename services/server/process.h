@@ -13,14 +13,16 @@ struct ProcessOptions {
   std::string program;  // for messages, e.g. "tern-server"
   std::string config_path;
   std::vector<std::string> services;  // empty = every service in the config
+  bool check_config = false;          // validate the config and exit (no network)
 };
 
-// Parses "--config FILE [--services a,b]" (services only when allow_services). Exits with a
+// Parses "--config FILE [--services a,b] [--check-config]" (services only when allow_services). Exits with a
 // usage message on bad arguments.
 ProcessOptions ParseProcessArgs(int argc, char** argv, const std::string& program,
                                 bool allow_services, std::vector<std::string> fixed_services);
 
-// Runs until a termination signal; returns the process exit code.
+// Runs until a termination signal; returns the process exit code. With check_config, validates
+// the config (YAML, services, TLS files) without touching the network and returns at once.
 int RunProcess(const ProcessOptions& options);
 
 }  // namespace tern::server

@@ -357,3 +357,19 @@ async function upsertSearchAttributesThenWait(updates) {
 }
 
 Object.assign(module.exports, { upsertSearchAttributesThenWait });
+
+// An activity, a durable timer, the `release` signal and a second activity; returns both
+// activity results (tests/deploy/compose.test.js kills a history host while it waits).
+async function activityTimerSignal(name, sleepMs) {
+  const { step } = proxyActivities({ startToCloseTimeout: '30s' });
+  let released = false;
+  setHandler(releaseSignal, () => {
+    released = true;
+  });
+  const first = await step(`${name}:first`);
+  await sleep(sleepMs);
+  await condition(() => released);
+  return [first, await step(`${name}:second`)];
+}
+
+Object.assign(module.exports, { activityTimerSignal });

@@ -189,6 +189,8 @@ function workflowBundle() {
   return bundlePromise;
 }
 
+// `tern` is a started Tern or anything with `address`, `namespace` and an optional SDK `tls`
+// config (tests/deploy connects to containers).
 // Starts a worker for `taskQueue` that runs until stop(). If the worker fails (for example after
 // the server was down for too long), `failed` is set and restartIfFailed() builds a new one.
 async function startWorker(tern, { taskQueue, activities = {}, options = {} }) {
@@ -196,7 +198,7 @@ async function startWorker(tern, { taskQueue, activities = {}, options = {} }) {
   const { NativeConnection, Worker } = require('@temporalio/worker');
   const handle = { worker: undefined, connection: undefined, running: undefined, failed: undefined };
   const create = async () => {
-    handle.connection = await NativeConnection.connect({ address: tern.address });
+    handle.connection = await NativeConnection.connect({ address: tern.address, tls: tern.tls });
     handle.worker = await Worker.create({
       connection: handle.connection,
       namespace: tern.namespace,
@@ -227,7 +229,7 @@ async function startWorker(tern, { taskQueue, activities = {}, options = {} }) {
 
 async function connectClient(tern, namespace = tern.namespace) {
   const { Client, Connection } = require('@temporalio/client');
-  const connection = await Connection.connect({ address: tern.address });
+  const connection = await Connection.connect({ address: tern.address, tls: tern.tls });
   const client = new Client({ connection, namespace });
   return { client, connection };
 }

@@ -1,0 +1,42 @@
+# The Tern image: tern-server, the four single-service binaries and the `tern` CLI on a slim
+# Debian, run as uid 1000 by deploy/docker/entrypoint.sh (see deploy/docker/README.md).
+#
+#   docker build -t tern .                           # compiles in the builder stage (~30 min, 2 cores)
+#   docker build --build-arg BINARIES=prebuilt ...   # takes deploy/docker/bin/ from the context,
+#                                                    # staged by scripts/stage-binaries (CI, tests)
+# BINARIES=prebuilt needs BuildKit (DOCKER_BUILDKIT=1), which skips the unused builder stage.
+ARG BASE_IMAGE=debian:bookworm-slim
+ARG BUILDER_IMAGE=debian:bookworm
+ARG BINARIES=builder
+
+FROM ${BUILDER_IMAGE} AS builder
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive
+WORKDIR /src
+COPY . .
+RUN apt-get update \
+ && scripts/install-deps build \
+ && TERN_BUILD_DIR=/build scripts/stage-binaries /out \
+ && rm -rf /var/lib/apt/lists/*
+
+FROM scratch AS prebuilt
+COPY deploy/docker/bin/ /out/bin/
+
+FROM ${BINARIES} AS binaries
+
+FROM ${BASE_IMAGE}
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive
+# Only the shared libraries the binaries link (apt brings their own dependencies).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates \
+      libabsl20220623 libcurl4 libgrpc++1.51 libpqxx-6.4 libprometheus-cpp-core1.0 \
+      libprometheus-cpp-pull1.0 libprotobuf32 libspdlog1.10 libyaml-cpp0.7 libssl3 \
+ && rm -rf /var/lib/apt/lists/* \
+ && echo 'tern:x:1000:' >>/etc/group \
+ && echo 'tern:x:1000:1000:Tern:/home/tern:/usr/sbin/nologin' >>/etc/passwd \
+ && mkdir -p /etc/tern /home/tern && chown tern:tern /etc/tern /home/tern
+COPY --from=binaries /out/bin/ /usr/local/bin/
+COPY deploy/docker/entrypoint.sh /usr/local/bin/tern-entrypoint
+USER 1000:1000
+WORKDIR /home/tern
+EXPOSE 7233 7234 7235 7239 9090
+ENTRYPOINT ["tern-entrypoint"]

@@ -1,0 +1,309 @@
+'use strict';
+// docker-compose.yml, started for real on a Docker engine this test starts: the multi-role
+// cluster with two history and two matching containers runs SDK workflows (activity, timer,
+// signal) from the host across a SIGKILL of one history container, every workflow completes
+// exactly once, and `down -v` leaves nothing behind. The all-in-one file and the frontend TLS
+// file serve a workflow too, the image's entrypoint renders and checks configs, and every
+// compose file and profile passes `docker-compose config -q`.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { after, afterEach, before, describe, it } = require('node:test');
+const {
+  connectClient,
+  freePorts,
+  startWorker,
+  uniqueName,
+  waitFor,
+} = require('../sdk/lib/harness');
+const { DOCKER, POSTGRES_IMAGE, TERN_IMAGE, docker, prepareImages, run } = require('./lib/docker');
+
+const REPO = path.resolve(__dirname, '..', '..');
+const COMPOSE_FILES = {
+  cluster: ['docker-compose.yml'],
+  allInOne: ['deploy/compose/all-in-one.yml'],
+  elasticsearch: ['docker-compose.yml', 'deploy/compose/elasticsearch.yml'],
+  tls: ['docker-compose.yml', 'deploy/compose/tls.yml'],
+};
+
+// One compose project: `docker-compose -p NAME -f FILE...` with the test's images and port.
+class ComposeProject {
+  constructor(files, frontendPort, extraEnv = {}) {
+    this.name = uniqueName('tern').replace(/[^a-z0-9]/g, '');
+    this.files = files;
+    this.env = {
+      TERN_IMAGE,
+      POSTGRES_IMAGE,
+      TERN_FRONTEND_PORT: String(frontendPort),
+      COMPOSE_PROJECT_NAME: this.name,
+      ...extraEnv,
+    };
+    this.address = `127.0.0.1:${frontendPort}`;
+  }
+
+  compose(args, options = {}) {
+    const fileArgs = this.files.flatMap((f) => ['-f', path.join(REPO, f)]);
+    return run('docker-compose', [...fileArgs, '--ansi', 'never', ...args], { env: this.env, ...options });
+  }
+
+  async containers(service) {
+    const out = await docker(['ps', '-a', '--format', '{{.Names}}',
+      '--filter', `label=com.docker.compose.project=${this.name}`,
+      ...(service ? ['--filter', `label=com.docker.compose.service=${service}`] : [])]);
+    return out.split('\n').filter(Boolean).sort();
+  }
+
+  // What the container wrote to stdout and stderr (Tern logs to stderr).
+  async logs(container) {
+    return run('bash', ['-c', '"$0" logs "$1" 2>&1', DOCKER, container], { timeoutMs: 30_000 });
+  }
+
+  async down() {
+    await this.compose(['down', '-v', '--remove-orphans', '--timeout', '20']);
+    assert.deepEqual(await this.containers(), [], `containers left by project ${this.name}`);
+  }
+
+  // Connects an SDK client once the namespaces job has registered `default`.
+  async connect(tls) {
+    const tern = { address: this.address, namespace: 'default', tls };
+    const { client, connection } = await waitFor('the frontend on ' + this.address,
+      () => connectClient(tern), { timeoutMs: 120_000, intervalMs: 1000 });
+    await waitFor('namespace default', () =>
+      client.workflowService.describeNamespace({ namespace: 'default' }),
+    { timeoutMs: 120_000, intervalMs: 500 });
+    return { tern, client, connection };
+  }
+}
+
+// Runs activityThenTimer once through the connected cluster, with a worker on the host.
+async function runOneWorkflow({ tern, client, connection }) {
+  const taskQueue = uniqueName('compose');
+  const worker = await startWorker(tern, {
+    taskQueue,
+    activities: { async greet(name) { return `Hello, ${name}`; } },
+  });
+  try {
+    const result = await client.workflow.execute('activityThenTimer', {
+      taskQueue, workflowId: uniqueName('compose'), args: ['compose', 100],
+    });
+    assert.equal(result, 'Hello, compose after 100ms');
+  } finally {
+    await worker.stop();
+    await connection.close();
+  }
+}
+
+// Lines of `logs` matching `pattern`, captured group 1, as a set.
+function matches(logs, pattern) {
+  return new Set([...logs.matchAll(new RegExp(pattern, 'g'))].map((m) => m[1]));
+}
+
+describe('docker-compose config', () => {
+  for (const [name, files] of Object.entries(COMPOSE_FILES)) {
+    it(`validates ${files.join(' + ')}`, async () => {
+      const project = new ComposeProject(files, 7233);
+      await project.compose(['config', '-q']);
+    });
+  }
+  it('validates the monitoring profile', async () => {
+    const project = new ComposeProject(COMPOSE_FILES.cluster, 7233);
+    const services = await project.compose(['--profile', 'monitoring', 'config', '--services']);
+    assert.ok(services.includes('prometheus') && services.includes('grafana'), services);
+  });
+});
+
+describe('docker-compose on a Docker engine', { timeout: 1_500_000 }, () => {
+  let engine;
+  before(async () => {
+    engine = await prepareImages();
+  });
+  after(async () => {
+    await engine?.stop();
+  });
+
+  describe('multi-role cluster, history and matching scaled to two', () => {
+    let project;
+    let client;
+    let connection;
+    let worker;
+    const taskQueue = uniqueName('compose');
+    const stepRuns = new Map(); // step argument -> how many times the activity ran
+
+    before(async () => {
+      const [port] = await freePorts(1);
+      project = new ComposeProject(COMPOSE_FILES.cluster, port);
+      await project.compose(['up', '-d', '--scale', 'tern-history=2', '--scale', 'tern-matching=2']);
+      let tern;
+      ({ tern, client, connection } = await project.connect());
+      worker = await startWorker(tern, {
+        taskQueue,
+        activities: {
+          async step(name) {
+            stepRuns.set(name, (stepRuns.get(name) || 0) + 1);
+            return `${name} done`;
+          },
+        },
+      });
+    });
+
+    let failed = false;
+    afterEach((t) => {
+      failed ||= t.passed === false;
+    });
+    after(async () => {
+      await worker?.stop();
+      await connection?.close();
+      if (project) {
+        if (failed || !worker) {
+          console.error(await project.compose(['logs', '--tail', '40']).catch((e) => e.message));
+        }
+        await project.down();
+      }
+    });
+
+    it('spreads shards and task queue partitions over both containers', async () => {
+      // Matching partitions load when a queue is first used: the worker's polls did that.
+      for (const [service, pattern] of [
+        ['tern-history', 'shard (\\d+) acquired'],
+        ['tern-matching', 'partition (\\S+) loaded'],
+      ]) {
+        const containers = await project.containers(service);
+        assert.equal(containers.length, 2, `${service}: ${containers}`);
+        for (const container of containers) {
+          await waitFor(`${container} to own something`,
+            async () => matches(await project.logs(container), pattern).size > 0,
+            { timeoutMs: 60_000, intervalMs: 500 });
+        }
+      }
+    });
+
+    it('runs every workflow exactly once across a SIGKILL of a history container', async () => {
+      const ids = Array.from({ length: 8 }, (_, i) => `${taskQueue}-${i}`);
+      const handles = await Promise.all(ids.map((workflowId) =>
+        client.workflow.start('activityTimerSignal', {
+          taskQueue, workflowId, args: [workflowId, 3000],
+        })));
+      // Every workflow is past its first activity, waiting on its timer or the signal.
+      await waitFor('first activities', () => ids.every((id) => stepRuns.has(`${id}:first`)),
+        { timeoutMs: 120_000, intervalMs: 200 });
+
+      const [victim] = await project.containers('tern-history');
+      await docker(['kill', victim]);
+      // Signals reach history through the frontend; the SDK retries while shards move.
+      await Promise.all(handles.map((h) => waitFor(`signal ${h.workflowId}`,
+        () => h.signal('release').then(() => true), { timeoutMs: 120_000, intervalMs: 500 })));
+      await docker(['start', victim]);
+
+      const results = await Promise.all(handles.map((h) => h.result()));
+      assert.deepEqual(results, ids.map((id) => [`${id}:first done`, `${id}:second done`]));
+      for (const id of ids) {
+        for (const step of ['first', 'second']) {
+          assert.equal(stepRuns.get(`${id}:${step}`), 1, `${id}:${step} ran once`);
+        }
+      }
+      for (const handle of handles) {
+        const { events } = await handle.fetchHistory();
+        const count = (attr) => events.filter((e) => e[attr]).length;
+        assert.equal(count('workflowExecutionCompletedEventAttributes'), 1, handle.workflowId);
+        assert.equal(count('activityTaskCompletedEventAttributes'), 2, handle.workflowId);
+        assert.equal(count('timerFiredEventAttributes'), 1, handle.workflowId);
+      }
+      await waitFor(`${victim} healthy again`, async () =>
+        (await docker(['inspect', '--format', '{{.State.Health.Status}}', victim])).trim()
+          === 'healthy', { timeoutMs: 120_000, intervalMs: 1000 });
+    });
+  });
+
+  describe('all-in-one', () => {
+    let project;
+    before(async () => {
+      const [port] = await freePorts(1);
+      project = new ComposeProject(COMPOSE_FILES.allInOne, port);
+      await project.compose(['up', '-d']);
+    });
+    after(async () => {
+      await project?.down();
+    });
+
+    it('serves a workflow from one tern-server container', async () => {
+      await runOneWorkflow(await project.connect());
+    });
+  });
+
+  describe('frontend TLS (deploy/compose/tls.yml)', () => {
+    let project;
+    let certs;
+    before(async () => {
+      certs = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-certs-'));
+      fs.chmodSync(certs, 0o755); // the containers run as uid 1000
+      await run(path.join(REPO, 'deploy', 'gen-certs'), [certs, '2']);
+      const [port] = await freePorts(1);
+      project = new ComposeProject(COMPOSE_FILES.tls, port, { TERN_TLS_DIR: certs });
+      await project.compose(['up', '-d']);
+    });
+    after(async () => {
+      await project?.down();
+      fs.rmSync(certs, { recursive: true, force: true });
+    });
+
+    it('serves SDK clients that present a certificate from the CA', async () => {
+      const read = (name) => fs.readFileSync(path.join(certs, name));
+      await runOneWorkflow(await project.connect({
+        serverNameOverride: 'tern-frontend',
+        serverRootCACertificate: read('ca.pem'),
+        clientCertPair: { crt: read('client.pem'), key: read('client.key') },
+      }));
+    });
+  });
+
+  describe('the image entrypoint', () => {
+    // Runs `tern-entrypoint ARGS` in a throwaway container; resolves to {code, output}.
+    const entrypoint = (env, ...args) => {
+      const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+      return run('bash', ['-c', '"$@" 2>&1; echo "exit=$?"', 'docker', DOCKER, 'run', '--rm',
+        ...envArgs, TERN_IMAGE, ...args]).then((out) => {
+        const code = Number(out.match(/exit=(\d+)\s*$/)[1]);
+        return { code, output: out.replace(/exit=\d+\s*$/, '') };
+      });
+    };
+
+    it('runs as uid 1000', async () => {
+      assert.deepEqual(await entrypoint({}, 'id', '-u'), { code: 0, output: '1000\n' });
+    });
+
+    it('renders a config for the chosen services that keeps secrets out of the file', async () => {
+      const { code, output } = await entrypoint({
+        DB_HOST: 'db.internal', DB_PASSWORD: 'sentinel-secret', NUM_HISTORY_SHARDS: '8',
+        SERVICES: 'history,matching', ES_URL: 'https://es.internal:9243',
+      }, 'render');
+      assert.equal(code, 0, output);
+      assert.match(output, /numHistoryShards: 8/);
+      assert.match(output, /connectAddr: "db.internal:5432"/);
+      assert.match(output, /url: \{scheme: https, host: "es.internal:9243"\}/);
+      assert.match(output, /^ {2}history:$/m);
+      assert.match(output, /^ {2}matching:$/m);
+      assert.doesNotMatch(output, /^ {2}frontend:$/m);
+      assert.doesNotMatch(output, /sentinel-secret/);
+    });
+
+    it('checks the rendered config and names what is wrong', async () => {
+      const ok = await entrypoint({ DB_HOST: 'db' }, 'check');
+      assert.equal(ok.code, 0, ok.output);
+      assert.match(ok.output, /OK \(services frontend,history,matching,worker;/);
+      for (const [env, message] of [
+        [{}, /DB_HOST is not set/],
+        [{ DB_HOST: 'db', NUM_HISTORY_SHARDS: '3' }, /persistence.numHistoryShards: must be a power of two/],
+        [{ DB_HOST: 'db', DB_PORT: 'five' }, /DB_PORT must be a whole number/],
+        [{ DB_HOST: 'db', SERVICES: 'frontend,histroy' }, /unknown service 'histroy'/],
+        [{ DB_HOST: 'db', TLS_CERT_FILE: '/nope.pem', TLS_KEY_FILE: '/nope.key' },
+          /services.frontend.tls.certFile: cannot read \/nope.pem/],
+        [{ DB_HOST: 'db', ES_URL: 'es:9200' }, /ES_URL must look like http:\/\/host:9200/],
+      ]) {
+        const { code, output } = await entrypoint(env, 'check');
+        assert.equal(code, 2, output);
+        assert.match(output, message);
+      }
+    });
+  });
+});
