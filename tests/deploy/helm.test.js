@@ -365,6 +365,29 @@ describe('helm chart helm/tern', () => {
     });
   }
 
+  it('documents every value of values.yaml in the README table', () => {
+    const values = YAML.parse(fs.readFileSync(path.join(CHART, 'values.yaml'), 'utf8'));
+    const documented = new Set([...fs.readFileSync(path.join(CHART, 'README.md'), 'utf8')
+      .matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]));
+    // Leaves of the values tree; maps that are whole values (resources, security contexts)
+    // and empty maps count as one value. Per-service keys are documented once as <service>.
+    const WHOLE = new Set(['resources', 'podSecurityContext', 'securityContext']);
+    const missing = [];
+    (function walk(node, prefix) {
+      for (const [key, value] of Object.entries(node)) {
+        const at = prefix ? `${prefix}.${key}` : key;
+        const isMap = value && typeof value === 'object' && !Array.isArray(value);
+        if (isMap && Object.keys(value).length && !WHOLE.has(key)) {
+          walk(value, at);
+          continue;
+        }
+        const row = at.replace(/^services\.(frontend|history|matching|worker)\.(?!service\.|tls\.)/, 'services.<service>.');
+        if (!documented.has(row)) missing.push(row);
+      }
+    })(values, '');
+    assert.deepEqual(missing, [], 'values missing from helm/tern/README.md');
+  });
+
   describe('bad values fail helm template with a message naming the value', () => {
     const host = { 'database.host': 'postgresql' };
     const BAD = [
