@@ -47,7 +47,7 @@ const CASES = {
       hpa: ['frontend', 'history', 'matching'],
       tls: true,
       elasticsearch: false,
-      databaseSecret: 'tern-database',
+      databaseSecret: 'tern-postgres-credentials',
       replicas: { worker: 2 },
       namespaces: ['default', 'orders'],
     },
