@@ -365,6 +365,16 @@ describe('helm chart helm/tern', () => {
     });
   }
 
+  it('keeps object names within 63 characters for a long release name', async () => {
+    const release = 'a-release-name-long-enough-to-need-truncating-x';
+    const objects = await template({ sets: { 'database.host': 'postgresql' }, release });
+    assert.ok(objects.length > 10);
+    for (const o of objects) {
+      assert.ok(o.metadata.name.length <= 63, `${o.kind} ${o.metadata.name} is longer than 63`);
+      assert.match(o.metadata.name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, `${o.kind} ${o.metadata.name}`);
+    }
+  });
+
   it('documents every value of values.yaml in the README table', () => {
     const values = YAML.parse(fs.readFileSync(path.join(CHART, 'values.yaml'), 'utf8'));
     const documented = new Set([...fs.readFileSync(path.join(CHART, 'README.md'), 'utf8')
