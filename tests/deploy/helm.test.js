@@ -361,6 +361,24 @@ describe('helm chart helm/tern', () => {
         assert.equal(r.code, 0, `tern-server --check-config failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
         assert.match(r.stdout, /OK \(services frontend,history,matching,worker; numHistoryShards \d+/);
         assert.match(r.stdout, c.expect.elasticsearch ? /visibility elasticsearch/ : /visibility postgres/);
+
+        // What each Deployment's container runs, as the image would: the entrypoint with the
+        // container's args (`check` in place of `server`) and environment.
+        for (const service of SERVICES) {
+          const [container] = named(objects(), 'Deployment', `${FULLNAME}-${service}`).spec.template.spec.containers;
+          const containerEnv = Object.fromEntries((container.env || []).map((e) => {
+            if (e.value !== undefined) return [e.name, e.value];
+            if (e.valueFrom.fieldRef?.fieldPath === 'status.podIP') return [e.name, env.POD_IP];
+            assert.ok(e.valueFrom.secretKeyRef && env[e.name], `${service}: unexpected env ${e.name}`);
+            return [e.name, env[e.name]];
+          }));
+          assert.equal(container.args[0], 'server');
+          const run = await exec('bash', [path.join(REPO, 'deploy', 'docker', 'entrypoint.sh'), 'check', ...container.args.slice(1)], {
+            env: { ...containerEnv, TERN_CONFIG: file, PATH: `${BIN_DIR}:${process.env.PATH}` },
+          });
+          assert.equal(run.code, 0, `${service}: the entrypoint's check failed:\n${run.stderr}${run.stdout}`);
+          assert.match(run.stdout, new RegExp(`OK \\(services ${service};`));
+        }
       });
     });
   }
