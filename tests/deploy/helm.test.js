@@ -383,6 +383,15 @@ describe('helm chart helm/tern', () => {
     });
   }
 
+  it('has a schema check that rejects unknown kinds and invalid objects', () => {
+    assert.throws(() => validateObject({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }),
+      /unknown kind example\.com\/v1\/Widget/);
+    assert.throws(() => validateObject({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: {} }),
+      /Deployment d: .*selector/);
+    assert.throws(() => validateObject({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor',
+      metadata: { name: 'm' }, spec: { selector: {}, endpoints: [{ port: 9090 }] } }), /ServiceMonitor m: .*port/);
+  });
+
   it('keeps object names within 63 characters for a long release name', async () => {
     const release = 'a-release-name-long-enough-to-need-truncating-x';
     const objects = await template({ sets: { 'database.host': 'postgresql' }, release });
