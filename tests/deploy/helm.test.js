@@ -48,6 +48,7 @@ const CASES = {
       tls: true,
       elasticsearch: false,
       databaseSecret: 'tern-postgres-credentials',
+      image: 'registry.example.com/platform/tern:0.1.0',
       replicas: { worker: 2 },
       namespaces: ['default', 'orders'],
     },
@@ -145,7 +146,7 @@ describe('helm chart helm/tern', () => {
           } else {
             assert.equal(d.spec.replicas, c.expect.replicas?.[service] ?? 1);
           }
-          assert.equal(container.image, 'tern:0.1.0', 'the image tag defaults to appVersion');
+          assert.equal(container.image, c.expect.image ?? 'tern:0.1.0', 'the image tag defaults to appVersion');
         }
         assert.equal(seen.size, 4);
       });
@@ -159,6 +160,8 @@ describe('helm chart helm/tern', () => {
           assert.equal(spec.automountServiceAccountToken, false, where);
           for (const container of [...(spec.initContainers || []), ...spec.containers]) {
             const at = `${where} container ${container.name}`;
+            assert.equal(container.image, c.expect.image ?? 'tern:0.1.0', `${at}: image`);
+            assert.deepEqual(spec.imagePullSecrets, c.expect.image ? [{ name: 'registry-credentials' }] : undefined, at);
             const sc = { ...spec.securityContext, ...container.securityContext };
             assert.equal(sc.runAsNonRoot, true, `${at}: runAsNonRoot`);
             assert.equal(sc.runAsUser, 1000, `${at}: runAsUser`);

@@ -43,7 +43,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 
 {{- define "tern.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- printf "%s:%s" .Values.image.repository (toString (default .Chart.AppVersion .Values.image.tag)) }}
 {{- end }}
 
 {{- define "tern.serviceAccountName" -}}
