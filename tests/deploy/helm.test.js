@@ -92,7 +92,7 @@ describe('helm chart helm/tern', () => {
   before(async () => {
     const binary = await ensureHelm();
     const { stdout } = await exec(binary, ['version']);
-    console.log(`# ${stdout.trim()}`);
+    console.log(stdout.trim());
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-helm-'));
     await Promise.all(Object.entries(CASES).map(async ([name, c]) => {
       renders[name] = await template({ valuesFiles: c.valuesFiles, sets: c.sets, release: RELEASE });
