@@ -12,10 +12,12 @@
 const assert = require('node:assert/strict');
 const { execFile } = require('node:child_process');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { promisify } = require('node:util');
 const { describe, it } = require('node:test');
 const {
+  dashboardExpressions,
   familyOf,
   kindOf,
   loadDashboards,
@@ -332,6 +334,27 @@ describe('Grafana dashboards', () => {
     const titles = dashboards.map(({ dashboard }) => dashboard.title);
     assert.deepEqual([...new Set(uids)], uids, 'duplicate uid');
     assert.deepEqual([...new Set(titles)], titles, 'duplicate title');
+  });
+
+  it('hold PromQL that Prometheus parses', async (t) => {
+    // Every panel and variable query as a recording rule, Grafana's variables replaced by
+    // values, through promtool's parser.
+    const exprs = dashboards.flatMap(({ dashboard }) => dashboardExpressions(dashboard));
+    const rules = exprs.map((e, i) => [
+      `      - record: dashboard_expr_${i}`,
+      `        expr: ${JSON.stringify(e.expr.replace(/\$__(rate_interval|interval|range)\b/g, '5m')
+        .replace(/\$\{?[a-zA-Z0-9_]+\}?/g, '.*'))}`,
+    ].join('\n'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-dashboards-'));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'dashboards.yml');
+    fs.writeFileSync(file, `groups:\n  - name: dashboards\n    rules:\n${rules.join('\n')}\n`);
+    try {
+      await promtool(['check', 'rules', file]);
+    } catch (err) {
+      const index = /dashboard_expr_(\d+)/.exec(err.message);
+      throw new Error(index ? `${exprs[index[1]].where}: ${exprs[index[1]].expr}\n${err.message}` : err.message);
+    }
   });
 
   for (const { file, dashboard: d } of dashboards) {
