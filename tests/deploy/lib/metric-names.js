@@ -320,12 +320,10 @@ function parseYaml(text, file = 'yaml') {
     return null;
   }
 
-  // A mapping or sequence whose lines start at column `indent`. `first` overrides the text of
-  // the first line (the rest of a `- key: value` line).
-  function block(indent, first) {
+  // A mapping or sequence whose lines start at column `indent`.
+  function block(indent) {
     skipBlank();
-    const head = first !== undefined ? first : content(lines[pos]).slice(indent);
-    return /^-(\s|$)/.test(head) ? sequence(indent) : mapping(indent, first);
+    return /^-(\s|$)/.test(content(lines[pos]).slice(indent)) ? sequence(indent) : mapping(indent);
   }
 
   function sequence(indent) {
