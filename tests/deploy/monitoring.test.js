@@ -3,7 +3,8 @@
 // `promtool check rules` and their unit tests (`promtool test rules`), each alert has a test
 // where it fires and one where it stays quiet, a severity, a summary, a description and a
 // runbook section in docs/runbooks.md; every Grafana dashboard is a well-formed Grafana 11
-// dashboard on the provisioned Prometheus data source; and every metric the dashboards and
+// dashboard on the provisioned Prometheus data source whose queries parse and show data when
+// every metric has series; and every metric the dashboards and
 // rules read is one the server emits (SERVER_METRICS below, Temporal's names) or one the
 // official SDKs' workers emit (SDK_METRICS), read with the labels those metrics carry.
 //
@@ -354,6 +355,52 @@ describe('Grafana dashboards', () => {
     } catch (err) {
       const index = /dashboard_expr_(\d+)/.exec(err.message);
       throw new Error(index ? `${exprs[index[1]].where}: ${exprs[index[1]].expr}\n${err.message}` : err.message);
+    }
+  });
+
+  it('show data in every panel when every catalog metric has series', async (t) => {
+    // Synthetic series for every metric of the catalog, with every label it carries, on each
+    // Tern service; then each panel and variable query as an alert on absent(<query>), which
+    // promtool must find quiet: the query returns something.
+    const series = [];
+    const value = { operation: 'StartWorkflowExecution', namespace: 'default', task_type: 'Workflow', worker_type: 'WorkflowWorker' };
+    for (const [name, [type, labels]] of Object.entries(CATALOG)) {
+      const services = kindOf(name) === 'sdk' ? [null] : ['frontend', 'history', 'matching', 'worker'];
+      for (const service of services) {
+        const ls = { job: service ? 'tern' : 'workers', instance: '10.0.0.1:9090', ...(service ? { service_name: service } : {}) };
+        for (const l of labels) ls[l] = value[l] || 'x';
+        const sel = (suffix, extra = {}) => `${name}${suffix}{${Object.entries({ ...ls, ...extra }).map(([k, v]) => `${k}="${v}"`).join(', ')}}`;
+        if (type === 'histogram') {
+          series.push([sel('_bucket', { le: '0.1' }), '0+1x10'], [sel('_bucket', { le: '1' }), '0+5x10'],
+            [sel('_bucket', { le: '+Inf' }), '0+10x10'], [sel('_sum'), '0+3x10'], [sel('_count'), '0+10x10']);
+        } else {
+          series.push([sel(''), type === 'counter' ? '0+10x10' : '5x10']);
+        }
+      }
+    }
+    const exprs = dashboards.flatMap(({ dashboard }) => dashboardExpressions(dashboard));
+    const grafanaToPromQL = (expr) => expr.replace(/\$__(rate_interval|interval|range)\b/g, '5m').replace(/\$\{?[a-zA-Z0-9_]+\}?/g, '.*');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-dashboards-'));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    fs.writeFileSync(path.join(dir, 'rules.yml'), `groups:\n  - name: dashboards\n    rules:\n${exprs.map((e, i) => [
+      `      - alert: DashboardQueryEmpty${i}`,
+      `        expr: ${JSON.stringify(`absent(${grafanaToPromQL(e.expr)})`)}`,
+    ].join('\n')).join('\n')}\n`);
+    fs.writeFileSync(path.join(dir, 'test.yml'), [
+      'rule_files: [rules.yml]',
+      'evaluation_interval: 1m',
+      'tests:',
+      '  - interval: 1m',
+      '    input_series:',
+      ...series.map(([s, v]) => `      - {series: ${JSON.stringify(s)}, values: "${v}"}`),
+      '    alert_rule_test:',
+      ...exprs.map((_, i) => `      - {eval_time: 10m, alertname: DashboardQueryEmpty${i}, exp_alerts: []}`),
+    ].join('\n') + '\n');
+    try {
+      await promtool(['test', 'rules', path.join(dir, 'test.yml')]);
+    } catch (err) {
+      const empty = [...err.message.matchAll(/alertname: DashboardQueryEmpty(\d+)/g)].map((m) => exprs[m[1]]);
+      throw new Error(empty.length ? `queries with no data:\n${empty.map((e) => `  ${e.where}: ${e.expr}`).join('\n')}` : err.message);
     }
   });
 
