@@ -4,9 +4,9 @@
 // where it fires and one where it stays quiet, a severity, a summary, a description and a
 // runbook section in docs/runbooks.md; every Grafana dashboard is a well-formed Grafana 11
 // dashboard on the provisioned Prometheus data source whose queries parse and show data when
-// every metric has series; and every metric the dashboards and
-// rules read is one the server emits (SERVER_METRICS below, Temporal's names) or one the
-// official SDKs' workers emit (SDK_METRICS), read with the labels those metrics carry.
+// every metric has series; and every metric the dashboards and rules read is one the server
+// emits (SERVER_METRICS below, Temporal's names) or one the official SDKs' workers emit
+// (SDK_METRICS), read with the labels those metrics carry.
 //
 // Run: cd tests/deploy && node --test monitoring.test.js   (needs promtool: Debian's
 // `prometheus` package, or PROMTOOL=/path/to/promtool).
@@ -170,6 +170,11 @@ async function promtool(args) {
 const ymlFiles = (dir) => fs.readdirSync(dir).filter((f) => f.endsWith('.yml')).sort().map((f) => path.join(dir, f));
 const rel = (file) => path.relative(REPO, file);
 const alerts = () => rulesOf(loadRuleFiles(RULES_DIR)).filter(({ rule }) => rule.alert);
+
+// A Grafana query as plain PromQL: interval variables become 5m, other variables match all.
+function grafanaToPromQL(expr) {
+  return expr.replace(/\$__(rate_interval|interval|range)\b/g, '5m').replace(/\$\{?[a-zA-Z0-9_]+\}?/g, '.*');
+}
 
 // GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes.
 function headingAnchors(markdown) {
@@ -343,8 +348,7 @@ describe('Grafana dashboards', () => {
     const exprs = dashboards.flatMap(({ dashboard }) => dashboardExpressions(dashboard));
     const rules = exprs.map((e, i) => [
       `      - record: dashboard_expr_${i}`,
-      `        expr: ${JSON.stringify(e.expr.replace(/\$__(rate_interval|interval|range)\b/g, '5m')
-        .replace(/\$\{?[a-zA-Z0-9_]+\}?/g, '.*'))}`,
+      `        expr: ${JSON.stringify(grafanaToPromQL(e.expr))}`,
     ].join('\n'));
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-dashboards-'));
     t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -379,7 +383,6 @@ describe('Grafana dashboards', () => {
       }
     }
     const exprs = dashboards.flatMap(({ dashboard }) => dashboardExpressions(dashboard));
-    const grafanaToPromQL = (expr) => expr.replace(/\$__(rate_interval|interval|range)\b/g, '5m').replace(/\$\{?[a-zA-Z0-9_]+\}?/g, '.*');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-dashboards-'));
     t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
     fs.writeFileSync(path.join(dir, 'rules.yml'), `groups:\n  - name: dashboards\n    rules:\n${exprs.map((e, i) => [
