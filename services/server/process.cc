@@ -22,9 +22,9 @@
 #include "common/dynamic_config_file.h"
 #include "common/executor.h"
 #include "common/ids.h"
-#include "common/status_macros.h"
 #include "common/logging.h"
 #include "common/metrics.h"
+#include "common/status_macros.h"
 #include "membership/membership.h"
 #include "persistence/elasticsearch/visibility_store.h"
 #include "persistence/factory.h"
@@ -201,8 +201,8 @@ int CheckConfig(const ProcessOptions& options) {
   std::cout << options.config_path << ": OK (services " << list << "; numHistoryShards "
             << config->persistence.num_history_shards << "; database " << store.database_name
             << " at " << store.connect_addr << "; visibility "
-            << (config->persistence.VisibilityElasticsearch() ? "elasticsearch" : "postgres")
-            << ")" << std::endl;
+            << (config->persistence.VisibilityElasticsearch() ? "elasticsearch" : "postgres") << ")"
+            << std::endl;
   return 0;
 }
 

@@ -16,8 +16,8 @@ struct ProcessOptions {
   bool check_config = false;          // validate the config and exit (no network)
 };
 
-// Parses "--config FILE [--services a,b] [--check-config]" (services only when allow_services). Exits with a
-// usage message on bad arguments.
+// Parses "--config FILE [--services a,b] [--check-config]" (services only when allow_services).
+// Exits with a usage message on bad arguments.
 ProcessOptions ParseProcessArgs(int argc, char** argv, const std::string& program,
                                 bool allow_services, std::vector<std::string> fixed_services);
 
