@@ -10,10 +10,16 @@ ARG BUILDER_IMAGE=debian:bookworm
 ARG BINARIES=builder
 
 FROM ${BUILDER_IMAGE} AS builder
-ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive
+# Behind a TLS-inspecting proxy, the proxy's CA (PEM) lets npm fetch the pinned protos:
+#   docker build --build-arg EXTRA_CA_CERTS="$(cat proxy-ca.pem)" .
+ARG EXTRA_CA_CERTS=
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+    NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
 WORKDIR /src
 COPY . .
-RUN apt-get update \
+RUN mkdir -p /usr/local/share/ca-certificates \
+ && if [ -n "$EXTRA_CA_CERTS" ]; then printf '%s\n' "$EXTRA_CA_CERTS" >/usr/local/share/ca-certificates/extra.crt; fi \
+ && apt-get update \
  && scripts/install-deps build \
  && TERN_BUILD_DIR=/build scripts/stage-binaries /out \
  && rm -rf /var/lib/apt/lists/*

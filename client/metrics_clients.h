@@ -17,7 +17,7 @@ namespace tern::client {
 // Wraps a callback so that it records the call's outcome before running.
 class CallMetrics {
  public:
-  explicit CallMetrics(const Clock& clock) : metrics_("client", clock) {}
+  explicit CallMetrics(const Clock& clock) : metrics_(OperationMetrics::kClient, clock) {}
 
   template <typename Response>
   Callback<Response> Measure(const char* operation, Callback<Response> done) {

@@ -1,13 +1,7 @@
-// Requests, errors and latency per operation at a seam (a client or store decorator), in the
-// process registry (metrics.h): <prefix>_requests{operation}, <prefix>_errors{operation} and
-// <prefix>_latency{operation} (seconds), following Temporal's client_* / persistence_* names.
-// Thread-safe.
+// Requests, errors and latency per operation at a seam (a client or store decorator), under one
+// of the Temporal families metrics.h declares: persistence_*, visibility_persistence_* or
+// client_*, labelled `operation`. Thread-safe.
 #pragma once
-
-#include <prometheus/counter.h>
-#include <prometheus/histogram.h>
-
-#include <string>
 
 #include "absl/status/status.h"
 #include "common/clock.h"
@@ -17,42 +11,35 @@ namespace tern {
 
 class OperationMetrics {
  public:
-  OperationMetrics(const std::string& prefix, const Clock& clock)
-      : clock_(clock),
-        requests_(prometheus::BuildCounter()
-                      .Name(prefix + "_requests")
-                      .Help("Requests, by operation")
-                      .Register(*MetricsRegistry())),
-        errors_(prometheus::BuildCounter()
-                    .Name(prefix + "_errors")
-                    .Help("Requests that failed, by operation")
-                    .Register(*MetricsRegistry())),
-        latency_(prometheus::BuildHistogram()
-                     .Name(prefix + "_latency")
-                     .Help("Request latency in seconds, by operation")
-                     .Register(*MetricsRegistry())) {}
+  struct Families {
+    const metrics::CounterDef& requests;
+    const metrics::CounterDef& errors;
+    const metrics::HistogramDef& latency;
+  };
+  static constexpr Families kPersistence{metrics::kPersistenceRequests, metrics::kPersistenceErrors,
+                                         metrics::kPersistenceLatency};
+  static constexpr Families kVisibility{metrics::kVisibilityPersistenceRequests,
+                                        metrics::kVisibilityPersistenceErrors,
+                                        metrics::kVisibilityPersistenceLatency};
+  static constexpr Families kClient{metrics::kClientRequests, metrics::kClientErrors,
+                                    metrics::kClientLatency};
+
+  OperationMetrics(Families families, const Clock& clock) : families_(families), clock_(clock) {}
 
   TimePoint Start() const { return clock_.Now(); }
 
-  void Record(const std::string& operation, TimePoint start, const absl::Status& status) {
+  void Record(const char* operation, TimePoint start, const absl::Status& status) {
     std::chrono::duration<double> elapsed = clock_.Now() - start;
-    prometheus::Labels labels{{"operation", operation}};
-    requests_.Add(labels).Increment();
-    if (!status.ok()) errors_.Add(labels).Increment();
-    latency_.Add(labels, LatencyBuckets()).Observe(elapsed.count());
+    families_.requests.With({operation}).Increment();
+    // The error series exists from the first request, so error ratios read 0 rather than nothing.
+    auto& errors = families_.errors.With({operation});
+    if (!status.ok()) errors.Increment();
+    families_.latency.With({operation}).Observe(elapsed.count());
   }
 
  private:
-  static const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
-    static const prometheus::Histogram::BucketBoundaries buckets{
-        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
-    return buckets;
-  }
-
+  Families families_;
   const Clock& clock_;
-  prometheus::Family<prometheus::Counter>& requests_;
-  prometheus::Family<prometheus::Counter>& errors_;
-  prometheus::Family<prometheus::Histogram>& latency_;
 };
 
 }  // namespace tern

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/metrics.h"
 #include "common/status_macros.h"
 
 namespace tern {
@@ -97,6 +98,7 @@ void Membership::RefreshOnce() {
       std::lock_guard lock(mu_);
       if (rings_[role]->members() == ring->members()) continue;
       rings_[role] = ring;
+      metrics::kMembershipChangedCount.With().Increment();
       auto [begin, end] = listeners_.equal_range(role);
       for (auto it = begin; it != end; ++it) to_notify.push_back(it->second);
     }

@@ -6,11 +6,12 @@ namespace tern::persistence {
 namespace {
 
 template <template <typename> class Decorated, typename Interface>
-std::shared_ptr<Interface> Decorate(std::shared_ptr<Interface> store, const Clock& clock,
-                                    const RetryOptions& retry) {
+std::shared_ptr<Interface> Decorate(
+    std::shared_ptr<Interface> store, const Clock& clock, const RetryOptions& retry,
+    OperationMetrics::Families families = OperationMetrics::kPersistence) {
   if (!store) return store;
   auto measured =
-      std::make_shared<Decorated<MetricsPolicy>>(std::move(store), MetricsPolicy(clock));
+      std::make_shared<Decorated<MetricsPolicy>>(std::move(store), MetricsPolicy(families, clock));
   return std::make_shared<Decorated<RetryPolicy>>(std::move(measured), RetryPolicy(retry, clock));
 }
 
@@ -25,7 +26,8 @@ Stores DecorateStores(const Stores& stores, const Clock& clock, RetryOptions ret
   out.shards = Decorate<DecoratedShardStore>(stores.shards, clock, retry);
   out.executions = Decorate<DecoratedExecutionStore>(stores.executions, clock, retry);
   out.tasks = Decorate<DecoratedTaskStore>(stores.tasks, clock, retry);
-  out.visibility = Decorate<DecoratedVisibilityStore>(stores.visibility, clock, retry);
+  out.visibility = Decorate<DecoratedVisibilityStore>(stores.visibility, clock, retry,
+                                                      OperationMetrics::kVisibility);
   return out;
 }
 

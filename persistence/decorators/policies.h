@@ -26,10 +26,11 @@ const absl::Status& StatusOf(const absl::StatusOr<T>& result) {
   return result.status();
 }
 
-// persistence_requests / persistence_errors / persistence_latency{operation}.
+// persistence_* (or visibility_persistence_* for the visibility store) {operation}.
 class MetricsPolicy {
  public:
-  explicit MetricsPolicy(const Clock& clock) : metrics_("persistence", clock) {}
+  MetricsPolicy(OperationMetrics::Families families, const Clock& clock)
+      : metrics_(families, clock) {}
 
   template <typename Call>
   auto operator()(const char* operation, Call&& call) {

@@ -24,11 +24,12 @@ uint64_t ThreadRandom() {
 
 FrontendService::FrontendService(const Config& config,
                                  std::shared_ptr<persistence::NamespaceStore> namespaces,
+                                 std::shared_ptr<NamespaceCache> cache,
                                  client::HistoryClient& history, client::MatchingClient& matching,
                                  Executor& blocking_executor,
                                  std::shared_ptr<persistence::VisibilityStore> visibility)
     : config_(config),
-      cache_(NamespaceCache::Create(namespaces, blocking_executor)),
+      cache_(std::move(cache)),
       namespaces_(std::make_shared<NamespaceHandler>(config_, namespaces, cache_)),
       visibility_(std::make_shared<VisibilityHandler>(visibility, cache_)),
       polls_(std::make_unique<PollRegistry>()),
@@ -75,10 +76,7 @@ void FrontendService::ApplyHealthLocked() {
   }
 }
 
-void FrontendService::Start() {
-  cache_->Start();
-  SetServing(true);
-}
+void FrontendService::Start() { SetServing(true); }
 
 void FrontendService::Stop() {
   {
@@ -88,7 +86,6 @@ void FrontendService::Stop() {
     server_ = nullptr;
   }
   polls_->Stop();
-  cache_->Stop();
 }
 
 }  // namespace tern::frontend

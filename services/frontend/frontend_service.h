@@ -55,7 +55,9 @@ inline constexpr char kOperatorServiceName[] = "temporal.api.operatorservice.v1.
 
 class FrontendService {
  public:
+  // `cache` is the process's view of `namespaces`, started and stopped by the caller.
   FrontendService(const Config& config, std::shared_ptr<persistence::NamespaceStore> namespaces,
+                  std::shared_ptr<persistence::NamespaceCache> cache,
                   client::HistoryClient& history, client::MatchingClient& matching,
                   Executor& blocking_executor,
                   std::shared_ptr<persistence::VisibilityStore> visibility = nullptr);

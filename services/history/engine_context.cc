@@ -4,6 +4,7 @@
 
 #include "common/errors.h"
 #include "common/hashing.h"
+#include "common/metrics.h"
 #include "common/status_macros.h"
 #include "common/task_token.h"
 #include "services/history/activities.h"
@@ -13,6 +14,31 @@
 namespace tern::history {
 namespace {
 constexpr int kMaxConflictRetries = 5;
+
+// The workflow_* counter of a closing status (common/metrics.h), or null for a running one.
+const metrics::CounterDef* ClosedCounter(enums::WorkflowExecutionStatus status) {
+  switch (status) {
+    case enums::WORKFLOW_EXECUTION_STATUS_COMPLETED:
+      return &metrics::kWorkflowSuccess;
+    case enums::WORKFLOW_EXECUTION_STATUS_FAILED:
+      return &metrics::kWorkflowFailed;
+    case enums::WORKFLOW_EXECUTION_STATUS_TIMED_OUT:
+      return &metrics::kWorkflowTimeout;
+    case enums::WORKFLOW_EXECUTION_STATUS_TERMINATED:
+      return &metrics::kWorkflowTerminate;
+    case enums::WORKFLOW_EXECUTION_STATUS_CANCELED:
+      return &metrics::kWorkflowCancel;
+    case enums::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW:
+      return &metrics::kWorkflowContinuedAsNew;
+    default:
+      return nullptr;
+  }
+}
+
+double SecondsSince(TimePoint start, const Clock& clock) {
+  return std::chrono::duration<double>(clock.Now() - start).count();
+}
+
 }  // namespace
 
 HistoryOptions HistoryOptions::For(const dynamicconfig::Collection& dynamic,
@@ -55,6 +81,17 @@ client::CallOptions EngineContext::CallDeadline(std::chrono::nanoseconds timeout
   client::CallOptions options;
   options.deadline = clock_.Now() + std::chrono::duration_cast<TimePoint::duration>(timeout);
   return options;
+}
+
+void EngineContext::RecordCommitted(const pv1::MutableState& state, bool closed) const {
+  std::string name = NamespaceName(state.namespace_id());
+  if (name.empty()) name = metrics::kUnknownNamespace;
+  metrics::kStateTransitionCount.With({name}).Observe(
+      static_cast<double>(state.state_transition_count()));
+  if (!closed) return;
+  if (const metrics::CounterDef* counter = ClosedCounter(state.status())) {
+    counter->With({name, state.workflow_type().name(), "CompletionStats"}).Increment();
+  }
 }
 
 std::string EngineContext::NamespaceName(const std::string& namespace_id) const {
@@ -202,10 +239,14 @@ absl::Status EngineContext::Mutate(Shard& shard, const ExecutionKey& key, const 
 
 absl::Status EngineContext::MutateWithContext(Shard& shard, const ExecutionKey& key,
                                               const ContextMutation& fn) {
+  TimePoint start = clock_.Now();
   auto context = shard.Context(key);
   std::lock_guard lock(context->mu);
+  metrics::kLockLatency.With({"Mutate"}).Observe(SecondsSince(start, clock_));
   for (int attempt = 0;; ++attempt) {
+    TimePoint load_start = clock_.Now();
     RETURN_IF_ERROR(LoadInto(shard, key, *context));
+    metrics::kCacheLatency.With({"Mutate"}).Observe(SecondsSince(load_start, clock_));
     MutableStateBuilder ms(context->record->state, clock_.Now(),
                            [&shard] { return shard.NextTaskId(); });
     bool was_running = ms.IsRunning();
@@ -225,6 +266,7 @@ absl::Status EngineContext::MutateWithContext(Shard& shard, const ExecutionKey& 
     auto& write = writes[0];
     auto status = shard.Persist(writes);
     if (status.ok()) {
+      RecordCommitted(write.state, was_running && !ms.IsRunning());
       context->record->state = std::move(write.state);
       context->record->db_record_version += 1;
       // Updates the run can no longer accept end with it (waiters see it closed).

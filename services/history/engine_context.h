@@ -136,6 +136,9 @@ class EngineContext {
  private:
   // The namespace's name for dynamic config constraints ("" if the cache does not know it).
   std::string NamespaceName(const std::string& namespace_id) const;
+  // Metrics of a committed transition: state_transition_count, and the run's workflow_*
+  // outcome counter when it `closed`.
+  void RecordCommitted(const pv1::MutableState& state, bool closed) const;
 
   dynamicconfig::Collection dynamic_;
   ShardController& shards_;

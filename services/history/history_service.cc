@@ -1,6 +1,7 @@
 #include "services/history/history_service.h"
 
 #include "common/errors.h"
+#include "common/metrics.h"
 
 namespace tern::history {
 
@@ -94,14 +95,13 @@ class HistoryHandler final : public hs::HistoryService::CallbackService {
 };
 
 HistoryService::HistoryService(const Config& config, persistence::Stores stores,
+                               std::shared_ptr<persistence::NamespaceCache> namespaces,
                                Membership& membership, client::MatchingClient& matching,
                                client::HistoryClient& history, Executor& blocking, Clock& clock,
                                std::string self_address)
     : shards_(config.persistence.num_history_shards, std::move(self_address), stores, membership,
               blocking, clock),
-      namespaces_(stores.namespaces
-                      ? persistence::NamespaceCache::Create(stores.namespaces, blocking)
-                      : nullptr),
+      namespaces_(std::move(namespaces)),
       engine_(config, shards_, matching, history, blocking, clock, stores.visibility, namespaces_),
       handler_(std::make_unique<HistoryHandler>(engine_, blocking)) {
   shards_.SetTaskExecutors(
@@ -110,21 +110,33 @@ HistoryService::HistoryService(const Config& config, persistence::Stores stores,
       },
       [this](Shard& shard, const pv1::TimerTask& task) {
         return engine_.ExecuteTimerTask(shard, task);
-      });
+      },
+      TaskMetrics());
 }
 
 HistoryService::~HistoryService() { Stop(); }
 
+TaskObserver HistoryService::TaskMetrics() const {
+  TaskObserver observer;
+  observer.attempt = [this](const TaskObserver::Attempt& a) {
+    auto entry = namespaces_ ? namespaces_->FindById(a.namespace_id) : nullptr;
+    const std::string& name = entry ? entry->info().name() : metrics::kUnknownNamespace;
+    metrics::kTaskLatencyProcessing.With({name, a.task_type}).Observe(a.latency.count());
+    if (a.ok) metrics::kTaskAttempt.With({name, a.task_type}).Observe(a.attempt);
+  };
+  observer.lag = [](const char* category, double lag) {
+    (std::string_view(category) == "timer" ? metrics::kScheduledQueueLag
+                                           : metrics::kImmediateQueueLag)
+        .With({category})
+        .Observe(lag);
+  };
+  return observer;
+}
+
 grpc::Service* HistoryService::GrpcService() { return handler_.get(); }
 
-void HistoryService::Start() {
-  if (namespaces_) namespaces_->Start();
-  shards_.Start();
-}
+void HistoryService::Start() { shards_.Start(); }
 
-void HistoryService::Stop() {
-  shards_.Stop();
-  if (namespaces_) namespaces_->Stop();
-}
+void HistoryService::Stop() { shards_.Stop(); }
 
 }  // namespace tern::history

@@ -18,7 +18,9 @@ class HistoryHandler;
 
 class HistoryService {
  public:
-  HistoryService(const Config& config, persistence::Stores stores, Membership& membership,
+  // `namespaces` is the process's namespace cache, started and stopped by the caller.
+  HistoryService(const Config& config, persistence::Stores stores,
+                 std::shared_ptr<persistence::NamespaceCache> namespaces, Membership& membership,
                  client::MatchingClient& matching, client::HistoryClient& history,
                  Executor& blocking, Clock& clock, std::string self_address);
   ~HistoryService();
@@ -30,6 +32,9 @@ class HistoryService {
   void Stop();
 
  private:
+  // Records the shards' task attempts and queue lags (common/metrics.h, history section).
+  TaskObserver TaskMetrics() const;
+
   ShardController shards_;
   // Custom search attributes of namespaces, for visibility rows and command checks.
   std::shared_ptr<persistence::NamespaceCache> namespaces_;

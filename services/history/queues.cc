@@ -8,6 +8,30 @@ std::chrono::milliseconds Backoff(int attempt) {
   return std::chrono::milliseconds(std::min(100 << std::min(attempt, 7), 10000));
 }
 constexpr auto kDeleteBatchDelay = std::chrono::milliseconds(200);
+
+// Transfer + TYPE_ACTIVITY_TASK -> TransferActivityTask.
+std::string TaskTypeName(const char* category, const std::string& enum_name) {
+  std::string name = category;
+  bool upper = true;
+  for (char c : std::string_view(enum_name).substr(5)) {  // past "TYPE_"
+    if (c == '_') {
+      upper = true;
+      continue;
+    }
+    name += upper ? c : static_cast<char>(std::tolower(c));
+    upper = false;
+  }
+  return name;
+}
+
+void Report(const TaskObserver& observer, const std::string& namespace_id,
+            const std::string& task_type, int attempt, std::chrono::steady_clock::time_point start,
+            bool ok) {
+  if (!observer.attempt) return;
+  observer.attempt(
+      {namespace_id, task_type, attempt + 1, std::chrono::steady_clock::now() - start, ok});
+}
+
 }  // namespace
 
 void TaskDeleter::Completed(int64_t task_id) {
@@ -46,21 +70,33 @@ void TaskDeleter::Stop() {
   if (!batch.empty()) delete_(batch).IgnoreError();
 }
 
-TransferQueue::TransferQueue(Executor& blocking, ExecuteFn execute, TaskDeleter::DeleteFn delete_fn)
-    : blocking_(blocking), execute_(std::move(execute)), deleter_(blocking, std::move(delete_fn)) {}
+TransferQueue::TransferQueue(Executor& blocking, ExecuteFn execute, TaskDeleter::DeleteFn delete_fn,
+                             TaskObserver observer)
+    : blocking_(blocking),
+      execute_(std::move(execute)),
+      deleter_(blocking, std::move(delete_fn)),
+      observer_(std::move(observer)) {}
 
 TransferQueue::~TransferQueue() { Stop(); }
 
 void TransferQueue::Add(const std::vector<pv1::TransferTask>& tasks) {
+  outstanding_ += static_cast<int64_t>(tasks.size());
   for (const auto& task : tasks) Run(task, 0);
 }
 
 void TransferQueue::Run(pv1::TransferTask task, int attempt) {
   if (*stopped_) return;
   auto stopped = stopped_;
-  execute_(task, [this, stopped, task, attempt](absl::Status status) {
+  auto start = std::chrono::steady_clock::now();
+  execute_(task, [this, stopped, task, attempt, start](absl::Status status) {
     if (*stopped) return;
-    if (status.ok()) return deleter_.Completed(task.task_id());
+    Report(observer_, task.namespace_id(),
+           TaskTypeName("Transfer", pv1::TransferTask::Type_Name(task.type())), attempt, start,
+           status.ok());
+    if (status.ok()) {
+      if (observer_.lag) observer_.lag("transfer", static_cast<double>(outstanding_--));
+      return deleter_.Completed(task.task_id());
+    }
     spdlog::warn("history: transfer task {} (type {}) of {}/{} failed (attempt {}): {}",
                  task.task_id(), static_cast<int>(task.type()), task.workflow_id(), task.run_id(),
                  attempt + 1, status.ToString());
@@ -76,11 +112,12 @@ void TransferQueue::Stop() {
 }
 
 TimerQueue::TimerQueue(Executor& blocking, const Clock& clock, ExecuteFn execute,
-                       TaskDeleter::DeleteFn delete_fn)
+                       TaskDeleter::DeleteFn delete_fn, TaskObserver observer)
     : blocking_(blocking),
       clock_(clock),
       execute_(std::move(execute)),
-      deleter_(blocking, std::move(delete_fn)) {}
+      deleter_(blocking, std::move(delete_fn)),
+      observer_(std::move(observer)) {}
 
 TimerQueue::~TimerQueue() { Stop(); }
 
@@ -133,7 +170,15 @@ void TimerQueue::Run(pv1::TimerTask task, int attempt) {
     std::lock_guard lock(mu_);
     if (stopped_) return;
   }
+  if (attempt == 0 && observer_.lag) {
+    observer_.lag(
+        "timer", std::chrono::duration<double>(clock_.Now() - FromProto(task.fire_time())).count());
+  }
+  auto start = std::chrono::steady_clock::now();
   auto status = execute_(task);
+  Report(observer_, task.namespace_id(),
+         TaskTypeName("Timer", pv1::TimerTask::Type_Name(task.type())), attempt, start,
+         status.ok());
   if (status.ok()) return deleter_.Completed(task.task_id());
   spdlog::warn("history: timer task {} (type {}) of {}/{} failed (attempt {}): {}", task.task_id(),
                static_cast<int>(task.type()), task.workflow_id(), task.run_id(), attempt + 1,

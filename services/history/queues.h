@@ -4,11 +4,14 @@
 // executor is idempotent (it checks the mutable state before acting).
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -19,6 +22,22 @@
 namespace tern::history {
 
 namespace pv1 = tern::persistence::v1;
+
+// What the queues report for metrics (the history service records them): every attempt of a
+// task, and each queue's lag.
+struct TaskObserver {
+  struct Attempt {
+    const std::string& namespace_id;
+    const std::string& task_type;  // TransferActivityTask, TimerUserTimer, ...
+    int attempt;                   // 1 for the first
+    std::chrono::duration<double> latency;
+    bool ok;
+  };
+  std::function<void(const Attempt&)> attempt;
+  // "transfer": tasks added but not yet done, at each completion; "timer": seconds a due task
+  // waited past its fire time.
+  std::function<void(const char* category, double lag)> lag;
+};
 
 // Deletes executed task rows in batches, off the hot path.
 class TaskDeleter {
@@ -44,7 +63,8 @@ class TransferQueue {
  public:
   using Done = std::function<void(absl::Status)>;
   using ExecuteFn = std::function<void(const pv1::TransferTask&, Done)>;
-  TransferQueue(Executor& blocking, ExecuteFn execute, TaskDeleter::DeleteFn delete_fn);
+  TransferQueue(Executor& blocking, ExecuteFn execute, TaskDeleter::DeleteFn delete_fn,
+                TaskObserver observer = {});
   ~TransferQueue();
   void Add(const std::vector<pv1::TransferTask>& tasks);
   void Stop();
@@ -54,6 +74,8 @@ class TransferQueue {
   Executor& blocking_;
   ExecuteFn execute_;
   TaskDeleter deleter_;
+  const TaskObserver observer_;
+  std::atomic<int64_t> outstanding_{0};
   std::shared_ptr<std::atomic<bool>> stopped_ = std::make_shared<std::atomic<bool>>(false);
 };
 
@@ -63,7 +85,7 @@ class TimerQueue {
  public:
   using ExecuteFn = std::function<absl::Status(const pv1::TimerTask&)>;
   TimerQueue(Executor& blocking, const Clock& clock, ExecuteFn execute,
-             TaskDeleter::DeleteFn delete_fn);
+             TaskDeleter::DeleteFn delete_fn, TaskObserver observer = {});
   ~TimerQueue();
   void Add(const std::vector<pv1::TimerTask>& tasks);
   void Stop();
@@ -78,6 +100,7 @@ class TimerQueue {
   const Clock& clock_;
   ExecuteFn execute_;
   TaskDeleter deleter_;
+  const TaskObserver observer_;
   std::mutex mu_;
   std::map<std::pair<TimePoint, int64_t>, pv1::TimerTask> pending_;
   std::shared_ptr<Executor::Timer> timer_;

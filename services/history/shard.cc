@@ -13,7 +13,8 @@ constexpr int kRecoveryPageSize = 1000;
 }  // namespace
 
 Shard::Shard(int32_t shard_id, persistence::ShardLease lease, persistence::Stores stores,
-             Executor& blocking, const Clock& clock, TransferExecutor transfer, TimerExecutor timer)
+             Executor& blocking, const Clock& clock, TransferExecutor transfer, TimerExecutor timer,
+             TaskObserver observer)
     : shard_id_(shard_id),
       stores_(std::move(stores)),
       blocking_(blocking),
@@ -26,7 +27,8 @@ Shard::Shard(int32_t shard_id, persistence::ShardLease lease, persistence::Store
           },
           [this](const std::vector<int64_t>& ids) {
             return stores_.executions->DeleteTransferTasks(shard_id_, ids);
-          }),
+          },
+          observer),
       timer_queue_(
           blocking, clock,
           [this, timer = std::move(timer)](const pv1::TimerTask& task) {
@@ -34,7 +36,8 @@ Shard::Shard(int32_t shard_id, persistence::ShardLease lease, persistence::Store
           },
           [this](const std::vector<int64_t>& ids) {
             return stores_.executions->DeleteTimerTasks(shard_id_, ids);
-          }) {}
+          },
+          std::move(observer)) {}
 
 Shard::~Shard() { Stop(); }
 

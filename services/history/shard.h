@@ -81,7 +81,8 @@ class Shard {
   using TimerExecutor = std::function<absl::Status(Shard&, const pv1::TimerTask&)>;
 
   Shard(int32_t shard_id, persistence::ShardLease lease, persistence::Stores stores,
-        Executor& blocking, const Clock& clock, TransferExecutor transfer, TimerExecutor timer);
+        Executor& blocking, const Clock& clock, TransferExecutor transfer, TimerExecutor timer,
+        TaskObserver observer = {});
   ~Shard();
 
   int32_t id() const { return shard_id_; }

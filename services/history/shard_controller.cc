@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/errors.h"
+#include "common/metrics.h"
 
 namespace tern::history {
 namespace {
@@ -19,10 +20,11 @@ ShardController::ShardController(int32_t num_shards, std::string self_address,
       blocking_(blocking),
       clock_(clock) {}
 
-void ShardController::SetTaskExecutors(Shard::TransferExecutor transfer,
-                                       Shard::TimerExecutor timer) {
+void ShardController::SetTaskExecutors(Shard::TransferExecutor transfer, Shard::TimerExecutor timer,
+                                       TaskObserver observer) {
   transfer_executor_ = std::move(transfer);
   timer_executor_ = std::move(timer);
+  task_observer_ = std::move(observer);
 }
 
 void ShardController::Start() {
@@ -50,7 +52,12 @@ void ShardController::Stop() {
     if (periodic_) periodic_->Cancel();
     active.swap(active_);
   }
-  for (auto& [id, shard] : active) shard->Stop();
+  for (auto& [id, shard] : active) {
+    shard->Stop();
+    metrics::kShardClosedCount.With().Increment();
+    metrics::kShardItemRemovedCount.With().Increment();
+  }
+  metrics::kNumShards.With().Set(0);
   std::lock_guard lock(mu_);
   for (auto& [id, shard] : active) retired_.push_back(shard);
 }
@@ -74,16 +81,21 @@ void ShardController::Rebalance() {
     if (current && (current->stopped() || !mine)) {
       current->Stop();
       spdlog::info("history: released shard {}", shard_id);
+      metrics::kShardClosedCount.With().Increment();
+      metrics::kShardItemRemovedCount.With().Increment();
       current.reset();
     }
     if (!mine || current) continue;
+    TimePoint acquire_start = clock_.Now();
     auto lease = stores_.shards->AcquireShard(shard_id, self_address_);
+    metrics::kAcquireShardsLatency.With().Observe(
+        std::chrono::duration<double>(clock_.Now() - acquire_start).count());
     if (!lease.ok()) {
       spdlog::warn("history: could not acquire shard {}: {}", shard_id, lease.status().ToString());
       continue;
     }
     auto shard = std::make_shared<Shard>(shard_id, *lease, stores_, blocking_, clock_,
-                                         transfer_executor_, timer_executor_);
+                                         transfer_executor_, timer_executor_, task_observer_);
     if (auto st = shard->Start(); !st.ok()) {
       spdlog::warn("history: could not load the tasks of shard {}: {}", shard_id, st.ToString());
       shard->Stop();
@@ -95,7 +107,10 @@ void ShardController::Rebalance() {
       std::lock_guard lock(mu_);
       active_[shard_id] = shard;
     }
+    metrics::kShardItemCreatedCount.With().Increment();
   }
+  std::lock_guard lock(mu_);
+  metrics::kNumShards.With().Set(static_cast<double>(active_.size()));
 }
 
 absl::StatusOr<std::shared_ptr<Shard>> ShardController::GetShard(int32_t shard_id) {

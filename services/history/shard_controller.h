@@ -20,7 +20,8 @@ class ShardController {
                   Membership& membership, Executor& blocking, const Clock& clock);
 
   // Executors for the queues of every shard acquired from now on.
-  void SetTaskExecutors(Shard::TransferExecutor transfer, Shard::TimerExecutor timer);
+  void SetTaskExecutors(Shard::TransferExecutor transfer, Shard::TimerExecutor timer,
+                        TaskObserver observer = {});
   // Acquires the shards the ring gives this host (blocking), then follows ring changes.
   void Start();
   void Stop();
@@ -41,6 +42,7 @@ class ShardController {
   const Clock& clock_;
   Shard::TransferExecutor transfer_executor_;
   Shard::TimerExecutor timer_executor_;
+  TaskObserver task_observer_;
 
   std::mutex rebalance_mu_;  // one rebalance at a time
   std::mutex mu_;

@@ -42,10 +42,15 @@ Backlog::Backlog(std::shared_ptr<const BacklogEnv> env, persistence::TaskQueueKe
 
 void Backlog::Load() {
   auto self = shared_from_this();
-  env_->RunBlocking([self] { self->OnLeased(self->env_->store->LeaseTaskQueue(self->key_)); });
+  env_->RunBlocking([self] {
+    auto& store = *self->env_->store;
+    auto lease = store.LeaseTaskQueue(self->key_);
+    absl::StatusOr<int64_t> persisted = lease.ok() ? store.CountTasks(self->key_) : 0;
+    self->OnLeased(std::move(lease), persisted.ok() ? *persisted : 0);
+  });
 }
 
-void Backlog::OnLeased(absl::StatusOr<persistence::TaskQueueLease> lease) {
+void Backlog::OnLeased(absl::StatusOr<persistence::TaskQueueLease> lease, int64_t persisted) {
   Deferred after;
   std::lock_guard lock(mu_);
   if (state_ != State::kLoading) return;  // closed meanwhile; the lease is simply unused
@@ -62,6 +67,7 @@ void Backlog::OnLeased(absl::StatusOr<persistence::TaskQueueLease> lease) {
   info_.set_kind(kind_);
   read_level_ = info_.ack_level();
   unread_in_db_ = true;
+  approximate_count_ = persisted;
   state_ = State::kLoaded;
   last_lease_check_ = env_->clock.Now();
   spdlog::debug("matching: loaded partition {} range_id={}", log_name_, range_id_);
@@ -124,6 +130,14 @@ bool Backlog::Idle() const {
          !unread_in_db_ && !delete_in_flight_ && pending_deletes_.empty();
 }
 
+Backlog::Stats Backlog::GetStats() const {
+  std::lock_guard lock(mu_);
+  Stats stats{std::max<int64_t>(approximate_count_, 0), std::nullopt};
+  if (!buffer_.empty())
+    stats.oldest_created = FromProto(buffer_.begin()->second.task.info.create_time());
+  return stats;
+}
+
 void Backlog::CountTasks(client::Callback<int64_t> done) {
   auto self = shared_from_this();
   env_->RunBlocking(
@@ -148,7 +162,7 @@ Backlog::BufferIt Backlog::NextUnclaimedLocked() {
     const auto& info = it->second.task.info;
     if (HasExpiry(info) && FromProto(info.expiry_time()) <= now) {
       spdlog::debug("matching: dropping expired task {} of {}", it->first, log_name_);
-      pending_deletes_.push_back(it->first);
+      DeleteLocked(it->first);
       it = buffer_.erase(it);
       continue;
     }
@@ -176,8 +190,13 @@ bool Backlog::HasUnclaimed() {
 void Backlog::Ack(int64_t task_id) {
   std::lock_guard lock(mu_);
   buffer_.erase(task_id);
-  pending_deletes_.push_back(task_id);
+  DeleteLocked(task_id);
   PumpLocked();
+}
+
+void Backlog::DeleteLocked(int64_t task_id) {
+  pending_deletes_.push_back(task_id);
+  --approximate_count_;
 }
 
 void Backlog::Release(int64_t task_id, const absl::Status& failure) {
@@ -189,7 +208,7 @@ void Backlog::Release(int64_t task_id, const absl::Status& failure) {
   spdlog::error("matching: dropping task {} of {} after {} failed record-starts: {}", task_id,
                 log_name_, it->second.failures, failure.ToString());
   buffer_.erase(it);
-  pending_deletes_.push_back(task_id);
+  DeleteLocked(task_id);
   PumpLocked();
 }
 
@@ -259,6 +278,7 @@ void Backlog::OnWriteDone(std::vector<AddOpPtr> batch, absl::Status status) {
   std::lock_guard lock(mu_);
   write_in_flight_ = false;
   if (status.ok()) {
+    approximate_count_ += static_cast<int64_t>(batch.size());
     for (auto& op : batch) after([op] { op->done(false); });
     if (state_ == State::kLoaded) {
       // Nothing unread in the database below these ids: keep them without reading them back.

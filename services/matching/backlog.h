@@ -71,6 +71,13 @@ class Backlog : public std::enable_shared_from_this<Backlog> {
   void MaybeCheckLease(TimePoint now);
   // Nothing buffered, queued, unread or in flight.
   bool Idle() const;
+  // The approximate backlog for metrics: the persisted tasks (counted at load, then kept up to
+  // date by this host's writes and deletes) and when the oldest buffered one was created.
+  struct Stats {
+    int64_t count = 0;
+    std::optional<TimePoint> oldest_created;
+  };
+  Stats GetStats() const;
   // Counts the persisted tasks on the blocking executor; `done` runs once there.
   void CountTasks(client::Callback<int64_t> done);
   // Fails queued writes with `status` (through `after`) and drops the buffer; tasks stay in the
@@ -86,7 +93,9 @@ class Backlog : public std::enable_shared_from_this<Backlog> {
   };
   using BufferIt = std::map<int64_t, Buffered>::iterator;
 
-  void OnLeased(absl::StatusOr<persistence::TaskQueueLease> lease);
+  void OnLeased(absl::StatusOr<persistence::TaskQueueLease> lease, int64_t persisted);
+  // Queues a buffered task's row for deletion.
+  void DeleteLocked(int64_t task_id);
   BufferIt NextUnclaimedLocked();
   // Starts the writer, reader and deleter if they have work.
   void PumpLocked();
@@ -133,6 +142,7 @@ class Backlog : public std::enable_shared_from_this<Backlog> {
 
   // Deleter.
   std::vector<int64_t> pending_deletes_;
+  int64_t approximate_count_ = 0;
   bool delete_in_flight_ = false;
 };
 

@@ -80,6 +80,8 @@ struct EngineOptions {
   int write_batch = 100;
   // Backlog tasks kept in memory per partition.
   int buffer_capacity = 1000;
+  // The namespace name metrics label a partition with, for its namespace id ("" if unknown).
+  std::function<std::string(const std::string& namespace_id)> namespace_name;
 
   static EngineOptions FromConfig(const Config& config, std::string self_address);
 };

@@ -124,10 +124,16 @@ MatchingService::MatchingService(const Config& config,
                                  std::shared_ptr<persistence::TaskStore> store,
                                  Membership& membership, client::HistoryClient& history,
                                  client::MatchingClient& matching, Executor& blocking_executor,
-                                 Executor& timer_executor, std::string self_address)
-    : MatchingService(EngineOptions::FromConfig(config, std::move(self_address)), std::move(store),
-                      membership, history, matching, blocking_executor, timer_executor,
-                      SystemClock::Instance()) {}
+                                 Executor& timer_executor, std::string self_address,
+                                 std::function<std::string(const std::string&)> namespace_name)
+    : MatchingService(
+          [&] {
+            auto options = EngineOptions::FromConfig(config, std::move(self_address));
+            options.namespace_name = std::move(namespace_name);
+            return options;
+          }(),
+          std::move(store), membership, history, matching, blocking_executor, timer_executor,
+          SystemClock::Instance()) {}
 
 MatchingService::MatchingService(EngineOptions options,
                                  std::shared_ptr<persistence::TaskStore> store,

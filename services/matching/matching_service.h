@@ -31,10 +31,12 @@ namespace tern::matching {
 
 class MatchingService {
  public:
+  // `namespace_name` names namespaces in metric labels (EngineOptions::namespace_name).
   MatchingService(const Config& config, std::shared_ptr<persistence::TaskStore> store,
                   Membership& membership, client::HistoryClient& history,
                   client::MatchingClient& matching, Executor& blocking_executor,
-                  Executor& timer_executor, std::string self_address);
+                  Executor& timer_executor, std::string self_address,
+                  std::function<std::string(const std::string&)> namespace_name);
   // Same, with explicit engine options and clock (tests).
   MatchingService(EngineOptions options, std::shared_ptr<persistence::TaskStore> store,
                   Membership& membership, client::HistoryClient& history,

@@ -20,7 +20,10 @@ Partition::Partition(std::shared_ptr<EngineCore> core, persistence::TaskQueueKey
       placement_key_(std::move(placement_key)),
       base_name_(ParsePartitionName(key_.name).base_name),
       sticky_(kind == enums::TASK_QUEUE_KIND_STICKY),
-      kind_(kind == enums::TASK_QUEUE_KIND_STICKY ? kind : enums::TASK_QUEUE_KIND_NORMAL) {
+      kind_(kind == enums::TASK_QUEUE_KIND_STICKY ? kind : enums::TASK_QUEUE_KIND_NORMAL),
+      metrics_(std::make_unique<PartitionMetrics>(
+          core_->options.namespace_name ? core_->options.namespace_name(key_.namespace_id) : "",
+          key_, sticky_)) {
   last_activity_ = core_->clock.Now();
 }
 
@@ -161,6 +164,14 @@ void Partition::Maintain(TimePoint now) {
     return;
   }
   backlog_->MaybeCheckLease(now);
+  ReportBacklogLocked();
+}
+
+void Partition::ReportBacklogLocked() {
+  Backlog::Stats stats = backlog_->GetStats();
+  metrics_->SetBacklog(stats.count, stats.oldest_created
+                                        ? core_->clock.Now() - *stats.oldest_created
+                                        : TimePoint::duration::zero());
 }
 
 // ---- polls -------------------------------------------------------------------------------------
@@ -218,6 +229,7 @@ void Partition::OnPollTimeout(const std::shared_ptr<Poller>& poller) {
   std::lock_guard lock(mu_);
   if (poller->state == Poller::State::kWaiting) {
     waiting_.erase(poller->list_pos);
+    metrics_->PollTimedOut();
     FinishLocked(poller, after, [](Poller& q) { q.FinishEmpty(); });
   } else if (poller->state == Poller::State::kMatching ||
              poller->state == Poller::State::kForwarded) {
@@ -244,6 +256,7 @@ void Partition::ReturnPollerLocked(const std::shared_ptr<Poller>& poller, Deferr
   away_.erase(poller->list_pos);
   poller->call.reset();
   if (poller->timed_out || state_ == State::kUnloaded || core_->clock.Now() >= poller->timeout_at) {
+    if (state_ != State::kUnloaded) metrics_->PollTimedOut();
     FinishLocked(poller, after, [](Poller& q) { q.FinishEmpty(); });
     return;
   }

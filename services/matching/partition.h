@@ -24,6 +24,7 @@
 #include "services/matching/backlog.h"
 #include "services/matching/core.h"
 #include "services/matching/forwarder.h"
+#include "services/matching/partition_metrics.h"
 #include "services/matching/poller.h"
 #include "services/matching/query_dispatcher.h"
 
@@ -87,8 +88,10 @@ class Partition : public std::enable_shared_from_this<Partition> {
                          std::function<void(absl::Status, Deferred&)> on_done);
 
   void DispatchQueriesLocked(Deferred& after);
-  void OnDispatchDone(const std::shared_ptr<Poller>& poller, int64_t task_id, absl::Status status,
+  void OnDispatchDone(const std::shared_ptr<Poller>& poller, const Task& task, absl::Status status,
                       Deferred& after);
+  // Sets the backlog gauges from the backlog's counts.
+  void ReportBacklogLocked();
 
   void AddLocked(AddOpPtr op, Deferred& after);
   void OnSyncMatchDone(const std::shared_ptr<Poller>& poller, AddOpPtr op, absl::Status status,
@@ -113,6 +116,7 @@ class Partition : public std::enable_shared_from_this<Partition> {
   std::shared_ptr<Backlog> backlog_;
   std::shared_ptr<Forwarder> forwarder_;
   std::shared_ptr<QueryDispatcher> queries_;
+  const std::unique_ptr<PartitionMetrics> metrics_;
 
   mutable std::mutex mu_;
   State state_ = State::kLoading;

@@ -24,6 +24,7 @@ bool IsStale(const absl::Status& status) {
 
 void Partition::MatchLocked(Deferred& after) {
   if (state_ == State::kUnloaded) return;
+  ReportBacklogLocked();
   DispatchQueriesLocked(after);
   if (!dispatch_paused_) {
     while (!waiting_.empty()) {
@@ -31,8 +32,8 @@ void Partition::MatchLocked(Deferred& after) {
       if (!task) break;
       auto poller = PopWaitingLocked();
       StartRecordLocked(poller, *task, after,
-                        [this, poller, id = task->task_id](absl::Status status, Deferred& after) {
-                          OnDispatchDone(poller, id, std::move(status), after);
+                        [this, poller, task = *task](absl::Status status, Deferred& after) {
+                          OnDispatchDone(poller, task, std::move(status), after);
                         });
     }
   }
@@ -92,8 +93,9 @@ void Partition::StartRecordLocked(const std::shared_ptr<Poller>& poller, const T
 
 // ---- backlog dispatch --------------------------------------------------------------------------
 
-void Partition::OnDispatchDone(const std::shared_ptr<Poller>& poller, int64_t task_id,
+void Partition::OnDispatchDone(const std::shared_ptr<Poller>& poller, const Task& task,
                                absl::Status status, Deferred& after) {
+  const int64_t task_id = task.task_id;
   if (status.ok() || IsStale(status)) {
     backlog_->Ack(task_id);
     if (!status.ok()) {
@@ -102,6 +104,7 @@ void Partition::OnDispatchDone(const std::shared_ptr<Poller>& poller, int64_t ta
       ReturnPollerLocked(poller, after);
     } else if (poller->state == Poller::State::kMatching) {
       away_.erase(poller->list_pos);
+      metrics_->Matched(false, FromProto(task.info.create_time()), core_->clock.Now());
       FinishLocked(poller, after, [](Poller& q) { q.FinishWithTask(); });
     } else {
       // The poll went away after history recorded the start; history's start-to-close (or
@@ -175,6 +178,7 @@ void Partition::OnSyncMatchDone(const std::shared_ptr<Poller>& poller, AddOpPtr 
   if (status.ok()) {
     if (poller->state == Poller::State::kMatching) {
       away_.erase(poller->list_pos);
+      metrics_->Matched(true, FromProto(op->task.info.create_time()), core_->clock.Now());
       FinishLocked(poller, after, [](Poller& q) { q.FinishWithTask(); });
     } else {
       spdlog::info("matching: poll ended before delivery of a sync-matched task ({})",

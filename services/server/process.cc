@@ -24,6 +24,7 @@
 #include "common/ids.h"
 #include "common/logging.h"
 #include "common/metrics.h"
+#include "common/process_metrics.h"
 #include "common/status_macros.h"
 #include "membership/membership.h"
 #include "persistence/elasticsearch/visibility_store.h"
@@ -33,6 +34,7 @@
 #include "services/frontend/frontend_service.h"
 #include "services/history/history_service.h"
 #include "services/matching/matching_service.h"
+#include "services/server/request_metrics.h"
 #include "services/worker/worker_service.h"
 
 namespace tern::server {
@@ -230,6 +232,10 @@ int RunProcess(const ProcessOptions& options) {
   signal(SIGPIPE, SIG_IGN);
 
   InitLogging(config.log_level, config.log_format, program);
+  metrics::SetProcessServiceName(services.size() == 1 ? services.front() : "server");
+  metrics::InitializeMetrics(services);
+  metrics::kRestarts.With().Increment();
+  metrics::kBuildInformation.With({TERN_VERSION, TERN_GIT_REVISION}).Set(1);
   Clock& clock = SystemClock::Instance();
   const auto& store_config = config.persistence.DefaultStore();
   if (auto st = persistence::postgres::CheckSchemaVersion(store_config); !st.ok()) {
@@ -294,21 +300,34 @@ int RunProcess(const ProcessOptions& options) {
   std::unique_ptr<matching::MatchingService> matching;
   std::unique_ptr<worker::WorkerService> worker;
   std::map<std::string, std::vector<grpc::Service*>> grpc_services;
+  // One view of the namespaces table for the whole process: the frontend resolves requests
+  // through it, history reads namespace settings from it, request metrics name namespaces by it.
+  auto namespaces = persistence::NamespaceCache::Create(stores.namespaces, blocking);
+  namespaces->Start();
+  // Metric labels name a namespace only when it is registered (bounded label values).
+  server::NamespaceNames names{[namespaces](const std::string& id) {
+                                 auto entry = namespaces->FindById(id);
+                                 return entry ? entry->info().name() : std::string();
+                               },
+                               [namespaces](const std::string& name) {
+                                 return namespaces->FindByName(name) ? name : std::string();
+                               }};
   if (wanted.contains("history")) {
-    history = std::make_unique<history::HistoryService>(config, stores, membership, matching_client,
-                                                        history_client, blocking, clock,
-                                                        addresses["history"]);
+    history = std::make_unique<history::HistoryService>(config, stores, namespaces, membership,
+                                                        matching_client, history_client, blocking,
+                                                        clock, addresses["history"]);
     grpc_services["history"] = {history->GrpcService()};
   }
   if (wanted.contains("matching")) {
-    matching = std::make_unique<matching::MatchingService>(config, stores.tasks, membership,
-                                                           history_client, matching_client,
-                                                           blocking, timers, addresses["matching"]);
+    matching = std::make_unique<matching::MatchingService>(
+        config, stores.tasks, membership, history_client, matching_client, blocking, timers,
+        addresses["matching"], names.by_id);
     grpc_services["matching"] = {matching->GrpcService()};
   }
   if (wanted.contains("frontend")) {
-    frontend = std::make_unique<frontend::FrontendService>(
-        config, stores.namespaces, history_client, matching_client, blocking, stores.visibility);
+    frontend = std::make_unique<frontend::FrontendService>(config, stores.namespaces, namespaces,
+                                                           history_client, matching_client,
+                                                           blocking, stores.visibility);
     grpc_services["frontend"] = frontend->GrpcServices();
   }
   if (wanted.contains("worker")) {
@@ -327,6 +346,9 @@ int RunProcess(const ProcessOptions& options) {
                                                : grpc::InsecureServerCredentials());
     builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
     builder.SetMaxSendMessageSize(kMaxMessageBytes);
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(server::RequestMetricsInterceptor(name, names));
+    builder.experimental().SetInterceptorCreators(std::move(creators));
     for (auto* s : grpc_services[name]) builder.RegisterService(s);
     // A server needs at least one callback service to run; the worker has no RPCs of its own
     // yet, so it serves only health plus UNIMPLEMENTED for everything else.
@@ -337,6 +359,7 @@ int RunProcess(const ProcessOptions& options) {
   }
   if (frontend) frontend->AttachServer(servers["frontend"].get());
 
+  auto process_metrics = std::make_shared<metrics::ProcessCollector>();
   std::vector<std::unique_ptr<prometheus::Exposer>> exposers;
   std::set<std::string> metrics_addresses;
   for (const auto& name : services) {
@@ -345,6 +368,7 @@ int RunProcess(const ProcessOptions& options) {
       try {
         exposers.push_back(std::make_unique<prometheus::Exposer>(address));
         exposers.back()->RegisterCollectable(MetricsRegistry());
+        exposers.back()->RegisterCollectable(process_metrics);
       } catch (const std::exception& e) {
         Die(program, "cannot serve metrics on " + address + ": " + e.what());
       }
@@ -383,6 +407,7 @@ int RunProcess(const ProcessOptions& options) {
   if (matching) matching->Stop();
   if (history) history->Stop();
   membership.Stop();
+  namespaces->Stop();
   auto deadline = clock.Now() + std::chrono::seconds(5);
   for (auto& [name, server] : servers) server->Shutdown(deadline);
   if (dynamic_config_file) dynamic_config_file->Stop();

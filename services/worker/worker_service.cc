@@ -119,7 +119,7 @@ void WorkerService::PurgeNamespace(const persistence::v1::NamespaceRecord& recor
                      deleted.status().ToString());
         return;
       }
-      DeletedExecutions("namespace_deleted").Increment(*deleted);
+      metrics::kDeletedExecutions.With({"namespace_deleted"}).Increment(*deleted);
       if (*deleted == 0) break;
     }
   }

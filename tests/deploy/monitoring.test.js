@@ -5,7 +5,7 @@
 // runbook section in docs/runbooks.md; every Grafana dashboard is a well-formed Grafana 11
 // dashboard on the provisioned Prometheus data source whose queries parse and show data when
 // every metric has series; and every metric the dashboards and rules read is one the server
-// emits (SERVER_METRICS below, Temporal's names) or one the official SDKs' workers emit
+// defines (the generated table in docs/operations.md, Temporal's names) or one the official SDKs' workers emit
 // (SDK_METRICS), read with the labels those metrics carry.
 //
 // Run: cd tests/deploy && node --test monitoring.test.js   (needs promtool: Debian's
@@ -30,6 +30,7 @@ const {
   rulesOf,
   variableQueryExpr,
 } = require('./lib/metric-names');
+const { documentedMetrics } = require('../sdk/lib/metrics');
 
 const execFileP = promisify(execFile);
 const REPO = path.resolve(__dirname, '..', '..');
@@ -40,69 +41,12 @@ const GRAFANA_DIR = path.join(REPO, 'deploy', 'grafana');
 const RUNBOOKS = path.join(REPO, 'docs', 'runbooks.md');
 const PROMTOOL = process.env.PROMTOOL || 'promtool';
 
-// What the server exposes (Temporal server's names, as its default Prometheus reporter shows
-// them): counters under the name given, without `_total`; histograms as _bucket/_sum/_count,
-// latencies in seconds. Labels beyond `service_name`, which the server puts on every series.
-// A later test holds this list against a live /metrics scrape.
-const SERVER_METRICS = {
-  // requests, per RPC handled
-  service_requests: ['counter', ['operation', 'namespace']],
-  service_errors: ['counter', ['operation', 'namespace']],
-  service_errors_entity_not_found: ['counter', ['operation', 'namespace']],
-  service_errors_resource_exhausted: ['counter', ['operation', 'namespace']],
-  service_errors_execution_already_started: ['counter', ['operation', 'namespace']],
-  service_latency: ['histogram', ['operation', 'namespace']],
-  // persistence, per store call
-  persistence_requests: ['counter', ['operation']],
-  persistence_errors: ['counter', ['operation']],
-  persistence_latency: ['histogram', ['operation']],
-  visibility_persistence_requests: ['counter', ['operation']],
-  visibility_persistence_errors: ['counter', ['operation']],
-  visibility_persistence_latency: ['histogram', ['operation']],
-  // internal clients, per call to another service
-  client_requests: ['counter', ['operation']],
-  client_errors: ['counter', ['operation']],
-  client_latency: ['histogram', ['operation']],
-  // workflows closed
-  workflow_success: ['counter', ['namespace', 'workflowType']],
-  workflow_failed: ['counter', ['namespace', 'workflowType']],
-  workflow_timeout: ['counter', ['namespace', 'workflowType']],
-  workflow_terminate: ['counter', ['namespace', 'workflowType']],
-  workflow_cancel: ['counter', ['namespace', 'workflowType']],
-  workflow_continued_as_new: ['counter', ['namespace', 'workflowType']],
-  state_transition_count: ['histogram', ['namespace']],
-  // matching, per task queue partition
-  poll_success: ['counter', ['namespace', 'taskqueue', 'task_type', 'partition']],
-  poll_success_sync: ['counter', ['namespace', 'taskqueue', 'task_type', 'partition']],
-  poll_timeouts: ['counter', ['namespace', 'taskqueue', 'task_type', 'partition']],
-  syncmatch_latency: ['histogram', ['namespace', 'taskqueue', 'task_type', 'partition']],
-  asyncmatch_latency: ['histogram', ['namespace', 'taskqueue', 'task_type', 'partition']],
-  task_schedule_to_start_latency: ['histogram', ['namespace', 'taskqueue', 'task_type', 'partition']],
-  approximate_backlog_count: ['gauge', ['namespace', 'taskqueue', 'task_type', 'partition']],
-  approximate_backlog_age_seconds: ['gauge', ['namespace', 'taskqueue', 'task_type', 'partition']],
-  // history
-  numshards_gauge: ['gauge', []],
-  shard_closed_count: ['counter', []],
-  sharditem_created_count: ['counter', []],
-  sharditem_removed_count: ['counter', []],
-  acquire_shards_latency: ['histogram', []],
-  lock_latency: ['histogram', ['operation']],
-  cache_latency: ['histogram', ['operation']],
-  task_latency_processing: ['histogram', ['namespace', 'task_type']],
-  task_attempt: ['histogram', ['namespace', 'task_type']],
-  shardinfo_immediate_queue_lag: ['histogram', ['task_category']], // transfer queue, in task IDs
-  shardinfo_scheduled_queue_lag: ['histogram', ['task_category']], // timer queue, seconds
-  tern_visibility_lag_seconds: ['histogram', []],
-  // process
-  restarts: ['counter', []],
-  membership_changed_count: ['counter', []],
-  build_information: ['gauge', ['build_version', 'git_revision']],
-  process_cpu_seconds_total: ['counter', []],
-  process_resident_memory_bytes: ['gauge', []],
-  process_open_fds: ['gauge', []],
-  process_max_fds: ['gauge', []],
-  process_start_time_seconds: ['gauge', []],
-};
+// What the server exposes: the metric table docs/operations.md holds, generated from
+// common/metrics.cc (Temporal's names; counters without `_total`, histograms as
+// _bucket/_sum/_count). tests/sdk/metrics.test.js holds a live scrape to the same table.
+const SERVER_METRICS = Object.fromEntries(
+  [...documentedMetrics()].map(([name, { type, labels }]) => [name, [type, labels]]),
+);
 
 // What the official Core-based SDKs' workers expose with their Prometheus exporter's defaults
 // (prefix temporal_, no `_total`, durations in milliseconds). Scraped from the workers.

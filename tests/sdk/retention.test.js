@@ -10,6 +10,7 @@ const { Client, WorkflowNotFoundError } = require('@temporalio/client');
 const {
   connectClient, dumpLogsOnFailure, startTern, startWorker, uniqueName, waitFor,
 } = require('./lib/harness');
+const { scrape, total } = require('./lib/metrics');
 
 const NOT_FOUND = 5;
 const TEST_TIMEOUT = { timeout: 120_000 };
@@ -35,11 +36,8 @@ describe('retention and namespace deletion', () => {
     return new Client({ connection, namespace });
   };
   // The value of the worker's deletion counter for `reason` (0 before the first deletion).
-  const deleted = async (reason) => {
-    const text = await (await fetch(tern.metricsUrl)).text();
-    const line = text.split('\n').find((l) => l.startsWith(`tern_deleted_executions_total{reason="${reason}"}`));
-    return line ? Number(line.split(' ').at(-1)) : 0;
-  };
+  const deleted = async (reason) =>
+    total(await scrape(tern.metricsUrl), 'tern_deleted_executions_total', { reason });
   const waitUntilDeleted = (handle) => waitFor(`${handle.workflowId} to be deleted`, async () => {
     try {
       await handle.describe();

@@ -17,6 +17,7 @@
 #include "common/config.h"
 #include "common/dynamic_config_file.h"
 #include "common/dynamic_config_keys.h"
+#include "common/generated_docs.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -448,16 +449,9 @@ TEST_F(FileWatcherTest, TimerReloadsWhenTheClockSaysSo) {
 
 TEST(DynamicConfigDocsTest, DocsListEveryKey) {
   std::string path = std::string(TERN_SOURCE_DIR) + "/docs/dynamic-config.md";
-  std::stringstream buffer;
-  buffer << std::ifstream(path).rdbuf();
-  const std::string doc = buffer.str();
-  size_t begin = doc.find(kDocsBegin);
-  size_t end = doc.find(kDocsEnd);
-  ASSERT_NE(begin, std::string::npos) << path << " lacks " << kDocsBegin;
-  ASSERT_NE(end, std::string::npos) << path << " lacks " << kDocsEnd;
-  begin += kDocsBegin.size() + 1;
-  ASSERT_LE(begin, end);
-  EXPECT_EQ(doc.substr(begin, end - begin), KeysMarkdown())
+  auto section = SectionText(ReadTextFile(path), {kDocsBegin, kDocsEnd});
+  ASSERT_TRUE(section.has_value()) << path << " lacks " << kDocsBegin << " or " << kDocsEnd;
+  EXPECT_EQ(*section, KeysMarkdown())
       << "docs/dynamic-config.md is out of date; run build/bin/tern-dynamic-config-docs "
          "--update docs/dynamic-config.md";
 }

@@ -31,7 +31,10 @@ class FrontendServiceTest : public ::testing::Test {
     config_.cluster_name = "active";
     ASSERT_TRUE(store_->CreateNamespace(MakeNamespace("default", "ns-default")).ok());
     ASSERT_TRUE(store_->CreateNamespace(MakeNamespace("other", "ns-other")).ok());
-    frontend_ = std::make_unique<FrontendService>(config_, store_, history_, matching_, executor_);
+    cache_ = persistence::NamespaceCache::Create(store_, executor_);
+    cache_->Start();
+    frontend_ =
+        std::make_unique<FrontendService>(config_, store_, cache_, history_, matching_, executor_);
 
     grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder builder;
@@ -49,6 +52,7 @@ class FrontendServiceTest : public ::testing::Test {
 
   void TearDown() override {
     frontend_->Stop();
+    cache_->Stop();
     server_->Shutdown(std::chrono::system_clock::now() + 5s);
     server_.reset();
     executor_.Stop();
@@ -95,6 +99,7 @@ class FrontendServiceTest : public ::testing::Test {
 
   Config config_;
   std::shared_ptr<FakeNamespaceStore> store_ = std::make_shared<FakeNamespaceStore>();
+  std::shared_ptr<persistence::NamespaceCache> cache_;
   Executor executor_{2, "fe-test"};
   Membership membership_{nullptr, MembershipConfig{}};
   FakeHistoryClient history_;

@@ -17,7 +17,7 @@ absl::Status DeleteExecution(EngineContext& engine, Shard& shard, const pv1::Tim
   if (auto* visibility = shard.visibility()) {
     RETURN_IF_ERROR(visibility->Delete(key.namespace_id, key.run_id));
   }
-  if (*deleted) DeletedExecutions(task.delete_reason()).Increment();
+  if (*deleted) metrics::kDeletedExecutions.With({task.delete_reason()}).Increment();
   return absl::OkStatus();
 }
 }  // namespace tern::history::tasks

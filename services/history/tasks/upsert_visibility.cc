@@ -1,6 +1,5 @@
 // TYPE_UPSERT_VISIBILITY: the run's visibility row (see visibility_record.h for when a row is
 // written and what it holds).
-#include <prometheus/histogram.h>
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_join.h"
@@ -9,23 +8,6 @@
 #include "services/history/visibility_record.h"
 
 namespace tern::history::tasks {
-
-namespace {
-
-// From the state change (the task's visibility_time, taken just before the commit) to the row
-// being written.
-prometheus::Histogram& VisibilityLag() {
-  static prometheus::Histogram& histogram =
-      prometheus::BuildHistogram()
-          .Name("tern_visibility_lag_seconds")
-          .Help("Time from a workflow state change to its visibility row being written")
-          .Register(*MetricsRegistry())
-          .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                           0.1, 0.25, 0.5, 1, 2.5, 5, 10});
-  return histogram;
-}
-
-}  // namespace
 
 void UpsertVisibility(EngineContext& engine, Shard& shard, const pv1::TransferTask& task,
                       TransferQueue::Done done) {
@@ -58,7 +40,7 @@ void UpsertVisibility(EngineContext& engine, Shard& shard, const pv1::TransferTa
     absl::Status status = engine.visibility()->Upsert(record);
     if (status.ok()) {
       auto lag = engine.clock().Now() - FromProto(task.visibility_time());
-      VisibilityLag().Observe(std::chrono::duration<double>(lag).count());
+      metrics::kVisibilityLag.With().Observe(std::chrono::duration<double>(lag).count());
     }
     done(status);
   });

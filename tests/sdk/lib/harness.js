@@ -239,9 +239,9 @@ async function connectClient(tern, namespace = tern.namespace) {
 
 const live = new Set(); // every Tern not yet stopped, for the exit hook and the log dumps
 
-function configYaml({ pgPort, ports, shards, partitions, database, dynamicConfig, metricsPort }) {
-  const metrics = (s) => (metricsPort && s === 'frontend'
-    ? `, metrics: {listenAddress: "127.0.0.1:${metricsPort}"}` : '');
+function configYaml({ pgPort, ports, shards, partitions, database, dynamicConfig, metricsPorts }) {
+  const metrics = (s) => (metricsPorts
+    ? `, metrics: {listenAddress: "127.0.0.1:${metricsPorts[s]}"}` : '');
   return [
     'global:',
     '  log: {level: info, format: json}',
@@ -293,6 +293,7 @@ class Tern {
     this.partitions = partitions;
     this.dynamicConfig = dynamicConfig;
     this.wantMetrics = metrics;
+    this.cluster = cluster;
     this.commands = cluster
       ? SERVICES.map((s) => ({ name: `tern-${s}`, args: ['--config', this.config] }))
       : [
@@ -317,9 +318,18 @@ class Tern {
         if (attempt >= 3) throw new Error(`PostgreSQL did not start: ${cliOutput(err)}`);
       }
     }
-    const portList = await freePorts(SERVICES.length + 1);
+    const portList = await freePorts(2 * SERVICES.length);
     this.ports = Object.fromEntries(SERVICES.map((s, i) => [s, portList[i]]));
-    if (this.wantMetrics) this.metricsUrl = `http://127.0.0.1:${portList[SERVICES.length]}/metrics`;
+    // One endpoint per process: each service's own in a cluster, one shared by tern-server.
+    const metricsPorts = this.wantMetrics
+      ? Object.fromEntries(SERVICES.map((s, i) => [s, portList[SERVICES.length + (this.cluster ? i : 0)]]))
+      : undefined;
+    if (metricsPorts) {
+      this.metricsUrls = Object.fromEntries(
+        SERVICES.map((s) => [s, `http://127.0.0.1:${metricsPorts[s]}/metrics`]),
+      );
+      this.metricsUrl = this.metricsUrls.frontend;
+    }
     this.address = `127.0.0.1:${this.ports.frontend}`;
     fs.writeFileSync(
       this.config,
@@ -330,7 +340,7 @@ class Tern {
         partitions: this.partitions,
         database: 'tern_test',
         dynamicConfig: this.dynamicConfig,
-        metricsPort: this.wantMetrics ? portList[SERVICES.length] : undefined,
+        metricsPorts,
       }),
     );
     try {
@@ -481,7 +491,8 @@ class Tern {
  *   services: [names]    for tern-server: its --services list (default: all)
  *   shards, partitions   numHistoryShards and matching.numTaskqueuePartitions (default 4, 4)
  *   dynamicConfig        extra dynamicConfig keys, e.g. {'namespace.minRetention': '1s'}
- *   metrics: true        serve Prometheus metrics (single process); URL in tern.metricsUrl
+ *   metrics: true        serve Prometheus metrics: tern.metricsUrls[service] (the same URL for
+ *                        every service of one tern-server), tern.metricsUrl (the frontend's)
  * Returns a Tern: { address, namespace, dir, logs, pids(), logTail(), kill9(), restart(),
  * stop() }. Call stop() when done (an exit hook kills what is left if the process dies).
  */

@@ -1,0 +1,44 @@
+// The request interceptor: every RPC a service answers counts into service_requests,
+// service_latency and, when it fails, service_error_with_type plus either its expected kind's
+// counter (service_errors_entity_not_found, ..._invalid_argument, ...) or service_errors for the
+// unexpected ones (internal, unavailable, unknown), as Temporal's telemetry interceptor does.
+// Labels: service_name, operation (the method name) and namespace (the request's `namespace`,
+// or its `namespace_id` resolved to a name; `_unknown_` when absent or not registered, so a
+// label never holds an arbitrary string). gRPC's own services (health) are not counted.
+// Installed on each service's ServerBuilder by the composition root; handlers record nothing.
+#pragma once
+
+#include <grpcpp/support/server_interceptor.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "common/metrics.h"
+
+namespace tern::server {
+
+// The namespace name for a namespace id or a name taken from a request, or "" when no such
+// namespace is registered. Must not block.
+struct NamespaceNames {
+  std::function<std::string(const std::string& id)> by_id;
+  std::function<std::string(const std::string& name)> by_name;
+};
+
+// How a failed call counts: its error type for service_error_with_type (the errordetails
+// failure's name, else the code's: "NotFound", "WorkflowExecutionAlreadyStarted",
+// "Unavailable"), and either its expected kind's counter (service_errors_entity_not_found, ...;
+// null for expected outcomes without one, such as FailedPrecondition) or, for an unexpected
+// failure (internal, unknown, unavailable, data loss, unimplemented), service_errors.
+struct ErrorClass {
+  std::string type;
+  bool unexpected = false;
+  const metrics::CounterDef* counter = nullptr;
+};
+ErrorClass ClassifyError(const absl::Status& status);
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> RequestMetricsInterceptor(
+    std::string service_name, NamespaceNames namespaces);
+
+}  // namespace tern::server
