@@ -45,8 +45,7 @@ int GeneratedDocsMain(int argc, char** argv, const std::string& table, Generated
   std::string doc = ReadTextFile(path);
   auto range = SectionRange(doc, section);
   if (!range) {
-    std::cerr << path << ": missing the lines " << section.begin << " and " << section.end
-              << "\n";
+    std::cerr << path << ": missing the lines " << section.begin << " and " << section.end << "\n";
     return 1;
   }
   doc.replace(range->first, range->second - range->first, table);

@@ -389,6 +389,23 @@ absl::Status ValidatePollActivityTaskQueue(const ws::PollActivityTaskQueueReques
   return CheckId("Identity", r.identity(), max, false);
 }
 
+absl::Status ValidateDescribeTaskQueue(const ws::DescribeTaskQueueRequest& r,
+                                       const RequestLimits& limits) {
+  const int max = limits.max_id_length;
+  RETURN_IF_ERROR(CheckNamespaceField(r.namespace_(), max, true));
+  RETURN_IF_ERROR(CheckTaskQueue(r.has_task_queue(), r.task_queue(), max, false));
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"  // api_mode: refused, not used
+  const bool enhanced = r.api_mode() == temporal::api::enums::v1::DESCRIBE_TASK_QUEUE_MODE_ENHANCED;
+#pragma GCC diagnostic pop
+  if (enhanced) {
+    return absl::InvalidArgumentError(
+        "DescribeTaskQueue: api_mode ENHANCED (worker versioning) is not supported; use "
+        "report_stats");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateGetWorkflowExecutionHistory(const ws::GetWorkflowExecutionHistoryRequest& r,
                                                  const RequestLimits& limits) {
   if (auto st = CheckNamespaceField(r.namespace_(), limits.max_id_length, true); !st.ok()) {

@@ -108,6 +108,8 @@ absl::Status ValidateActivityById(const std::string& namespace_name, const std::
                                   const RequestLimits& limits);
 absl::Status ValidateGetWorkflowExecutionHistoryReverse(
     const ws::GetWorkflowExecutionHistoryReverseRequest& request, const RequestLimits& limits);
+absl::Status ValidateDescribeTaskQueue(const ws::DescribeTaskQueueRequest& request,
+                                       const RequestLimits& limits);
 absl::Status ValidateResetStickyTaskQueue(const ws::ResetStickyTaskQueueRequest& request,
                                           const RequestLimits& limits);
 absl::Status ValidateDeleteWorkflowExecution(const ws::DeleteWorkflowExecutionRequest& request,

@@ -144,6 +144,10 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   grpc::ServerUnaryReactor* ResetWorkflowExecution(
       grpc::CallbackServerContext* ctx, const ws::ResetWorkflowExecutionRequest* request,
       ws::ResetWorkflowExecutionResponse* response) override;
+  // Pollers, and with report_stats the backlog, summed over the queue's read partitions.
+  grpc::ServerUnaryReactor* DescribeTaskQueue(grpc::CallbackServerContext* ctx,
+                                              const ws::DescribeTaskQueueRequest* request,
+                                              ws::DescribeTaskQueueResponse* response) override;
   grpc::ServerUnaryReactor* ResetStickyTaskQueue(
       grpc::CallbackServerContext* ctx, const ws::ResetStickyTaskQueueRequest* request,
       ws::ResetStickyTaskQueueResponse* response) override;

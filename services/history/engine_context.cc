@@ -85,6 +85,12 @@ client::CallOptions EngineContext::CallDeadline(std::chrono::nanoseconds timeout
 
 void EngineContext::RecordCommitted(const pv1::MutableState& state, bool closed) const {
   std::string name = NamespaceName(state.namespace_id());
+  if (name.empty() && namespaces_) {
+    // A namespace registered a moment ago: the cache has not refreshed yet (we run on the
+    // blocking executor, so a load is allowed).
+    auto loaded = namespaces_->LoadById(state.namespace_id());
+    if (loaded.ok()) name = (*loaded)->info().name();
+  }
   if (name.empty()) name = metrics::kUnknownNamespace;
   metrics::kStateTransitionCount.With({name}).Observe(
       static_cast<double>(state.state_transition_count()));

@@ -21,9 +21,7 @@ Partition::Partition(std::shared_ptr<EngineCore> core, persistence::TaskQueueKey
       base_name_(ParsePartitionName(key_.name).base_name),
       sticky_(kind == enums::TASK_QUEUE_KIND_STICKY),
       kind_(kind == enums::TASK_QUEUE_KIND_STICKY ? kind : enums::TASK_QUEUE_KIND_NORMAL),
-      metrics_(std::make_unique<PartitionMetrics>(
-          core_->options.namespace_name ? core_->options.namespace_name(key_.namespace_id) : "",
-          key_, sticky_)) {
+      metrics_(std::make_unique<PartitionMetrics>(core_->options.namespace_name, key_, sticky_)) {
   last_activity_ = core_->clock.Now();
 }
 
@@ -318,6 +316,10 @@ void Partition::Describe(client::Callback<ms::DescribeTaskQueuePartitionResponse
       poller->set_identity(identity);
       *poller->mutable_last_access_time() = ToProto(seen);
     }
+  }
+  if (auto oldest = backlog_->GetStats().oldest_created) {
+    *response.mutable_backlog_age() = ToProtoDuration(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(core_->clock.Now() - *oldest));
   }
   backlog_->CountTasks([response, done = std::move(done)](absl::StatusOr<int64_t> count) mutable {
     if (!count.ok()) return done(count.status());

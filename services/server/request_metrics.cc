@@ -15,7 +15,6 @@ namespace {
 
 using grpc::experimental::InterceptionHookPoints;
 
-
 // NOT_FOUND -> NotFound.
 std::string CodeName(absl::StatusCode code) {
   std::string name;
@@ -84,8 +83,7 @@ class RequestMetrics final : public grpc::experimental::Interceptor {
     auto& unexpected = metrics::kServiceErrors.With(labels, service_);
     if (status.ok()) return;
     ErrorClass error = ClassifyError(FromGrpcStatus(status));
-    metrics::kServiceErrorWithType.With({operation_, namespace_, error.type}, service_)
-        .Increment();
+    metrics::kServiceErrorWithType.With({operation_, namespace_, error.type}, service_).Increment();
     if (error.unexpected) unexpected.Increment();
     if (error.counter) error.counter->With(labels, service_).Increment();
   }
@@ -97,8 +95,7 @@ class RequestMetrics final : public grpc::experimental::Interceptor {
   std::string namespace_ = metrics::kUnknownNamespace;
 };
 
-class RequestMetricsFactory final
-    : public grpc::experimental::ServerInterceptorFactoryInterface {
+class RequestMetricsFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   RequestMetricsFactory(std::string service, NamespaceNames names)
       : service_(std::move(service)), names_(std::move(names)) {}

@@ -163,7 +163,7 @@ describe('metrics', { timeout: 240_000 }, () => {
     }
   });
 
-  it('counts the backlog of a task queue nobody polls', async () => {
+  it('counts the backlog of a task queue nobody polls, in metrics and DescribeTaskQueue', async () => {
     const idle = uniqueName('unpolled');
     for (let i = 0; i < 3; i++) {
       const handle = await client.workflow.start('timerOnly', { taskQueue: idle, workflowId: uniqueName('idle'), args: [1] });
@@ -174,6 +174,28 @@ describe('metrics', { timeout: 240_000 }, () => {
       total(await scrape(tern.metricsUrls.matching), 'approximate_backlog_count', labels) === 3);
     const scraped = await scrape(tern.metricsUrls.matching);
     assert.ok(total(scraped, 'approximate_backlog_age_seconds', labels) >= 0);
+
+    // DescribeTaskQueue reports the same backlog, summed over the partitions, and no pollers.
+    const describe = (name, extra = {}) => connection.workflowService.describeTaskQueue({
+      namespace: 'default', taskQueue: { name }, taskQueueType: 1, ...extra,
+    });
+    const idleQueue = await describe(idle, { reportStats: true });
+    assert.equal(Number(idleQueue.stats.approximateBacklogCount), 3);
+    assert.ok(Number(idleQueue.stats.approximateBacklogAge?.seconds ?? 0) >= 0);
+    assert.equal(idleQueue.pollers.length, 0);
+    // The worker's queue: its poller, seen recently; nothing waiting.
+    const busy = await describe(taskQueue, { reportStats: true });
+    assert.equal(busy.pollers.length, 1, JSON.stringify(busy.pollers));
+    assert.ok(busy.pollers[0].identity);
+    const seenMs = Number(busy.pollers[0].lastAccessTime.seconds) * 1000;
+    assert.ok(Date.now() - seenMs < 60_000, 'the poller was seen within the last minute');
+    assert.equal(Number(busy.stats.approximateBacklogCount), 0);
+    // Bad input: a clear error naming what is missing.
+    await assert.rejects(describe(''), (err) => {
+      assert.equal(err.code, 3);
+      assert.match(err.details ?? err.message, /TaskQueue is not set/);
+      return true;
+    });
   });
 
   it('lists every metric Tern defines on the service that owns it', async () => {

@@ -1,6 +1,8 @@
 // The metric definitions (common/metrics.h) and the request interceptor's error classes
 // (services/server/request_metrics.h): Temporal's names, bounded labels, service_name on every
 // series, the docs table in step with the code.
+#include "common/metrics.h"
+
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -8,7 +10,6 @@
 
 #include "common/errors.h"
 #include "common/generated_docs.h"
-#include "common/metrics.h"
 #include "services/server/request_metrics.h"
 #include "temporal/api/errordetails/v1/message.pb.h"
 
@@ -32,8 +33,8 @@ std::vector<std::map<std::string, std::string>> SeriesOf(const std::string& fami
 TEST(MetricDefsTest, NamesAreUniqueAndLabelsBounded) {
   const std::regex name_pattern("[a-z_][a-z0-9_]*");
   // Values from an unbounded set: never a label.
-  const std::set<std::string> unbounded = {"workflow_id", "run_id", "workflowId", "runId",
-                                           "task_token", "task_id", "identity", "request_id"};
+  const std::set<std::string> unbounded = {"workflow_id", "run_id",  "workflowId", "runId",
+                                           "task_token",  "task_id", "identity",   "request_id"};
   std::set<std::string> names;
   for (const metrics::Def* def : metrics::AllDefs()) {
     EXPECT_TRUE(names.insert(def->name()).second) << def->name() << " is defined twice";
@@ -112,8 +113,8 @@ TEST(ClassifyErrorTest, ExpectedOutcomesHaveTheirCounterAndUnexpectedOnesCountAs
   EXPECT_EQ(precondition.counter, nullptr);
   EXPECT_FALSE(precondition.unexpected);
 
-  for (auto status : {absl::InternalError("bug"), absl::UnavailableError("db down"),
-                      absl::UnknownError("?")}) {
+  for (auto status :
+       {absl::InternalError("bug"), absl::UnavailableError("db down"), absl::UnknownError("?")}) {
     auto error = server::ClassifyError(status);
     EXPECT_TRUE(error.unexpected) << status;
     EXPECT_EQ(error.counter, nullptr) << status;
