@@ -22,7 +22,8 @@ bool Later(const google::protobuf::Timestamp& a, const google::protobuf::Timesta
 // Gathers the partitions' answers; the last one to arrive finishes the call.
 class PartitionDescriptions {
  public:
-  PartitionDescriptions(size_t partitions, client::Callback<ms::DescribeTaskQueuePartitionResponse> done)
+  PartitionDescriptions(size_t partitions,
+                        client::Callback<ms::DescribeTaskQueuePartitionResponse> done)
       : remaining_(partitions), done_(std::move(done)) {}
 
   void Add(absl::StatusOr<ms::DescribeTaskQueuePartitionResponse> result) {
@@ -45,15 +46,17 @@ class PartitionDescriptions {
   void Merge(const ms::DescribeTaskQueuePartitionResponse& part) {
     merged_.set_backlog_count(merged_.backlog_count() + part.backlog_count());
     if (part.has_backlog_age() &&
-        (!merged_.has_backlog_age() || part.backlog_age().seconds() > merged_.backlog_age().seconds() ||
+        (!merged_.has_backlog_age() ||
+         part.backlog_age().seconds() > merged_.backlog_age().seconds() ||
          (part.backlog_age().seconds() == merged_.backlog_age().seconds() &&
           part.backlog_age().nanos() > merged_.backlog_age().nanos()))) {
       *merged_.mutable_backlog_age() = part.backlog_age();
     }
     for (const auto& poller : part.pollers()) {
       auto* pollers = merged_.mutable_pollers();
-      auto it = std::find_if(pollers->begin(), pollers->end(),
-                             [&](const tq::PollerInfo& p) { return p.identity() == poller.identity(); });
+      auto it = std::find_if(pollers->begin(), pollers->end(), [&](const tq::PollerInfo& p) {
+        return p.identity() == poller.identity();
+      });
       if (it == pollers->end()) {
         *merged_.add_pollers() = poller;
         continue;
@@ -90,8 +93,8 @@ grpc::ServerUnaryReactor* WorkflowHandler::DescribeTaskQueue(
                              : config_.dynamic.Get(dc::kMatchingNumTaskqueueReadPartitions,
                                                    ns->info().name(), queue.name());
         auto merged = std::make_shared<PartitionDescriptions>(
-            partitions, [request, response, reactor](
-                            absl::StatusOr<ms::DescribeTaskQueuePartitionResponse> result) {
+            partitions, [request, response,
+                         reactor](absl::StatusOr<ms::DescribeTaskQueuePartitionResponse> result) {
               if (!result.ok()) return reactor->Finish(ToGrpcStatus(result.status()));
               *response->mutable_pollers() = result->pollers();
               if (request->report_stats()) {
