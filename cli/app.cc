@@ -57,6 +57,7 @@ std::unique_ptr<Command> BuildApp() {
   AddNamespaceCommands(operator_group);
   AddSearchAttributeCommands(operator_group);
   AddClusterCommands(*root);
+  AddTaskQueueCommands(*root);
   return root;
 }
 

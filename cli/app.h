@@ -34,5 +34,7 @@ void AddNamespaceCommands(Command& operator_group);
 void AddSearchAttributeCommands(Command& operator_group);
 // `tern cluster health` (cluster_commands.cc).
 void AddClusterCommands(Command& root);
+// `tern task-queue describe` (task_queue_commands.cc).
+void AddTaskQueueCommands(Command& root);
 
 }  // namespace tern::cli

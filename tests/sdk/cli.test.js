@@ -161,6 +161,29 @@ describe('tern CLI', () => {
       });
     });
 
+  // ---- task queues -------------------------------------------------------------------------
+
+  it('task-queue describe shows the pollers and the backlog', async () => {
+    const polled = await ternJson(['task-queue', 'describe', '-t', taskQueue]);
+    assert.ok(polled.workflow.pollers.length >= 1, JSON.stringify(polled));
+    assert.ok(polled.activity.pollers.length >= 1, JSON.stringify(polled));
+    assert.equal(Number(polled.workflow.stats?.approximateBacklogCount ?? 0), 0);
+
+    const idle = uniqueName('cli-unpolled');
+    await client.workflow.start('waitForRelease', { taskQueue: idle, workflowId: uniqueName('cli-idle') });
+    await waitFor('the unpolled task to be counted', async () => {
+      const described = await ternJson(['task-queue', 'describe', '-t', idle, '--task-queue-type', 'workflow']);
+      assert.equal(described.activity, undefined);
+      return Number(described.workflow.stats?.approximateBacklogCount ?? 0) === 1;
+    });
+    const table = ok(await tern(['task-queue', 'describe', '-t', idle]), 'task-queue describe');
+    assert.match(table, /^Backlog:\nTaskQueueType +ApproximateBacklogCount +ApproximateBacklogAge\nWorkflow +1 +\S+\nActivity +0 +0\.0s\n/);
+    assert.match(table, /\nPollers:\nTaskQueueType +Identity +LastAccessTime\n$/);
+
+    const missing = await tern(['task-queue', 'describe']);
+    fails(missing, 2, 'task-queue describe without -t');
+  });
+
   // ---- workflows ---------------------------------------------------------------------------
 
   it('workflow describe and show a running workflow', async () => {
