@@ -46,9 +46,9 @@ absl::Status Describe(const Invocation& inv) {
     request.set_task_queue_type(queue_type);
     request.set_report_stats(true);
     wf::DescribeTaskQueueResponse response;
-    RETURN_IF_ERROR(client.Call(
-        &wf::WorkflowService::Stub::DescribeTaskQueue, request, &response,
-        absl::StrCat("failed to describe task queue ", request.task_queue().name())));
+    RETURN_IF_ERROR(
+        client.Call(&wf::WorkflowService::Stub::DescribeTaskQueue, request, &response,
+                    absl::StrCat("failed to describe task queue ", request.task_queue().name())));
     answers.emplace_back(queue_type, std::move(response));
   }
 

@@ -337,8 +337,14 @@ TEST_F(AppTest, EveryCommandHasHelp) {
     EXPECT_THAT(out_.str(), HasSubstr("Usage:\n  " + command->Path())) << command->Path();
     ++count;
   }
-  // tern, schema x4, workflow x9, operator, namespace x6, search-attribute x4, cluster x2
-  EXPECT_EQ(count, 27);
+  // tern, schema x4, workflow x9, operator, namespace x6, search-attribute x4, cluster x2,
+  // task-queue x2
+  EXPECT_EQ(count, 29);
+}
+
+TEST_F(AppTest, TaskQueueDescribeNeedsATaskQueue) {
+  EXPECT_EQ(RunApp({"task-queue", "describe"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("--task-queue"));
 }
 
 TEST_F(AppTest, CommandsExist) {
@@ -362,7 +368,8 @@ TEST_F(AppTest, CommandsExist) {
                                              {"workflow", "delete"},
                                              {"workflow", "list"},
                                              {"workflow", "count"},
-                                             {"cluster", "health"}}) {
+                                             {"cluster", "health"},
+                                             {"task-queue", "describe"}}) {
     path.push_back("-h");
     absl::StatusOr<ParseResult> r = Parse(*app_, path, kNoEnv);
     ASSERT_TRUE(r.ok()) << r.status();
