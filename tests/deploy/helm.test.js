@@ -15,6 +15,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { after, before, describe, it } = require('node:test');
 const YAML = require('yaml');
+const { loadRuleFiles, rulesOf } = require('./lib/metric-names');
 const {
   CHART, REPO, ensureHelm, exec, helm, setArgs, template, validateObject, valuesArgs,
 } = require('./lib/helm');
@@ -53,6 +54,7 @@ const CASES = {
       image: 'registry.example.com/platform/tern:0.1.0',
       replicas: { worker: 2 },
       namespaces: ['default', 'orders'],
+      extraAlerts: ['TernShardsUnowned'],
     },
   },
   elasticsearch: {
@@ -301,11 +303,23 @@ describe('helm chart helm/tern', () => {
           assert.deepEqual(selected.map((s) => s.metadata.name).sort(),
             SERVICES.map((s) => `${FULLNAME}-${s}-headless`).sort());
         }
+        for (const m of monitors) {
+          // Target labels the shipped alert rules expect: job="tern" and service_name.
+          const relabel = m.spec.endpoints[0].relabelings;
+          assert.ok(relabel.some((r) => r.targetLabel === 'job' && r.replacement === 'tern'));
+          assert.ok(relabel.some((r) => r.targetLabel === 'service_name'));
+          assert.equal(m.spec.endpoints[0].honorLabels, true);
+        }
+        // The chart's alerts are the rule files deploy/prometheus/rules ships (and promtool
+        // tests), plus the value file's extra rules.
+        const shipped = rulesOf(loadRuleFiles()).map(({ rule }) => rule.alert).filter(Boolean);
+        const extra = c.expect.extraAlerts || [];
         for (const r of rules) {
-          assert.ok(r.spec.groups[0].rules.length >= 4);
-          for (const rule of r.spec.groups[0].rules) {
+          const alerts = r.spec.groups.flatMap((g) => g.rules).map((rule) => {
             assert.ok(rule.alert && rule.expr, JSON.stringify(rule));
-          }
+            return rule.alert;
+          });
+          assert.deepEqual(alerts.sort(), [...shipped, ...extra].sort());
         }
       });
 
