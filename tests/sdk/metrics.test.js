@@ -6,6 +6,7 @@
 // counts tasks nobody polls, and no label holds a workflow id, run id or task token.
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
+const fs = require('node:fs');
 const { after, before, describe, it } = require('node:test');
 const { WorkflowFailedError } = require('@temporalio/client');
 
@@ -222,6 +223,19 @@ describe('metrics', { timeout: 240_000 }, () => {
           `${service}'s /metrics should list ${name} as a ${type}`);
       }
     }
+  });
+
+  it('writes log lines that each parse as one JSON object', () => {
+    let lines = 0;
+    for (const [process, file] of Object.entries(tern.logs)) {
+      for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+        if (!line.startsWith('{')) continue; // the harness's own header lines
+        const entry = JSON.parse(line);
+        assert.ok(entry.ts && entry.level && typeof entry.msg === 'string', `${process}: ${line}`);
+        lines++;
+      }
+    }
+    assert.ok(lines > 20, `only ${lines} log lines`);
   });
 
   it('never puts a workflow id, run id or task token in a label', async () => {
