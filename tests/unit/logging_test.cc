@@ -12,8 +12,7 @@ namespace {
 
 TEST(LoggingTest, JsonLinesParseWhateverTheMessageHolds) {
   InitLogging("info", "json", "logging-test");
-  const std::string message =
-      "workflow id \"order-7\" failed: C:\\path\nnext line\ttab \x01 end";
+  const std::string message = "workflow id \"order-7\" failed: C:\\path\nnext line\ttab \x01 end";
   testing::internal::CaptureStderr();
   spdlog::warn("{}", message);
   spdlog::default_logger()->flush();
