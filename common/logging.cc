@@ -50,12 +50,16 @@ class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
 
 }  // namespace
 
-void InitLogging(const std::string& level, const std::string& format, const std::string& process) {
+void InitLogging(const std::string& level, const std::string& format, const std::string& process,
+                 const std::string& service) {
   auto logger = spdlog::stderr_color_mt(process);
   if (format == "json") {
     auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+    // Service names are [a-z,]: safe inside the pattern as they are.
+    std::string service_field = service.empty() ? "" : R"("service":")" + service + R"(",)";
     formatter->add_flag<JsonEscapedMessage>('*').set_pattern(
-        R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","process":"%n","thread":%t,"msg":"%*"})");
+        R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","process":"%n",)" + service_field +
+        R"("thread":%t,"msg":"%*"})");
     logger->set_formatter(std::move(formatter));
   } else {
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v", spdlog::pattern_time_type::utc);

@@ -231,8 +231,8 @@ int RunProcess(const ProcessOptions& options) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  InitLogging(config.log_level, config.log_format, program);
   metrics::SetProcessServiceName(services.size() == 1 ? services.front() : "server");
+  InitLogging(config.log_level, config.log_format, program, metrics::ProcessServiceName());
   metrics::InitializeMetrics(services);
   metrics::kRestarts.With().Increment();
   metrics::kBuildInformation.With({TERN_VERSION, TERN_GIT_REVISION}).Set(1);

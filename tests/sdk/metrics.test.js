@@ -29,6 +29,8 @@ describe('metrics', { timeout: 240_000 }, () => {
   let tern, connection, client, worker, taskQueue;
   const flakyAttempts = new Map();
   const ids = new Set(); // every workflow id and run id of this test
+  let idle; // a task queue nobody polls until the listing test
+  const idleRuns = [];
 
   before(async () => {
     // Short long polls, so idle polls time out (poll_timeouts) while the test runs.
@@ -165,10 +167,11 @@ describe('metrics', { timeout: 240_000 }, () => {
   });
 
   it('counts the backlog of a task queue nobody polls, in metrics and DescribeTaskQueue', async () => {
-    const idle = uniqueName('unpolled');
+    idle = uniqueName('unpolled');
     for (let i = 0; i < 3; i++) {
       const handle = await client.workflow.start('timerOnly', { taskQueue: idle, workflowId: uniqueName('idle'), args: [1] });
       ids.add(handle.workflowId).add(handle.firstExecutionRunId);
+      idleRuns.push(handle);
     }
     const labels = { namespace: 'default', taskqueue: idle, task_type: 'Workflow' };
     await waitFor('approximate_backlog_count to reach 3', async () =>
@@ -200,6 +203,14 @@ describe('metrics', { timeout: 240_000 }, () => {
   });
 
   it('lists every metric Tern defines on the service that owns it', async () => {
+    // A worker for the unpolled queue takes its backlog: tasks matched from the backlog
+    // (asyncmatch_latency), not handed over on arrival.
+    const late = await startWorker(tern, { taskQueue: idle });
+    try {
+      await Promise.all(idleRuns.map((h) => h.result()));
+    } finally {
+      await late.stop();
+    }
     // DeleteWorkflowExecution counts into tern_deleted_executions_total{reason="request"}.
     const done = await start('timerOnly', [1]);
     await done.result();

@@ -11,7 +11,7 @@ namespace tern {
 namespace {
 
 TEST(LoggingTest, JsonLinesParseWhateverTheMessageHolds) {
-  InitLogging("info", "json", "logging-test");
+  InitLogging("info", "json", "logging-test", "history");
   const std::string message = "workflow id \"order-7\" failed: C:\\path\nnext line\ttab \x01 end";
   testing::internal::CaptureStderr();
   spdlog::warn("{}", message);
@@ -25,6 +25,7 @@ TEST(LoggingTest, JsonLinesParseWhateverTheMessageHolds) {
   EXPECT_EQ(parsed["msg"], message);
   EXPECT_EQ(parsed["level"], "warning");
   EXPECT_EQ(parsed["process"], "logging-test");
+  EXPECT_EQ(parsed["service"], "history");
   EXPECT_TRUE(parsed.contains("ts"));
 }
 

@@ -239,7 +239,9 @@ async function connectClient(tern, namespace = tern.namespace) {
 
 const live = new Set(); // every Tern not yet stopped, for the exit hook and the log dumps
 
-function configYaml({ pgPort, ports, shards, partitions, database, dynamicConfig, metricsPorts }) {
+function configYaml({
+  pgPort, ports, shards, partitions, database, dynamicConfig, metricsPorts, dbPassword = '""',
+}) {
   const metrics = (s) => (metricsPorts
     ? `, metrics: {listenAddress: "127.0.0.1:${metricsPorts[s]}"}` : '');
   return [
@@ -251,7 +253,7 @@ function configYaml({ pgPort, ports, shards, partitions, database, dynamicConfig
     '  defaultStore: default',
     '  datastores:',
     '    default:',
-    `      sql: {pluginName: postgres, databaseName: ${database}, connectAddr: "127.0.0.1:${pgPort}", user: postgres, password: "", maxConns: 16}`,
+    `      sql: {pluginName: postgres, databaseName: ${database}, connectAddr: "127.0.0.1:${pgPort}", user: postgres, password: ${dbPassword}, maxConns: 16}`,
     'services:',
     ...SERVICES.map((s) => `  ${s}: {rpc: {grpcPort: ${ports[s]}, bindOnIP: 127.0.0.1}${metrics(s)}}`),
     'dynamicConfig:',
@@ -279,7 +281,7 @@ function cliOutput(err) {
 }
 
 class Tern {
-  constructor({ cluster, services, shards, partitions, dynamicConfig, metrics }) {
+  constructor({ cluster, services, shards, partitions, dynamicConfig, metrics, dbPassword }) {
     this.namespace = 'default';
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-sdk-'));
     fs.chmodSync(this.dir, 0o755); // the postgres user must reach its data dir inside
@@ -294,6 +296,7 @@ class Tern {
     this.dynamicConfig = dynamicConfig;
     this.wantMetrics = metrics;
     this.cluster = cluster;
+    this.dbPassword = dbPassword;
     this.commands = cluster
       ? SERVICES.map((s) => ({ name: `tern-${s}`, args: ['--config', this.config] }))
       : [
@@ -341,6 +344,7 @@ class Tern {
         database: 'tern_test',
         dynamicConfig: this.dynamicConfig,
         metricsPorts,
+        dbPassword: this.dbPassword,
       }),
     );
     try {
@@ -491,6 +495,8 @@ class Tern {
  *   services: [names]    for tern-server: its --services list (default: all)
  *   shards, partitions   numHistoryShards and matching.numTaskqueuePartitions (default 4, 4)
  *   dynamicConfig        extra dynamicConfig keys, e.g. {'namespace.minRetention': '1s'}
+ *   dbPassword           the config's database password as written in YAML, e.g.
+ *                        "'${SECRET}'" (PostgreSQL trusts local connections and ignores it)
  *   metrics: true        serve Prometheus metrics: tern.metricsUrls[service] (the same URL for
  *                        every service of one tern-server), tern.metricsUrl (the frontend's)
  * Returns a Tern: { address, namespace, dir, logs, pids(), logTail(), kill9(), restart(),
@@ -498,6 +504,7 @@ class Tern {
  */
 async function startTern({
   cluster = false, services, shards = 4, partitions = 4, dynamicConfig = {}, metrics = false,
+  dbPassword,
 } = {}) {
   for (const bin of ['tern', cluster ? 'tern-frontend' : 'tern-server']) {
     if (!fs.existsSync(path.join(BIN_DIR, bin))) {
@@ -505,7 +512,7 @@ async function startTern({
     }
   }
   installExitHook();
-  const tern = new Tern({ cluster, services, shards, partitions, dynamicConfig, metrics });
+  const tern = new Tern({ cluster, services, shards, partitions, dynamicConfig, metrics, dbPassword });
   live.add(tern);
   try {
     await tern.setUp();
