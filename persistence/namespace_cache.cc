@@ -92,6 +92,11 @@ NamespaceCache::Entry NamespaceCache::FindByName(const std::string& name) const 
   return it == by_name_.end() ? nullptr : it->second;
 }
 
+std::string NamespaceCache::NameOf(const std::string& id) const {
+  Entry entry = FindById(id);
+  return entry ? entry->info().name() : "";
+}
+
 NamespaceCache::Entry NamespaceCache::FindById(const std::string& id) const {
   std::lock_guard lock(mu_);
   auto it = by_id_.find(id);

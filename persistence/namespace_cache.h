@@ -56,6 +56,8 @@ class NamespaceCache : public std::enable_shared_from_this<NamespaceCache> {
   // Cached entry or nullptr. Never blocks.
   Entry FindByName(const std::string& name) const;
   Entry FindById(const std::string& id) const;
+  // The cached namespace's name, or "" when the cache does not know the id. Never blocks.
+  std::string NameOf(const std::string& id) const;
   // Every cached entry, in no particular order. Never blocks.
   std::vector<Entry> All() const;
 

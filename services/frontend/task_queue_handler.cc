@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "common/task_queue_names.h"
+#include "google/protobuf/util/time_util.h"  // Timestamp and Duration comparisons
 #include "services/frontend/workflow_handler_forward.h"
 
 namespace tern::frontend {
@@ -14,10 +15,6 @@ namespace {
 
 namespace enums = temporal::api::enums::v1;
 namespace tq = temporal::api::taskqueue::v1;
-
-bool Later(const google::protobuf::Timestamp& a, const google::protobuf::Timestamp& b) {
-  return a.seconds() != b.seconds() ? a.seconds() > b.seconds() : a.nanos() > b.nanos();
-}
 
 // Gathers the partitions' answers; the last one to arrive finishes the call.
 class PartitionDescriptions {
@@ -46,10 +43,7 @@ class PartitionDescriptions {
   void Merge(const ms::DescribeTaskQueuePartitionResponse& part) {
     merged_.set_backlog_count(merged_.backlog_count() + part.backlog_count());
     if (part.has_backlog_age() &&
-        (!merged_.has_backlog_age() ||
-         part.backlog_age().seconds() > merged_.backlog_age().seconds() ||
-         (part.backlog_age().seconds() == merged_.backlog_age().seconds() &&
-          part.backlog_age().nanos() > merged_.backlog_age().nanos()))) {
+        (!merged_.has_backlog_age() || part.backlog_age() > merged_.backlog_age())) {
       *merged_.mutable_backlog_age() = part.backlog_age();
     }
     for (const auto& poller : part.pollers()) {
@@ -62,7 +56,7 @@ class PartitionDescriptions {
         continue;
       }
       it->set_rate_per_second(it->rate_per_second() + poller.rate_per_second());
-      if (Later(poller.last_access_time(), it->last_access_time())) {
+      if (poller.last_access_time() > it->last_access_time()) {
         *it->mutable_last_access_time() = poller.last_access_time();
       }
     }

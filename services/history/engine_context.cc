@@ -101,8 +101,7 @@ void EngineContext::RecordCommitted(const pv1::MutableState& state, bool closed)
 }
 
 std::string EngineContext::NamespaceName(const std::string& namespace_id) const {
-  auto entry = namespaces_ ? namespaces_->FindById(namespace_id) : nullptr;
-  return entry ? entry->info().name() : "";
+  return namespaces_ ? namespaces_->NameOf(namespace_id) : "";
 }
 
 HistoryOptions EngineContext::options(const std::string& namespace_id) const {

@@ -119,8 +119,8 @@ HistoryService::~HistoryService() { Stop(); }
 TaskObserver HistoryService::TaskMetrics() const {
   TaskObserver observer;
   observer.attempt = [this](const TaskObserver::Attempt& a) {
-    auto entry = namespaces_ ? namespaces_->FindById(a.namespace_id) : nullptr;
-    const std::string& name = entry ? entry->info().name() : metrics::kUnknownNamespace;
+    std::string name = namespaces_ ? namespaces_->NameOf(a.namespace_id) : "";
+    if (name.empty()) name = metrics::kUnknownNamespace;
     metrics::kTaskLatencyProcessing.With({name, a.task_type}).Observe(a.latency.count());
     if (a.ok) metrics::kTaskAttempt.With({name, a.task_type}).Observe(a.attempt);
   };

@@ -81,6 +81,7 @@ void Partition::OnLoaded(absl::Status status) {
   }
   state_ = State::kLoaded;
   spdlog::info("matching: partition {} loaded", placement_key_);
+  ReportBacklogLocked();
   MatchLocked(after);
 }
 

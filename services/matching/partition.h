@@ -90,7 +90,8 @@ class Partition : public std::enable_shared_from_this<Partition> {
   void DispatchQueriesLocked(Deferred& after);
   void OnDispatchDone(const std::shared_ptr<Poller>& poller, const Task& task, absl::Status status,
                       Deferred& after);
-  // Sets the backlog gauges from the backlog's counts.
+  // Sets the backlog gauges from the backlog's counts: when loaded, then at each maintenance
+  // pass (off the matching path).
   void ReportBacklogLocked();
 
   void AddLocked(AddOpPtr op, Deferred& after);

@@ -24,7 +24,6 @@ bool IsStale(const absl::Status& status) {
 
 void Partition::MatchLocked(Deferred& after) {
   if (state_ == State::kUnloaded) return;
-  ReportBacklogLocked();
   DispatchQueriesLocked(after);
   if (!dispatch_paused_) {
     while (!waiting_.empty()) {

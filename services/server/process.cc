@@ -305,13 +305,11 @@ int RunProcess(const ProcessOptions& options) {
   auto namespaces = persistence::NamespaceCache::Create(stores.namespaces, blocking);
   namespaces->Start();
   // Metric labels name a namespace only when it is registered (bounded label values).
-  server::NamespaceNames names{[namespaces](const std::string& id) {
-                                 auto entry = namespaces->FindById(id);
-                                 return entry ? entry->info().name() : std::string();
-                               },
-                               [namespaces](const std::string& name) {
-                                 return namespaces->FindByName(name) ? name : std::string();
-                               }};
+  server::NamespaceNames names{
+      [namespaces](const std::string& id) { return namespaces->NameOf(id); },
+      [namespaces](const std::string& name) {
+        return namespaces->FindByName(name) ? name : std::string();
+      }};
   if (wanted.contains("history")) {
     history = std::make_unique<history::HistoryService>(config, stores, namespaces, membership,
                                                         matching_client, history_client, blocking,
