@@ -98,6 +98,9 @@ using CppType = typename TypeTraits<T>::type;
     1, 1024, "Partitions pollers are spread over; keep it >= the write count.")                    \
   X(MatchingNumTaskqueueWritePartitions, "matching.numTaskqueueWritePartitions", Int, TaskQueue,   \
     4, 1, 1024, "Partitions new tasks are spread over.")                                           \
+  X(MatchingPollerHistoryTTL, "matching.pollerHistoryTTL", Duration, Global,                       \
+    std::chrono::minutes(5), std::chrono::seconds(1), {},                                          \
+    "How long DescribeTaskQueue lists a poller after its last poll. Read at start.")               \
   X(NamespaceMinRetention, "namespace.minRetention", Duration, Global, std::chrono::hours(1),      \
     std::chrono::milliseconds(0), {},                                                              \
     "Shortest retention a namespace may be registered or updated with; tests lower it.")           \

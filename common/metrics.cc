@@ -1,6 +1,7 @@
 #include "common/metrics.h"
 
 #include <algorithm>
+#include <atomic>
 #include <sstream>
 #include <stdexcept>
 
@@ -17,6 +18,21 @@ namespace {
 std::string& ProcessName() {
   static std::string name = "server";
   return name;
+}
+
+std::atomic<bool> recording{true};
+
+// Families of the discarded series: registered, but never exposed.
+prometheus::Registry& DiscardRegistry() {
+  static prometheus::Registry registry;
+  return registry;
+}
+
+template <typename Metric>
+auto Builder() {
+  if constexpr (std::is_same_v<Metric, prometheus::Counter>) return prometheus::BuildCounter();
+  if constexpr (std::is_same_v<Metric, prometheus::Gauge>) return prometheus::BuildGauge();
+  if constexpr (std::is_same_v<Metric, prometheus::Histogram>) return prometheus::BuildHistogram();
 }
 
 // Seconds, from a millisecond to a minute.
@@ -56,6 +72,8 @@ void SetProcessServiceName(std::string name) { ProcessName() = std::move(name); 
 
 const std::string& ProcessServiceName() { return ProcessName(); }
 
+void DisableRecording() { recording.store(false, std::memory_order_relaxed); }
+
 Def::Def(Type type, std::string name, std::string owner, std::vector<std::string> labels,
          std::string help, std::vector<double> buckets)
     : type_(type),
@@ -89,21 +107,33 @@ prometheus::Labels Def::LabelsFor(std::initializer_list<std::string_view> values
 template <typename Metric>
 prometheus::Family<Metric>& TypedDef<Metric>::Family() const {
   std::call_once(registered_, [this] {
-    auto builder = [] {
-      if constexpr (std::is_same_v<Metric, prometheus::Counter>) return prometheus::BuildCounter();
-      if constexpr (std::is_same_v<Metric, prometheus::Gauge>) return prometheus::BuildGauge();
-      if constexpr (std::is_same_v<Metric, prometheus::Histogram>) {
-        return prometheus::BuildHistogram();
-      }
-    }();
-    family_ = &builder.Name(name()).Help(help()).Register(*MetricsRegistry());
+    family_ = &Builder<Metric>().Name(name()).Help(help()).Register(*MetricsRegistry());
   });
   return *family_;
 }
 
 template <typename Metric>
+Metric& TypedDef<Metric>::Discarded() const {
+  std::call_once(discarded_once_, [this] {
+    auto& family = Builder<Metric>().Name(name()).Help(help()).Register(DiscardRegistry());
+    if constexpr (std::is_same_v<Metric, prometheus::Histogram>) {
+      discarded_ = &family.Add({}, buckets());
+    } else {
+      discarded_ = &family.Add({});
+    }
+  });
+  return *discarded_;
+}
+
+template <typename Metric>
+void TypedDef<Metric>::Remove(Metric* metric) const {
+  if (recording.load(std::memory_order_relaxed)) Family().Remove(metric);
+}
+
+template <typename Metric>
 Metric& TypedDef<Metric>::With(std::initializer_list<std::string_view> values,
                                std::string_view service) const {
+  if (!recording.load(std::memory_order_relaxed)) return Discarded();
   if constexpr (std::is_same_v<Metric, prometheus::Histogram>) {
     return Family().Add(LabelsFor(values, service), buckets());
   } else {

@@ -43,6 +43,11 @@ inline constexpr char kUnknownNamespace[] = "_unknown_";
 void SetProcessServiceName(std::string name);
 const std::string& ProcessServiceName();
 
+// Turns recording off for a process that serves no metrics (no service has a
+// metrics.listenAddress): With() then hands out one unlabelled series per metric that nobody
+// reads, with no label lookup. Call once at start, before any thread records a metric.
+void DisableRecording();
+
 class Def {
  public:
   virtual ~Def() = default;
@@ -94,15 +99,19 @@ class TypedDef : public Def {
   Metric& With(std::initializer_list<std::string_view> values = {},
                std::string_view service = {}) const;
   // Drops a series With() returned (a gauge of something this host no longer owns).
-  void Remove(Metric* metric) const { Family().Remove(metric); }
+  void Remove(Metric* metric) const;
   void Initialize() const override {
     if (labels().empty()) With();
   }
 
  private:
   prometheus::Family<Metric>& Family() const;
+  // The series every With() returns while recording is off.
+  Metric& Discarded() const;
   mutable std::once_flag registered_;
   mutable prometheus::Family<Metric>* family_ = nullptr;
+  mutable std::once_flag discarded_once_;
+  mutable Metric* discarded_ = nullptr;
 };
 
 using CounterDef = TypedDef<prometheus::Counter>;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/logging.h"
 #include "common/metrics.h"
 #include "common/status_macros.h"
 
@@ -38,7 +39,8 @@ void Membership::Stop() {
   if (thread_.joinable()) thread_.join();
   for (const auto& m : self_) {
     if (auto st = store_->RemoveMember(m.role, m.host_id); !st.ok()) {
-      spdlog::warn("membership: could not remove {}: {}", m.host_id, st.ToString());
+      Log(spdlog::level::warn, {.error = st.ToString()}, "membership: could not remove {}",
+          m.host_id);
     }
   }
 }
@@ -74,7 +76,7 @@ void Membership::Run() {
     if (std::chrono::steady_clock::now() >= next_heartbeat) {
       for (const auto& m : self_) {
         if (auto st = store_->Heartbeat(m); !st.ok()) {
-          spdlog::warn("membership: heartbeat failed: {}", st.ToString());
+          Log(spdlog::level::warn, {.error = st.ToString()}, "membership: heartbeat failed");
         }
       }
       next_heartbeat = std::chrono::steady_clock::now() + config_.heartbeat_interval;
@@ -87,7 +89,8 @@ void Membership::RefreshOnce() {
   for (auto role : kRoles) {
     auto members = store_->ListLiveMembers(role, config_.max_heartbeat_age);
     if (!members.ok()) {
-      spdlog::warn("membership: listing members failed: {}", members.status().ToString());
+      Log(spdlog::level::warn, {.error = members.status().ToString()},
+          "membership: listing members failed");
       return;
     }
     std::vector<std::string> addresses;

@@ -1,8 +1,7 @@
 #include "persistence/namespace_cache.h"
 
-#include <spdlog/spdlog.h>
-
 #include "common/errors.h"
+#include "common/logging.h"
 
 namespace tern::persistence {
 namespace {
@@ -59,7 +58,7 @@ void NamespaceCache::RunScheduledRefresh() {
     refreshing_ = true;
   }
   if (auto st = Refresh(); !st.ok()) {
-    spdlog::warn("namespace cache refresh failed: {}", st.ToString());
+    Log(spdlog::level::warn, {.error = st.ToString()}, "namespace cache refresh failed");
   }
   std::lock_guard lock(mu_);
   refreshing_ = false;
@@ -92,9 +91,19 @@ NamespaceCache::Entry NamespaceCache::FindByName(const std::string& name) const 
   return it == by_name_.end() ? nullptr : it->second;
 }
 
-std::string NamespaceCache::NameOf(const std::string& id) const {
-  Entry entry = FindById(id);
-  return entry ? entry->info().name() : "";
+std::string NamespaceCache::NameOf(const std::string& id) {
+  constexpr size_t kMaxMisses = 1024;  // ids are internal; a bound all the same
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = by_id_.find(id); it != by_id_.end()) return it->second->info().name();
+    auto now = std::chrono::steady_clock::now();
+    auto [miss, first] = misses_.try_emplace(id, now);
+    if (!first && now - miss->second < refresh_interval_) return "";
+    miss->second = now;
+    if (misses_.size() > kMaxMisses) misses_.clear();
+  }
+  executor_.Post([self = shared_from_this(), id] { self->LoadById(id).IgnoreError(); });
+  return "";
 }
 
 NamespaceCache::Entry NamespaceCache::FindById(const std::string& id) const {

@@ -56,8 +56,11 @@ class NamespaceCache : public std::enable_shared_from_this<NamespaceCache> {
   // Cached entry or nullptr. Never blocks.
   Entry FindByName(const std::string& name) const;
   Entry FindById(const std::string& id) const;
-  // The cached namespace's name, or "" when the cache does not know the id. Never blocks.
-  std::string NameOf(const std::string& id) const;
+  // The cached namespace's name, or "" when the cache does not know the id; then the record is
+  // loaded in the background (at most once per id per refresh interval), so a namespace
+  // registered a moment ago is named by the next call rather than after the next refresh.
+  // Never blocks.
+  std::string NameOf(const std::string& id);
   // Every cached entry, in no particular order. Never blocks.
   std::vector<Entry> All() const;
 
@@ -91,6 +94,8 @@ class NamespaceCache : public std::enable_shared_from_this<NamespaceCache> {
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> by_name_;
   std::unordered_map<std::string, Entry> by_id_;
+  // Ids NameOf() did not find, and when it last asked the store for them.
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> misses_;
   bool running_ = false;
   bool refreshing_ = false;
   std::condition_variable refresh_done_;

@@ -57,6 +57,9 @@ process, and runs the workflows of one scenario:
   --non-sticky-ratio R  worker nonStickyToStickyPollRatio (default: the SDK's, 0.2)
   --no-sticky        worker maxCachedWorkflows 0: no workflow cache, so no sticky queue; every
                      workflow task goes to the normal queue with the full history
+  --metrics on|off   on (default): tern-server serves /metrics and the bench scrapes it every
+                     15 s, as Prometheus would; off: no metrics address, so tern-server records
+                     no metrics at all
   --history-bytes    route the worker through a counting gRPC proxy (lib/history-proxy.js) and
                      report the history bytes sent in workflow tasks, sticky and normal
   --shards N         persistence.numHistoryShards (power of two, default 4)
@@ -89,6 +92,7 @@ function parseOptions(argv) {
       'non-sticky-ratio': { type: 'string', default: '' },
       'no-sticky': { type: 'boolean', default: false },
       'history-bytes': { type: 'boolean', default: false },
+      metrics: { type: 'string', default: 'on' },
       shards: { type: 'string', default: '4' },
       partitions: { type: 'string', default: '4' },
       'max-conns': { type: 'string', default: '16' },
@@ -128,6 +132,7 @@ function parseOptions(argv) {
     nonStickyRatio: values['non-sticky-ratio'],
     noSticky: values['no-sticky'],
     historyBytes: values['history-bytes'],
+    metrics: values.metrics === 'on',
     shards: int('shards', 1),
     partitions: int('partitions', 1),
     maxConns: int('max-conns', 1),
@@ -138,6 +143,7 @@ function parseOptions(argv) {
     keep: values.keep,
   };
   if ((opts.shards & (opts.shards - 1)) !== 0) throw usage('--shards must be a power of two');
+  if (!['on', 'off'].includes(values.metrics)) throw usage('--metrics must be on or off');
   if (opts.nonStickyRatio !== '' && !(Number(opts.nonStickyRatio) > 0 && Number(opts.nonStickyRatio) <= 1)) {
     throw usage('--non-sticky-ratio must be in (0, 1]');
   }
@@ -146,6 +152,30 @@ function parseOptions(argv) {
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers.
+
+const SCRAPE_INTERVAL_MS = 15_000; // Prometheus's default scrape interval
+
+// Fetches `url` at once and then every `intervalMs` until stop(), which resolves to the number of
+// scrapes; a failed scrape fails the run.
+function scrapeEvery(url, intervalMs) {
+  let scrapes = 0;
+  let failure;
+  const scrape = () => fetch(url).then(async (response) => {
+    if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
+    await response.text();
+    scrapes++;
+  }).catch((err) => { failure = failure || err; });
+  let pending = scrape();
+  const timer = setInterval(() => { pending = pending.then(scrape); }, intervalMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await pending;
+      if (failure) throw failure;
+      return scrapes;
+    },
+  };
+}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const round = (x, digits = 2) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : null);
@@ -265,7 +295,9 @@ function configYaml(opts, pgPort, ports) {
     '    default:',
     `      sql: {pluginName: postgres, databaseName: ${DATABASE}, connectAddr: "127.0.0.1:${pgPort}", user: postgres, password: "", maxConns: ${opts.maxConns}}`,
     'services:',
-    ...SERVICES.map((s) => `  ${s}: {rpc: {grpcPort: ${ports[s]}, bindOnIP: 127.0.0.1}}`),
+    // One metrics address serves every metric of the process.
+    ...SERVICES.map((s) => `  ${s}: {rpc: {grpcPort: ${ports[s]}, bindOnIP: 127.0.0.1}` +
+      `${ports.metrics && s === 'frontend' ? `, metrics: {listenAddress: "127.0.0.1:${ports.metrics}"}` : ''}}`),
     'dynamicConfig:',
     `  matching.numTaskqueuePartitions: ${opts.partitions}`,
     '',
@@ -278,8 +310,9 @@ async function tern(args, timeoutMs = 20_000) {
 const cliOutput = (err) => `${err.stdout || ''}${err.stderr || ''}`.trim() || err.message;
 
 async function startServer(opts, pgPort) {
-  const portList = await freePorts(SERVICES.length);
+  const portList = await freePorts(SERVICES.length + 1);
   const ports = Object.fromEntries(SERVICES.map((s, i) => [s, portList[i]]));
+  if (opts.metrics) ports.metrics = portList[SERVICES.length];
   const address = `127.0.0.1:${ports.frontend}`;
   const config = path.join(state.dir, 'config.yaml');
   fs.writeFileSync(config, configYaml(opts, pgPort, ports));
@@ -748,8 +781,10 @@ async function main() {
 
   log(opts, `measuring: ${opts.workflows} workflows, ${opts.concurrency} in flight`);
   const loadBefore = os.loadavg();
+  const scraper = server.ports.metrics && scrapeEvery(`http://127.0.0.1:${server.ports.metrics}/metrics`, SCRAPE_INTERVAL_MS);
   const run = await drive(client, taskQueue, `${taskQueue}-run`, opts.workflows, opts);
   const cpu1 = cpuSnapshot(pgPid);
+  const scrapes = scraper ? await scraper.stop() : 0;
   const history1 = state.proxy && (await proxyStats());
   const loadAfter = os.loadavg();
   const serverAlive = !state.server.exitInfo;
@@ -796,6 +831,7 @@ async function main() {
       workerNonStickyRatio: opts.nonStickyRatio || 'SDK default (0.2)',
       workerMaxCachedWorkflows: opts.noSticky ? 0 : 'SDK default', // 0: no cache, not sticky
       historyProxy: opts.historyBytes,
+      metrics: opts.metrics ? `on (scraped every ${SCRAPE_INTERVAL_MS / 1000} s: ${scrapes} scrapes)` : 'off',
       shards: opts.shards,
       partitions: opts.partitions,
       maxConns: opts.maxConns,
@@ -927,7 +963,7 @@ function printTable(r) {
   const L = [];
   const row = (k, v) => L.push(`  ${k.padEnd(34)} ${v}`);
   L.push(`Tern benchmark ${c.scenario}: ${c.workflows} workflows, each ${c.workflowDoes}, ${c.concurrency} in flight, ` +
-    `${c.shards} shards, ${c.partitions} partitions, ${c.workerSlots} worker slots, warm-up ${c.warmup}` +
+    `${c.shards} shards, ${c.partitions} partitions, ${c.workerSlots} worker slots, warm-up ${c.warmup}, metrics ${c.metrics}` +
     `${c.historyProxy ? ', worker behind the history proxy' : ''}${c.workerMaxCachedWorkflows === 0 ? ', worker NOT sticky (no cache)' : ''}`);
   L.push(`  tern-server ${r.tern.server.path} (built ${r.tern.server.mtime}, sha256 ${r.tern.server.sha256}); repo HEAD ${r.tern.repoHead}`);
   L.push(`  PostgreSQL ${c.postgres.server_version}: ${c.durability}`);

@@ -395,13 +395,31 @@ absl::Status ValidateDescribeTaskQueue(const ws::DescribeTaskQueueRequest& r,
   RETURN_IF_ERROR(CheckNamespaceField(r.namespace_(), max, true));
   RETURN_IF_ERROR(CheckTaskQueue(r.has_task_queue(), r.task_queue(), max, false));
 #pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"  // api_mode: refused, not used
-  const bool enhanced = r.api_mode() == temporal::api::enums::v1::DESCRIBE_TASK_QUEUE_MODE_ENHANCED;
-#pragma GCC diagnostic pop
-  if (enhanced) {
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"  // the ENHANCED mode's fields
+  if (r.api_mode() != enums::DESCRIBE_TASK_QUEUE_MODE_ENHANCED) return absl::OkStatus();
+  if (r.versions().build_ids_size() > 0 || r.versions().all_active()) {
     return absl::InvalidArgumentError(
-        "DescribeTaskQueue: api_mode ENHANCED (worker versioning) is not supported; use "
-        "report_stats");
+        "DescribeTaskQueue: Tern has no worker versioning, so only the unversioned queue can be "
+        "described; leave versions.build_ids and versions.all_active unset");
+  }
+  for (int type : r.task_queue_types()) {
+    if (type != enums::TASK_QUEUE_TYPE_WORKFLOW && type != enums::TASK_QUEUE_TYPE_ACTIVITY &&
+        type != enums::TASK_QUEUE_TYPE_NEXUS) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("DescribeTaskQueue: task_queue_types holds an unknown type ", type));
+    }
+  }
+#pragma GCC diagnostic pop
+  return absl::OkStatus();
+}
+
+absl::Status ValidateListTaskQueuePartitions(const ws::ListTaskQueuePartitionsRequest& r,
+                                             const RequestLimits& limits) {
+  RETURN_IF_ERROR(CheckNamespaceField(r.namespace_(), limits.max_id_length, true));
+  RETURN_IF_ERROR(CheckTaskQueue(r.has_task_queue(), r.task_queue(), limits.max_id_length, false));
+  if (r.task_queue().kind() == enums::TASK_QUEUE_KIND_STICKY) {
+    return absl::InvalidArgumentError(
+        "ListTaskQueuePartitions: a sticky task queue has no partitions; name a normal queue");
   }
   return absl::OkStatus();
 }

@@ -110,6 +110,8 @@ absl::Status ValidateGetWorkflowExecutionHistoryReverse(
     const ws::GetWorkflowExecutionHistoryReverseRequest& request, const RequestLimits& limits);
 absl::Status ValidateDescribeTaskQueue(const ws::DescribeTaskQueueRequest& request,
                                        const RequestLimits& limits);
+absl::Status ValidateListTaskQueuePartitions(const ws::ListTaskQueuePartitionsRequest& request,
+                                             const RequestLimits& limits);
 absl::Status ValidateResetStickyTaskQueue(const ws::ResetStickyTaskQueueRequest& request,
                                           const RequestLimits& limits);
 absl::Status ValidateDeleteWorkflowExecution(const ws::DeleteWorkflowExecutionRequest& request,

@@ -144,10 +144,15 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   grpc::ServerUnaryReactor* ResetWorkflowExecution(
       grpc::CallbackServerContext* ctx, const ws::ResetWorkflowExecutionRequest* request,
       ws::ResetWorkflowExecutionResponse* response) override;
-  // Pollers, and with report_stats the backlog, summed over the queue's read partitions.
+  // Pollers, and with report_stats the backlog and task rates, summed over the queue's read
+  // partitions (task_queue_handler.cc).
   grpc::ServerUnaryReactor* DescribeTaskQueue(grpc::CallbackServerContext* ctx,
                                               const ws::DescribeTaskQueueRequest* request,
                                               ws::DescribeTaskQueueResponse* response) override;
+  // The read partitions of both task types and the matching host that owns each.
+  grpc::ServerUnaryReactor* ListTaskQueuePartitions(
+      grpc::CallbackServerContext* ctx, const ws::ListTaskQueuePartitionsRequest* request,
+      ws::ListTaskQueuePartitionsResponse* response) override;
   grpc::ServerUnaryReactor* ResetStickyTaskQueue(
       grpc::CallbackServerContext* ctx, const ws::ResetStickyTaskQueueRequest* request,
       ws::ResetStickyTaskQueueResponse* response) override;
@@ -191,6 +196,13 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   }
   // Looks the namespace up (cache, else store) and checks its state; `fail` or `then` runs once.
   void ResolveByName(const std::string& name, NamespaceUse use, Fail fail, Then then);
+  // Asks each read partition of `queue` for each of `types` to describe itself: the answers
+  // per type, in `types` order, each per partition in partition order.
+  void DescribePartitions(
+      const Entry& ns, const temporal::api::taskqueue::v1::TaskQueue& queue,
+      const std::vector<temporal::api::enums::v1::TaskQueueType>& types, TimePoint deadline,
+      client::Callback<std::vector<std::vector<client::ms::DescribeTaskQueuePartitionResponse>>>
+          done);
   // The namespace of a task token; a request that names another namespace is rejected.
   void ResolveByToken(const persistence::v1::TaskToken& token, const std::string& request_ns,
                       Fail fail, Then then);

@@ -85,6 +85,12 @@ class EngineContext {
   Clock& clock() { return clock_; }
   persistence::VisibilityStore* visibility() { return visibility_.get(); }
   persistence::NamespaceCache* namespaces() { return namespaces_.get(); }
+  // The namespace field of a log line: the namespace's name, or its id if the cache does not
+  // know it.
+  std::string NamespaceForLogs(const std::string& namespace_id) const {
+    std::string name = NamespaceName(namespace_id);
+    return name.empty() ? namespace_id : name;
+  }
   // When a long poll ends: after `requested` (the caller's long_poll_timeout, if it sent one),
   // else after the configured history long-poll expiration.
   TimePoint LongPollDeadline(const std::string& namespace_id,

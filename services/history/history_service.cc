@@ -118,9 +118,12 @@ HistoryService::~HistoryService() { Stop(); }
 
 TaskObserver HistoryService::TaskMetrics() const {
   TaskObserver observer;
+  if (namespaces_) {
+    observer.namespace_name = [this](const std::string& id) { return namespaces_->NameOf(id); };
+  }
   observer.attempt = [this](const TaskObserver::Attempt& a) {
-    std::string name = namespaces_ ? namespaces_->NameOf(a.namespace_id) : "";
-    if (name.empty()) name = metrics::kUnknownNamespace;
+    std::string_view name =
+        a.namespace_name.empty() ? std::string_view(metrics::kUnknownNamespace) : a.namespace_name;
     metrics::kTaskLatencyProcessing.With({name, a.task_type}).Observe(a.latency.count());
     if (a.ok) metrics::kTaskAttempt.With({name, a.task_type}).Observe(a.attempt);
   };

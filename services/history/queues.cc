@@ -1,6 +1,6 @@
 #include "services/history/queues.h"
 
-#include <spdlog/spdlog.h>
+#include "common/logging.h"
 
 namespace tern::history {
 namespace {
@@ -24,12 +24,22 @@ std::string TaskTypeName(const char* category, const std::string& enum_name) {
   return name;
 }
 
-void Report(const TaskObserver& observer, const std::string& namespace_id,
-            const std::string& task_type, int attempt, std::chrono::steady_clock::time_point start,
-            bool ok) {
-  if (!observer.attempt) return;
-  observer.attempt(
-      {namespace_id, task_type, attempt + 1, std::chrono::steady_clock::now() - start, ok});
+// Reports one attempt of `task` (a TransferTask or TimerTask) and logs it if it failed.
+template <typename Task>
+void Report(const TaskObserver& observer, int32_t shard_id, const Task& task, const char* category,
+            int attempt, std::chrono::steady_clock::time_point start, const absl::Status& status) {
+  auto latency = std::chrono::steady_clock::now() - start;
+  std::string type = TaskTypeName(category, Task::Type_Name(task.type()));
+  std::string name = observer.namespace_name ? observer.namespace_name(task.namespace_id()) : "";
+  if (observer.attempt) observer.attempt({name, type, attempt + 1, latency, status.ok()});
+  if (status.ok()) return;
+  Log(spdlog::level::warn,
+      {.namespace_name = name.empty() ? task.namespace_id() : name,
+       .workflow_id = task.workflow_id(),
+       .run_id = task.run_id(),
+       .shard_id = shard_id,
+       .error = status.ToString()},
+      "history: {} task {} failed (attempt {}); retrying", type, task.task_id(), attempt + 1);
 }
 
 }  // namespace
@@ -55,7 +65,8 @@ void TaskDeleter::Flush() {
   if (batch.empty()) return;
   if (auto st = delete_(batch); !st.ok()) {
     // The rows stay; after a restart the tasks run again, which is harmless.
-    spdlog::warn("history: deleting {} executed task rows failed: {}", batch.size(), st.ToString());
+    Log(spdlog::level::warn, {.error = st.ToString()},
+        "history: deleting {} executed task rows failed", batch.size());
   }
 }
 
@@ -70,9 +81,10 @@ void TaskDeleter::Stop() {
   if (!batch.empty()) delete_(batch).IgnoreError();
 }
 
-TransferQueue::TransferQueue(Executor& blocking, ExecuteFn execute, TaskDeleter::DeleteFn delete_fn,
-                             TaskObserver observer)
-    : blocking_(blocking),
+TransferQueue::TransferQueue(int32_t shard_id, Executor& blocking, ExecuteFn execute,
+                             TaskDeleter::DeleteFn delete_fn, TaskObserver observer)
+    : shard_id_(shard_id),
+      blocking_(blocking),
       execute_(std::move(execute)),
       deleter_(blocking, std::move(delete_fn)),
       observer_(std::move(observer)) {}
@@ -90,16 +102,11 @@ void TransferQueue::Run(pv1::TransferTask task, int attempt) {
   auto start = std::chrono::steady_clock::now();
   execute_(task, [this, stopped, task, attempt, start](absl::Status status) {
     if (*stopped) return;
-    Report(observer_, task.namespace_id(),
-           TaskTypeName("Transfer", pv1::TransferTask::Type_Name(task.type())), attempt, start,
-           status.ok());
+    Report(observer_, shard_id_, task, "Transfer", attempt, start, status);
     if (status.ok()) {
       if (observer_.lag) observer_.lag("transfer", static_cast<double>(outstanding_--));
       return deleter_.Completed(task.task_id());
     }
-    spdlog::warn("history: transfer task {} (type {}) of {}/{} failed (attempt {}): {}",
-                 task.task_id(), static_cast<int>(task.type()), task.workflow_id(), task.run_id(),
-                 attempt + 1, status.ToString());
     blocking_.PostAfter(Backoff(attempt), [this, stopped, task, attempt] {
       if (!*stopped) Run(task, attempt + 1);
     });
@@ -111,9 +118,10 @@ void TransferQueue::Stop() {
   deleter_.Stop();
 }
 
-TimerQueue::TimerQueue(Executor& blocking, const Clock& clock, ExecuteFn execute,
+TimerQueue::TimerQueue(int32_t shard_id, Executor& blocking, const Clock& clock, ExecuteFn execute,
                        TaskDeleter::DeleteFn delete_fn, TaskObserver observer)
-    : blocking_(blocking),
+    : shard_id_(shard_id),
+      blocking_(blocking),
       clock_(clock),
       execute_(std::move(execute)),
       deleter_(blocking, std::move(delete_fn)),
@@ -176,13 +184,8 @@ void TimerQueue::Run(pv1::TimerTask task, int attempt) {
   }
   auto start = std::chrono::steady_clock::now();
   auto status = execute_(task);
-  Report(observer_, task.namespace_id(),
-         TaskTypeName("Timer", pv1::TimerTask::Type_Name(task.type())), attempt, start,
-         status.ok());
+  Report(observer_, shard_id_, task, "Timer", attempt, start, status);
   if (status.ok()) return deleter_.Completed(task.task_id());
-  spdlog::warn("history: timer task {} (type {}) of {}/{} failed (attempt {}): {}", task.task_id(),
-               static_cast<int>(task.type()), task.workflow_id(), task.run_id(), attempt + 1,
-               status.ToString());
   blocking_.PostAfter(Backoff(attempt), [this, task, attempt] { Run(task, attempt + 1); });
 }
 

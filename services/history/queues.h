@@ -24,16 +24,18 @@ namespace tern::history {
 namespace pv1 = tern::persistence::v1;
 
 // What the queues report for metrics (the history service records them): every attempt of a
-// task, and each queue's lag.
+// task, and each queue's lag. The queues log failed attempts themselves, naming the namespace
+// through `namespace_name` (by its id when that is unset or does not know it).
 struct TaskObserver {
   struct Attempt {
-    const std::string& namespace_id;
-    const std::string& task_type;  // TransferActivityTask, TimerUserTimer, ...
-    int attempt;                   // 1 for the first
+    const std::string& namespace_name;  // "" when not known
+    const std::string& task_type;       // TransferActivityTask, TimerUserTimer, ...
+    int attempt;                        // 1 for the first
     std::chrono::duration<double> latency;
     bool ok;
   };
   std::function<void(const Attempt&)> attempt;
+  std::function<std::string(const std::string& namespace_id)> namespace_name;
   // "transfer": tasks added but not yet done, at each completion; "timer": seconds a due task
   // waited past its fire time.
   std::function<void(const char* category, double lag)> lag;
@@ -63,14 +65,15 @@ class TransferQueue {
  public:
   using Done = std::function<void(absl::Status)>;
   using ExecuteFn = std::function<void(const pv1::TransferTask&, Done)>;
-  TransferQueue(Executor& blocking, ExecuteFn execute, TaskDeleter::DeleteFn delete_fn,
-                TaskObserver observer = {});
+  TransferQueue(int32_t shard_id, Executor& blocking, ExecuteFn execute,
+                TaskDeleter::DeleteFn delete_fn, TaskObserver observer = {});
   ~TransferQueue();
   void Add(const std::vector<pv1::TransferTask>& tasks);
   void Stop();
 
  private:
   void Run(pv1::TransferTask task, int attempt);
+  const int32_t shard_id_;
   Executor& blocking_;
   ExecuteFn execute_;
   TaskDeleter deleter_;
@@ -84,7 +87,7 @@ class TransferQueue {
 class TimerQueue {
  public:
   using ExecuteFn = std::function<absl::Status(const pv1::TimerTask&)>;
-  TimerQueue(Executor& blocking, const Clock& clock, ExecuteFn execute,
+  TimerQueue(int32_t shard_id, Executor& blocking, const Clock& clock, ExecuteFn execute,
              TaskDeleter::DeleteFn delete_fn, TaskObserver observer = {});
   ~TimerQueue();
   void Add(const std::vector<pv1::TimerTask>& tasks);
@@ -96,6 +99,7 @@ class TimerQueue {
   void FireDue();
   void Run(pv1::TimerTask task, int attempt);
 
+  const int32_t shard_id_;
   Executor& blocking_;
   const Clock& clock_;
   ExecuteFn execute_;

@@ -1,8 +1,7 @@
 #include "services/history/shard.h"
 
-#include <spdlog/spdlog.h>
-
 #include "common/errors.h"
+#include "common/logging.h"
 
 namespace tern::history {
 namespace {
@@ -20,7 +19,7 @@ Shard::Shard(int32_t shard_id, persistence::ShardLease lease, persistence::Store
       blocking_(blocking),
       range_id_(lease.range_id),
       transfer_queue_(
-          blocking,
+          shard_id, blocking,
           [this, transfer = std::move(transfer)](const pv1::TransferTask& task,
                                                  TransferQueue::Done done) {
             transfer(*this, task, std::move(done));
@@ -30,7 +29,7 @@ Shard::Shard(int32_t shard_id, persistence::ShardLease lease, persistence::Store
           },
           observer),
       timer_queue_(
-          blocking, clock,
+          shard_id, blocking, clock,
           [this, timer = std::move(timer)](const pv1::TimerTask& task) {
             return timer(*this, task);
           },
@@ -60,8 +59,9 @@ absl::Status Shard::Start() {
     timer_queue_.Add(*tasks);
     if (static_cast<int>(tasks->size()) < kRecoveryPageSize) break;
   }
-  spdlog::info("history: shard {} acquired (range_id {}, {} timers pending)", shard_id_, range_id_,
-               timer_queue_.size());
+  Log(spdlog::level::info, {.shard_id = shard_id_},
+      "history: shard {} acquired (range_id {}, {} timers pending)", shard_id_, range_id_,
+      timer_queue_.size());
   return absl::OkStatus();
 }
 
@@ -94,8 +94,8 @@ int64_t Shard::NextTaskId() {
     auto renewed = stores_.shards->RenewRange(shard_id_, range_id_);
     if (!renewed.ok()) {
       // Writes will fail the range check and stop the shard; ids stay unique meanwhile.
-      spdlog::error("history: shard {} could not renew its range: {}", shard_id_,
-                    renewed.status().ToString());
+      Log(spdlog::level::err, {.shard_id = shard_id_, .error = renewed.status().ToString()},
+          "history: shard {} could not renew its range", shard_id_);
       stopped_ = true;
       return (range_id_ << kRangeBits) + next_task_seq_.fetch_add(1);
     }
@@ -139,7 +139,8 @@ absl::Status Shard::Persist(const std::vector<persistence::WorkflowWrite>& write
     status = stores_.executions->Write(shard_id_, range_id_, writes);
   }
   if (persistence::IsFencingError(status)) {
-    spdlog::warn("history: shard {} lost ownership: {}", shard_id_, status.ToString());
+    Log(spdlog::level::warn, {.shard_id = shard_id_, .error = status.ToString()},
+        "history: shard {} lost ownership", shard_id_);
     Stop();
     return ShardOwnershipLostError(shard_id_, "");
   }

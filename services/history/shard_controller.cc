@@ -1,8 +1,7 @@
 #include "services/history/shard_controller.h"
 
-#include <spdlog/spdlog.h>
-
 #include "common/errors.h"
+#include "common/logging.h"
 #include "common/metrics.h"
 
 namespace tern::history {
@@ -80,7 +79,7 @@ void ShardController::Rebalance() {
     }
     if (current && (current->stopped() || !mine)) {
       current->Stop();
-      spdlog::info("history: released shard {}", shard_id);
+      Log(spdlog::level::info, {.shard_id = shard_id}, "history: released shard {}", shard_id);
       metrics::kShardClosedCount.With().Increment();
       metrics::kShardItemRemovedCount.With().Increment();
       current.reset();
@@ -91,13 +90,15 @@ void ShardController::Rebalance() {
     metrics::kAcquireShardsLatency.With().Observe(
         std::chrono::duration<double>(clock_.Now() - acquire_start).count());
     if (!lease.ok()) {
-      spdlog::warn("history: could not acquire shard {}: {}", shard_id, lease.status().ToString());
+      Log(spdlog::level::warn, {.shard_id = shard_id, .error = lease.status().ToString()},
+          "history: could not acquire shard {}", shard_id);
       continue;
     }
     auto shard = std::make_shared<Shard>(shard_id, *lease, stores_, blocking_, clock_,
                                          transfer_executor_, timer_executor_, task_observer_);
     if (auto st = shard->Start(); !st.ok()) {
-      spdlog::warn("history: could not load the tasks of shard {}: {}", shard_id, st.ToString());
+      Log(spdlog::level::warn, {.shard_id = shard_id, .error = st.ToString()},
+          "history: could not load the tasks of shard {}", shard_id);
       shard->Stop();
       std::lock_guard lock(mu_);
       retired_.push_back(shard);

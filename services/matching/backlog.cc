@@ -1,7 +1,5 @@
 #include "services/matching/backlog.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 
 namespace tern::matching {
@@ -31,10 +29,10 @@ bool IsRetryable(const absl::Status& status) {
 }  // namespace
 
 Backlog::Backlog(std::shared_ptr<const BacklogEnv> env, persistence::TaskQueueKey key,
-                 std::string log_name, enums::TaskQueueKind kind, Hooks hooks)
+                 std::shared_ptr<const PartitionLog> log, enums::TaskQueueKind kind, Hooks hooks)
     : env_(std::move(env)),
       key_(std::move(key)),
-      log_name_(std::move(log_name)),
+      log_(std::move(log)),
       kind_(kind),
       hooks_(std::move(hooks)) {}
 
@@ -70,7 +68,8 @@ void Backlog::OnLeased(absl::StatusOr<persistence::TaskQueueLease> lease, int64_
   approximate_count_ = persisted;
   state_ = State::kLoaded;
   last_lease_check_ = env_->clock.Now();
-  spdlog::debug("matching: loaded partition {} range_id={}", log_name_, range_id_);
+  (*log_)(spdlog::level::debug, "", "matching: {} partition leased (range_id {})",
+          log_->task_type(), range_id_);
   after([this] { hooks_.loaded(absl::OkStatus()); });
   PumpLocked();
 }
@@ -97,7 +96,8 @@ void Backlog::OnLeaseChecked(absl::Status status) {
   write_in_flight_ = false;
   if (persistence::IsFencingError(status)) return FencedLocked({}, after);
   if (!status.ok()) {
-    spdlog::warn("matching: lease check of {} failed: {}", log_name_, status.ToString());
+    (*log_)(spdlog::level::warn, status.ToString(),
+            "matching: lease check of the {} partition failed", log_->task_type());
   }
   PumpLocked();
 }
@@ -161,7 +161,8 @@ Backlog::BufferIt Backlog::NextUnclaimedLocked() {
     }
     const auto& info = it->second.task.info;
     if (HasExpiry(info) && FromProto(info.expiry_time()) <= now) {
-      spdlog::debug("matching: dropping expired task {} of {}", it->first, log_name_);
+      (*log_)(spdlog::level::debug, "", "matching: dropping expired {} task {}", log_->task_type(),
+              it->first);
       DeleteLocked(it->first);
       it = buffer_.erase(it);
       continue;
@@ -205,8 +206,9 @@ void Backlog::Release(int64_t task_id, const absl::Status& failure) {
   if (it == buffer_.end()) return;
   it->second.held = false;
   if (failure.ok() || IsRetryable(failure) || ++it->second.failures < kMaxDispatchFailures) return;
-  spdlog::error("matching: dropping task {} of {} after {} failed record-starts: {}", task_id,
-                log_name_, it->second.failures, failure.ToString());
+  (*log_)(spdlog::level::err, failure.ToString(),
+          "matching: dropping {} task {} after {} failed record-starts", log_->task_type(), task_id,
+          it->second.failures);
   buffer_.erase(it);
   DeleteLocked(task_id);
   PumpLocked();
@@ -296,8 +298,8 @@ void Backlog::OnWriteDone(std::vector<AddOpPtr> batch, absl::Status status) {
   } else if (persistence::IsFencingError(status)) {
     FencedLocked(batch, after);
   } else {
-    spdlog::warn("matching: writing {} task(s) to {} failed: {}", batch.size(), log_name_,
-                 status.ToString());
+    (*log_)(spdlog::level::warn, status.ToString(), "matching: writing {} {} task(s) failed",
+            batch.size(), log_->task_type());
     for (auto& op : batch) after([op, status] { op->done(status); });
   }
   PumpLocked();
@@ -325,8 +327,8 @@ void Backlog::OnReadDone(absl::StatusOr<std::vector<persistence::BacklogTask>> t
   read_in_flight_ = false;
   if (state_ != State::kLoaded) return;
   if (!tasks.ok()) {
-    spdlog::warn("matching: reading the backlog of {} failed: {}", log_name_,
-                 tasks.status().ToString());
+    (*log_)(spdlog::level::warn, tasks.status().ToString(),
+            "matching: reading the {} backlog failed", log_->task_type());
     unread_in_db_ = true;
     read_paused_ = true;
     std::weak_ptr<Backlog> weak_self = weak_from_this();
@@ -369,8 +371,8 @@ void Backlog::OnDeleteDone(size_t count, absl::Status status) {
   delete_in_flight_ = false;
   if (!status.ok()) {
     // Not fatal: a task that stays behind is offered again later and dropped as stale.
-    spdlog::warn("matching: deleting {} task(s) of {} failed: {}", count, log_name_,
-                 status.ToString());
+    (*log_)(spdlog::level::warn, status.ToString(), "matching: deleting {} {} task(s) failed",
+            count, log_->task_type());
   }
   MaybeDeleteLocked();
 }

@@ -31,6 +31,7 @@
 
 #include "absl/status/status.h"
 #include "services/matching/core.h"
+#include "services/matching/partition_log.h"
 
 namespace tern::matching {
 
@@ -45,9 +46,10 @@ class Backlog : public std::enable_shared_from_this<Backlog> {
     std::function<void()> fenced;
   };
 
-  // `log_name` names the partition in logs.
+  // `log` writes the partition's log lines.
   Backlog(std::shared_ptr<const BacklogEnv> env, persistence::TaskQueueKey key,
-          std::string log_name, temporal::api::enums::v1::TaskQueueKind kind, Hooks hooks);
+          std::shared_ptr<const PartitionLog> log, temporal::api::enums::v1::TaskQueueKind kind,
+          Hooks hooks);
 
   // Leases the partition on the blocking executor, then reads the backlog left behind.
   void Load();
@@ -114,7 +116,7 @@ class Backlog : public std::enable_shared_from_this<Backlog> {
 
   const std::shared_ptr<const BacklogEnv> env_;
   const persistence::TaskQueueKey key_;
-  const std::string log_name_;
+  const std::shared_ptr<const PartitionLog> log_;
   const temporal::api::enums::v1::TaskQueueKind kind_;
   const Hooks hooks_;
 

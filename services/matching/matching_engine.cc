@@ -36,6 +36,8 @@ EngineOptions EngineOptions::FromConfig(const Config& config, std::string self_a
   // (and reloads) to each poll's deadline before it reaches matching.
   options.long_poll_expiration =
       config.dynamic.Get(dynamicconfig::kMatchingLongPollExpirationInterval, "", "");
+  options.poller_history_ttl = std::chrono::duration_cast<std::chrono::milliseconds>(
+      config.dynamic.Get(dynamicconfig::kMatchingPollerHistoryTTL));
   return options;
 }
 
@@ -399,6 +401,7 @@ void MatchingEngine::DescribeTaskQueuePartition(
     if (!count.ok()) return done(count.status());
     ms::DescribeTaskQueuePartitionResponse response;
     response.set_backlog_count(*count);
+    response.set_owner_host(core->options.self_address);
     done(std::move(response));
   });
 }

@@ -1,7 +1,5 @@
 #include "services/matching/partition.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -21,7 +19,10 @@ Partition::Partition(std::shared_ptr<EngineCore> core, persistence::TaskQueueKey
       base_name_(ParsePartitionName(key_.name).base_name),
       sticky_(kind == enums::TASK_QUEUE_KIND_STICKY),
       kind_(kind == enums::TASK_QUEUE_KIND_STICKY ? kind : enums::TASK_QUEUE_KIND_NORMAL),
-      metrics_(std::make_unique<PartitionMetrics>(core_->options.namespace_name, key_, sticky_)) {
+      log_(std::make_shared<PartitionLog>(core_->options.namespace_name, key_)),
+      metrics_(std::make_unique<PartitionMetrics>(core_->options.namespace_name, key_, sticky_)),
+      added_(core_->clock.Now()),
+      dispatched_(core_->clock.Now()) {
   last_activity_ = core_->clock.Now();
 }
 
@@ -43,8 +44,7 @@ std::shared_ptr<Partition> Partition::Create(std::shared_ptr<EngineCore> core,
     if (auto self = weak.lock()) self->Unload(Reason::kFenced);
   };
   auto& p = *partition;
-  p.backlog_ =
-      std::make_shared<Backlog>(p.core_, p.key_, p.placement_key_, p.kind_, std::move(hooks));
+  p.backlog_ = std::make_shared<Backlog>(p.core_, p.key_, p.log_, p.kind_, std::move(hooks));
   if (ParsePartitionName(p.key_.name).partition > 0 && !p.sticky_) {
     p.forwarder_ = std::make_shared<Forwarder>(p.core_, p.key_, p.kind_, rematch);
   }
@@ -71,8 +71,8 @@ void Partition::OnLoaded(absl::Status status) {
   std::lock_guard lock(mu_);
   if (state_ != State::kLoading) return;
   if (!status.ok()) {
-    spdlog::warn("matching: leasing task queue partition {} failed: {}", placement_key_,
-                 status.ToString());
+    (*log_)(spdlog::level::warn, status.ToString(), "matching: leasing the {} partition failed",
+            log_->task_type());
     UnloadLocked(Reason::kLoadFailed,
                  absl::UnavailableError(
                      absl::StrCat("task queue partition could not be loaded: ", status.message())),
@@ -80,7 +80,7 @@ void Partition::OnLoaded(absl::Status status) {
     return;
   }
   state_ = State::kLoaded;
-  spdlog::info("matching: partition {} loaded", placement_key_);
+  (*log_)(spdlog::level::info, "", "matching: {} partition loaded", log_->task_type());
   ReportBacklogLocked();
   MatchLocked(after);
 }
@@ -102,12 +102,12 @@ void Partition::UnloadLocked(Reason reason, absl::Status status, Deferred& after
   state_ = State::kUnloaded;
   unload_status_ = reason == Reason::kLoadFailed ? std::move(status) : OwnershipLost();
   if (reason == Reason::kIdle || reason == Reason::kStopped || reason == Reason::kReleased) {
-    spdlog::debug("matching: unloading partition {}", placement_key_);
+    (*log_)(spdlog::level::debug, "", "matching: unloading the {} partition", log_->task_type());
   } else {
-    spdlog::info("matching: unloading partition {} ({})", placement_key_,
-                 reason == Reason::kRingMoved ? "ring moved"
-                 : reason == Reason::kFenced  ? "lease taken by another host"
-                                              : "load failed");
+    (*log_)(spdlog::level::info, "", "matching: unloading the {} partition ({})", log_->task_type(),
+            reason == Reason::kRingMoved ? "ring moved"
+            : reason == Reason::kFenced  ? "lease taken by another host"
+                                         : "load failed");
   }
   auto waiting = std::move(waiting_);
   waiting_.clear();
@@ -148,7 +148,7 @@ void Partition::Maintain(TimePoint now) {
   Deferred after;
   std::lock_guard lock(mu_);
   for (auto it = pollers_seen_.begin(); it != pollers_seen_.end();) {
-    if (now - it->second > core_->options.poller_history_ttl) {
+    if (now - it->second.last_access > core_->options.poller_history_ttl) {
       it = pollers_seen_.erase(it);
     } else {
       ++it;
@@ -186,7 +186,9 @@ void Partition::Poll(std::shared_ptr<Poller> poller) {
   TimePoint now = core_->clock.Now();
   last_activity_ = now;
   last_poll_end_ = now;
-  if (!poller->forwarded_in && !poller->identity.empty()) pollers_seen_[poller->identity] = now;
+  if (!poller->forwarded_in && !poller->identity.empty()) {
+    pollers_seen_[poller->identity] = {now, poller->rate_per_second};
+  }
   poller->state = Poller::State::kWaiting;
   poller->list_pos = waiting_.insert(waiting_.end(), poller);
   auto delay =
@@ -312,12 +314,16 @@ void Partition::Describe(client::Callback<ms::DescribeTaskQueuePartitionResponse
     std::lock_guard lock(mu_);
     TimePoint now = core_->clock.Now();
     for (const auto& [identity, seen] : pollers_seen_) {
-      if (now - seen > core_->options.poller_history_ttl) continue;
+      if (now - seen.last_access > core_->options.poller_history_ttl) continue;
       auto* poller = response.add_pollers();
       poller->set_identity(identity);
-      *poller->mutable_last_access_time() = ToProto(seen);
+      *poller->mutable_last_access_time() = ToProto(seen.last_access);
+      poller->set_rate_per_second(seen.rate_per_second);
     }
+    response.set_tasks_add_rate(static_cast<float>(added_.PerSecond(now)));
+    response.set_tasks_dispatch_rate(static_cast<float>(dispatched_.PerSecond(now)));
   }
+  response.set_owner_host(core_->options.self_address);
   if (auto oldest = backlog_->GetStats().oldest_created) {
     *response.mutable_backlog_age() = ToProtoDuration(
         std::chrono::duration_cast<std::chrono::nanoseconds>(core_->clock.Now() - *oldest));

@@ -27,6 +27,7 @@
 #include "services/matching/partition_metrics.h"
 #include "services/matching/poller.h"
 #include "services/matching/query_dispatcher.h"
+#include "services/matching/rate_window.h"
 
 namespace tern::matching {
 
@@ -66,6 +67,9 @@ class Partition : public std::enable_shared_from_this<Partition> {
             std::string placement_key, temporal::api::enums::v1::TaskQueueKind kind);
 
   void OnLoaded(absl::Status status);
+  // A poll got `task` from here (sync: straight from an add): metrics and rates. `count_add`:
+  // the add counts here too (not for a task forwarded in, which counts where it was added).
+  void MatchedLocked(bool sync, const Task& task, bool count_add);
   // Runs the matching loop (after a part changed).
   void Rematch();
   void OnPollTimeout(const std::shared_ptr<Poller>& poller);
@@ -117,13 +121,22 @@ class Partition : public std::enable_shared_from_this<Partition> {
   std::shared_ptr<Backlog> backlog_;
   std::shared_ptr<Forwarder> forwarder_;
   std::shared_ptr<QueryDispatcher> queries_;
+  const std::shared_ptr<const PartitionLog> log_;
   const std::unique_ptr<PartitionMetrics> metrics_;
 
   mutable std::mutex mu_;
   State state_ = State::kLoading;
   absl::Status unload_status_;
   TimePoint last_activity_;
-  std::map<std::string, TimePoint> pollers_seen_;  // identity -> last poll
+  struct PollerSeen {
+    TimePoint last_access;
+    double rate_per_second;
+  };
+  std::map<std::string, PollerSeen> pollers_seen_;  // by identity
+  // Tasks added here (sync-matched, or written to the backlog; a task forwarded to the root
+  // counts where it was first added) and tasks handed to a poller from here.
+  RateWindow added_;
+  RateWindow dispatched_;
   TimePoint last_poll_end_{};  // when a poll last arrived or was answered (epoch: never)
 
   // Polls parked here (FIFO) and those away (record-start or forward in flight).

@@ -1,7 +1,5 @@
 // Partition's matcher: the matching loop, backlog dispatch, adds (sync match, forward, write)
 // and the completions of forwarded polls and backlog.
-#include <spdlog/spdlog.h>
-
 #include "common/errors.h"
 #include "services/matching/partition.h"
 
@@ -98,17 +96,18 @@ void Partition::OnDispatchDone(const std::shared_ptr<Poller>& poller, const Task
   if (status.ok() || IsStale(status)) {
     backlog_->Ack(task_id);
     if (!status.ok()) {
-      spdlog::debug("matching: dropping stale task {} of {}: {}", task_id, placement_key_,
-                    status.ToString());
+      (*log_)(spdlog::level::debug, status.ToString(), "matching: dropping stale {} task {}",
+              log_->task_type(), task_id);
       ReturnPollerLocked(poller, after);
     } else if (poller->state == Poller::State::kMatching) {
       away_.erase(poller->list_pos);
-      metrics_->Matched(false, FromProto(task.info.create_time()), core_->clock.Now());
+      MatchedLocked(false, task, false);
       FinishLocked(poller, after, [](Poller& q) { q.FinishWithTask(); });
     } else {
       // The poll went away after history recorded the start; history's start-to-close (or
       // workflow-task) timeout makes the task available again.
-      spdlog::info("matching: poll of task {} ({}) ended before delivery", task_id, placement_key_);
+      (*log_)(spdlog::level::info, "", "matching: the poll of {} task {} ended before delivery",
+              log_->task_type(), task_id);
     }
     return;
   }
@@ -117,10 +116,17 @@ void Partition::OnDispatchDone(const std::shared_ptr<Poller>& poller, const Task
   ReturnPollerLocked(poller, after);
   if (!(poller_gone && status.code() == absl::StatusCode::kCancelled) &&
       state_ != State::kUnloaded) {
-    spdlog::warn("matching: record-start of task {} ({}) failed: {}", task_id, placement_key_,
-                 status.ToString());
+    (*log_)(spdlog::level::warn, status.ToString(), "matching: record-start of {} task {} failed",
+            log_->task_type(), task_id);
     PauseDispatchLocked();
   }
+}
+
+void Partition::MatchedLocked(bool sync, const Task& task, bool count_add) {
+  TimePoint now = core_->clock.Now();
+  metrics_->Matched(sync, FromProto(task.info.create_time()), now);
+  dispatched_.Record(now);
+  if (count_add) added_.Record(now);
 }
 
 // ---- adds --------------------------------------------------------------------------------------
@@ -161,7 +167,13 @@ void Partition::AddLocked(AddOpPtr op, Deferred& after) {
     after([self, op] {
       self->forwarder_->ForwardTask(op->task, op->deadline,
                                     [self, op](absl::StatusOr<bool> matched) {
-                                      if (matched.ok() && *matched) return op->done(true);
+                                      if (matched.ok() && *matched) {
+                                        {
+                                          std::lock_guard lock(self->mu_);
+                                          self->added_.Record(self->core_->clock.Now());
+                                        }
+                                        return op->done(true);
+                                      }
                                       // Not taken at the root: a local poller that arrived
                                       // meanwhile, else the backlog.
                                       self->Add(op);
@@ -169,6 +181,7 @@ void Partition::AddLocked(AddOpPtr op, Deferred& after) {
     });
     return;
   }
+  added_.Record(last_activity_);
   backlog_->Write(std::move(op), after);
 }
 
@@ -177,15 +190,17 @@ void Partition::OnSyncMatchDone(const std::shared_ptr<Poller>& poller, AddOpPtr 
   if (status.ok()) {
     if (poller->state == Poller::State::kMatching) {
       away_.erase(poller->list_pos);
-      metrics_->Matched(true, FromProto(op->task.info.create_time()), core_->clock.Now());
+      MatchedLocked(true, op->task, !op->forwarded);
       FinishLocked(poller, after, [](Poller& q) { q.FinishWithTask(); });
     } else {
-      spdlog::info("matching: poll ended before delivery of a sync-matched task ({})",
-                   placement_key_);
+      (*log_)(spdlog::level::info, "",
+              "matching: a poll ended before delivery of a sync-matched {} task",
+              log_->task_type());
     }
     after([op] { op->done(true); });
   } else if (IsStale(status)) {
-    spdlog::debug("matching: dropping stale task of {}: {}", placement_key_, status.ToString());
+    (*log_)(spdlog::level::debug, status.ToString(), "matching: dropping a stale {} task",
+            log_->task_type());
     ReturnPollerLocked(poller, after);
     after([op] { op->done(true); });
   } else {
@@ -194,8 +209,8 @@ void Partition::OnSyncMatchDone(const std::shared_ptr<Poller>& poller, AddOpPtr 
     if (!(poller_gone && status.code() == absl::StatusCode::kCancelled) &&
         state_ != State::kUnloaded) {
       // History is in trouble: keep the task in the backlog rather than trying more pollers.
-      spdlog::warn("matching: sync-match record-start on {} failed: {}", placement_key_,
-                   status.ToString());
+      (*log_)(spdlog::level::warn, status.ToString(),
+              "matching: record-start of a sync-matched {} task failed", log_->task_type());
       op->sync_attempts = kMaxSyncAttempts;
     }
     AddLocked(op, after);
@@ -222,14 +237,15 @@ void Partition::OnForwardPollDone(std::shared_ptr<Poller> poller, absl::Status s
       FinishLocked(poller, after, [](Poller& q) { q.FinishWithTask(); });
     } else {
       if (!status.ok() && status.code() != absl::StatusCode::kCancelled) {
-        spdlog::debug("matching: forwarded poll from {} failed: {}", placement_key_,
-                      status.ToString());
+        (*log_)(spdlog::level::debug, status.ToString(), "matching: a forwarded {} poll failed",
+                log_->task_type());
       }
       poller->no_forward = true;
       ReturnPollerLocked(poller, after);
     }
   } else if (has_task) {
-    spdlog::info("matching: forwarded poll from {} ended before delivery", placement_key_);
+    (*log_)(spdlog::level::info, "", "matching: a forwarded {} poll ended before delivery",
+            log_->task_type());
   }
   MatchLocked(after);
 }

@@ -23,6 +23,7 @@ struct WorkflowTraits {
                       client::CallOptions options, client::Callback<Response> done) {
     matching.PollWorkflowTaskQueue(request, std::move(options), std::move(done));
   }
+  static double RatePerSecond(const Request&) { return Poller::kDefaultRatePerSecond; }
 };
 
 struct ActivityTraits {
@@ -37,6 +38,11 @@ struct ActivityTraits {
                       client::CallOptions options, client::Callback<Response> done) {
     matching.PollActivityTaskQueue(request, std::move(options), std::move(done));
   }
+  static double RatePerSecond(const Request& request) {
+    const auto& metadata = request.poll_request().task_queue_metadata();
+    return metadata.has_max_tasks_per_second() ? metadata.max_tasks_per_second().value()
+                                               : Poller::kDefaultRatePerSecond;
+  }
 };
 
 template <typename Traits>
@@ -48,7 +54,8 @@ class TypedPoller final : public Poller {
   TypedPoller(Request request, TimePoint timeout_at, TimePoint rpc_deadline,
               client::Callback<Response> done)
       : Poller(request.poller_id(), request.poll_request().identity(),
-               !request.forwarded_from().empty(), timeout_at, rpc_deadline),
+               Traits::RatePerSecond(request), !request.forwarded_from().empty(), timeout_at,
+               rpc_deadline),
         request_(std::move(request)),
         done_(std::move(done)) {}
 

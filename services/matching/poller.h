@@ -19,10 +19,15 @@ class Poller : public PollHandle, public std::enable_shared_from_this<Poller> {
  public:
   enum class State { kNew, kWaiting, kMatching, kForwarded, kDone };
 
-  Poller(std::string poller_id, std::string identity, bool forwarded_in, TimePoint timeout_at,
-         TimePoint rpc_deadline)
+  // What DescribeTaskQueue reports as a poller's rate when its worker set no limit (Temporal's
+  // default dispatch rate).
+  static constexpr double kDefaultRatePerSecond = 100000;
+
+  Poller(std::string poller_id, std::string identity, double rate_per_second, bool forwarded_in,
+         TimePoint timeout_at, TimePoint rpc_deadline)
       : poller_id(std::move(poller_id)),
         identity(std::move(identity)),
+        rate_per_second(rate_per_second),
         forwarded_in(forwarded_in),
         timeout_at(timeout_at),
         rpc_deadline(rpc_deadline) {}
@@ -47,6 +52,9 @@ class Poller : public PollHandle, public std::enable_shared_from_this<Poller> {
 
   const std::string poller_id;
   const std::string identity;
+  // The task-queue dispatch limit the worker asked for (activity pollers'
+  // task_queue_metadata.max_tasks_per_second), else kDefaultRatePerSecond.
+  const double rate_per_second;
   const bool forwarded_in;  // arrived from a child partition
   const TimePoint timeout_at;
   const TimePoint rpc_deadline;

@@ -233,6 +233,11 @@ int RunProcess(const ProcessOptions& options) {
 
   metrics::SetProcessServiceName(services.size() == 1 ? services.front() : "server");
   InitLogging(config.log_level, config.log_format, program, metrics::ProcessServiceName());
+  if (std::none_of(services.begin(), services.end(), [&](const std::string& name) {
+        return !config.services.at(name).metrics_listen_address.empty();
+      })) {
+    metrics::DisableRecording();  // nothing would expose them
+  }
   metrics::InitializeMetrics(services);
   metrics::kRestarts.With().Increment();
   metrics::kBuildInformation.With({TERN_VERSION, TERN_GIT_REVISION}).Set(1);

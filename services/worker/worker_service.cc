@@ -1,12 +1,11 @@
 #include "services/worker/worker_service.h"
 
-#include <spdlog/spdlog.h>
-
 #include <cassert>
 #include <future>
 
 #include "absl/strings/str_cat.h"
 #include "common/hashing.h"
+#include "common/logging.h"
 #include "common/metrics.h"
 #include "persistence/visibility_store.h"
 #include "visibility/values.h"
@@ -93,7 +92,8 @@ void WorkerService::RunPass() {
   do {
     auto page = stores_.namespaces->ListNamespaces(100, token);
     if (!page.ok()) {
-      spdlog::warn("worker: listing namespaces failed: {}", page.status().ToString());
+      Log(spdlog::level::warn, {.error = page.status().ToString()},
+          "worker: listing namespaces failed");
       break;
     }
     for (const auto& record : page->namespaces) {
@@ -110,13 +110,14 @@ void WorkerService::RunPass() {
 
 void WorkerService::PurgeNamespace(const persistence::v1::NamespaceRecord& record) {
   const std::string& id = record.info().id();
+  ScopedLogFields fields({.namespace_name = record.info().name()});
   const int32_t shards = config_.persistence.num_history_shards;
   for (int32_t shard = 1; shard <= shards; ++shard) {
     for (;;) {
       auto deleted = stores_.executions->DeleteNamespaceExecutions(shard, id, kBatch);
       if (!deleted.ok()) {
-        spdlog::warn("worker: deleting executions of namespace {} failed: {}", id,
-                     deleted.status().ToString());
+        Log(spdlog::level::warn, {.shard_id = shard, .error = deleted.status().ToString()},
+            "worker: deleting the executions of deleted namespace {} failed", id);
         return;
       }
       metrics::kDeletedExecutions.With({"namespace_deleted"}).Increment(*deleted);
@@ -124,7 +125,8 @@ void WorkerService::PurgeNamespace(const persistence::v1::NamespaceRecord& recor
     }
   }
   if (auto st = stores_.tasks->DeleteNamespaceTaskQueues(id); !st.ok()) {
-    spdlog::warn("worker: deleting task queues of namespace {} failed: {}", id, st.ToString());
+    Log(spdlog::level::warn, {.error = st.ToString()},
+        "worker: deleting the task queues of deleted namespace {} failed", id);
     return;
   }
   if (stores_.visibility) {
@@ -134,8 +136,8 @@ void WorkerService::PurgeNamespace(const persistence::v1::NamespaceRecord& recor
     for (;;) {
       auto page = stores_.visibility->List(id, *everything, kBatch, "");
       if (!page.ok()) {
-        spdlog::warn("worker: listing visibility of namespace {} failed: {}", id,
-                     page.status().ToString());
+        Log(spdlog::level::warn, {.error = page.status().ToString()},
+            "worker: listing the visibility rows of deleted namespace {} failed", id);
         return;
       }
       if (page->records.empty()) break;
@@ -145,28 +147,30 @@ void WorkerService::PurgeNamespace(const persistence::v1::NamespaceRecord& recor
     }
   }
   if (auto st = stores_.namespaces->DeleteNamespace(id); !st.ok() && !absl::IsNotFound(st)) {
-    spdlog::warn("worker: deleting namespace record {} failed: {}", id, st.ToString());
+    Log(spdlog::level::warn, {.error = st.ToString()},
+        "worker: deleting the record of deleted namespace {} failed", id);
     return;
   }
-  spdlog::info("worker: namespace {} ({}) and all its data deleted", record.info().name(), id);
+  spdlog::info("worker: deleted namespace {} and all its data are gone", id);
 }
 
 void WorkerService::ApplyRetention(const persistence::v1::NamespaceRecord& record) {
   if (!stores_.visibility) return;
   const std::string& id = record.info().id();
+  ScopedLogFields fields({.namespace_name = record.info().name()});
   auto retention = FromProto(record.config().workflow_execution_retention_ttl());
   if (retention.count() <= 0) return;  // unset: keep forever
   auto query =
       ClosedBefore(clock_.Now() - std::chrono::duration_cast<TimePoint::duration>(retention));
   if (!query.ok()) {
-    spdlog::error("worker: retention query: {}", query.status().ToString());
+    Log(spdlog::level::err, {.error = query.status().ToString()}, "worker: retention query");
     return;
   }
   // One page per pass: history deletes asynchronously, so a second page now could repeat rows.
   auto page = stores_.visibility->List(id, *query, kBatch, "");
   if (!page.ok()) {
-    spdlog::warn("worker: retention listing of namespace {} failed: {}", id,
-                 page.status().ToString());
+    Log(spdlog::level::warn, {.error = page.status().ToString()},
+        "worker: listing the closed runs past retention failed");
     return;
   }
   for (const auto& row : page->records) {
@@ -184,8 +188,9 @@ void WorkerService::ApplyRetention(const persistence::v1::NamespaceRecord& recor
                                      [&done](auto result) { done.set_value(result.status()); });
     auto st = done.get_future().get();
     if (!st.ok() && !absl::IsNotFound(st)) {
-      spdlog::warn("worker: retention of {}/{} failed: {}", row.workflow_id, row.run_id,
-                   st.ToString());
+      Log(spdlog::level::warn,
+          {.workflow_id = row.workflow_id, .run_id = row.run_id, .error = st.ToString()},
+          "worker: deleting a closed run past retention failed");
       return;
     }
   }

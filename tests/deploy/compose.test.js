@@ -166,7 +166,7 @@ describe('docker-compose on a Docker engine', { timeout: 1_500_000 }, () => {
       // Matching partitions load when a queue is first used: the worker's polls did that.
       for (const [service, pattern] of [
         ['tern-history', 'shard (\\d+) acquired'],
-        ['tern-matching', 'partition (\\S+) loaded'],
+        ['tern-matching', 'partition loaded","namespace":"[^"]+","task_queue":"([^"]+)"'],
       ]) {
         const containers = await project.containers(service);
         assert.equal(containers.length, 2, `${service}: ${containers}`);

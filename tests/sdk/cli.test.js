@@ -163,10 +163,12 @@ describe('tern CLI', () => {
 
   // ---- task queues -------------------------------------------------------------------------
 
-  it('task-queue describe shows the pollers and the backlog', async () => {
+  it('task-queue describe shows the pollers, the backlog and the task rates', async () => {
     const polled = await ternJson(['task-queue', 'describe', '-t', taskQueue]);
     assert.ok(polled.workflow.pollers.length >= 1, JSON.stringify(polled));
     assert.ok(polled.activity.pollers.length >= 1, JSON.stringify(polled));
+    // The worker set no task-queue rate limit: Temporal's default dispatch rate.
+    assert.equal(polled.activity.pollers[0].ratePerSecond, 100000);
     assert.equal(Number(polled.workflow.stats?.approximateBacklogCount ?? 0), 0);
 
     const idle = uniqueName('cli-unpolled');
@@ -177,11 +179,23 @@ describe('tern CLI', () => {
       return Number(described.workflow.stats?.approximateBacklogCount ?? 0) === 1;
     });
     const table = ok(await tern(['task-queue', 'describe', '-t', idle]), 'task-queue describe');
-    assert.match(table, /^Backlog:\nTaskQueueType +ApproximateBacklogCount +ApproximateBacklogAge\nWorkflow +1 +\S+\nActivity +0 +0\.0s\n/);
-    assert.match(table, /\nPollers:\nTaskQueueType +Identity +LastAccessTime\n$/);
+    assert.match(table, new RegExp(
+      '^Task Queue Statistics:\\n' +
+      'TaskQueueType +ApproximateBacklogCount +ApproximateBacklogAge +BacklogIncreaseRate +TasksAddRate +TasksDispatchRate\\n' +
+      // One workflow task added (its add rate fades after 30 s), none ever dispatched.
+      'Workflow +1 +\\S+ +\\d+\\.\\d\\d +\\d+\\.\\d\\d +0\\.00\\n' +
+      'Activity +0 +0\\.0s +0\\.00 +0\\.00 +0\\.00\\n'));
+    assert.match(table, /\nPollers:\nTaskQueueType +Identity +LastAccessTime +RatePerSecond\n$/);
 
     const missing = await tern(['task-queue', 'describe']);
     fails(missing, 2, 'task-queue describe without -t');
+
+    // The partitions (4 by default) of each type and the matching host that owns them.
+    const partitions = ok(await tern(['task-queue', 'list-partition', '-t', idle]), 'list-partition');
+    const rows = `${idle} +\\S+\\n(/_sys/${idle}/[123] +\\S+\\n){3}`;
+    assert.match(partitions, new RegExp(
+      `^Workflow Task Queue Partitions:\\nPartition +OwnerHost\\n${rows}` +
+      `\\nActivity Task Queue Partitions:\\nPartition +OwnerHost\\n${rows}$`));
   });
 
   // ---- workflows ---------------------------------------------------------------------------

@@ -31,6 +31,7 @@ describe('metrics', { timeout: 240_000 }, () => {
   const ids = new Set(); // every workflow id and run id of this test
   let idle; // a task queue nobody polls until the listing test
   const idleRuns = [];
+  let deleted; // the run DeleteWorkflowExecution removes
 
   before(async () => {
     // Short long polls, so idle polls time out (poll_timeouts) while the test runs.
@@ -212,10 +213,10 @@ describe('metrics', { timeout: 240_000 }, () => {
       await late.stop();
     }
     // DeleteWorkflowExecution counts into tern_deleted_executions_total{reason="request"}.
-    const done = await start('timerOnly', [1]);
-    await done.result();
+    deleted = await start('timerOnly', [1]);
+    await deleted.result();
     await connection.workflowService.deleteWorkflowExecution({
-      namespace: 'default', workflowExecution: { workflowId: done.workflowId },
+      namespace: 'default', workflowExecution: { workflowId: deleted.workflowId },
     });
     await waitFor('the deletion to be counted', async () =>
       total(await scrape(tern.metricsUrls.history), 'tern_deleted_executions_total', { reason: 'request' }) === 1);
@@ -236,17 +237,43 @@ describe('metrics', { timeout: 240_000 }, () => {
     }
   });
 
-  it('writes log lines that each parse as one JSON object', () => {
-    let lines = 0;
+  it('writes log lines that each parse as one JSON object, with the fields they are about', async () => {
+    const entries = {};
     for (const [process, file] of Object.entries(tern.logs)) {
+      entries[process] = [];
       for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
         if (!line.startsWith('{')) continue; // the harness's own header lines
         const entry = JSON.parse(line);
         assert.ok(entry.ts && entry.level && typeof entry.msg === 'string', `${process}: ${line}`);
-        lines++;
+        entries[process].push(entry);
       }
     }
-    assert.ok(lines > 20, `only ${lines} log lines`);
+    const all = Object.values(entries).flat();
+    assert.ok(all.length > 20, `only ${all.length} log lines`);
+    const find = (process, pattern) => {
+      const found = entries[process].find((e) => pattern.test(e.msg));
+      assert.ok(found, `no ${process} line matches ${pattern}`);
+      return found;
+    };
+    // Shard lines carry shard_id; partition lines namespace and task_queue (the namespace's id
+    // while the matching process has not yet seen the new namespace); the deletion of a run its
+    // namespace, ids and shard.
+    assert.equal(typeof find('tern-history', /^history: shard \d+ acquired/).shard_id, 'number');
+    const loaded = entries['tern-matching'].find((e) =>
+      e.msg === 'matching: workflow partition loaded' && e.task_queue === taskQueue);
+    assert.ok(loaded, 'no line says the root partition of the workload queue loaded');
+    const { namespaceInfo } = await connection.workflowService.describeNamespace({ namespace: 'default' });
+    assert.ok(['default', namespaceInfo.id].includes(loaded.namespace), JSON.stringify(loaded));
+    const deletion = find('tern-history', /^history: workflow execution deleted \(request\)/);
+    assert.equal(deletion.namespace, 'default');
+    assert.equal(deletion.workflow_id, deleted.workflowId);
+    assert.equal(deletion.run_id, deleted.firstExecutionRunId);
+    assert.equal(typeof deletion.shard_id, 'number');
+    for (const entry of all) {
+      for (const field of ['namespace', 'workflow_id', 'run_id', 'task_queue', 'error']) {
+        if (field in entry) assert.equal(typeof entry[field], 'string', JSON.stringify(entry));
+      }
+    }
   });
 
   it('never puts a workflow id, run id or task token in a label', async () => {

@@ -338,8 +338,8 @@ TEST_F(AppTest, EveryCommandHasHelp) {
     ++count;
   }
   // tern, schema x4, workflow x9, operator, namespace x6, search-attribute x4, cluster x2,
-  // task-queue x2
-  EXPECT_EQ(count, 29);
+  // task-queue x3
+  EXPECT_EQ(count, 30);
 }
 
 TEST_F(AppTest, TaskQueueDescribeNeedsATaskQueue) {

@@ -47,6 +47,15 @@ TEST_F(NamespaceCacheTest, RefreshPicksUpNamespacesCreatedElsewhere) {
   EXPECT_EQ(cache_->FindById("id-late")->info().name(), "late");
 }
 
+TEST_F(NamespaceCacheTest, NameOfAMissLoadsTheNamespaceInTheBackground) {
+  // Not started: no periodic refresh, so only the miss can bring the record in.
+  ASSERT_TRUE(store_->CreateNamespace(MakeNamespace("fresh", "id-fresh")).ok());
+  EXPECT_EQ(cache_->NameOf("id-fresh"), "") << "never blocks on the store";
+  ASSERT_TRUE(WaitFor([&] { return cache_->FindById("id-fresh") != nullptr; }));
+  EXPECT_EQ(cache_->NameOf("id-fresh"), "fresh");
+  EXPECT_EQ(cache_->NameOf("id-missing"), "");
+}
+
 TEST_F(NamespaceCacheTest, RefreshPicksUpUpdatesAndDeletes) {
   ASSERT_TRUE(store_->CreateNamespace(MakeNamespace("orders", "id-1")).ok());
   cache_->Start();

@@ -6,3 +6,5 @@ tern_test(NAME matching_backlog_unit_test SRCS matching_backlog_unit_test.cc DEP
   LABELS unit)
 tern_test(NAME matching_query_dispatcher_test SRCS matching_query_dispatcher_test.cc
   DEPS tern::matching LABELS unit)
+tern_test(NAME matching_rate_window_test SRCS matching_rate_window_test.cc DEPS tern::matching
+  LABELS unit)

@@ -55,9 +55,9 @@ class BacklogTest : public Test {
         .tasks_available = [&events] { ++events.tasks_available; },
         .fenced = [&events] { ++events.fenced; },
     };
-    auto backlog = std::make_shared<Backlog>(env, persistence::TaskQueueKey{kNs, kQueue, kWorkflow},
-                                             "test-partition", enums::TASK_QUEUE_KIND_NORMAL,
-                                             std::move(hooks));
+    persistence::TaskQueueKey key{kNs, kQueue, kWorkflow};
+    auto backlog = std::make_shared<Backlog>(env, key, std::make_shared<PartitionLog>(nullptr, key),
+                                             enums::TASK_QUEUE_KIND_NORMAL, std::move(hooks));
     backlogs_.push_back(backlog);
     return backlog;
   }

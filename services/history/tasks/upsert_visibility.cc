@@ -1,8 +1,7 @@
 // TYPE_UPSERT_VISIBILITY: the run's visibility row (see visibility_record.h for when a row is
 // written and what it holds).
-#include <spdlog/spdlog.h>
-
 #include "absl/strings/str_join.h"
+#include "common/logging.h"
 #include "common/metrics.h"
 #include "services/history/tasks/tasks.h"
 #include "services/history/visibility_record.h"
@@ -32,10 +31,15 @@ void UpsertVisibility(EngineContext& engine, Shard& shard, const pv1::TransferTa
       record = BuildVisibilityRecord(*state, *custom, &dropped);
     }
     if (!dropped.empty()) {
-      spdlog::warn(
-          "history: visibility row of {} leaves out search attributes the namespace "
-          "does not define (any more): {}",
-          key.ToString(), absl::StrJoin(dropped, ", "));
+      std::string name = engine.NamespaceForLogs(key.namespace_id);
+      Log(spdlog::level::warn,
+          {.namespace_name = name,
+           .workflow_id = key.workflow_id,
+           .run_id = key.run_id,
+           .shard_id = shard.id()},
+          "history: the visibility row leaves out search attributes the namespace does not "
+          "define (any more): {}",
+          absl::StrJoin(dropped, ", "));
     }
     absl::Status status = engine.visibility()->Upsert(record);
     if (status.ok()) {

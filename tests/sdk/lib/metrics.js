@@ -74,7 +74,12 @@ function parseExposition(text) {
 }
 
 async function scrape(url) {
-  const response = await fetch(url);
+  // A keep-alive connection the exposer closed while idle fails the next request on it with a
+  // socket error before anything is sent back: ask again once, on a new connection.
+  const response = await fetch(url).catch((err) => {
+    if (err?.cause?.code !== 'UND_ERR_SOCKET') throw err;
+    return fetch(url);
+  });
   if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
   return parseExposition(await response.text());
 }
