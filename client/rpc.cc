@@ -1,15 +1,35 @@
 #include "client/rpc.h"
 
 namespace tern::client {
+namespace {
+
+struct InternalCredentials {
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  std::string server_name;
+};
+
+InternalCredentials& Internal() {
+  static InternalCredentials internal;
+  return internal;
+}
+
+}  // namespace
+
+void SetInternalChannelCredentials(std::shared_ptr<grpc::ChannelCredentials> credentials,
+                                   std::string server_name) {
+  Internal() = {std::move(credentials), std::move(server_name)};
+}
 
 std::shared_ptr<grpc::Channel> NewInternalChannel(const std::string& address) {
+  const InternalCredentials& internal = Internal();
   grpc::ChannelArguments args;
+  if (!internal.server_name.empty()) args.SetSslTargetNameOverride(internal.server_name);
   args.SetMaxReceiveMessageSize(128 * 1024 * 1024);
   args.SetMaxSendMessageSize(128 * 1024 * 1024);
   // Reconnect quickly after a peer restarts.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address, internal.credentials, args);
 }
 
 void CallHandle::Cancel() {

@@ -25,7 +25,14 @@ namespace tern::client {
 template <typename T>
 using Callback = std::function<void(absl::StatusOr<T>)>;
 
+// A channel to another service's port: plaintext, or TLS with the credentials set by
+// SetInternalChannelCredentials.
 std::shared_ptr<grpc::Channel> NewInternalChannel(const std::string& address);
+// Internal channels created from now on use `credentials`, expecting `server_name` in the
+// peer's certificate ("" = the host dialled). Set once at start, before any channel exists
+// (internode TLS, services/server/process_tls.h).
+void SetInternalChannelCredentials(std::shared_ptr<grpc::ChannelCredentials> credentials,
+                                   std::string server_name);
 
 // One stub per peer address, created on first use and kept for the process lifetime.
 template <typename Service>

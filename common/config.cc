@@ -22,7 +22,7 @@ constexpr int kDefaultPorts[] = {7233, 7234, 7235, 7239};
 
 void ReadGlobal(Reader& r, const YAML::Node& node, Config* config) {
   const std::string path = "global";
-  if (!r.CheckMap(node, path, {"clusterName", "log", "membership"})) return;
+  if (!r.CheckMap(node, path, {"clusterName", "log", "membership", "tls"})) return;
   r.String(Reader::Child(node, "clusterName"), "global.clusterName", &config->cluster_name,
            /*allow_empty=*/false);
 
@@ -33,6 +33,8 @@ void ReadGlobal(Reader& r, const YAML::Node& node, Config* config) {
     r.OneOf(Reader::Child(log, "format"), "global.log.format", {"json", "text"},
             &config->log_format);
   }
+
+  config_internal::ReadTls(r, Reader::Child(node, "tls"), &config->tls);
 
   YAML::Node membership = Reader::Child(node, "membership");
   if (r.CheckMap(membership, "global.membership", {"heartbeatInterval", "maxHeartbeatAge"})) {
@@ -51,7 +53,7 @@ void ReadGlobal(Reader& r, const YAML::Node& node, Config* config) {
   }
 }
 void ReadService(Reader& r, const YAML::Node& node, const std::string& name, int default_port,
-                 ServiceConfig* service) {
+                 ServiceConfig* service, TlsConfig* tls) {
   const std::string path = "services." + name;
   service->grpc_port = default_port;
   if (!r.CheckMap(node, path, {"rpc", "metrics", "tls"})) return;
@@ -100,28 +102,7 @@ void ReadService(Reader& r, const YAML::Node& node, const std::string& name, int
     }
   }
 
-  YAML::Node tls = Reader::Child(node, "tls");
-  if (r.CheckMap(tls, path + ".tls",
-                 {"certFile", "keyFile", "clientCaFile", "requireClientAuth"})) {
-    TlsConfig& t = service->tls;
-    r.String(Reader::Child(tls, "certFile"), path + ".tls.certFile", &t.cert_file);
-    r.String(Reader::Child(tls, "keyFile"), path + ".tls.keyFile", &t.key_file);
-    r.String(Reader::Child(tls, "clientCaFile"), path + ".tls.clientCaFile", &t.client_ca_file);
-    r.Bool(Reader::Child(tls, "requireClientAuth"), path + ".tls.requireClientAuth",
-           &t.require_client_auth);
-    bool any = !t.cert_file.empty() || !t.key_file.empty() || !t.client_ca_file.empty() ||
-               t.require_client_auth;
-    if (any && name != "frontend") {
-      r.Fail(tls, path + ".tls", "TLS is only supported on the frontend service for now");
-    } else if (t.cert_file.empty() != t.key_file.empty()) {
-      r.Fail(tls, path + (t.cert_file.empty() ? ".tls.certFile" : ".tls.keyFile"),
-             "certFile and keyFile must be given together");
-    } else if (t.cert_file.empty() && (!t.client_ca_file.empty() || t.require_client_auth)) {
-      r.Fail(tls, path + ".tls.certFile", "required when clientCaFile or requireClientAuth is set");
-    } else if (t.require_client_auth && t.client_ca_file.empty()) {
-      r.Fail(tls, path + ".tls.clientCaFile", "required when requireClientAuth is true");
-    }
-  }
+  config_internal::ReadLegacyFrontendTls(r, Reader::Child(node, "tls"), name, tls);
 }
 
 void ReadServices(Reader& r, const YAML::Node& node, Config* config) {
@@ -133,7 +114,7 @@ void ReadServices(Reader& r, const YAML::Node& node, Config* config) {
     const std::string name(kServiceNames[i]);
     YAML::Node service = Reader::Child(node, name);
     if (!service.IsDefined()) continue;
-    ReadService(r, service, name, kDefaultPorts[i], &config->services[name]);
+    ReadService(r, service, name, kDefaultPorts[i], &config->services[name], &config->tls);
   }
   if (config->services.empty()) {
     r.FailNoNode("services",

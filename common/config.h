@@ -63,12 +63,31 @@ struct PersistenceConfig {
   }
 };
 
-struct TlsConfig {
+// global.tls, in Temporal's shape. `frontend` secures the frontend's port (SDKs, the CLI);
+// `internode` the history, matching and worker ports and every call between services. A group
+// is on when its server.certFile is set. Internal clients present the internode server
+// certificate as their client certificate.
+struct TlsServerConfig {
   std::string cert_file;
   std::string key_file;
-  std::string client_ca_file;
+  std::vector<std::string> client_ca_files;  // CAs a client certificate must chain to
   bool require_client_auth = false;
   bool enabled() const { return !cert_file.empty(); }
+};
+struct TlsClientConfig {
+  std::string server_name;  // expected in the server's certificate; default: the host dialled
+  std::vector<std::string> root_ca_files;  // CAs the server's certificate must chain to
+  bool disable_host_verification = false;  // still verifies the chain, not the name
+};
+struct TlsGroupConfig {
+  TlsServerConfig server;
+  TlsClientConfig client;
+};
+struct TlsConfig {
+  TlsGroupConfig frontend;
+  TlsGroupConfig internode;
+  // How often certificate and CA files are checked for changes (re-read without a restart).
+  std::chrono::milliseconds refresh_interval{std::chrono::seconds(30)};
 };
 
 struct ServiceConfig {
@@ -82,7 +101,6 @@ struct ServiceConfig {
   std::string broadcast_address;
   // Prometheus endpoint "host:port"; empty = none for this service.
   std::string metrics_listen_address;
-  TlsConfig tls;  // frontend only for now
 };
 
 struct MembershipConfig {
@@ -104,6 +122,7 @@ struct Config {
   MembershipConfig membership;
   std::string log_level = "info";   // global.log.level
   std::string log_format = "json";  // global.log.format: json | text
+  TlsConfig tls;                    // global.tls
   PersistenceConfig persistence;
   std::map<std::string, ServiceConfig> services;  // frontend, history, matching, worker
   // The main file's dynamicConfig: section. A key the dynamicConfigClient file sets replaces

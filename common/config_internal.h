@@ -57,6 +57,8 @@ class Reader {
   std::optional<std::string> Scalar(const YAML::Node& node, const std::string& path);
   void String(const YAML::Node& node, const std::string& path, std::string* out,
               bool allow_empty = true);
+  // A sequence of non-empty strings (a single string is taken as a one-item list).
+  void StringList(const YAML::Node& node, const std::string& path, std::vector<std::string>* out);
   // Each returns true when it stored a value.
   bool Int64(const YAML::Node& node, const std::string& path, int64_t min, int64_t max,
              int64_t* out);
@@ -87,5 +89,10 @@ void ReadPersistence(Reader& r, const YAML::Node& node, Config* config);
 // ("dynamicConfig." in the main file, "" in a dynamic-config file).
 void ReadDynamicValues(Reader& r, const YAML::Node& node, const std::string& prefix,
                        dynamicconfig::Values* out);
+
+// global.tls and the older services.frontend.tls (config_tls.cc).
+void ReadTls(Reader& r, const YAML::Node& node, TlsConfig* tls);
+void ReadLegacyFrontendTls(Reader& r, const YAML::Node& node, const std::string& service,
+                           TlsConfig* tls);
 
 }  // namespace tern::config_internal

@@ -278,6 +278,23 @@ void Reader::String(const YAML::Node& node, const std::string& path, std::string
   *out = *text;
 }
 
+void Reader::StringList(const YAML::Node& node, const std::string& path,
+                        std::vector<std::string>* out) {
+  if (!Present(node)) return;
+  if (node.IsScalar()) {
+    String(node, path, &out->emplace_back(), /*allow_empty=*/false);
+    return;
+  }
+  if (!node.IsSequence()) {
+    Fail(node, path, "must be a list of strings");
+    return;
+  }
+  out->clear();
+  for (size_t i = 0; i < node.size(); ++i) {
+    String(node[i], absl::StrCat(path, "[", i, "]"), &out->emplace_back(), /*allow_empty=*/false);
+  }
+}
+
 bool Reader::Int64(const YAML::Node& node, const std::string& path, int64_t min, int64_t max,
                    int64_t* out) {
   std::optional<std::string> text = Scalar(node, path);

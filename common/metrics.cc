@@ -310,6 +310,10 @@ const CounterDef kRestarts("restarts", "", {},
                            "Process starts (1 per process; a sum over time counts restarts)");
 const CounterDef kMembershipChangedCount("membership_changed_count", "", {},
                                          "Changes this process saw in a role's ring of hosts");
+const CounterDef kTlsReloads(
+    "tern_tls_reloads_total", "", {"group", "outcome"},
+    "Changed TLS files (`group` frontend or internode): `reloaded` (in use for new connections) "
+    "or `rejected` (unusable; the previous files stay in use)");
 const GaugeDef kBuildInformation("build_information", "", {"build_version", "git_revision"},
                                  "Always 1; the labels say which build runs");
 const CollectedDef kProcessCpuSeconds(Type::kCounter, "process_cpu_seconds_total",

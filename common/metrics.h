@@ -200,6 +200,7 @@ extern const HistogramDef kScheduledQueueLag;
 // ---- process ------------------------------------------------------------------------------------
 extern const CounterDef kRestarts;
 extern const CounterDef kMembershipChangedCount;
+extern const CounterDef kTlsReloads;
 extern const GaugeDef kBuildInformation;
 // Read from /proc at each scrape by ProcessCollector (process_metrics.h), never registered.
 extern const CollectedDef kProcessCpuSeconds;

@@ -34,6 +34,7 @@
 #include "services/frontend/frontend_service.h"
 #include "services/history/history_service.h"
 #include "services/matching/matching_service.h"
+#include "services/server/process_tls.h"
 #include "services/server/request_metrics.h"
 #include "services/worker/worker_service.h"
 
@@ -46,47 +47,6 @@ const std::vector<std::string> kAllServices = {"frontend", "history", "matching"
 [[noreturn]] void Die(const std::string& program, const std::string& message) {
   std::cerr << program << ": " << message << std::endl;
   std::exit(2);
-}
-
-// The frontend's TLS files, read and checked for a PEM block; an error names the key and the file.
-struct TlsMaterial {
-  std::string cert, key, client_ca;
-};
-
-absl::StatusOr<TlsMaterial> ReadTlsMaterial(const TlsConfig& tls) {
-  TlsMaterial material;
-  auto read = [](const std::string& key, const std::string& path,
-                 std::string* out) -> absl::Status {
-    std::ifstream in(path);
-    if (!in) return absl::InvalidArgumentError(key + ": cannot read " + path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    *out = ss.str();
-    if (out->find("-----BEGIN ") == std::string::npos) {
-      return absl::InvalidArgumentError(key + ": " + path + " holds no PEM block");
-    }
-    return absl::OkStatus();
-  };
-  const std::string prefix = "services.frontend.tls.";
-  RETURN_IF_ERROR(read(prefix + "certFile", tls.cert_file, &material.cert));
-  RETURN_IF_ERROR(read(prefix + "keyFile", tls.key_file, &material.key));
-  if (!tls.client_ca_file.empty()) {
-    RETURN_IF_ERROR(read(prefix + "clientCaFile", tls.client_ca_file, &material.client_ca));
-  }
-  return material;
-}
-
-std::shared_ptr<grpc::ServerCredentials> Credentials(const std::string& program,
-                                                     const TlsConfig& tls) {
-  if (!tls.enabled()) return grpc::InsecureServerCredentials();
-  auto material = ReadTlsMaterial(tls);
-  if (!material.ok()) Die(program, std::string(material.status().message()));
-  grpc::SslServerCredentialsOptions options(
-      tls.require_client_auth ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
-                              : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
-  options.pem_key_cert_pairs.push_back({material->key, material->cert});
-  options.pem_root_certs = material->client_ca;
-  return grpc::SslServerCredentials(options);
 }
 
 persistence::Role RoleOf(const std::string& service) {
@@ -190,12 +150,8 @@ int CheckConfig(const ProcessOptions& options) {
   if (!config.ok()) Die(program, std::string(config.status().message()));
   auto services = SelectServices(*config, options);
   if (!services.ok()) Die(program, std::string(services.status().message()));
-  for (const auto& name : *services) {
-    const TlsConfig& tls = config->services.at(name).tls;
-    if (!tls.enabled()) continue;
-    if (auto material = ReadTlsMaterial(tls); !material.ok()) {
-      Die(program, std::string(material.status().message()));
-    }
+  if (auto st = ProcessTls::Check(config->tls, *services); !st.ok()) {
+    Die(program, std::string(st.message()));
   }
   const auto& store = config->persistence.DefaultStore();
   std::string list;
@@ -271,8 +227,18 @@ int RunProcess(const ProcessOptions& options) {
             " shards; the shard count cannot change after the first start");
   }
 
+  // Before the executors: destroyed after them, so no refresh runs on a destroyed object.
+  auto tls_or = ProcessTls::Create(config.tls, services);
+  if (!tls_or.ok()) Die(program, std::string(tls_or.status().message()));
+  std::unique_ptr<ProcessTls> process_tls = *std::move(tls_or);
+  if (const auto& internode = process_tls->internode()) {
+    client::SetInternalChannelCredentials(internode->ChannelCredentials(),
+                                          internode->server_name());
+  }
+
   Executor blocking(std::max(4, store_config.max_conns), "blocking");
   Executor timers(2, "timers");
+  process_tls->StartRefresh(timers);
   std::unique_ptr<dynamicconfig::FileWatcher> dynamic_config_file;
   if (const DynamicConfigClient& file = config.dynamic_config_client; !file.filepath.empty()) {
     dynamic_config_file = std::make_unique<dynamicconfig::FileWatcher>(
@@ -344,9 +310,7 @@ int RunProcess(const ProcessOptions& options) {
   std::map<std::string, std::unique_ptr<grpc::Server>> servers;
   for (const auto& name : services) {
     grpc::ServerBuilder builder;
-    builder.AddListeningPort(listen[name], name == "frontend"
-                                               ? Credentials(program, config.services.at(name).tls)
-                                               : grpc::InsecureServerCredentials());
+    builder.AddListeningPort(listen[name], process_tls->ServerCredentials(name));
     builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
     builder.SetMaxSendMessageSize(kMaxMessageBytes);
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
@@ -414,6 +378,7 @@ int RunProcess(const ProcessOptions& options) {
   auto deadline = clock.Now() + std::chrono::seconds(5);
   for (auto& [name, server] : servers) server->Shutdown(deadline);
   if (dynamic_config_file) dynamic_config_file->Stop();
+  process_tls->Stop();
   timers.Stop();
   blocking.Stop();
   spdlog::info("stopped");

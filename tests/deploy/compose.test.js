@@ -297,7 +297,7 @@ describe('docker-compose on a Docker engine', { timeout: 1_500_000 }, () => {
         [{ DB_HOST: 'db', DB_PORT: 'five' }, /DB_PORT must be a whole number/],
         [{ DB_HOST: 'db', SERVICES: 'frontend,histroy' }, /unknown service 'histroy'/],
         [{ DB_HOST: 'db', TLS_CERT_FILE: '/nope.pem', TLS_KEY_FILE: '/nope.key' },
-          /services.frontend.tls.certFile: cannot read \/nope.pem/],
+          /global.tls.frontend.server.certFile: cannot read \/nope.pem: No such file/],
         [{ DB_HOST: 'db', ES_URL: 'es:9200' }, /ES_URL must look like http:\/\/host:9200/],
       ]) {
         const { code, output } = await entrypoint(env, 'check');

@@ -102,15 +102,17 @@ TEST(ConfigTest, FullConfig) {
   EXPECT_EQ(frontend.bind_on_ip, "0.0.0.0");
   EXPECT_EQ(frontend.broadcast_address, "10.0.0.5:17233");
   EXPECT_EQ(frontend.metrics_listen_address, "127.0.0.1:9090");
-  EXPECT_TRUE(frontend.tls.enabled());
-  EXPECT_EQ(frontend.tls.cert_file, "/etc/tern/cert.pem");
-  EXPECT_EQ(frontend.tls.key_file, "/etc/tern/key.pem");
-  EXPECT_EQ(frontend.tls.client_ca_file, "/etc/tern/ca.pem");
-  EXPECT_TRUE(frontend.tls.require_client_auth);
+  // services.frontend.tls is the older spelling of global.tls.frontend.server.
+  const TlsServerConfig& frontend_tls = config->tls.frontend.server;
+  EXPECT_TRUE(frontend_tls.enabled());
+  EXPECT_EQ(frontend_tls.cert_file, "/etc/tern/cert.pem");
+  EXPECT_EQ(frontend_tls.key_file, "/etc/tern/key.pem");
+  EXPECT_EQ(frontend_tls.client_ca_files, std::vector<std::string>{"/etc/tern/ca.pem"});
+  EXPECT_TRUE(frontend_tls.require_client_auth);
+  EXPECT_FALSE(config->tls.internode.server.enabled());
   EXPECT_EQ(config->services.at("history").broadcast_address, "127.0.0.1:17234");
   EXPECT_EQ(config->services.at("matching").broadcast_address, "[::1]:17235");
   EXPECT_EQ(config->services.at("worker").broadcast_address, "worker.local:8000");
-  EXPECT_FALSE(config->services.at("history").tls.enabled());
   EXPECT_EQ(config->services.at("history").metrics_listen_address, "");
 
   namespace dc = dynamicconfig;
@@ -361,7 +363,52 @@ TEST(ConfigTest, Tls) {
   ExpectError("services:\n  frontend: {tls: {requireClientAuth: maybe}}\n",
               {"services.frontend.tls.requireClientAuth: must be true or false"});
   ExpectError("services:\n  history: {tls: {certFile: c, keyFile: k}}\n",
-              {"services.history.tls: TLS is only supported on the frontend"});
+              {"services.history.tls: TLS for history, matching and worker is "
+               "global.tls.internode"});
+}
+
+TEST(ConfigTest, GlobalTls) {
+  auto config = ParseConfig(WithFrontend(R"(global:
+  tls:
+    refreshInterval: 5s
+    frontend:
+      server: {certFile: /t/fe.pem, keyFile: /t/fe.key, clientCaFiles: [/t/ca1.pem, /t/ca2.pem],
+               requireClientAuth: true}
+    internode:
+      server: {certFile: /t/node.pem, keyFile: /t/node.key, clientCaFiles: /t/ca.pem,
+               requireClientAuth: true}
+      client: {serverName: tern.internal, rootCaFiles: [/t/ca.pem], disableHostVerification: true}
+)"),
+                            "t.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const TlsConfig& tls = config->tls;
+  EXPECT_EQ(tls.refresh_interval, std::chrono::seconds(5));
+  EXPECT_EQ(tls.frontend.server.client_ca_files,
+            (std::vector<std::string>{"/t/ca1.pem", "/t/ca2.pem"}));
+  EXPECT_TRUE(tls.frontend.server.require_client_auth);
+  EXPECT_EQ(tls.internode.server.cert_file, "/t/node.pem");
+  EXPECT_EQ(tls.internode.server.client_ca_files, std::vector<std::string>{"/t/ca.pem"});
+  EXPECT_EQ(tls.internode.client.server_name, "tern.internal");
+  EXPECT_EQ(tls.internode.client.root_ca_files, std::vector<std::string>{"/t/ca.pem"});
+  EXPECT_TRUE(tls.internode.client.disable_host_verification);
+
+  ExpectError(WithFrontend("global:\n  tls: {internode: {server: {certFile: c}}}\n"),
+              {"global.tls.internode.server.keyFile: certFile and keyFile must be given together"});
+  ExpectError(WithFrontend("global:\n  tls: {internode: {server: {certFile: c, keyFile: k, "
+                           "requireClientAuth: true}}}\n"),
+              {"global.tls.internode.server.clientCaFiles: required when requireClientAuth"});
+  ExpectError(WithFrontend("global:\n  tls: {internode: {client: {rootCaFiles: [ca]}}}\n"),
+              {"global.tls.internode.server.certFile: required when global.tls.internode.client"});
+  ExpectError(WithFrontend("global:\n  tls: {frontend: {server: {certFile: c, keyFile: k, "
+                           "clientCaFiles: {a: b}}}}\n"),
+              {"global.tls.frontend.server.clientCaFiles: must be a list of strings"});
+  ExpectError(WithFrontend("global:\n  tls: {frontend: {sever: {}}}\n"),
+              {"global.tls.frontend.sever: unknown key"});
+  ExpectError(
+      "global:\n  tls: {frontend: {server: {certFile: c, keyFile: k}}}\n"
+      "services:\n  frontend: {tls: {certFile: c, keyFile: k}}\n",
+      {"services.frontend.tls: services.frontend.tls is the older spelling of "
+       "global.tls.frontend.server; set only one of them"});
 }
 
 TEST(ConfigTest, StructuralErrors) {

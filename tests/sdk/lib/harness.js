@@ -240,13 +240,15 @@ async function connectClient(tern, namespace = tern.namespace) {
 const live = new Set(); // every Tern not yet stopped, for the exit hook and the log dumps
 
 function configYaml({
-  pgPort, ports, shards, partitions, database, dynamicConfig, metricsPorts, dbPassword = '""',
+  pgPort, ports, shards, partitions, database, dynamicConfig, metricsPorts, dbPassword = '""', tls,
 }) {
   const metrics = (s) => (metricsPorts
     ? `, metrics: {listenAddress: "127.0.0.1:${metricsPorts[s]}"}` : '');
   return [
     'global:',
     '  log: {level: info, format: json}',
+    // JSON is YAML: global.tls exactly as the test wrote it.
+    ...(tls ? [`  tls: ${JSON.stringify(tls)}`] : []),
     '  membership: {heartbeatInterval: 1s, maxHeartbeatAge: 10s}',
     'persistence:',
     `  numHistoryShards: ${shards}`,
@@ -281,7 +283,7 @@ function cliOutput(err) {
 }
 
 class Tern {
-  constructor({ cluster, services, shards, partitions, dynamicConfig, metrics, dbPassword }) {
+  constructor({ cluster, services, shards, partitions, dynamicConfig, metrics, dbPassword, tls, clientTls }) {
     this.namespace = 'default';
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-sdk-'));
     fs.chmodSync(this.dir, 0o755); // the postgres user must reach its data dir inside
@@ -297,6 +299,19 @@ class Tern {
     this.wantMetrics = metrics;
     this.cluster = cluster;
     this.dbPassword = dbPassword;
+    this.tlsConfig = tls;
+    // How clients reach the frontend: SDK connection options (this.tls) and CLI flags.
+    this.cliTls = [];
+    if (clientTls) {
+      this.tls = {
+        serverRootCACertificate: fs.readFileSync(clientTls.ca),
+        ...(clientTls.cert ? { clientCertPair: { crt: fs.readFileSync(clientTls.cert), key: fs.readFileSync(clientTls.key) } } : {}),
+        ...(clientTls.serverName ? { serverNameOverride: clientTls.serverName } : {}),
+      };
+      this.cliTls = ['--tls-ca-path', clientTls.ca,
+        ...(clientTls.cert ? ['--tls-cert-path', clientTls.cert, '--tls-key-path', clientTls.key] : []),
+        ...(clientTls.serverName ? ['--tls-server-name', clientTls.serverName] : [])];
+    }
     this.commands = cluster
       ? SERVICES.map((s) => ({ name: `tern-${s}`, args: ['--config', this.config] }))
       : [
@@ -345,6 +360,7 @@ class Tern {
         dynamicConfig: this.dynamicConfig,
         metricsPorts,
         dbPassword: this.dbPassword,
+        tls: this.tlsConfig,
       }),
     );
     try {
@@ -393,12 +409,12 @@ class Tern {
         { timeoutMs: Math.max(1000, deadline - Date.now()), intervalMs: 200 },
       );
     await step('`tern cluster health`', async () => {
-      await cli(['--address', this.address, 'cluster', 'health'], 5_000);
+      await cli(['--address', this.address, ...this.cliTls, 'cluster', 'health'], 5_000);
       return true;
     });
     await step('`tern operator namespace create -n default`', async () => {
       try {
-        await cli(['--address', this.address, 'operator', 'namespace', 'create',
+        await cli(['--address', this.address, ...this.cliTls, 'operator', 'namespace', 'create',
           '-n', this.namespace, '--retention', '1d']);
       } catch (err) {
         if (!/already\s*exists/i.test(cliOutput(err))) throw new Error(cliOutput(err));
@@ -409,7 +425,7 @@ class Tern {
     let connection;
     try {
       await step('DescribeNamespace(default) through the SDK', async () => {
-        connection ??= await Connection.connect({ address: this.address, connectTimeout: 5_000 });
+        connection ??= await Connection.connect({ address: this.address, tls: this.tls, connectTimeout: 5_000 });
         await connection.workflowService.describeNamespace({ namespace: this.namespace });
         return true;
       });
@@ -495,6 +511,10 @@ class Tern {
  *   services: [names]    for tern-server: its --services list (default: all)
  *   shards, partitions   numHistoryShards and matching.numTaskqueuePartitions (default 4, 4)
  *   dynamicConfig        extra dynamicConfig keys, e.g. {'namespace.minRetention': '1s'}
+ *   tls                  global.tls as an object (written as YAML), e.g.
+ *                        {frontend: {server: {certFile, keyFile, clientCaFiles, requireClientAuth}}}
+ *   clientTls            {ca, cert, key, serverName}: how clients (tern.tls for the SDK, the
+ *                        harness's CLI calls) reach a TLS frontend
  *   dbPassword           the config's database password as written in YAML, e.g.
  *                        "'${SECRET}'" (PostgreSQL trusts local connections and ignores it)
  *   metrics: true        serve Prometheus metrics: tern.metricsUrls[service] (the same URL for
@@ -504,7 +524,7 @@ class Tern {
  */
 async function startTern({
   cluster = false, services, shards = 4, partitions = 4, dynamicConfig = {}, metrics = false,
-  dbPassword,
+  dbPassword, tls, clientTls,
 } = {}) {
   for (const bin of ['tern', cluster ? 'tern-frontend' : 'tern-server']) {
     if (!fs.existsSync(path.join(BIN_DIR, bin))) {
@@ -512,7 +532,7 @@ async function startTern({
     }
   }
   installExitHook();
-  const tern = new Tern({ cluster, services, shards, partitions, dynamicConfig, metrics, dbPassword });
+  const tern = new Tern({ cluster, services, shards, partitions, dynamicConfig, metrics, dbPassword, tls, clientTls });
   live.add(tern);
   try {
     await tern.setUp();
