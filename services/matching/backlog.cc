@@ -68,7 +68,7 @@ void Backlog::OnLeased(absl::StatusOr<persistence::TaskQueueLease> lease, int64_
   approximate_count_ = persisted;
   state_ = State::kLoaded;
   last_lease_check_ = env_->clock.Now();
-  (*log_)(spdlog::level::debug, "", "matching: {} partition leased (range_id {})",
+  (*log_)(spdlog::level::debug, absl::OkStatus(), "matching: {} partition leased (range_id {})",
           log_->task_type(), range_id_);
   after([this] { hooks_.loaded(absl::OkStatus()); });
   PumpLocked();
@@ -96,8 +96,8 @@ void Backlog::OnLeaseChecked(absl::Status status) {
   write_in_flight_ = false;
   if (persistence::IsFencingError(status)) return FencedLocked({}, after);
   if (!status.ok()) {
-    (*log_)(spdlog::level::warn, status.ToString(),
-            "matching: lease check of the {} partition failed", log_->task_type());
+    (*log_)(spdlog::level::warn, status, "matching: lease check of the {} partition failed",
+            log_->task_type());
   }
   PumpLocked();
 }
@@ -161,8 +161,8 @@ Backlog::BufferIt Backlog::NextUnclaimedLocked() {
     }
     const auto& info = it->second.task.info;
     if (HasExpiry(info) && FromProto(info.expiry_time()) <= now) {
-      (*log_)(spdlog::level::debug, "", "matching: dropping expired {} task {}", log_->task_type(),
-              it->first);
+      (*log_)(spdlog::level::debug, absl::OkStatus(), "matching: dropping expired {} task {}",
+              log_->task_type(), it->first);
       DeleteLocked(it->first);
       it = buffer_.erase(it);
       continue;
@@ -206,7 +206,7 @@ void Backlog::Release(int64_t task_id, const absl::Status& failure) {
   if (it == buffer_.end()) return;
   it->second.held = false;
   if (failure.ok() || IsRetryable(failure) || ++it->second.failures < kMaxDispatchFailures) return;
-  (*log_)(spdlog::level::err, failure.ToString(),
+  (*log_)(spdlog::level::err, failure,
           "matching: dropping {} task {} after {} failed record-starts", log_->task_type(), task_id,
           it->second.failures);
   buffer_.erase(it);
@@ -298,8 +298,8 @@ void Backlog::OnWriteDone(std::vector<AddOpPtr> batch, absl::Status status) {
   } else if (persistence::IsFencingError(status)) {
     FencedLocked(batch, after);
   } else {
-    (*log_)(spdlog::level::warn, status.ToString(), "matching: writing {} {} task(s) failed",
-            batch.size(), log_->task_type());
+    (*log_)(spdlog::level::warn, status, "matching: writing {} {} task(s) failed", batch.size(),
+            log_->task_type());
     for (auto& op : batch) after([op, status] { op->done(status); });
   }
   PumpLocked();
@@ -327,8 +327,8 @@ void Backlog::OnReadDone(absl::StatusOr<std::vector<persistence::BacklogTask>> t
   read_in_flight_ = false;
   if (state_ != State::kLoaded) return;
   if (!tasks.ok()) {
-    (*log_)(spdlog::level::warn, tasks.status().ToString(),
-            "matching: reading the {} backlog failed", log_->task_type());
+    (*log_)(spdlog::level::warn, tasks.status(), "matching: reading the {} backlog failed",
+            log_->task_type());
     unread_in_db_ = true;
     read_paused_ = true;
     std::weak_ptr<Backlog> weak_self = weak_from_this();
@@ -371,8 +371,8 @@ void Backlog::OnDeleteDone(size_t count, absl::Status status) {
   delete_in_flight_ = false;
   if (!status.ok()) {
     // Not fatal: a task that stays behind is offered again later and dropped as stale.
-    (*log_)(spdlog::level::warn, status.ToString(), "matching: deleting {} {} task(s) failed",
-            count, log_->task_type());
+    (*log_)(spdlog::level::warn, status, "matching: deleting {} {} task(s) failed", count,
+            log_->task_type());
   }
   MaybeDeleteLocked();
 }

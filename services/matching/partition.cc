@@ -71,7 +71,7 @@ void Partition::OnLoaded(absl::Status status) {
   std::lock_guard lock(mu_);
   if (state_ != State::kLoading) return;
   if (!status.ok()) {
-    (*log_)(spdlog::level::warn, status.ToString(), "matching: leasing the {} partition failed",
+    (*log_)(spdlog::level::warn, status, "matching: leasing the {} partition failed",
             log_->task_type());
     UnloadLocked(Reason::kLoadFailed,
                  absl::UnavailableError(
@@ -80,7 +80,8 @@ void Partition::OnLoaded(absl::Status status) {
     return;
   }
   state_ = State::kLoaded;
-  (*log_)(spdlog::level::info, "", "matching: {} partition loaded", log_->task_type());
+  (*log_)(spdlog::level::info, absl::OkStatus(), "matching: {} partition loaded",
+          log_->task_type());
   ReportBacklogLocked();
   MatchLocked(after);
 }
@@ -102,9 +103,11 @@ void Partition::UnloadLocked(Reason reason, absl::Status status, Deferred& after
   state_ = State::kUnloaded;
   unload_status_ = reason == Reason::kLoadFailed ? std::move(status) : OwnershipLost();
   if (reason == Reason::kIdle || reason == Reason::kStopped || reason == Reason::kReleased) {
-    (*log_)(spdlog::level::debug, "", "matching: unloading the {} partition", log_->task_type());
+    (*log_)(spdlog::level::debug, absl::OkStatus(), "matching: unloading the {} partition",
+            log_->task_type());
   } else {
-    (*log_)(spdlog::level::info, "", "matching: unloading the {} partition ({})", log_->task_type(),
+    (*log_)(spdlog::level::info, absl::OkStatus(), "matching: unloading the {} partition ({})",
+            log_->task_type(),
             reason == Reason::kRingMoved ? "ring moved"
             : reason == Reason::kFenced  ? "lease taken by another host"
                                          : "load failed");

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/status/status.h"
 #include "common/logging.h"
 #include "persistence/store.h"
 #include "temporal/api/enums/v1/task_queue.pb.h"
@@ -31,13 +32,15 @@ class PartitionLog {
   // "workflow" or "activity", for messages.
   const char* task_type() const { return task_type_; }
 
-  // One line; `error` ("" for none) becomes the error field.
+  // One line; a failed `error` becomes the error field (OK: none). The status is turned into
+  // text only when the line is written.
   template <typename... Args>
-  void operator()(spdlog::level::level_enum level, std::string_view error,
+  void operator()(spdlog::level::level_enum level, const absl::Status& error,
                   spdlog::format_string_t<Args...> format, Args&&... args) const {
     if (!spdlog::should_log(level)) return;
     std::string ns = Namespace();
-    Log(level, {.namespace_name = ns, .task_queue = task_queue_, .error = error}, format,
+    std::string error_text = error.ok() ? "" : error.ToString();
+    Log(level, {.namespace_name = ns, .task_queue = task_queue_, .error = error_text}, format,
         std::forward<Args>(args)...);
   }
 

@@ -96,7 +96,7 @@ void Partition::OnDispatchDone(const std::shared_ptr<Poller>& poller, const Task
   if (status.ok() || IsStale(status)) {
     backlog_->Ack(task_id);
     if (!status.ok()) {
-      (*log_)(spdlog::level::debug, status.ToString(), "matching: dropping stale {} task {}",
+      (*log_)(spdlog::level::debug, status, "matching: dropping stale {} task {}",
               log_->task_type(), task_id);
       ReturnPollerLocked(poller, after);
     } else if (poller->state == Poller::State::kMatching) {
@@ -106,8 +106,8 @@ void Partition::OnDispatchDone(const std::shared_ptr<Poller>& poller, const Task
     } else {
       // The poll went away after history recorded the start; history's start-to-close (or
       // workflow-task) timeout makes the task available again.
-      (*log_)(spdlog::level::info, "", "matching: the poll of {} task {} ended before delivery",
-              log_->task_type(), task_id);
+      (*log_)(spdlog::level::info, absl::OkStatus(),
+              "matching: the poll of {} task {} ended before delivery", log_->task_type(), task_id);
     }
     return;
   }
@@ -116,7 +116,7 @@ void Partition::OnDispatchDone(const std::shared_ptr<Poller>& poller, const Task
   ReturnPollerLocked(poller, after);
   if (!(poller_gone && status.code() == absl::StatusCode::kCancelled) &&
       state_ != State::kUnloaded) {
-    (*log_)(spdlog::level::warn, status.ToString(), "matching: record-start of {} task {} failed",
+    (*log_)(spdlog::level::warn, status, "matching: record-start of {} task {} failed",
             log_->task_type(), task_id);
     PauseDispatchLocked();
   }
@@ -193,14 +193,13 @@ void Partition::OnSyncMatchDone(const std::shared_ptr<Poller>& poller, AddOpPtr 
       MatchedLocked(true, op->task, !op->forwarded);
       FinishLocked(poller, after, [](Poller& q) { q.FinishWithTask(); });
     } else {
-      (*log_)(spdlog::level::info, "",
+      (*log_)(spdlog::level::info, absl::OkStatus(),
               "matching: a poll ended before delivery of a sync-matched {} task",
               log_->task_type());
     }
     after([op] { op->done(true); });
   } else if (IsStale(status)) {
-    (*log_)(spdlog::level::debug, status.ToString(), "matching: dropping a stale {} task",
-            log_->task_type());
+    (*log_)(spdlog::level::debug, status, "matching: dropping a stale {} task", log_->task_type());
     ReturnPollerLocked(poller, after);
     after([op] { op->done(true); });
   } else {
@@ -209,7 +208,7 @@ void Partition::OnSyncMatchDone(const std::shared_ptr<Poller>& poller, AddOpPtr 
     if (!(poller_gone && status.code() == absl::StatusCode::kCancelled) &&
         state_ != State::kUnloaded) {
       // History is in trouble: keep the task in the backlog rather than trying more pollers.
-      (*log_)(spdlog::level::warn, status.ToString(),
+      (*log_)(spdlog::level::warn, status,
               "matching: record-start of a sync-matched {} task failed", log_->task_type());
       op->sync_attempts = kMaxSyncAttempts;
     }
@@ -237,15 +236,15 @@ void Partition::OnForwardPollDone(std::shared_ptr<Poller> poller, absl::Status s
       FinishLocked(poller, after, [](Poller& q) { q.FinishWithTask(); });
     } else {
       if (!status.ok() && status.code() != absl::StatusCode::kCancelled) {
-        (*log_)(spdlog::level::debug, status.ToString(), "matching: a forwarded {} poll failed",
+        (*log_)(spdlog::level::debug, status, "matching: a forwarded {} poll failed",
                 log_->task_type());
       }
       poller->no_forward = true;
       ReturnPollerLocked(poller, after);
     }
   } else if (has_task) {
-    (*log_)(spdlog::level::info, "", "matching: a forwarded {} poll ended before delivery",
-            log_->task_type());
+    (*log_)(spdlog::level::info, absl::OkStatus(),
+            "matching: a forwarded {} poll ended before delivery", log_->task_type());
   }
   MatchLocked(after);
 }
