@@ -19,6 +19,7 @@ inline constexpr char kTlsCertPathFlag[] = "tls-cert-path";
 inline constexpr char kTlsKeyPathFlag[] = "tls-key-path";
 inline constexpr char kTlsCaPathFlag[] = "tls-ca-path";
 inline constexpr char kTlsServerNameFlag[] = "tls-server-name";
+inline constexpr char kTlsDisableHostVerificationFlag[] = "tls-disable-host-verification";
 
 std::unique_ptr<Command> BuildApp();
 

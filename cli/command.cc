@@ -87,6 +87,14 @@ std::string FlagUsage(const FlagSpec& spec) {
   return text;
 }
 
+// The environment variables that may set `spec`, in the order they are consulted.
+std::vector<std::string> EnvNames(const FlagSpec& spec) {
+  std::vector<std::string> names;
+  if (!spec.env.empty()) names.push_back(spec.env);
+  names.insert(names.end(), spec.env_aliases.begin(), spec.env_aliases.end());
+  return names;
+}
+
 std::string FlagHelp(const FlagSpec& spec) {
   std::string text = spec.help;
   std::vector<std::string> notes;
@@ -96,7 +104,9 @@ std::string FlagHelp(const FlagSpec& spec) {
   if (spec.required) notes.push_back("required");
   if (spec.repeated) notes.push_back("repeatable");
   if (!spec.default_value.empty()) notes.push_back(absl::StrCat("default ", spec.default_value));
-  if (!spec.env.empty()) notes.push_back(absl::StrCat("env ", spec.env));
+  if (std::vector<std::string> names = EnvNames(spec); !names.empty()) {
+    notes.push_back(absl::StrCat("env ", absl::StrJoin(names, ", ")));
+  }
   if (!notes.empty()) absl::StrAppend(&text, " (", absl::StrJoin(notes, "; "), ")");
   return text;
 }
@@ -380,12 +390,17 @@ absl::StatusOr<ParseResult> Parse(const Command& root, const std::vector<std::st
         continue;
       }
       std::optional<std::string> from_env;
-      if (!spec.env.empty()) from_env = env(spec.env);
+      std::string env_name;
+      for (const std::string& name : EnvNames(spec)) {
+        from_env = env(name);
+        env_name = name;
+        if (from_env && !from_env->empty()) break;
+      }
       if (from_env && !from_env->empty()) {
         std::string problem = CheckValue(spec, &*from_env);
         if (!problem.empty()) {
           return usage_error(absl::StrCat("invalid value \"", *from_env, "\" for --", spec.name,
-                                          " (from $", spec.env, "): ", problem));
+                                          " (from $", env_name, "): ", problem));
         }
         result.flags.Set(spec, {*from_env}, /*explicitly=*/true);
         continue;

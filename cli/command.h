@@ -49,6 +49,9 @@ struct FlagSpec {
   std::vector<std::string> choices;  // for kChoice
   bool required = false;
   bool repeated = false;  // may be given several times; read with ParsedFlags::GetAll
+  // Other environment variables for the same value (the Temporal CLI's names), consulted in
+  // order after `env`.
+  std::vector<std::string> env_aliases = {};
 };
 
 // Reads an environment variable; injected so tests are hermetic.

@@ -12,6 +12,8 @@
 #include "common/status_macros.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_credentials_options.h"
 #include "grpcpp/support/channel_arguments.h"
 
 namespace tern::cli {
@@ -39,24 +41,31 @@ absl::StatusOr<Connection> Connection::Open(const ParsedFlags& flags) {
     return absl::InvalidArgumentError("--tls-cert-path and --tls-key-path must be given together");
   }
   bool tls = flags.GetBool(kTlsFlag) || flags.Has(kTlsCertPathFlag) || flags.Has(kTlsCaPathFlag) ||
-             flags.Has(kTlsServerNameFlag);
+             flags.Has(kTlsServerNameFlag) || flags.GetBool(kTlsDisableHostVerificationFlag);
 
-  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
   grpc::ChannelArguments arguments;
   if (tls) {
-    grpc::SslCredentialsOptions options;
+    namespace ex = grpc::experimental;
     ASSIGN_OR_RETURN(std::string ca, ReadPem(flags, kTlsCaPathFlag));
     ASSIGN_OR_RETURN(std::string cert, ReadPem(flags, kTlsCertPathFlag));
     ASSIGN_OR_RETURN(std::string key, ReadPem(flags, kTlsKeyPathFlag));
-    options.pem_root_certs = ca;
-    options.pem_cert_chain = cert;
-    options.pem_private_key = key;
-    credentials = grpc::SslCredentials(options);
+    std::vector<ex::IdentityKeyCertPair> identity;
+    if (!cert.empty()) identity.push_back({.private_key = key, .certificate_chain = cert});
+    ex::TlsChannelCredentialsOptions options;
+    options.set_certificate_provider(
+        std::make_shared<ex::StaticDataCertificateProvider>(ca, identity));
+    if (!identity.empty()) options.watch_identity_key_cert_pairs();
+    if (!ca.empty()) options.watch_root_certs();  // else the system's roots
+    if (flags.GetBool(kTlsDisableHostVerificationFlag)) {
+      // The chain is still verified against the roots; only the name check is skipped.
+      options.set_certificate_verifier(std::make_shared<ex::NoOpCertificateVerifier>());
+      options.set_check_call_host(false);
+    }
+    credentials = ex::TlsCredentials(options);
     if (flags.Has(kTlsServerNameFlag)) {
       arguments.SetSslTargetNameOverride(flags.Get(kTlsServerNameFlag));
     }
-  } else {
-    credentials = grpc::InsecureChannelCredentials();
   }
   return Connection(grpc::CreateCustomChannel(address, credentials, arguments), address,
                     flags.GetDuration(kCommandTimeoutFlag));

@@ -1,6 +1,7 @@
 #include "services/server/process.h"
 
 #include <arpa/inet.h>
+#include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <netinet/in.h>
@@ -47,6 +48,16 @@ const std::vector<std::string> kAllServices = {"frontend", "history", "matching"
 [[noreturn]] void Die(const std::string& program, const std::string& message) {
   std::cerr << program << ": " << message << std::endl;
   std::exit(2);
+}
+
+// gRPC core's own log lines (a refused TLS handshake, a transport failure) in the process's log
+// format instead of gRPC's on stderr.
+void LogGrpcCoreLine(gpr_log_func_args* line) {
+  const spdlog::level::level_enum level =
+      line->severity == GPR_LOG_SEVERITY_ERROR  ? spdlog::level::err
+      : line->severity == GPR_LOG_SEVERITY_INFO ? spdlog::level::info
+                                                : spdlog::level::debug;
+  spdlog::log(level, "grpc: {}", line->message);
 }
 
 persistence::Role RoleOf(const std::string& service) {
@@ -189,6 +200,7 @@ int RunProcess(const ProcessOptions& options) {
 
   metrics::SetProcessServiceName(services.size() == 1 ? services.front() : "server");
   InitLogging(config.log_level, config.log_format, program, metrics::ProcessServiceName());
+  gpr_set_log_function(LogGrpcCoreLine);
   if (std::none_of(services.begin(), services.end(), [&](const std::string& name) {
         return !config.services.at(name).metrics_listen_address.empty();
       })) {
@@ -198,6 +210,10 @@ int RunProcess(const ProcessOptions& options) {
   metrics::kRestarts.With().Increment();
   metrics::kBuildInformation.With({TERN_VERSION, TERN_GIT_REVISION}).Set(1);
   Clock& clock = SystemClock::Instance();
+  // Local files first: a bad certificate is reported before anything reaches the network.
+  if (auto st = ProcessTls::Check(config.tls, services); !st.ok()) {
+    Die(program, std::string(st.message()));
+  }
   const auto& store_config = config.persistence.DefaultStore();
   if (auto st = persistence::postgres::CheckSchemaVersion(store_config); !st.ok()) {
     Die(program, std::string(st.message()));

@@ -228,6 +228,26 @@ TEST_F(CommandTreeTest, InvalidEnvironmentValueNamesTheVariable) {
               HasSubstr("invalid value \"soon\" for --timeout (from $TOOL_TIMEOUT)"));
 }
 
+TEST_F(CommandTreeTest, EnvironmentAliasesAreConsultedInOrder) {
+  Command root("tool", "t");
+  root.AddFlag({.name = "cert", .env = "TOOL_CERT", .env_aliases = {"OTHER_CERT", "THIRD_CERT"}})
+      .SetHandler([](const Invocation&) { return absl::OkStatus(); });
+  auto cert = [&root](std::map<std::string, std::string> vars) {
+    absl::StatusOr<ParseResult> r = cli::Parse(root, {}, FakeEnv(std::move(vars)));
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? r->flags.Get("cert") : "";
+  };
+  EXPECT_EQ(cert({{"THIRD_CERT", "c"}}), "c");
+  EXPECT_EQ(cert({{"OTHER_CERT", "b"}, {"THIRD_CERT", "c"}}), "b");
+  EXPECT_EQ(cert({{"TOOL_CERT", "a"}, {"OTHER_CERT", "b"}}), "a");
+  // An empty variable does not hide the next one.
+  EXPECT_EQ(cert({{"TOOL_CERT", ""}, {"OTHER_CERT", "b"}}), "b");
+  absl::StatusOr<ParseResult> r =
+      cli::Parse(root, {"--cert", "flag"}, FakeEnv({{"TOOL_CERT", "a"}}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->flags.Get("cert"), "flag");
+}
+
 TEST_F(CommandTreeTest, HelpEverywhere) {
   for (const std::vector<std::string>& args :
        std::vector<std::vector<std::string>>{{"group", "leaf", "--help"},

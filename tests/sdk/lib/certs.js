@@ -6,6 +6,7 @@
 //                                     signed by ca (server2 is a second pair for rotation)
 //   client                            {cert, key}: clientAuth, signed by ca
 //   otherClient                       {cert, key}: signed by otherCa
+//   otherServer                       {cert, key}: like server, signed by otherCa
 //   expiredClient                     {cert, key}: signed by ca, valid only in January 2020
 //   wrongName                         {cert, key}: a server certificate for other.example only
 const { execFileSync } = require('node:child_process');
@@ -58,6 +59,7 @@ function makeCerts(dir) {
     server2: issue(dir, 'server2', 'ca', '/CN=tern-server-rotated', serverExt),
     client: issue(dir, 'client', 'ca', '/CN=test-client', clientExt),
     otherClient: issue(dir, 'other-client', 'other-ca', '/CN=stranger', clientExt),
+    otherServer: issue(dir, 'other-server', 'other-ca', '/CN=stranger-server', serverExt),
     expiredClient: issue(dir, 'expired-client', 'ca', '/CN=expired-client', clientExt,
       { start: '20200101000000Z', end: '20200131000000Z' }),
     wrongName: issue(dir, 'wrong-name', 'ca', '/CN=other.example',

@@ -468,6 +468,11 @@ class Tern {
     return Object.fromEntries([...this.procs].map(([name, child]) => [name, child.pid]));
   }
 
+  // Every line logged so far by every process.
+  logLines() {
+    return Object.values(this.logs).flatMap((file) => fs.readFileSync(file, 'utf8').split('\n'));
+  }
+
   logTail(lines = 60) {
     return Object.entries(this.logs)
       .map(([name, file]) => `---- ${name} (${file}) ----\n${tail(file, lines)}`)
