@@ -35,6 +35,10 @@ require_number() { # NAME VALUE
   [[ $2 =~ ^[0-9]+$ ]] || die "$1 must be a whole number, got '$2'"
 }
 
+require_bool() { # NAME VALUE
+  [[ $2 == true || $2 == false ]] || die "$1 must be true or false, got '$2'"
+}
+
 # The address peers dial: BROADCAST_ADDRESS, else POD_IP (Kubernetes downward API), else this
 # container's own address.
 broadcast_address() {
@@ -60,14 +64,75 @@ EOF
     require_number METRICS_PORT "${METRICS_PORT:-9090}"
     echo "    metrics: {listenAddress: \"0.0.0.0:${METRICS_PORT:-9090}\"}"
   fi
-  if [[ $name == frontend && -n ${TLS_CERT_FILE:-} ]]; then
-    cat <<EOF
-    tls:
-      certFile: "$TLS_CERT_FILE"
-      keyFile: "${TLS_KEY_FILE:?TLS_KEY_FILE must be set with TLS_CERT_FILE}"
-      clientCaFile: "${TLS_CA_FILE:-}"
-      requireClientAuth: ${TLS_REQUIRE_CLIENT_AUTH:-false}
+}
+
+# Frontend TLS is on when TLS_CERT_FILE is set, internode TLS when INTERNODE_TLS_CERT_FILE is.
+# Checks what the server would report only by config key, so that the message names the
+# variable.
+check_tls() {
+  local prefix cert key
+  for prefix in TLS_ INTERNODE_TLS_; do
+    cert=${prefix}CERT_FILE key=${prefix}KEY_FILE
+    [[ -n ${!cert:-} || -z ${!key:-} ]] || die "$cert must be set with $key"
+    [[ -z ${!cert:-} || -n ${!key:-} ]] || die "$key must be set with $cert"
+  done
+  require_bool TLS_REQUIRE_CLIENT_AUTH "${TLS_REQUIRE_CLIENT_AUTH:-false}"
+  require_bool INTERNODE_TLS_REQUIRE_CLIENT_AUTH "${INTERNODE_TLS_REQUIRE_CLIENT_AUTH:-true}"
+  if [[ -n ${TLS_CERT_FILE:-} && ${TLS_REQUIRE_CLIENT_AUTH:-false} == true ]]; then
+    [[ -n ${TLS_CA_FILE:-} ]] || die "TLS_CA_FILE must be set when TLS_REQUIRE_CLIENT_AUTH is" \
+      "true (the CA client certificates chain to)"
+  fi
+  [[ -n ${INTERNODE_TLS_CERT_FILE:-} ]] || return 0
+  [[ -n ${INTERNODE_TLS_SERVER_NAME:-} ]] ||
+    die "INTERNODE_TLS_SERVER_NAME must be set with INTERNODE_TLS_CERT_FILE: peers dial each" \
+      "other's IP addresses, so they verify this name (one in the internode certificate) instead"
+  if [[ ${INTERNODE_TLS_REQUIRE_CLIENT_AUTH:-true} == true ]]; then
+    [[ -n ${INTERNODE_TLS_CA_FILE:-} ]] || die "INTERNODE_TLS_CA_FILE must be set when" \
+      "INTERNODE_TLS_REQUIRE_CLIENT_AUTH is true (the default)"
+  fi
+}
+
+# A YAML flow list of the non-empty arguments, quoted.
+yaml_list() {
+  local item out=
+  for item in "$@"; do
+    [[ -z $item ]] || out+="${out:+, }\"$item\""
+  done
+  echo "[$out]"
+}
+
+# One group of global.tls: GROUP CERT KEY CA REQUIRE_CLIENT_AUTH SERVER_NAME. The CA is both
+# the one the group's server verifies client certificates against and the one internal clients
+# verify the server against.
+tls_group_yaml() {
+  cat <<EOF
+    $1:
+      server:
+        certFile: "$2"
+        keyFile: "$3"
+        clientCaFiles: $(yaml_list "$4")
+        requireClientAuth: $5
+      client:
+        serverName: "$6"
+        rootCaFiles: $(yaml_list "$4")
 EOF
+}
+
+# global.tls in Temporal's shape, the same for every service: the frontend's client block
+# serves internal callers of the frontend, and internal clients present the internode
+# certificate (the server's rule).
+tls_yaml() {
+  [[ -n ${TLS_CERT_FILE:-}${INTERNODE_TLS_CERT_FILE:-} ]] || return 0
+  echo "  tls:"
+  echo "    refreshInterval: ${TLS_REFRESH_INTERVAL:-30s}"
+  if [[ -n ${TLS_CERT_FILE:-} ]]; then
+    tls_group_yaml frontend "$TLS_CERT_FILE" "$TLS_KEY_FILE" "${TLS_CA_FILE:-}" \
+      "${TLS_REQUIRE_CLIENT_AUTH:-false}" "${TLS_SERVER_NAME:-}"
+  fi
+  if [[ -n ${INTERNODE_TLS_CERT_FILE:-} ]]; then
+    tls_group_yaml internode "$INTERNODE_TLS_CERT_FILE" "$INTERNODE_TLS_KEY_FILE" \
+      "${INTERNODE_TLS_CA_FILE:-}" "${INTERNODE_TLS_REQUIRE_CLIENT_AUTH:-true}" \
+      "$INTERNODE_TLS_SERVER_NAME"
   fi
 }
 
@@ -89,6 +154,7 @@ render_config() { # SERVICE...
   require_number DB_PORT "${DB_PORT:-5432}"
   require_number NUM_HISTORY_SHARDS "${NUM_HISTORY_SHARDS:-4}"
   require_number DB_MAX_CONNS "${DB_MAX_CONNS:-16}"
+  check_tls
   local broadcast=127.0.0.1 name visibility=default
   [[ $1 == setup ]] || broadcast=$(broadcast_address)
   [[ -z ${ES_URL:-} ]] || visibility=es-visibility
@@ -98,6 +164,9 @@ render_config() { # SERVICE...
 global:
   clusterName: ${CLUSTER_NAME:-active}
   log: {level: ${LOG_LEVEL:-info}, format: ${LOG_FORMAT:-json}}
+EOF
+    tls_yaml
+    cat <<EOF
 persistence:
   numHistoryShards: ${NUM_HISTORY_SHARDS:-4}
   defaultStore: default
@@ -158,6 +227,12 @@ health() {
         args+=(--tls-cert-path "${TLS_CLIENT_CERT_FILE:-$TLS_CERT_FILE}")
         args+=(--tls-key-path "${TLS_CLIENT_KEY_FILE:-$TLS_KEY_FILE}")
       fi
+    elif [[ $name != frontend && -n ${INTERNODE_TLS_CERT_FILE:-} ]]; then
+      # As an internal client calls it: the internode certificate, verified under the name
+      # peers verify.
+      args+=(--tls --tls-server-name "${INTERNODE_TLS_SERVER_NAME:-}"
+        --tls-cert-path "$INTERNODE_TLS_CERT_FILE" --tls-key-path "${INTERNODE_TLS_KEY_FILE:-}")
+      [[ -z ${INTERNODE_TLS_CA_FILE:-} ]] || args+=(--tls-ca-path "$INTERNODE_TLS_CA_FILE")
     fi
     tern cluster health "${args[@]}" >/dev/null || return 1
   done

@@ -2,14 +2,16 @@
 // docker-compose.yml, started for real on a Docker engine this test starts: the multi-role
 // cluster with two history and two matching containers runs SDK workflows (activity, timer,
 // signal) from the host across a SIGKILL of one history container, every workflow completes
-// exactly once, and `down -v` leaves nothing behind. The all-in-one file and the frontend TLS
-// file serve a workflow too, the image's entrypoint renders and checks configs, and every
-// compose file and profile passes `docker-compose config -q`.
+// exactly once, and `down -v` leaves nothing behind. The all-in-one file serves a workflow too;
+// so does the TLS file, whose internal ports accept only the internode certificate (plaintext
+// and the SDK client's certificate are refused). The image's entrypoint renders and checks
+// configs, and every compose file and profile passes `docker-compose config -q`.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { after, afterEach, before, describe, it } = require('node:test');
+const YAML = require('yaml');
 const {
   connectClient,
   freePorts,
@@ -92,6 +94,13 @@ async function runOneWorkflow({ tern, client, connection }) {
     await worker.stop();
     await connection.close();
   }
+}
+
+// Runs `docker ARGS` whatever its exit code; resolves to {code, output} (stdout and stderr).
+async function dockerOutput(args) {
+  const out = await run('bash', ['-c', '"$@" 2>&1; echo "exit=$?"', 'docker', DOCKER, ...args]);
+  const code = Number(out.match(/exit=(\d+)\s*$/)[1]);
+  return { code, output: out.replace(/exit=\d+\s*$/, '') };
 }
 
 // Lines of `logs` matching `pattern`, captured group 1, as a set.
@@ -231,7 +240,8 @@ describe('docker-compose on a Docker engine', { timeout: 1_500_000 }, () => {
     });
   });
 
-  describe('frontend TLS (deploy/compose/tls.yml)', () => {
+  describe('frontend and internode mutual TLS (deploy/compose/tls.yml)', () => {
+    const INTERNAL_PORTS = { 'tern-history': 7234, 'tern-matching': 7235, 'tern-worker': 7239 };
     let project;
     let certs;
     before(async () => {
@@ -247,6 +257,8 @@ describe('docker-compose on a Docker engine', { timeout: 1_500_000 }, () => {
       fs.rmSync(certs, { recursive: true, force: true });
     });
 
+    // Every internal call of this workflow (frontend to history and matching, history to
+    // matching) goes over internode TLS.
     it('serves SDK clients that present a certificate from the CA', async () => {
       const read = (name) => fs.readFileSync(path.join(certs, name));
       await runOneWorkflow(await project.connect({
@@ -255,17 +267,59 @@ describe('docker-compose on a Docker engine', { timeout: 1_500_000 }, () => {
         clientCertPair: { crt: read('client.pem'), key: read('client.key') },
       }));
     });
+
+    it('runs every service with both TLS groups in its config', async () => {
+      for (const service of ['tern-frontend', ...Object.keys(INTERNAL_PORTS)]) {
+        const [container] = await project.containers(service);
+        const config = await docker(['exec', container, 'cat', '/etc/tern/config.yaml']);
+        const { tls } = YAML.parse(config).global;
+        assert.deepEqual(tls.internode, {
+          server: {
+            certFile: '/etc/tern/tls/internode.pem',
+            keyFile: '/etc/tern/tls/internode.key',
+            clientCaFiles: ['/etc/tern/tls/internode-ca.pem'],
+            requireClientAuth: true,
+          },
+          client: { serverName: 'tern-internode', rootCaFiles: ['/etc/tern/tls/internode-ca.pem'] },
+        }, service);
+        assert.deepEqual(tls.frontend.client,
+          { serverName: 'tern-frontend', rootCaFiles: ['/etc/tern/tls/ca.pem'] }, service);
+        assert.equal(tls.frontend.server.requireClientAuth, true, service);
+      }
+    });
+
+    it('refuses plaintext and non-internode certificates on history, matching and worker', async () => {
+      const [frontend] = await project.containers('tern-frontend');
+      // `tern cluster health` from inside the compose network, with these TLS flags.
+      const health = (address, ...flags) => dockerOutput(['exec', frontend, 'tern',
+        '--address', address, '--command-timeout', '3s', ...flags, 'cluster', 'health', '--service', '']);
+      const internodeCa = ['--tls-server-name', 'tern-internode',
+        '--tls-ca-path', '/etc/tern/tls/internode-ca.pem'];
+      const pair = (name) => ['--tls-cert-path', `/etc/tern/tls/${name}.pem`,
+        '--tls-key-path', `/etc/tern/tls/${name}.key`];
+      for (const [service, port] of Object.entries(INTERNAL_PORTS)) {
+        const address = `${service}:${port}`;
+        for (const [what, flags] of [
+          ['plaintext', []],
+          ['TLS without a client certificate', internodeCa],
+          ['the SDK client certificate (frontend CA)', [...internodeCa, ...pair('client')]],
+        ]) {
+          const r = await health(address, ...flags);
+          assert.notEqual(r.code, 0, `${address} accepted ${what}:\n${r.output}`);
+          assert.doesNotMatch(r.output, /SERVING/, `${address} with ${what}`);
+        }
+        const r = await health(address, ...internodeCa, ...pair('internode'));
+        assert.equal(r.code, 0, `${address} refused the internode certificate:\n${r.output}`);
+        assert.match(r.output, /SERVING/);
+      }
+    });
   });
 
   describe('the image entrypoint', () => {
     // Runs `tern-entrypoint ARGS` in a throwaway container; resolves to {code, output}.
     const entrypoint = (env, ...args) => {
       const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-      return run('bash', ['-c', '"$@" 2>&1; echo "exit=$?"', 'docker', DOCKER, 'run', '--rm',
-        ...envArgs, TERN_IMAGE, ...args]).then((out) => {
-        const code = Number(out.match(/exit=(\d+)\s*$/)[1]);
-        return { code, output: out.replace(/exit=\d+\s*$/, '') };
-      });
+      return dockerOutput(['run', '--rm', ...envArgs, TERN_IMAGE, ...args]);
     };
 
     it('runs as uid 1000', async () => {
@@ -287,6 +341,37 @@ describe('docker-compose on a Docker engine', { timeout: 1_500_000 }, () => {
       assert.doesNotMatch(output, /sentinel-secret/);
     });
 
+    it('renders both TLS groups into global.tls for every service', async () => {
+      const { code, output } = await entrypoint({
+        DB_HOST: 'db', SERVICES: 'history',
+        TLS_CERT_FILE: '/tls/server.pem', TLS_KEY_FILE: '/tls/server.key', TLS_CA_FILE: '/tls/ca.pem',
+        TLS_SERVER_NAME: 'tern-frontend', TLS_REFRESH_INTERVAL: '5m',
+        INTERNODE_TLS_CERT_FILE: '/tls/internode.pem', INTERNODE_TLS_KEY_FILE: '/tls/internode.key',
+        INTERNODE_TLS_CA_FILE: '/tls/internode-ca.pem', INTERNODE_TLS_SERVER_NAME: 'tern-internode',
+      }, 'render');
+      assert.equal(code, 0, output);
+      const config = YAML.parse(output);
+      assert.deepEqual(config.global.tls, {
+        refreshInterval: '5m',
+        frontend: {
+          server: {
+            certFile: '/tls/server.pem', keyFile: '/tls/server.key',
+            clientCaFiles: ['/tls/ca.pem'], requireClientAuth: false,
+          },
+          client: { serverName: 'tern-frontend', rootCaFiles: ['/tls/ca.pem'] },
+        },
+        internode: {
+          server: {
+            certFile: '/tls/internode.pem', keyFile: '/tls/internode.key',
+            clientCaFiles: ['/tls/internode-ca.pem'], requireClientAuth: true,
+          },
+          client: { serverName: 'tern-internode', rootCaFiles: ['/tls/internode-ca.pem'] },
+        },
+      });
+      assert.deepEqual(Object.keys(config.services), ['history']);
+      assert.equal(config.services.history.tls, undefined, 'no TLS keys in the older place');
+    });
+
     it('checks the rendered config and names what is wrong', async () => {
       const ok = await entrypoint({ DB_HOST: 'db' }, 'check');
       assert.equal(ok.code, 0, ok.output);
@@ -298,6 +383,20 @@ describe('docker-compose on a Docker engine', { timeout: 1_500_000 }, () => {
         [{ DB_HOST: 'db', SERVICES: 'frontend,histroy' }, /unknown service 'histroy'/],
         [{ DB_HOST: 'db', TLS_CERT_FILE: '/nope.pem', TLS_KEY_FILE: '/nope.key' },
           /global.tls.frontend.server.certFile: cannot read \/nope.pem: No such file/],
+        [{ DB_HOST: 'db', TLS_CERT_FILE: '/x.pem' }, /TLS_KEY_FILE must be set with TLS_CERT_FILE/],
+        [{ DB_HOST: 'db', INTERNODE_TLS_KEY_FILE: '/x.key' },
+          /INTERNODE_TLS_CERT_FILE must be set with INTERNODE_TLS_KEY_FILE/],
+        [{ DB_HOST: 'db', TLS_CERT_FILE: '/x.pem', TLS_KEY_FILE: '/x.key', TLS_REQUIRE_CLIENT_AUTH: 'yes' },
+          /TLS_REQUIRE_CLIENT_AUTH must be true or false, got 'yes'/],
+        [{ DB_HOST: 'db', INTERNODE_TLS_CERT_FILE: '/x.pem', INTERNODE_TLS_KEY_FILE: '/x.key',
+          INTERNODE_TLS_CA_FILE: '/ca.pem' }, /INTERNODE_TLS_SERVER_NAME must be set/],
+        [{ DB_HOST: 'db', INTERNODE_TLS_CERT_FILE: '/x.pem', INTERNODE_TLS_KEY_FILE: '/x.key',
+          INTERNODE_TLS_SERVER_NAME: 'n' }, /INTERNODE_TLS_CA_FILE must be set/],
+        // A history-only container reads the internode files too.
+        [{ DB_HOST: 'db', SERVICES: 'history', INTERNODE_TLS_CERT_FILE: '/nope.pem',
+          INTERNODE_TLS_KEY_FILE: '/nope.key', INTERNODE_TLS_SERVER_NAME: 'n',
+          INTERNODE_TLS_REQUIRE_CLIENT_AUTH: 'false' },
+          /global.tls.internode.server.certFile: cannot read \/nope.pem: No such file/],
         [{ DB_HOST: 'db', ES_URL: 'es:9200' }, /ES_URL must look like http:\/\/host:9200/],
       ]) {
         const { code, output } = await entrypoint(env, 'check');

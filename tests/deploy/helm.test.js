@@ -4,8 +4,10 @@
 // every rendered object validates against the Kubernetes and prometheus-operator schemas; the
 // pods are locked down (non-root, read-only root, no capabilities, resources, probes); the
 // hooks run in the right phases with what they need at hook time; no password reaches a
-// ConfigMap; the rendered server config passes `tern-server --check-config` (with real
-// certificate files for TLS); and bad values fail with a message naming the value.
+// ConfigMap; each TLS group's Secret is mounted where the rendered global.tls names its files,
+// and TLS ports are probed over TLS; the rendered server config passes
+// `tern-server --check-config` (with real certificate files for TLS); and bad values fail with
+// a message naming the value.
 //
 // The default values need a database host (the chart has no default for it), so the "defaults"
 // render passes only --set database.host=....
@@ -25,20 +27,32 @@ const SERVICES = ['frontend', 'history', 'matching', 'worker'];
 const GRPC_PORTS = { frontend: 7233, history: 7234, matching: 7235, worker: 7239 };
 const RELEASE = 'tern';
 const FULLNAME = 'tern'; // the release name contains the chart name
+const TLS_GROUPS = ['frontend', 'internode'];
+// The TLS group of each service's port.
+const PORT_GROUP = {
+  frontend: 'frontend', history: 'internode', matching: 'internode', worker: 'internode',
+};
 const DB_PASSWORD = 'Db-pw-7f3a9c-helm-test';
 const ES_PASSWORD = 'Es-pw-2b81de-helm-test';
 
-// Each render: its value files and what the test expects of it.
+// The Secrets the TLS cases name, and which deploy/gen-certs file stands in for each key.
+const TLS_SECRETS = { frontend: 'tern-frontend-tls', internode: 'tern-internode-tls' };
+const GEN_CERTS_FILES = {
+  frontend: { 'tls.crt': 'server.pem', 'tls.key': 'server.key', 'ca.crt': 'ca.pem' },
+  internode: { 'tls.crt': 'internode.pem', 'tls.key': 'internode.key', 'ca.crt': 'internode-ca.pem' },
+};
+
+// Each render: its value files and what the test expects of it (`tls`: the groups turned on).
 const CASES = {
   defaults: {
     valuesFiles: [],
     sets: { 'database.host': 'postgresql', 'database.password': DB_PASSWORD },
-    expect: { serviceMonitor: false, prometheusRule: false, hpa: [], tls: false, elasticsearch: false },
+    expect: { serviceMonitor: false, prometheusRule: false, hpa: [], tls: [], elasticsearch: false },
   },
   minimal: {
     valuesFiles: ['ci/minimal-values.yaml'],
     sets: { 'database.password': DB_PASSWORD },
-    expect: { serviceMonitor: false, prometheusRule: false, hpa: [], tls: false, elasticsearch: false },
+    expect: { serviceMonitor: false, prometheusRule: false, hpa: [], tls: [], elasticsearch: false },
   },
   production: {
     valuesFiles: ['ci/production-values.yaml'],
@@ -48,7 +62,9 @@ const CASES = {
       serviceMonitor: true,
       prometheusRule: true,
       hpa: ['frontend', 'history', 'matching'],
-      tls: true,
+      tls: ['frontend', 'internode'],
+      tlsServerNames: { frontend: 'tern.example.com', internode: 'tern-internode.example.com' },
+      tlsRefreshInterval: '5m',
       elasticsearch: false,
       databaseSecret: 'tern-postgres-credentials',
       image: 'registry.example.com/platform/tern:0.1.0',
@@ -60,7 +76,17 @@ const CASES = {
   elasticsearch: {
     valuesFiles: ['ci/elasticsearch-values.yaml'],
     sets: { 'database.password': DB_PASSWORD, 'elasticsearch.password': ES_PASSWORD },
-    expect: { serviceMonitor: false, prometheusRule: false, hpa: [], tls: false, elasticsearch: true },
+    expect: { serviceMonitor: false, prometheusRule: false, hpa: [], tls: [], elasticsearch: true },
+  },
+  // Internode TLS alone, with the default server name and client authentication.
+  internode: {
+    valuesFiles: ['ci/minimal-values.yaml'],
+    sets: {
+      'database.password': DB_PASSWORD,
+      'tls.internode.enabled': true,
+      'tls.internode.secretName': 'tern-internode-tls',
+    },
+    expect: { serviceMonitor: false, prometheusRule: false, hpa: [], tls: ['internode'], elasticsearch: false },
   },
 };
 
@@ -195,9 +221,10 @@ describe('helm chart helm/tern', () => {
           for (const kind of ['readinessProbe', 'livenessProbe']) {
             const probe = container[kind];
             assert.ok(probe, `${service}: ${kind}`);
-            if (service === 'frontend' && c.expect.tls) {
+            if (c.expect.tls.includes(PORT_GROUP[service])) {
               // Kubernetes' grpc probes cannot speak TLS: the CLI checks the same service.
-              assert.deepEqual(probe.exec.command.slice(0, 3), ['tern', '--address', '127.0.0.1:7233']);
+              assert.deepEqual(probe.exec.command.slice(0, 3),
+                ['tern', '--address', `127.0.0.1:${GRPC_PORTS[service]}`]);
               assert.ok(probe.exec.command.includes('--tls'));
               assert.deepEqual(probe.exec.command.slice(-4), ['cluster', 'health', '--service', '']);
               assert.ok(envVar(container, 'TERN_TLS_SERVER_NAME'), 'the probe verifies the server name');
@@ -287,7 +314,7 @@ describe('helm chart helm/tern', () => {
         const { command } = pods[0].spec.containers[0];
         assert.deepEqual(command.slice(0, 3), ['tern', '--address', `${FULLNAME}-frontend:7233`]);
         assert.deepEqual(command.slice(-2), ['cluster', 'health']);
-        assert.equal(command.includes('--tls'), c.expect.tls);
+        assert.equal(command.includes('--tls'), c.expect.tls.includes('frontend'));
       });
 
       it('renders the ServiceMonitor and PrometheusRule only when enabled', () => {
@@ -356,6 +383,66 @@ describe('helm chart helm/tern', () => {
         }
       });
 
+      it('renders global.tls and mounts each group\'s Secret where it names the files', () => {
+        const on = (group) => c.expect.tls.includes(group);
+        const { tls } = YAML.parse(configText(objects(), `${FULLNAME}-config`)).global;
+        if (c.expect.tls.length === 0) {
+          assert.equal(tls, undefined);
+        } else {
+          // Every TLS case requires client certificates in each group it turns on.
+          const expected = { refreshInterval: c.expect.tlsRefreshInterval ?? '30s' };
+          for (const group of c.expect.tls) {
+            const dir = `/etc/tern/tls/${group}`;
+            expected[group] = {
+              server: {
+                certFile: `${dir}/tls.crt`, keyFile: `${dir}/tls.key`,
+                clientCaFiles: [`${dir}/ca.crt`], requireClientAuth: true,
+              },
+              client: {
+                serverName: c.expect.tlsServerNames?.[group] ?? `${FULLNAME}-${group}`,
+                rootCaFiles: [`${dir}/ca.crt`],
+              },
+            };
+          }
+          assert.deepEqual(tls, expected);
+        }
+        // What each pod needs of each group's Secret: every key ('all') where it serves the
+        // group's port or presents its certificate, ca.crt where it only verifies the group's
+        // servers (services other than the frontend, for frontend TLS).
+        const wanted = (owner) => {
+          const component = owner.metadata.labels['app.kubernetes.io/component'];
+          const want = {};
+          if (owner.kind === 'Deployment') {
+            if (on('frontend')) want.frontend = component === 'frontend' ? 'all' : ['ca.crt'];
+            if (on('internode')) want.internode = 'all';
+          } else if (component !== 'schema' && on('frontend')) {
+            want.frontend = 'all'; // the namespaces Job and the test Pod call the frontend
+          }
+          return want;
+        };
+        for (const { owner, spec } of podSpecs(objects())) {
+          for (const container of spec.containers) {
+            const where = `${owner.kind} ${owner.metadata.name}`;
+            const mounted = {};
+            for (const m of container.volumeMounts.filter((v) => v.mountPath.startsWith('/etc/tern/tls'))) {
+              const group = path.basename(m.mountPath);
+              assert.equal(m.mountPath, `/etc/tern/tls/${group}`, where);
+              assert.equal(m.readOnly, true, `${where}: ${m.mountPath} is read-only`);
+              const { secret } = spec.volumes.find((v) => v.name === m.name);
+              assert.equal(secret.secretName, TLS_SECRETS[group], `${where}: ${group}`);
+              mounted[group] = secret.items ? secret.items.map((i) => i.key) : 'all';
+            }
+            assert.deepEqual(mounted, wanted(owner), `${where}: TLS mounts`);
+            // The CLI's TLS files (probes, Jobs, the test Pod) are among the mounted ones.
+            for (const e of (container.env || []).filter((v) => /^TERN_TLS_.*_PATH$/.test(v.name))) {
+              const [, group, key] = e.value.match(/^\/etc\/tern\/tls\/([a-z]+)\/(.+)$/) || [];
+              assert.ok(mounted[group] === 'all' || mounted[group]?.includes(key),
+                `${where}: ${e.name}=${e.value} is not mounted`);
+            }
+          }
+        }
+      });
+
       it('renders a server config that tern-server --check-config accepts', async () => {
         const server = path.join(BIN_DIR, 'tern-server');
         assert.ok(fs.existsSync(server),
@@ -368,25 +455,25 @@ describe('helm chart helm/tern', () => {
         const env = { POD_IP: '10.1.2.3', DB_PASSWORD, ES_PASSWORD };
         const check = (file) =>
           exec(server, ['--config', file, '--services', SERVICES.join(','), '--check-config'], { env });
-        if (c.expect.tls) {
-          // First as rendered: the files under the pod's mount are not here, and the check
+        if (c.expect.tls.length) {
+          // First as rendered: the files under the pods' mounts are not here, and the check
           // must say so, which shows it reads them.
           const asRendered = path.join(dir, 'as-rendered.yaml');
           fs.writeFileSync(asRendered, config);
           const r = await check(asRendered);
           assert.notEqual(r.code, 0, 'the check passed without the certificate files');
           assert.match(r.stderr + r.stdout, /\/etc\/tern\/tls\//);
-          // Then with real certificates where the Secret's keys would be.
+          // Then with real certificates where each group's Secret keys would be.
           const certs = path.join(dir, 'certs');
           const gen = await exec(path.join(REPO, 'deploy', 'gen-certs'), [certs, '2']);
           assert.equal(gen.code, 0, gen.stderr);
           const tls = path.join(dir, 'tls');
-          fs.mkdirSync(tls);
-          fs.copyFileSync(path.join(certs, 'server.pem'), path.join(tls, 'tls.crt'));
-          fs.copyFileSync(path.join(certs, 'server.key'), path.join(tls, 'tls.key'));
-          fs.copyFileSync(path.join(certs, 'ca.pem'), path.join(tls, 'ca.crt'));
-          assert.match(config, /certFile: "\/etc\/tern\/tls\/tls\.crt"/);
-          assert.match(config, /requireClientAuth: true/);
+          for (const group of c.expect.tls) {
+            fs.mkdirSync(path.join(tls, group), { recursive: true });
+            for (const [key, file] of Object.entries(GEN_CERTS_FILES[group])) {
+              fs.copyFileSync(path.join(certs, file), path.join(tls, group, key));
+            }
+          }
           config = config.replaceAll('/etc/tern/tls/', `${tls}/`);
         }
         const file = path.join(dir, 'config.yaml');
@@ -457,7 +544,7 @@ describe('helm chart helm/tern', () => {
           walk(value, at);
           continue;
         }
-        const row = at.replace(/^services\.(frontend|history|matching|worker)\.(?!service\.|tls\.)/,
+        const row = at.replace(/^services\.(frontend|history|matching|worker)\.(?!service\.)/,
           'services.<service>.');
         if (!documented.has(row)) missing.push(row);
       }
@@ -472,22 +559,27 @@ describe('helm chart helm/tern', () => {
       { what: 'numHistoryShards: 0', sets: { ...host, numHistoryShards: 0 }, key: 'numHistoryShards' },
       { what: 'no database host', sets: {}, key: 'database.host' },
       { what: 'an empty database host', sets: { 'database.host': '' }, key: 'database.host' },
+      ...TLS_GROUPS.map((group) => ({
+        what: `${group} TLS enabled without a secret`,
+        sets: { ...host, [`tls.${group}.enabled`]: true },
+        key: `tls.${group}.secretName is required when tls.${group}.enabled is true`,
+      })),
       {
-        what: 'TLS enabled without a secret',
-        sets: { ...host, 'services.frontend.tls.enabled': true },
-        key: 'services.frontend.tls.existingSecret',
+        what: 'the older services.frontend.tls values',
+        sets: { ...host, 'services.frontend.tls.enabled': true, 'services.frontend.tls.existingSecret': 'x' },
+        key: 'services.frontend.tls has moved to tls.frontend',
       },
       {
-        what: 'client auth without a CA',
-        sets: {
-          ...host,
-          'services.frontend.tls.enabled': true,
-          'services.frontend.tls.existingSecret': 'x',
-          'services.frontend.tls.requireClientAuth': true,
-          'services.frontend.tls.caKey': '',
-        },
-        key: 'services.frontend.tls.caKey',
+        what: 'a TLS flag that is not a boolean',
+        sets: { ...host, 'tls.internode.requireClientAuth': 'yes' },
+        key: '/tls/internode/requireClientAuth',
       },
+      {
+        what: 'a bad TLS refresh interval',
+        sets: { ...host, 'tls.refreshInterval': 'hourly' },
+        key: '/tls/refreshInterval',
+      },
+      { what: 'an unknown TLS key', sets: { ...host, 'tls.frontend.caKey': 'ca.crt' }, key: 'caKey' },
       {
         what: 'Elasticsearch without a URL',
         sets: { ...host, 'elasticsearch.enabled': true },

@@ -2,7 +2,6 @@
 hook's. Secrets stay out: the config names ${DB_PASSWORD} and ${ES_PASSWORD}, which Tern fills
 from the environment (secretKeyRef) when it loads the file; ${POD_IP} is the downward API's. */}}
 {{- define "tern.config" -}}
-{{- $tls := .Values.services.frontend.tls -}}
 # Rendered by the tern Helm chart from its values; change the values, not this file.
 global:
   clusterName: {{ .Values.clusterName | quote }}
@@ -10,6 +9,28 @@ global:
   membership:
     heartbeatInterval: {{ .Values.membership.heartbeatInterval }}
     maxHeartbeatAge: {{ .Values.membership.maxHeartbeatAge }}
+{{- /* global.tls is the same for every service: each needs the frontend's client settings
+(internal callers of the frontend) and, with internode TLS, the certificate it presents to its
+peers. */}}
+{{- if or .Values.tls.frontend.enabled .Values.tls.internode.enabled }}
+  tls:
+    refreshInterval: {{ .Values.tls.refreshInterval }}
+{{- range $group := list "frontend" "internode" }}
+{{- $g := index $.Values.tls $group }}
+{{- if $g.enabled }}
+{{- $dir := include "tern.tlsDir" $group }}
+    {{ $group }}:
+      server:
+        certFile: {{ printf "%s/tls.crt" $dir | quote }}
+        keyFile: {{ printf "%s/tls.key" $dir | quote }}
+        clientCaFiles: [{{ printf "%s/ca.crt" $dir | quote }}]
+        requireClientAuth: {{ $g.requireClientAuth }}
+      client:
+        serverName: {{ include "tern.tlsServerName" (dict "root" $ "group" $group) | quote }}
+        rootCaFiles: [{{ printf "%s/ca.crt" $dir | quote }}]
+{{- end }}
+{{- end }}
+{{- end }}
 persistence:
   numHistoryShards: {{ int .Values.numHistoryShards }}
   defaultStore: default
@@ -43,13 +64,6 @@ services:
       bindOnIP: 0.0.0.0
       broadcastAddress: '${POD_IP}'
     metrics: {listenAddress: {{ printf "0.0.0.0:%d" (int $svc.metricsPort) | quote }}}
-{{- if and (eq $name "frontend") $tls.enabled }}
-    tls:
-      certFile: {{ printf "%s/%s" (include "tern.tlsDir" $) $tls.certKey | quote }}
-      keyFile: {{ printf "%s/%s" (include "tern.tlsDir" $) $tls.keyKey | quote }}
-      clientCaFile: {{ ternary (printf "%s/%s" (include "tern.tlsDir" $) $tls.caKey) "" (ne $tls.caKey "") | quote }}
-      requireClientAuth: {{ $tls.requireClientAuth }}
-{{- end }}
 {{- end }}
 {{- with .Values.dynamicConfig }}
 dynamicConfig:

@@ -73,42 +73,50 @@ app.kubernetes.io/component: {{ .component }}
 {{- printf "%s-frontend:%d" (include "tern.fullname" .) (int .Values.services.frontend.service.port) }}
 {{- end }}
 
-{{- define "tern.tlsServerName" -}}
-{{- default (printf "%s-frontend" (include "tern.fullname" .)) .Values.services.frontend.tls.serverName }}
-{{- end }}
-
-{{/* Where the frontend's TLS Secret is mounted; the server config names files under it. */}}
-{{- define "tern.tlsDir" -}}/etc/tern/tls{{- end }}
 {{- define "tern.configDir" -}}/etc/tern/config{{- end }}
 
-{{/* Environment of the CLI when it talks to the frontend (hook Jobs, test Pod, TLS probes):
-the CLI reads TERN_TLS_* like its --tls-* flags. */}}
+{{/* TLS groups (tls.frontend, tls.internode) take (dict "root" $ "group" "frontend"). */}}
+
+{{/* Where a group's Secret is mounted (the group's name as the context); the server config
+names tls.crt, tls.key and ca.crt under it. */}}
+{{- define "tern.tlsDir" -}}/etc/tern/tls/{{ . }}{{- end }}
+
+{{/* The name clients verify in the group's certificate. */}}
+{{- define "tern.tlsServerName" -}}
+{{- default (printf "%s-%s" (include "tern.fullname" .root) .group) (index .root.Values.tls .group).serverName }}
+{{- end }}
+
+{{/* Environment of the CLI when it calls a port of the group (hook Jobs, the test Pod, the
+probes of TLS ports): the CLI reads TERN_TLS_* like its --tls-* flags. It presents the group's
+own certificate when the port requires one, as internal clients do. */}}
 {{- define "tern.cliTlsEnv" -}}
-{{- $tls := .Values.services.frontend.tls }}
-{{- if $tls.enabled }}
+{{- $dir := include "tern.tlsDir" .group }}
 - name: TERN_TLS_SERVER_NAME
   value: {{ include "tern.tlsServerName" . | quote }}
-{{- if $tls.caKey }}
 - name: TERN_TLS_CA_PATH
-  value: {{ printf "%s/%s" (include "tern.tlsDir" .) $tls.caKey | quote }}
-{{- end }}
-{{- if $tls.requireClientAuth }}
+  value: {{ printf "%s/ca.crt" $dir | quote }}
+{{- if (index .root.Values.tls .group).requireClientAuth }}
 - name: TERN_TLS_CERT_PATH
-  value: {{ printf "%s/%s" (include "tern.tlsDir" .) $tls.certKey | quote }}
+  value: {{ printf "%s/tls.crt" $dir | quote }}
 - name: TERN_TLS_KEY_PATH
-  value: {{ printf "%s/%s" (include "tern.tlsDir" .) $tls.keyKey | quote }}
-{{- end }}
+  value: {{ printf "%s/tls.key" $dir | quote }}
 {{- end }}
 {{- end }}
 
-{{/* The volume and mount of the frontend's TLS Secret. */}}
+{{/* The volume of a group's Secret; with "caOnly" true only ca.crt, for pods that verify the
+group's servers but never serve it (no private key where it is not needed). */}}
 {{- define "tern.tlsVolume" -}}
-- name: tls
+- name: tls-{{ .group }}
   secret:
-    secretName: {{ .Values.services.frontend.tls.existingSecret }}
+    secretName: {{ (index .root.Values.tls .group).secretName }}
+    {{- if .caOnly }}
+    items:
+      - key: ca.crt
+        path: ca.crt
+    {{- end }}
 {{- end }}
 {{- define "tern.tlsVolumeMount" -}}
-- name: tls
+- name: tls-{{ . }}
   mountPath: {{ include "tern.tlsDir" . }}
   readOnly: true
 {{- end }}
@@ -175,12 +183,14 @@ securityContext:
 {{- if ne $power $shards }}
 {{- fail (printf "numHistoryShards must be a power of two (1, 2, 4, ... 16384), got %v" .Values.numHistoryShards) }}
 {{- end }}
-{{- $tls := .Values.services.frontend.tls }}
-{{- if and $tls.enabled (not $tls.existingSecret) }}
-{{- fail "services.frontend.tls.existingSecret is required when services.frontend.tls.enabled is true: the Secret holding the frontend's certificate and key" }}
+{{- if hasKey .Values.services.frontend "tls" }}
+{{- fail "services.frontend.tls has moved to tls.frontend (enabled, secretName, requireClientAuth, serverName; the Secret's keys are tls.crt, tls.key and ca.crt): move these values there" }}
 {{- end }}
-{{- if and $tls.enabled $tls.requireClientAuth (not $tls.caKey) }}
-{{- fail "services.frontend.tls.caKey is required when services.frontend.tls.requireClientAuth is true: the client CA the frontend verifies clients against" }}
+{{- range $group := list "frontend" "internode" }}
+{{- $g := index $.Values.tls $group }}
+{{- if and $g.enabled (not $g.secretName) }}
+{{- fail (printf "tls.%s.secretName is required when tls.%s.enabled is true: the Secret with the %s certificate, key and CA (tls.crt, tls.key, ca.crt)" $group $group $group) }}
+{{- end }}
 {{- end }}
 {{- if .Values.elasticsearch.enabled }}
 {{- if not (regexMatch "^https?://[^/]+/?$" .Values.elasticsearch.url) }}

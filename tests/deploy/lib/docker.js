@@ -85,10 +85,29 @@ async function ensureBaseImage() {
   }
 }
 
-// The Tern image from the binaries scripts/stage-binaries installs into deploy/docker/bin
-// (it builds them first if needed, which is a no-op after scripts/test's build).
+// What the image ships (scripts/stage-binaries' list).
+const IMAGE_BINARIES = ['tern-server', 'tern-frontend', 'tern-history', 'tern-matching',
+  'tern-worker', 'tern'];
+
+// Fills deploy/docker/bin: scripts/stage-binaries builds and installs (a no-op build after
+// scripts/test's own); with TERN_SKIP_BUILD=1 the build tree is only read, by stripping copies
+// of the binaries already in TERN_BIN_DIR.
+async function stageBinaries() {
+  const dest = path.join(REPO, 'deploy', 'docker');
+  if (process.env.TERN_SKIP_BUILD !== '1') {
+    await run(path.join(REPO, 'scripts', 'stage-binaries'), [dest]);
+    return;
+  }
+  const binDir = process.env.TERN_BIN_DIR || path.join(REPO, 'build', 'bin');
+  fs.mkdirSync(path.join(dest, 'bin'), { recursive: true });
+  for (const name of IMAGE_BINARIES) {
+    await run('strip', ['-o', path.join(dest, 'bin', name), path.join(binDir, name)]);
+  }
+}
+
+// The Tern image from the binaries staged in deploy/docker/bin.
 async function buildTernImage() {
-  await run(path.join(REPO, 'scripts', 'stage-binaries'), [path.join(REPO, 'deploy', 'docker')]);
+  await stageBinaries();
   await docker(
     ['build', '--build-arg', `BASE_IMAGE=${BASE_IMAGE}`, '--build-arg', 'BINARIES=prebuilt',
       '-t', TERN_IMAGE, '.'],
