@@ -65,7 +65,16 @@ std::unique_ptr<Command> BuildApp() {
                 .help = "Accept a server certificate signed by the CA whatever name it is for "
                         "(the chain is still verified)",
                 .env = "TERN_TLS_DISABLE_HOST_VERIFICATION",
-                .env_aliases = {"TEMPORAL_TLS_DISABLE_HOST_VERIFICATION"}});
+                .env_aliases = {"TEMPORAL_TLS_DISABLE_HOST_VERIFICATION"}})
+      .AddFlag({.name = kApiKeyFlag,
+                .value_name = "TOKEN",
+                .help = "Bearer token (a JWT) sent as the authorization header of every request",
+                .env = "TERN_API_KEY",
+                .env_aliases = {"TEMPORAL_API_KEY"}})
+      .AddFlag({.name = kAuthTokenFlag,
+                .value_name = "TOKEN",
+                .help = "Another name for --api-key",
+                .env = "TERN_AUTH_TOKEN"});
   AddSchemaCommands(*root);
   AddWorkflowCommands(*root);
   Command& operator_group =

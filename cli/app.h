@@ -20,6 +20,8 @@ inline constexpr char kTlsKeyPathFlag[] = "tls-key-path";
 inline constexpr char kTlsCaPathFlag[] = "tls-ca-path";
 inline constexpr char kTlsServerNameFlag[] = "tls-server-name";
 inline constexpr char kTlsDisableHostVerificationFlag[] = "tls-disable-host-verification";
+inline constexpr char kApiKeyFlag[] = "api-key";
+inline constexpr char kAuthTokenFlag[] = "auth-token";
 
 std::unique_ptr<Command> BuildApp();
 

@@ -40,6 +40,12 @@ absl::StatusOr<Connection> Connection::Open(const ParsedFlags& flags) {
   if (flags.Has(kTlsCertPathFlag) != flags.Has(kTlsKeyPathFlag)) {
     return absl::InvalidArgumentError("--tls-cert-path and --tls-key-path must be given together");
   }
+  if (flags.Has(kApiKeyFlag) && flags.Has(kAuthTokenFlag)) {
+    return absl::InvalidArgumentError(
+        "--api-key and --auth-token are two names for the bearer token; give one");
+  }
+  std::string bearer_token =
+      flags.Has(kApiKeyFlag) ? flags.Get(kApiKeyFlag) : flags.Get(kAuthTokenFlag);
   bool tls = flags.GetBool(kTlsFlag) || flags.Has(kTlsCertPathFlag) || flags.Has(kTlsCaPathFlag) ||
              flags.Has(kTlsServerNameFlag) || flags.GetBool(kTlsDisableHostVerificationFlag);
 
@@ -68,12 +74,13 @@ absl::StatusOr<Connection> Connection::Open(const ParsedFlags& flags) {
     }
   }
   return Connection(grpc::CreateCustomChannel(address, credentials, arguments), address,
-                    flags.GetDuration(kCommandTimeoutFlag));
+                    flags.GetDuration(kCommandTimeoutFlag), std::move(bearer_token));
 }
 
 std::unique_ptr<grpc::ClientContext> Connection::NewContext() const {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(std::chrono::system_clock::now() + timeout_);
+  if (!bearer_token_.empty()) context->AddMetadata("authorization", "Bearer " + bearer_token_);
   return context;
 }
 

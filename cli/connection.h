@@ -28,7 +28,8 @@ class Connection {
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   const std::string& address() const { return address_; }
 
-  // A context whose deadline is --command-timeout from now.
+  // A context whose deadline is --command-timeout from now, carrying the --api-key (or
+  // --auth-token) as `authorization: Bearer <key>`.
   std::unique_ptr<grpc::ClientContext> NewContext() const;
 
   // Turns a failed RPC into a one-line error with the same code: "<what>: <server message>",
@@ -37,12 +38,16 @@ class Connection {
 
  private:
   Connection(std::shared_ptr<grpc::Channel> channel, std::string address,
-             std::chrono::milliseconds timeout)
-      : channel_(std::move(channel)), address_(std::move(address)), timeout_(timeout) {}
+             std::chrono::milliseconds timeout, std::string bearer_token)
+      : channel_(std::move(channel)),
+        address_(std::move(address)),
+        timeout_(timeout),
+        bearer_token_(std::move(bearer_token)) {}
 
   std::shared_ptr<grpc::Channel> channel_;
   std::string address_;
   std::chrono::milliseconds timeout_;
+  std::string bearer_token_;
 };
 
 // A Connection with the stub of one generated gRPC service (WorkflowService, OperatorService);

@@ -22,7 +22,10 @@ constexpr int kDefaultPorts[] = {7233, 7234, 7235, 7239};
 
 void ReadGlobal(Reader& r, const YAML::Node& node, Config* config) {
   const std::string path = "global";
-  if (!r.CheckMap(node, path, {"clusterName", "log", "membership", "tls"})) return;
+  if (!r.CheckMap(node, path,
+                  {"clusterName", "log", "membership", "tls", "authorization", "audit"})) {
+    return;
+  }
   r.String(Reader::Child(node, "clusterName"), "global.clusterName", &config->cluster_name,
            /*allow_empty=*/false);
 
@@ -35,6 +38,9 @@ void ReadGlobal(Reader& r, const YAML::Node& node, Config* config) {
   }
 
   config_internal::ReadTls(r, Reader::Child(node, "tls"), &config->tls);
+  config_internal::ReadAuthorization(r, Reader::Child(node, "authorization"),
+                                     &config->authorization);
+  config_internal::ReadAudit(r, Reader::Child(node, "audit"), &config->audit);
 
   YAML::Node membership = Reader::Child(node, "membership");
   if (r.CheckMap(membership, "global.membership", {"heartbeatInterval", "maxHeartbeatAge"})) {

@@ -90,6 +90,26 @@ struct TlsConfig {
   std::chrono::milliseconds refresh_interval{std::chrono::seconds(30)};
 };
 
+// global.authorization, in Temporal's shape (plus Tern's audience and certificatePermissions).
+// On when it names key sources or certificate permissions: every frontend call must then carry
+// a JWT (`authorization: Bearer ...`) verified against the keys, or a client certificate listed
+// in certificate_permissions; the default authorizer maps the permissions to roles.
+struct AuthorizationConfig {
+  std::vector<std::string> key_source_uris;  // jwtKeyProvider.keySourceURIs: file://, http(s)://
+  std::chrono::milliseconds key_refresh_interval{std::chrono::minutes(1)};
+  std::string permissions_claim_name = "permissions";
+  std::string audience;  // when set, a token's aud must include it
+  // Client-certificate common name -> permissions ("namespace:role", "system:admin").
+  std::map<std::string, std::vector<std::string>> certificate_permissions;
+  bool enabled() const { return !key_source_uris.empty() || !certificate_permissions.empty(); }
+};
+
+// global.audit: where the frontend's audit records go (one JSON line each): a file path, or
+// empty for standard output beside the process log (each record marked "log":"audit").
+struct AuditConfig {
+  std::string path;
+};
+
 struct ServiceConfig {
   std::string bind_on_ip = "127.0.0.1";
   // When the YAML omits it, the service's well-known port (7233/7234/7235/7239); 0 asks the
@@ -120,9 +140,11 @@ struct DynamicConfigClient {
 struct Config {
   std::string cluster_name = "active";
   MembershipConfig membership;
-  std::string log_level = "info";   // global.log.level
-  std::string log_format = "json";  // global.log.format: json | text
-  TlsConfig tls;                    // global.tls
+  std::string log_level = "info";     // global.log.level
+  std::string log_format = "json";    // global.log.format: json | text
+  TlsConfig tls;                      // global.tls
+  AuthorizationConfig authorization;  // global.authorization
+  AuditConfig audit;                  // global.audit
   PersistenceConfig persistence;
   std::map<std::string, ServiceConfig> services;  // frontend, history, matching, worker
   // The main file's dynamicConfig: section. A key the dynamicConfigClient file sets replaces

@@ -90,6 +90,9 @@ void ReadPersistence(Reader& r, const YAML::Node& node, Config* config);
 void ReadDynamicValues(Reader& r, const YAML::Node& node, const std::string& prefix,
                        dynamicconfig::Values* out);
 
+// global.authorization and global.audit (config_authorization.cc).
+void ReadAuthorization(Reader& r, const YAML::Node& node, AuthorizationConfig* authorization);
+void ReadAudit(Reader& r, const YAML::Node& node, AuditConfig* audit);
 // global.tls and the older services.frontend.tls (config_tls.cc).
 void ReadTls(Reader& r, const YAML::Node& node, TlsConfig* tls);
 void ReadLegacyFrontendTls(Reader& r, const YAML::Node& node, const std::string& service,

@@ -67,6 +67,16 @@ using CppType = typename TypeTraits<T>::type;
 // min and max are inclusive; {} leaves that side open (bool and string keys take {} for both).
 // Keep the list sorted by name; the docs print it in this order.
 #define TERN_DYNAMIC_CONFIG_KEYS(X)                                                                \
+  X(FrontendNamespaceBurstRatio, "frontend.namespaceBurstRatio", Float, Namespace, 2.0, 1.0, {},   \
+    "A namespace's burst on a frontend host, as a multiple of frontend.namespaceRPS.")             \
+  X(FrontendNamespaceCount, "frontend.namespaceCount", Int, Namespace, 1200, 1, {},                \
+    "Long polls (task polls, history and update waits) one namespace may have parked on a "        \
+    "frontend host; more get RESOURCE_EXHAUSTED (CONCURRENT_LIMIT).")                              \
+  X(FrontendNamespaceRPS, "frontend.namespaceRPS", Int, Namespace, 2400, 1, {},                    \
+    "Requests per second one namespace may make of a frontend host, long polls excepted; more "    \
+    "get RESOURCE_EXHAUSTED (RPS_LIMIT), which the SDKs retry with backoff.")                      \
+  X(FrontendRPS, "frontend.rps", Int, Global, 2400, 1, {},                                         \
+    "Requests per second a frontend host takes over all namespaces, long polls excepted.")         \
   X(HistoryDefaultPageSize, "history.defaultPageSize", Int, Namespace, 256, 1, 1 << 20,            \
     "Events per GetWorkflowExecutionHistory page when the request asks for no page size.")         \
   X(HistoryLongPollExpirationInterval, "history.longPollExpirationInterval", Duration, Namespace,  \

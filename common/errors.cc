@@ -43,9 +43,16 @@ absl::Status NamespaceAlreadyExistsError(absl::string_view message) {
   return WithDetail(absl::AlreadyExistsError(message), detail);
 }
 
-absl::Status ResourceExhaustedError(int cause, absl::string_view message) {
+absl::Status PermissionDeniedError(absl::string_view message, absl::string_view reason) {
+  details::PermissionDeniedFailure detail;
+  detail.set_reason(std::string(reason));
+  return WithDetail(absl::PermissionDeniedError(message), detail);
+}
+
+absl::Status ResourceExhaustedError(int cause, absl::string_view message, int scope) {
   details::ResourceExhaustedFailure detail;
   detail.set_cause(static_cast<temporal::api::enums::v1::ResourceExhaustedCause>(cause));
+  detail.set_scope(static_cast<temporal::api::enums::v1::ResourceExhaustedScope>(scope));
   return WithDetail(absl::ResourceExhaustedError(message), detail);
 }
 

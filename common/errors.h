@@ -33,7 +33,11 @@ absl::Status WorkflowAlreadyStartedError(absl::string_view message,
                                          absl::string_view start_request_id,
                                          absl::string_view run_id);
 absl::Status NamespaceAlreadyExistsError(absl::string_view message);
-absl::Status ResourceExhaustedError(int cause, absl::string_view message);
+// PERMISSION_DENIED with a PermissionDeniedFailure carrying `reason`.
+absl::Status PermissionDeniedError(absl::string_view message, absl::string_view reason);
+// RESOURCE_EXHAUSTED with a ResourceExhaustedFailure of `cause` and `scope` (enums
+// ResourceExhaustedCause and ResourceExhaustedScope).
+absl::Status ResourceExhaustedError(int cause, absl::string_view message, int scope = 0);
 absl::Status ShardOwnershipLostError(int32_t shard_id, absl::string_view owner_host);
 bool IsShardOwnershipLost(const absl::Status& status);
 // Matching's answer to a task for a sticky queue nobody polled lately: history sends the task to

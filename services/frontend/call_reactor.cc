@@ -22,6 +22,7 @@ void CallReactor::OnCancel() { handle_->Cancel(); }
 
 void CallReactor::OnDone() {
   if (registry_) registry_->Remove(this);
+  held_.reset();
   self_.reset();  // may destroy *this if no callback holds it any more
 }
 

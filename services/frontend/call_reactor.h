@@ -38,6 +38,8 @@ class CallReactor final : public grpc::ServerUnaryReactor,
   // Claim() and Finish(status); false (and nothing done) if someone else already claimed.
   bool TryFinish(const grpc::Status& status);
   const std::shared_ptr<client::CallHandle>& handle() const { return handle_; }
+  // Keeps `resource` (a long-poll slot) until the call is done.
+  void Hold(std::shared_ptr<void> resource) { held_ = std::move(resource); }
 
   void OnCancel() override;
   void OnDone() override;
@@ -48,6 +50,7 @@ class CallReactor final : public grpc::ServerUnaryReactor,
   PollRegistry* registry_;
   std::shared_ptr<client::CallHandle> handle_ = std::make_shared<client::CallHandle>();
   std::atomic<bool> claimed_{false};
+  std::shared_ptr<void> held_;         // released in OnDone
   std::shared_ptr<CallReactor> self_;  // released in OnDone
 };
 

@@ -6,8 +6,11 @@
 
 #include "persistence/namespace_cache.h"
 #include "services/frontend/call_reactor.h"
+#include "services/frontend/gated_services.h"
 #include "services/frontend/namespace_handler.h"
 #include "services/frontend/operator_handler.h"
+#include "services/frontend/rate_limiter.h"
+#include "services/frontend/request_gate.h"
 #include "services/frontend/visibility_handler.h"
 #include "services/frontend/workflow_handler.h"
 #include "temporal/api/operatorservice/v1/service.grpc.pb.h"
@@ -27,17 +30,27 @@ FrontendService::FrontendService(const Config& config,
                                  std::shared_ptr<NamespaceCache> cache,
                                  client::HistoryClient& history, client::MatchingClient& matching,
                                  Executor& blocking_executor,
-                                 std::shared_ptr<persistence::VisibilityStore> visibility)
+                                 std::shared_ptr<persistence::VisibilityStore> visibility,
+                                 FrontendSecurity security)
     : config_(config),
+      security_(std::move(security)),
+      limiter_(std::make_unique<RateLimiter>(config_.dynamic, SystemClock::Instance())),
       cache_(std::move(cache)),
       namespaces_(std::make_shared<NamespaceHandler>(config_, namespaces, cache_)),
       visibility_(std::make_shared<VisibilityHandler>(visibility, cache_)),
       polls_(std::make_unique<PollRegistry>()),
       workflow_(std::make_unique<WorkflowHandler>(
-          config_, cache_, namespaces_, history, matching, blocking_executor, *polls_,
+          config_, cache_, namespaces_, history, matching, blocking_executor, *polls_, *limiter_,
           SystemClock::Instance(), ThreadRandom, visibility_)),
       operator_(std::make_unique<OperatorHandler>(namespaces, cache_, namespaces_,
-                                                  std::move(visibility), blocking_executor)) {}
+                                                  std::move(visibility), blocking_executor)) {
+  if (!security_.audit) security_.audit = *AuditLog::Open(AuditConfig{});  // standard output
+  gate_ = std::make_unique<RequestGate>(security_.authenticator, *limiter_, *security_.audit);
+  gated_workflow_ = std::make_unique<GatedWorkflowService>(
+      static_cast<ws::WorkflowService::CallbackService&>(*workflow_), *gate_);
+  gated_operator_ = std::make_unique<GatedOperatorService>(
+      static_cast<op::OperatorService::CallbackService&>(*operator_), *gate_);
+}
 
 FrontendService::~FrontendService() {
   {
@@ -49,7 +62,12 @@ FrontendService::~FrontendService() {
 }
 
 std::vector<grpc::Service*> FrontendService::GrpcServices() {
-  return {workflow_.get(), operator_.get()};
+  return {gated_workflow_.get(), gated_operator_.get()};
+}
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+FrontendService::AuditInterceptor() {
+  return frontend::AuditInterceptor(*security_.audit, security_.authenticator);
 }
 
 void FrontendService::AttachServer(grpc::Server* server) {
@@ -76,7 +94,10 @@ void FrontendService::ApplyHealthLocked() {
   }
 }
 
-void FrontendService::Start() { SetServing(true); }
+void FrontendService::Start() {
+  if (security_.authenticator) security_.authenticator->Start();
+  SetServing(true);
+}
 
 void FrontendService::Stop() {
   {
@@ -86,6 +107,7 @@ void FrontendService::Stop() {
     server_ = nullptr;
   }
   polls_->Stop();
+  if (security_.authenticator) security_.authenticator->Stop();
 }
 
 }  // namespace tern::frontend

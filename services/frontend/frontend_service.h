@@ -42,16 +42,26 @@
 #include "persistence/namespace_cache.h"
 #include "persistence/store.h"
 #include "persistence/visibility_store.h"
+#include "services/frontend/audit_log.h"
+#include "services/frontend/authenticator.h"
 
 namespace tern::frontend {
 
 class NamespaceHandler;
+class RateLimiter;
+class RequestGate;
 class VisibilityHandler;
 class PollRegistry;
 class WorkflowHandler;
 
 inline constexpr char kWorkflowServiceName[] = "temporal.api.workflowservice.v1.WorkflowService";
 inline constexpr char kOperatorServiceName[] = "temporal.api.operatorservice.v1.OperatorService";
+
+// Who may call, and where their admin calls are recorded (request_gate.h).
+struct FrontendSecurity {
+  std::shared_ptr<Authenticator> authenticator;  // null: authorization off
+  std::shared_ptr<AuditLog> audit;               // null: standard output
+};
 
 class FrontendService {
  public:
@@ -60,7 +70,8 @@ class FrontendService {
                   std::shared_ptr<persistence::NamespaceCache> cache,
                   client::HistoryClient& history, client::MatchingClient& matching,
                   Executor& blocking_executor,
-                  std::shared_ptr<persistence::VisibilityStore> visibility = nullptr);
+                  std::shared_ptr<persistence::VisibilityStore> visibility = nullptr,
+                  FrontendSecurity security = {});
   ~FrontendService();
   FrontendService(const FrontendService&) = delete;
   FrontendService& operator=(const FrontendService&) = delete;
@@ -68,13 +79,16 @@ class FrontendService {
   // WorkflowService and OperatorService. Owned by this object; register them with the
   // ServerBuilder. Without a visibility store the list and count RPCs answer UNIMPLEMENTED.
   std::vector<grpc::Service*> GrpcServices();
+  // Writes the audited calls (api_methods.h) with their outcome; install on the frontend's
+  // ServerBuilder.
+  std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> AuditInterceptor();
 
   // The built server, whose default health service reports our status. Applies the current
   // serving state at once.
   void AttachServer(grpc::Server* server);
   void SetServing(bool serving);
 
-  // Starts the namespace cache refresh and reports SERVING.
+  // Starts refreshing the JWT keys (when authorization is on) and reports SERVING.
   void Start();
   // Reports NOT_SERVING (then forgets the server), answers every parked poll with the empty
   // response (new polls too), and stops the cache refresh. Idempotent. Unary calls in flight are
@@ -85,12 +99,17 @@ class FrontendService {
   void ApplyHealthLocked();
 
   Config config_;
+  FrontendSecurity security_;
+  std::unique_ptr<RateLimiter> limiter_;
+  std::unique_ptr<RequestGate> gate_;
   std::shared_ptr<persistence::NamespaceCache> cache_;
   std::shared_ptr<NamespaceHandler> namespaces_;
   std::shared_ptr<VisibilityHandler> visibility_;
   std::unique_ptr<PollRegistry> polls_;
   std::unique_ptr<WorkflowHandler> workflow_;
   std::unique_ptr<grpc::Service> operator_;
+  std::unique_ptr<grpc::Service> gated_workflow_;
+  std::unique_ptr<grpc::Service> gated_operator_;
 
   std::mutex mu_;
   grpc::Server* server_ = nullptr;

@@ -20,7 +20,7 @@ WorkflowHandler::WorkflowHandler(const Config& config, std::shared_ptr<Namespace
                                  std::shared_ptr<NamespaceHandler> namespaces,
                                  client::HistoryClient& history, client::MatchingClient& matching,
                                  Executor& blocking_executor, PollRegistry& polls,
-                                 const Clock& clock, Random random,
+                                 RateLimiter& limiter, const Clock& clock, Random random,
                                  std::shared_ptr<VisibilityHandler> visibility)
     : config_(config),
       cache_(std::move(cache)),
@@ -29,6 +29,7 @@ WorkflowHandler::WorkflowHandler(const Config& config, std::shared_ptr<Namespace
       matching_(matching),
       blocking_(blocking_executor),
       polls_(polls),
+      limiter_(limiter),
       clock_(clock),
       random_(std::move(random)),
       visibility_(std::move(visibility)) {}
@@ -89,6 +90,16 @@ grpc::ServerUnaryReactor* WorkflowHandler::ResetStickyTaskQueue(
   return ForwardByName<ws::ResetStickyTaskQueueRequest, hs::ResetStickyTaskQueueRequest>(
       ctx, request, response, ValidateResetStickyTaskQueue(*request, Limits(*request)),
       NamespaceUse::kDefault, &client::HistoryClient::ResetStickyTaskQueue);
+}
+
+bool WorkflowHandler::HoldLongPollSlot(CallReactor& reactor, const std::string& namespace_name) {
+  absl::StatusOr<RateLimiter::LongPollSlot> slot = limiter_.AdmitLongPoll(namespace_name);
+  if (!slot.ok()) {
+    reactor.TryFinish(ToGrpcStatus(slot.status()));
+    return false;
+  }
+  reactor.Hold(*std::move(slot));
+  return true;
 }
 
 // ---- system and namespaces
@@ -156,7 +167,8 @@ grpc::ServerUnaryReactor* WorkflowHandler::GetWorkflowExecutionHistory(
   return ForwardLongPoll<ws::GetWorkflowExecutionHistoryRequest,
                          hs::GetWorkflowExecutionHistoryRequest>(
       ctx, request, response, ValidateGetWorkflowExecutionHistory(*request, Limits(*request)),
-      request->wait_new_event(), &client::HistoryClient::GetWorkflowExecutionHistory);
+      request->wait_new_event(), &client::HistoryClient::GetWorkflowExecutionHistory,
+      /*parks=*/request->wait_new_event());
 }
 
 grpc::ServerUnaryReactor* WorkflowHandler::UpdateWorkflowExecution(
@@ -164,7 +176,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::UpdateWorkflowExecution(
     ws::UpdateWorkflowExecutionResponse* response) {
   return ForwardLongPoll<ws::UpdateWorkflowExecutionRequest, hs::UpdateWorkflowExecutionRequest>(
       ctx, request, response, ValidateUpdateWorkflowExecution(*request, Limits(*request)), true,
-      &client::HistoryClient::UpdateWorkflowExecution);
+      &client::HistoryClient::UpdateWorkflowExecution, /*parks=*/false);
 }
 
 grpc::ServerUnaryReactor* WorkflowHandler::PollWorkflowExecutionUpdate(
@@ -173,7 +185,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::PollWorkflowExecutionUpdate(
   return ForwardLongPoll<ws::PollWorkflowExecutionUpdateRequest,
                          hs::PollWorkflowExecutionUpdateRequest>(
       ctx, request, response, ValidatePollWorkflowExecutionUpdate(*request, Limits(*request)), true,
-      &client::HistoryClient::PollWorkflowExecutionUpdate);
+      &client::HistoryClient::PollWorkflowExecutionUpdate, /*parks=*/true);
 }
 
 grpc::ServerUnaryReactor* WorkflowHandler::DescribeWorkflowExecution(
@@ -233,7 +245,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::QueryWorkflow(grpc::CallbackServerCon
   // the history call.
   return ForwardLongPoll<ws::QueryWorkflowRequest, hs::QueryWorkflowRequest>(
       ctx, request, response, ValidateQueryWorkflow(*request, Limits(*request)),
-      /*wait=*/false, &client::HistoryClient::QueryWorkflow);
+      /*wait=*/false, &client::HistoryClient::QueryWorkflow, /*parks=*/false);
 }
 
 grpc::ServerUnaryReactor* WorkflowHandler::TerminateWorkflowExecution(

@@ -23,6 +23,7 @@
 #include "common/executor.h"
 #include "services/frontend/call_reactor.h"
 #include "services/frontend/namespace_handler.h"
+#include "services/frontend/rate_limiter.h"
 #include "services/frontend/validation.h"
 #include "services/frontend/visibility_handler.h"
 #include "temporal/api/workflowservice/v1/service.grpc.pb.h"
@@ -41,7 +42,7 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   WorkflowHandler(const Config& config, std::shared_ptr<NamespaceCache> cache,
                   std::shared_ptr<NamespaceHandler> namespaces, client::HistoryClient& history,
                   client::MatchingClient& matching, Executor& blocking_executor,
-                  PollRegistry& polls, const Clock& clock, Random random,
+                  PollRegistry& polls, RateLimiter& limiter, const Clock& clock, Random random,
                   std::shared_ptr<VisibilityHandler> visibility = nullptr);
 
   grpc::ServerUnaryReactor* GetSystemInfo(grpc::CallbackServerContext* ctx,
@@ -232,11 +233,12 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   // History long polls (history, update stages): history holds the call for the long-poll
   // window, which ends before the caller's deadline; a caller that gives up cancels it. With
   // `wait` false (or an internal request without long_poll_timeout, i.e. queries) the call simply
-  // runs until the caller's deadline and is still cancelled with the caller.
+  // runs until the caller's deadline and is still cancelled with the caller. A call that `parks`
+  // (a history or update-outcome wait, not an update request) takes a long-poll slot.
   template <typename Req, typename Internal, typename Resp>
   grpc::ServerUnaryReactor* ForwardLongPoll(grpc::CallbackServerContext* ctx, const Req* request,
                                             Resp* response, absl::Status valid, bool wait,
-                                            HistoryMethod<Internal, Resp> method);
+                                            HistoryMethod<Internal, Resp> method, bool parks);
   // Activity *ById RPCs: the token RPC's history call, with a token built from (namespace,
   // workflow id, run id, activity id). `to_token_request` copies the payload fields.
   template <typename ByIdReq, typename ByIdResp, typename Internal, typename Resp>
@@ -249,6 +251,10 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
                                  Resp* response, absl::Status valid,
                                  MatchingMethod<Internal, Resp> method);
 
+  // Takes a frontend.namespaceCount slot for `reactor`'s call; false when the namespace has no
+  // slot left, in which case the call has been answered RESOURCE_EXHAUSTED.
+  bool HoldLongPollSlot(CallReactor& reactor, const std::string& namespace_name);
+
   const Config& config_;
   std::shared_ptr<NamespaceCache> cache_;
   std::shared_ptr<NamespaceHandler> namespaces_;
@@ -256,6 +262,7 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   client::MatchingClient& matching_;
   Executor& blocking_;
   PollRegistry& polls_;
+  RateLimiter& limiter_;  // long polls take a frontend.namespaceCount slot
   const Clock& clock_;
   Random random_;
   std::shared_ptr<VisibilityHandler> visibility_;

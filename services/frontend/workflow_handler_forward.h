@@ -170,6 +170,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::Poll(grpc::CallbackServerContext* ctx
     reactor->TryFinish(ToGrpcStatus(valid));
     return reactor.get();
   }
+  if (!HoldLongPollSlot(*reactor, request->namespace_())) return reactor.get();
   const std::string& queue = request->task_queue().name();
   auto deadline = PollDeadline(
       clock_.Now(), ctx->deadline(),
@@ -219,10 +220,12 @@ template <typename Req, typename Internal, typename Resp>
 grpc::ServerUnaryReactor* WorkflowHandler::ForwardLongPoll(grpc::CallbackServerContext* ctx,
                                                            const Req* request, Resp* response,
                                                            absl::Status valid, bool wait,
-                                                           HistoryMethod<Internal, Resp> method) {
+                                                           HistoryMethod<Internal, Resp> method,
+                                                           bool parks) {
   if (!valid.ok()) return Finished(ctx, valid);
   // Cancellable: a client that gives up on a long poll releases the history call too.
   auto reactor = CallReactor::Create(nullptr);
+  if (parks && !HoldLongPollSlot(*reactor, request->namespace_())) return reactor.get();
   auto internal = std::make_shared<Internal>();
   *internal->mutable_request() = *request;
   auto now = clock_.Now();

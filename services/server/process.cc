@@ -310,9 +310,18 @@ int RunProcess(const ProcessOptions& options) {
     grpc_services["matching"] = {matching->GrpcService()};
   }
   if (wanted.contains("frontend")) {
-    frontend = std::make_unique<frontend::FrontendService>(config, stores.namespaces, namespaces,
-                                                           history_client, matching_client,
-                                                           blocking, stores.visibility);
+    frontend::FrontendSecurity security;
+    if (config.authorization.enabled()) {
+      auto authenticator = frontend::Authenticator::Create(config.authorization, clock);
+      if (!authenticator.ok()) Die(program, std::string(authenticator.status().message()));
+      security.authenticator = *std::move(authenticator);
+    }
+    auto audit = frontend::AuditLog::Open(config.audit);
+    if (!audit.ok()) Die(program, std::string(audit.status().message()));
+    security.audit = *std::move(audit);
+    frontend = std::make_unique<frontend::FrontendService>(
+        config, stores.namespaces, namespaces, history_client, matching_client, blocking,
+        stores.visibility, std::move(security));
     grpc_services["frontend"] = frontend->GrpcServices();
   }
   if (wanted.contains("worker")) {
@@ -331,6 +340,7 @@ int RunProcess(const ProcessOptions& options) {
     builder.SetMaxSendMessageSize(kMaxMessageBytes);
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
     creators.push_back(server::RequestMetricsInterceptor(name, names));
+    if (name == "frontend") creators.push_back(frontend->AuditInterceptor());
     builder.experimental().SetInterceptorCreators(std::move(creators));
     for (auto* s : grpc_services[name]) builder.RegisterService(s);
     // A server needs at least one callback service to run; the worker has no RPCs of its own

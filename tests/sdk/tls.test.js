@@ -224,7 +224,7 @@ describe('internode mTLS', { timeout: 300_000 }, () => {
     rogue = spawn(path.join(BIN_DIR, 'tern-frontend'), ['--config', rogueConfig], { stdio: ['ignore', fd, fd] });
     fs.closeSync(fd);
     const viaRogue = (args) => spawnSync(path.join(BIN_DIR, 'tern'), ['--address', `127.0.0.1:${port}`,
-      ...tern.cliTls, '--command-timeout', '5s', ...args], { encoding: 'utf8' });
+      ...tern.cliFlags, '--command-timeout', '5s', ...args], { encoding: 'utf8' });
     await waitFor('the rogue frontend to serve', () => viaRogue(['cluster', 'health']).status === 0);
 
     // Its calls to history are refused at the handshake, and history logs why.
@@ -238,7 +238,7 @@ describe('internode mTLS', { timeout: 300_000 }, () => {
       new RegExp(`failed to connect to all addresses; last error: UNAVAILABLE: ipv4:127\\.0\\.0\\.1:${tern.ports.history}`));
 
     // The cluster itself is unaffected.
-    const real = spawnSync(path.join(BIN_DIR, 'tern'), ['--address', tern.address, ...tern.cliTls,
+    const real = spawnSync(path.join(BIN_DIR, 'tern'), ['--address', tern.address, ...tern.cliFlags,
       'workflow', 'describe', '-w', 'nothing-here'], { encoding: 'utf8' });
     assert.match(real.stderr, /not found/i);
   });

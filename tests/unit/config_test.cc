@@ -411,6 +411,51 @@ TEST(ConfigTest, GlobalTls) {
        "global.tls.frontend.server; set only one of them"});
 }
 
+TEST(ConfigTest, GlobalAuthorizationAndAudit) {
+  auto config = ParseConfig(WithFrontend(R"(global:
+  authorization:
+    jwtKeyProvider: {keySourceURIs: [file:///keys/jwks.json, https://idp.example/jwks], refreshInterval: 5m}
+    permissionsClaimName: roles
+    audience: tern
+    authorizer: default
+    claimMapper: default
+    certificatePermissions:
+      worker-1: [default:worker]
+      ops: [system:admin, Billing:READ]
+  audit: {path: /var/log/tern/audit.log}
+)"),
+                            "t.yaml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const AuthorizationConfig& auth = config->authorization;
+  EXPECT_TRUE(auth.enabled());
+  EXPECT_EQ(auth.key_source_uris,
+            (std::vector<std::string>{"file:///keys/jwks.json", "https://idp.example/jwks"}));
+  EXPECT_EQ(auth.key_refresh_interval, std::chrono::minutes(5));
+  EXPECT_EQ(auth.permissions_claim_name, "roles");
+  EXPECT_EQ(auth.audience, "tern");
+  EXPECT_EQ(auth.certificate_permissions.at("ops"),
+            (std::vector<std::string>{"system:admin", "Billing:READ"}));
+  EXPECT_EQ(config->audit.path, "/var/log/tern/audit.log");
+
+  auto off = ParseConfig(WithFrontend(""), "t.yaml");
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->authorization.enabled());
+
+  ExpectError(
+      WithFrontend("global:\n  authorization: {jwtKeyProvider: {keySourceURIs: [/keys]}}\n"),
+      {"global.authorization.jwtKeyProvider.keySourceURIs: \"/keys\" is not a file://"});
+  ExpectError(WithFrontend("global:\n  authorization: {authorizer: opa}\n"),
+              {"global.authorization.authorizer"});
+  ExpectError(WithFrontend("global:\n  authorization: {certificatePermissions: {w: [default]}}\n"),
+              {"global.authorization.certificatePermissions.w: \"default\" is not "
+               "<namespace>:<role>"});
+  ExpectError(
+      WithFrontend("global:\n  authorization: {certificatePermissions: {w: [default:owner]}}\n"),
+      {"names the role \"owner\"; roles are read, worker, write and admin"});
+  ExpectError(WithFrontend("global:\n  authorization: {jwtKeyProvider: {keySourceUris: []}}\n"),
+              {"global.authorization.jwtKeyProvider.keySourceUris: unknown key"});
+}
+
 TEST(ConfigTest, StructuralErrors) {
   ExpectError("services: [\n", {"test.yaml:", "invalid YAML"});
   ExpectError("- a\n- b\n", {"the top level must be a map"});

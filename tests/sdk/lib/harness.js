@@ -198,7 +198,7 @@ async function startWorker(tern, { taskQueue, activities = {}, options = {} }) {
   const { NativeConnection, Worker } = require('@temporalio/worker');
   const handle = { worker: undefined, connection: undefined, running: undefined, failed: undefined };
   const create = async () => {
-    handle.connection = await NativeConnection.connect({ address: tern.address, tls: tern.tls });
+    handle.connection = await NativeConnection.connect({ address: tern.address, tls: tern.tls, apiKey: tern.apiKey });
     handle.worker = await Worker.create({
       connection: handle.connection,
       namespace: tern.namespace,
@@ -229,7 +229,7 @@ async function startWorker(tern, { taskQueue, activities = {}, options = {} }) {
 
 async function connectClient(tern, namespace = tern.namespace) {
   const { Client, Connection } = require('@temporalio/client');
-  const connection = await Connection.connect({ address: tern.address, tls: tern.tls });
+  const connection = await Connection.connect({ address: tern.address, tls: tern.tls, apiKey: tern.apiKey });
   const client = new Client({ connection, namespace });
   return { client, connection };
 }
@@ -241,6 +241,7 @@ const live = new Set(); // every Tern not yet stopped, for the exit hook and the
 
 function configYaml({
   pgPort, ports, shards, partitions, database, dynamicConfig, metricsPorts, dbPassword = '""', tls,
+  globalConfig = {},
 }) {
   const metrics = (s) => (metricsPorts
     ? `, metrics: {listenAddress: "127.0.0.1:${metricsPorts[s]}"}` : '');
@@ -249,6 +250,7 @@ function configYaml({
     '  log: {level: info, format: json}',
     // JSON is YAML: global.tls exactly as the test wrote it.
     ...(tls ? [`  tls: ${JSON.stringify(tls)}`] : []),
+    ...Object.entries(globalConfig).map(([key, value]) => `  ${key}: ${JSON.stringify(value)}`),
     '  membership: {heartbeatInterval: 1s, maxHeartbeatAge: 10s}',
     'persistence:',
     `  numHistoryShards: ${shards}`,
@@ -283,7 +285,9 @@ function cliOutput(err) {
 }
 
 class Tern {
-  constructor({ cluster, services, shards, partitions, dynamicConfig, metrics, dbPassword, tls, clientTls }) {
+  constructor({
+    cluster, services, shards, partitions, dynamicConfig, metrics, dbPassword, tls, clientTls, globalConfig, apiKey,
+  }) {
     this.namespace = 'default';
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-sdk-'));
     fs.chmodSync(this.dir, 0o755); // the postgres user must reach its data dir inside
@@ -300,17 +304,20 @@ class Tern {
     this.cluster = cluster;
     this.dbPassword = dbPassword;
     this.tlsConfig = tls;
-    // How clients reach the frontend: SDK connection options (this.tls) and CLI flags.
-    this.cliTls = [];
+    this.globalConfig = globalConfig;
+    // How clients reach the frontend: SDK connection options (this.tls, this.apiKey) and CLI
+    // flags.
+    this.apiKey = apiKey;
+    this.cliFlags = apiKey ? ['--api-key', apiKey] : [];
     if (clientTls) {
       this.tls = {
         serverRootCACertificate: fs.readFileSync(clientTls.ca),
         ...(clientTls.cert ? { clientCertPair: { crt: fs.readFileSync(clientTls.cert), key: fs.readFileSync(clientTls.key) } } : {}),
         ...(clientTls.serverName ? { serverNameOverride: clientTls.serverName } : {}),
       };
-      this.cliTls = ['--tls-ca-path', clientTls.ca,
+      this.cliFlags.push('--tls-ca-path', clientTls.ca,
         ...(clientTls.cert ? ['--tls-cert-path', clientTls.cert, '--tls-key-path', clientTls.key] : []),
-        ...(clientTls.serverName ? ['--tls-server-name', clientTls.serverName] : [])];
+        ...(clientTls.serverName ? ['--tls-server-name', clientTls.serverName] : []));
     }
     this.commands = cluster
       ? SERVICES.map((s) => ({ name: `tern-${s}`, args: ['--config', this.config] }))
@@ -361,6 +368,7 @@ class Tern {
         metricsPorts,
         dbPassword: this.dbPassword,
         tls: this.tlsConfig,
+        globalConfig: this.globalConfig,
       }),
     );
     try {
@@ -409,12 +417,12 @@ class Tern {
         { timeoutMs: Math.max(1000, deadline - Date.now()), intervalMs: 200 },
       );
     await step('`tern cluster health`', async () => {
-      await cli(['--address', this.address, ...this.cliTls, 'cluster', 'health'], 5_000);
+      await cli(['--address', this.address, ...this.cliFlags, 'cluster', 'health'], 5_000);
       return true;
     });
     await step('`tern operator namespace create -n default`', async () => {
       try {
-        await cli(['--address', this.address, ...this.cliTls, 'operator', 'namespace', 'create',
+        await cli(['--address', this.address, ...this.cliFlags, 'operator', 'namespace', 'create',
           '-n', this.namespace, '--retention', '1d']);
       } catch (err) {
         if (!/already\s*exists/i.test(cliOutput(err))) throw new Error(cliOutput(err));
@@ -425,7 +433,9 @@ class Tern {
     let connection;
     try {
       await step('DescribeNamespace(default) through the SDK', async () => {
-        connection ??= await Connection.connect({ address: this.address, tls: this.tls, connectTimeout: 5_000 });
+        connection ??= await Connection.connect({
+          address: this.address, tls: this.tls, apiKey: this.apiKey, connectTimeout: 5_000,
+        });
         await connection.workflowService.describeNamespace({ namespace: this.namespace });
         return true;
       });
@@ -520,6 +530,8 @@ class Tern {
  *                        {frontend: {server: {certFile, keyFile, clientCaFiles, requireClientAuth}}}
  *   clientTls            {ca, cert, key, serverName}: how clients (tern.tls for the SDK, the
  *                        harness's CLI calls) reach a TLS frontend
+ *   globalConfig         more global: keys as objects, e.g. {authorization: {...}, audit: {...}}
+ *   apiKey               the bearer token the harness's clients send (tern.apiKey, tern.cliFlags)
  *   dbPassword           the config's database password as written in YAML, e.g.
  *                        "'${SECRET}'" (PostgreSQL trusts local connections and ignores it)
  *   metrics: true        serve Prometheus metrics: tern.metricsUrls[service] (the same URL for
@@ -529,7 +541,7 @@ class Tern {
  */
 async function startTern({
   cluster = false, services, shards = 4, partitions = 4, dynamicConfig = {}, metrics = false,
-  dbPassword, tls, clientTls,
+  dbPassword, tls, clientTls, globalConfig, apiKey,
 } = {}) {
   for (const bin of ['tern', cluster ? 'tern-frontend' : 'tern-server']) {
     if (!fs.existsSync(path.join(BIN_DIR, bin))) {
@@ -537,7 +549,9 @@ async function startTern({
     }
   }
   installExitHook();
-  const tern = new Tern({ cluster, services, shards, partitions, dynamicConfig, metrics, dbPassword, tls, clientTls });
+  const tern = new Tern({
+    cluster, services, shards, partitions, dynamicConfig, metrics, dbPassword, tls, clientTls, globalConfig, apiKey,
+  });
   live.add(tern);
   try {
     await tern.setUp();
@@ -592,6 +606,7 @@ function installExitHook() {
 
 module.exports = {
   connectClient,
+  decodeFields,
   dumpLogsOnFailure,
   freePorts,
   grpcStatusDetails,

@@ -1,0 +1,66 @@
+// RateLimiter: what a frontend host admits, per Temporal's dynamic-config keys.
+//   - frontend.rps: requests per second over all namespaces (a token bucket holding 1 s worth);
+//   - frontend.namespaceRPS x frontend.namespaceBurstRatio: one bucket per namespace;
+//   - frontend.namespaceCount: long polls a namespace may have parked at once. Long polls take
+//     a slot instead of a token, so workers polling cannot use up the rate that starts and
+//     signals need, and starts cannot starve polls.
+// A refusal is RESOURCE_EXHAUSTED with a ResourceExhaustedFailure (cause RPS_LIMIT or
+// CONCURRENT_LIMIT, scope NAMESPACE or SYSTEM): the SDKs retry it with backoff.
+//
+// Limits are read from dynamic config on every call, so a changed value applies at once.
+// Thread-safe; Admit and AdmitLongPoll never block on anything but a short mutex.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/clock.h"
+#include "common/dynamic_config.h"
+
+namespace tern::frontend {
+
+class RateLimiter {
+ public:
+  // Releases its namespace's long-poll slot when destroyed (or when reset).
+  using LongPollSlot = std::shared_ptr<void>;
+
+  RateLimiter(dynamicconfig::Collection dynamic, const Clock& clock);
+  ~RateLimiter();
+  RateLimiter(const RateLimiter&) = delete;
+  RateLimiter& operator=(const RateLimiter&) = delete;
+
+  // One request of `namespace_name` ("" for calls about no namespace: only the host limit).
+  absl::Status Admit(absl::string_view namespace_name);
+  // One parked long poll of `namespace_name`, held until the slot is released. The slot must not
+  // outlive this object.
+  absl::StatusOr<LongPollSlot> AdmitLongPoll(absl::string_view namespace_name);
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    TimePoint updated{};
+    bool initialized = false;
+    // Refills at `rate` per second up to `burst`, then takes one token if there is one.
+    bool Take(TimePoint now, double rate, double burst);
+    bool FullAt(TimePoint now, double rate, double burst) const;
+  };
+
+  void ForgetFullBucketsLocked(TimePoint now);
+  void Release(const std::string& namespace_name);
+
+  const dynamicconfig::Collection dynamic_;
+  const Clock& clock_;
+
+  std::mutex mu_;
+  Bucket host_;
+  std::unordered_map<std::string, Bucket> namespaces_;
+  TimePoint last_sweep_{};
+  std::unordered_map<std::string, int> long_polls_;
+};
+
+}  // namespace tern::frontend

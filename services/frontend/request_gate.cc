@@ -1,0 +1,45 @@
+#include "services/frontend/request_gate.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+
+namespace tern::frontend {
+
+RequestGate::RequestGate(std::shared_ptr<Authenticator> authenticator, RateLimiter& limiter,
+                         AuditLog& audit)
+    : authenticator_(std::move(authenticator)), limiter_(limiter), audit_(audit) {}
+
+absl::Status RequestGate::Admit(const grpc::ServerContextBase& ctx, const MethodAccess& method,
+                                const google::protobuf::Message& request,
+                                absl::string_view namespace_name) {
+  if (authenticator_ != nullptr && method.role != Role::kNone) {
+    std::string identity;
+    if (absl::Status denied = Authorize(ctx, method, namespace_name, &identity); !denied.ok()) {
+      if (identity.empty()) identity = UnauthenticatedCaller(ctx).identity;
+      audit_.Write({method.name, identity, ctx.peer(), AuditTargetOf(request), denied});
+      return denied;
+    }
+  }
+  if (method.kind == CallKind::kLongPoll) return absl::OkStatus();  // limited by the handler
+  return limiter_.Admit(namespace_name);
+}
+
+absl::Status RequestGate::Authorize(const grpc::ServerContextBase& ctx, const MethodAccess& method,
+                                    absl::string_view namespace_name, std::string* identity) {
+  absl::StatusOr<Caller> caller = authenticator_->Authenticate(ctx);
+  if (!caller.ok()) return caller.status();
+  *identity = caller->identity;
+  if (caller->permissions.For(namespace_name) >= method.role) return absl::OkStatus();
+  const absl::string_view role = RoleName(method.role);
+  const std::string needed =
+      namespace_name.empty()
+          ? absl::StrCat("the system ", role, " role (system:", role, ")")
+          : absl::StrCat("the ", role, " role in namespace \"", namespace_name, "\" (",
+                         namespace_name, ":", role, " or system:", role, ")");
+  return PermissionDeniedError(
+      absl::StrCat("permission denied: ", method.name, " needs ", needed, "; ", caller->identity,
+                   " has ", caller->permissions.ToString()),
+      absl::StrCat("missing role ", role));
+}
+
+}  // namespace tern::frontend
