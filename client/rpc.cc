@@ -32,17 +32,25 @@ std::shared_ptr<grpc::Channel> NewInternalChannel(const std::string& address) {
   return grpc::CreateCustomChannel(address, internal.credentials, args);
 }
 
-void CallHandle::Cancel() {
+void CallHandle::Cancel(absl::Status reason) {
   std::lock_guard lock(mu_);
-  cancelled_ = true;
+  if (reason_.ok()) reason_ = std::move(reason);
   if (ctx_) ctx_->TryCancel();
 }
 
-bool CallHandle::Attach(grpc::ClientContext* ctx) {
+bool CallHandle::Attach(grpc::ClientContext* ctx, absl::Status* reason) {
   std::lock_guard lock(mu_);
-  if (cancelled_) return false;
+  if (!reason_.ok()) {
+    *reason = reason_;
+    return false;
+  }
   ctx_ = ctx;
   return true;
+}
+
+absl::Status CallHandle::reason() const {
+  std::lock_guard lock(mu_);
+  return reason_;
 }
 
 void CallHandle::Detach() {

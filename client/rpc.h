@@ -50,18 +50,22 @@ class StubCache {
   std::unordered_map<std::string, std::unique_ptr<typename Service::Stub>> stubs_;
 };
 
-// Lets the owner of a call cancel it (e.g. when the caller's own RPC was cancelled).
+// Lets the owner of a call cancel it (e.g. when the caller's own RPC was cancelled, or the
+// caller shuts down). The call then finishes with `reason`, at once: an attempt in flight is
+// cancelled, and no retry follows.
 class CallHandle {
  public:
-  void Cancel();
-  // Internal: each attempt registers its context here.
-  bool Attach(grpc::ClientContext* ctx);
+  void Cancel(absl::Status reason = absl::CancelledError("call cancelled"));
+  // Internal: each attempt registers its context here; false (and `reason` set) once cancelled.
+  bool Attach(grpc::ClientContext* ctx, absl::Status* reason);
   void Detach();
+  // The reason given to Cancel(), or OK while not cancelled.
+  absl::Status reason() const;
 
  private:
-  std::mutex mu_;
+  mutable std::mutex mu_;
   grpc::ClientContext* ctx_ = nullptr;
-  bool cancelled_ = false;
+  absl::Status reason_;
 };
 
 struct CallOptions {
@@ -105,8 +109,9 @@ class UnaryCall : public std::enable_shared_from_this<UnaryCall<Request, Respons
     if (!address.ok()) return RetryOrFinish(address.status());
     ctx_ = std::make_unique<grpc::ClientContext>();
     ctx_->set_deadline(options_.deadline);
-    if (options_.handle && !options_.handle->Attach(ctx_.get())) {
-      return Finish(absl::CancelledError("call cancelled"));
+    if (absl::Status cancelled;
+        options_.handle && !options_.handle->Attach(ctx_.get(), &cancelled)) {
+      return Finish(std::move(cancelled));
     }
     response_ = Response();
     auto self = this->shared_from_this();
@@ -118,6 +123,11 @@ class UnaryCall : public std::enable_shared_from_this<UnaryCall<Request, Respons
   }
 
   void RetryOrFinish(absl::Status status) {
+    if (options_.handle) {
+      if (absl::Status cancelled = options_.handle->reason(); !cancelled.ok()) {
+        return Finish(std::move(cancelled));
+      }
+    }
     bool wrong_owner = IsShardOwnershipLost(status);
     bool retryable = wrong_owner || status.code() == absl::StatusCode::kUnavailable;
     if (wrong_owner && on_wrong_owner_) on_wrong_owner_();

@@ -58,6 +58,15 @@ void Membership::RequestRefresh() {
   wake_.notify_all();
 }
 
+void Membership::RefreshThen(std::function<void()> then) {
+  {
+    std::lock_guard lock(mu_);
+    refresh_requested_ = true;
+    after_refresh_.push_back(std::move(then));
+  }
+  wake_.notify_all();
+}
+
 void Membership::Subscribe(Role role,
                            std::function<void(std::shared_ptr<const HashRing>)> listener) {
   std::lock_guard lock(mu_);
@@ -67,11 +76,13 @@ void Membership::Subscribe(Role role,
 void Membership::Run() {
   auto next_heartbeat = std::chrono::steady_clock::now() + config_.heartbeat_interval;
   while (true) {
+    std::vector<std::function<void()>> after_refresh;
     {
       std::unique_lock lock(mu_);
       wake_.wait_until(lock, next_heartbeat, [&] { return stopping_ || refresh_requested_; });
       if (stopping_) return;
       refresh_requested_ = false;
+      after_refresh.swap(after_refresh_);
     }
     if (std::chrono::steady_clock::now() >= next_heartbeat) {
       for (const auto& m : self_) {
@@ -82,6 +93,7 @@ void Membership::Run() {
       next_heartbeat = std::chrono::steady_clock::now() + config_.heartbeat_interval;
     }
     RefreshOnce();
+    for (auto& then : after_refresh) then();
   }
 }
 

@@ -38,6 +38,9 @@ class Membership {
   std::shared_ptr<const HashRing> Ring(Role role) const;
   // Asks the background thread for an early refresh (after a call reached a wrong owner).
   void RequestRefresh();
+  // An early refresh, then `then` on the background thread (keep it short: post real work
+  // elsewhere). For decisions that must not be taken on a view older than an event just seen.
+  void RefreshThen(std::function<void()> then);
   // Called on the background thread after the ring of `role` changed.
   void Subscribe(Role role, std::function<void(std::shared_ptr<const HashRing>)> listener);
 
@@ -53,6 +56,7 @@ class Membership {
   std::condition_variable wake_;
   bool stopping_ = false;
   bool refresh_requested_ = false;
+  std::vector<std::function<void()>> after_refresh_;  // run after the next refresh
   std::map<Role, std::shared_ptr<const HashRing>> rings_;
   std::multimap<Role, std::function<void(std::shared_ptr<const HashRing>)>> listeners_;
   std::thread thread_;

@@ -1,5 +1,6 @@
 #include "services/frontend/call_reactor.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace tern::frontend {
@@ -51,6 +52,48 @@ void PollRegistry::Stop() {
     reactor->handle()->Cancel();
     reactor->TryFinish(grpc::Status::OK);
   }
+}
+
+namespace {
+
+absl::Status ShuttingDown() {
+  return absl::UnavailableError("the frontend is shutting down; retry the call");
+}
+
+}  // namespace
+
+client::CallOptions ForwardedCalls::Options(TimePoint deadline) {
+  client::CallOptions options{deadline};
+  options.handle = std::make_shared<client::CallHandle>();
+  Track(options.handle);
+  return options;
+}
+
+void ForwardedCalls::Track(const std::shared_ptr<client::CallHandle>& handle) {
+  std::lock_guard lock(mu_);
+  if (stopped_) {
+    handle->Cancel(ShuttingDown());
+    return;
+  }
+  if (handles_.size() >= prune_at_) {
+    std::erase_if(handles_, [](const auto& weak) { return weak.expired(); });
+    prune_at_ = std::max<size_t>(64, 2 * handles_.size());
+  }
+  handles_.push_back(handle);
+}
+
+void ForwardedCalls::Stop() {
+  std::vector<std::shared_ptr<client::CallHandle>> running;
+  {
+    std::lock_guard lock(mu_);
+    stopped_ = true;
+    for (const auto& weak : handles_) {
+      if (auto handle = weak.lock()) running.push_back(std::move(handle));
+    }
+    handles_.clear();
+  }
+  // Outside the lock: a cancelled call may finish (and start another) on this thread.
+  for (const auto& handle : running) handle->Cancel(ShuttingDown());
 }
 
 }  // namespace tern::frontend

@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_set>
+#include <vector>
 
 #include "client/rpc.h"
 
@@ -68,6 +69,25 @@ class PollRegistry {
   mutable std::mutex mu_;
   bool stopped_ = false;
   std::unordered_set<CallReactor*> polls_;
+};
+
+// The frontend's calls to history and matching. Stop() cancels every one still running with
+// UNAVAILABLE (the SDKs retry it, on another frontend), so the server's shutdown does not wait
+// for calls that keep retrying an unreachable host until their deadline. Thread-safe.
+class ForwardedCalls {
+ public:
+  // Options for a new call with `deadline`, whose handle Stop() cancels.
+  client::CallOptions Options(TimePoint deadline);
+  // Stop() cancels `handle` too (a long poll's, which its reactor also cancels).
+  void Track(const std::shared_ptr<client::CallHandle>& handle);
+  // Cancels the calls running and every call started afterwards. Idempotent.
+  void Stop();
+
+ private:
+  std::mutex mu_;
+  bool stopped_ = false;
+  std::vector<std::weak_ptr<client::CallHandle>> handles_;  // expired ones pruned as it grows
+  size_t prune_at_ = 64;
 };
 
 }  // namespace tern::frontend

@@ -39,9 +39,10 @@ FrontendService::FrontendService(const Config& config,
       namespaces_(std::make_shared<NamespaceHandler>(config_, namespaces, cache_)),
       visibility_(std::make_shared<VisibilityHandler>(visibility, cache_)),
       polls_(std::make_unique<PollRegistry>()),
+      forwarded_(std::make_unique<ForwardedCalls>()),
       workflow_(std::make_unique<WorkflowHandler>(
-          config_, cache_, namespaces_, history, matching, blocking_executor, *polls_, *limiter_,
-          SystemClock::Instance(), ThreadRandom, visibility_)),
+          config_, cache_, namespaces_, history, matching, blocking_executor, *polls_, *forwarded_,
+          *limiter_, SystemClock::Instance(), ThreadRandom, visibility_)),
       operator_(std::make_unique<OperatorHandler>(namespaces, cache_, namespaces_,
                                                   std::move(visibility), blocking_executor)) {
   if (!security_.audit) security_.audit = *AuditLog::Open(AuditConfig{});  // standard output
@@ -107,6 +108,7 @@ void FrontendService::Stop() {
     server_ = nullptr;
   }
   polls_->Stop();
+  forwarded_->Stop();
   if (security_.authenticator) security_.authenticator->Stop();
 }
 

@@ -10,7 +10,8 @@
 //   frontend.AttachServer(server.get());                // health is reported through it
 //   frontend.Start();                                   // namespace cache + SERVING
 //   ... SIGTERM ...
-//   frontend.Stop();         // NOT_SERVING, parked polls answered empty, cache stopped
+//   frontend.Stop();         // NOT_SERVING, parked polls answered empty, forwarded calls
+//                            // cancelled (UNAVAILABLE)
 //   server->Shutdown(deadline);                          // in-flight calls finish
 //   blocking_executor.Stop();                            // only after the server is down
 //   // destroy frontend after the server
@@ -52,6 +53,7 @@ class RateLimiter;
 class RequestGate;
 class VisibilityHandler;
 class PollRegistry;
+class ForwardedCalls;
 class WorkflowHandler;
 
 inline constexpr char kWorkflowServiceName[] = "temporal.api.workflowservice.v1.WorkflowService";
@@ -91,8 +93,9 @@ class FrontendService {
   // Starts refreshing the JWT keys (when authorization is on) and reports SERVING.
   void Start();
   // Reports NOT_SERVING (then forgets the server), answers every parked poll with the empty
-  // response (new polls too), and stops the cache refresh. Idempotent. Unary calls in flight are
-  // left to finish.
+  // response (new polls too), and cancels every other call still waiting on history or
+  // matching with UNAVAILABLE (new ones too), so the server's shutdown never waits for a call
+  // retrying an unreachable host. Idempotent.
   void Stop();
 
  private:
@@ -106,6 +109,7 @@ class FrontendService {
   std::shared_ptr<NamespaceHandler> namespaces_;
   std::shared_ptr<VisibilityHandler> visibility_;
   std::unique_ptr<PollRegistry> polls_;
+  std::unique_ptr<ForwardedCalls> forwarded_;
   std::unique_ptr<WorkflowHandler> workflow_;
   std::unique_ptr<grpc::Service> operator_;
   std::unique_ptr<grpc::Service> gated_workflow_;

@@ -123,7 +123,7 @@ void WorkflowHandler::DescribePartitions(const Entry& ns, const tq::TaskQueue& q
       *internal.mutable_task_queue() = queue;
       internal.mutable_task_queue()->set_name(PartitionName(queue.name(), i));
       internal.set_task_queue_type(types[t]);
-      matching_.DescribeTaskQueuePartition(internal, client::CallOptions{deadline},
+      matching_.DescribeTaskQueuePartition(internal, forwarded_.Options(deadline),
                                            by_partition->Slot(i));
     }
   }

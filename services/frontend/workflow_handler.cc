@@ -20,7 +20,8 @@ WorkflowHandler::WorkflowHandler(const Config& config, std::shared_ptr<Namespace
                                  std::shared_ptr<NamespaceHandler> namespaces,
                                  client::HistoryClient& history, client::MatchingClient& matching,
                                  Executor& blocking_executor, PollRegistry& polls,
-                                 RateLimiter& limiter, const Clock& clock, Random random,
+                                 ForwardedCalls& forwarded, RateLimiter& limiter,
+                                 const Clock& clock, Random random,
                                  std::shared_ptr<VisibilityHandler> visibility)
     : config_(config),
       cache_(std::move(cache)),
@@ -29,6 +30,7 @@ WorkflowHandler::WorkflowHandler(const Config& config, std::shared_ptr<Namespace
       matching_(matching),
       blocking_(blocking_executor),
       polls_(polls),
+      forwarded_(forwarded),
       limiter_(limiter),
       clock_(clock),
       random_(std::move(random)),

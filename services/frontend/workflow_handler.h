@@ -42,7 +42,8 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   WorkflowHandler(const Config& config, std::shared_ptr<NamespaceCache> cache,
                   std::shared_ptr<NamespaceHandler> namespaces, client::HistoryClient& history,
                   client::MatchingClient& matching, Executor& blocking_executor,
-                  PollRegistry& polls, RateLimiter& limiter, const Clock& clock, Random random,
+                  PollRegistry& polls, ForwardedCalls& forwarded, RateLimiter& limiter,
+                  const Clock& clock, Random random,
                   std::shared_ptr<VisibilityHandler> visibility = nullptr);
 
   grpc::ServerUnaryReactor* GetSystemInfo(grpc::CallbackServerContext* ctx,
@@ -262,7 +263,8 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   client::MatchingClient& matching_;
   Executor& blocking_;
   PollRegistry& polls_;
-  RateLimiter& limiter_;  // long polls take a frontend.namespaceCount slot
+  ForwardedCalls& forwarded_;  // every other call to history and matching
+  RateLimiter& limiter_;       // long polls take a frontend.namespaceCount slot
   const Clock& clock_;
   Random random_;
   std::shared_ptr<VisibilityHandler> visibility_;

@@ -85,7 +85,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::ForwardByName(
             FinishWith(reactor, response, std::move(result));
           };
         }
-        (history_.*method)(internal, client::CallOptions{deadline}, std::move(reply));
+        (history_.*method)(internal, forwarded_.Options(deadline), std::move(reply));
       });
   return reactor;
 }
@@ -121,7 +121,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::ForwardByToken(
                    internal.set_namespace_id(ns->info().id());
                    *internal.mutable_request() = *request;
                    internal.mutable_request()->set_namespace_(ns->info().name());
-                   (history_.*method)(internal, client::CallOptions{deadline},
+                   (history_.*method)(internal, forwarded_.Options(deadline),
                                       Reply(reactor, response));
                  });
   return reactor;
@@ -151,7 +151,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::ForwardById(
                   to_internal(*request, internal);
                   internal.mutable_request()->set_task_token(EncodeTaskToken(token));
                   internal.mutable_request()->set_namespace_(ns->info().name());
-                  (history_.*method)(internal, client::CallOptions{deadline},
+                  (history_.*method)(internal, forwarded_.Options(deadline),
                                      [reactor, response, to_response](absl::StatusOr<Resp> result) {
                                        if (result.ok()) to_response(*result, response);
                                        reactor->Finish(ToGrpcStatus(result.status()));
@@ -226,6 +226,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::ForwardLongPoll(grpc::CallbackServerC
   // Cancellable: a client that gives up on a long poll releases the history call too.
   auto reactor = CallReactor::Create(nullptr);
   if (parks && !HoldLongPollSlot(*reactor, request->namespace_())) return reactor.get();
+  forwarded_.Track(reactor->handle());
   auto internal = std::make_shared<Internal>();
   *internal->mutable_request() = *request;
   auto now = clock_.Now();

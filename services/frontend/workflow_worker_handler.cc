@@ -154,7 +154,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::RespondQueryTaskCompleted(
                    *internal.mutable_request() = *request;
                    internal.mutable_request()->set_namespace_(ns->info().name());
                    matching_.RespondQueryTaskCompleted(
-                       internal, client::CallOptions{deadline},
+                       internal, forwarded_.Options(deadline),
                        [reactor](absl::StatusOr<ms::RespondQueryTaskCompletedResponse> result) {
                          reactor->Finish(ToGrpcStatus(result.status()));
                        });
@@ -176,7 +176,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::ShutdownWorker(grpc::CallbackServerCo
                   internal.set_namespace_id(ns->info().id());
                   internal.set_task_queue(request->sticky_task_queue());
                   matching_.ReleaseStickyTaskQueue(
-                      internal, client::CallOptions{deadline},
+                      internal, forwarded_.Options(deadline),
                       [reactor](absl::StatusOr<ms::ReleaseStickyTaskQueueResponse> result) {
                         reactor->Finish(ToGrpcStatus(result.status()));
                       });

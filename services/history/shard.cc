@@ -97,11 +97,16 @@ int64_t Shard::NextTaskId() {
       Log(spdlog::level::err, {.shard_id = shard_id_, .error = renewed.status().ToString()},
           "history: shard {} could not renew its range", shard_id_);
       stopped_ = true;
+      ReportLost();
       return (range_id_ << kRangeBits) + next_task_seq_.fetch_add(1);
     }
     range_id_ = *renewed;
     next_task_seq_ = 0;
   }
+}
+
+void Shard::ReportLost() {
+  if (on_lost_ && !lost_reported_.exchange(true)) on_lost_();
 }
 
 std::shared_ptr<ExecutionContext> Shard::Context(const ExecutionKey& key) {
@@ -142,6 +147,7 @@ absl::Status Shard::Persist(const std::vector<persistence::WorkflowWrite>& write
     Log(spdlog::level::warn, {.shard_id = shard_id_, .error = status.ToString()},
         "history: shard {} lost ownership", shard_id_);
     Stop();
+    ReportLost();
     return ShardOwnershipLostError(shard_id_, "");
   }
   if (!status.ok()) return status;

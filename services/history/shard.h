@@ -91,6 +91,9 @@ class Shard {
   // Loads the shard's outstanding tasks into the queues.
   absl::Status Start();
   void Stop();
+  // `lost` runs once, on the thread that found out, when a write or range renewal shows another
+  // host took the shard (the shard has stopped itself). Set before Start().
+  void OnOwnershipLost(std::function<void()> lost) { on_lost_ = std::move(lost); }
 
   // Next task id from the current range; renews the range when it runs out.
   int64_t NextTaskId();
@@ -117,6 +120,9 @@ class Shard {
   persistence::Stores stores_;
   Executor& blocking_;
   std::atomic<bool> stopped_{false};
+  std::function<void()> on_lost_;
+  std::atomic<bool> lost_reported_{false};
+  void ReportLost();
 
   std::shared_mutex range_mu_;  // exclusive while renewing the range; shared while writing
   int64_t range_id_;

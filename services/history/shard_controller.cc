@@ -5,19 +5,17 @@
 #include "common/metrics.h"
 
 namespace tern::history {
-namespace {
-constexpr auto kRebalanceInterval = std::chrono::seconds(5);
-}
-
 ShardController::ShardController(int32_t num_shards, std::string self_address,
                                  persistence::Stores stores, Membership& membership,
-                                 Executor& blocking, const Clock& clock)
+                                 Executor& blocking, const Clock& clock,
+                                 std::chrono::milliseconds rebalance_interval)
     : num_shards_(num_shards),
       self_address_(std::move(self_address)),
       stores_(std::move(stores)),
       membership_(membership),
       blocking_(blocking),
-      clock_(clock) {}
+      clock_(clock),
+      rebalance_interval_(rebalance_interval) {}
 
 void ShardController::SetTaskExecutors(Shard::TransferExecutor transfer, Shard::TimerExecutor timer,
                                        TaskObserver observer) {
@@ -31,7 +29,7 @@ void ShardController::Start() {
   membership_.Subscribe(Membership::Role::kHistory, [this](std::shared_ptr<const HashRing>) {
     blocking_.Post([this] { Rebalance(); });
   });
-  ScheduleRebalance(kRebalanceInterval);
+  ScheduleRebalance(rebalance_interval_);
 }
 
 void ShardController::ScheduleRebalance(std::chrono::milliseconds delay) {
@@ -39,7 +37,7 @@ void ShardController::ScheduleRebalance(std::chrono::milliseconds delay) {
   if (stopped_) return;
   periodic_ = blocking_.PostAfter(delay, [this] {
     Rebalance();
-    ScheduleRebalance(kRebalanceInterval);
+    ScheduleRebalance(rebalance_interval_);
   });
 }
 
@@ -96,6 +94,7 @@ void ShardController::Rebalance() {
     }
     auto shard = std::make_shared<Shard>(shard_id, *lease, stores_, blocking_, clock_,
                                          transfer_executor_, timer_executor_, task_observer_);
+    shard->OnOwnershipLost([this, shard_id] { ShardLost(shard_id); });
     if (auto st = shard->Start(); !st.ok()) {
       Log(spdlog::level::warn, {.shard_id = shard_id, .error = st.ToString()},
           "history: could not load the tasks of shard {}", shard_id);
@@ -112,6 +111,26 @@ void ShardController::Rebalance() {
   }
   std::lock_guard lock(mu_);
   metrics::kNumShards.With().Set(static_cast<double>(active_.size()));
+}
+
+void ShardController::ShardLost(int32_t shard_id) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_ || recovery_pending_) return;
+    recovery_pending_ = true;
+  }
+  Log(spdlog::level::info, {.shard_id = shard_id},
+      "history: shard {} was taken by another host; rebalancing on a fresh membership view",
+      shard_id);
+  membership_.RefreshThen([this] {
+    blocking_.Post([this] {
+      {
+        std::lock_guard lock(mu_);
+        recovery_pending_ = false;
+      }
+      Rebalance();
+    });
+  });
 }
 
 absl::StatusOr<std::shared_ptr<Shard>> ShardController::GetShard(int32_t shard_id) {

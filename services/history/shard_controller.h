@@ -16,8 +16,10 @@ namespace tern::history {
 
 class ShardController {
  public:
+  // Besides ring changes and lost shards, the shards are checked every `rebalance_interval`.
   ShardController(int32_t num_shards, std::string self_address, persistence::Stores stores,
-                  Membership& membership, Executor& blocking, const Clock& clock);
+                  Membership& membership, Executor& blocking, const Clock& clock,
+                  std::chrono::milliseconds rebalance_interval = std::chrono::seconds(5));
 
   // Executors for the queues of every shard acquired from now on.
   void SetTaskExecutors(Shard::TransferExecutor transfer, Shard::TimerExecutor timer,
@@ -33,6 +35,10 @@ class ShardController {
  private:
   void Rebalance();
   void ScheduleRebalance(std::chrono::milliseconds delay);
+  // A shard of ours was taken by another host: rebalance at once, on a membership view read
+  // after the loss, so the shard comes back if the ring says it is ours (the other host acted
+  // on a stale view) and stays away if not.
+  void ShardLost(int32_t shard_id);
 
   const int32_t num_shards_;
   const std::string self_address_;
@@ -40,6 +46,7 @@ class ShardController {
   Membership& membership_;
   Executor& blocking_;
   const Clock& clock_;
+  const std::chrono::milliseconds rebalance_interval_;
   Shard::TransferExecutor transfer_executor_;
   Shard::TimerExecutor timer_executor_;
   TaskObserver task_observer_;
@@ -47,6 +54,7 @@ class ShardController {
   std::mutex rebalance_mu_;  // one rebalance at a time
   std::mutex mu_;
   bool stopped_ = false;
+  bool recovery_pending_ = false;  // a ShardLost rebalance is on its way
   std::map<int32_t, std::shared_ptr<Shard>> active_;
   std::vector<std::shared_ptr<Shard>> retired_;  // kept alive for late callbacks
   std::shared_ptr<Executor::Timer> periodic_;

@@ -61,12 +61,6 @@ class FakeMatchingClient final : public mocks::FakeMatchingClient {
       sticky_releases_ = ReleaseStickyTaskQueue_;
 };
 
-// True once `handle` was cancelled (a cancelled handle refuses new attempts).
-inline bool IsCancelled(client::CallHandle& handle) {
-  grpc::ClientContext probe;
-  if (!handle.Attach(&probe)) return true;
-  handle.Detach();
-  return false;
-}
+inline bool IsCancelled(client::CallHandle& handle) { return !handle.reason().ok(); }
 
 }  // namespace tern::frontend::testing

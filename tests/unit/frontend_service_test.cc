@@ -405,6 +405,41 @@ TEST_F(FrontendServiceTest, StopAnswersParkedPollsEmptyAndReportsNotServing) {
   EXPECT_EQ(matching_.workflow_polls_.size(), 1u);
 }
 
+TEST_F(FrontendServiceTest, StopCancelsForwardedCallsWithUnavailable) {
+  // History never answers (a host that is gone, retried until the deadline by the real client).
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 30s);
+  ws::StartWorkflowExecutionResponse resp;
+  std::promise<grpc::Status> done;
+  auto request = StartRequest();
+  stub_->async()->StartWorkflowExecution(&ctx, &request, &resp,
+                                         [&](grpc::Status s) { done.set_value(s); });
+  ASSERT_TRUE(WaitFor([&] { return history_.StartWorkflowExecution_.size() == 1; }));
+  auto call = history_.StartWorkflowExecution_.at(0);
+  ASSERT_TRUE(call.options.handle);
+  EXPECT_FALSE(IsCancelled(*call.options.handle));
+
+  frontend_->Stop();
+  absl::Status reason = call.options.handle->reason();
+  EXPECT_EQ(reason.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(std::string(reason.message()).find("frontend is shutting down"), std::string::npos);
+  call.done(reason);  // what the real client reports for a cancelled handle
+  auto st = done.get_future().get();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE);
+
+  // A call started after Stop() is cancelled before it is sent.
+  grpc::ClientContext ctx2;
+  ws::StartWorkflowExecutionResponse resp2;
+  std::promise<grpc::Status> done2;
+  stub_->async()->StartWorkflowExecution(&ctx2, &request, &resp2,
+                                         [&](grpc::Status s) { done2.set_value(s); });
+  ASSERT_TRUE(WaitFor([&] { return history_.StartWorkflowExecution_.size() == 2; }));
+  auto late = history_.StartWorkflowExecution_.at(1);
+  EXPECT_EQ(late.options.handle->reason().code(), absl::StatusCode::kUnavailable);
+  late.done(late.options.handle->reason());
+  EXPECT_EQ(done2.get_future().get().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
 TEST_F(FrontendServiceTest, UnimplementedRpcsSayUnimplemented) {
   grpc::ClientContext ctx;
   ws::CreateScheduleResponse resp;

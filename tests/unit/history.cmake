@@ -13,3 +13,6 @@ tern_test(NAME history_child_test SRCS history_child_test.cc DEPS tern::history 
 tern_test(NAME history_update_test SRCS history_update_test.cc DEPS tern::history LABELS unit)
 tern_test(NAME history_query_test SRCS history_query_test.cc DEPS tern::history LABELS unit)
 tern_test(NAME history_reset_test SRCS history_reset_test.cc DEPS tern::history LABELS unit)
+# ShardController: shards lost to a host with a stale view come back at once.
+tern_test(NAME history_shard_controller_test SRCS history_shard_controller_test.cc
+  DEPS tern::history LABELS unit)

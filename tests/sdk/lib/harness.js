@@ -227,9 +227,10 @@ async function startWorker(tern, { taskQueue, activities = {}, options = {} }) {
   return handle;
 }
 
-async function connectClient(tern, namespace = tern.namespace) {
+// `options`: more Connection options, e.g. {interceptors: []} for no SDK retries.
+async function connectClient(tern, namespace = tern.namespace, options = {}) {
   const { Client, Connection } = require('@temporalio/client');
-  const connection = await Connection.connect({ address: tern.address, tls: tern.tls, apiKey: tern.apiKey });
+  const connection = await Connection.connect({ address: tern.address, tls: tern.tls, apiKey: tern.apiKey, ...options });
   const client = new Client({ connection, namespace });
   return { client, connection };
 }
@@ -472,6 +473,15 @@ class Tern {
       console.error(`harness: pids ${stubborn.map((c) => c.pid)} ignored SIGTERM; sending SIGKILL`);
       await this.signalAll('SIGKILL', STOP_TIMEOUT_MS);
     }
+  }
+
+  // Sends `signal` to one process (by binary name) and waits for it to exit; returns
+  // {code, signal}. A later stop() leaves it alone.
+  async signalProcess(name, signal, timeoutMs = STOP_TIMEOUT_MS) {
+    const child = this.procs.get(name);
+    if (!child) throw new Error(`no process ${name}`);
+    if (!child.exitInfo) child.kill(signal);
+    return withTimeout(child.exited, timeoutMs, `exit of ${name} (pid ${child.pid}) after ${signal}`);
   }
 
   pids() {
