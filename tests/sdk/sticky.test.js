@@ -30,6 +30,9 @@ describe('sticky execution', () => {
       const handle = await client.workflow.start('collectSignals', {
         taskQueue, workflowId: uniqueName('sticky'), args: [2],
       });
+      // Signal only once the worker holds the run, so the signals need a task of their own.
+      await waitFor('the first workflow task to complete', async () =>
+        (await handle.fetchHistory()).events.some((e) => e.workflowTaskCompletedEventAttributes));
       await handle.signal('item', 'a');
       await handle.signal('item', 'b');
       assert.deepEqual(await handle.result(), ['a', 'b']);
