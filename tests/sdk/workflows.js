@@ -373,3 +373,29 @@ async function activityTimerSignal(name, sleepMs) {
 }
 
 Object.assign(module.exports, { activityTimerSignal });
+
+// What a cluster fault can interrupt, in one run: an activity that fails its first attempt (the
+// server retries it), a durable timer, a child workflow, the `release` signal (first run only)
+// and continue-as-new for `generations` more runs; the last run returns its parts
+// (tests/cluster/chaos.test.js kills Tern processes while many of these run).
+async function chaosScenario(name, sleepMs, generations, signalled = false) {
+  const { flakyStep, step } = proxyActivities({
+    startToCloseTimeout: '20s',
+    retry: { initialInterval: '200ms', backoffCoefficient: 1.5, maximumInterval: '2s' },
+  });
+  let released = signalled;
+  setHandler(releaseSignal, () => {
+    released = true;
+  });
+  const first = await flakyStep(`${name}:${generations}`);
+  await sleep(sleepMs);
+  const child = await executeChild(double, {
+    args: [generations + 1],
+    workflowId: `${workflowInfo().workflowId}-child-${generations}`,
+  });
+  await condition(() => released);
+  if (generations > 0) await continueAsNew(name, sleepMs, generations - 1, true);
+  return [first, child, await step(`${name}:last`)];
+}
+
+Object.assign(module.exports, { chaosScenario });

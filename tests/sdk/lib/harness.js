@@ -156,11 +156,19 @@ function stringField(message, fieldNumber) {
 // ---------------------------------------------------------------------------------------------
 // SDK plumbing.
 
+// Activities that fail on purpose throw an error of this class; the SDK's warning about each
+// such failure is not printed.
+class ExpectedFailure extends Error {}
+
 let runtimeInstalled = false;
 function installRuntime() {
   if (runtimeInstalled) return;
   const { DefaultLogger, Runtime } = require('@temporalio/worker');
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const print = new DefaultLogger('WARN');
+  const logger = new DefaultLogger('WARN', (entry) => {
+    if (!(entry.meta?.error instanceof ExpectedFailure)) print.log(entry.level, entry.message, entry.meta);
+  });
+  Runtime.install({ logger });
   runtimeInstalled = true;
 }
 
@@ -288,6 +296,7 @@ function cliOutput(err) {
 class Tern {
   constructor({
     cluster, services, shards, partitions, dynamicConfig, metrics, dbPassword, tls, clientTls, globalConfig, apiKey,
+    database, setupDatabase,
   }) {
     this.namespace = 'default';
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-sdk-'));
@@ -306,6 +315,8 @@ class Tern {
     this.dbPassword = dbPassword;
     this.tlsConfig = tls;
     this.globalConfig = globalConfig;
+    this.database = database;
+    this.setupDatabase = setupDatabase;
     // How clients reach the frontend: SDK connection options (this.tls, this.apiKey) and CLI
     // flags.
     this.apiKey = apiKey;
@@ -320,14 +331,23 @@ class Tern {
         ...(clientTls.cert ? ['--tls-cert-path', clientTls.cert, '--tls-key-path', clientTls.key] : []),
         ...(clientTls.serverName ? ['--tls-server-name', clientTls.serverName] : []));
     }
-    this.commands = cluster
-      ? SERVICES.map((s) => ({ name: `tern-${s}`, args: ['--config', this.config] }))
-      : [
-          {
-            name: 'tern-server',
-            args: ['--config', this.config, ...(services ? ['--services', services.join(',')] : [])],
-          },
-        ];
+    // One command per process: {name, bin, service, config}. A service with several hosts runs
+    // them as tern-<service>-1, -2, ... each with a config of its own (its own port).
+    if (cluster) {
+      const hosts = { ...Object.fromEntries(SERVICES.map((s) => [s, 1])), ...(cluster === true ? {} : cluster) };
+      this.commands = SERVICES.flatMap((service) => Array.from({ length: hosts[service] }, (_, i) => {
+        const name = hosts[service] > 1 ? `tern-${service}-${i + 1}` : `tern-${service}`;
+        const config = i === 0 ? this.config : path.join(this.dir, `${name}.yaml`);
+        return { name, bin: `tern-${service}`, service, config, args: ['--config', config] };
+      }));
+    } else {
+      this.commands = [{
+        name: 'tern-server',
+        bin: 'tern-server',
+        config: this.config,
+        args: ['--config', this.config, ...(services ? ['--services', services.join(',')] : [])],
+      }];
+    }
     this.logs = Object.fromEntries(
       this.commands.map(({ name }) => [name, path.join(this.dir, `${name}.log`)]),
     );
@@ -344,12 +364,15 @@ class Tern {
         if (attempt >= 3) throw new Error(`PostgreSQL did not start: ${cliOutput(err)}`);
       }
     }
-    const portList = await freePorts(2 * SERVICES.length);
-    this.ports = Object.fromEntries(SERVICES.map((s, i) => [s, portList[i]]));
-    // One endpoint per process: each service's own in a cluster, one shared by tern-server.
+    // Every service has a port in the shared config; each further host of a service gets its own
+    // (and, with metrics, each process its own metrics endpoint; tern-server one for all).
+    const extraHosts = this.commands.filter((c) => c.config !== this.config);
+    const portList = await freePorts(2 * (SERVICES.length + extraHosts.length));
+    this.ports = Object.fromEntries(SERVICES.map((s) => [s, portList.shift()]));
     const metricsPorts = this.wantMetrics
-      ? Object.fromEntries(SERVICES.map((s, i) => [s, portList[SERVICES.length + (this.cluster ? i : 0)]]))
+      ? Object.fromEntries(SERVICES.map((s) => [s, portList.shift()]))
       : undefined;
+    if (metricsPorts && !this.cluster) for (const s of SERVICES) metricsPorts[s] = metricsPorts.frontend;
     if (metricsPorts) {
       this.metricsUrls = Object.fromEntries(
         SERVICES.map((s) => [s, `http://127.0.0.1:${metricsPorts[s]}/metrics`]),
@@ -357,41 +380,63 @@ class Tern {
       this.metricsUrl = this.metricsUrls.frontend;
     }
     this.address = `127.0.0.1:${this.ports.frontend}`;
-    fs.writeFileSync(
-      this.config,
-      configYaml({
-        pgPort: this.pgPort,
-        ports: this.ports,
-        shards: this.shards,
-        partitions: this.partitions,
-        database: 'tern_test',
-        dynamicConfig: this.dynamicConfig,
-        metricsPorts,
-        dbPassword: this.dbPassword,
-        tls: this.tlsConfig,
-        globalConfig: this.globalConfig,
-      }),
-    );
-    try {
-      await cli(['schema', 'setup', '--config', this.config], 120_000);
-    } catch (err) {
-      throw new Error(`tern schema setup failed: ${cliOutput(err)}`);
+    const writeConfig = (file, ports, metrics) => fs.writeFileSync(file, configYaml({
+      pgPort: this.pgPort,
+      ports,
+      shards: this.shards,
+      partitions: this.partitions,
+      database: this.database,
+      dynamicConfig: this.dynamicConfig,
+      metricsPorts: metrics,
+      dbPassword: this.dbPassword,
+      tls: this.tlsConfig,
+      globalConfig: this.globalConfig,
+    }));
+    writeConfig(this.config, this.ports, metricsPorts);
+    for (const host of extraHosts) {
+      writeConfig(host.config, { ...this.ports, [host.service]: portList.shift() },
+        metricsPorts && { ...metricsPorts, [host.service]: portList.shift() });
+    }
+    if (this.setupDatabase) {
+      await this.setupDatabase(this);
+    } else {
+      try {
+        await cli(['schema', 'setup', '--config', this.config], 120_000);
+      } catch (err) {
+        throw new Error(`tern schema setup failed: ${cliOutput(err)}`);
+      }
     }
     await this.boot();
   }
 
   launch() {
-    for (const { name, args } of this.commands) {
-      const fd = fs.openSync(this.logs[name], 'a');
-      fs.writeSync(fd, `==== harness: ${name} ${args.join(' ')} at ${new Date().toISOString()}\n`);
-      const child = spawn(path.join(BIN_DIR, name), args, { stdio: ['ignore', fd, fd] });
-      fs.closeSync(fd);
-      child.exited = new Promise((resolve) => {
-        child.once('exit', (code, signal) => resolve((child.exitInfo = { code, signal })));
-        child.once('error', (err) => resolve((child.exitInfo = { error: err.message })));
-      });
-      this.procs.set(name, child);
-    }
+    for (const command of this.commands) this.launchOne(command);
+  }
+
+  launchOne({ name, bin, args }) {
+    const fd = fs.openSync(this.logs[name], 'a');
+    fs.writeSync(fd, `==== harness: ${bin} ${args.join(' ')} at ${new Date().toISOString()}\n`);
+    const child = spawn(path.join(BIN_DIR, bin), args, { stdio: ['ignore', fd, fd] });
+    fs.closeSync(fd);
+    child.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => resolve((child.exitInfo = { code, signal })));
+      child.once('error', (err) => resolve((child.exitInfo = { error: err.message })));
+    });
+    this.procs.set(name, child);
+    return child;
+  }
+
+  // Starts one process again (by name, after it exited) with its own config; returns at once.
+  startProcess(name) {
+    const command = this.commands.find((c) => c.name === name);
+    if (!command) throw new Error(`no process ${name}`);
+    if (!this.procs.get(name)?.exitInfo) throw new Error(`${name} is still running`);
+    return this.launchOne(command);
+  }
+
+  // The names of the processes, e.g. ['tern-frontend', 'tern-history-1', 'tern-history-2', ...].
+  processNames() {
+    return this.commands.map((c) => c.name);
   }
 
   assertAlive() {
@@ -532,7 +577,9 @@ class Tern {
 /**
  * Starts PostgreSQL and Tern on free loopback ports and registers namespace `default`.
  * Options:
- *   cluster: true        tern-frontend, -history, -matching and -worker as four processes
+ *   cluster: true        tern-frontend, -history, -matching and -worker as four processes;
+ *            {history: 2, matching: 2}  as many hosts of a service (tern-history-1, -2, ...),
+ *                        each with a config of its own; startProcess(name) starts one again
  *   services: [names]    for tern-server: its --services list (default: all)
  *   shards, partitions   numHistoryShards and matching.numTaskqueuePartitions (default 4, 4)
  *   dynamicConfig        extra dynamicConfig keys, e.g. {'namespace.minRetention': '1s'}
@@ -546,12 +593,16 @@ class Tern {
  *                        "'${SECRET}'" (PostgreSQL trusts local connections and ignores it)
  *   metrics: true        serve Prometheus metrics: tern.metricsUrls[service] (the same URL for
  *                        every service of one tern-server), tern.metricsUrl (the frontend's)
- * Returns a Tern: { address, namespace, dir, logs, pids(), logTail(), kill9(), restart(),
- * stop() }. Call stop() when done (an exit hook kills what is left if the process dies).
+ *   database             the database name in the config (default tern_test)
+ *   setupDatabase        async (tern) => {...}, run instead of `tern schema setup` once
+ *                        PostgreSQL runs (tern.pgPort) and the config is written (tern.config,
+ *                        tern.database), e.g. to restore a backup (tests/cluster/backup.test.js)
+ * Returns a Tern: { address, namespace, dir, logs, pids(), processNames(), logTail(), kill9(),
+ * signalProcess(), startProcess(), restart(), stop() }. Call stop() when done (an exit hook kills what is left if the process dies).
  */
 async function startTern({
   cluster = false, services, shards = 4, partitions = 4, dynamicConfig = {}, metrics = false,
-  dbPassword, tls, clientTls, globalConfig, apiKey,
+  dbPassword, tls, clientTls, globalConfig, apiKey, database = 'tern_test', setupDatabase,
 } = {}) {
   for (const bin of ['tern', cluster ? 'tern-frontend' : 'tern-server']) {
     if (!fs.existsSync(path.join(BIN_DIR, bin))) {
@@ -561,6 +612,7 @@ async function startTern({
   installExitHook();
   const tern = new Tern({
     cluster, services, shards, partitions, dynamicConfig, metrics, dbPassword, tls, clientTls, globalConfig, apiKey,
+    database, setupDatabase,
   });
   live.add(tern);
   try {
@@ -614,13 +666,20 @@ function installExitHook() {
   });
 }
 
+// Loads an SDK package from tests/sdk/node_modules, for test files outside tests/sdk.
+function requireSdk(name) {
+  return require(name);
+}
+
 module.exports = {
   connectClient,
   decodeFields,
   dumpLogsOnFailure,
+  ExpectedFailure,
   freePorts,
   grpcStatusDetails,
   installRuntime,
+  requireSdk,
   startTern,
   startWorker,
   stringField,
