@@ -3,8 +3,10 @@
 //
 // A call is routed by a `resolve` function (key -> address) and retried with backoff while the
 // error says the owner moved (ShardOwnershipLost) or the peer is unreachable (UNAVAILABLE), until
-// the call's deadline (read from the injected Clock). `done` runs exactly once, on a gRPC or
-// executor thread: it must not block.
+// the call's deadline (read from the injected Clock). An UNAVAILABLE the peer answered because
+// its database is down (DependencyUnavailable) goes back to the caller at once: the peer has
+// already retried, and holding the call until its deadline would only hide the outage. `done` runs
+// exactly once, on a gRPC or executor thread: it must not block.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -129,7 +131,8 @@ class UnaryCall : public std::enable_shared_from_this<UnaryCall<Request, Respons
       }
     }
     bool wrong_owner = IsShardOwnershipLost(status);
-    bool retryable = wrong_owner || status.code() == absl::StatusCode::kUnavailable;
+    bool retryable = wrong_owner || (status.code() == absl::StatusCode::kUnavailable &&
+                                     !IsDependencyUnavailable(status));
     if (wrong_owner && on_wrong_owner_) on_wrong_owner_();
     auto backoff = std::min(std::chrono::milliseconds(50 << std::min(attempts_, 5)),
                             std::chrono::milliseconds(1000));

@@ -70,6 +70,17 @@ bool IsShardOwnershipLost(const absl::Status& status) {
   return GetDetail(status, &detail);
 }
 
+absl::Status DependencyUnavailableError(absl::string_view dependency, absl::string_view message) {
+  rpc::v1::DependencyUnavailable detail;
+  detail.set_dependency(std::string(dependency));
+  return WithDetail(absl::UnavailableError(message), detail);
+}
+
+bool IsDependencyUnavailable(const absl::Status& status) {
+  rpc::v1::DependencyUnavailable detail;
+  return GetDetail(status, &detail);
+}
+
 absl::Status StickyWorkerUnavailableError(absl::string_view task_queue) {
   rpc::v1::StickyWorkerUnavailable detail;
   detail.set_task_queue(std::string(task_queue));

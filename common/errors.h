@@ -40,6 +40,10 @@ absl::Status PermissionDeniedError(absl::string_view message, absl::string_view 
 absl::Status ResourceExhaustedError(int cause, absl::string_view message, int scope = 0);
 absl::Status ShardOwnershipLostError(int32_t shard_id, absl::string_view owner_host);
 bool IsShardOwnershipLost(const absl::Status& status);
+// UNAVAILABLE because `dependency` (say, "database") cannot be reached: the answering host
+// is fine, so internal clients pass it back to their caller instead of retrying the host.
+absl::Status DependencyUnavailableError(absl::string_view dependency, absl::string_view message);
+bool IsDependencyUnavailable(const absl::Status& status);
 // Matching's answer to a task for a sticky queue nobody polled lately: history sends the task to
 // the normal queue instead.
 absl::Status StickyWorkerUnavailableError(absl::string_view task_queue);

@@ -24,6 +24,7 @@ absl::Status Membership::Start(std::vector<persistence::Member> self) {
   for (const auto& m : self_) {
     RETURN_IF_ERROR(store_->Heartbeat(m));
   }
+  last_heartbeat_ = std::chrono::steady_clock::now();
   RefreshOnce();
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
@@ -85,21 +86,51 @@ void Membership::Run() {
       after_refresh.swap(after_refresh_);
     }
     if (std::chrono::steady_clock::now() >= next_heartbeat) {
-      for (const auto& m : self_) {
-        if (auto st = store_->Heartbeat(m); !st.ok()) {
-          Log(spdlog::level::warn, {.error = st.ToString()}, "membership: heartbeat failed");
-        }
-      }
+      HeartbeatOnce();
       next_heartbeat = std::chrono::steady_clock::now() + config_.heartbeat_interval;
     }
-    RefreshOnce();
+    if (heartbeating_) RefreshOnce();
     for (auto& then : after_refresh) then();
   }
 }
 
+void Membership::HeartbeatOnce() {
+  absl::Status failed;
+  for (const auto& m : self_) {
+    if (auto st = store_->Heartbeat(m); !st.ok()) failed = st;
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (failed.ok()) {
+    if (!heartbeating_) {
+      spdlog::info("membership: heartbeats succeed again; keeping peers seen before the outage");
+      recovered_at_ = now;
+    }
+    heartbeating_ = true;
+    last_heartbeat_ = now;
+    return;
+  }
+  if (heartbeating_) {
+    Log(spdlog::level::warn, {.error = failed.ToString()},
+        "membership: heartbeat failed; keeping the current view until it succeeds");
+    outage_began_ = last_heartbeat_;
+  } else {
+    Log(spdlog::level::warn, {.error = failed.ToString()}, "membership: heartbeat failed");
+  }
+  heartbeating_ = false;
+}
+
+std::chrono::milliseconds Membership::LiveAge(SteadyTime now) const {
+  if (recovered_at_ == SteadyTime() || now >= recovered_at_ + config_.max_heartbeat_age) {
+    return config_.max_heartbeat_age;
+  }
+  return config_.max_heartbeat_age +
+         std::chrono::duration_cast<std::chrono::milliseconds>(now - outage_began_);
+}
+
 void Membership::RefreshOnce() {
+  auto live_age = LiveAge(std::chrono::steady_clock::now());
   for (auto role : kRoles) {
-    auto members = store_->ListLiveMembers(role, config_.max_heartbeat_age);
+    auto members = store_->ListLiveMembers(role, live_age);
     if (!members.ok()) {
       Log(spdlog::level::warn, {.error = members.status().ToString()},
           "membership: listing members failed");

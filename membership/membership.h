@@ -2,6 +2,12 @@
 // builds the same consistent-hash ring per role from the live rows. History shards and
 // task-queue partitions are placed with Ring(role)->Lookup(key).
 //
+// A host that could not heartbeat (its database connection was down) keeps its last view instead
+// of refreshing: it cannot tell a dead peer from its own outage. When its heartbeats succeed
+// again, for one max_heartbeat_age it still counts every peer that was alive when the outage
+// began, so that peers have time to heartbeat too before the ring drops them (otherwise a
+// database restart would empty every ring and move every shard and partition at once).
+//
 // Threading: one background thread does the heartbeats and refreshes (blocking database calls).
 // Ring() is safe from any thread and never blocks. Listeners run on the background thread.
 #pragma once
@@ -45,8 +51,14 @@ class Membership {
   void Subscribe(Role role, std::function<void(std::shared_ptr<const HashRing>)> listener);
 
  private:
+  using SteadyTime = std::chrono::steady_clock::time_point;
+
   void Run();
+  // Heartbeats every member of this process; tracks outages of our own heartbeats.
+  void HeartbeatOnce();
   void RefreshOnce();
+  // How old a peer's heartbeat may be to count it alive now (longer right after an outage).
+  std::chrono::milliseconds LiveAge(SteadyTime now) const;
 
   std::shared_ptr<persistence::MembershipStore> store_;
   MembershipConfig config_;
@@ -60,6 +72,11 @@ class Membership {
   std::map<Role, std::shared_ptr<const HashRing>> rings_;
   std::multimap<Role, std::function<void(std::shared_ptr<const HashRing>)>> listeners_;
   std::thread thread_;
+  // Heartbeat outage tracking, background thread only.
+  bool heartbeating_ = true;
+  SteadyTime last_heartbeat_;  // last success
+  SteadyTime outage_began_;    // last success before the latest outage
+  SteadyTime recovered_at_;    // first success after it
 };
 
 }  // namespace tern

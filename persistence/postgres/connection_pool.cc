@@ -4,6 +4,7 @@
 #include <pqxx/except>
 
 #include "absl/strings/str_cat.h"
+#include "common/errors.h"
 #include "common/status_macros.h"
 #include "persistence/store.h"
 
@@ -185,7 +186,8 @@ absl::Status ConnectionPool::RunImpl(
       return absl::InternalError(absl::StrCat(what, ": ", e.what()));
     }
     while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
-    return absl::UnavailableError(absl::StrCat(what, ": database unavailable: ", error));
+    return DependencyUnavailableError("database",
+                                      absl::StrCat(what, ": database unavailable: ", error));
   }
 }
 

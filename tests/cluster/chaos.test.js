@@ -10,8 +10,8 @@
 const assert = require('node:assert/strict');
 const { after, before, describe, it } = require('node:test');
 
-const { dumpLogsOnFailure, startTern } = require('../sdk/lib/harness');
-const { Workload } = require('./lib/workload');
+const { dumpLogsOnFailure } = require('../sdk/lib/harness');
+const { useLoadedCluster } = require('./lib/workload');
 
 const KILLS = Number(process.env.TERN_CHAOS_KILLS || 10);
 const KINDS = ['frontend', 'history', 'matching', 'worker'];
@@ -22,19 +22,10 @@ const shuffled = (list) => list.map((x) => [Math.random(), x]).sort(([a], [b]) =
 
 describe(`chaos: ${KILLS} kills under load`, { timeout: 900_000 }, () => {
   dumpLogsOnFailure();
-  let tern;
-  let load;
-  before(async () => {
-    tern = await startTern({ cluster: { history: 2, matching: 2 }, shards: 16, partitions: 2 });
-    load = new Workload(tern);
-    await load.startWorker();
-  });
-  after(async () => {
-    await load?.close();
-    await tern?.stop();
-  });
+  const cluster = useLoadedCluster();
 
   it('loses nothing, runs nothing twice and leaves every history replayable', async () => {
+    const { tern, load } = cluster;
     load.run({ everyMs: 400 });
     const kills = Object.fromEntries(KINDS.map((k) => [k, 0]));
     // Kinds in shuffled rounds, so any ten kills cover every kind; a random host of the kind.

@@ -11,7 +11,7 @@ const { after, before, describe, it } = require('node:test');
 const {
   connectClient, dumpLogsOnFailure, startTern, uniqueName, waitFor,
 } = require('../sdk/lib/harness');
-const { Workload } = require('./lib/workload');
+const { useLoadedCluster } = require('./lib/workload');
 
 const SHARDS = 16;
 const EXITED_CLEANLY = { code: 0, signal: null };
@@ -45,21 +45,12 @@ async function waitListening(tern, name) {
 
 describe('graceful hand-off', { timeout: 900_000 }, () => {
   dumpLogsOnFailure();
-  let tern;
-  let load;
-  before(async () => {
-    tern = await startTern({ cluster: { history: 2, matching: 2 }, shards: SHARDS, partitions: 2 });
-    load = new Workload(tern);
-    await load.startWorker();
-  });
-  after(async () => {
-    await load?.close();
-    await tern?.stop();
-  });
+  const cluster = useLoadedCluster();
 
   // Runs `during` while workflows start (some already running before, more started after),
   // then checks the whole workload; returns its report.
   async function underLoad(during) {
+    const { load } = cluster;
     load.run({ everyMs: 300 });
     const startedMore = (n) => {
       const target = load.accepted.length + n;
@@ -79,6 +70,7 @@ describe('graceful hand-off', { timeout: 900_000 }, () => {
   }
 
   it('hands a stopping history host\'s shards to the other host', async () => {
+    const { tern } = cluster;
     let taken;
     const report = await underLoad(async () => {
       await waitFor('both history hosts to own shards', () =>
@@ -100,6 +92,7 @@ describe('graceful hand-off', { timeout: 900_000 }, () => {
   });
 
   it('survives a rolling restart of every process under load', async () => {
+    const { tern } = cluster;
     const order = ['tern-worker', 'tern-matching-1', 'tern-matching-2', 'tern-history-1', 'tern-history-2',
       'tern-frontend'];
     const report = await underLoad(async () => {

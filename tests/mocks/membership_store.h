@@ -18,9 +18,16 @@ class FakeMembershipStore final : public persistence::MembershipStore {
  public:
   explicit FakeMembershipStore(const Clock& clock = SystemClock::Instance()) : clock_(clock) {}
 
+  // While unavailable every call fails with UNAVAILABLE, as when the database is down.
+  void SetAvailable(bool available) {
+    std::lock_guard lock(mu_);
+    available_ = available;
+  }
+
   absl::Status Heartbeat(const persistence::Member& member) override {
     if (member.host_id.empty()) return absl::InvalidArgumentError("member needs a host_id");
     std::lock_guard lock(mu_);
+    if (!available_) return absl::UnavailableError("Heartbeat: database unavailable");
     auto& row = rows_[{member.role, member.host_id}];
     row = member;
     row.last_heartbeat = clock_.Now();
@@ -30,6 +37,7 @@ class FakeMembershipStore final : public persistence::MembershipStore {
   absl::StatusOr<std::vector<persistence::Member>> ListLiveMembers(
       persistence::Role role, std::chrono::milliseconds max_age) override {
     std::lock_guard lock(mu_);
+    if (!available_) return absl::UnavailableError("ListLiveMembers: database unavailable");
     auto oldest = clock_.Now() - max_age;
     std::vector<persistence::Member> members;
     for (const auto& [key, member] : rows_) {
@@ -47,6 +55,7 @@ class FakeMembershipStore final : public persistence::MembershipStore {
  private:
   const Clock& clock_;
   std::mutex mu_;
+  bool available_ = true;
   std::map<std::pair<persistence::Role, std::string>, persistence::Member> rows_;
 };
 

@@ -15,6 +15,7 @@
 #include "tests/mocks/history_client.h"
 #include "tests/mocks/matching_client.h"
 #include "tests/mocks/namespace_store.h"
+#include "tests/mocks/wait_for.h"
 
 namespace tern::frontend::testing {
 
@@ -23,16 +24,7 @@ namespace ms = tern::matchingservice::v1;
 namespace ws = temporal::api::workflowservice::v1;
 using persistence::v1::NamespaceRecord;
 
-// Polls `pred` until it holds or `timeout` passes; returns its last value.
-inline bool WaitFor(const std::function<bool()>& pred,
-                    std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
+using mocks::WaitFor;
 
 inline NamespaceRecord MakeNamespace(const std::string& name, const std::string& id) {
   NamespaceRecord record;

@@ -17,6 +17,7 @@
 #include "tests/mocks/membership_store.h"
 #include "tests/mocks/shard_store.h"
 #include "tests/mocks/visibility_store.h"
+#include "tests/mocks/wait_for.h"
 
 namespace tern::history::testing {
 
@@ -27,16 +28,7 @@ namespace hsv1 = tern::historyservice::v1;
 namespace wsv1 = temporal::api::workflowservice::v1;
 namespace enums = temporal::api::enums::v1;
 
-// Polls `pred` until it holds or `timeout` passes; returns its last value.
-inline bool WaitFor(const std::function<bool()>& pred,
-                    std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
+using mocks::WaitFor;
 
 using mocks::FakeExecutionStore;
 using mocks::FakeMembershipStore;

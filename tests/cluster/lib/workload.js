@@ -26,8 +26,11 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 
+const { after, before } = require('node:test');
+
 const {
-  connectClient, ExpectedFailure, requireSdk, startWorker, uniqueName, waitFor, withTimeout, workflowBundle,
+  connectClient, ExpectedFailure, requireSdk, startTern, startWorker, uniqueName, waitFor, withTimeout,
+  workflowBundle,
 } = require('../../sdk/lib/harness');
 
 const { makeGrpcRetryInterceptor, defaultGrpcRetryOptions } = requireSdk('@temporalio/client');
@@ -330,4 +333,21 @@ class Workload {
   }
 }
 
-module.exports = { Workload, historyProblems };
+// Call inside describe(): before its tests, starts six processes (one frontend, two history hosts
+// over 16 shards, two matching hosts, one worker service) and a Workload with its SDK worker;
+// after them, stops both. Returns {tern, load}, filled in once started.
+function useLoadedCluster() {
+  const cluster = {};
+  before(async () => {
+    cluster.tern = await startTern({ cluster: { history: 2, matching: 2 }, shards: 16, partitions: 2 });
+    cluster.load = new Workload(cluster.tern);
+    await cluster.load.startWorker();
+  });
+  after(async () => {
+    await cluster.load?.close();
+    await cluster.tern?.stop();
+  });
+  return cluster;
+}
+
+module.exports = { Workload, historyProblems, useLoadedCluster };

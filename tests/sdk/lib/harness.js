@@ -277,10 +277,10 @@ function configYaml({
 }
 
 // Runs a function of scripts/lib/pg.sh (pg_start DIR PORT, pg_stop DIR).
-async function pg(fn, dataDir, port = '') {
+async function pg(fn, dataDir, port = '', env = {}) {
   return execFileP('bash', ['-c', `source "$0" && ${fn} "$1" "$2"`, PG_SH, dataDir, String(port)], {
     // Throwaway cluster: no fsync, and no shutdown checkpoint (the dir is deleted afterwards).
-    env: { ...process.env, PG_FAST: '1', PG_STOP_MODE: 'immediate' },
+    env: { ...process.env, PG_FAST: '1', PG_STOP_MODE: 'immediate', ...env },
     timeout: 120_000,
   });
 }
@@ -544,6 +544,16 @@ class Tern {
       .join('\n');
   }
 
+  // Stops PostgreSQL (pg_ctl stop -m `mode`) under the running Tern; startDatabase() starts it
+  // again on the same port and data.
+  async stopDatabase(mode = 'fast') {
+    await pg('pg_stop', this.pgDir, '', { PG_STOP_MODE: mode });
+  }
+
+  async startDatabase() {
+    await pg('pg_start', this.pgDir, this.pgPort);
+  }
+
   // Simulates a crash: SIGKILL every Tern process; PostgreSQL keeps running.
   async kill9() {
     const survivors = await this.signalAll('SIGKILL', STOP_TIMEOUT_MS);
@@ -598,7 +608,8 @@ class Tern {
  *                        PostgreSQL runs (tern.pgPort) and the config is written (tern.config,
  *                        tern.database), e.g. to restore a backup (tests/cluster/backup.test.js)
  * Returns a Tern: { address, namespace, dir, logs, pids(), processNames(), logTail(), kill9(),
- * signalProcess(), startProcess(), restart(), stop() }. Call stop() when done (an exit hook kills what is left if the process dies).
+ * signalProcess(), startProcess(), stopDatabase(), startDatabase(), restart(), stop() }.
+ * Call stop() when done (an exit hook kills what is left if the process dies).
  */
 async function startTern({
   cluster = false, services, shards = 4, partitions = 4, dynamicConfig = {}, metrics = false,
