@@ -36,6 +36,16 @@ std::string ConnectionString(const SqlStoreConfig& cfg, std::string_view databas
   std::map<std::string, std::string> keywords;
   keywords["connect_timeout"] = "10";
   keywords["application_name"] = "tern";
+  // A host cut off from the database mid-transaction must neither hang nor keep its locks: TCP
+  // keepalives and a send timeout fail its connections within about 15 s, and the server ends a
+  // transaction left idle for 10 s (ours run statement after statement), releasing the shard row
+  // a new owner is waiting to fence. connectAttributes override any of these.
+  keywords["keepalives"] = "1";
+  keywords["keepalives_idle"] = "5";
+  keywords["keepalives_interval"] = "2";
+  keywords["keepalives_count"] = "3";
+  keywords["tcp_user_timeout"] = "15000";
+  keywords["options"] = "-c idle_in_transaction_session_timeout=10000";
   const std::string& addr = cfg.connect_addr;
   if (!addr.empty() && addr.front() == '/') {
     keywords["host"] = addr;  // unix socket directory

@@ -16,7 +16,10 @@
 #
 # Env: PG_BIN (default: newest /usr/lib/postgresql/*/bin), PG_START_TIMEOUT (seconds, default
 # 60), PG_FAST=1 (initdb --no-sync, fsync/synchronous_commit off: for throwaway test clusters),
-# PG_STOP_MODE (pg_ctl stop mode, default fast; `immediate` skips the shutdown checkpoint).
+# PG_STOP_MODE (pg_ctl stop mode, default fast; `immediate` skips the shutdown checkpoint),
+# PG_EXTRA_LISTEN (one more address to listen on besides 127.0.0.1) with PG_TRUST_NET (a CIDR
+# whose clients are trusted, written to pg_hba.conf when the cluster is created): for tests that
+# put a client in a network namespace of its own.
 
 pg__bin() {
   if [[ -n "${PG_BIN:-}" ]]; then
@@ -88,6 +91,9 @@ pg__init() {
     fi
     rm -f "$data_dir.initdb.log"
     echo "include_if_exists = 'tern.conf'" | pg__run tee -a "$data_dir/postgresql.conf" >/dev/null
+    if [[ -n "${PG_TRUST_NET:-}" ]]; then
+      echo "host all all $PG_TRUST_NET trust" | pg__run tee -a "$data_dir/pg_hba.conf" >/dev/null
+    fi
   fi
 }
 
@@ -96,7 +102,7 @@ pg__write_conf() {
   {
     echo "# Written by scripts/lib/pg.sh; the port is reused on restart."
     echo "port = $port"
-    echo "listen_addresses = '127.0.0.1'"
+    echo "listen_addresses = '127.0.0.1${PG_EXTRA_LISTEN:+,$PG_EXTRA_LISTEN}'"
     echo "unix_socket_directories = ''"
     echo "max_connections = 200"
     if [[ "${PG_FAST:-0}" == 1 ]]; then

@@ -5,12 +5,12 @@
 // afterwards every Tern process is still up, and the workload checks of
 // tests/cluster/lib/workload.js hold: nothing accepted was lost, nothing ran twice.
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
 const { after, before, describe, it } = require('node:test');
 
 const {
   connectClient, dumpLogsOnFailure, uniqueName, waitFor,
 } = require('../sdk/lib/harness');
+const { currentLog, logLength } = require('./lib/logs');
 const { useLoadedCluster } = require('./lib/workload');
 
 const RETRYABLE = new Set([8, 14]); // RESOURCE_EXHAUSTED, UNAVAILABLE: the SDKs retry both
@@ -30,10 +30,9 @@ describe('database restart', { timeout: 600_000 }, () => {
     try {
       load.run({ everyMs: 300 });
       await waitFor('workflows to be running', () => load.accepted.length >= 10, { timeoutMs: 60_000 });
-      const logStart = Object.fromEntries(Object.entries(tern.logs).map(([n, f]) => [n, fs.statSync(f).size]));
-      movesSinceOutage = () => Object.entries(tern.logs).flatMap(([name, file]) =>
-        fs.readFileSync(file, 'utf8').slice(logStart[name]).split('\n').filter((l) => MOVES.test(l))
-          .map((l) => `${name}: ${l}`));
+      const logStart = Object.fromEntries(tern.processNames().map((name) => [name, logLength(tern, name)]));
+      movesSinceOutage = () => tern.processNames().flatMap((name) =>
+        currentLog(tern, name, logStart[name]).split('\n').filter((l) => MOVES.test(l)).map((l) => `${name}: ${l}`));
       await tern.stopDatabase('fast');
       const outageStart = Date.now();
       // A start with no SDK retries sees what every caller sees now.

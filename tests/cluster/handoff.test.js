@@ -5,38 +5,16 @@
 // one as `kubectl rollout restart` does, under load. Throughout, the SDK client gives up on no
 // call and every workflow completes (tests/cluster/lib/workload.js checks the rest).
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
 const { after, before, describe, it } = require('node:test');
 
 const {
   connectClient, dumpLogsOnFailure, startTern, uniqueName, waitFor,
 } = require('../sdk/lib/harness');
+const { currentLog, logLength, ownedShards } = require('./lib/logs');
 const { useLoadedCluster } = require('./lib/workload');
 
 const SHARDS = 16;
 const EXITED_CLEANLY = { code: 0, signal: null };
-
-// The part of a process's log written since its last start, or since `from` (a length of it).
-function currentLog(tern, name, from) {
-  const text = fs.readFileSync(tern.logs[name], 'utf8');
-  return text.slice(from ?? text.lastIndexOf('==== harness:'));
-}
-
-function logLength(tern, name) {
-  return fs.statSync(tern.logs[name]).size;
-}
-
-// shard id -> range id of each shard a history host acquired since its last start (or `from`)
-// and has not released or lost since.
-function ownedShards(tern, name, from) {
-  const shards = new Map();
-  const events = /history: (?:shard (\d+) acquired \(range_id (\d+)|released shard (\d+)|shard (\d+) lost ownership)/g;
-  for (const [, acquired, range, released, lost] of currentLog(tern, name, from).matchAll(events)) {
-    if (acquired) shards.set(Number(acquired), Number(range));
-    else shards.delete(Number(released ?? lost));
-  }
-  return shards;
-}
 
 async function waitListening(tern, name) {
   await waitFor(`${name} to listen`, () => /service listening on/.test(currentLog(tern, name)),

@@ -335,11 +335,12 @@ class Workload {
 
 // Call inside describe(): before its tests, starts six processes (one frontend, two history hosts
 // over 16 shards, two matching hosts, one worker service) and a Workload with its SDK worker;
-// after them, stops both. Returns {tern, load}, filled in once started.
-function useLoadedCluster() {
+// after them, stops both. Returns {tern, load}, filled in once started. `options` are more
+// startTern options.
+function useLoadedCluster(options = {}) {
   const cluster = {};
   before(async () => {
-    cluster.tern = await startTern({ cluster: { history: 2, matching: 2 }, shards: 16, partitions: 2 });
+    cluster.tern = await startTern({ cluster: { history: 2, matching: 2 }, shards: 16, partitions: 2, ...options });
     cluster.load = new Workload(cluster.tern);
     await cluster.load.startWorker();
   });

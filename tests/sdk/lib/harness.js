@@ -12,6 +12,8 @@ const os = require('node:os');
 const path = require('node:path');
 const { promisify } = require('node:util');
 
+const { IsolatedNetwork } = require('./netns');
+
 const execFileP = promisify(execFile);
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -250,7 +252,7 @@ const live = new Set(); // every Tern not yet stopped, for the exit hook and the
 
 function configYaml({
   pgPort, ports, shards, partitions, database, dynamicConfig, metricsPorts, dbPassword = '""', tls,
-  globalConfig = {},
+  globalConfig = {}, bindIp = '127.0.0.1', dbHost = '127.0.0.1',
 }) {
   const metrics = (s) => (metricsPorts
     ? `, metrics: {listenAddress: "127.0.0.1:${metricsPorts[s]}"}` : '');
@@ -266,9 +268,9 @@ function configYaml({
     '  defaultStore: default',
     '  datastores:',
     '    default:',
-    `      sql: {pluginName: postgres, databaseName: ${database}, connectAddr: "127.0.0.1:${pgPort}", user: postgres, password: ${dbPassword}, maxConns: 16}`,
+    `      sql: {pluginName: postgres, databaseName: ${database}, connectAddr: "${dbHost}:${pgPort}", user: postgres, password: ${dbPassword}, maxConns: 16}`,
     'services:',
-    ...SERVICES.map((s) => `  ${s}: {rpc: {grpcPort: ${ports[s]}, bindOnIP: 127.0.0.1}${metrics(s)}}`),
+    ...SERVICES.map((s) => `  ${s}: {rpc: {grpcPort: ${ports[s]}, bindOnIP: ${bindIp}}${metrics(s)}}`),
     'dynamicConfig:',
     `  matching.numTaskqueuePartitions: ${partitions}`,
     ...Object.entries(dynamicConfig).map(([key, value]) => `  ${key}: ${value}`),
@@ -296,7 +298,7 @@ function cliOutput(err) {
 class Tern {
   constructor({
     cluster, services, shards, partitions, dynamicConfig, metrics, dbPassword, tls, clientTls, globalConfig, apiKey,
-    database, setupDatabase,
+    database, setupDatabase, isolate,
   }) {
     this.namespace = 'default';
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-sdk-'));
@@ -331,14 +333,20 @@ class Tern {
         ...(clientTls.cert ? ['--tls-cert-path', clientTls.cert, '--tls-key-path', clientTls.key] : []),
         ...(clientTls.serverName ? ['--tls-server-name', clientTls.serverName] : []));
     }
-    // One command per process: {name, bin, service, config}. A service with several hosts runs
-    // them as tern-<service>-1, -2, ... each with a config of its own (its own port).
+    // Processes in a network namespace of their own; the others bind the network's hub address.
+    this.network = isolate?.length ? new IsolatedNetwork(isolate) : undefined;
+    this.bindIp = this.network?.hub ?? '127.0.0.1';
+    this.pgEnv = this.network ? { PG_EXTRA_LISTEN: this.network.hub, PG_TRUST_NET: this.network.trustedNet } : {};
+    // One command per process: {name, bin, service, config, host}. A service with several hosts
+    // runs them as tern-<service>-1, -2, ... each with a config of its own (its own port), as
+    // does an isolated process (its own addresses).
     if (cluster) {
       const hosts = { ...Object.fromEntries(SERVICES.map((s) => [s, 1])), ...(cluster === true ? {} : cluster) };
       this.commands = SERVICES.flatMap((service) => Array.from({ length: hosts[service] }, (_, i) => {
         const name = hosts[service] > 1 ? `tern-${service}-${i + 1}` : `tern-${service}`;
-        const config = i === 0 ? this.config : path.join(this.dir, `${name}.yaml`);
-        return { name, bin: `tern-${service}`, service, config, args: ['--config', config] };
+        const host = this.network?.hosts.get(name);
+        const config = i === 0 && !host ? this.config : path.join(this.dir, `${name}.yaml`);
+        return { name, bin: `tern-${service}`, service, config, host, args: ['--config', config] };
       }));
     } else {
       this.commands = [{
@@ -354,10 +362,11 @@ class Tern {
   }
 
   async setUp() {
+    this.network?.create();
     for (let attempt = 1; ; attempt++) {
       [this.pgPort] = await freePorts(1);
       try {
-        await pg('pg_start', this.pgDir, this.pgPort);
+        await pg('pg_start', this.pgDir, this.pgPort, this.pgEnv);
         this.pgStarted = true;
         break;
       } catch (err) {
@@ -379,8 +388,8 @@ class Tern {
       );
       this.metricsUrl = this.metricsUrls.frontend;
     }
-    this.address = `127.0.0.1:${this.ports.frontend}`;
-    const writeConfig = (file, ports, metrics) => fs.writeFileSync(file, configYaml({
+    this.address = `${this.bindIp}:${this.ports.frontend}`;
+    const writeConfig = (file, ports, metrics, host) => fs.writeFileSync(file, configYaml({
       pgPort: this.pgPort,
       ports,
       shards: this.shards,
@@ -391,11 +400,13 @@ class Tern {
       dbPassword: this.dbPassword,
       tls: this.tlsConfig,
       globalConfig: this.globalConfig,
+      bindIp: host?.address ?? this.bindIp,
+      dbHost: host ? this.network.hub : '127.0.0.1',
     }));
     writeConfig(this.config, this.ports, metricsPorts);
-    for (const host of extraHosts) {
-      writeConfig(host.config, { ...this.ports, [host.service]: portList.shift() },
-        metricsPorts && { ...metricsPorts, [host.service]: portList.shift() });
+    for (const command of extraHosts) {
+      writeConfig(command.config, { ...this.ports, [command.service]: portList.shift() },
+        metricsPorts && { ...metricsPorts, [command.service]: portList.shift() }, command.host);
     }
     if (this.setupDatabase) {
       await this.setupDatabase(this);
@@ -413,10 +424,11 @@ class Tern {
     for (const command of this.commands) this.launchOne(command);
   }
 
-  launchOne({ name, bin, args }) {
+  launchOne({ name, bin, args, host }) {
     const fd = fs.openSync(this.logs[name], 'a');
     fs.writeSync(fd, `==== harness: ${bin} ${args.join(' ')} at ${new Date().toISOString()}\n`);
-    const child = spawn(path.join(BIN_DIR, bin), args, { stdio: ['ignore', fd, fd] });
+    const [file, argv] = host ? host.wrap(path.join(BIN_DIR, bin), args) : [path.join(BIN_DIR, bin), args];
+    const child = spawn(file, argv, { stdio: ['ignore', fd, fd] });
     fs.closeSync(fd);
     child.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => resolve((child.exitInfo = { code, signal })));
@@ -551,7 +563,22 @@ class Tern {
   }
 
   async startDatabase() {
-    await pg('pg_start', this.pgDir, this.pgPort);
+    await pg('pg_start', this.pgDir, this.pgPort, this.pgEnv);
+  }
+
+  // Cuts an isolated process (startTern's `isolate`) off the network: from PostgreSQL and from
+  // every peer. reconnect() restores the link.
+  cutOff(name) {
+    this.isolatedHost(name).cut();
+  }
+
+  reconnect(name) {
+    this.isolatedHost(name).restore();
+  }
+
+  isolatedHost(name) {
+    if (!this.network) throw new Error(`${name} is not isolated (startTern's isolate option)`);
+    return this.network.host(name);
   }
 
   // Simulates a crash: SIGKILL every Tern process; PostgreSQL keeps running.
@@ -576,6 +603,7 @@ class Tern {
         console.error(`harness: pg_stop ${this.pgDir}: ${cliOutput(err)}`);
       });
     }
+    this.network?.destroy();
     if (this.failed || process.env.TERN_KEEP_TMP) {
       console.error(`harness: logs kept in ${this.dir}`);
     } else {
@@ -604,16 +632,20 @@ class Tern {
  *   metrics: true        serve Prometheus metrics: tern.metricsUrls[service] (the same URL for
  *                        every service of one tern-server), tern.metricsUrl (the frontend's)
  *   database             the database name in the config (default tern_test)
+ *   isolate: [names]     cluster processes that run in a network namespace of their own
+ *                        (tests/sdk/lib/netns.js, root only); tern.cutOff(name) and
+ *                        tern.reconnect(name) take their link down and up
  *   setupDatabase        async (tern) => {...}, run instead of `tern schema setup` once
  *                        PostgreSQL runs (tern.pgPort) and the config is written (tern.config,
  *                        tern.database), e.g. to restore a backup (tests/cluster/backup.test.js)
  * Returns a Tern: { address, namespace, dir, logs, pids(), processNames(), logTail(), kill9(),
- * signalProcess(), startProcess(), stopDatabase(), startDatabase(), restart(), stop() }.
+ * signalProcess(), startProcess(), stopDatabase(), startDatabase(), cutOff(), reconnect(),
+ * restart(), stop() }.
  * Call stop() when done (an exit hook kills what is left if the process dies).
  */
 async function startTern({
   cluster = false, services, shards = 4, partitions = 4, dynamicConfig = {}, metrics = false,
-  dbPassword, tls, clientTls, globalConfig, apiKey, database = 'tern_test', setupDatabase,
+  dbPassword, tls, clientTls, globalConfig, apiKey, database = 'tern_test', setupDatabase, isolate,
 } = {}) {
   for (const bin of ['tern', cluster ? 'tern-frontend' : 'tern-server']) {
     if (!fs.existsSync(path.join(BIN_DIR, bin))) {
@@ -623,7 +655,7 @@ async function startTern({
   installExitHook();
   const tern = new Tern({
     cluster, services, shards, partitions, dynamicConfig, metrics, dbPassword, tls, clientTls, globalConfig, apiKey,
-    database, setupDatabase,
+    database, setupDatabase, isolate,
   });
   live.add(tern);
   try {
@@ -673,6 +705,7 @@ function installExitHook() {
           timeout: 30_000,
         });
       }
+      tern.network?.destroy();
     }
   });
 }
