@@ -67,6 +67,9 @@ using CppType = typename TypeTraits<T>::type;
 // min and max are inclusive; {} leaves that side open (bool and string keys take {} for both).
 // Keep the list sorted by name; the docs print it in this order.
 #define TERN_DYNAMIC_CONFIG_KEYS(X)                                                                \
+  X(FrontendMaxConcurrentRequests, "frontend.maxConcurrentRequests", Int, Global, 1000, 1, {},     \
+    "Tern's own: calls a frontend host serves at once, parked long polls excepted; more get "      \
+    "RESOURCE_EXHAUSTED (SYSTEM_OVERLOADED) at once instead of waiting for their deadline.")       \
   X(FrontendNamespaceBurstRatio, "frontend.namespaceBurstRatio", Float, Namespace, 2.0, 1.0, {},   \
     "A namespace's burst on a frontend host, as a multiple of frontend.namespaceRPS.")             \
   X(FrontendNamespaceCount, "frontend.namespaceCount", Int, Namespace, 1200, 1, {},                \

@@ -66,9 +66,12 @@ std::vector<grpc::Service*> FrontendService::GrpcServices() {
   return {gated_workflow_.get(), gated_operator_.get()};
 }
 
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-FrontendService::AuditInterceptor() {
-  return frontend::AuditInterceptor(*security_.audit, security_.authenticator);
+std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+FrontendService::Interceptors() {
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> all;
+  all.push_back(frontend::AuditInterceptor(*security_.audit, security_.authenticator));
+  all.push_back(limiter_->CallCounter());
+  return all;
 }
 
 void FrontendService::AttachServer(grpc::Server* server) {

@@ -81,9 +81,10 @@ class FrontendService {
   // WorkflowService and OperatorService. Owned by this object; register them with the
   // ServerBuilder. Without a visibility store the list and count RPCs answer UNIMPLEMENTED.
   std::vector<grpc::Service*> GrpcServices();
-  // Writes the audited calls (api_methods.h) with their outcome; install on the frontend's
-  // ServerBuilder.
-  std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> AuditInterceptor();
+  // Install on the frontend's ServerBuilder: one writes the audited calls (api_methods.h) with
+  // their outcome, one counts the calls in progress for frontend.maxConcurrentRequests.
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+  Interceptors();
 
   // The built server, whose default health service reports our status. Applies the current
   // serving state at once.

@@ -23,6 +23,31 @@ double SecondsBetween(TimePoint from, TimePoint to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
+// Counts one call while it lives (gRPC destroys it when the call is over).
+class CountedCall final : public grpc::experimental::Interceptor {
+ public:
+  explicit CountedCall(std::atomic<int>& calls) : calls_(calls) { calls_.fetch_add(1); }
+  ~CountedCall() override { calls_.fetch_sub(1); }
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    methods->Proceed();
+  }
+
+ private:
+  std::atomic<int>& calls_;
+};
+
+class CallCounterFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit CallCounterFactory(std::atomic<int>& calls) : calls_(calls) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo*) override {
+    return new CountedCall(calls_);
+  }
+
+ private:
+  std::atomic<int>& calls_;
+};
+
 }  // namespace
 
 bool RateLimiter::Bucket::Take(TimePoint now, double rate, double burst) {
@@ -48,9 +73,24 @@ RateLimiter::RateLimiter(dynamicconfig::Collection dynamic, const Clock& clock)
 
 RateLimiter::~RateLimiter() = default;
 
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> RateLimiter::CallCounter() {
+  return std::make_unique<CallCounterFactory>(calls_);
+}
+
 absl::Status RateLimiter::Admit(absl::string_view namespace_name) {
   const TimePoint now = clock_.Now();
   std::lock_guard lock(mu_);
+  // This call is among those counted.
+  const int in_progress = calls_.load() - parked_;
+  const int most = dynamic_.Get(dc::kFrontendMaxConcurrentRequests);
+  if (in_progress > most) {
+    return ResourceExhaustedError(
+        enums::RESOURCE_EXHAUSTED_CAUSE_SYSTEM_OVERLOADED,
+        absl::StrCat("frontend overloaded: ", in_progress - 1,
+                     " calls are in progress on this host, the most it serves at once "
+                     "(frontend.maxConcurrentRequests); retry with backoff"),
+        enums::RESOURCE_EXHAUSTED_SCOPE_SYSTEM);
+  }
   if (!namespace_name.empty()) {
     const double rate = dynamic_.Get(dc::kFrontendNamespaceRPS, Std(namespace_name));
     const double burst =
@@ -90,6 +130,7 @@ absl::StatusOr<RateLimiter::LongPollSlot> RateLimiter::AdmitLongPoll(
           enums::RESOURCE_EXHAUSTED_SCOPE_NAMESPACE);
     }
     ++parked;
+    ++parked_;
   }
   // The slot points at nothing of use; its deleter gives the place back.
   return LongPollSlot(static_cast<void*>(this),
@@ -98,6 +139,7 @@ absl::StatusOr<RateLimiter::LongPollSlot> RateLimiter::AdmitLongPoll(
 
 void RateLimiter::Release(const std::string& namespace_name) {
   std::lock_guard lock(mu_);
+  --parked_;
   auto it = long_polls_.find(namespace_name);
   if (it != long_polls_.end() && --it->second <= 0) long_polls_.erase(it);
 }

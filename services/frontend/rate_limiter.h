@@ -3,14 +3,22 @@
 //   - frontend.namespaceRPS x frontend.namespaceBurstRatio: one bucket per namespace;
 //   - frontend.namespaceCount: long polls a namespace may have parked at once. Long polls take
 //     a slot instead of a token, so workers polling cannot use up the rate that starts and
-//     signals need, and starts cannot starve polls.
-// A refusal is RESOURCE_EXHAUSTED with a ResourceExhaustedFailure (cause RPS_LIMIT or
-// CONCURRENT_LIMIT, scope NAMESPACE or SYSTEM): the SDKs retry it with backoff.
+//     signals need, and starts cannot starve polls;
+//   - frontend.maxConcurrentRequests (Tern's own key): calls in progress on the host at once,
+//     parked long polls excepted. Rates say nothing of what the host can serve; this sheds load
+//     past its capacity at once instead of queueing calls until their deadlines. The calls are
+//     counted by CallCounter(), a server interceptor whose interceptors live as long as a call.
+// A refusal is RESOURCE_EXHAUSTED with a ResourceExhaustedFailure (cause RPS_LIMIT,
+// CONCURRENT_LIMIT or SYSTEM_OVERLOADED, scope NAMESPACE or SYSTEM): the SDKs retry it with
+// backoff.
 //
 // Limits are read from dynamic config on every call, so a changed value applies at once.
 // Thread-safe; Admit and AdmitLongPoll never block on anything but a short mutex.
 #pragma once
 
+#include <grpcpp/support/server_interceptor.h>
+
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,8 +42,11 @@ class RateLimiter {
   RateLimiter(const RateLimiter&) = delete;
   RateLimiter& operator=(const RateLimiter&) = delete;
 
-  // One request of `namespace_name` ("" for calls about no namespace: only the host limit).
+  // One request of `namespace_name` ("" for calls about no namespace: only the host limits).
   absl::Status Admit(absl::string_view namespace_name);
+  // Counts the calls in progress on this host, for frontend.maxConcurrentRequests. Install it on
+  // the frontend's server; it must not outlive this object.
+  std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> CallCounter();
   // One parked long poll of `namespace_name`, held until the slot is released. The slot must not
   // outlive this object.
   absl::StatusOr<LongPollSlot> AdmitLongPoll(absl::string_view namespace_name);
@@ -61,6 +72,8 @@ class RateLimiter {
   std::unordered_map<std::string, Bucket> namespaces_;
   TimePoint last_sweep_{};
   std::unordered_map<std::string, int> long_polls_;
+  int parked_ = 0;             // long polls holding a slot, over all namespaces
+  std::atomic<int> calls_{0};  // calls in progress, long polls included
 };
 
 }  // namespace tern::frontend

@@ -340,7 +340,9 @@ int RunProcess(const ProcessOptions& options) {
     builder.SetMaxSendMessageSize(kMaxMessageBytes);
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
     creators.push_back(server::RequestMetricsInterceptor(name, names));
-    if (name == "frontend") creators.push_back(frontend->AuditInterceptor());
+    if (name == "frontend") {
+      for (auto& creator : frontend->Interceptors()) creators.push_back(std::move(creator));
+    }
     builder.experimental().SetInterceptorCreators(std::move(creators));
     for (auto* s : grpc_services[name]) builder.RegisterService(s);
     // A server needs at least one callback service to run; the worker has no RPCs of its own

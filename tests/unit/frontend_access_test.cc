@@ -129,5 +129,39 @@ TEST_F(RateLimiterTest, LongPollsHoldSlotsUntilReleased) {
   EXPECT_TRUE(limiter_.AdmitLongPoll("a").ok());
 }
 
+TEST_F(RateLimiterTest, CallsInProgressPastTheMostAreShedAtOnce) {
+  dc::Values values;
+  values.Set(dc::kFrontendMaxConcurrentRequests, 2);
+  dynamic_.Update(values);
+  auto counter = limiter_.CallCounter();
+  // What gRPC does for each call: one interceptor from its start to its end.
+  auto begin_call = [&] {
+    return std::unique_ptr<grpc::experimental::Interceptor>(
+        counter->CreateServerInterceptor(nullptr));
+  };
+  auto first = begin_call();
+  auto second = begin_call();
+  EXPECT_TRUE(limiter_.Admit("a").ok()) << "the second call is within the limit";
+  auto third = begin_call();
+  absl::Status refused = limiter_.Admit("a");
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(refused.message()),
+              HasSubstr("2 calls are in progress on this host, the most it serves at once "
+                        "(frontend.maxConcurrentRequests)"));
+  details::ResourceExhaustedFailure detail;
+  ASSERT_TRUE(GetDetail(refused, &detail));
+  EXPECT_EQ(detail.cause(), temporal::api::enums::v1::RESOURCE_EXHAUSTED_CAUSE_SYSTEM_OVERLOADED);
+  EXPECT_EQ(detail.scope(), temporal::api::enums::v1::RESOURCE_EXHAUSTED_SCOPE_SYSTEM);
+  // A parked long poll does not count against the calls.
+  auto slot = limiter_.AdmitLongPoll("a");
+  ASSERT_TRUE(slot.ok());
+  EXPECT_TRUE(limiter_.Admit("a").ok());
+  slot->reset();
+  EXPECT_FALSE(limiter_.Admit("a").ok());
+  // A finished call gives its place back.
+  first.reset();
+  EXPECT_TRUE(limiter_.Admit("a").ok());
+}
+
 }  // namespace
 }  // namespace tern::frontend
