@@ -1,6 +1,19 @@
 #include "common/clock.h"
 
 namespace tern {
+namespace {
+
+// seconds * 10^9 + nanos, clamped to the range of nanoseconds (about 292 years either way): the
+// protobuf types reach 10,000 years, and any int64 arrives from a client.
+std::chrono::nanoseconds SaturatingNanos(int64_t seconds, int32_t nanos) {
+  using std::chrono::nanoseconds;
+  const __int128 total = static_cast<__int128>(seconds) * 1'000'000'000 + nanos;
+  if (total > nanoseconds::max().count()) return nanoseconds::max();
+  if (total < nanoseconds::min().count()) return nanoseconds::min();
+  return nanoseconds(static_cast<int64_t>(total));
+}
+
+}  // namespace
 
 google::protobuf::Timestamp ToProto(TimePoint t) {
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -17,8 +30,8 @@ google::protobuf::Timestamp ToProto(TimePoint t) {
 }
 
 TimePoint FromProto(const google::protobuf::Timestamp& t) {
-  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(
-      std::chrono::seconds(t.seconds()) + std::chrono::nanoseconds(t.nanos())));
+  return TimePoint(
+      std::chrono::duration_cast<TimePoint::duration>(SaturatingNanos(t.seconds(), t.nanos())));
 }
 
 google::protobuf::Duration ToProtoDuration(std::chrono::nanoseconds d) {
@@ -29,7 +42,7 @@ google::protobuf::Duration ToProtoDuration(std::chrono::nanoseconds d) {
 }
 
 std::chrono::nanoseconds FromProto(const google::protobuf::Duration& d) {
-  return std::chrono::seconds(d.seconds()) + std::chrono::nanoseconds(d.nanos());
+  return SaturatingNanos(d.seconds(), d.nanos());
 }
 
 Millis ToMillis(const google::protobuf::Duration& d) {

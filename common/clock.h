@@ -26,7 +26,9 @@ class SystemClock final : public Clock {
   }
 };
 
-// Conversions between std::chrono and the protobuf well-known types.
+// Conversions between std::chrono and the protobuf well-known types. FromProto saturates: a
+// value beyond the range of nanoseconds (about 292 years from zero, or from 1970 for a
+// Timestamp) becomes its max() or min(), as Go's AsDuration does.
 google::protobuf::Timestamp ToProto(TimePoint t);
 TimePoint FromProto(const google::protobuf::Timestamp& t);
 google::protobuf::Duration ToProtoDuration(std::chrono::nanoseconds d);

@@ -437,7 +437,9 @@ absl::StatusOr<std::chrono::milliseconds> ParseDuration(const std::string& text)
     int64_t part = whole * unit_ms;
     // frac < 1e9 and unit_ms <= 8.64e7, so the product fits in int64.
     if ((frac * unit_ms) % frac_scale != 0) return invalid("finer than a millisecond");
-    part += frac * unit_ms / frac_scale;
+    const int64_t frac_ms = frac * unit_ms / frac_scale;
+    if (part > kMax - frac_ms) return invalid("too large");
+    part += frac_ms;
     if (total_ms > kMax - part) return invalid("too large");
     total_ms += part;
   }

@@ -400,7 +400,10 @@ std::chrono::nanoseconds BackoffToNext(const CronSchedule& schedule, TimePoint s
     next = schedule.Next(std::max(start_time, close_time - TimePoint::duration(1)));
   }
   if (next == TimePoint::max()) return nanoseconds::max();
-  return std::chrono::ceil<seconds>(next - close_time);
+  // Rounding a wait of more than ~292 years up to whole seconds leaves nanoseconds' range.
+  const nanoseconds wait = next - close_time;
+  if (wait > floor<seconds>(nanoseconds::max())) return nanoseconds::max();
+  return std::chrono::ceil<seconds>(wait);
 }
 
 }  // namespace tern::history

@@ -86,7 +86,8 @@ class CronSchedule {
 // The first run of a new cron workflow waits BackoffToNext(schedule, now, now) (Temporal
 // CreateHistoryStartWorkflowRequest), so it never starts immediately.
 //
-// Returns nanoseconds::max() if the next fire time lies beyond the range of TimePoint.
+// Returns nanoseconds::max() if the next fire time lies beyond the range of TimePoint, or the
+// wait rounded up to whole seconds beyond that of nanoseconds.
 std::chrono::nanoseconds BackoffToNext(const CronSchedule& schedule, TimePoint start_time,
                                        TimePoint close_time);
 

@@ -1,4 +1,4 @@
-// libFuzzer target for tern::jwt (common/jwt.h, common/jwt_keys.h); scripts/fuzz-jwt builds and
+// libFuzzer target for tern::jwt (common/jwt.h, common/jwt_keys.h); `scripts/fuzz jwt` builds and
 // runs it, tests/fuzz/README.md says how.
 //
 // Every input is parsed as a JWKS document. It is also split at its first newline or NUL: the
@@ -18,7 +18,7 @@ namespace {
 
 using tern::jwt::KeySet;
 
-// The seeds' tokens are valid at this instant (scripts/fuzz-jwt signs them for it).
+// The seeds' tokens are valid at this instant (scripts/fuzz jwt signs them for it).
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 
 const KeySet* fixed_keys = nullptr;
@@ -28,7 +28,7 @@ const KeySet* fixed_keys = nullptr;
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   const char* path = std::getenv("JWT_FUZZ_JWKS");
   if (path == nullptr) {
-    std::fprintf(stderr, "jwt_fuzz: JWT_FUZZ_JWKS must name a JWKS file (scripts/fuzz-jwt)\n");
+    std::fprintf(stderr, "jwt_fuzz: JWT_FUZZ_JWKS must name a JWKS file (scripts/fuzz jwt)\n");
     std::abort();
   }
   std::ifstream in(path);

@@ -555,7 +555,11 @@ INSTANTIATE_TEST_SUITE_P(
                     DurationCase{"1.5ms", -1}, DurationCase{"0.0001s", -1},
                     DurationCase{"1.s", 1000}, DurationCase{"99999999999999999999d", -1},
                     DurationCase{"106751991168d", -1}, DurationCase{" 1s", -1},
-                    DurationCase{"1ss", -1}));
+                    DurationCase{"1ss", -1},
+                    // The largest duration, and one past it through the fraction alone (that
+                    // overflowed int64, found by tests/fuzz/config_fuzz.cc).
+                    DurationCase{"9223372036854775.807s", INT64_MAX},
+                    DurationCase{"9223372036854775.808s", -1}));
 
 // ---- Elasticsearch visibility store ------------------------------------------------------------
 

@@ -145,6 +145,13 @@ INSTANTIATE_TEST_SUITE_P(
                r.mutable_retry_policy()->mutable_maximum_interval()->set_seconds(1);
              }),
              kInvalid, "MaximumInterval cannot be less than InitialInterval"},
+        // Found by tests/fuzz/validation_fuzz.cc: 9223372037 s overflowed the conversion to
+        // nanoseconds (undefined behaviour; it wrapped to a negative interval and was refused).
+        Case{"max_interval_beyond_nanoseconds", Start([](auto& r) {
+               r.mutable_retry_policy()->mutable_initial_interval()->set_seconds(1);
+               r.mutable_retry_policy()->mutable_maximum_interval()->set_seconds(9223372037);
+             }),
+             kOk, ""},
         Case{"negative_attempts",
              Start([](auto& r) { r.mutable_retry_policy()->set_maximum_attempts(-1); }), kInvalid,
              "MaximumAttempts cannot be negative"},
@@ -516,6 +523,11 @@ INSTANTIATE_TEST_SUITE_P(
                r.mutable_workflow_execution_retention_period()->set_seconds(-3600);
              }),
              kInvalid, "A valid retention period is not set on request"},
+        // Likewise: a retention past the range of nanoseconds is long enough, not negative.
+        Case{"register_retention_beyond_nanoseconds", Register([](auto& r) {
+               r.mutable_workflow_execution_retention_period()->set_seconds(9223372037);
+             }),
+             kOk, ""},
         Case{"register_global", Register([](auto& r) { r.set_is_global_namespace(true); }),
              kInvalid, "Cannot register global namespace"},
         Case{"register_other_cluster",

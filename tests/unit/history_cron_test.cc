@@ -308,5 +308,18 @@ TEST(CronBackoffTest, NeverFiringWithinTimePointIsMax) {
       nanoseconds::max());
 }
 
+// Found by tests/fuzz/cron_fuzz.cc: a close long before the start gave a wait whose rounding up
+// to whole seconds overflowed nanoseconds (undefined behaviour) instead of saturating.
+TEST(CronBackoffTest, WaitTooLongForNanosecondsIsMax) {
+  const TimePoint start = TimePoint::max() - milliseconds(1);
+  const TimePoint close{nanoseconds(999)};
+  EXPECT_EQ(BackoffToNext(Parse("0 0 29 2 0"), start, close), nanoseconds::max());
+  EXPECT_EQ(BackoffToNext(Parse("@every 1h"), start, close), nanoseconds::max());
+  // Just inside the range the wait is still rounded up to whole seconds.
+  const TimePoint close_in_range = start - std::chrono::floor<seconds>(nanoseconds::max());
+  EXPECT_EQ(BackoffToNext(Parse("@every 1h"), start, close_in_range),
+            std::chrono::floor<seconds>(nanoseconds::max()));
+}
+
 }  // namespace
 }  // namespace tern::history
