@@ -1,5 +1,7 @@
 #include "common/clock.h"
 
+#include <limits>
+
 namespace tern {
 namespace {
 
@@ -47,6 +49,19 @@ std::chrono::nanoseconds FromProto(const google::protobuf::Duration& d) {
 
 Millis ToMillis(const google::protobuf::Duration& d) {
   return std::chrono::duration_cast<Millis>(FromProto(d));
+}
+
+TimePoint AddSaturating(TimePoint t, std::chrono::nanoseconds d) {
+  using Rep = TimePoint::duration::rep;
+  const __int128 total = static_cast<__int128>(t.time_since_epoch().count()) +
+                         std::chrono::duration_cast<TimePoint::duration>(d).count();
+  if (total > std::numeric_limits<Rep>::max()) return TimePoint::max();
+  if (total < std::numeric_limits<Rep>::min()) return TimePoint::min();
+  return TimePoint(TimePoint::duration(static_cast<Rep>(total)));
+}
+
+TimePoint AddSaturating(TimePoint t, const google::protobuf::Duration& d) {
+  return AddSaturating(t, FromProto(d));
 }
 
 bool IsValidDuration(const google::protobuf::Duration& d) {

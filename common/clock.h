@@ -40,4 +40,11 @@ inline bool IsZero(const google::protobuf::Duration& d) {
 }
 bool IsValidDuration(const google::protobuf::Duration& d);  // non-negative, nanos in range
 
+// t + d, saturating at the ends of TimePoint's range (about the years 1677 and 2262) instead of
+// wrapping. Every deadline computed from a client's duration goes through it: Temporal accepts
+// timeouts of up to 250 years, which overflow nanoseconds since 1970, and such a timer must
+// mean "far in the future", not a time in the past that fires at once.
+TimePoint AddSaturating(TimePoint t, std::chrono::nanoseconds d);
+TimePoint AddSaturating(TimePoint t, const google::protobuf::Duration& d);
+
 }  // namespace tern

@@ -1,6 +1,7 @@
 #include "services/history/activities.h"
 
 #include "common/errors.h"
+#include "common/task_token.h"
 #include "services/history/retry.h"
 
 namespace tern::history {
@@ -8,10 +9,6 @@ namespace tern::history {
 absl::Status ActivityNotFound() {
   return NotFoundError(
       "invalid activityID or activity already timed out or invoking workflow is completed");
-}
-
-TimePoint Plus(TimePoint t, const google::protobuf::Duration& d) {
-  return t + std::chrono::duration_cast<TimePoint::duration>(FromProto(d));
 }
 
 pv1::TimerTask ActivityTimer(const MutableStateBuilder& ms, const pv1::ActivityInfo& activity,
@@ -34,13 +31,69 @@ void DispatchActivity(MutableStateBuilder& ms, const pv1::ActivityInfo& activity
   if (!IsZero(activity.schedule_to_start_timeout())) {
     ms.AddTimerTask(ActivityTimer(ms, activity, pv1::TimerTask::TYPE_ACTIVITY_TIMEOUT,
                                   enums::TIMEOUT_TYPE_SCHEDULE_TO_START,
-                                  Plus(ms.now(), activity.schedule_to_start_timeout())));
+                                  AddSaturating(ms.now(), activity.schedule_to_start_timeout())));
   }
-  if (activity.attempt() == 1 && !IsZero(activity.schedule_to_close_timeout())) {
-    ms.AddTimerTask(ActivityTimer(
-        ms, activity, pv1::TimerTask::TYPE_ACTIVITY_TIMEOUT, enums::TIMEOUT_TYPE_SCHEDULE_TO_CLOSE,
-        Plus(FromProto(activity.scheduled_time()), activity.schedule_to_close_timeout())));
+  ArmScheduleToClose(ms, activity);
+}
+
+void ArmScheduleToClose(MutableStateBuilder& ms, const pv1::ActivityInfo& activity) {
+  if (activity.attempt() != 1 || IsZero(activity.schedule_to_close_timeout())) return;
+  ms.AddTimerTask(ActivityTimer(
+      ms, activity, pv1::TimerTask::TYPE_ACTIVITY_TIMEOUT, enums::TIMEOUT_TYPE_SCHEDULE_TO_CLOSE,
+      AddSaturating(FromProto(activity.scheduled_time()), activity.schedule_to_close_timeout())));
+}
+
+void MarkActivityStarted(MutableStateBuilder& ms, pv1::ActivityInfo& activity,
+                         const std::string& identity, const std::string& request_id) {
+  activity.set_started(true);
+  activity.set_request_id(request_id);
+  activity.set_started_identity(identity);
+  *activity.mutable_started_time() = ToProto(ms.now());
+  ms.MarkDirty();
+  if (!IsZero(activity.start_to_close_timeout())) {
+    ms.AddTimerTask(ActivityTimer(ms, activity, pv1::TimerTask::TYPE_ACTIVITY_TIMEOUT,
+                                  enums::TIMEOUT_TYPE_START_TO_CLOSE,
+                                  AddSaturating(ms.now(), activity.start_to_close_timeout())));
   }
+  if (!IsZero(activity.heartbeat_timeout())) {
+    ms.AddTimerTask(ActivityTimer(ms, activity, pv1::TimerTask::TYPE_ACTIVITY_TIMEOUT,
+                                  enums::TIMEOUT_TYPE_HEARTBEAT,
+                                  AddSaturating(ms.now(), activity.heartbeat_timeout())));
+  }
+}
+
+temporal::api::workflowservice::v1::PollActivityTaskQueueResponse ActivityTaskFor(
+    const pv1::MutableState& state, const pv1::ActivityInfo& activity,
+    const std::string& namespace_name) {
+  pv1::TaskToken token;
+  token.set_namespace_id(state.namespace_id());
+  token.set_workflow_id(state.workflow_id());
+  token.set_run_id(state.run_id());
+  token.set_scheduled_event_id(activity.scheduled_event_id());
+  token.set_attempt(activity.attempt());
+  token.set_activity_id(activity.activity_id());
+  temporal::api::workflowservice::v1::PollActivityTaskQueueResponse response;
+  response.set_task_token(EncodeTaskToken(token));
+  response.set_workflow_namespace(namespace_name);
+  *response.mutable_workflow_type() = state.workflow_type();
+  response.mutable_workflow_execution()->set_workflow_id(state.workflow_id());
+  response.mutable_workflow_execution()->set_run_id(state.run_id());
+  *response.mutable_activity_type() = activity.activity_type();
+  response.set_activity_id(activity.activity_id());
+  if (activity.has_header()) *response.mutable_header() = activity.header();
+  if (activity.has_input()) *response.mutable_input() = activity.input();
+  if (activity.has_last_heartbeat_details()) {
+    *response.mutable_heartbeat_details() = activity.last_heartbeat_details();
+  }
+  *response.mutable_scheduled_time() = activity.scheduled_time();
+  *response.mutable_current_attempt_scheduled_time() = activity.current_attempt_scheduled_time();
+  *response.mutable_started_time() = activity.started_time();
+  response.set_attempt(activity.attempt());
+  *response.mutable_schedule_to_close_timeout() = activity.schedule_to_close_timeout();
+  *response.mutable_start_to_close_timeout() = activity.start_to_close_timeout();
+  *response.mutable_heartbeat_timeout() = activity.heartbeat_timeout();
+  *response.mutable_retry_policy() = activity.retry_policy();
+  return response;
 }
 
 int64_t AddActivityStarted(MutableStateBuilder& ms, const pv1::ActivityInfo& activity) {
@@ -85,7 +138,8 @@ void FailActivity(MutableStateBuilder& ms, int64_t scheduled_event_id,
   auto failure = failure_in;
   std::optional<TimePoint> expiration;
   if (!IsZero(activity.schedule_to_close_timeout())) {
-    expiration = Plus(FromProto(activity.scheduled_time()), activity.schedule_to_close_timeout());
+    expiration =
+        AddSaturating(FromProto(activity.scheduled_time()), activity.schedule_to_close_timeout());
   }
   RetryDecision decision;
   if (activity.cancel_requested()) {
@@ -100,7 +154,7 @@ void FailActivity(MutableStateBuilder& ms, int64_t scheduled_event_id,
     activity.clear_started_time();
     activity.clear_request_id();
     *activity.mutable_last_failure() = failure;
-    auto fire = ms.now() + std::chrono::duration_cast<TimePoint::duration>(decision.backoff);
+    auto fire = AddSaturating(ms.now(), decision.backoff);
     *activity.mutable_current_attempt_scheduled_time() = ToProto(fire);
     ms.AddTimerTask(ActivityTimer(ms, activity, pv1::TimerTask::TYPE_ACTIVITY_RETRY,
                                   enums::TIMEOUT_TYPE_UNSPECIFIED, fire));

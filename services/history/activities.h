@@ -5,11 +5,11 @@
 #include <string>
 
 #include "services/history/mutable_state.h"
+#include "temporal/api/workflowservice/v1/request_response.pb.h"
 
 namespace tern::history {
 
 absl::Status ActivityNotFound();
-TimePoint Plus(TimePoint t, const google::protobuf::Duration& d);
 // A timer task of `type` for the current attempt of `activity`.
 pv1::TimerTask ActivityTimer(const MutableStateBuilder& ms, const pv1::ActivityInfo& activity,
                              pv1::TimerTask::Type type, enums::TimeoutType timeout_type,
@@ -17,6 +17,16 @@ pv1::TimerTask ActivityTimer(const MutableStateBuilder& ms, const pv1::ActivityI
 // Pushes the current attempt to matching, with its schedule-to-start timer (and, for the first
 // attempt, the schedule-to-close timer).
 void DispatchActivity(MutableStateBuilder& ms, const pv1::ActivityInfo& activity);
+// The schedule-to-close timer of an activity's first attempt (none without that timeout).
+void ArmScheduleToClose(MutableStateBuilder& ms, const pv1::ActivityInfo& activity);
+// Marks the current attempt started by `identity` (no event yet: AddActivityStarted writes it with
+// the outcome) and arms its start-to-close and heartbeat timers.
+void MarkActivityStarted(MutableStateBuilder& ms, pv1::ActivityInfo& activity,
+                         const std::string& identity, const std::string& request_id);
+// The task a worker gets for the started attempt (a poll's answer, or an eager dispatch).
+temporal::api::workflowservice::v1::PollActivityTaskQueueResponse ActivityTaskFor(
+    const pv1::MutableState& state, const pv1::ActivityInfo& activity,
+    const std::string& namespace_name);
 // Adds the deferred ActivityTaskStarted event (if the attempt started) and returns its id (0 when
 // buffered: the flush wires it into the outcome event).
 int64_t AddActivityStarted(MutableStateBuilder& ms, const pv1::ActivityInfo& activity);

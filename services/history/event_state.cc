@@ -32,8 +32,7 @@ pv1::TimerInfo& RecordTimerStarted(pv1::MutableState& state, const hv1::HistoryE
   pv1::TimerInfo info;
   info.set_timer_id(a.timer_id());
   info.set_started_event_id(started.event_id());
-  auto fire = FromProto(started.event_time()) +
-              std::chrono::duration_cast<TimePoint::duration>(FromProto(a.start_to_fire_timeout()));
+  auto fire = AddSaturating(FromProto(started.event_time()), a.start_to_fire_timeout());
   *info.mutable_expiry_time() = ToProto(fire);
   return (*state.mutable_timers())[a.timer_id()] = std::move(info);
 }

@@ -159,7 +159,7 @@ void MutableStateBuilder::AddTimerTask(pv1::TimerTask task) {
   timer_tasks_.push_back(std::move(task));
 }
 
-void MutableStateBuilder::ScheduleWorkflowTask(int32_t attempt) {
+void MutableStateBuilder::ScheduleWorkflowTask(int32_t attempt, bool dispatch) {
   if (HasPendingWorkflowTask() || !IsRunning()) return;
   auto& wft = *state_.mutable_workflow_task();
   wft.Clear();
@@ -187,6 +187,10 @@ void MutableStateBuilder::ScheduleWorkflowTask(int32_t attempt) {
     wft.set_type(pv1::WORKFLOW_TASK_TYPE_TRANSIENT);
     wft.set_scheduled_event_id(state_.next_event_id());
   }
+  if (!dispatch) {
+    MarkDirty();
+    return;
+  }
   auto task = NewTransferTask(state_, pv1::TransferTask::TYPE_WORKFLOW_TASK);
   task.set_scheduled_event_id(state_.workflow_task().scheduled_event_id());
   task.set_task_queue(queue);
@@ -195,8 +199,7 @@ void MutableStateBuilder::ScheduleWorkflowTask(int32_t attempt) {
   if (sticky) {
     // If the sticky worker does not take the task in time, it moves to the normal queue.
     auto timeout = NewTimerTask(state_, pv1::TimerTask::TYPE_WORKFLOW_TASK_TIMEOUT,
-                                now_ + std::chrono::duration_cast<TimePoint::duration>(
-                                           FromProto(state_.sticky_schedule_to_start_timeout())));
+                                AddSaturating(now_, state_.sticky_schedule_to_start_timeout()));
     timeout.set_event_id(state_.workflow_task().scheduled_event_id());
     timeout.set_attempt(attempt);
     timeout.set_timeout_type(enums::TIMEOUT_TYPE_SCHEDULE_TO_START);
@@ -268,8 +271,7 @@ void MutableStateBuilder::ArmWorkflowTimeouts(TimePoint run_start) {
         NewTimerTask(state_, pv1::TimerTask::TYPE_WORKFLOW_EXECUTION_TIMEOUT, *expiration));
   }
   if (IsZero(state_.workflow_run_timeout())) return;
-  auto deadline = run_start + std::chrono::duration_cast<TimePoint::duration>(
-                                  FromProto(state_.workflow_run_timeout()));
+  auto deadline = AddSaturating(run_start, state_.workflow_run_timeout());
   if (!expiration || deadline < *expiration) {
     AddTimerTask(NewTimerTask(state_, pv1::TimerTask::TYPE_WORKFLOW_RUN_TIMEOUT, deadline));
   }

@@ -57,7 +57,9 @@ class MutableStateBuilder {
   bool HasStartedWorkflowTask() const { return state_.workflow_task().started_event_id() != 0; }
   // Schedules a workflow task unless one is already pending: normal (with a Scheduled event)
   // when attempt is 1, transient (no events until it completes) otherwise.
-  void ScheduleWorkflowTask(int32_t attempt = 1);
+  // `dispatch` false: no transfer task to matching (the caller starts the task itself and hands
+  // it to a worker directly: eager workflow start).
+  void ScheduleWorkflowTask(int32_t attempt = 1, bool dispatch = true);
   // Sends the scheduled (not started) workflow task to the normal queue instead of the sticky one
   // (whose worker is gone) and forgets the sticky queue; the task will carry full history. No
   // event records the move.

@@ -66,7 +66,7 @@ RetryDecision DecideRetry(const temporal::api::common::v1::RetryPolicy& policy, 
     if (maximum > 0) computed = std::min(computed, maximum);
     backoff = std::chrono::nanoseconds(static_cast<int64_t>(std::min(computed, 9.0e18)));
   }
-  if (expiration && now + backoff >= *expiration) {
+  if (expiration && AddSaturating(now, backoff) >= *expiration) {
     decision.state = enums::RETRY_STATE_TIMEOUT;
     return decision;
   }

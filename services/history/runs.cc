@@ -58,8 +58,8 @@ std::shared_ptr<MutableStateBuilder> NewRun(const std::string& namespace_id,
   state.set_next_event_id(1);
   state.set_attempt(origin.attempt);
   *state.mutable_start_time() = ToProto(now);
-  auto backoff = std::chrono::duration_cast<TimePoint::duration>(origin.first_task_backoff);
-  *state.mutable_execution_time() = ToProto(now + backoff);
+  const auto backoff = origin.first_task_backoff;
+  *state.mutable_execution_time() = ToProto(AddSaturating(now, backoff));
   // Timeouts as the reference normalizes them: run <= execution; task <= 120 s and <= run.
   auto execution_timeout = FromProto(request.workflow_execution_timeout());
   auto run_timeout = FromProto(request.workflow_run_timeout());
@@ -77,8 +77,7 @@ std::shared_ptr<MutableStateBuilder> NewRun(const std::string& namespace_id,
   if (origin.expiration_time) {
     *state.mutable_execution_expiration_time() = ToProto(*origin.expiration_time);
   } else if (execution_timeout.count() > 0) {
-    *state.mutable_execution_expiration_time() =
-        ToProto(now + std::chrono::duration_cast<TimePoint::duration>(execution_timeout));
+    *state.mutable_execution_expiration_time() = ToProto(AddSaturating(now, execution_timeout));
   }
   if (request.has_retry_policy()) *state.mutable_retry_policy() = request.retry_policy();
   if (request.has_memo()) *state.mutable_memo() = request.memo();
@@ -130,11 +129,12 @@ std::shared_ptr<MutableStateBuilder> NewRun(const std::string& namespace_id,
   if (after_started) after_started(ms);
   if (backoff.count() > 0) {
     // The first workflow task waits for the backoff (cron, retry, start delay).
-    ms.AddTimerTask(NewTimerTask(ms.state(), pv1::TimerTask::TYPE_WORKFLOW_BACKOFF, now + backoff));
+    ms.AddTimerTask(NewTimerTask(ms.state(), pv1::TimerTask::TYPE_WORKFLOW_BACKOFF,
+                                 AddSaturating(now, backoff)));
   } else {
-    ms.ScheduleWorkflowTask(1);
+    ms.ScheduleWorkflowTask(1, /*dispatch=*/!origin.eager_start);
   }
-  ms.ArmWorkflowTimeouts(now + backoff);
+  ms.ArmWorkflowTimeouts(AddSaturating(now, backoff));
   return run;
 }
 

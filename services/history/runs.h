@@ -25,6 +25,9 @@ struct RunOrigin {
   std::optional<TimePoint> expiration_time;  // inherited execution deadline
   std::chrono::nanoseconds first_task_backoff{0};
   pv1::ParentInfo parent;  // empty unless the run is (part of) a child workflow
+  // The first workflow task is not sent to matching: the caller starts it and hands it to the
+  // starting client's worker (eager workflow start).
+  bool eager_start = false;
 };
 
 // A new run with its WorkflowExecutionStarted event, run-timeout timer and first workflow task

@@ -5,6 +5,7 @@
 #include "common/status_macros.h"
 #include "services/history/cron.h"
 #include "services/history/runs.h"
+#include "services/history/workflow_task.h"
 
 namespace tern::history {
 namespace {
@@ -113,8 +114,16 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> StartRun(
           origin.first_task_backoff, BackoffToNext(schedule, now, now));
     }
     origin.parent = parent;
+    // Eager start, as Temporal allows it: a plain start (no delay, no cron) whose client has a
+    // local worker with a free slot gets the first workflow task in the response.
+    origin.eager_start = request.request_eager_execution() && on_running == nullptr &&
+                         origin.first_task_backoff.count() == 0;
     auto run = NewRun(
         namespace_id, request, origin, now, [&shard] { return shard.NextTaskId(); }, after_started);
+    if (origin.eager_start) {
+      MarkWorkflowTaskStarted(*run, engine.options(namespace_id), request.identity(),
+                              request.request_id());
+    }
     std::string run_id = run->state().run_id();
     auto write = engine.BuildWrite(*run, 0, true, nullptr);
     write.current_mode = mode;
@@ -131,6 +140,11 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> StartRun(
     if (status.ok()) {
       auto response = Response(run_id, true);
       response.set_status(enums::WORKFLOW_EXECUTION_STATUS_RUNNING);
+      if (origin.eager_start) {
+        // Without it the started task times out (start-to-close) and is retried through matching.
+        auto task = BuildWorkflowTaskResponse(shard, run->state(), {}, /*partial=*/false);
+        if (task.ok()) *response.mutable_eager_workflow_task() = *std::move(task);
+      }
       return response;
     }
     if (!persistence::IsConditionFailed(status) || attempt >= kMaxConflictRetries) return status;

@@ -80,9 +80,10 @@ void WaitForUpdate(EngineContext& engine, std::shared_ptr<Shard> shard, Executio
     if (poll->done.exchange(true)) return;
     shard->Unwatch(key, poll->watch_id);
     if (poll->timer) poll->timer->Cancel();
-    // Admission happened on the first pass; later passes only observe.
+    // The watch starts before the first pass admits the update, so a change can rerun the
+    // check before that admission: pass the request on (admitting a known update is a no-op).
     engine.blocking().Post([=, &engine] {
-      WaitForUpdate(engine, shard, key, update_id, std::nullopt, wanted, deadline, done);
+      WaitForUpdate(engine, shard, key, update_id, admit, wanted, deadline, done);
     });
   };
   poll->watch_id = shard->Watch(key, [rerun](ExecutionChange) { rerun(); });

@@ -4,6 +4,7 @@
 
 #include "common/errors.h"
 #include "common/task_token.h"
+#include "services/history/history_page.h"
 
 namespace tern::history {
 
@@ -46,6 +47,16 @@ BuildWorkflowTaskResponse(Shard& shard, const pv1::MutableState& state,
       state.next_event_id(), std::numeric_limits<int>::max());
   if (!events.ok()) return events.status();
   auto* history = response.mutable_history();
+  if (transient_events.empty()) {
+    // A long history comes in pages: the worker reads the rest with the token.
+    int64_t last = FillHistoryPage(*events, first, state.next_event_id(), history);
+    if (last + 1 < state.next_event_id()) {
+      response.set_next_page_token(
+          EncodeHistoryPageToken(state.run_id(), last + 1, state.next_event_id()));
+    }
+    return response;
+  }
+  // The attempt's transient events are not stored, so no page could carry them: one message.
   for (auto& e : *events) {
     if (e.event_id() >= first) *history->add_events() = std::move(e);
   }
@@ -101,4 +112,41 @@ void TimeoutWorkflowTask(MutableStateBuilder& ms) {
   ms.ScheduleWorkflowTask(had_buffered || was_sticky ? 1 : wft.attempt() + 1);
   ms.MarkDirty();
 }
+void MarkWorkflowTaskStarted(MutableStateBuilder& ms, const HistoryOptions& limits,
+                             const std::string& identity, const std::string& request_id) {
+  auto& wft = *ms.state().mutable_workflow_task();
+  wft.set_request_id(request_id);
+  wft.set_identity(identity);
+  *wft.mutable_started_time() = ToProto(ms.now());
+  if (wft.type() == pv1::WORKFLOW_TASK_TYPE_TRANSIENT) {
+    wft.set_started_event_id(wft.scheduled_event_id() + 1);
+    ms.MarkDirty();
+  } else {
+    auto* started = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_STARTED);
+    auto* attrs = started->mutable_workflow_task_started_event_attributes();
+    attrs->set_scheduled_event_id(wft.scheduled_event_id());
+    attrs->set_identity(identity);
+    attrs->set_request_id(request_id);
+    attrs->set_history_size_bytes(ms.state().history_size_bytes());
+    if (started->event_id() >= limits.history_count_suggest_continue_as_new) {
+      attrs->set_suggest_continue_as_new(true);
+      attrs->add_suggest_continue_as_new_reasons(
+          enums::SUGGEST_CONTINUE_AS_NEW_REASON_TOO_MANY_HISTORY_EVENTS);
+    }
+    if (ms.state().history_size_bytes() >= limits.history_size_suggest_continue_as_new) {
+      attrs->set_suggest_continue_as_new(true);
+      attrs->add_suggest_continue_as_new_reasons(
+          enums::SUGGEST_CONTINUE_AS_NEW_REASON_HISTORY_SIZE_TOO_LARGE);
+    }
+    ms.state().mutable_workflow_task()->set_started_event_id(started->event_id());
+  }
+  const auto& started_wft = ms.state().workflow_task();
+  auto timer = NewTimerTask(ms.state(), pv1::TimerTask::TYPE_WORKFLOW_TASK_TIMEOUT,
+                            AddSaturating(ms.now(), started_wft.start_to_close_timeout()));
+  timer.set_event_id(started_wft.scheduled_event_id());
+  timer.set_attempt(started_wft.attempt());
+  timer.set_timeout_type(enums::TIMEOUT_TYPE_START_TO_CLOSE);
+  ms.AddTimerTask(std::move(timer));
+}
+
 }  // namespace tern::history

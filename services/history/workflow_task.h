@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "services/history/engine_context.h"
 #include "services/history/mutable_state.h"
 #include "services/history/shard.h"
 #include "temporal/api/workflowservice/v1/request_response.pb.h"
@@ -18,6 +19,11 @@ bool IsCurrentWorkflowTask(const MutableStateBuilder& ms, const pv1::TaskToken& 
 void FailWorkflowTask(MutableStateBuilder& ms, enums::WorkflowTaskFailedCause cause,
                       const temporal::api::failure::v1::Failure& failure,
                       const std::string& identity);
+// Marks the scheduled workflow task started by `identity` (a WorkflowTaskStarted event unless the
+// attempt is transient, with continue-as-new suggested past `limits`) and arms its
+// start-to-close timeout.
+void MarkWorkflowTaskStarted(MutableStateBuilder& ms, const HistoryOptions& limits,
+                             const std::string& identity, const std::string& request_id);
 // The same for a started task whose start-to-close timeout fired.
 void TimeoutWorkflowTask(MutableStateBuilder& ms);
 // The poll response of the started workflow task of `state`: the whole history, or (`partial`,

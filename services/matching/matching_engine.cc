@@ -213,9 +213,7 @@ void MatchingEngine::Add(const Request& request, int task_type, TimePoint deadli
   info.set_scheduled_event_id(request.scheduled_event_id());
   *info.mutable_create_time() = ToProto(now);
   if (request.has_schedule_to_start_timeout() && !IsZero(request.schedule_to_start_timeout())) {
-    *info.mutable_expiry_time() =
-        ToProto(now + std::chrono::duration_cast<TimePoint::duration>(
-                          FromProto(request.schedule_to_start_timeout())));
+    *info.mutable_expiry_time() = ToProto(AddSaturating(now, request.schedule_to_start_timeout()));
   }
   op->forwarded = !request.forwarded_from().empty();
   op->deadline = deadline;

@@ -177,6 +177,18 @@ describe('activities', { timeout: 300_000 }, () => {
       assert.equal(Number(timedOut.activityTaskTimedOutEventAttributes.startedEventId ?? 0), 0);
     });
 
+    // With only a schedule-to-close timeout, the start deadline is the same instant; Temporal
+    // reports SCHEDULE_TO_START for an activity nobody took, whichever timer fires first.
+    for (const round of [1, 2, 3]) {
+      it(`SCHEDULE_TO_START when only schedule-to-close is set and nobody polls (${round})`, TEST_TIMEOUT, async () => {
+        const { activityFailure } = await runFailing(uniqueName('s2c-only'), 'echo', ['never runs'], {
+          taskQueue: uniqueName('unpolled'),
+          scheduleToCloseTimeout: '1s',
+        });
+        assertTimeout(activityFailure, 'SCHEDULE_TO_START');
+      });
+    }
+
     it('START_TO_CLOSE: the only attempt runs too long', TEST_TIMEOUT, async () => {
       const key = uniqueName('stc');
       const { activityFailure } = await runFailing(key, 'sleepFor', [key, 30_000], {

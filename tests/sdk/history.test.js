@@ -3,6 +3,7 @@
 // reverse reader walks from the newest event back to event 1.
 const assert = require('node:assert/strict');
 const { after, before, describe, it } = require('node:test');
+const { temporal } = require('@temporalio/proto');
 
 const {
   connectClient, dumpLogsOnFailure, startTern, startWorker, uniqueName,
@@ -68,4 +69,34 @@ describe('history reads', () => {
     await handle.signal('release');
     assert.equal(await handle.result(), 'released');
   });
+
+  // A history over gRPC's default 4 MiB message limit reaches a worker that has not cached the
+  // run (every task carries the whole history) in pages, and GetWorkflowExecutionHistory pages
+  // stop well under the limit too.
+  it('serves a history over 4 MiB in pages to a worker without a cache', { timeout: 180_000 }, async () => {
+    const uncachedQueue = uniqueName('big-history');
+    const uncached = await startWorker(tern, { taskQueue: uncachedQueue, options: { maxCachedWorkflows: 0 } });
+    try {
+      const count = 24;
+      const blob = 'x'.repeat(200_000);
+      const handle = await client.workflow.start('sumSignalSizes', {
+        taskQueue: uncachedQueue, workflowId: uniqueName('big-history'), args: [count],
+      });
+      for (let i = 0; i < count; i += 1) await handle.signal('blob', blob);
+      assert.equal(await handle.result(), count * blob.length);
+
+      const first = await connection.workflowService.getWorkflowExecutionHistory({
+        namespace: tern.namespace, execution: { workflowId: handle.workflowId },
+      });
+      const bytes = (page) => temporal.api.history.v1.History.encode(page.history).finish().length;
+      assert.ok(first.nextPageToken?.length, 'the history does not fit one page');
+      assert.ok(bytes(first) < 4 * 1024 * 1024, `first page is ${bytes(first)} bytes`);
+      const events = await pages((nextPageToken) => connection.workflowService
+        .getWorkflowExecutionHistory({ namespace: tern.namespace, execution: { workflowId: handle.workflowId }, nextPageToken }));
+      assert.deepEqual(events, events.map((_, i) => i + 1), 'every event once, in order');
+    } finally {
+      await uncached.stop();
+    }
+  });
 });
+

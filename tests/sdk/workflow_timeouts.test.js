@@ -19,6 +19,7 @@ const EV = {
   WORKFLOW_TASK_COMPLETED: 7,
   WORKFLOW_TASK_TIMED_OUT: 8,
   WORKFLOW_TASK_FAILED: 9,
+  TIMER_STARTED: 17,
   WORKFLOW_EXECUTION_TERMINATED: 27,
   WORKFLOW_EXECUTION_CONTINUED_AS_NEW: 28,
 };
@@ -88,6 +89,21 @@ describe('workflow timeouts and workflow task failures', { timeout: 300_000 }, (
     const { events } = await handle.fetchHistory();
     assert.equal(events.at(-1).eventType, EV.WORKFLOW_EXECUTION_TIMED_OUT, `history: ${types(events)}`);
     assert.equal(events.at(-1).workflowExecutionTimedOutEventAttributes.retryState, RETRY_STATE.TIMEOUT);
+  });
+
+  // Temporal accepts durations up to 250 years; deadlines that far out pass the end of
+  // nanoseconds since 1970 (2262) and must saturate there, not wrap into the past and fire at once.
+  it('keeps timeouts and timers of centuries in the future', TEST_TIMEOUT, async () => {
+    const centuries = 250 * 365 * 24 * 3600 * 1000;
+    const handle = await client.workflow.start('waitForRelease', {
+      taskQueue, workflowId: uniqueName('centuries'), args: [centuries],
+      workflowExecutionTimeout: centuries, workflowRunTimeout: centuries,
+    });
+    await waitFor('TimerStarted', async () =>
+      (await handle.fetchHistory()).events.some((e) => e.eventType === EV.TIMER_STARTED));
+    assert.equal((await handle.describe()).status.name, 'RUNNING');
+    await handle.signal('release');
+    assert.equal(await withTimeout(handle.result(), 20_000, 'handle.result()'), 'released');
   });
 
   it('applies workflowExecutionTimeout across continue-as-new runs', TEST_TIMEOUT, async () => {

@@ -44,14 +44,16 @@ async function retryingActivity(key, failures) {
   return `succeeded on attempt ${attempt}`;
 }
 
-// Stays open until signalled, so tests can hold a workflow id.
-async function waitForRelease() {
+// Stays open until signalled (or, given `timeoutMs`, until that timer fires), so tests can hold
+// a workflow id.
+async function waitForRelease(timeoutMs) {
   let released = false;
   setHandler(releaseSignal, () => {
     released = true;
   });
-  await condition(() => released);
-  return 'released';
+  if (timeoutMs === undefined) await condition(() => released);
+  else await condition(() => released, timeoutMs);
+  return released ? 'released' : 'gave up';
 }
 
 async function timerOnly(sleepMs) {
@@ -399,3 +401,22 @@ async function chaosScenario(name, sleepMs, generations, signalled = false) {
 }
 
 Object.assign(module.exports, { chaosScenario });
+
+// ---- large histories -------------------------------------------------------------------------
+
+const blobSignal = defineSignal('blob');
+
+// Waits for `count` blob signals and returns the total of their lengths (the history holds
+// them all; the result stays small).
+async function sumSignalSizes(count) {
+  let received = 0;
+  let total = 0;
+  setHandler(blobSignal, (blob) => {
+    received += 1;
+    total += blob.length;
+  });
+  await condition(() => received >= count);
+  return total;
+}
+Object.assign(module.exports, { sumSignalSizes });
+

@@ -1,21 +1,13 @@
 // GetWorkflowExecutionHistory: paging and long polls.
 #include "common/errors.h"
 #include "services/history/api/api.h"
+#include "services/history/history_page.h"
 
 namespace tern::history::api {
 
 namespace {
 using GetHistoryResponse = ws::GetWorkflowExecutionHistoryResponse;
 using GetHistoryDone = std::function<void(absl::StatusOr<GetHistoryResponse>)>;
-
-std::string EncodePageToken(const std::string& run_id, int64_t next_event_id,
-                            int64_t end_event_id) {
-  pv1::HistoryPageToken token;
-  token.set_run_id(run_id);
-  token.set_next_event_id(next_event_id);
-  token.set_end_event_id(end_event_id);
-  return token.SerializeAsString();
-}
 
 void ServeHistory(EngineContext& engine, std::shared_ptr<Shard> shard,
                   hs::GetWorkflowExecutionHistoryRequest request, std::string run_id,
@@ -77,7 +69,7 @@ void ServeHistory(EngineContext& engine, std::shared_ptr<Shard> shard,
       }
       return finish(std::move(response));
     }
-    std::string next = EncodePageToken(run_id, state.next_event_id(), 0);
+    std::string next = EncodeHistoryPageToken(run_id, state.next_event_id(), 0);
     if (!req.wait_new_event() || engine.clock().Now() >= long_poll_deadline) {
       response.mutable_history();
       response.set_next_page_token(next);
@@ -93,7 +85,7 @@ void ServeHistory(EngineContext& engine, std::shared_ptr<Shard> shard,
                     ? state.next_event_id()
                     : (token.end_event_id() > 0 ? token.end_event_id() : state.next_event_id());
   if (req.wait_new_event() && first >= end && running) {
-    std::string same = EncodePageToken(run_id, first, 0);
+    std::string same = EncodeHistoryPageToken(run_id, first, 0);
     if (engine.clock().Now() >= long_poll_deadline) {
       response.mutable_history();
       response.set_next_page_token(same);
@@ -106,16 +98,11 @@ void ServeHistory(EngineContext& engine, std::shared_ptr<Shard> shard,
   auto events = shard->executions().ReadHistory(shard->id(), key.namespace_id, key.workflow_id,
                                                 run_id, first, end, page_size);
   if (!events.ok()) return finish(events.status());
-  int64_t last = first - 1;
-  for (auto& e : *events) {
-    if (e.event_id() < first || e.event_id() >= end) continue;
-    last = e.event_id();
-    *response.mutable_history()->add_events() = std::move(e);
-  }
-  response.mutable_history();
+  int64_t last = FillHistoryPage(*events, first, end, response.mutable_history());
   bool more = last + 1 < end;
   if (more || (req.wait_new_event() && running)) {
-    response.set_next_page_token(EncodePageToken(run_id, last + 1, req.wait_new_event() ? 0 : end));
+    response.set_next_page_token(
+        EncodeHistoryPageToken(run_id, last + 1, req.wait_new_event() ? 0 : end));
   }
   finish(std::move(response));
 }

@@ -26,41 +26,8 @@ absl::StatusOr<ws::PollWorkflowTaskQueueResponse> RecordWorkflowTaskStarted(
             return NotFoundError("Workflow task already started.");
           }
         } else {
-          wft.set_request_id(request.request_id());
-          wft.set_identity(request.poll_request().identity());
-          *wft.mutable_started_time() = ToProto(ms.now());
-          if (wft.type() == pv1::WORKFLOW_TASK_TYPE_TRANSIENT) {
-            wft.set_started_event_id(wft.scheduled_event_id() + 1);
-            ms.MarkDirty();
-          } else {
-            auto* started = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_STARTED);
-            auto* attrs = started->mutable_workflow_task_started_event_attributes();
-            attrs->set_scheduled_event_id(wft.scheduled_event_id());
-            attrs->set_identity(request.poll_request().identity());
-            attrs->set_request_id(request.request_id());
-            attrs->set_history_size_bytes(ms.state().history_size_bytes());
-            const auto limits = engine.options(ms.state().namespace_id());
-            if (started->event_id() >= limits.history_count_suggest_continue_as_new) {
-              attrs->set_suggest_continue_as_new(true);
-              attrs->add_suggest_continue_as_new_reasons(
-                  enums::SUGGEST_CONTINUE_AS_NEW_REASON_TOO_MANY_HISTORY_EVENTS);
-            }
-            if (ms.state().history_size_bytes() >= limits.history_size_suggest_continue_as_new) {
-              attrs->set_suggest_continue_as_new(true);
-              attrs->add_suggest_continue_as_new_reasons(
-                  enums::SUGGEST_CONTINUE_AS_NEW_REASON_HISTORY_SIZE_TOO_LARGE);
-            }
-            ms.state().mutable_workflow_task()->set_started_event_id(started->event_id());
-          }
-          const auto& started_wft = ms.state().workflow_task();
-          auto timer =
-              NewTimerTask(ms.state(), pv1::TimerTask::TYPE_WORKFLOW_TASK_TIMEOUT,
-                           ms.now() + std::chrono::duration_cast<TimePoint::duration>(
-                                          FromProto(started_wft.start_to_close_timeout())));
-          timer.set_event_id(started_wft.scheduled_event_id());
-          timer.set_attempt(started_wft.attempt());
-          timer.set_timeout_type(enums::TIMEOUT_TYPE_START_TO_CLOSE);
-          ms.AddTimerTask(std::move(timer));
+          MarkWorkflowTaskStarted(ms, engine.options(ms.state().namespace_id()),
+                                  request.poll_request().identity(), request.request_id());
         }
         transient = ms.TransientWorkflowTaskEvents();
         // A worker polling the run's sticky queue has the run cached: send only the new events.

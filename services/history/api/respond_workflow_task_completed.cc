@@ -1,4 +1,5 @@
 #include "common/status_macros.h"
+#include "services/history/activities.h"
 #include "services/history/api/api.h"
 #include "services/history/commands/commands.h"
 #include "services/history/queries.h"
@@ -45,6 +46,7 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskComp
   std::vector<std::pair<std::function<void(ExecutionContext::PendingQuery::Result)>,
                         absl::StatusOr<ws::QueryWorkflowResponse>>>
       answers;
+  ws::RespondWorkflowTaskCompletedResponse response;
   auto status = engine.MutateWithContext(
       shard, target.key, [&](MutableStateBuilder& ms, ExecutionContext& ctx) -> absl::Status {
         if (!IsCurrentWorkflowTask(ms, token)) return WorkflowTaskNotFound();
@@ -88,9 +90,9 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskComp
         attempt.state().set_last_completed_workflow_task_started_event_id(wft.started_event_id());
         attempt.ClearWorkflowTask();
 
-        bool closed = false;
+        commands::Applied applied;
         if (auto failure = commands::HandleCommands(engine, shard, ctx, attempt, request,
-                                                    completed_id, &closed)) {
+                                                    completed_id, &applied)) {
           // The workflow keeps its previous state: only the task's failure is recorded.
           FailWorkflowTask(ms, failure->cause, ServerFailure(failure->message), request.identity());
           ms.FailAfterWrite(absl::InvalidArgumentError(
@@ -100,7 +102,12 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskComp
           return absl::OkStatus();
         }
         ms = std::move(attempt);
-        if (!closed) {
+        response.clear_activity_tasks();
+        for (int64_t id : applied.eager_activities) {
+          *response.add_activity_tasks() =
+              ActivityTaskFor(ms.state(), ms.state().activities().at(id), request.namespace_());
+        }
+        if (!applied.closed) {
           bool had_buffered = ms.HasBufferedEvents();
           ms.FlushBufferedEvents();
           bool updates_waiting = false;
@@ -120,7 +127,7 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskComp
       });
   for (auto& [resolve, answer] : answers) resolve(std::move(answer));
   if (!status.ok()) return status;
-  return ws::RespondWorkflowTaskCompletedResponse();
+  return response;
 }
 
 }  // namespace tern::history::api

@@ -1,4 +1,5 @@
 // ScheduleActivityTask and RequestCancelActivityTask.
+#include "common/ids.h"
 #include "services/history/activities.h"
 #include "services/history/commands/commands.h"
 #include "services/history/event_state.h"
@@ -88,7 +89,16 @@ Result ScheduleActivityTask(Scope& s, const Command& command) {
   if (a.has_priority()) *attrs->mutable_priority() = a.priority();
 
   const auto& stored = RecordActivityScheduled(ms.state(), *event);
-  DispatchActivity(ms, stored);
+  if (a.request_eager_execution() && task_queue == ms.state().task_queue()) {
+    // Eager dispatch: the worker completing this task asked to run the activity itself (it has
+    // a free slot), so it starts now and goes back in the response instead of through matching.
+    auto& activity = (*ms.state().mutable_activities())[stored.scheduled_event_id()];
+    ArmScheduleToClose(ms, activity);
+    MarkActivityStarted(ms, activity, s.request.identity(), NewUuid());
+    s.eager_activities.push_back(activity.scheduled_event_id());
+  } else {
+    DispatchActivity(ms, stored);
+  }
   return std::nullopt;
 }
 

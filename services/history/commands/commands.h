@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "services/history/engine_context.h"
 #include "temporal/api/command/v1/message.pb.h"
@@ -29,15 +30,23 @@ struct Scope {
   const ws::RespondWorkflowTaskCompletedRequest& request;
   int64_t completed_event_id;  // the WorkflowTaskCompleted event the commands follow
   bool closed = false;         // set by the commands that close the run
+  // Activities started for the completing worker (request_eager_execution), by scheduled event
+  // id; the caller returns them in the response instead of sending them through matching.
+  std::vector<int64_t> eager_activities = {};
 };
 
+// What applying a task's commands produced besides the state.
+struct Applied {
+  bool closed = false;                    // a command closed the run
+  std::vector<int64_t> eager_activities;  // see Scope
+};
 // Applies the commands of a completed workflow task in order, then the protocol messages no
 // command referred to. Returns why the task must fail instead (invalid attributes, unhandled
-// events), leaving `ms` to be dropped. Sets *closed when a command closed the run.
+// events), leaving `ms` to be dropped.
 Result HandleCommands(EngineContext& engine, Shard& shard, ExecutionContext& execution,
                       MutableStateBuilder& ms,
                       const ws::RespondWorkflowTaskCompletedRequest& request,
-                      int64_t completed_event_id, bool* closed);
+                      int64_t completed_event_id, Applied* applied);
 
 using Command = temporal::api::command::v1::Command;
 // activity_commands.cc

@@ -54,9 +54,9 @@ Handler HandlerFor(enums::CommandType type) {
 Result HandleCommands(EngineContext& engine, Shard& shard, ExecutionContext& ctx,
                       MutableStateBuilder& ms,
                       const ws::RespondWorkflowTaskCompletedRequest& request,
-                      int64_t completed_event_id, bool* closed) {
+                      int64_t completed_event_id, Applied* applied) {
   Scope scope{engine, shard, ctx, ms, request, completed_event_id};
-  *closed = false;
+  *applied = Applied();
   // Only events that arrived while the task ran make a closing command premature; events the
   // commands themselves produce (a cancelled, never-started activity) do not.
   const bool events_arrived = ms.HasBufferedEvents();
@@ -100,15 +100,16 @@ Result HandleCommands(EngineContext& engine, Shard& shard, ExecutionContext& ctx
           "Command " + enums::CommandType_Name(type) + " is not supported by this server yet."};
     }
     if (auto failure = handler(scope, command)) return failure;
-    *closed = scope.closed;
+    applied->closed = scope.closed;
   }
   // Messages no command referred to follow the commands, in arrival order. After a closing
   // command only rejections can still apply (they write nothing).
   for (const auto& message : request.messages()) {
     if (handled_messages.contains(message.id())) continue;
-    if (*closed && !message.body().Is<temporal::api::update::v1::Rejection>()) continue;
+    if (applied->closed && !message.body().Is<temporal::api::update::v1::Rejection>()) continue;
     if (auto failure = HandleUpdateMessage(ms, ctx, message)) return failure;
   }
+  applied->eager_activities = std::move(scope.eager_activities);
   return std::nullopt;
 }
 

@@ -38,8 +38,7 @@ void TimeoutActivity(MutableStateBuilder& ms, const pv1::TimerTask& task) {
       if (!activity.started() || activity.attempt() != task.attempt()) break;
       auto last = activity.has_last_heartbeat_time() ? FromProto(activity.last_heartbeat_time())
                                                      : FromProto(activity.started_time());
-      auto deadline = last + std::chrono::duration_cast<TimePoint::duration>(
-                                 FromProto(activity.heartbeat_timeout()));
+      auto deadline = AddSaturating(last, activity.heartbeat_timeout());
       if (deadline > ms.now()) {
         // A heartbeat arrived since this timer was set: wait for the new deadline.
         auto next = task;
@@ -52,6 +51,14 @@ void TimeoutActivity(MutableStateBuilder& ms, const pv1::TimerTask& task) {
     }
     case enums::TIMEOUT_TYPE_SCHEDULE_TO_CLOSE:
       applies = true;
+      // A start deadline that falls with this one wins, as in Temporal: an activity nobody took
+      // (say, with only a schedule-to-close timeout, which also bounds its start) timed out
+      // waiting to start, whichever of the two timers fired first.
+      if (!activity.started() && !IsZero(activity.schedule_to_start_timeout()) &&
+          AddSaturating(FromProto(activity.current_attempt_scheduled_time()),
+                        activity.schedule_to_start_timeout()) <= FromProto(task.fire_time())) {
+        type = enums::TIMEOUT_TYPE_SCHEDULE_TO_START;
+      }
       break;
     default:
       break;
