@@ -31,9 +31,10 @@ FROM ${BINARIES} AS binaries
 
 FROM ${BASE_IMAGE}
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive
-# Only the shared libraries the binaries link (apt brings their own dependencies).
+# Only the shared libraries the binaries link (apt brings their own dependencies), and the zone
+# data schedules read (IANA time zones).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates \
+ && apt-get install -y --no-install-recommends ca-certificates tzdata \
       libabsl20220623 libcurl4 libgrpc++1.51 libpqxx-6.4 libprometheus-cpp-core1.0 \
       libprometheus-cpp-pull1.0 libprotobuf32 libspdlog1.10 libyaml-cpp0.7 libssl3 \
  && rm -rf /var/lib/apt/lists/* \

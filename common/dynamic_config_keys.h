@@ -67,6 +67,10 @@ using CppType = typename TypeTraits<T>::type;
 // min and max are inclusive; {} leaves that side open (bool and string keys take {} for both).
 // Keep the list sorted by name; the docs print it in this order.
 #define TERN_DYNAMIC_CONFIG_KEYS(X)                                                                \
+  X(FrontendMaxConcurrentBatchOperationPerNamespace,                                               \
+    "frontend.MaxConcurrentBatchOperationPerNamespace", Int, Namespace, 1, 0, {},                  \
+    "Batch operations one namespace may have running; StartBatchOperation beyond it gets "         \
+    "RESOURCE_EXHAUSTED (CONCURRENT_LIMIT).")                                                      \
   X(FrontendMaxConcurrentRequests, "frontend.maxConcurrentRequests", Int, Global, 1000, 1, {},     \
     "Tern's own: calls a frontend host serves at once, parked long polls excepted; more get "      \
     "RESOURCE_EXHAUSTED (SYSTEM_OVERLOADED) at once instead of waiting for their deadline.")       \
@@ -117,6 +121,9 @@ using CppType = typename TypeTraits<T>::type;
   X(NamespaceMinRetention, "namespace.minRetention", Duration, Global, std::chrono::hours(1),      \
     std::chrono::milliseconds(0), {},                                                              \
     "Shortest retention a namespace may be registered or updated with; tests lower it.")           \
+  X(WorkerBatcherRPS, "worker.batcherRPS", Int, Namespace, 50, 1, {},                              \
+    "Operations per second of one batch operation; a request's max_operations_per_second may "     \
+    "only lower it.")                                                                              \
   X(WorkerScanInterval, "worker.scanInterval", Duration, Global, std::chrono::seconds(10),         \
     std::chrono::milliseconds(100), {},                                                            \
     "How often tern-worker looks for deleted namespaces and closed runs past retention.")

@@ -248,6 +248,10 @@ const HistogramDef kStateTransitionCount(
 const CounterDef kDeletedExecutions(
     "tern_deleted_executions_total", "", {"reason"},
     "Runs deleted (state, history, visibility): `retention`, `request`, `namespace_deleted`");
+const CounterDef kBatchOperationExecutions(
+    "tern_batch_operation_executions_total", "", {"operation", "outcome"},
+    "Executions a batch operation acted on (`terminate`, `cancel`, `signal`, `delete`, `reset`), "
+    "by outcome: `completed` (not found included, as in Temporal) or `failed`");
 const HistogramDef kVisibilityLag("tern_visibility_lag_seconds", "history", {},
                                   "From a state change to its visibility row being written",
                                   LatencyBuckets());

@@ -171,6 +171,7 @@ extern const CounterDef kWorkflowCancel;
 extern const CounterDef kWorkflowContinuedAsNew;
 extern const HistogramDef kStateTransitionCount;
 extern const CounterDef kDeletedExecutions;
+extern const CounterDef kBatchOperationExecutions;
 extern const HistogramDef kVisibilityLag;
 
 // ---- matching

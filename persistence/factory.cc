@@ -28,6 +28,9 @@ Stores DecorateStores(const Stores& stores, const Clock& clock, RetryOptions ret
   out.tasks = Decorate<DecoratedTaskStore>(stores.tasks, clock, retry);
   out.visibility = Decorate<DecoratedVisibilityStore>(stores.visibility, clock, retry,
                                                       OperationMetrics::kVisibility);
+  out.schedules = Decorate<DecoratedScheduleStore>(stores.schedules, clock, retry);
+  out.batch_operations =
+      Decorate<DecoratedBatchOperationStore>(stores.batch_operations, clock, retry);
   return out;
 }
 

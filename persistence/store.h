@@ -255,7 +255,9 @@ class TaskStore {
   virtual absl::Status DeleteNamespaceTaskQueues(const std::string& namespace_id) = 0;
 };
 
-class VisibilityStore;  // visibility_store.h
+class VisibilityStore;      // visibility_store.h
+class ScheduleStore;        // schedule_store.h
+class BatchOperationStore;  // batch_operation_store.h
 
 // ---- the set of stores a process opens
 // -----------------------------------------------------------
@@ -267,6 +269,8 @@ struct Stores {
   std::shared_ptr<ExecutionStore> executions;
   std::shared_ptr<TaskStore> tasks;
   std::shared_ptr<VisibilityStore> visibility;
+  std::shared_ptr<ScheduleStore> schedules;
+  std::shared_ptr<BatchOperationStore> batch_operations;
 };
 
 }  // namespace tern::persistence

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "persistence/batch_operation_store.h"
+#include "persistence/schedule_store.h"
 #include "persistence/store.h"
 #include "persistence/visibility_store.h"
 
@@ -237,6 +239,90 @@ class DecoratedVisibilityStore final : public Decorator<VisibilityStore, Policy>
       const visibility::CustomSearchAttributes& attributes) override {
     return policy_("AddSearchAttributeMappings",
                    [&] { return inner_->AddSearchAttributeMappings(attributes); });
+  }
+};
+
+template <typename Policy>
+class DecoratedScheduleStore final : public Decorator<ScheduleStore, Policy> {
+  using Decorator<ScheduleStore, Policy>::inner_;
+  using Decorator<ScheduleStore, Policy>::policy_;
+
+ public:
+  using Decorator<ScheduleStore, Policy>::Decorator;
+  absl::Status CreateSchedule(const v1::ScheduleRecord& record,
+                              std::optional<Timestamp> next_wakeup) override {
+    return policy_("CreateSchedule", [&] { return inner_->CreateSchedule(record, next_wakeup); });
+  }
+  absl::StatusOr<ScheduleRow> GetSchedule(const std::string& namespace_id,
+                                          const std::string& schedule_id) override {
+    return policy_("GetSchedule", [&] { return inner_->GetSchedule(namespace_id, schedule_id); });
+  }
+  absl::StatusOr<int64_t> UpdateSchedule(const v1::ScheduleRecord& record, int64_t expected_version,
+                                         std::optional<Timestamp> next_wakeup) override {
+    return policy_("UpdateSchedule",
+                   [&] { return inner_->UpdateSchedule(record, expected_version, next_wakeup); });
+  }
+  absl::Status DeleteSchedule(const std::string& namespace_id,
+                              const std::string& schedule_id) override {
+    return policy_("DeleteSchedule",
+                   [&] { return inner_->DeleteSchedule(namespace_id, schedule_id); });
+  }
+  absl::StatusOr<std::vector<ScheduleRow>> LeaseDueSchedules(
+      const std::string& owner, int limit, std::chrono::milliseconds lease) override {
+    return policy_("LeaseDueSchedules",
+                   [&] { return inner_->LeaseDueSchedules(owner, limit, lease); });
+  }
+  absl::StatusOr<std::optional<Timestamp>> NextWakeup() override {
+    return policy_("NextScheduleWakeup", [&] { return inner_->NextWakeup(); });
+  }
+  absl::StatusOr<int> DeleteNamespaceSchedules(const std::string& namespace_id,
+                                               int limit) override {
+    return policy_("DeleteNamespaceSchedules",
+                   [&] { return inner_->DeleteNamespaceSchedules(namespace_id, limit); });
+  }
+};
+
+template <typename Policy>
+class DecoratedBatchOperationStore final : public Decorator<BatchOperationStore, Policy> {
+  using Decorator<BatchOperationStore, Policy>::inner_;
+  using Decorator<BatchOperationStore, Policy>::policy_;
+
+ public:
+  using Decorator<BatchOperationStore, Policy>::Decorator;
+  absl::Status CreateBatchOperation(const v1::BatchOperationRecord& record,
+                                    std::optional<Timestamp> next_wakeup,
+                                    int max_running) override {
+    return policy_("CreateBatchOperation",
+                   [&] { return inner_->CreateBatchOperation(record, next_wakeup, max_running); });
+  }
+  absl::StatusOr<BatchOperationRow> GetBatchOperation(const std::string& namespace_id,
+                                                      const std::string& job_id) override {
+    return policy_("GetBatchOperation",
+                   [&] { return inner_->GetBatchOperation(namespace_id, job_id); });
+  }
+  absl::StatusOr<int64_t> UpdateBatchOperation(const v1::BatchOperationRecord& record,
+                                               int64_t expected_version,
+                                               std::optional<Timestamp> next_wakeup) override {
+    return policy_("UpdateBatchOperation", [&] {
+      return inner_->UpdateBatchOperation(record, expected_version, next_wakeup);
+    });
+  }
+  absl::StatusOr<BatchOperationPage> ListBatchOperations(const std::string& namespace_id,
+                                                         int page_size,
+                                                         const std::string& page_token) override {
+    return policy_("ListBatchOperations", [&] {
+      return inner_->ListBatchOperations(namespace_id, page_size, page_token);
+    });
+  }
+  absl::StatusOr<std::vector<BatchOperationRow>> LeaseDueBatchOperations(
+      const std::string& owner, int limit, std::chrono::milliseconds lease) override {
+    return policy_("LeaseDueBatchOperations",
+                   [&] { return inner_->LeaseDueBatchOperations(owner, limit, lease); });
+  }
+  absl::StatusOr<int> DeleteNamespaceBatchOperations(const std::string& namespace_id,
+                                                     int limit) override {
+    return policy_("DeleteNamespaceBatchOperations",
+                   [&] { return inner_->DeleteNamespaceBatchOperations(namespace_id, limit); });
   }
 };
 

@@ -14,7 +14,8 @@ absl::StatusOr<Stores> OpenPostgresStores(const tern::SqlStoreConfig& cfg) {
   ConnectionPool::Options options;
   options.size = cfg.max_conns;
   for (auto statements : {NamespaceStatements(), ClusterStatements(), ShardStatements(),
-                          ExecutionStatements(), TaskStatements(), VisibilityStatements()}) {
+                          ExecutionStatements(), TaskStatements(), VisibilityStatements(),
+                          ScheduleStatements(), BatchOperationStatements()}) {
     options.statements.insert(options.statements.end(), statements.begin(), statements.end());
   }
   absl::StatusOr<std::shared_ptr<ConnectionPool>> pool =
@@ -32,6 +33,8 @@ absl::StatusOr<Stores> OpenPostgresStores(const tern::SqlStoreConfig& cfg) {
   stores.executions = NewExecutionStore(*pool);
   stores.tasks = NewTaskStore(*pool);
   stores.visibility = NewVisibilityStore(*pool);
+  stores.schedules = NewScheduleStore(*pool);
+  stores.batch_operations = NewBatchOperationStore(*pool);
   return stores;
 }
 

@@ -5,7 +5,9 @@
 #include <memory>
 #include <vector>
 
+#include "persistence/batch_operation_store.h"
 #include "persistence/postgres/connection_pool.h"
+#include "persistence/schedule_store.h"
 #include "persistence/store.h"
 #include "persistence/visibility_store.h"
 
@@ -18,6 +20,8 @@ std::vector<PreparedStatement> ShardStatements();
 std::vector<PreparedStatement> ExecutionStatements();
 std::vector<PreparedStatement> TaskStatements();
 std::vector<PreparedStatement> VisibilityStatements();
+std::vector<PreparedStatement> ScheduleStatements();
+std::vector<PreparedStatement> BatchOperationStatements();
 
 std::shared_ptr<NamespaceStore> NewNamespaceStore(std::shared_ptr<ConnectionPool> pool);
 std::shared_ptr<ClusterMetadataStore> NewClusterMetadataStore(std::shared_ptr<ConnectionPool> pool);
@@ -26,5 +30,7 @@ std::shared_ptr<ShardStore> NewShardStore(std::shared_ptr<ConnectionPool> pool);
 std::shared_ptr<ExecutionStore> NewExecutionStore(std::shared_ptr<ConnectionPool> pool);
 std::shared_ptr<TaskStore> NewTaskStore(std::shared_ptr<ConnectionPool> pool);
 std::shared_ptr<VisibilityStore> NewVisibilityStore(std::shared_ptr<ConnectionPool> pool);
+std::shared_ptr<ScheduleStore> NewScheduleStore(std::shared_ptr<ConnectionPool> pool);
+std::shared_ptr<BatchOperationStore> NewBatchOperationStore(std::shared_ptr<ConnectionPool> pool);
 
 }  // namespace tern::persistence::postgres

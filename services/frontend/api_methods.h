@@ -13,6 +13,7 @@
 
 #define TERN_WORKFLOW_SERVICE_METHODS(X)              \
   X(GetSystemInfo, kNone, kCall)                      \
+  X(GetClusterInfo, kNone, kCall)                     \
   X(RegisterNamespace, kAdmin, kAudited)              \
   X(DescribeNamespace, kRead, kCall)                  \
   X(ListNamespaces, kRead, kCall)                     \
@@ -53,7 +54,19 @@
   X(RespondActivityTaskCanceledById, kWorker, kCall)  \
   X(RespondQueryTaskCompleted, kWorker, kCall)        \
   X(ResetStickyTaskQueue, kWorker, kCall)             \
-  X(ShutdownWorker, kWorker, kCall)
+  X(ShutdownWorker, kWorker, kCall)                   \
+  X(CreateSchedule, kWrite, kAudited)                 \
+  X(DescribeSchedule, kRead, kCall)                   \
+  X(UpdateSchedule, kWrite, kAudited)                 \
+  X(PatchSchedule, kWrite, kAudited)                  \
+  X(DeleteSchedule, kWrite, kAudited)                 \
+  X(ListSchedules, kRead, kCall)                      \
+  X(CountSchedules, kRead, kCall)                     \
+  X(ListScheduleMatchingTimes, kRead, kCall)          \
+  X(StartBatchOperation, kWrite, kAudited)            \
+  X(DescribeBatchOperation, kRead, kCall)             \
+  X(ListBatchOperations, kRead, kCall)                \
+  X(StopBatchOperation, kWrite, kAudited)
 
 #define TERN_OPERATOR_SERVICE_METHODS(X)      \
   X(AddSearchAttributes, kAdmin, kAudited)    \

@@ -31,7 +31,9 @@ FrontendService::FrontendService(const Config& config,
                                  client::HistoryClient& history, client::MatchingClient& matching,
                                  Executor& blocking_executor,
                                  std::shared_ptr<persistence::VisibilityStore> visibility,
-                                 FrontendSecurity security)
+                                 FrontendSecurity security,
+                                 std::shared_ptr<persistence::ScheduleStore> schedules,
+                                 std::shared_ptr<persistence::BatchOperationStore> batch_operations)
     : config_(config),
       security_(std::move(security)),
       limiter_(std::make_unique<RateLimiter>(config_.dynamic, SystemClock::Instance())),
@@ -42,7 +44,11 @@ FrontendService::FrontendService(const Config& config,
       forwarded_(std::make_unique<ForwardedCalls>()),
       workflow_(std::make_unique<WorkflowHandler>(
           config_, cache_, namespaces_, history, matching, blocking_executor, *polls_, *forwarded_,
-          *limiter_, SystemClock::Instance(), ThreadRandom, visibility_)),
+          *limiter_, SystemClock::Instance(), ThreadRandom, visibility_,
+          std::make_shared<ScheduleHandler>(config_, std::move(schedules), visibility,
+                                            SystemClock::Instance()),
+          std::make_shared<BatchHandler>(config_, std::move(batch_operations), visibility,
+                                         SystemClock::Instance()))),
       operator_(std::make_unique<OperatorHandler>(namespaces, cache_, namespaces_,
                                                   std::move(visibility), blocking_executor)) {
   if (!security_.audit) security_.audit = *AuditLog::Open(AuditConfig{});  // standard output

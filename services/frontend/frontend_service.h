@@ -40,7 +40,9 @@
 #include "client/matching_client.h"
 #include "common/config.h"
 #include "common/executor.h"
+#include "persistence/batch_operation_store.h"
 #include "persistence/namespace_cache.h"
+#include "persistence/schedule_store.h"
 #include "persistence/store.h"
 #include "persistence/visibility_store.h"
 #include "services/frontend/audit_log.h"
@@ -73,7 +75,9 @@ class FrontendService {
                   client::HistoryClient& history, client::MatchingClient& matching,
                   Executor& blocking_executor,
                   std::shared_ptr<persistence::VisibilityStore> visibility = nullptr,
-                  FrontendSecurity security = {});
+                  FrontendSecurity security = {},
+                  std::shared_ptr<persistence::ScheduleStore> schedules = nullptr,
+                  std::shared_ptr<persistence::BatchOperationStore> batch_operations = nullptr);
   ~FrontendService();
   FrontendService(const FrontendService&) = delete;
   FrontendService& operator=(const FrontendService&) = delete;

@@ -19,9 +19,10 @@ ws::DescribeNamespaceResponse DescribeResponseFor(const persistence::v1::Namespa
   *info = record.info();
   // We advertise only what is implemented.
   info->mutable_capabilities()->Clear();
+  info->mutable_capabilities()->set_eager_workflow_start(true);
   info->mutable_capabilities()->set_sync_update(true);
   info->mutable_capabilities()->set_async_update(true);
-  info->set_supports_schedules(false);
+  info->set_supports_schedules(true);
   info->mutable_limits()->set_blob_size_limit_error(
       config.dynamic.Get(dynamicconfig::kLimitBlobSizeError, record.info().name()));
   info->mutable_limits()->set_memo_size_limit_error(kMemoSizeLimitError);

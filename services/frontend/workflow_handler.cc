@@ -13,6 +13,10 @@ ws::GetSystemInfoResponse SystemInfo() {
   caps->set_activity_failure_include_heartbeat(true);
   caps->set_encoded_failure_attributes(true);
   caps->set_sdk_metadata(true);
+  caps->set_supports_schedules(true);
+  caps->set_eager_workflow_start(true);
+  caps->set_upsert_memo(true);
+  caps->set_count_group_by_execution_status(true);
   return out;
 }
 
@@ -22,7 +26,9 @@ WorkflowHandler::WorkflowHandler(const Config& config, std::shared_ptr<Namespace
                                  Executor& blocking_executor, PollRegistry& polls,
                                  ForwardedCalls& forwarded, RateLimiter& limiter,
                                  const Clock& clock, Random random,
-                                 std::shared_ptr<VisibilityHandler> visibility)
+                                 std::shared_ptr<VisibilityHandler> visibility,
+                                 std::shared_ptr<ScheduleHandler> schedules,
+                                 std::shared_ptr<BatchHandler> batches)
     : config_(config),
       cache_(std::move(cache)),
       namespaces_(std::move(namespaces)),
@@ -34,7 +40,9 @@ WorkflowHandler::WorkflowHandler(const Config& config, std::shared_ptr<Namespace
       limiter_(limiter),
       clock_(clock),
       random_(std::move(random)),
-      visibility_(std::move(visibility)) {}
+      visibility_(std::move(visibility)),
+      schedules_(std::move(schedules)),
+      batches_(std::move(batches)) {}
 
 // ---- helpers
 // -------------------------------------------------------------------------------------
@@ -106,6 +114,32 @@ bool WorkflowHandler::HoldLongPollSlot(CallReactor& reactor, const std::string& 
 
 // ---- system and namespaces
 // -----------------------------------------------------------------------
+
+ws::GetClusterInfoResponse ClusterInfo(const Config& config) {
+  ws::GetClusterInfoResponse out;
+  // The client versions Tern is tested with (docs/compatibility.md).
+  auto& clients = *out.mutable_supported_clients();
+  for (const char* sdk : {"temporal-typescript", "temporal-python", "temporal-go"}) {
+    clients[sdk] = ">=1.0.0 <2.0.0";
+  }
+  out.set_server_version(kServerVersion);
+  out.set_cluster_name(config.cluster_name);
+  out.set_cluster_id(config.cluster_name);
+  out.set_history_shard_count(config.persistence.num_history_shards);
+  out.set_persistence_store("postgres");
+  out.set_visibility_store(config.persistence.VisibilityElasticsearch() ? "elasticsearch"
+                                                                        : "postgres");
+  out.set_initial_failover_version(1);
+  out.set_failover_version_increment(10);
+  return out;
+}
+
+grpc::ServerUnaryReactor* WorkflowHandler::GetClusterInfo(grpc::CallbackServerContext* ctx,
+                                                          const ws::GetClusterInfoRequest*,
+                                                          ws::GetClusterInfoResponse* response) {
+  *response = ClusterInfo(config_);
+  return Finished(ctx, absl::OkStatus());
+}
 
 grpc::ServerUnaryReactor* WorkflowHandler::GetSystemInfo(grpc::CallbackServerContext* ctx,
                                                          const ws::GetSystemInfoRequest*,
@@ -265,31 +299,31 @@ grpc::ServerUnaryReactor* WorkflowHandler::TerminateWorkflowExecution(
 grpc::ServerUnaryReactor* WorkflowHandler::ListWorkflowExecutions(
     grpc::CallbackServerContext* ctx, const ws::ListWorkflowExecutionsRequest* request,
     ws::ListWorkflowExecutionsResponse* response) {
-  return ForwardToVisibility(ctx, request, response, &VisibilityHandler::List);
+  return RunOnStore(ctx, request, response, visibility_, &VisibilityHandler::List);
 }
 
 grpc::ServerUnaryReactor* WorkflowHandler::ScanWorkflowExecutions(
     grpc::CallbackServerContext* ctx, const ws::ScanWorkflowExecutionsRequest* request,
     ws::ScanWorkflowExecutionsResponse* response) {
-  return ForwardToVisibility(ctx, request, response, &VisibilityHandler::Scan);
+  return RunOnStore(ctx, request, response, visibility_, &VisibilityHandler::Scan);
 }
 
 grpc::ServerUnaryReactor* WorkflowHandler::CountWorkflowExecutions(
     grpc::CallbackServerContext* ctx, const ws::CountWorkflowExecutionsRequest* request,
     ws::CountWorkflowExecutionsResponse* response) {
-  return ForwardToVisibility(ctx, request, response, &VisibilityHandler::Count);
+  return RunOnStore(ctx, request, response, visibility_, &VisibilityHandler::Count);
 }
 
 grpc::ServerUnaryReactor* WorkflowHandler::ListOpenWorkflowExecutions(
     grpc::CallbackServerContext* ctx, const ws::ListOpenWorkflowExecutionsRequest* request,
     ws::ListOpenWorkflowExecutionsResponse* response) {
-  return ForwardToVisibility(ctx, request, response, &VisibilityHandler::ListOpen);
+  return RunOnStore(ctx, request, response, visibility_, &VisibilityHandler::ListOpen);
 }
 
 grpc::ServerUnaryReactor* WorkflowHandler::ListClosedWorkflowExecutions(
     grpc::CallbackServerContext* ctx, const ws::ListClosedWorkflowExecutionsRequest* request,
     ws::ListClosedWorkflowExecutionsResponse* response) {
-  return ForwardToVisibility(ctx, request, response, &VisibilityHandler::ListClosed);
+  return RunOnStore(ctx, request, response, visibility_, &VisibilityHandler::ListClosed);
 }
 
 grpc::ServerUnaryReactor* WorkflowHandler::GetSearchAttributes(
@@ -299,5 +333,40 @@ grpc::ServerUnaryReactor* WorkflowHandler::GetSearchAttributes(
   *response = visibility_->GetSearchAttributes();
   return Finished(ctx, absl::OkStatus());
 }
+
+// ---- schedules
+// --------------------------------------------------------------------------------
+
+#define TERN_SCHEDULE_RPC(Method, handler_method, use)                                      \
+  grpc::ServerUnaryReactor* WorkflowHandler::Method(grpc::CallbackServerContext* ctx,       \
+                                                    const ws::Method##Request* request,     \
+                                                    ws::Method##Response* response) {       \
+    return RunOnStore(ctx, request, response, schedules_, &ScheduleHandler::handler_method, \
+                      NamespaceUse::use);                                                   \
+  }
+TERN_SCHEDULE_RPC(CreateSchedule, Create, kStart)
+TERN_SCHEDULE_RPC(DescribeSchedule, Describe, kDefault)
+TERN_SCHEDULE_RPC(UpdateSchedule, Update, kDefault)
+TERN_SCHEDULE_RPC(PatchSchedule, Patch, kDefault)
+TERN_SCHEDULE_RPC(DeleteSchedule, Delete, kDefault)
+TERN_SCHEDULE_RPC(ListSchedules, List, kDefault)
+TERN_SCHEDULE_RPC(CountSchedules, Count, kDefault)
+TERN_SCHEDULE_RPC(ListScheduleMatchingTimes, ListMatchingTimes, kDefault)
+#undef TERN_SCHEDULE_RPC
+
+// ---- batch operations
+// ------------------------------------------------------------------------
+
+#define TERN_BATCH_RPC(Method, handler_method)                                          \
+  grpc::ServerUnaryReactor* WorkflowHandler::Method(grpc::CallbackServerContext* ctx,   \
+                                                    const ws::Method##Request* request, \
+                                                    ws::Method##Response* response) {   \
+    return RunOnStore(ctx, request, response, batches_, &BatchHandler::handler_method); \
+  }
+TERN_BATCH_RPC(StartBatchOperation, Start)
+TERN_BATCH_RPC(DescribeBatchOperation, Describe)
+TERN_BATCH_RPC(ListBatchOperations, List)
+TERN_BATCH_RPC(StopBatchOperation, Stop)
+#undef TERN_BATCH_RPC
 
 }  // namespace tern::frontend

@@ -21,9 +21,11 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/executor.h"
+#include "services/frontend/batch_handler.h"
 #include "services/frontend/call_reactor.h"
 #include "services/frontend/namespace_handler.h"
 #include "services/frontend/rate_limiter.h"
+#include "services/frontend/schedule_handler.h"
 #include "services/frontend/validation.h"
 #include "services/frontend/visibility_handler.h"
 #include "temporal/api/workflowservice/v1/service.grpc.pb.h"
@@ -34,6 +36,8 @@ inline constexpr char kServerVersion[] = "tern 0.1.0";
 
 // GetSystemInfo's reply: only capabilities Tern implements (contract §2.2).
 ws::GetSystemInfoResponse SystemInfo();
+// GetClusterInfo's reply: the cluster's name (also its id), shard count and stores.
+ws::GetClusterInfoResponse ClusterInfo(const Config& config);
 
 class WorkflowHandler final : public ws::WorkflowService::CallbackService {
  public:
@@ -44,11 +48,16 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
                   client::MatchingClient& matching, Executor& blocking_executor,
                   PollRegistry& polls, ForwardedCalls& forwarded, RateLimiter& limiter,
                   const Clock& clock, Random random,
-                  std::shared_ptr<VisibilityHandler> visibility = nullptr);
+                  std::shared_ptr<VisibilityHandler> visibility = nullptr,
+                  std::shared_ptr<ScheduleHandler> schedules = nullptr,
+                  std::shared_ptr<BatchHandler> batches = nullptr);
 
   grpc::ServerUnaryReactor* GetSystemInfo(grpc::CallbackServerContext* ctx,
                                           const ws::GetSystemInfoRequest* request,
                                           ws::GetSystemInfoResponse* response) override;
+  grpc::ServerUnaryReactor* GetClusterInfo(grpc::CallbackServerContext* ctx,
+                                           const ws::GetClusterInfoRequest* request,
+                                           ws::GetClusterInfoResponse* response) override;
 
   grpc::ServerUnaryReactor* RegisterNamespace(grpc::CallbackServerContext* ctx,
                                               const ws::RegisterNamespaceRequest* request,
@@ -180,6 +189,26 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
                                            const ws::ShutdownWorkerRequest* request,
                                            ws::ShutdownWorkerResponse* response) override;
 
+  // Schedules (schedule_handler.h).
+#define TERN_SCHEDULE_RPC(Method)                                      \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,   \
+                                   const ws::Method##Request* request, \
+                                   ws::Method##Response* response) override;
+  TERN_SCHEDULE_RPC(CreateSchedule)
+  TERN_SCHEDULE_RPC(DescribeSchedule)
+  TERN_SCHEDULE_RPC(UpdateSchedule)
+  TERN_SCHEDULE_RPC(PatchSchedule)
+  TERN_SCHEDULE_RPC(DeleteSchedule)
+  TERN_SCHEDULE_RPC(ListSchedules)
+  TERN_SCHEDULE_RPC(CountSchedules)
+  TERN_SCHEDULE_RPC(ListScheduleMatchingTimes)
+  // Batch operations (batch_handler.h).
+  TERN_SCHEDULE_RPC(StartBatchOperation)
+  TERN_SCHEDULE_RPC(DescribeBatchOperation)
+  TERN_SCHEDULE_RPC(ListBatchOperations)
+  TERN_SCHEDULE_RPC(StopBatchOperation)
+#undef TERN_SCHEDULE_RPC
+
  private:
   using Entry = NamespaceCache::Entry;
   using Fail = std::function<void(const absl::Status&)>;
@@ -220,12 +249,14 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
       NamespaceUse use, HistoryMethod<Internal, Resp> method,
       std::function<absl::Status(const Entry&, Internal&)> adjust = nullptr,
       std::type_identity_t<std::function<void(const Entry&, Resp&)>> transform = nullptr);
-  // The visibility RPCs: `method` runs on the blocking executor once the namespace is resolved.
-  template <typename Req, typename Resp>
-  grpc::ServerUnaryReactor* ForwardToVisibility(
+  // The visibility, schedule and batch RPCs: `method` of `handler` runs on the blocking executor
+  // once the namespace is resolved (UNIMPLEMENTED without a handler).
+  template <typename Handler, typename Req, typename Resp>
+  grpc::ServerUnaryReactor* RunOnStore(
       grpc::CallbackServerContext* ctx, const Req* request, Resp* response,
-      absl::StatusOr<Resp> (VisibilityHandler::*method)(const persistence::v1::NamespaceRecord&,
-                                                        const Req&));
+      const std::shared_ptr<Handler>& handler,
+      absl::StatusOr<Resp> (Handler::*method)(const persistence::v1::NamespaceRecord&, const Req&),
+      NamespaceUse use = NamespaceUse::kDefault);
   template <typename Req, typename Internal, typename Resp>
   grpc::ServerUnaryReactor* ForwardByToken(grpc::CallbackServerContext* ctx, const Req* request,
                                            Resp* response,
@@ -268,6 +299,8 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   const Clock& clock_;
   Random random_;
   std::shared_ptr<VisibilityHandler> visibility_;
+  std::shared_ptr<ScheduleHandler> schedules_;
+  std::shared_ptr<BatchHandler> batches_;
 };
 
 }  // namespace tern::frontend

@@ -90,19 +90,20 @@ grpc::ServerUnaryReactor* WorkflowHandler::ForwardByName(
   return reactor;
 }
 
-template <typename Req, typename Resp>
-grpc::ServerUnaryReactor* WorkflowHandler::ForwardToVisibility(
+template <typename Handler, typename Req, typename Resp>
+grpc::ServerUnaryReactor* WorkflowHandler::RunOnStore(
     grpc::CallbackServerContext* ctx, const Req* request, Resp* response,
-    absl::StatusOr<Resp> (VisibilityHandler::*method)(const persistence::v1::NamespaceRecord&,
-                                                      const Req&)) {
+    const std::shared_ptr<Handler>& handler,
+    absl::StatusOr<Resp> (Handler::*method)(const persistence::v1::NamespaceRecord&, const Req&),
+    NamespaceUse use) {
   auto valid = ValidateNamespaceName(request->namespace_(), Limits(*request).max_id_length);
   if (!valid.ok()) return Finished(ctx, valid);
-  if (!visibility_) return Finished(ctx, absl::UnimplementedError("visibility is not configured"));
+  if (!handler) return Finished(ctx, absl::UnimplementedError("no store serves this call"));
   auto* reactor = ctx->DefaultReactor();
-  ResolveByName(request->namespace_(), NamespaceUse::kDefault, FailWith(reactor),
-                [this, request, response, reactor, method](const Entry& ns) {
-                  blocking_.Post([this, request, response, reactor, method, ns] {
-                    FinishWith(reactor, response, ((*visibility_).*method)(*ns, *request));
+  ResolveByName(request->namespace_(), use, FailWith(reactor),
+                [this, request, response, reactor, handler, method](const Entry& ns) {
+                  blocking_.Post([request, response, reactor, handler, method, ns] {
+                    FinishWith(reactor, response, ((*handler).*method)(*ns, *request));
                   });
                 });
   return reactor;

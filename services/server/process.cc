@@ -321,7 +321,7 @@ int RunProcess(const ProcessOptions& options) {
     security.audit = *std::move(audit);
     frontend = std::make_unique<frontend::FrontendService>(
         config, stores.namespaces, namespaces, history_client, matching_client, blocking,
-        stores.visibility, std::move(security));
+        stores.visibility, std::move(security), stores.schedules, stores.batch_operations);
     grpc_services["frontend"] = frontend->GrpcServices();
   }
   if (wanted.contains("worker")) {

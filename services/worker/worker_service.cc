@@ -7,6 +7,8 @@
 #include "common/hashing.h"
 #include "common/logging.h"
 #include "common/metrics.h"
+#include "persistence/batch_operation_store.h"
+#include "persistence/schedule_store.h"
 #include "persistence/visibility_store.h"
 #include "visibility/values.h"
 
@@ -41,45 +43,29 @@ WorkerService::WorkerService(const Config& config, persistence::Stores stores,
       stores_(std::move(stores)),
       membership_(membership),
       history_(history),
-      blocking_(blocking),
-      timers_(timers),
       clock_(clock),
-      self_address_(std::move(self_address)) {}
+      self_address_(std::move(self_address)),
+      housekeeping_(blocking, timers,
+                    [this] {
+                      RunPass();
+                      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                          config_.dynamic.Get(dynamicconfig::kWorkerScanInterval));
+                    }),
+      schedules_(stores_, history, blocking, timers, clock, self_address_),
+      batches_(stores_, history, blocking, timers, clock, self_address_) {}
 
 WorkerService::~WorkerService() { Stop(); }
 
 void WorkerService::Start() {
-  std::lock_guard lock(life_->mu);
-  if (!life_->stopped) return;
-  life_->stopped = false;
-  ArmLocked(std::chrono::milliseconds(0));
+  housekeeping_.Start();
+  schedules_.Start();
+  batches_.Start();
 }
 
 void WorkerService::Stop() {
-  std::unique_lock lock(life_->mu);
-  life_->stopped = true;
-  if (life_->timer) life_->timer->Cancel();
-  life_->idle.wait(lock, [this] { return !life_->running; });
-}
-
-void WorkerService::ArmLocked(std::chrono::milliseconds delay) {
-  // The callbacks hold `life` and touch `this` only while not stopped: Stop() cannot return
-  // meanwhile, so the service outlives them.
-  auto life = life_;
-  life->timer = timers_.PostAfter(delay, [this, life] {
-    blocking_.Post([this, life] {
-      {
-        std::lock_guard lock(life->mu);
-        if (life->stopped || life->running) return;
-        life->running = true;
-      }
-      RunPass();
-      std::lock_guard lock(life->mu);
-      life->running = false;
-      if (!life->stopped) ArmLocked(config_.dynamic.Get(dynamicconfig::kWorkerScanInterval));
-      life->idle.notify_all();
-    });
-  });
+  batches_.Stop();
+  schedules_.Stop();
+  housekeeping_.Stop();
 }
 
 bool WorkerService::Owns(const std::string& namespace_id) const {
@@ -128,6 +114,24 @@ void WorkerService::PurgeNamespace(const persistence::v1::NamespaceRecord& recor
     Log(spdlog::level::warn, {.error = st.ToString()},
         "worker: deleting the task queues of deleted namespace {} failed", id);
     return;
+  }
+  while (stores_.schedules) {
+    auto deleted = stores_.schedules->DeleteNamespaceSchedules(id, kBatch);
+    if (!deleted.ok()) {
+      Log(spdlog::level::warn, {.error = deleted.status().ToString()},
+          "worker: deleting the schedules of deleted namespace {} failed", id);
+      return;
+    }
+    if (*deleted == 0) break;
+  }
+  while (stores_.batch_operations) {
+    auto deleted = stores_.batch_operations->DeleteNamespaceBatchOperations(id, kBatch);
+    if (!deleted.ok()) {
+      Log(spdlog::level::warn, {.error = deleted.status().ToString()},
+          "worker: deleting the batch operations of deleted namespace {} failed", id);
+      return;
+    }
+    if (*deleted == 0) break;
   }
   if (stores_.visibility) {
     auto everything = visibility::ParseQuery(

@@ -12,23 +12,26 @@
 // With several workers, each namespace is handled by the worker that owns its id on the worker
 // ring (membership), so the passes of different workers do not overlap.
 //
+//   - Schedules: the ScheduleRunner (schedule_runner.h) runs every schedule that is due.
+//   - Batch operations: the BatchRunner (batch_runner.h) carries out StartBatchOperation jobs.
+//
 // Threading: one pass at a time runs on the blocking executor (it blocks on the database); the
-// pass is re-armed on the timer executor every `interval`. Start/Stop from any thread; Stop
-// returns once no pass is running.
+// pass is re-armed on the timer executor every worker.scanInterval (common/periodic_task.h).
+// Start/Stop from any thread; Stop returns once no pass is running.
 #pragma once
 
-#include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "client/history_client.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/executor.h"
+#include "common/periodic_task.h"
 #include "membership/membership.h"
 #include "persistence/store.h"
+#include "services/worker/batch_runner.h"
+#include "services/worker/schedule_runner.h"
 
 namespace tern::worker {
 
@@ -43,18 +46,6 @@ class WorkerService {
   void Stop();
 
  private:
-  // Start/Stop state, shared with the timer and executor callbacks so that a callback that runs
-  // after Stop() finds `stopped` without touching the (possibly destroyed) service.
-  struct Lifecycle {
-    std::mutex mu;
-    std::condition_variable idle;
-    bool stopped = true;
-    bool running = false;  // a pass is in progress
-    std::shared_ptr<Executor::Timer> timer;
-  };
-
-  // Schedules the next pass after `delay`; life_->mu is held and the service is not stopped.
-  void ArmLocked(std::chrono::milliseconds delay);
   // One pass over every namespace this worker owns (blocking).
   void RunPass();
   bool Owns(const std::string& namespace_id) const;
@@ -67,12 +58,11 @@ class WorkerService {
   persistence::Stores stores_;
   Membership& membership_;
   client::HistoryClient& history_;
-  Executor& blocking_;
-  Executor& timers_;
   Clock& clock_;
   const std::string self_address_;
-
-  const std::shared_ptr<Lifecycle> life_ = std::make_shared<Lifecycle>();
+  PeriodicTask housekeeping_;
+  ScheduleRunner schedules_;
+  BatchRunner batches_;
 };
 
 }  // namespace tern::worker

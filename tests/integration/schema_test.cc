@@ -95,10 +95,11 @@ TEST_F(SchemaTest, VersionOneDatabaseIsRefusedUntilUpdatedToVersionTwo) {
   auto cfg = server_->CreateDatabase();
   ASSERT_TRUE(cfg.ok()) << cfg.status();
   ASSERT_TRUE(SetupSchema(*cfg).ok());
-  // Back to what a version 1 binary left behind: no visibility table.
+  // Back to what a version 1 binary left behind: none of the tables of later versions.
   ASSERT_TRUE(server_
                   ->Exec(*cfg,
-                         "DROP TABLE executions_visibility; "
+                         "DROP TABLE executions_visibility; DROP TABLE schedules; DROP TABLE "
+                         "batch_operations; "
                          "DELETE FROM schema_update_history WHERE version >= 2; "
                          "UPDATE schema_version SET curr_version = 1")
                   .ok());
@@ -114,8 +115,9 @@ TEST_F(SchemaTest, VersionOneDatabaseIsRefusedUntilUpdatedToVersionTwo) {
   ASSERT_TRUE(UpdateSchema(*cfg).ok());
   EXPECT_EQ(GetSchemaVersion(*cfg).value_or(-1), kSchemaVersion);
   EXPECT_TRUE(CheckSchemaVersion(*cfg).ok());
-  // The new table is there and the old data is untouched.
+  // The new tables are there and the old data is untouched.
   EXPECT_TRUE(server_->Exec(*cfg, "SELECT count(*) FROM executions_visibility").ok());
+  EXPECT_TRUE(server_->Exec(*cfg, "SELECT count(*) FROM schedules").ok());
   EXPECT_EQ(stores->cluster_metadata->InitClusterMetadata({"other", 8})->cluster_name, "active");
 }
 

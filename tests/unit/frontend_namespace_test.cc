@@ -170,7 +170,8 @@ TEST_F(NamespaceHandlerTest, RegisterThenDescribeByNameAndId) {
   EXPECT_EQ(info.owner_email(), "ops@example.com");
   EXPECT_EQ(info.data().at("team"), "shop");
   EXPECT_EQ(info.id().size(), 36u);
-  EXPECT_FALSE(info.capabilities().eager_workflow_start());
+  EXPECT_TRUE(info.capabilities().eager_workflow_start());
+  EXPECT_TRUE(info.supports_schedules());
   EXPECT_FALSE(info.capabilities().worker_poll_complete_on_shutdown());
   EXPECT_FALSE(info.capabilities().workflow_task_completion_pagination());
   EXPECT_EQ(info.limits().blob_size_limit_error(), 2 * 1024 * 1024);

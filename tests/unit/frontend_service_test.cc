@@ -120,12 +120,12 @@ TEST_F(FrontendServiceTest, GetSystemInfoAdvertisesOnlyWhatIsImplemented) {
   EXPECT_TRUE(caps.activity_failure_include_heartbeat());
   EXPECT_TRUE(caps.encoded_failure_attributes());
   EXPECT_TRUE(caps.sdk_metadata());
+  EXPECT_TRUE(caps.supports_schedules());
+  EXPECT_TRUE(caps.upsert_memo());
+  EXPECT_TRUE(caps.eager_workflow_start());
+  EXPECT_TRUE(caps.count_group_by_execution_status());
   EXPECT_FALSE(caps.internal_error_differentiation());
-  EXPECT_FALSE(caps.supports_schedules());
   EXPECT_FALSE(caps.build_id_based_versioning());
-  EXPECT_FALSE(caps.upsert_memo());
-  EXPECT_FALSE(caps.eager_workflow_start());
-  EXPECT_FALSE(caps.count_group_by_execution_status());
   EXPECT_FALSE(caps.nexus());
 }
 
@@ -442,8 +442,8 @@ TEST_F(FrontendServiceTest, StopCancelsForwardedCallsWithUnavailable) {
 
 TEST_F(FrontendServiceTest, UnimplementedRpcsSayUnimplemented) {
   grpc::ClientContext ctx;
-  ws::CreateScheduleResponse resp;
-  auto st = stub_->CreateSchedule(&ctx, ws::CreateScheduleRequest(), &resp);
+  ws::PollNexusTaskQueueResponse resp;
+  auto st = stub_->PollNexusTaskQueue(&ctx, ws::PollNexusTaskQueueRequest(), &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNIMPLEMENTED);
 }
 
