@@ -77,6 +77,8 @@ std::unique_ptr<Command> BuildApp() {
                 .env = "TERN_AUTH_TOKEN"});
   AddSchemaCommands(*root);
   AddWorkflowCommands(*root);
+  AddScheduleCommands(*root);
+  AddBatchCommands(*root);
   Command& operator_group =
       root->AddSubcommand("operator", "Manage namespaces and search attributes");
   AddNamespaceCommands(operator_group);

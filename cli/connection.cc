@@ -77,9 +77,10 @@ absl::StatusOr<Connection> Connection::Open(const ParsedFlags& flags) {
                     flags.GetDuration(kCommandTimeoutFlag), std::move(bearer_token));
 }
 
-std::unique_ptr<grpc::ClientContext> Connection::NewContext() const {
+std::unique_ptr<grpc::ClientContext> Connection::NewContext(
+    std::optional<std::chrono::milliseconds> timeout) const {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + timeout_);
+  context->set_deadline(std::chrono::system_clock::now() + timeout.value_or(timeout_));
   if (!bearer_token_.empty()) context->AddMetadata("authorization", "Bearer " + bearer_token_);
   return context;
 }

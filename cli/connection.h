@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -28,9 +29,10 @@ class Connection {
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   const std::string& address() const { return address_; }
 
-  // A context whose deadline is --command-timeout from now, carrying the --api-key (or
-  // --auth-token) as `authorization: Bearer <key>`.
-  std::unique_ptr<grpc::ClientContext> NewContext() const;
+  // A context whose deadline is --command-timeout from now (or `timeout`, for long polls that
+  // outlive it), carrying the --api-key (or --auth-token) as `authorization: Bearer <key>`.
+  std::unique_ptr<grpc::ClientContext> NewContext(
+      std::optional<std::chrono::milliseconds> timeout = std::nullopt) const;
 
   // Turns a failed RPC into a one-line error with the same code: "<what>: <server message>",
   // with the address for connection failures and the timeout for deadlines.
@@ -72,6 +74,15 @@ class ServiceClient {
   absl::Status Call(Rpc<Request, Response> rpc, const Request& request, Response* response,
                     absl::string_view what) const {
     grpc::Status status = (stub_.get()->*rpc)(connection_.NewContext().get(), request, response);
+    return status.ok() ? absl::OkStatus() : connection_.Error(what, status);
+  }
+  // The same for a long poll the server may hold for up to `timeout` (waiting for a result),
+  // which --command-timeout would cut short.
+  template <typename Request, typename Response>
+  absl::Status LongPoll(Rpc<Request, Response> rpc, const Request& request, Response* response,
+                        absl::string_view what, std::chrono::milliseconds timeout) const {
+    grpc::Status status =
+        (stub_.get()->*rpc)(connection_.NewContext(timeout).get(), request, response);
     return status.ok() ? absl::OkStatus() : connection_.Error(what, status);
   }
 

@@ -1,10 +1,9 @@
 // `tern workflow describe|show|signal|cancel|terminate|delete|list|count`, over
 // WorkflowService. A single execution is named by -w/--workflow-id and, optionally,
-// -r/--run-id (without it the server picks the current run).
-#include <unistd.h>
-
+// -r/--run-id (without it the server picks the current run); signal, cancel, terminate and
+// delete also take --query instead, which starts a batch operation (StartBatch).
 #include <algorithm>
-#include <climits>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,9 +13,8 @@
 #include "cli/app.h"
 #include "cli/connection.h"
 #include "cli/output.h"
+#include "cli/workflow_support.h"
 #include "common/status_macros.h"
-#include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "temporal/api/enums/v1/event_type.pb.h"
 #include "temporal/api/enums/v1/workflow.pb.h"
 #include "temporal/api/workflowservice/v1/service.grpc.pb.h"
@@ -24,65 +22,9 @@
 namespace tern::cli {
 namespace {
 
-namespace wf = temporal::api::workflowservice::v1;
-namespace common = temporal::api::common::v1;
-using WorkflowClient = ServiceClient<wf::WorkflowService>;
-
-constexpr char kWorkflowIdFlag[] = "workflow-id";
-constexpr char kRunIdFlag[] = "run-id";
 constexpr char kReasonFlag[] = "reason";
 constexpr char kQueryFlag[] = "query";
 constexpr int kListPageSize = 100;
-constexpr char kJsonEncoding[] = "json/plain";
-
-// The execution named by -w and -r.
-common::WorkflowExecution TargetExecution(const ParsedFlags& flags) {
-  common::WorkflowExecution execution;
-  execution.set_workflow_id(flags.Get(kWorkflowIdFlag));
-  execution.set_run_id(flags.Get(kRunIdFlag));
-  return execution;
-}
-
-// "workflow order-7" or "workflow order-7 run 0191...", for error messages.
-std::string ExecutionName(const common::WorkflowExecution& execution) {
-  std::string name = absl::StrCat("workflow ", execution.workflow_id());
-  if (!execution.run_id().empty()) absl::StrAppend(&name, " run ", execution.run_id());
-  return name;
-}
-
-// Who sent a signal, cancellation or termination, as recorded in the history.
-std::string Identity() {
-  char host[HOST_NAME_MAX + 1] = {};
-  if (gethostname(host, sizeof(host) - 1) != 0) return "tern-cli";
-  return absl::StrCat("tern-cli@", host);
-}
-
-// `json` (any JSON value) as the one payload of a Payloads, encoded the way the SDKs' default
-// data converter encodes JSON, so workflow code receives the value itself.
-absl::StatusOr<common::Payloads> JsonPayloads(const std::string& json, absl::string_view flag) {
-  google::protobuf::Value parsed;
-  auto valid = google::protobuf::util::JsonStringToMessage(json, &parsed);
-  if (!valid.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, " is not valid JSON: ", std::string(valid.message())));
-  }
-  common::Payloads payloads;
-  common::Payload* payload = payloads.add_payloads();
-  (*payload->mutable_metadata())["encoding"] = kJsonEncoding;
-  // The text as given: re-printing the parsed value would turn large integers into doubles.
-  payload->set_data(json);
-  return payloads;
-}
-
-// A payload for a table cell: the JSON text of json/plain payloads, else its size and encoding.
-std::string PayloadText(const common::Payload& payload) {
-  auto encoding = payload.metadata().find("encoding");
-  if (encoding != payload.metadata().end() && encoding->second == kJsonEncoding) {
-    return payload.data();
-  }
-  return absl::StrCat("<", payload.data().size(), " bytes",
-                      encoding == payload.metadata().end() ? "" : " " + encoding->second, ">");
-}
 
 // Sends `request` to the execution named by -w/-r (namespace and workflow_execution are filled
 // in here) and acknowledges with `done`. `action` is the verb for the error message.
@@ -174,22 +116,37 @@ absl::Status Show(const Invocation& inv) {
 }
 
 absl::Status Signal(const Invocation& inv) {
+  ASSIGN_OR_RETURN(bool batch, IsBatch(inv.flags));
+  ASSIGN_OR_RETURN(std::optional<common::Payloads> input, InputPayloads(inv.flags));
+  if (batch) {
+    wf::StartBatchOperationRequest start;
+    auto* signal = start.mutable_signal_operation();
+    signal->set_signal(inv.flags.Get("name"));
+    signal->set_identity(Identity());
+    if (input) *signal->mutable_input() = *std::move(input);
+    return StartBatch(inv, std::move(start));
+  }
   wf::SignalWorkflowExecutionRequest request;
   request.set_signal_name(inv.flags.Get("name"));
   request.set_identity(Identity());
-  if (inv.flags.Has("input")) {
-    ASSIGN_OR_RETURN(common::Payloads input, JsonPayloads(inv.flags.Get("input"), "input"));
-    *request.mutable_input() = std::move(input);
-  }
+  if (input) *request.mutable_input() = *std::move(input);
   return ActOnExecution(inv, &wf::WorkflowService::Stub::SignalWorkflowExecution,
                         std::move(request), "signal", "Signal sent.");
 }
 
-// cancel and terminate: the same flags, different RPCs.
+// cancel and terminate: the same flags, different RPCs; `to_batch` sets the batch form's
+// operation.
 template <typename Request, typename Response>
 Handler StopHandler(WorkflowClient::Rpc<Request, Response> rpc, std::string action,
-                    std::string done) {
-  return [=](const Invocation& inv) {
+                    std::string done,
+                    std::function<void(wf::StartBatchOperationRequest&)> to_batch) {
+  return [=](const Invocation& inv) -> absl::Status {
+    ASSIGN_OR_RETURN(bool batch, IsBatch(inv.flags));
+    if (batch) {
+      wf::StartBatchOperationRequest start;
+      to_batch(start);
+      return StartBatch(inv, std::move(start));
+    }
     Request request;
     request.set_reason(inv.flags.Get(kReasonFlag));
     request.set_identity(Identity());
@@ -198,6 +155,12 @@ Handler StopHandler(WorkflowClient::Rpc<Request, Response> rpc, std::string acti
 }
 
 absl::Status Delete(const Invocation& inv) {
+  ASSIGN_OR_RETURN(bool batch, IsBatch(inv.flags));
+  if (batch) {
+    wf::StartBatchOperationRequest start;
+    start.mutable_deletion_operation()->set_identity(Identity());
+    return StartBatch(inv, std::move(start));
+  }
   return ActOnExecution(inv, &wf::WorkflowService::Stub::DeleteWorkflowExecution,
                         wf::DeleteWorkflowExecutionRequest(), "delete", "Workflow deleted.");
 }
@@ -266,22 +229,10 @@ absl::Status Count(const Invocation& inv) {
   return absl::OkStatus();
 }
 
-// -w (required) and -r, for the commands that act on one execution.
-Command& AddExecutionFlags(Command& command) {
-  return command
-      .AddFlag({.name = kWorkflowIdFlag,
-                .short_name = 'w',
-                .value_name = "ID",
-                .help = "Workflow ID",
-                .required = true})
-      .AddFlag({.name = kRunIdFlag,
-                .short_name = 'r',
-                .value_name = "ID",
-                .help = "Run ID; the current run when absent"});
-}
-
 FlagSpec ReasonFlag() {
-  return {.name = kReasonFlag, .value_name = "TEXT", .help = "Reason, kept in the history"};
+  return {.name = kReasonFlag,
+          .value_name = "TEXT",
+          .help = "Reason, kept in the history; required with --query"};
 }
 
 FlagSpec QueryFlag() {
@@ -301,24 +252,29 @@ void AddWorkflowCommands(Command& root) {
       .SetHandler(Describe);
   AddExecutionFlags(workflow.AddSubcommand("show", "Print a workflow execution's event history"))
       .SetHandler(Show);
-  AddExecutionFlags(workflow.AddSubcommand("signal", "Send a signal to a running workflow"))
-      .AddFlag({.name = "name", .value_name = "NAME", .help = "Signal name", .required = true})
-      .AddFlag({.name = "input",
-                .short_name = 'i',
-                .value_name = "JSON",
-                .help = "Signal argument, a JSON value such as '{\"qty\": 2}' or '\"text\"'"})
-      .SetHandler(Signal);
-  AddExecutionFlags(
+  Command& signal =
+      AddExecutionOrBatchFlags(
+          workflow.AddSubcommand("signal", "Send a signal to a running workflow"))
+          .AddFlag({.name = "name", .value_name = "NAME", .help = "Signal name", .required = true})
+          .AddFlag(ReasonFlag());
+  AddInputFlags(signal, "Signal").SetHandler(Signal);
+  AddExecutionOrBatchFlags(
       workflow.AddSubcommand("cancel", "Ask a workflow to cancel; its code decides how to stop"))
       .AddFlag(ReasonFlag())
       .SetHandler(StopHandler(&wf::WorkflowService::Stub::RequestCancelWorkflowExecution, "cancel",
-                              "Cancellation requested."));
-  AddExecutionFlags(
+                              "Cancellation requested.", [](wf::StartBatchOperationRequest& start) {
+                                start.mutable_cancellation_operation()->set_identity(Identity());
+                              }));
+  AddExecutionOrBatchFlags(
       workflow.AddSubcommand("terminate", "Stop a workflow at once; its code does not get to run"))
       .AddFlag(ReasonFlag())
       .SetHandler(StopHandler(&wf::WorkflowService::Stub::TerminateWorkflowExecution, "terminate",
-                              "Workflow terminated."));
-  AddExecutionFlags(workflow.AddSubcommand("delete", "Delete a workflow execution and its history"))
+                              "Workflow terminated.", [](wf::StartBatchOperationRequest& start) {
+                                start.mutable_termination_operation()->set_identity(Identity());
+                              }));
+  AddExecutionOrBatchFlags(
+      workflow.AddSubcommand("delete", "Delete a workflow execution and its history"))
+      .AddFlag(ReasonFlag())
       .SetHandler(Delete);
   workflow.AddSubcommand("list", "List workflow executions that match a query")
       .AddFlag(QueryFlag())
@@ -331,6 +287,8 @@ void AddWorkflowCommands(Command& root) {
   workflow.AddSubcommand("count", "Count workflow executions that match a query (GROUP BY too)")
       .AddFlag(QueryFlag())
       .SetHandler(Count);
+  AddWorkflowStartCommands(workflow);
+  AddWorkflowInteractionCommands(workflow);
 }
 
 }  // namespace tern::cli
