@@ -27,6 +27,7 @@
   X(ResetWorkflowExecution, kWrite, kAudited)         \
   X(DeleteWorkflowExecution, kAdmin, kAudited)        \
   X(UpdateWorkflowExecution, kWrite, kCall)           \
+  X(ExecuteMultiOperation, kWrite, kCall)             \
   X(PollWorkflowExecutionUpdate, kWrite, kLongPoll)   \
   X(QueryWorkflow, kRead, kCall)                      \
   X(DescribeWorkflowExecution, kRead, kCall)          \

@@ -127,6 +127,10 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
   grpc::ServerUnaryReactor* UpdateWorkflowExecution(
       grpc::CallbackServerContext* ctx, const ws::UpdateWorkflowExecutionRequest* request,
       ws::UpdateWorkflowExecutionResponse* response) override;
+  // Update-with-start (multi_operation.cc).
+  grpc::ServerUnaryReactor* ExecuteMultiOperation(
+      grpc::CallbackServerContext* ctx, const ws::ExecuteMultiOperationRequest* request,
+      ws::ExecuteMultiOperationResponse* response) override;
   grpc::ServerUnaryReactor* PollWorkflowExecutionUpdate(
       grpc::CallbackServerContext* ctx, const ws::PollWorkflowExecutionUpdateRequest* request,
       ws::PollWorkflowExecutionUpdateResponse* response) override;

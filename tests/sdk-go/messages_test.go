@@ -155,3 +155,43 @@ func TestUpdateRacingWorkflowTask(t *testing.T) {
 		collectorResult(t, run, "x")
 	}
 }
+
+// Update-with-start (ExecuteMultiOperation): the first call starts the run and updates it; a
+// second one with USE_EXISTING updates the same run.
+func TestUpdateWithStart(t *testing.T) {
+	ctx, taskQueue := testContext(t), startWorker(t)
+	options := startOptions(t, taskQueue)
+	options.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
+	var runIDs []string
+	for i, item := range []string{"a", "b"} {
+		operation := tern.client.NewWithStartWorkflowOperation(options, Collector, 2)
+		handle, err := tern.client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+			StartWorkflowOperation: operation,
+			UpdateOptions: client.UpdateWorkflowOptions{
+				UpdateName:   "add",
+				Args:         []any{item},
+				WaitForStage: client.WorkflowUpdateStageCompleted,
+			},
+		})
+		if err != nil {
+			t.Fatalf("update-with-start %d: %v", i, err)
+		}
+		var count int
+		if err := handle.Get(ctx, &count); err != nil || count != i+1 {
+			t.Fatalf("update-with-start %d returned %d, %v; want %d", i, count, err, i+1)
+		}
+		run, err := operation.Get(ctx)
+		if err != nil {
+			t.Fatalf("the started run: %v", err)
+		}
+		runIDs = append(runIDs, run.GetRunID())
+	}
+	if runIDs[0] != runIDs[1] {
+		t.Fatalf("runs %v: the second call must reuse the running workflow", runIDs)
+	}
+	var items []string
+	if err := tern.client.GetWorkflow(ctx, options.ID, runIDs[0]).Get(ctx, &items); err != nil ||
+		strings.Join(items, ",") != "a,b" {
+		t.Fatalf("result = %v, %v; want [a b]", items, err)
+	}
+}

@@ -3,7 +3,9 @@
 // refused once the workflow is closed.
 const assert = require('node:assert/strict');
 const { after, before, describe, it } = require('node:test');
-const { WorkflowUpdateFailedError } = require('@temporalio/client');
+const {
+  WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError,
+} = require('@temporalio/client');
 
 const {
   connectClient, dumpLogsOnFailure, startTern, startWorker, uniqueName,
@@ -72,4 +74,50 @@ describe('updates', () => {
     await handle.result();
     await assert.rejects(handle.executeUpdate('add', { args: [1] }));
   });
+
+  // Update-with-start (ExecuteMultiOperation): the first call starts the workflow and updates it,
+  // the next one (USE_EXISTING) updates the running workflow; a rejection still leaves the
+  // workflow started; FAIL refuses a running workflow id.
+  it('updates with start: starts, then reuses the running workflow', async () => {
+    const workflowId = uniqueName('with-start');
+    const operation = () => new WithStartWorkflowOperation('counterWithUpdates', {
+      workflowId, taskQueue, workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    const first = operation();
+    assert.equal(await client.workflow.executeUpdateWithStart('add', { args: [5], startWorkflowOperation: first }), 5);
+    const handle = await first.workflowHandle();
+    const second = operation();
+    assert.equal(await client.workflow.executeUpdateWithStart('add', { args: [3], startWorkflowOperation: second }), 8);
+    assert.equal((await second.workflowHandle()).firstExecutionRunId, handle.firstExecutionRunId);
+
+    const rejected = operation();
+    const err = await client.workflow.executeUpdateWithStart('add', { args: [-1], startWorkflowOperation: rejected })
+      .then(() => null, (e) => e);
+    assert.ok(err instanceof WorkflowUpdateFailedError, `expected WorkflowUpdateFailedError, got ${err}`);
+
+    const failing = new WithStartWorkflowOperation('counterWithUpdates', {
+      workflowId, taskQueue, workflowIdConflictPolicy: 'FAIL',
+    });
+    const refused = await client.workflow.executeUpdateWithStart('add', { args: [1], startWorkflowOperation: failing })
+      .then(() => null, (e) => e);
+    assert.ok(refused instanceof WorkflowExecutionAlreadyStartedError, `expected WorkflowExecutionAlreadyStartedError, got ${refused}`);
+
+    await handle.signal('finish');
+    assert.equal(await handle.result(), 8);
+  });
+
+  it('updates with start: a rejected update still starts the workflow', async () => {
+    const workflowId = uniqueName('with-start-rejected');
+    const operation = new WithStartWorkflowOperation('counterWithUpdates', {
+      workflowId, taskQueue, workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    const err = await client.workflow.executeUpdateWithStart('add', { args: [-4], startWorkflowOperation: operation })
+      .then(() => null, (e) => e);
+    assert.ok(err instanceof WorkflowUpdateFailedError, `expected WorkflowUpdateFailedError, got ${err}`);
+    const handle = client.workflow.getHandle(workflowId);
+    assert.equal((await handle.describe()).status.name, 'RUNNING');
+    await handle.signal('finish');
+    assert.equal(await handle.result(), 0);
+  });
 });
+
