@@ -15,7 +15,7 @@ import (
 )
 
 func registerAll(w worker.Registry) {
-	for _, wf := range []any{Greet, RetryActivity, Sleeper, Collector, Parent, Cancellable} {
+	for _, wf := range []any{Greet, Echo, RetryActivity, Sleeper, Collector, Parent, Cancellable} {
 		w.RegisterWorkflow(wf)
 	}
 	for _, act := range []any{Hello, FailOnce, Cleanup} {
@@ -35,6 +35,11 @@ func Greet(ctx workflow.Context, name string) (string, error) {
 	var greeting string
 	err := workflow.ExecuteActivity(activityOptions(ctx), Hello, name).Get(ctx, &greeting)
 	return greeting, err
+}
+
+// Echo returns its input: a run of one workflow task.
+func Echo(_ workflow.Context, text string) (string, error) {
+	return text, nil
 }
 
 func Hello(_ context.Context, name string) (string, error) {
