@@ -179,7 +179,19 @@ void RecordStarted(pv1::ScheduleRecord& record, const pv1::ScheduledStart& start
 }
 
 void RecordClosed(pv1::ScheduleRecord& record, const common::WorkflowExecution& execution,
-                  enums::WorkflowExecutionStatus status) {
+                  enums::WorkflowExecutionStatus status,
+                  const temporal::api::history::v1::HistoryEvent* close_event) {
+  std::string failure_message;
+  if (close_event != nullptr && close_event->has_workflow_execution_completed_event_attributes()) {
+    *record.mutable_last_completion_result() =
+        close_event->workflow_execution_completed_event_attributes().result();
+    record.clear_continued_failure();
+  } else if (close_event != nullptr &&
+             close_event->has_workflow_execution_failed_event_attributes()) {
+    const auto& failure = close_event->workflow_execution_failed_event_attributes().failure();
+    *record.mutable_continued_failure() = failure;
+    failure_message = failure.message();
+  }
   auto* info = record.mutable_info();
   auto* running = info->mutable_running_workflows();
   for (int i = running->size() - 1; i >= 0; --i) {
@@ -194,7 +206,8 @@ void RecordClosed(pv1::ScheduleRecord& record, const common::WorkflowExecution& 
   if (!record.schedule().policies().pause_on_failure() || state->paused()) return;
   if (status == enums::WORKFLOW_EXECUTION_STATUS_FAILED) {
     state->set_paused(true);
-    state->set_notes(absl::StrCat("paused due to workflow failure: ", execution.workflow_id()));
+    state->set_notes(absl::StrCat("paused due to workflow failure: ", execution.workflow_id(),
+                                  failure_message.empty() ? "" : ": ", failure_message));
   } else if (status == enums::WORKFLOW_EXECUTION_STATUS_TIMED_OUT) {
     state->set_paused(true);
     state->set_notes(absl::StrCat("paused due to workflow timeout: ", execution.workflow_id()));
@@ -239,6 +252,14 @@ temporal::api::workflowservice::v1::StartWorkflowExecutionRequest StartRequest(
       visibility::SearchAttributePayload(absl::StrCat("\"", record.schedule_id(), "\""),
                                          temporal::api::enums::v1::INDEXED_VALUE_TYPE_KEYWORD);
   request.set_identity(absl::StrCat("tern-scheduler:", record.schedule_id()));
+  if (start.overlap_policy() != enums::SCHEDULE_OVERLAP_POLICY_ALLOW_ALL) {
+    if (record.has_last_completion_result()) {
+      *request.mutable_last_completion_result() = record.last_completion_result();
+    }
+    if (record.has_continued_failure()) {
+      *request.mutable_continued_failure() = record.continued_failure();
+    }
+  }
   // The same start always carries the same request id (a trigger's nominal time is stamped
   // when the frontend accepts it): history answers a repeat with the run the first one started.
   request.set_request_id(

@@ -25,6 +25,7 @@
 
 #include "common/clock.h"
 #include "services/scheduler/spec.h"
+#include "temporal/api/history/v1/message.pb.h"
 #include "temporal/api/workflowservice/v1/request_response.pb.h"
 #include "tern/persistence/v1/schedules.pb.h"
 
@@ -61,8 +62,11 @@ Decision Decide(pv1::ScheduleRecord& record);
 void RecordStarted(pv1::ScheduleRecord& record, const pv1::ScheduledStart& start,
                    const common::WorkflowExecution& execution, TimePoint now);
 // A started workflow closed with `status` (pauses the schedule if pause_on_failure says so).
+// Its close event, when known, gives the result and failure later starts carry and the failure
+// message of the pause note.
 void RecordClosed(pv1::ScheduleRecord& record, const common::WorkflowExecution& execution,
-                  enums::WorkflowExecutionStatus status);
+                  enums::WorkflowExecutionStatus status,
+                  const temporal::api::history::v1::HistoryEvent* close_event = nullptr);
 
 // The request that starts `start` (namespace name and identity included).
 temporal::api::workflowservice::v1::StartWorkflowExecutionRequest StartRequest(

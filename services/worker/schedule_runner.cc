@@ -82,7 +82,17 @@ void ScheduleRunner::Process(persistence::ScheduleRow row) {
     if (absl::IsNotFound(described.status())) {
       scheduler::RecordClosed(record, execution, enums::WORKFLOW_EXECUTION_STATUS_UNSPECIFIED);
     } else if (described.ok() && IsClosed(described->workflow_execution_info().status())) {
-      scheduler::RecordClosed(record, execution, described->workflow_execution_info().status());
+      // Its close event carries the result (or failure) later starts pass on.
+      auto request = ToHistory<hs::GetWorkflowExecutionHistoryRequest>(record);
+      *request.mutable_request()->mutable_execution() = execution;
+      request.mutable_request()->set_history_event_filter_type(
+          enums::HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT);
+      auto history =
+          Await(history_, &client::HistoryClient::GetWorkflowExecutionHistory, request, clock_);
+      const bool found = history.ok() && history->history().events_size() > 0;
+      scheduler::RecordClosed(
+          record, execution, described->workflow_execution_info().status(),
+          found ? &history->history().events(history->history().events_size() - 1) : nullptr);
     }
   }
 

@@ -204,6 +204,30 @@ describe('schedules', { timeout: 300_000 }, () => {
     assert.deepEqual(done.info.nextActionTimes, []);
   });
 
+  it('passes each run the last result, and pauses on a failure with its message', async () => {
+    const counting = await create({
+      scheduleId: uniqueName('count-runs'),
+      spec: { intervals: [{ every: '1s' }] },
+      action: action('countRuns'),
+    });
+    const counted = await describeUntil(counting, 'three runs', (d) => d.info.numActionsTaken >= 3);
+    await counting.pause();
+    const results = await Promise.all(counted.info.recentActions.slice(0, 3).map(({ action: a }) =>
+      client.workflow.getHandle(a.workflow.workflowId, a.workflow.firstExecutionRunId).result()));
+    assert.deepEqual(results, [1, 2, 3]);
+
+    const failing = await create({
+      scheduleId: uniqueName('pause-on-failure'),
+      spec: { intervals: [{ every: '1s' }] },
+      action: action('failWithDetails', ['out of stock', {}]),
+      policies: { pauseOnFailure: true },
+    });
+    const paused = await describeUntil(failing, 'the pause', (d) => d.state.paused);
+    const failed = paused.info.recentActions[0].action.workflow.workflowId;
+    assert.equal(paused.state.note, `paused due to workflow failure: ${failed}: out of stock`);
+    assert.equal(paused.info.numActionsTaken, 1);
+  });
+
   it('refuses a taken id and answers NOT_FOUND once deleted', async () => {
     const scheduleId = uniqueName('taken');
     const options = { scheduleId, spec: { intervals: [{ every: '1h' }] }, action: action('double', [1]) };

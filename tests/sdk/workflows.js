@@ -420,3 +420,10 @@ async function sumSignalSizes(count) {
 }
 Object.assign(module.exports, { sumSignalSizes });
 
+// Counts the runs of a schedule: each run returns the last run's result plus one.
+async function countRuns() {
+  const last = workflowInfo().lastResult;
+  return (typeof last === 'number' ? last : 0) + 1;
+}
+Object.assign(module.exports, { countRuns });
+
