@@ -1,5 +1,6 @@
-// Await: calls a history method and blocks until its answer arrives. For tern-worker's passes,
-// which run on the blocking executor; never call it from a client or timer thread.
+// Await: calls a history method and blocks until its answer arrives, for tern-worker's passes,
+// which run on the blocking executor (never call it from a client or timer thread); ToHistory
+// builds the requests it is given.
 #pragma once
 
 #include <chrono>
@@ -23,6 +24,16 @@ absl::StatusOr<Resp> Await(client::HistoryClient& history,
   (history.*method)(request, options,
                     [&done](absl::StatusOr<Resp> result) { done.set_value(std::move(result)); });
   return done.get_future().get();
+}
+
+// An internal history request for the namespace of `record` (a schedule or batch job: anything
+// with namespace_id() and namespace_name()), its public request's namespace set too.
+template <typename Internal, typename Record>
+Internal ToHistory(const Record& record) {
+  Internal internal;
+  internal.set_namespace_id(record.namespace_id());
+  internal.mutable_request()->set_namespace_(record.namespace_name());
+  return internal;
 }
 
 }  // namespace tern::worker

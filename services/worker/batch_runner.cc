@@ -90,14 +90,6 @@ std::string RequestId(const pv1::BatchOperationRecord& record, const cv1::Workfl
   return out;
 }
 
-template <typename Internal>
-Internal ToHistory(const pv1::BatchOperationRecord& record) {
-  Internal internal;
-  internal.set_namespace_id(record.namespace_id());
-  internal.mutable_request()->set_namespace_(record.namespace_name());
-  return internal;
-}
-
 }  // namespace
 
 BatchRunner::BatchRunner(persistence::Stores stores, client::HistoryClient& history,

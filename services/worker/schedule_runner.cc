@@ -23,16 +23,6 @@ constexpr milliseconds kLease{30'000};
 constexpr milliseconds kPollInterval{1'000};
 constexpr char kOverlapReason[] = "terminated by its schedule's overlap policy";
 
-// An internal history request for the schedule's namespace (its public request's namespace
-// set too).
-template <typename Internal>
-Internal ToHistory(const pv1::ScheduleRecord& record) {
-  Internal internal;
-  internal.set_namespace_id(record.namespace_id());
-  internal.mutable_request()->set_namespace_(record.namespace_name());
-  return internal;
-}
-
 bool IsClosed(enums::WorkflowExecutionStatus status) {
   return status != enums::WORKFLOW_EXECUTION_STATUS_RUNNING &&
          status != enums::WORKFLOW_EXECUTION_STATUS_UNSPECIFIED;
