@@ -36,16 +36,19 @@ hv1::HistoryEvent* MutableStateBuilder::AddEvent(enums::EventType type) {
 
 hv1::HistoryEvent* MutableStateBuilder::AddExternalEvent(enums::EventType type) {
   if (HasStartedWorkflowTask()) {
+    if (state_.workflow_task().type() == pv1::WORKFLOW_TASK_TYPE_SPECULATIVE) {
+      WriteWorkflowTaskEvents();
+    }
     auto* buffered = state_.add_buffered_events();
     *buffered = NewEvent(type, 0);
     MarkDirty();
     return buffered;
   }
   auto* event = AddEvent(type);
-  const auto& wft = state_.workflow_task();
-  if (HasPendingWorkflowTask() && wft.type() == pv1::WORKFLOW_TASK_TYPE_TRANSIENT) {
-    // The id the transient task reserved is taken now: schedule it as a normal task after this
-    // event. Its old transfer task becomes stale and is dropped when matching tries to start it.
+  if (HasPendingWorkflowTask() && !WorkflowTaskEventsWritten()) {
+    // The id the transient or speculative task reserved is taken now: schedule it as a normal
+    // task after this event. Its old transfer task becomes stale and is dropped when matching
+    // tries to start it.
     ClearWorkflowTask();
     ScheduleWorkflowTask(1);
   }
@@ -160,6 +163,15 @@ void MutableStateBuilder::AddTimerTask(pv1::TimerTask task) {
 }
 
 void MutableStateBuilder::ScheduleWorkflowTask(int32_t attempt, bool dispatch) {
+  ScheduleTask(attempt <= 1 ? pv1::WORKFLOW_TASK_TYPE_NORMAL : pv1::WORKFLOW_TASK_TYPE_TRANSIENT,
+               attempt, dispatch);
+}
+
+void MutableStateBuilder::ScheduleSpeculativeWorkflowTask() {
+  ScheduleTask(pv1::WORKFLOW_TASK_TYPE_SPECULATIVE, 1, true);
+}
+
+void MutableStateBuilder::ScheduleTask(pv1::WorkflowTaskType type, int32_t attempt, bool dispatch) {
   if (HasPendingWorkflowTask() || !IsRunning()) return;
   auto& wft = *state_.mutable_workflow_task();
   wft.Clear();
@@ -173,8 +185,8 @@ void MutableStateBuilder::ScheduleWorkflowTask(int32_t attempt, bool dispatch) {
   wft.set_task_queue_kind(kind);
   *wft.mutable_start_to_close_timeout() = state_.default_workflow_task_timeout();
   *wft.mutable_scheduled_time() = ToProto(now_);
-  if (attempt <= 1) {
-    wft.set_type(pv1::WORKFLOW_TASK_TYPE_NORMAL);
+  wft.set_type(type);
+  if (type == pv1::WORKFLOW_TASK_TYPE_NORMAL) {
     auto* event = AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
     auto* attrs = event->mutable_workflow_task_scheduled_event_attributes();
     attrs->mutable_task_queue()->set_name(queue);
@@ -184,7 +196,6 @@ void MutableStateBuilder::ScheduleWorkflowTask(int32_t attempt, bool dispatch) {
     attrs->set_attempt(attempt);
     state_.mutable_workflow_task()->set_scheduled_event_id(event->event_id());
   } else {
-    wft.set_type(pv1::WORKFLOW_TASK_TYPE_TRANSIENT);
     wft.set_scheduled_event_id(state_.next_event_id());
   }
   if (!dispatch) {
@@ -221,12 +232,10 @@ void MutableStateBuilder::MoveWorkflowTaskToNormalQueue() {
   MarkDirty();
 }
 
-std::vector<hv1::HistoryEvent> MutableStateBuilder::TransientWorkflowTaskEvents() const {
+std::vector<hv1::HistoryEvent> MutableStateBuilder::UnwrittenWorkflowTaskEvents() const {
   const auto& wft = state_.workflow_task();
   std::vector<hv1::HistoryEvent> events;
-  if (wft.type() != pv1::WORKFLOW_TASK_TYPE_TRANSIENT || wft.scheduled_event_id() == 0) {
-    return events;
-  }
+  if (WorkflowTaskEventsWritten() || wft.scheduled_event_id() == 0) return events;
   hv1::HistoryEvent scheduled;
   scheduled.set_event_id(wft.scheduled_event_id());
   scheduled.set_event_type(enums::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
@@ -234,6 +243,9 @@ std::vector<hv1::HistoryEvent> MutableStateBuilder::TransientWorkflowTaskEvents(
   auto* sattrs = scheduled.mutable_workflow_task_scheduled_event_attributes();
   sattrs->mutable_task_queue()->set_name(wft.task_queue());
   sattrs->mutable_task_queue()->set_kind(wft.task_queue_kind());
+  if (wft.task_queue_kind() == enums::TASK_QUEUE_KIND_STICKY) {
+    sattrs->mutable_task_queue()->set_normal_name(state_.task_queue());
+  }
   *sattrs->mutable_start_to_close_timeout() = wft.start_to_close_timeout();
   sattrs->set_attempt(wft.attempt());
   events.push_back(std::move(scheduled));
@@ -252,10 +264,9 @@ std::vector<hv1::HistoryEvent> MutableStateBuilder::TransientWorkflowTaskEvents(
   return events;
 }
 
-void MutableStateBuilder::PersistTransientWorkflowTask() {
-  auto& wft = *state_.mutable_workflow_task();
-  if (wft.type() != pv1::WORKFLOW_TASK_TYPE_TRANSIENT) return;
-  auto events = TransientWorkflowTaskEvents();
+void MutableStateBuilder::WriteWorkflowTaskEvents() {
+  if (!HasPendingWorkflowTask() || WorkflowTaskEventsWritten()) return;
+  auto events = UnwrittenWorkflowTaskEvents();
   for (auto& e : events) {
     assert(e.event_id() == state_.next_event_id());
     AppendEvent(std::move(e));

@@ -36,8 +36,10 @@ class MutableStateBuilder {
   // Appends an event with the next event id. The pointer stays valid until Finish().
   hv1::HistoryEvent* AddEvent(enums::EventType type);
   // An event caused from outside the workflow task (activity outcome, timer fired, signal...):
-  // buffered while a workflow task is started, appended otherwise. If a transient workflow task
-  // is scheduled (not started), it becomes a normal one scheduled after this event.
+  // buffered while a workflow task is started, appended otherwise. A transient or speculative
+  // workflow task that is scheduled (not started) becomes a normal one scheduled after this
+  // event; a started speculative one has its events written first (the run changed, so the task
+  // can no longer vanish).
   hv1::HistoryEvent* AddExternalEvent(enums::EventType type);
   // Takes events copied from another run's history (reset): they keep their ids, which must
   // run up to just before state().next_event_id, and precede every event added after them.
@@ -60,13 +62,20 @@ class MutableStateBuilder {
   // `dispatch` false: no transfer task to matching (the caller starts the task itself and hands
   // it to a worker directly: eager workflow start).
   void ScheduleWorkflowTask(int32_t attempt = 1, bool dispatch = true);
+  // Schedules a speculative workflow task (to deliver updates to an idle run) unless one is
+  // pending: first attempt, but no events until it completes having changed the run.
+  void ScheduleSpeculativeWorkflowTask();
+  // Whether the pending task's Scheduled/Started events are in history (a normal task).
+  bool WorkflowTaskEventsWritten() const {
+    return state_.workflow_task().type() == pv1::WORKFLOW_TASK_TYPE_NORMAL;
+  }
   // Sends the scheduled (not started) workflow task to the normal queue instead of the sticky one
   // (whose worker is gone) and forgets the sticky queue; the task will carry full history. No
   // event records the move.
   void MoveWorkflowTaskToNormalQueue();
-  // Writes the Scheduled/Started events of a started transient task (when it completes or fails
-  // in a way that needs them), turning it into a normal one.
-  void PersistTransientWorkflowTask();
+  // Writes the Scheduled/Started events of a started transient or speculative task (when it
+  // completes or fails in a way that needs them), turning it into a normal one.
+  void WriteWorkflowTaskEvents();
   void ClearWorkflowTask() { state_.clear_workflow_task(); }
 
   // The run's timeout timers: the execution deadline (which spans the whole chain of runs) and,
@@ -99,12 +108,13 @@ class MutableStateBuilder {
   const TaskIdSource& task_id_source() const { return next_task_id_; }
 
   // History the poll response needs beyond the persisted events: the Scheduled/Started pair of a
-  // started transient workflow task.
-  std::vector<hv1::HistoryEvent> TransientWorkflowTaskEvents() const;
+  // started transient or speculative workflow task.
+  std::vector<hv1::HistoryEvent> UnwrittenWorkflowTaskEvents() const;
 
  private:
   hv1::HistoryEvent NewEvent(enums::EventType type, int64_t event_id);
   hv1::HistoryEvent* AppendEvent(hv1::HistoryEvent event);
+  void ScheduleTask(pv1::WorkflowTaskType type, int32_t attempt, bool dispatch);
 
   pv1::MutableState state_;
   TimePoint now_;

@@ -196,7 +196,8 @@ absl::StatusOr<std::shared_ptr<MutableStateBuilder>> CronRun(
 
 void FailStartedWorkflowTaskForClose(MutableStateBuilder& ms, const std::string& identity) {
   const auto& wft = ms.state().workflow_task();
-  if (!ms.HasStartedWorkflowTask() || wft.type() != pv1::WORKFLOW_TASK_TYPE_NORMAL) return;
+  if (!ms.HasStartedWorkflowTask() || wft.type() == pv1::WORKFLOW_TASK_TYPE_TRANSIENT) return;
+  ms.WriteWorkflowTaskEvents();  // a speculative task's
   auto* failed = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_FAILED);
   auto* attrs = failed->mutable_workflow_task_failed_event_attributes();
   attrs->set_scheduled_event_id(wft.scheduled_event_id());

@@ -56,8 +56,9 @@ absl::StatusOr<UpdateStatus> CheckUpdate(EngineContext& engine, Shard& shard,
   }
   if (schedule_task) {
     // A workflow task delivers the update; one that is already pending or running will do.
+    // A new one is speculative: if the workflow rejects the update, history keeps no trace.
     auto st = engine.Mutate(shard, key, [](MutableStateBuilder& ms) {
-      if (ms.IsRunning()) ms.ScheduleWorkflowTask();
+      ms.ScheduleSpeculativeWorkflowTask();
       return absl::OkStatus();
     });
     if (!st.ok()) return st;

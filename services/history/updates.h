@@ -1,7 +1,8 @@
 // Workflow updates (contract §2.5.6, §3.5.12). An update is admitted in memory, delivered to the
-// worker as a protocol message on the next workflow task, and recorded in history when the
-// workflow accepts it (UpdateAccepted) and completes it (UpdateCompleted). Rejections write
-// nothing. Callers long-poll for the stage they want.
+// worker as a protocol message on the next workflow task (a speculative one when the run is
+// idle), and recorded in history when the workflow accepts it (UpdateAccepted) and completes it
+// (UpdateCompleted). Rejections write nothing, not even the workflow task that carried them.
+// Callers long-poll for the stage they want.
 #pragma once
 
 #include <functional>

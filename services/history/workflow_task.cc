@@ -5,16 +5,27 @@
 #include "common/errors.h"
 #include "common/task_token.h"
 #include "services/history/history_page.h"
+#include "services/history/updates.h"
 
 namespace tern::history {
+
+namespace {
+// Events a worker that declares discard_speculative_workflow_task_with_events may be sent again
+// after a discarded task (Temporal's default for DiscardSpeculativeWorkflowTaskMaximumEventsCount).
+constexpr int64_t kMaxResentEvents = 10;
+}  // namespace
 
 absl::Status WorkflowTaskNotFound() { return NotFoundError("Workflow task not found."); }
 
 bool IsCurrentWorkflowTask(const MutableStateBuilder& ms, const pv1::TaskToken& token) {
   const auto& wft = ms.state().workflow_task();
+  // The start time tells apart a speculative task from one discarded before it with the same
+  // ids.
   return ms.IsRunning() && wft.started_event_id() != 0 &&
          wft.scheduled_event_id() == token.scheduled_event_id() &&
-         wft.started_event_id() == token.started_event_id() && wft.attempt() == token.attempt();
+         wft.started_event_id() == token.started_event_id() && wft.attempt() == token.attempt() &&
+         (!token.has_started_time() ||
+          FromProto(token.started_time()) == FromProto(wft.started_time()));
 }
 
 absl::StatusOr<temporal::api::workflowservice::v1::PollWorkflowTaskQueueResponse>
@@ -71,10 +82,11 @@ void FailWorkflowTask(MutableStateBuilder& ms, enums::WorkflowTaskFailedCause ca
   // The worker may have lost the run: the next task goes to the normal queue, full history.
   bool was_sticky = wft.task_queue_kind() == enums::TASK_QUEUE_KIND_STICKY;
   ms.state().clear_sticky_task_queue();
-  if (wft.type() == pv1::WORKFLOW_TASK_TYPE_NORMAL ||
+  if (wft.type() != pv1::WORKFLOW_TASK_TYPE_TRANSIENT ||
       cause == enums::WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND || ms.HasBufferedEvents()) {
-    // The failure is recorded in history; a transient task's events are written first.
-    ms.PersistTransientWorkflowTask();
+    // The failure is recorded in history; a transient or speculative task's events are written
+    // first.
+    ms.WriteWorkflowTaskEvents();
     auto* event = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_FAILED);
     auto* attrs = event->mutable_workflow_task_failed_event_attributes();
     attrs->set_scheduled_event_id(wft.scheduled_event_id());
@@ -98,8 +110,8 @@ void TimeoutWorkflowTask(MutableStateBuilder& ms) {
   const auto wft = ms.state().workflow_task();
   bool was_sticky = wft.task_queue_kind() == enums::TASK_QUEUE_KIND_STICKY;
   ms.state().clear_sticky_task_queue();
-  if (wft.type() == pv1::WORKFLOW_TASK_TYPE_NORMAL || ms.HasBufferedEvents()) {
-    ms.PersistTransientWorkflowTask();
+  if (wft.type() != pv1::WORKFLOW_TASK_TYPE_TRANSIENT || ms.HasBufferedEvents()) {
+    ms.WriteWorkflowTaskEvents();
     auto* event = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT);
     auto* attrs = event->mutable_workflow_task_timed_out_event_attributes();
     attrs->set_scheduled_event_id(wft.scheduled_event_id());
@@ -118,7 +130,7 @@ void MarkWorkflowTaskStarted(MutableStateBuilder& ms, const HistoryOptions& limi
   wft.set_request_id(request_id);
   wft.set_identity(identity);
   *wft.mutable_started_time() = ToProto(ms.now());
-  if (wft.type() == pv1::WORKFLOW_TASK_TYPE_TRANSIENT) {
+  if (!ms.WorkflowTaskEventsWritten()) {
     wft.set_started_event_id(wft.scheduled_event_id() + 1);
     ms.MarkDirty();
   } else {
@@ -147,6 +159,36 @@ void MarkWorkflowTaskStarted(MutableStateBuilder& ms, const HistoryOptions& limi
   timer.set_attempt(started_wft.attempt());
   timer.set_timeout_type(enums::TIMEOUT_TYPE_START_TO_CLOSE);
   ms.AddTimerTask(std::move(timer));
+}
+
+temporal::api::workflowservice::v1::PollWorkflowTaskQueueResponse PendingWorkForTask(
+    ExecutionContext& context, int64_t started_event_id) {
+  temporal::api::workflowservice::v1::PollWorkflowTaskQueueResponse extras;
+  AddUpdateMessages(context, started_event_id, &extras);
+  for (auto& [id, query] : context.queries) {
+    if (query.started_event_id == 0) query.started_event_id = started_event_id;
+    if (query.started_event_id == started_event_id) (*extras.mutable_queries())[id] = query.query;
+  }
+  return extras;
+}
+
+bool DiscardsSpeculativeWorkflowTask(
+    const MutableStateBuilder& ms,
+    const temporal::api::workflowservice::v1::RespondWorkflowTaskCompletedRequest& request) {
+  if (ms.state().workflow_task().type() != pv1::WORKFLOW_TASK_TYPE_SPECULATIVE ||
+      request.commands_size() > 0 || request.force_create_new_workflow_task()) {
+    return false;
+  }
+  // Past the last completed task come its WorkflowTaskCompleted event and the events of its
+  // commands; the worker saw those commands, but only some SDKs can take their events twice.
+  int64_t unseen =
+      ms.state().next_event_id() - (ms.state().last_completed_workflow_task_started_event_id() + 2);
+  bool resend_ok = request.capabilities().discard_speculative_workflow_task_with_events();
+  if (unseen > (resend_ok ? kMaxResentEvents : 0)) return false;
+  for (const auto& message : request.messages()) {
+    if (!message.body().Is<temporal::api::update::v1::Rejection>()) return false;
+  }
+  return true;
 }
 
 }  // namespace tern::history

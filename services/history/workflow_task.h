@@ -24,6 +24,18 @@ void FailWorkflowTask(MutableStateBuilder& ms, enums::WorkflowTaskFailedCause ca
 // start-to-close timeout.
 void MarkWorkflowTaskStarted(MutableStateBuilder& ms, const HistoryOptions& limits,
                              const std::string& identity, const std::string& request_id);
+// What the started workflow task of the run carries besides history: the messages of its
+// admitted updates, and the queries waiting for a task (which ride on this one from now on).
+// Called under the run's lock.
+temporal::api::workflowservice::v1::PollWorkflowTaskQueueResponse PendingWorkForTask(
+    ExecutionContext& context, int64_t started_event_id);
+// Whether the completion of the run's started workflow task lets it vanish from history, as
+// Temporal decides it: a speculative task answered with no commands and no heartbeat, only
+// update rejections, whose history the worker had already seen (or, for an SDK that can take
+// events twice, had seen all but a few events of).
+bool DiscardsSpeculativeWorkflowTask(
+    const MutableStateBuilder& ms,
+    const temporal::api::workflowservice::v1::RespondWorkflowTaskCompletedRequest& request);
 // The same for a started task whose start-to-close timeout fired.
 void TimeoutWorkflowTask(MutableStateBuilder& ms);
 // The poll response of the started workflow task of `state`: the whole history, or (`partial`,

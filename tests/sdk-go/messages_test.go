@@ -122,9 +122,14 @@ func TestUpdate(t *testing.T) {
 	}
 	// Update the run once it is idle (TestUpdateRacingWorkflowTask covers a busy run).
 	waitForEvent(ctx, t, run, enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+	idle := fetchHistory(ctx, t, run.GetID(), run.GetRunID()).Events
 
 	if _, err := update(t, run, ""); err == nil || !strings.Contains(err.Error(), "empty item") {
 		t.Fatalf("update with an empty item: error = %v, want the validator's rejection", err)
+	}
+	// The rejection rode on a speculative workflow task, which leaves no event behind.
+	if events := fetchHistory(ctx, t, run.GetID(), run.GetRunID()).Events; len(events) != len(idle) {
+		t.Fatalf("after a rejected update the history has %d events, want %d", len(events), len(idle))
 	}
 	count, err := update(t, run, "x")
 	if err != nil {

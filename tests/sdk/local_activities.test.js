@@ -9,9 +9,13 @@ const { Context } = require('@temporalio/activity');
 const {
   connectClient, dumpLogsOnFailure, startTern, startWorker, uniqueName,
 } = require('./lib/harness');
+const { scrape, total } = require('./lib/metrics');
 
 // temporal.api.enums.v1.EventType
 const EV = {
+  WORKFLOW_TASK_COMPLETED: 7,
+  WORKFLOW_TASK_TIMED_OUT: 8,
+  WORKFLOW_TASK_FAILED: 9,
   ACTIVITY_TASK_SCHEDULED: 10,
   TIMER_STARTED: 17,
   TIMER_FIRED: 18,
@@ -31,6 +35,10 @@ describe('local activities, patches, side effects and memo', { timeout: 300_000 
     async greet(name) {
       return `Hello, ${name}`;
     },
+    async slowGreet(name, ms) {
+      await new Promise((resolve) => { setTimeout(resolve, ms); });
+      return `Hello, ${name}`;
+    },
     async flaky(key, failures) {
       const { attempt } = Context.current().info;
       attempts.set(key, [...(attempts.get(key) ?? []), attempt]);
@@ -40,7 +48,7 @@ describe('local activities, patches, side effects and memo', { timeout: 300_000 
   };
 
   before(async () => {
-    tern = await startTern();
+    tern = await startTern({ metrics: true });
     ({ client, connection } = await connectClient(tern));
     taskQueue = uniqueName('local');
     replayQueue = uniqueName('local-replay');
@@ -74,6 +82,28 @@ describe('local activities, patches, side effects and memo', { timeout: 300_000 
     assert.ok(Object.keys(attrs.details ?? {}).length > 0, 'the marker keeps its details');
     assert.ok(Number(attrs.workflowTaskCompletedEventId) > 0);
     assert.equal(ofType(events, EV.ACTIVITY_TASK_SCHEDULED).length, 0, 'no server-side activity');
+  });
+
+  // A local activity longer than the workflow task timeout: the SDK heartbeats the task
+  // (force_create_new_workflow_task) and asks for the next one in the response
+  // (return_new_workflow_task), so the heartbeat tasks never go through matching.
+  it('hands each heartbeat task of a long local activity back in the response', TEST_TIMEOUT, async () => {
+    const workflowPolls = async () => total(await scrape(tern.metricsUrls.matching), 'poll_success',
+      { namespace: tern.namespace, task_type: 'Workflow' });
+    const pollsBefore = await workflowPolls();
+    const handle = await client.workflow.start('runLocalActivity', {
+      taskQueue,
+      workflowId: uniqueName('la-heartbeat'),
+      workflowTaskTimeout: '2s',
+      args: ['slowGreet', ['Tern', 4000], { startToCloseTimeout: '30s' }],
+    });
+    assert.equal(await handle.result(), 'Hello, Tern');
+    const { events } = await handle.fetchHistory();
+    const completedTasks = ofType(events, EV.WORKFLOW_TASK_COMPLETED).length;
+    assert.ok(completedTasks >= 3, `${completedTasks} workflow tasks: the long activity heartbeats`);
+    assert.equal(ofType(events, EV.WORKFLOW_TASK_FAILED).length, 0);
+    assert.equal(ofType(events, EV.WORKFLOW_TASK_TIMED_OUT).length, 0);
+    assert.equal(await workflowPolls() - pollsBefore, 1, 'only the first task came from a poll');
   });
 
   it('retries a local activity inside the worker and records one marker', TEST_TIMEOUT, async () => {

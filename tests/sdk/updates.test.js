@@ -8,7 +8,7 @@ const {
 } = require('@temporalio/client');
 
 const {
-  connectClient, dumpLogsOnFailure, startTern, startWorker, uniqueName,
+  connectClient, dumpLogsOnFailure, startTern, startWorker, uniqueName, waitFor,
 } = require('./lib/harness');
 
 describe('updates', () => {
@@ -53,6 +53,30 @@ describe('updates', () => {
     await handle.result();
     const events = (await handle.fetchHistory()).events;
     assert.equal(events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length, 1);
+  });
+
+  // Temporal delivers an update to an idle workflow on a speculative workflow task: when the
+  // workflow only rejects it, the task's events are dropped and the worker rolls back.
+  it('leaves no trace in history when an idle workflow rejects updates', async () => {
+    const handle = await client.workflow.start('counterWithUpdates', {
+      taskQueue, workflowId: uniqueName('speculative'),
+    });
+    const idleHistory = await waitFor('the first workflow task to complete', async () => {
+      const { events } = await handle.fetchHistory();
+      return events.some((e) => e.workflowTaskCompletedEventAttributes) && events;
+    });
+    for (const value of [-1, -2]) {
+      await assert.rejects(handle.executeUpdate('add', { args: [value] }), WorkflowUpdateFailedError);
+    }
+    assert.deepEqual((await handle.fetchHistory()).events.map((e) => e.eventType),
+      idleHistory.map((e) => e.eventType), 'rejected updates add no event');
+    // The worker took the dropped task's events back: the next task continues the history.
+    assert.equal(await handle.executeUpdate('add', { args: [5] }), 5);
+    await handle.signal('finish');
+    assert.equal(await handle.result(), 5);
+    const { events } = await handle.fetchHistory();
+    assert.deepEqual(events.map((e) => Number(e.eventId)), events.map((_, i) => i + 1));
+    assert.equal(events.filter((e) => e.workflowTaskFailedEventAttributes).length, 0);
   });
 
   it('deduplicates updates by id', async () => {

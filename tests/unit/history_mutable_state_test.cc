@@ -269,7 +269,7 @@ TEST_F(BuilderTest, TransientTaskHasNoEventsUntilPersisted) {
   EXPECT_EQ(tasks[0].scheduled_event_id(), 5);
 
   // Not started yet: only the Scheduled event would be shown.
-  auto pending = ms.TransientWorkflowTaskEvents();
+  auto pending = ms.UnwrittenWorkflowTaskEvents();
   ASSERT_EQ(pending.size(), 1u);
   EXPECT_EQ(pending[0].event_id(), 5);
 
@@ -280,7 +280,7 @@ TEST_F(BuilderTest, TransientTaskHasNoEventsUntilPersisted) {
   mwft->set_request_id("poll-1");
   *mwft->mutable_started_time() = ToProto(kNow + seconds(1));
 
-  auto transient = ms.TransientWorkflowTaskEvents();
+  auto transient = ms.UnwrittenWorkflowTaskEvents();
   ASSERT_EQ(Ids(transient), (std::vector<int64_t>{5, 6}));
   EXPECT_EQ(transient[0].event_type(), enums::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
   EXPECT_EQ(transient[0].workflow_task_scheduled_event_attributes().attempt(), 2);
@@ -293,7 +293,7 @@ TEST_F(BuilderTest, TransientTaskHasNoEventsUntilPersisted) {
   EXPECT_EQ(FromProto(transient[1].event_time()), kNow + seconds(1));
   EXPECT_TRUE(ms.TakeNewEvents().empty());  // still nothing to persist
 
-  ms.PersistTransientWorkflowTask();
+  ms.WriteWorkflowTaskEvents();
   auto events = ms.TakeNewEvents();
   ASSERT_EQ(Ids(events), (std::vector<int64_t>{5, 6}));
   EXPECT_EQ(Types(events),
@@ -302,10 +302,10 @@ TEST_F(BuilderTest, TransientTaskHasNoEventsUntilPersisted) {
   EXPECT_EQ(events[0].workflow_task_scheduled_event_attributes().attempt(), 2);
   EXPECT_EQ(ms.state().next_event_id(), 7);
   EXPECT_EQ(ms.state().workflow_task().type(), pv1::WORKFLOW_TASK_TYPE_NORMAL);
-  EXPECT_TRUE(ms.TransientWorkflowTaskEvents().empty());
+  EXPECT_TRUE(ms.UnwrittenWorkflowTaskEvents().empty());
 
   // Persisting again (or a normal task) writes nothing.
-  ms.PersistTransientWorkflowTask();
+  ms.WriteWorkflowTaskEvents();
   EXPECT_TRUE(ms.TakeNewEvents().empty());
 }
 

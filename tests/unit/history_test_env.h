@@ -427,6 +427,21 @@ class BasicHistoryTestEnv : public ::testing::Test {
       const std::string& token, std::vector<cmd::Command> commands, bool force_new_task = false,
       const std::string& sticky_queue = "",
       std::vector<temporal::api::protocol::v1::Message> messages = {}) {
+    return RespondWorkflowTaskCompleted(
+               token, std::move(commands), std::move(messages),
+               {.force_new_task = force_new_task, .sticky_queue = sticky_queue})
+        .status();
+  }
+
+  struct CompletionOptions {
+    bool force_new_task = false;
+    bool return_new_task = false;
+    std::string sticky_queue;  // the worker's sticky queue; empty: none
+  };
+  // Completes a workflow task, answering with the whole response.
+  absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskCompleted(
+      const std::string& token, std::vector<cmd::Command> commands,
+      std::vector<temporal::api::protocol::v1::Message> messages, CompletionOptions options) {
     hs::RespondWorkflowTaskCompletedRequest request;
     request.set_namespace_id(kNsId);
     auto* r = request.mutable_request();
@@ -435,14 +450,15 @@ class BasicHistoryTestEnv : public ::testing::Test {
     r->set_identity("workflow-worker");
     for (auto& c : commands) *r->add_commands() = std::move(c);
     for (auto& m : messages) *r->add_messages() = std::move(m);
-    r->set_force_create_new_workflow_task(force_new_task);
-    if (!sticky_queue.empty()) {
-      r->mutable_sticky_attributes()->mutable_worker_task_queue()->set_name(sticky_queue);
+    r->set_force_create_new_workflow_task(options.force_new_task);
+    r->set_return_new_workflow_task(options.return_new_task);
+    if (!options.sticky_queue.empty()) {
+      r->mutable_sticky_attributes()->mutable_worker_task_queue()->set_name(options.sticky_queue);
       r->mutable_sticky_attributes()->mutable_worker_task_queue()->set_kind(
           enums::TASK_QUEUE_KIND_STICKY);
       r->mutable_sticky_attributes()->mutable_schedule_to_start_timeout()->set_seconds(10);
     }
-    return engine_.RespondWorkflowTaskCompleted(request).status();
+    return engine_.RespondWorkflowTaskCompleted(request);
   }
 
   absl::Status FailWorkflowTask(const std::string& token, const std::string& message) {

@@ -115,6 +115,12 @@ class HistoryUpdateTest : public HistoryTestEnv {
     return CompleteWorkflowTask(token, std::move(commands), false, "", std::move(messages));
   }
 
+  // Completes a workflow task with only protocol messages, answering with the whole response.
+  absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> Respond(const std::string& token,
+                                                                   std::vector<Message> messages) {
+    return RespondWorkflowTaskCompleted(token, {}, std::move(messages), {});
+  }
+
   static UpdateResult Get(const std::shared_future<UpdateResult>& future) {
     if (future.wait_for(kWait) != std::future_status::ready) {
       return absl::DeadlineExceededError("UpdateWorkflowExecution did not answer");
@@ -198,20 +204,81 @@ TEST_F(HistoryUpdateTest, AdmittedAnswersAtOnceAndAcceptedWaitsForTheWorker) {
 
 TEST_F(HistoryUpdateTest, RejectedUpdateCompletesWithTheFailureAndWritesNothing) {
   Execution run = IdleRun("wf-update-reject");
+  const Events idle = History(run);
   auto update = AsyncUpdate(run, "upd-3", kCompleted);
+  // The task is speculative: its Scheduled/Started events are in the poll response only.
   auto poll = PollWorkflowTask(run);
   ASSERT_EQ(poll.messages_size(), 1);
-  ASSERT_TRUE(CompleteWithMessages(poll.task_token(), {}, {Reject("upd-3", "bad price")}).ok());
+  ASSERT_EQ(poll.history().events_size(), 6);
+  EXPECT_EQ(poll.history().events(4).event_type(), enums::EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+  EXPECT_EQ(poll.started_event_id(), 6);
+  EXPECT_EQ(History(run).size(), idle.size());
+  auto response = Respond(poll.task_token(), {Reject("upd-3", "bad price")});
+  ASSERT_TRUE(response.ok()) << response.status();
+  // The worker is told to roll back to the task it completed last.
+  EXPECT_EQ(response->reset_history_event_id(), 3);
 
   auto result = Get(update);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->stage(), kCompleted);
   EXPECT_EQ(result->outcome().failure().message(), "bad price");
+  EXPECT_EQ(Names(History(run)), Names(idle));
+
+  // The next update's task takes the same ids; accepted, its events are written.
+  auto next = AsyncUpdate(run, "upd-3b", kAccepted);
+  auto again = PollWorkflowTask(run);
+  EXPECT_EQ(again.started_event_id(), 6);
+  // The discarded task's token no longer completes anything.
+  EXPECT_TRUE(absl::IsNotFound(Respond(poll.task_token(), {Reject("upd-3b", "stale")}).status()));
+  Message accept = Accept("upd-3b");
+  ASSERT_TRUE(CompleteWithMessages(again.task_token(), {ProtocolMessage(accept)}, {accept}).ok());
+  ASSERT_TRUE(Get(next).ok());
   Events events = History(run);
-  EXPECT_EQ(events.back().event_type(), enums::EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
-  for (const auto& e : events) {
-    EXPECT_NE(e.event_type(), enums::EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED);
-  }
+  ExpectWellFormed(events);
+  EXPECT_EQ(Names(events).back(), "WORKFLOW_EXECUTION_UPDATE_ACCEPTED");
+  EXPECT_EQ(events.size(), idle.size() + 4);
+}
+
+TEST_F(HistoryUpdateTest, SpeculativeTaskIsWrittenOnceAnotherEventArrives) {
+  Execution run = IdleRun("wf-update-signal");
+  auto update = AsyncUpdate(run, "upd-5", kCompleted);
+  auto poll = PollWorkflowTask(run);
+  // A signal while the task runs changes the run: the task's events are written first and the
+  // signal waits for the next task.
+  ASSERT_TRUE(Signal(run, "poke").ok());
+  auto response = Respond(poll.task_token(), {Reject("upd-5", "no")});
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->reset_history_event_id(), 0);
+  ASSERT_TRUE(Get(update).ok());
+  Events events = History(run);
+  ExpectWellFormed(events);
+  EXPECT_EQ(Names(events),
+            (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED",
+                     "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED", "WORKFLOW_TASK_SCHEDULED",
+                     "WORKFLOW_TASK_STARTED", "WORKFLOW_TASK_COMPLETED",
+                     "WORKFLOW_EXECUTION_SIGNALED", "WORKFLOW_TASK_SCHEDULED"}));
+}
+
+TEST_F(HistoryUpdateTest, ReturnsTheNextWorkflowTaskWhenTheWorkerAsks) {
+  Execution run = IdleRun("wf-return-new");
+  ASSERT_TRUE(Signal(run, "first").ok());
+  auto task = PollWorkflowTask(run);
+  ASSERT_TRUE(Signal(run, "during").ok());
+  auto response = RespondWorkflowTaskCompleted(
+      task.task_token(), {}, {}, {.return_new_task = true, .sticky_queue = "sticky-1"});
+  ASSERT_TRUE(response.ok()) << response.status();
+  // The task for the signal that came meanwhile is started already, with the new events only.
+  ASSERT_TRUE(response->has_workflow_task());
+  const auto& next = response->workflow_task();
+  EXPECT_FALSE(next.task_token().empty());
+  EXPECT_EQ(next.previous_started_event_id(), task.started_event_id());
+  ASSERT_GT(next.history().events_size(), 0);
+  EXPECT_EQ(next.history().events(0).event_id(), task.started_event_id() + 1);
+  EXPECT_EQ(next.history().events().rbegin()->event_id(), next.started_event_id());
+  ASSERT_TRUE(CompleteWorkflowTask(next.task_token(), {CompleteWorkflow("\"done\"")}).ok());
+  Events events = History(run);
+  ExpectWellFormed(events);
+  EXPECT_EQ(Names(events).back(), "WORKFLOW_EXECUTION_COMPLETED");
 }
 
 TEST_F(HistoryUpdateTest, UnknownUpdatesAndPrematureCompletionsAreRefused) {

@@ -1,5 +1,4 @@
 #include "services/history/api/api.h"
-#include "services/history/updates.h"
 #include "services/history/workflow_task.h"
 
 namespace tern::history::api {
@@ -12,8 +11,7 @@ absl::StatusOr<ws::PollWorkflowTaskQueueResponse> RecordWorkflowTaskStarted(
   ExecutionKey key{request.namespace_id(), execution.workflow_id(), execution.run_id()};
   pv1::MutableState snapshot;
   std::vector<hv1::HistoryEvent> transient;
-  ws::PollWorkflowTaskQueueResponse messages;
-  std::map<std::string, temporal::api::query::v1::WorkflowQuery> queries;
+  ws::PollWorkflowTaskQueueResponse extras;
   bool partial = false;
   auto status = engine.MutateWithContext(
       **shard, key, [&](MutableStateBuilder& ms, ExecutionContext& ctx) -> absl::Status {
@@ -29,28 +27,17 @@ absl::StatusOr<ws::PollWorkflowTaskQueueResponse> RecordWorkflowTaskStarted(
           MarkWorkflowTaskStarted(ms, engine.options(ms.state().namespace_id()),
                                   request.poll_request().identity(), request.request_id());
         }
-        transient = ms.TransientWorkflowTaskEvents();
+        transient = ms.UnwrittenWorkflowTaskEvents();
         // A worker polling the run's sticky queue has the run cached: send only the new events.
         partial = wft.task_queue_kind() == enums::TASK_QUEUE_KIND_STICKY &&
                   request.poll_request().task_queue().name() == ms.state().sticky_task_queue();
         snapshot = ms.state();
-        messages.clear_messages();
-        const int64_t started_id = ms.state().workflow_task().started_event_id();
-        AddUpdateMessages(ctx, started_id, &messages);
-        // Queries waiting for a workflow task ride on this one.
-        queries.clear();
-        for (auto& [id, query] : ctx.queries) {
-          if (query.started_event_id == 0) query.started_event_id = started_id;
-          if (query.started_event_id == started_id) queries[id] = query.query;
-        }
+        extras = PendingWorkForTask(ctx, ms.state().workflow_task().started_event_id());
         return absl::OkStatus();
       });
   if (!status.ok()) return status;
   auto response = BuildWorkflowTaskResponse(**shard, snapshot, transient, partial);
-  if (response.ok()) {
-    *response->mutable_messages() = messages.messages();
-    response->mutable_queries()->insert(queries.begin(), queries.end());
-  }
+  if (response.ok()) response->MergeFrom(extras);
   return response;
 }
 

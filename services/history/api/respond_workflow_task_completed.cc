@@ -1,9 +1,11 @@
+#include "common/ids.h"
 #include "common/status_macros.h"
 #include "services/history/activities.h"
 #include "services/history/api/api.h"
 #include "services/history/commands/commands.h"
 #include "services/history/queries.h"
 #include "services/history/runs.h"
+#include "services/history/updates.h"
 #include "services/history/workflow_task.h"
 
 namespace tern::history::api {
@@ -47,6 +49,12 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskComp
                         absl::StatusOr<ws::QueryWorkflowResponse>>>
       answers;
   ws::RespondWorkflowTaskCompletedResponse response;
+  // The next task, when handed back in the response (return_new_workflow_task).
+  bool hand_back = false;
+  struct {
+    pv1::MutableState snapshot;
+    ws::PollWorkflowTaskQueueResponse extras;
+  } next_task;
   auto status = engine.MutateWithContext(
       shard, target.key, [&](MutableStateBuilder& ms, ExecutionContext& ctx) -> absl::Status {
         if (!IsCurrentWorkflowTask(ms, token)) return WorkflowTaskNotFound();
@@ -76,18 +84,27 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskComp
         } else {
           attempt.state().clear_sticky_task_queue();
         }
-        attempt.PersistTransientWorkflowTask();
-        auto* completed = attempt.AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
-        auto* attrs = completed->mutable_workflow_task_completed_event_attributes();
-        attrs->set_scheduled_event_id(wft.scheduled_event_id());
-        attrs->set_started_event_id(wft.started_event_id());
-        attrs->set_identity(request.identity());
-        if (request.has_sdk_metadata()) *attrs->mutable_sdk_metadata() = request.sdk_metadata();
-        if (request.has_metering_metadata()) {
-          *attrs->mutable_metering_metadata() = request.metering_metadata();
+        // A speculative task that changed nothing vanishes: the worker rolls back to its last
+        // completed task.
+        const bool discard = DiscardsSpeculativeWorkflowTask(ms, request);
+        int64_t completed_id = 0;
+        if (discard) {
+          response.set_reset_history_event_id(
+              ms.state().last_completed_workflow_task_started_event_id());
+        } else {
+          attempt.WriteWorkflowTaskEvents();
+          auto* completed = attempt.AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+          auto* attrs = completed->mutable_workflow_task_completed_event_attributes();
+          attrs->set_scheduled_event_id(wft.scheduled_event_id());
+          attrs->set_started_event_id(wft.started_event_id());
+          attrs->set_identity(request.identity());
+          if (request.has_sdk_metadata()) *attrs->mutable_sdk_metadata() = request.sdk_metadata();
+          if (request.has_metering_metadata()) {
+            *attrs->mutable_metering_metadata() = request.metering_metadata();
+          }
+          completed_id = completed->event_id();
+          attempt.state().set_last_completed_workflow_task_started_event_id(wft.started_event_id());
         }
-        int64_t completed_id = completed->event_id();
-        attempt.state().set_last_completed_workflow_task_started_event_id(wft.started_event_id());
         attempt.ClearWorkflowTask();
 
         commands::Applied applied;
@@ -102,31 +119,53 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskComp
           return absl::OkStatus();
         }
         ms = std::move(attempt);
+        ms.MarkDirty();
         response.clear_activity_tasks();
         for (int64_t id : applied.eager_activities) {
           *response.add_activity_tasks() =
               ActivityTaskFor(ms.state(), ms.state().activities().at(id), request.namespace_());
         }
-        if (!applied.closed) {
-          bool had_buffered = ms.HasBufferedEvents();
-          ms.FlushBufferedEvents();
-          bool updates_waiting = false;
-          for (const auto& [id, pending] : ctx.updates) updates_waiting |= !pending.rejected;
-          if (had_buffered || updates_waiting || request.force_create_new_workflow_task()) {
-            ms.ScheduleWorkflowTask(1);
-          }
-          // A run past the hard history limits cannot go on (reference behaviour: terminate).
-          const auto limits = engine.options(ms.state().namespace_id());
-          if (ms.state().next_event_id() - 1 > limits.history_count_limit_error) {
-            TerminateRun(ms, "Workflow history count exceeds limit.", nullptr, "history-service");
-          } else if (ms.state().history_size_bytes() > limits.history_size_limit_error) {
-            TerminateRun(ms, "Workflow history size exceeds limit.", nullptr, "history-service");
-          }
+        if (applied.closed) return absl::OkStatus();
+        bool had_buffered = ms.HasBufferedEvents();
+        ms.FlushBufferedEvents();
+        bool updates_waiting = false;
+        for (const auto& [id, pending] : ctx.updates) updates_waiting |= !pending.rejected;
+        const auto limits = engine.options(ms.state().namespace_id());
+        if (discard) {
+          // Updates that came while the task ran get a task of their own, speculative again.
+          if (updates_waiting) ms.ScheduleSpeculativeWorkflowTask();
+        } else if (had_buffered || updates_waiting || request.force_create_new_workflow_task()) {
+          // A sticky worker may take the next task in this response, started already (the
+          // history it gets is partial, which only a worker with the run cached can use).
+          hand_back = request.return_new_workflow_task() && !ms.state().sticky_task_queue().empty();
+          ms.ScheduleWorkflowTask(1, /*dispatch=*/!hand_back);
+        }
+        // A run past the hard history limits cannot go on (reference behaviour: terminate).
+        if (ms.state().next_event_id() - 1 > limits.history_count_limit_error) {
+          TerminateRun(ms, "Workflow history count exceeds limit.", nullptr, "history-service");
+          hand_back = false;
+        } else if (ms.state().history_size_bytes() > limits.history_size_limit_error) {
+          TerminateRun(ms, "Workflow history size exceeds limit.", nullptr, "history-service");
+          hand_back = false;
+        }
+        if (hand_back) {
+          MarkWorkflowTaskStarted(ms, limits, request.identity(), NewUuid());
+          next_task.snapshot = ms.state();
+          next_task.extras = PendingWorkForTask(ctx, ms.state().workflow_task().started_event_id());
         }
         return absl::OkStatus();
       });
   for (auto& [resolve, answer] : answers) resolve(std::move(answer));
   if (!status.ok()) return status;
+  if (hand_back) {
+    // Once the task is started, a failure here only delays it: it times out and goes to
+    // matching.
+    auto task = BuildWorkflowTaskResponse(shard, next_task.snapshot, {}, /*partial=*/true);
+    if (task.ok()) {
+      task->MergeFrom(next_task.extras);
+      *response.mutable_workflow_task() = *std::move(task);
+    }
+  }
   return response;
 }
 

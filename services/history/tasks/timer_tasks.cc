@@ -103,13 +103,24 @@ void TimeoutWorkflowTaskTimer(MutableStateBuilder& ms, const pv1::TimerTask& tas
       attrs->set_scheduled_event_id(scheduled);
       attrs->set_timeout_type(enums::TIMEOUT_TYPE_SCHEDULE_TO_START);
     }
+    bool speculative = wft.type() == pv1::WORKFLOW_TASK_TYPE_SPECULATIVE;
     ms.state().clear_sticky_task_queue();
     ms.ClearWorkflowTask();
-    ms.ScheduleWorkflowTask(1);
+    if (speculative) {
+      ms.ScheduleSpeculativeWorkflowTask();
+    } else {
+      ms.ScheduleWorkflowTask(1);
+    }
     return;
   }
   if (wft.scheduled_event_id() != task.event_id() || wft.attempt() != task.attempt() ||
       wft.started_event_id() == 0) {
+    return;
+  }
+  // A discarded speculative task and the next one share ids: a timer due before this task's
+  // deadline was armed for the earlier one.
+  if (FromProto(task.fire_time()) <
+      AddSaturating(FromProto(wft.started_time()), wft.start_to_close_timeout())) {
     return;
   }
   TimeoutWorkflowTask(ms);

@@ -5,7 +5,7 @@ const assert = require('node:assert/strict');
 const { execFile } = require('node:child_process');
 const path = require('node:path');
 
-const BIN_DIR = process.env.TERN_BIN_DIR || path.join(__dirname, '..', '..', 'build', 'bin');
+const BIN_DIR = process.env.TERN_BIN_DIR || path.join(__dirname, '..', '..', '..', 'build', 'bin');
 const TERN = path.join(BIN_DIR, 'tern');
 
 // Runs `tern <args>` and resolves to { code, stdout, stderr } whatever the exit code. stdin is
