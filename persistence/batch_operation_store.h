@@ -64,7 +64,10 @@ class BatchOperationStore {
                                                                  const std::string& page_token) = 0;
 
   // Leases to `owner`, for `lease`, up to `limit` rows whose next_wakeup is at or before the
-  // database's now and whose lease is free or has expired, earliest first, and returns them.
+  // database's now and whose lease is free or has expired, earliest first, and returns them in
+  // that order. A lease is not a write: it leaves the version as it was, so a worker that
+  // outlived its lease and the one that took the row over hold the same version, and whichever
+  // writes second gets ConditionFailed.
   virtual absl::StatusOr<std::vector<BatchOperationRow>> LeaseDueBatchOperations(
       const std::string& owner, int limit, std::chrono::milliseconds lease) = 0;
 

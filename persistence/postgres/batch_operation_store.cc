@@ -5,6 +5,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/hashing.h"
 #include "common/status_macros.h"
 #include "persistence/postgres/sql_util.h"
 #include "persistence/postgres/store_impls.h"
@@ -45,14 +47,16 @@ std::vector<PreparedStatement> BatchOperationStatements() {
        "  (start_time, job_id) < (" TERN_BATCH_TIME_PARAM(
            "$2") ", $3::text)) "
                  "ORDER BY start_time DESC, job_id DESC LIMIT $4"},
+      // RETURNING comes in no particular order: the outer SELECT puts the earliest first.
       {"batch_lease",
-       "UPDATE batch_operations SET lease_owner = $1, "
+       "WITH leased AS (UPDATE batch_operations SET lease_owner = $1, "
        "lease_until = now() + $3::bigint * interval '1 millisecond' "
        "WHERE (namespace_id, job_id) IN ("
        "  SELECT namespace_id, job_id FROM batch_operations "
        "  WHERE next_wakeup <= now() AND (lease_until IS NULL OR lease_until < now()) "
        "  ORDER BY next_wakeup LIMIT $2 FOR UPDATE SKIP LOCKED) "
-       "RETURNING " TERN_BATCH_COLUMNS},
+       "  RETURNING " TERN_BATCH_COLUMNS " AS wakeup, namespace_id, job_id) "
+       "SELECT data, encoding, version, wakeup FROM leased ORDER BY wakeup, namespace_id, job_id"},
       {"batch_delete_namespace",
        "DELETE FROM batch_operations WHERE (namespace_id, job_id) IN ("
        "  SELECT namespace_id, job_id FROM batch_operations WHERE namespace_id = $1 LIMIT $2)"},
@@ -85,22 +89,32 @@ std::string Name(const std::string& job_id) {
   return absl::StrCat("batch operation '", job_id, "'");
 }
 
-// A page token is "<start time in microseconds>:<job id>" of the last row of the page.
+// A page token is "<start time in microseconds>:<namespace tag>:<job id>" of the last row of the
+// page. The tag (a hash of the namespace id) makes the token of another namespace's listing
+// invalid rather than a position in this one.
 struct Position {
   int64_t start_micros = -1;
   std::string job_id;
 };
 
-absl::StatusOr<Position> ParseToken(const std::string& token) {
+std::string NamespaceTag(const std::string& namespace_id) {
+  return absl::StrCat(absl::Hex(StableHash64(namespace_id), absl::kZeroPad16));
+}
+
+std::string MakeToken(const std::string& namespace_id, int64_t start_micros,
+                      const std::string& job_id) {
+  return absl::StrCat(start_micros, ":", NamespaceTag(namespace_id), ":", job_id);
+}
+
+absl::StatusOr<Position> ParseToken(const std::string& namespace_id, const std::string& token) {
   if (token.empty()) return Position{};
-  size_t colon = token.find(':');
+  const std::vector<absl::string_view> parts = absl::StrSplit(token, absl::MaxSplits(':', 2));
   Position position;
-  if (colon == std::string::npos ||
-      !absl::SimpleAtoi(token.substr(0, colon), &position.start_micros) ||
-      position.start_micros < 0) {
+  if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &position.start_micros) ||
+      position.start_micros < 0 || parts[1] != NamespaceTag(namespace_id) || parts[2].empty()) {
     return absl::InvalidArgumentError("invalid next_page_token");
   }
-  position.job_id = token.substr(colon + 1);
+  position.job_id = std::string(parts[2]);
   return position;
 }
 
@@ -175,7 +189,7 @@ class PostgresBatchOperationStore final : public BatchOperationStore {
   absl::StatusOr<BatchOperationPage> ListBatchOperations(const std::string& namespace_id,
                                                          int page_size,
                                                          const std::string& page_token) override {
-    ASSIGN_OR_RETURN(Position after, ParseToken(page_token));
+    ASSIGN_OR_RETURN(Position after, ParseToken(namespace_id, page_token));
     if (page_size <= 0) page_size = kDefaultPageSize;
     page_size = std::min(page_size, kMaxPageSize);
     return pool_->Run("ListBatchOperations",
@@ -190,8 +204,8 @@ class PostgresBatchOperationStore final : public BatchOperationStore {
                         }
                         if (static_cast<int>(rows.size()) > page_size) {
                           const auto& last = rows[page_size - 1];
-                          page.next_page_token =
-                              absl::StrCat(last[4].as<int64_t>(), ":", last[5].as<std::string>());
+                          page.next_page_token = MakeToken(namespace_id, last[4].as<int64_t>(),
+                                                           last[5].as<std::string>());
                         }
                         return page;
                       });

@@ -17,7 +17,9 @@
 // dies repeats at most the one execution in flight, and every operation tolerates that: the
 // cancel, signal and reset requests carry a request id derived from (job, workflow, run), which
 // history deduplicates; a second terminate or delete answers NOT_FOUND. Intermediate writes set
-// next_wakeup a lease ahead, so no other worker takes the job while this one works on it.
+// next_wakeup a lease ahead, so no other worker takes the job while this one works on it; so a
+// worker that dies mid-pass leaves its job for up to that long (30 s). The write at the end of a
+// pass makes the job due a little before its next operation, so the next pass finds it due.
 //
 // Threading: passes run one at a time on the blocking executor (common/periodic_task.h); a pass
 // sleeps between operations of a rate-limited job, for at most a second.
