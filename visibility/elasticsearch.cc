@@ -148,7 +148,11 @@ absl::StatusOr<json> ToElasticsearch(const Query& query) {
       return QueryErrorAt(kNotSupported, "ORDER BY Text attribute " + Quote(order.attribute.name),
                           order.column);
     }
-    sort.push_back(json{{order.attribute.name, {{"order", order.descending ? "desc" : "asc"}}}});
+    // "missing": "_last" is Elasticsearch's default, spelled out: without it OpenSearch 2.19
+    // (with track_total_hits false) answers a search_after that lies among the runs without the
+    // attribute with no hits, so paging lost all but the first page of them.
+    sort.push_back(json{{order.attribute.name,
+                         {{"order", order.descending ? "desc" : "asc"}, {"missing", "_last"}}}});
   }
   if (sort.empty()) {
     sort = json::array({{{"CloseTime", {{"order", "desc"}, {"missing", "_first"}}}},

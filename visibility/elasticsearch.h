@@ -20,8 +20,9 @@
 namespace tern::visibility {
 
 // {"query": <bool/term/terms/range/prefix/exists/match tree, or match_all>,
-//  "sort": [...]}. The sort is the query's ORDER BY (rejected on Text attributes), or by default
-// CloseTime desc (running first), StartTime desc, RunId desc, which matches the index sort.
+//  "sort": [...]}. The sort is the query's ORDER BY (rejected on Text attributes; runs without
+// the attribute come last in either direction), or by default CloseTime desc (running first),
+// StartTime desc, RunId desc, which matches the index sort.
 absl::StatusOr<nlohmann::json> ToElasticsearch(const Query& query);
 
 // For CountWorkflowExecutions. Without GROUP BY: {"query": ...}, a body for the _count API.

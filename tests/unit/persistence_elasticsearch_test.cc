@@ -407,11 +407,11 @@ TEST_F(ElasticsearchVisibilityStoreTest, ListScopesAndSortsEveryQuery) {
   // ORDER BY is the sort, with the run id as the last key so that search_after is exact.
   ASSERT_TRUE(store_.List("ns-1", Parse("ORDER BY StartTime"), 10, "").ok());
   body = json::parse(http_->requests().back().body);
-  EXPECT_EQ(body["sort"],
-            json::parse(R"([{"StartTime":{"order":"asc"}},{"RunId":{"order":"desc"}}])"));
+  EXPECT_EQ(body["sort"], json::parse(R"([{"StartTime":{"missing":"_last","order":"asc"}},)"
+                                      R"({"RunId":{"order":"desc"}}])"));
   ASSERT_TRUE(store_.List("ns-1", Parse("ORDER BY RunId"), 10, "").ok());
   body = json::parse(http_->requests().back().body);
-  EXPECT_EQ(body["sort"], json::parse(R"([{"RunId":{"order":"asc"}}])"));
+  EXPECT_EQ(body["sort"], json::parse(R"([{"RunId":{"missing":"_last","order":"asc"}}])"));
 }
 
 TEST_F(ElasticsearchVisibilityStoreTest, ListReadsBackWhatUpsertWrote) {

@@ -134,8 +134,9 @@ TEST(ElasticsearchTranslationTest, OrderByBecomesSort) {
   ASSERT_TRUE(body.ok()) << body.status();
   EXPECT_EQ(*body, json::parse(R"({
       "query": {"match_all": {}},
-      "sort": [{"StartTime": {"order": "desc"}}, {"CustomInt": {"order": "asc"}},
-               {"WorkflowId": {"order": "asc"}}]})"));
+      "sort": [{"StartTime": {"order": "desc", "missing": "_last"}},
+               {"CustomInt": {"order": "asc", "missing": "_last"}},
+               {"WorkflowId": {"order": "asc", "missing": "_last"}}]})"));
 }
 
 TEST(ElasticsearchTranslationTest, RejectsOrderByText) {

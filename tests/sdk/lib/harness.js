@@ -250,9 +250,28 @@ async function connectClient(tern, namespace = tern.namespace, options = {}) {
 
 const live = new Set(); // every Tern not yet stopped, for the exit hook and the log dumps
 
+// The `elasticsearch` section of a datastore for the cluster at `url` (http[s]://[user:password@]
+// host:port, as in TERN_TEST_ES_URL) and the visibility index `index`, as one line of JSON (which
+// is YAML).
+function elasticsearchDatastore(url, index) {
+  const parsed = new URL(url);
+  if (!['http:', 'https:'].includes(parsed.protocol) || !['', '/'].includes(parsed.pathname)) {
+    throw new Error(`elasticsearchUrl ${url}: expected http[s]://[user:password@]host:port`);
+  }
+  return JSON.stringify({
+    version: 'v7',
+    url: { scheme: parsed.protocol.slice(0, -1), host: parsed.host },
+    ...(parsed.username ? {
+      username: decodeURIComponent(parsed.username),
+      password: decodeURIComponent(parsed.password),
+    } : {}),
+    indices: { visibility: index },
+  });
+}
+
 function configYaml({
   pgPort, ports, shards, partitions, database, dynamicConfig, metricsPorts, dbPassword = '""', tls,
-  globalConfig = {}, bindIp = '127.0.0.1', dbHost = '127.0.0.1',
+  globalConfig = {}, bindIp = '127.0.0.1', dbHost = '127.0.0.1', elasticsearch,
 }) {
   const metrics = (s) => (metricsPorts
     ? `, metrics: {listenAddress: "127.0.0.1:${metricsPorts[s]}"}` : '');
@@ -266,9 +285,14 @@ function configYaml({
     'persistence:',
     `  numHistoryShards: ${shards}`,
     '  defaultStore: default',
+    ...(elasticsearch ? ['  visibilityStore: es-visibility'] : []),
     '  datastores:',
     '    default:',
     `      sql: {pluginName: postgres, databaseName: ${database}, connectAddr: "${dbHost}:${pgPort}", user: postgres, password: ${dbPassword}, maxConns: 16}`,
+    ...(elasticsearch ? [
+      '    es-visibility:',
+      `      elasticsearch: ${elasticsearchDatastore(elasticsearch.url, elasticsearch.index)}`,
+    ] : []),
     'services:',
     ...SERVICES.map((s) => `  ${s}: {rpc: {grpcPort: ${ports[s]}, bindOnIP: ${bindIp}}${metrics(s)}}`),
     'dynamicConfig:',
@@ -298,9 +322,13 @@ function cliOutput(err) {
 class Tern {
   constructor({
     cluster, services, shards, partitions, dynamicConfig, metrics, dbPassword, tls, clientTls, globalConfig, apiKey,
-    database, setupDatabase, isolate,
+    database, setupDatabase, isolate, elasticsearchUrl,
   }) {
     this.namespace = 'default';
+    // Visibility on Elasticsearch: an index of this Tern's own, so that Terns sharing a cluster
+    // never see each other's documents.
+    this.elasticsearch = elasticsearchUrl
+      ? { url: elasticsearchUrl, index: uniqueName('tern-visibility') } : undefined;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-sdk-'));
     fs.chmodSync(this.dir, 0o755); // the postgres user must reach its data dir inside
     this.pgDir = path.join(this.dir, 'pg');
@@ -402,6 +430,7 @@ class Tern {
       globalConfig: this.globalConfig,
       bindIp: host?.address ?? this.bindIp,
       dbHost: host ? this.network.hub : '127.0.0.1',
+      elasticsearch: this.elasticsearch,
     }));
     writeConfig(this.config, this.ports, metricsPorts);
     for (const command of extraHosts) {
@@ -556,6 +585,30 @@ class Tern {
       .join('\n');
   }
 
+  // One request to the Elasticsearch cluster of startTern's `elasticsearchUrl`; `target` is the
+  // path after the index, e.g. '/_search'. Returns {status, body} (body parsed when JSON).
+  async elasticsearchRequest(method, target, body) {
+    if (!this.elasticsearch) throw new Error('this Tern has no elasticsearchUrl');
+    const url = new URL(this.elasticsearch.url);
+    const headers = { 'content-type': 'application/json' };
+    if (url.username) {
+      const user = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+      headers.authorization = `Basic ${Buffer.from(user).toString('base64')}`;
+    }
+    const response = await fetch(`${url.origin}/${this.elasticsearch.index}${target}`, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(20_000),
+    });
+    const text = await response.text();
+    let parsed = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, body: parsed };
+  }
+
   // Stops PostgreSQL (pg_ctl stop -m `mode`) under the running Tern; startDatabase() starts it
   // again on the same port and data.
   async stopDatabase(mode = 'fast') {
@@ -606,7 +659,13 @@ class Tern {
     this.network?.destroy();
     if (this.failed || process.env.TERN_KEEP_TMP) {
       console.error(`harness: logs kept in ${this.dir}`);
+      if (this.elasticsearch) console.error(`harness: index ${this.elasticsearch.index} kept`);
     } else {
+      if (this.elasticsearch) {
+        await this.elasticsearchRequest('DELETE', '').catch((err) => {
+          console.error(`harness: deleting index ${this.elasticsearch.index}: ${err.message}`);
+        });
+      }
       fs.rmSync(this.dir, { recursive: true, force: true });
     }
   }
@@ -638,14 +697,21 @@ class Tern {
  *   setupDatabase        async (tern) => {...}, run instead of `tern schema setup` once
  *                        PostgreSQL runs (tern.pgPort) and the config is written (tern.config,
  *                        tern.database), e.g. to restore a backup (tests/cluster/backup.test.js)
+ *   elasticsearchUrl     http[s]://[user:password@]host:port of an Elasticsearch or OpenSearch
+ *                        cluster: visibilityStore is an elasticsearch datastore (version v7) on
+ *                        an index of this Tern's own, tern.elasticsearch.index, which `tern
+ *                        schema setup` creates and stop() deletes (kept, like the temp dir,
+ *                        after a failure); tern.elasticsearchRequest(method, target, body)
+ *                        calls the cluster on that index
  * Returns a Tern: { address, namespace, dir, logs, pids(), processNames(), logTail(), kill9(),
  * signalProcess(), startProcess(), stopDatabase(), startDatabase(), cutOff(), reconnect(),
- * restart(), stop() }.
+ * elasticsearchRequest(), restart(), stop() }.
  * Call stop() when done (an exit hook kills what is left if the process dies).
  */
 async function startTern({
   cluster = false, services, shards = 4, partitions = 4, dynamicConfig = {}, metrics = false,
   dbPassword, tls, clientTls, globalConfig, apiKey, database = 'tern_test', setupDatabase, isolate,
+  elasticsearchUrl,
 } = {}) {
   for (const bin of ['tern', cluster ? 'tern-frontend' : 'tern-server']) {
     if (!fs.existsSync(path.join(BIN_DIR, bin))) {
@@ -655,7 +721,7 @@ async function startTern({
   installExitHook();
   const tern = new Tern({
     cluster, services, shards, partitions, dynamicConfig, metrics, dbPassword, tls, clientTls, globalConfig, apiKey,
-    database, setupDatabase, isolate,
+    database, setupDatabase, isolate, elasticsearchUrl,
   });
   live.add(tern);
   try {
