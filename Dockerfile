@@ -36,7 +36,7 @@ ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRO
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates tzdata \
       libabsl20220623 libcurl4 libgrpc++1.51 libpqxx-6.4 libprometheus-cpp-core1.0 \
-      libprometheus-cpp-pull1.0 libprotobuf32 libspdlog1.10 libyaml-cpp0.7 libssl3 \
+      libprometheus-cpp-pull1.0 libprotobuf32 libspdlog1.10 libyaml-cpp0.7 libssl3 libjemalloc2 \
  && rm -rf /var/lib/apt/lists/* \
  && echo 'tern:x:1000:' >>/etc/group \
  && echo 'tern:x:1000:1000:Tern:/home/tern:/usr/sbin/nologin' >>/etc/passwd \
