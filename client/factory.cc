@@ -9,10 +9,11 @@ namespace tern::client {
 Clients NewClients(Membership& membership, Executor& executor, int32_t num_history_shards,
                    const Clock& clock) {
   Clients clients;
-  clients.history = std::make_shared<MetricsHistoryClient>(
-      std::make_shared<GrpcHistoryClient>(membership, executor, num_history_shards, clock), clock);
-  clients.matching = std::make_shared<MetricsMatchingClient>(
-      std::make_shared<GrpcMatchingClient>(membership, executor, clock), clock);
+  clients.history_router =
+      std::make_shared<GrpcHistoryClient>(membership, executor, num_history_shards, clock);
+  clients.history = std::make_shared<MetricsHistoryClient>(clients.history_router, clock);
+  clients.matching_router = std::make_shared<GrpcMatchingClient>(membership, executor, clock);
+  clients.matching = std::make_shared<MetricsMatchingClient>(clients.matching_router, clock);
   return clients;
 }
 

@@ -1,5 +1,7 @@
 // The gRPC implementation of HistoryClient: routes each call to the owner of the workflow's
-// shard on the history ring and retries while ownership moves (see history_client.h).
+// shard on the history ring and retries while ownership moves (see history_client.h). In a
+// process that also runs the history service, calls for the shards it holds go to that service
+// directly (SetLocal), with no gRPC and no serialization.
 #pragma once
 
 #include "client/history_client.h"
@@ -9,10 +11,16 @@
 
 namespace tern::client {
 
+using LocalHistory = LocalService<HistoryClient>;
+
 class GrpcHistoryClient final : public HistoryClient {
  public:
   GrpcHistoryClient(Membership& membership, Executor& executor, int32_t num_shards,
                     const Clock& clock = SystemClock::Instance());
+
+  // Sends calls for the shards `local` holds (keys: shard numbers) to it from now on (nullopt:
+  // none). Set it once the service is built, and clear it before the service stops.
+  void SetLocal(std::optional<LocalHistory> local) { router_.SetLocal(std::move(local)); }
 
   int32_t ShardFor(const std::string& namespace_id, const std::string& workflow_id) const;
   void StartWorkflowExecution(const hs::StartWorkflowExecutionRequest& request, CallOptions options,
@@ -83,16 +91,21 @@ class GrpcHistoryClient final : public HistoryClient {
 
  private:
   using Stub = hs::HistoryService::StubInterface::async_interface;
+  using Router = RingRouter<hs::HistoryService, HistoryClient>;
   template <typename Request, typename Response>
-  using Async = RingRouter<hs::HistoryService>::AsyncMethod<Request, Response>;
+  using Async = Router::AsyncMethod<Request, Response>;
+  template <typename Request, typename Response>
+  using Direct = Router::DirectMethod<Request, Response>;
 
-  // Routes by the shard of (request.namespace_id(), workflow_id).
+  // Routes by the shard of (request.namespace_id(), workflow_id): `direct` on the local service
+  // when it holds the shard, else `method` on the owner's stub.
   template <typename Request, typename Response>
   void Route(absl::StatusOr<std::string> workflow_id, const Request& request, CallOptions options,
-             Callback<Response> done, Async<Request, Response> method);
+             Callback<Response> done, Async<Request, Response> method,
+             Direct<Request, Response> direct);
 
   const int32_t num_shards_;
-  RingRouter<hs::HistoryService> router_;
+  Router router_;
 };
 
 }  // namespace tern::client

@@ -19,14 +19,16 @@ void GrpcMatchingClient::AddWorkflowTask(const ms::AddWorkflowTaskRequest& reque
                                          CallOptions options,
                                          Callback<ms::AddWorkflowTaskResponse> done) {
   router_.Call(PartitionKey(request.namespace_id(), request.task_queue().name(), kWorkflow),
-               request, std::move(options), std::move(done), &Stub::AddWorkflowTask);
+               request, std::move(options), std::move(done), &Stub::AddWorkflowTask,
+               &MatchingClient::AddWorkflowTask);
 }
 
 void GrpcMatchingClient::AddActivityTask(const ms::AddActivityTaskRequest& request,
                                          CallOptions options,
                                          Callback<ms::AddActivityTaskResponse> done) {
   router_.Call(PartitionKey(request.namespace_id(), request.task_queue().name(), kActivity),
-               request, std::move(options), std::move(done), &Stub::AddActivityTask);
+               request, std::move(options), std::move(done), &Stub::AddActivityTask,
+               &MatchingClient::AddActivityTask);
 }
 
 void GrpcMatchingClient::PollWorkflowTaskQueue(const ms::PollWorkflowTaskQueueRequest& request,
@@ -34,7 +36,8 @@ void GrpcMatchingClient::PollWorkflowTaskQueue(const ms::PollWorkflowTaskQueueRe
                                                Callback<ws::PollWorkflowTaskQueueResponse> done) {
   router_.Call(
       PartitionKey(request.namespace_id(), request.poll_request().task_queue().name(), kWorkflow),
-      request, std::move(options), std::move(done), &Stub::PollWorkflowTaskQueue);
+      request, std::move(options), std::move(done), &Stub::PollWorkflowTaskQueue,
+      &MatchingClient::PollWorkflowTaskQueue);
 }
 
 void GrpcMatchingClient::PollActivityTaskQueue(const ms::PollActivityTaskQueueRequest& request,
@@ -42,7 +45,8 @@ void GrpcMatchingClient::PollActivityTaskQueue(const ms::PollActivityTaskQueueRe
                                                Callback<ws::PollActivityTaskQueueResponse> done) {
   router_.Call(
       PartitionKey(request.namespace_id(), request.poll_request().task_queue().name(), kActivity),
-      request, std::move(options), std::move(done), &Stub::PollActivityTaskQueue);
+      request, std::move(options), std::move(done), &Stub::PollActivityTaskQueue,
+      &MatchingClient::PollActivityTaskQueue);
 }
 
 void GrpcMatchingClient::DescribeTaskQueuePartition(
@@ -50,27 +54,31 @@ void GrpcMatchingClient::DescribeTaskQueuePartition(
     Callback<ms::DescribeTaskQueuePartitionResponse> done) {
   router_.Call(
       PartitionKey(request.namespace_id(), request.task_queue().name(), request.task_queue_type()),
-      request, std::move(options), std::move(done), &Stub::DescribeTaskQueuePartition);
+      request, std::move(options), std::move(done), &Stub::DescribeTaskQueuePartition,
+      &MatchingClient::DescribeTaskQueuePartition);
 }
 
 void GrpcMatchingClient::QueryWorkflow(const ms::QueryWorkflowRequest& request, CallOptions options,
                                        Callback<ms::QueryWorkflowResponse> done) {
   router_.Call(PartitionKey(request.namespace_id(), request.task_queue().name(), kWorkflow),
-               request, std::move(options), std::move(done), &Stub::QueryWorkflow);
+               request, std::move(options), std::move(done), &Stub::QueryWorkflow,
+               &MatchingClient::QueryWorkflow);
 }
 
 void GrpcMatchingClient::RespondQueryTaskCompleted(
     const ms::RespondQueryTaskCompletedRequest& request, CallOptions options,
     Callback<ms::RespondQueryTaskCompletedResponse> done) {
   router_.Call(PartitionKey(request.namespace_id(), request.task_queue().name(), kWorkflow),
-               request, std::move(options), std::move(done), &Stub::RespondQueryTaskCompleted);
+               request, std::move(options), std::move(done), &Stub::RespondQueryTaskCompleted,
+               &MatchingClient::RespondQueryTaskCompleted);
 }
 
 void GrpcMatchingClient::ReleaseStickyTaskQueue(const ms::ReleaseStickyTaskQueueRequest& request,
                                                 CallOptions options,
                                                 Callback<ms::ReleaseStickyTaskQueueResponse> done) {
   router_.Call(PartitionKey(request.namespace_id(), request.task_queue(), kWorkflow), request,
-               std::move(options), std::move(done), &Stub::ReleaseStickyTaskQueue);
+               std::move(options), std::move(done), &Stub::ReleaseStickyTaskQueue,
+               &MatchingClient::ReleaseStickyTaskQueue);
 }
 
 }  // namespace tern::client

@@ -1,5 +1,7 @@
 // The gRPC implementation of MatchingClient: routes each call to the owner of the task-queue
-// partition on the matching ring and retries while ownership moves (see matching_client.h).
+// partition on the matching ring and retries while ownership moves (see matching_client.h). In
+// a process that also runs the matching service, calls for the partitions it owns go to that
+// service directly (SetLocal), with no gRPC and no serialization.
 #pragma once
 
 #include "client/matching_client.h"
@@ -9,10 +11,16 @@
 
 namespace tern::client {
 
+using LocalMatching = LocalService<MatchingClient>;
+
 class GrpcMatchingClient final : public MatchingClient {
  public:
   GrpcMatchingClient(Membership& membership, Executor& executor,
                      const Clock& clock = SystemClock::Instance());
+
+  // Sends calls for the partitions `local` holds (keys: PartitionKey) to it from now on
+  // (nullopt: none). Set it once the service is built, and clear it before the service stops.
+  void SetLocal(std::optional<LocalMatching> local) { router_.SetLocal(std::move(local)); }
 
   void AddWorkflowTask(const ms::AddWorkflowTaskRequest& request, CallOptions options,
                        Callback<ms::AddWorkflowTaskResponse> done) override;
@@ -38,7 +46,7 @@ class GrpcMatchingClient final : public MatchingClient {
  private:
   using Stub = ms::MatchingService::StubInterface::async_interface;
 
-  RingRouter<ms::MatchingService> router_;
+  RingRouter<ms::MatchingService, MatchingClient> router_;
 };
 
 }  // namespace tern::client

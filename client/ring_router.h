@@ -1,23 +1,51 @@
 // Internal to the gRPC clients: sends a unary call to the owner of a key on one membership
 // ring (a history shard, a matching partition) through UnaryCall, asking membership for a
-// refresh whenever a peer says it is not the owner. Thread-safe.
+// refresh whenever a peer says it is not the owner; or, when the service runs in this process
+// and holds the key, straight to it (LocalService). Thread-safe.
 #pragma once
 
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "client/rpc.h"
+#include "google/protobuf/descriptor.h"
 #include "membership/membership.h"
 
 namespace tern::client {
 
-template <typename Service>
+// A service of this process (tern-server), as a direct path for the process's own calls: no gRPC,
+// no serialization.
+template <typename Client>
+struct LocalService {
+  // Whether the service holds the routing key (a shard, a partition) now.
+  std::function<bool(const std::string& key)> holds;
+  // Answers calls for held keys; ShardOwnershipLost when the key moved meanwhile, and the call
+  // is then routed like any other.
+  Client* client = nullptr;
+  // Told of every answer `client` gives (the service's request metrics).
+  std::function<void(std::string_view operation, const std::string& namespace_id,
+                     const absl::Status& status, double seconds)>
+      observe;
+};
+
+// StartWorkflowExecutionRequest -> StartWorkflowExecution, the method's name.
+std::string OperationOf(const google::protobuf::Descriptor& request);
+
+template <typename Service, typename Client>
 class RingRouter {
  public:
   template <typename Request, typename Response>
   using AsyncMethod = void (Service::StubInterface::async_interface::*)(
       grpc::ClientContext*, const Request*, Response*, std::function<void(grpc::Status)>);
+  template <typename Request, typename Response>
+  using DirectMethod = void (Client::*)(const Request&, CallOptions, Callback<Response>);
 
   RingRouter(Membership& membership, Membership::Role role, Executor& executor, const Clock& clock,
              std::string service_name)
@@ -26,6 +54,47 @@ class RingRouter {
         executor_(executor),
         clock_(clock),
         service_name_(std::move(service_name)) {}
+
+  // Sends calls for the keys `local` holds to it from now on (nullopt: none). Set it once the
+  // service is built, and clear it before the service stops.
+  void SetLocal(std::optional<LocalService<Client>> local) {
+    std::lock_guard lock(local_mu_);
+    local_ = local ? std::make_shared<const LocalService<Client>>(*std::move(local)) : nullptr;
+  }
+
+  // Calls `direct` on the local service if it holds `key`, else `method` on the owner of `key`.
+  template <typename Request, typename Response>
+  void Call(std::string key, const Request& request, CallOptions options, Callback<Response> done,
+            AsyncMethod<Request, Response> method, DirectMethod<Request, Response> direct) {
+    std::shared_ptr<const LocalService<Client>> local;
+    {
+      std::lock_guard lock(local_mu_);
+      local = local_;
+    }
+    if (!local || !local->holds(key)) {
+      return Call(std::move(key), request, std::move(options), std::move(done), method);
+    }
+    auto kept = std::make_shared<const Request>(request);  // for a reroute
+    auto start = std::chrono::steady_clock::now();
+    ((*local->client).*direct)(
+        *kept, options,
+        [this, local, kept, key = std::move(key), options, done = std::move(done), method,
+         start](absl::StatusOr<Response> result) mutable {
+          if (local->observe) {
+            static const std::string operation = OperationOf(*Request::descriptor());
+            std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+            local->observe(operation, kept->namespace_id(), result.status(), elapsed.count());
+          }
+          if (IsShardOwnershipLost(result.status())) {
+            return Call(std::move(key), *kept, std::move(options), std::move(done), method);
+          }
+          // As over gRPC, `done` never runs on the caller's thread nor inside the service (which
+          // may answer under its own locks).
+          executor_.Post([done = std::move(done), result = std::move(result)]() mutable {
+            done(std::move(result));
+          });
+        });
+  }
 
   // Calls `method` on the owner of `key`.
   template <typename Request, typename Response>
@@ -54,6 +123,8 @@ class RingRouter {
   const Clock& clock_;
   const std::string service_name_;
   StubCache<Service> stubs_;
+  std::mutex local_mu_;
+  std::shared_ptr<const LocalService<Client>> local_;
 };
 
 }  // namespace tern::client

@@ -1,5 +1,11 @@
 #include "client/rpc.h"
 
+#include <google/protobuf/descriptor.h>
+
+#include <utility>
+
+#include "client/ring_router.h"
+
 namespace tern::client {
 namespace {
 
@@ -35,16 +41,16 @@ std::shared_ptr<grpc::Channel> NewInternalChannel(const std::string& address) {
 void CallHandle::Cancel(absl::Status reason) {
   std::lock_guard lock(mu_);
   if (reason_.ok()) reason_ = std::move(reason);
-  if (ctx_) ctx_->TryCancel();
+  if (cancel_) std::exchange(cancel_, nullptr)();
 }
 
-bool CallHandle::Attach(grpc::ClientContext* ctx, absl::Status* reason) {
+bool CallHandle::Attach(std::function<void()> cancel, absl::Status* reason) {
   std::lock_guard lock(mu_);
   if (!reason_.ok()) {
     *reason = reason_;
     return false;
   }
-  ctx_ = ctx;
+  cancel_ = std::move(cancel);
   return true;
 }
 
@@ -55,7 +61,13 @@ absl::Status CallHandle::reason() const {
 
 void CallHandle::Detach() {
   std::lock_guard lock(mu_);
-  ctx_ = nullptr;
+  cancel_ = nullptr;
+}
+
+std::string OperationOf(const google::protobuf::Descriptor& request) {
+  std::string_view name = request.name();
+  if (name.ends_with("Request")) name.remove_suffix(std::string_view("Request").size());
+  return std::string(name);
 }
 
 }  // namespace tern::client

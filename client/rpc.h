@@ -58,15 +58,17 @@ class StubCache {
 class CallHandle {
  public:
   void Cancel(absl::Status reason = absl::CancelledError("call cancelled"));
-  // Internal: each attempt registers its context here; false (and `reason` set) once cancelled.
-  bool Attach(grpc::ClientContext* ctx, absl::Status* reason);
+  // Internal: each attempt registers how to cancel it (run at most once, on the thread that
+  // cancels, under the handle's lock: it must not call back into the handle); false (and
+  // `reason` set) once cancelled.
+  bool Attach(std::function<void()> cancel, absl::Status* reason);
   void Detach();
   // The reason given to Cancel(), or OK while not cancelled.
   absl::Status reason() const;
 
  private:
   mutable std::mutex mu_;
-  grpc::ClientContext* ctx_ = nullptr;
+  std::function<void()> cancel_;
   absl::Status reason_;
 };
 
@@ -112,7 +114,8 @@ class UnaryCall : public std::enable_shared_from_this<UnaryCall<Request, Respons
     ctx_ = std::make_unique<grpc::ClientContext>();
     ctx_->set_deadline(options_.deadline);
     if (absl::Status cancelled;
-        options_.handle && !options_.handle->Attach(ctx_.get(), &cancelled)) {
+        options_.handle &&
+        !options_.handle->Attach([ctx = ctx_.get()] { ctx->TryCancel(); }, &cancelled)) {
       return Finish(std::move(cancelled));
     }
     response_ = Response();

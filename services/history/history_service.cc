@@ -1,97 +1,56 @@
 #include "services/history/history_service.h"
 
+#include "absl/strings/numbers.h"
 #include "common/errors.h"
 #include "common/metrics.h"
 
 namespace tern::history {
 
-// Runs each blocking engine call on the blocking executor and finishes the reactor from there.
+// Serves each RPC through the in-process client, finishing the reactor with its answer.
 class HistoryHandler final : public hs::HistoryService::CallbackService {
  public:
-  HistoryHandler(HistoryEngine& engine, Executor& blocking)
-      : engine_(engine), blocking_(blocking) {}
+  explicit HistoryHandler(client::HistoryClient& engine) : engine_(engine) {}
 
-#define TERN_BLOCKING_RPC(Method, Response)                                                \
+#define TERN_HISTORY_RPC(Method, Response)                                                 \
   grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,                       \
                                    const hs::Method##Request* request, Response* response) \
       override {                                                                           \
     auto* reactor = ctx->DefaultReactor();                                                 \
-    blocking_.Post([this, reactor, request, response] {                                    \
-      auto result = engine_.Method(*request);                                              \
-      if (result.ok()) *response = std::move(*result);                                     \
-      reactor->Finish(ToGrpcStatus(result.status()));                                      \
-    });                                                                                    \
+    engine_.Method(*request, client::CallOptions{ctx->deadline()},                         \
+                   [reactor, response](absl::StatusOr<Response> result) {                  \
+                     if (result.ok()) *response = std::move(*result);                      \
+                     reactor->Finish(ToGrpcStatus(result.status()));                       \
+                   });                                                                     \
     return reactor;                                                                        \
   }
-  TERN_BLOCKING_RPC(StartWorkflowExecution, ws::StartWorkflowExecutionResponse)
-  TERN_BLOCKING_RPC(RecordWorkflowTaskStarted, ws::PollWorkflowTaskQueueResponse)
-  TERN_BLOCKING_RPC(RecordActivityTaskStarted, ws::PollActivityTaskQueueResponse)
-  TERN_BLOCKING_RPC(RespondWorkflowTaskCompleted, ws::RespondWorkflowTaskCompletedResponse)
-  TERN_BLOCKING_RPC(RespondWorkflowTaskFailed, ws::RespondWorkflowTaskFailedResponse)
-  TERN_BLOCKING_RPC(RespondActivityTaskCompleted, ws::RespondActivityTaskCompletedResponse)
-  TERN_BLOCKING_RPC(RespondActivityTaskFailed, ws::RespondActivityTaskFailedResponse)
-  TERN_BLOCKING_RPC(RespondActivityTaskCanceled, ws::RespondActivityTaskCanceledResponse)
-  TERN_BLOCKING_RPC(RecordActivityTaskHeartbeat, ws::RecordActivityTaskHeartbeatResponse)
-  TERN_BLOCKING_RPC(DescribeWorkflowExecution, ws::DescribeWorkflowExecutionResponse)
-  TERN_BLOCKING_RPC(TerminateWorkflowExecution, ws::TerminateWorkflowExecutionResponse)
-  TERN_BLOCKING_RPC(DeleteWorkflowExecution, ws::DeleteWorkflowExecutionResponse)
-  TERN_BLOCKING_RPC(ResetWorkflowExecution, ws::ResetWorkflowExecutionResponse)
-  TERN_BLOCKING_RPC(SignalWorkflowExecution, ws::SignalWorkflowExecutionResponse)
-  TERN_BLOCKING_RPC(SignalWithStartWorkflowExecution, ws::SignalWithStartWorkflowExecutionResponse)
-  TERN_BLOCKING_RPC(RequestCancelWorkflowExecution, ws::RequestCancelWorkflowExecutionResponse)
-  TERN_BLOCKING_RPC(RecordChildExecutionCompleted, hs::RecordChildExecutionCompletedResponse)
-  TERN_BLOCKING_RPC(ResetStickyTaskQueue, ws::ResetStickyTaskQueueResponse)
-  TERN_BLOCKING_RPC(GetWorkflowExecutionHistoryReverse,
-                    ws::GetWorkflowExecutionHistoryReverseResponse)
-#undef TERN_BLOCKING_RPC
-
-  grpc::ServerUnaryReactor* UpdateWorkflowExecution(
-      grpc::CallbackServerContext* ctx, const hs::UpdateWorkflowExecutionRequest* request,
-      ws::UpdateWorkflowExecutionResponse* response) override {
-    auto* reactor = ctx->DefaultReactor();
-    engine_.UpdateWorkflowExecution(*request, [reactor, response](auto result) {
-      if (result.ok()) *response = std::move(*result);
-      reactor->Finish(ToGrpcStatus(result.status()));
-    });
-    return reactor;
-  }
-
-  grpc::ServerUnaryReactor* PollWorkflowExecutionUpdate(
-      grpc::CallbackServerContext* ctx, const hs::PollWorkflowExecutionUpdateRequest* request,
-      ws::PollWorkflowExecutionUpdateResponse* response) override {
-    auto* reactor = ctx->DefaultReactor();
-    engine_.PollWorkflowExecutionUpdate(*request, [reactor, response](auto result) {
-      if (result.ok()) *response = std::move(*result);
-      reactor->Finish(ToGrpcStatus(result.status()));
-    });
-    return reactor;
-  }
-
-  grpc::ServerUnaryReactor* QueryWorkflow(grpc::CallbackServerContext* ctx,
-                                          const hs::QueryWorkflowRequest* request,
-                                          ws::QueryWorkflowResponse* response) override {
-    auto* reactor = ctx->DefaultReactor();
-    engine_.QueryWorkflow(*request, ctx->deadline(), [reactor, response](auto result) {
-      if (result.ok()) *response = std::move(*result);
-      reactor->Finish(ToGrpcStatus(result.status()));
-    });
-    return reactor;
-  }
-
-  grpc::ServerUnaryReactor* GetWorkflowExecutionHistory(
-      grpc::CallbackServerContext* ctx, const hs::GetWorkflowExecutionHistoryRequest* request,
-      ws::GetWorkflowExecutionHistoryResponse* response) override {
-    auto* reactor = ctx->DefaultReactor();
-    engine_.GetWorkflowExecutionHistory(*request, [reactor, response](auto result) {
-      if (result.ok()) *response = std::move(*result);
-      reactor->Finish(ToGrpcStatus(result.status()));
-    });
-    return reactor;
-  }
+  TERN_HISTORY_RPC(StartWorkflowExecution, ws::StartWorkflowExecutionResponse)
+  TERN_HISTORY_RPC(RecordWorkflowTaskStarted, ws::PollWorkflowTaskQueueResponse)
+  TERN_HISTORY_RPC(RecordActivityTaskStarted, ws::PollActivityTaskQueueResponse)
+  TERN_HISTORY_RPC(RespondWorkflowTaskCompleted, ws::RespondWorkflowTaskCompletedResponse)
+  TERN_HISTORY_RPC(RespondWorkflowTaskFailed, ws::RespondWorkflowTaskFailedResponse)
+  TERN_HISTORY_RPC(RespondActivityTaskCompleted, ws::RespondActivityTaskCompletedResponse)
+  TERN_HISTORY_RPC(RespondActivityTaskFailed, ws::RespondActivityTaskFailedResponse)
+  TERN_HISTORY_RPC(RespondActivityTaskCanceled, ws::RespondActivityTaskCanceledResponse)
+  TERN_HISTORY_RPC(RecordActivityTaskHeartbeat, ws::RecordActivityTaskHeartbeatResponse)
+  TERN_HISTORY_RPC(GetWorkflowExecutionHistory, ws::GetWorkflowExecutionHistoryResponse)
+  TERN_HISTORY_RPC(DescribeWorkflowExecution, ws::DescribeWorkflowExecutionResponse)
+  TERN_HISTORY_RPC(TerminateWorkflowExecution, ws::TerminateWorkflowExecutionResponse)
+  TERN_HISTORY_RPC(DeleteWorkflowExecution, ws::DeleteWorkflowExecutionResponse)
+  TERN_HISTORY_RPC(ResetWorkflowExecution, ws::ResetWorkflowExecutionResponse)
+  TERN_HISTORY_RPC(SignalWorkflowExecution, ws::SignalWorkflowExecutionResponse)
+  TERN_HISTORY_RPC(SignalWithStartWorkflowExecution, ws::SignalWithStartWorkflowExecutionResponse)
+  TERN_HISTORY_RPC(RequestCancelWorkflowExecution, ws::RequestCancelWorkflowExecutionResponse)
+  TERN_HISTORY_RPC(RecordChildExecutionCompleted, hs::RecordChildExecutionCompletedResponse)
+  TERN_HISTORY_RPC(UpdateWorkflowExecution, ws::UpdateWorkflowExecutionResponse)
+  TERN_HISTORY_RPC(PollWorkflowExecutionUpdate, ws::PollWorkflowExecutionUpdateResponse)
+  TERN_HISTORY_RPC(QueryWorkflow, ws::QueryWorkflowResponse)
+  TERN_HISTORY_RPC(ResetStickyTaskQueue, ws::ResetStickyTaskQueueResponse)
+  TERN_HISTORY_RPC(GetWorkflowExecutionHistoryReverse,
+                   ws::GetWorkflowExecutionHistoryReverseResponse)
+#undef TERN_HISTORY_RPC
 
  private:
-  HistoryEngine& engine_;
-  Executor& blocking_;
+  client::HistoryClient& engine_;
 };
 
 HistoryService::HistoryService(const Config& config, persistence::Stores stores,
@@ -103,7 +62,8 @@ HistoryService::HistoryService(const Config& config, persistence::Stores stores,
               blocking, clock),
       namespaces_(std::move(namespaces)),
       engine_(config, shards_, matching, history, blocking, clock, stores.visibility, namespaces_),
-      handler_(std::make_unique<HistoryHandler>(engine_, blocking)) {
+      in_process_(engine_, blocking, clock),
+      handler_(std::make_unique<HistoryHandler>(in_process_)) {
   shards_.SetTaskExecutors(
       [this](Shard& shard, const pv1::TransferTask& task, TransferQueue::Done done) {
         engine_.ExecuteTransferTask(shard, task, std::move(done));
@@ -137,6 +97,15 @@ TaskObserver HistoryService::TaskMetrics() const {
 }
 
 grpc::Service* HistoryService::GrpcService() { return handler_.get(); }
+
+client::LocalHistory HistoryService::Local() {
+  return {.holds =
+              [this](const std::string& key) {
+                int32_t shard = 0;
+                return absl::SimpleAtoi(key, &shard) && shards_.Holds(shard);
+              },
+          .client = &in_process_};
+}
 
 void HistoryService::Start() { shards_.Start(); }
 

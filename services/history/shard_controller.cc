@@ -145,6 +145,12 @@ absl::StatusOr<std::shared_ptr<Shard>> ShardController::GetShard(int32_t shard_i
   return ShardOwnershipLostError(shard_id, owner);
 }
 
+bool ShardController::Holds(int32_t shard_id) {
+  std::lock_guard lock(mu_);
+  auto it = active_.find(shard_id);
+  return it != active_.end() && !it->second->stopped();
+}
+
 std::vector<int32_t> ShardController::OwnedShards() {
   std::lock_guard lock(mu_);
   std::vector<int32_t> ids;

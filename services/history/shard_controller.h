@@ -31,6 +31,8 @@ class ShardController {
   absl::StatusOr<std::shared_ptr<Shard>> GetShard(int32_t shard_id);
   int32_t num_shards() const { return num_shards_; }
   std::vector<int32_t> OwnedShards();
+  // Whether this host holds the shard now (acquired and not stopped); no side effects.
+  bool Holds(int32_t shard_id);
 
  private:
   void Rebalance();

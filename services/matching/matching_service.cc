@@ -8,28 +8,16 @@
 namespace tern::matching {
 namespace {
 
-// A long poll's (or a query's) reactor: forwards the caller's cancellation to the engine. Owns
-// itself until gRPC calls OnDone. OnCancel only runs after the handler returned the reactor, by
-// which time the handle is set.
+// A long poll's (or a query's) reactor: forwards the caller's cancellation to the call. Owns
+// itself until gRPC calls OnDone.
 class PollReactor final : public grpc::ServerUnaryReactor {
  public:
-  void SetHandle(std::shared_ptr<PollHandle> handle) {
-    std::lock_guard lock(mu_);
-    handle_ = std::move(handle);
-  }
-  void OnCancel() override {
-    std::shared_ptr<PollHandle> handle;
-    {
-      std::lock_guard lock(mu_);
-      handle = handle_;
-    }
-    if (handle) handle->Cancel();
-  }
+  client::CallOptions Options(TimePoint deadline) const { return {deadline, true, handle_}; }
+  void OnCancel() override { handle_->Cancel(); }
   void OnDone() override { delete this; }
 
  private:
-  std::mutex mu_;
-  std::shared_ptr<PollHandle> handle_;
+  const std::shared_ptr<client::CallHandle> handle_ = std::make_shared<client::CallHandle>();
 };
 
 template <typename Response>
@@ -43,81 +31,43 @@ client::Callback<Response> Finisher(grpc::ServerUnaryReactor* reactor, Response*
 
 }  // namespace
 
+// Serves each RPC through the in-process client.
 class MatchingService::Handler final
     : public tern::matchingservice::v1::MatchingService::CallbackService {
  public:
-  explicit Handler(MatchingEngine& engine) : engine_(engine) {}
+  explicit Handler(client::MatchingClient& engine) : engine_(engine) {}
 
-  grpc::ServerUnaryReactor* AddWorkflowTask(grpc::CallbackServerContext* ctx,
-                                            const ms::AddWorkflowTaskRequest* request,
-                                            ms::AddWorkflowTaskResponse* response) override {
-    auto* reactor = ctx->DefaultReactor();
-    engine_.AddWorkflowTask(*request, ctx->deadline(), Finisher(reactor, response));
-    return reactor;
+#define TERN_MATCHING_RPC(Method, Response)                                                      \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,                             \
+                                   const ms::Method##Request* request, Response* response)       \
+      override {                                                                                 \
+    auto* reactor = ctx->DefaultReactor();                                                       \
+    engine_.Method(*request, client::CallOptions{ctx->deadline()}, Finisher(reactor, response)); \
+    return reactor;                                                                              \
   }
+  TERN_MATCHING_RPC(AddWorkflowTask, ms::AddWorkflowTaskResponse)
+  TERN_MATCHING_RPC(AddActivityTask, ms::AddActivityTaskResponse)
+  TERN_MATCHING_RPC(DescribeTaskQueuePartition, ms::DescribeTaskQueuePartitionResponse)
+  TERN_MATCHING_RPC(RespondQueryTaskCompleted, ms::RespondQueryTaskCompletedResponse)
+  TERN_MATCHING_RPC(ReleaseStickyTaskQueue, ms::ReleaseStickyTaskQueueResponse)
+#undef TERN_MATCHING_RPC
 
-  grpc::ServerUnaryReactor* AddActivityTask(grpc::CallbackServerContext* ctx,
-                                            const ms::AddActivityTaskRequest* request,
-                                            ms::AddActivityTaskResponse* response) override {
-    auto* reactor = ctx->DefaultReactor();
-    engine_.AddActivityTask(*request, ctx->deadline(), Finisher(reactor, response));
-    return reactor;
+  // The calls that wait (long polls, queries) end early when the caller goes away.
+#define TERN_MATCHING_WAITING_RPC(Method, Response)                                           \
+  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,                          \
+                                   const ms::Method##Request* request, Response* response)    \
+      override {                                                                              \
+    auto* reactor = new PollReactor();                                                        \
+    engine_.Method(*request, reactor->Options(ctx->deadline()), Finisher(reactor, response)); \
+    return reactor;                                                                           \
   }
-
-  grpc::ServerUnaryReactor* PollWorkflowTaskQueue(
-      grpc::CallbackServerContext* ctx, const ms::PollWorkflowTaskQueueRequest* request,
-      ws::PollWorkflowTaskQueueResponse* response) override {
-    auto* reactor = new PollReactor();
-    reactor->SetHandle(
-        engine_.PollWorkflowTaskQueue(*request, ctx->deadline(), Finisher(reactor, response)));
-    return reactor;
-  }
-
-  grpc::ServerUnaryReactor* PollActivityTaskQueue(
-      grpc::CallbackServerContext* ctx, const ms::PollActivityTaskQueueRequest* request,
-      ws::PollActivityTaskQueueResponse* response) override {
-    auto* reactor = new PollReactor();
-    reactor->SetHandle(
-        engine_.PollActivityTaskQueue(*request, ctx->deadline(), Finisher(reactor, response)));
-    return reactor;
-  }
-
-  grpc::ServerUnaryReactor* QueryWorkflow(grpc::CallbackServerContext* ctx,
-                                          const ms::QueryWorkflowRequest* request,
-                                          ms::QueryWorkflowResponse* response) override {
-    auto* reactor = new PollReactor();
-    reactor->SetHandle(
-        engine_.QueryWorkflow(*request, ctx->deadline(), Finisher(reactor, response)));
-    return reactor;
-  }
-
-  grpc::ServerUnaryReactor* RespondQueryTaskCompleted(
-      grpc::CallbackServerContext* ctx, const ms::RespondQueryTaskCompletedRequest* request,
-      ms::RespondQueryTaskCompletedResponse* response) override {
-    auto* reactor = ctx->DefaultReactor();
-    engine_.RespondQueryTaskCompleted(*request, Finisher(reactor, response));
-    return reactor;
-  }
-
-  grpc::ServerUnaryReactor* DescribeTaskQueuePartition(
-      grpc::CallbackServerContext* ctx, const ms::DescribeTaskQueuePartitionRequest* request,
-      ms::DescribeTaskQueuePartitionResponse* response) override {
-    auto* reactor = ctx->DefaultReactor();
-    engine_.DescribeTaskQueuePartition(*request, Finisher(reactor, response));
-    return reactor;
-  }
-
-  grpc::ServerUnaryReactor* ReleaseStickyTaskQueue(
-      grpc::CallbackServerContext* ctx, const ms::ReleaseStickyTaskQueueRequest* request,
-      ms::ReleaseStickyTaskQueueResponse* response) override {
-    auto* reactor = ctx->DefaultReactor();
-    engine_.ReleaseStickyTaskQueue(request->namespace_id(), request->task_queue());
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
-  }
+  TERN_MATCHING_WAITING_RPC(PollWorkflowTaskQueue, ws::PollWorkflowTaskQueueResponse)
+  TERN_MATCHING_WAITING_RPC(PollActivityTaskQueue, ws::PollActivityTaskQueueResponse)
+  TERN_MATCHING_WAITING_RPC(QueryWorkflow, ms::QueryWorkflowResponse)
+#undef TERN_MATCHING_WAITING_RPC
 
  private:
-  MatchingEngine& engine_;
+  client::MatchingClient& engine_;
 };
 
 MatchingService::MatchingService(const Config& config,
@@ -140,19 +90,28 @@ MatchingService::MatchingService(EngineOptions options,
                                  Membership& membership, client::HistoryClient& history,
                                  client::MatchingClient& matching, Executor& blocking_executor,
                                  Executor& timer_executor, const Clock& clock)
-    : membership_(membership) {
+    : membership_(membership), self_address_(options.self_address) {
   engine_ = MatchingEngine::Create(
       std::move(options), std::move(store),
       [&membership](const std::string& key) {
         return membership.Ring(Membership::Role::kMatching)->Lookup(key);
       },
       history, matching, blocking_executor, timer_executor, clock);
-  handler_ = std::make_unique<Handler>(*engine_);
+  in_process_ = std::make_unique<InProcessMatchingClient>(engine_, blocking_executor);
+  handler_ = std::make_unique<Handler>(*in_process_);
 }
 
 MatchingService::~MatchingService() { Stop(); }
 
 grpc::Service* MatchingService::GrpcService() { return handler_.get(); }
+
+client::LocalMatching MatchingService::Local() {
+  return {.holds =
+              [this](const std::string& key) {
+                return membership_.Ring(Membership::Role::kMatching)->Lookup(key) == self_address_;
+              },
+          .client = in_process_.get()};
+}
 
 void MatchingService::Start() {
   // Membership has no unsubscribe: the listener must not outlive the engine's weak reference.

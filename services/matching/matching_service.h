@@ -1,5 +1,5 @@
-// tern-matching's gRPC face: implements tern.matchingservice.v1.MatchingService (callback API)
-// over a MatchingEngine, and wires the engine to the membership ring.
+// tern-matching as a component of a process: a MatchingEngine wired to the membership ring, and
+// its RPCs both as the gRPC tern.matchingservice.v1.MatchingService (callback API) and in process.
 //
 // Composition root usage:
 //   MatchingService matching(config, stores.tasks, membership, history_client, matching_client,
@@ -19,12 +19,14 @@
 #include <memory>
 #include <string>
 
+#include "client/grpc_matching_client.h"
 #include "client/history_client.h"
 #include "client/matching_client.h"
 #include "common/config.h"
 #include "common/executor.h"
 #include "membership/membership.h"
 #include "persistence/store.h"
+#include "services/matching/in_process_client.h"
 #include "services/matching/matching_engine.h"
 
 namespace tern::matching {
@@ -49,6 +51,9 @@ class MatchingService {
 
   // Register with the grpc::ServerBuilder; valid for the lifetime of this object.
   grpc::Service* GrpcService();
+  // The partitions this host owns as a direct path for the process's own matching client (set
+  // with GrpcMatchingClient::SetLocal; the caller adds the request metrics).
+  client::LocalMatching Local();
   // Follows matching-ring changes (partitions that moved away unload) and starts housekeeping.
   void Start();
   // Answers every parked poll empty, unloads every partition, waits for in-flight calls; later
@@ -61,7 +66,9 @@ class MatchingService {
   class Handler;
 
   Membership& membership_;
+  const std::string self_address_;
   std::shared_ptr<MatchingEngine> engine_;
+  std::unique_ptr<InProcessMatchingClient> in_process_;
   std::unique_ptr<Handler> handler_;
 };
 

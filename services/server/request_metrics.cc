@@ -76,16 +76,7 @@ class RequestMetrics final : public grpc::experimental::Interceptor {
 
   void Record(const grpc::Status& status) {
     std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start_;
-    std::initializer_list<std::string_view> labels = {operation_, namespace_};
-    metrics::kServiceRequests.With(labels, service_).Increment();
-    metrics::kServiceLatency.With(labels, service_).Observe(elapsed.count());
-    // The error series exists from the first request, so error ratios read 0 rather than nothing.
-    auto& unexpected = metrics::kServiceErrors.With(labels, service_);
-    if (status.ok()) return;
-    ErrorClass error = ClassifyError(FromGrpcStatus(status));
-    metrics::kServiceErrorWithType.With({operation_, namespace_, error.type}, service_).Increment();
-    if (error.unexpected) unexpected.Increment();
-    if (error.counter) error.counter->With(labels, service_).Increment();
+    RecordServiceRequest(service_, operation_, namespace_, FromGrpcStatus(status), elapsed.count());
   }
 
   const std::string& service_;
@@ -115,6 +106,21 @@ class RequestMetricsFactory final : public grpc::experimental::ServerInterceptor
 };
 
 }  // namespace
+
+void RecordServiceRequest(const std::string& service, std::string_view operation,
+                          std::string_view namespace_name, const absl::Status& status,
+                          double seconds) {
+  std::initializer_list<std::string_view> labels = {operation, namespace_name};
+  metrics::kServiceRequests.With(labels, service).Increment();
+  metrics::kServiceLatency.With(labels, service).Observe(seconds);
+  // The error series exists from the first request, so error ratios read 0 rather than nothing.
+  auto& unexpected = metrics::kServiceErrors.With(labels, service);
+  if (status.ok()) return;
+  ErrorClass error = ClassifyError(status);
+  metrics::kServiceErrorWithType.With({operation, namespace_name, error.type}, service).Increment();
+  if (error.unexpected) unexpected.Increment();
+  if (error.counter) error.counter->With(labels, service).Increment();
+}
 
 ErrorClass ClassifyError(const absl::Status& status) {
   const std::string detail = DetailName(status);

@@ -38,6 +38,12 @@ struct ErrorClass {
 };
 ErrorClass ClassifyError(const absl::Status& status);
 
+// What the interceptor records for one answered call; also for calls a process makes to its own
+// services without gRPC (services/server/process.cc).
+void RecordServiceRequest(const std::string& service, std::string_view operation,
+                          std::string_view namespace_name, const absl::Status& status,
+                          double seconds);
+
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> RequestMetricsInterceptor(
     std::string service_name, NamespaceNames namespaces);
 

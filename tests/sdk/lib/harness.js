@@ -269,6 +269,9 @@ function elasticsearchDatastore(url, index) {
   });
 }
 
+// A command that runs every service (tern-server).
+const ALL_SERVICES = 'all';
+
 function configYaml({
   pgPort, ports, shards, partitions, database, dynamicConfig, metricsPorts, dbPassword = '""', tls,
   globalConfig = {}, bindIp = '127.0.0.1', dbHost = '127.0.0.1', elasticsearch,
@@ -321,8 +324,8 @@ function cliOutput(err) {
 
 class Tern {
   constructor({
-    cluster, services, shards, partitions, dynamicConfig, metrics, dbPassword, tls, clientTls, globalConfig, apiKey,
-    database, setupDatabase, isolate, elasticsearchUrl,
+    cluster, servers, services, shards, partitions, dynamicConfig, metrics, dbPassword, tls, clientTls, globalConfig,
+    apiKey, database, setupDatabase, isolate, elasticsearchUrl,
   }) {
     this.namespace = 'default';
     // Visibility on Elasticsearch: an index of this Tern's own, so that Terns sharing a cluster
@@ -376,6 +379,13 @@ class Tern {
         const config = i === 0 && !host ? this.config : path.join(this.dir, `${name}.yaml`);
         return { name, bin: `tern-${service}`, service, config, host, args: ['--config', config] };
       }));
+    } else if (servers > 1) {
+      // Whole tern-servers side by side, each with ports of its own for every service.
+      this.commands = Array.from({ length: servers }, (_, i) => {
+        const name = `tern-server-${i + 1}`;
+        const config = i === 0 ? this.config : path.join(this.dir, `${name}.yaml`);
+        return { name, bin: 'tern-server', service: ALL_SERVICES, config, args: ['--config', config] };
+      });
     } else {
       this.commands = [{
         name: 'tern-server',
@@ -404,12 +414,13 @@ class Tern {
     // Every service has a port in the shared config; each further host of a service gets its own
     // (and, with metrics, each process its own metrics endpoint; tern-server one for all).
     const extraHosts = this.commands.filter((c) => c.config !== this.config);
-    const portList = await freePorts(2 * (SERVICES.length + extraHosts.length));
+    const portList = await freePorts(2 * SERVICES.length * (1 + extraHosts.length));
     this.ports = Object.fromEntries(SERVICES.map((s) => [s, portList.shift()]));
     const metricsPorts = this.wantMetrics
       ? Object.fromEntries(SERVICES.map((s) => [s, portList.shift()]))
       : undefined;
-    if (metricsPorts && !this.cluster) for (const s of SERVICES) metricsPorts[s] = metricsPorts.frontend;
+    const oneProcess = (ports) => { for (const s of SERVICES) ports[s] = ports.frontend; };
+    if (metricsPorts && !this.cluster) oneProcess(metricsPorts);
     if (metricsPorts) {
       this.metricsUrls = Object.fromEntries(
         SERVICES.map((s) => [s, `http://127.0.0.1:${metricsPorts[s]}/metrics`]),
@@ -433,9 +444,19 @@ class Tern {
       elasticsearch: this.elasticsearch,
     }));
     writeConfig(this.config, this.ports, metricsPorts);
+    this.addresses = { [this.commands[0].name]: this.address };
     for (const command of extraHosts) {
-      writeConfig(command.config, { ...this.ports, [command.service]: portList.shift() },
-        metricsPorts && { ...metricsPorts, [command.service]: portList.shift() }, command.host);
+      const own = command.service === ALL_SERVICES ? SERVICES : [command.service];
+      const ports = { ...this.ports };
+      for (const s of own) ports[s] = portList.shift();
+      let metrics;
+      if (metricsPorts) {
+        metrics = { ...metricsPorts };
+        for (const s of own) metrics[s] = portList.shift();
+        if (command.service === ALL_SERVICES) oneProcess(metrics);
+      }
+      writeConfig(command.config, ports, metrics, command.host);
+      this.addresses[command.name] = `${command.host?.address ?? this.bindIp}:${ports.frontend}`;
     }
     if (this.setupDatabase) {
       await this.setupDatabase(this);
@@ -677,6 +698,9 @@ class Tern {
  *   cluster: true        tern-frontend, -history, -matching and -worker as four processes;
  *            {history: 2, matching: 2}  as many hosts of a service (tern-history-1, -2, ...),
  *                        each with a config of its own; startProcess(name) starts one again
+ *   servers: N           N whole tern-servers on one database (tern-server-1, -2, ...), each
+ *                        with ports of its own; tern.addresses[name] is each one's frontend
+ *                        (tern.address is tern-server-1's)
  *   services: [names]    for tern-server: its --services list (default: all)
  *   shards, partitions   numHistoryShards and matching.numTaskqueuePartitions (default 4, 4)
  *   dynamicConfig        extra dynamicConfig keys, e.g. {'namespace.minRetention': '1s'}
@@ -709,7 +733,7 @@ class Tern {
  * Call stop() when done (an exit hook kills what is left if the process dies).
  */
 async function startTern({
-  cluster = false, services, shards = 4, partitions = 4, dynamicConfig = {}, metrics = false,
+  cluster = false, servers = 1, services, shards = 4, partitions = 4, dynamicConfig = {}, metrics = false,
   dbPassword, tls, clientTls, globalConfig, apiKey, database = 'tern_test', setupDatabase, isolate,
   elasticsearchUrl,
 } = {}) {
@@ -720,8 +744,8 @@ async function startTern({
   }
   installExitHook();
   const tern = new Tern({
-    cluster, services, shards, partitions, dynamicConfig, metrics, dbPassword, tls, clientTls, globalConfig, apiKey,
-    database, setupDatabase, isolate, elasticsearchUrl,
+    cluster, servers, services, shards, partitions, dynamicConfig, metrics, dbPassword, tls, clientTls, globalConfig,
+    apiKey, database, setupDatabase, isolate, elasticsearchUrl,
   });
   live.add(tern);
   try {

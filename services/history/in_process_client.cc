@@ -1,0 +1,124 @@
+#include "services/history/in_process_client.h"
+
+#include <mutex>
+
+namespace tern::history {
+namespace {
+
+// `done` of a waiting call, run once by whichever of answer, deadline and cancel comes first.
+template <typename Response>
+class FirstAnswer {
+ public:
+  explicit FirstAnswer(client::Callback<Response> done) : done_(std::move(done)) {}
+
+  void Finish(absl::StatusOr<Response> result) {
+    client::Callback<Response> done;
+    {
+      std::lock_guard lock(mu_);
+      done = std::exchange(done_, nullptr);
+      if (deadline_) deadline_->Cancel();
+    }
+    if (done) done(std::move(result));
+  }
+  void SetDeadlineTimer(std::shared_ptr<Executor::Timer> timer) {
+    std::lock_guard lock(mu_);
+    if (done_) deadline_ = std::move(timer);
+  }
+
+ private:
+  std::mutex mu_;
+  client::Callback<Response> done_;
+  std::shared_ptr<Executor::Timer> deadline_;
+};
+
+}  // namespace
+
+template <typename Response>
+void InProcessHistoryClient::Blocking(client::CallOptions options, client::Callback<Response> done,
+                                      std::function<absl::StatusOr<Response>()> call) {
+  if (options.handle) {
+    if (absl::Status cancelled = options.handle->reason(); !cancelled.ok()) return done(cancelled);
+  }
+  blocking_.Post([call = std::move(call), done = std::move(done)] { done(call()); });
+}
+
+template <typename Response>
+void InProcessHistoryClient::Waiting(client::CallOptions options, client::Callback<Response> done,
+                                     std::function<void(client::Callback<Response>)> start) {
+  auto answer = std::make_shared<FirstAnswer<Response>>(std::move(done));
+  if (options.handle) {
+    absl::Status cancelled;
+    bool attached = options.handle->Attach(
+        [this, answer, handle = options.handle.get()] {
+          // Runs under the handle's lock: finish on another thread.
+          blocking_.Post([answer, reason = handle->reason()] { answer->Finish(reason); });
+        },
+        &cancelled);
+    if (!attached) return answer->Finish(std::move(cancelled));
+  }
+  if (options.deadline != TimePoint::max()) {
+    answer->SetDeadlineTimer(blocking_.PostAfter(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(options.deadline - clock_.Now()),
+        [answer] { answer->Finish(absl::DeadlineExceededError("deadline passed")); }));
+  }
+  start([answer, handle = options.handle](absl::StatusOr<Response> result) {
+    if (handle) handle->Detach();
+    answer->Finish(std::move(result));
+  });
+}
+
+#define TERN_BLOCKING_CALL(Method, Response)                                 \
+  void InProcessHistoryClient::Method(const hs::Method##Request& request,    \
+                                      client::CallOptions options,           \
+                                      client::Callback<Response> done) {     \
+    Blocking<Response>(std::move(options), std::move(done),                  \
+                       [this, request] { return engine_.Method(request); }); \
+  }
+TERN_BLOCKING_CALL(StartWorkflowExecution, ws::StartWorkflowExecutionResponse)
+TERN_BLOCKING_CALL(RecordWorkflowTaskStarted, ws::PollWorkflowTaskQueueResponse)
+TERN_BLOCKING_CALL(RecordActivityTaskStarted, ws::PollActivityTaskQueueResponse)
+TERN_BLOCKING_CALL(RespondWorkflowTaskCompleted, ws::RespondWorkflowTaskCompletedResponse)
+TERN_BLOCKING_CALL(RespondWorkflowTaskFailed, ws::RespondWorkflowTaskFailedResponse)
+TERN_BLOCKING_CALL(RespondActivityTaskCompleted, ws::RespondActivityTaskCompletedResponse)
+TERN_BLOCKING_CALL(RespondActivityTaskFailed, ws::RespondActivityTaskFailedResponse)
+TERN_BLOCKING_CALL(RespondActivityTaskCanceled, ws::RespondActivityTaskCanceledResponse)
+TERN_BLOCKING_CALL(RecordActivityTaskHeartbeat, ws::RecordActivityTaskHeartbeatResponse)
+TERN_BLOCKING_CALL(DescribeWorkflowExecution, ws::DescribeWorkflowExecutionResponse)
+TERN_BLOCKING_CALL(TerminateWorkflowExecution, ws::TerminateWorkflowExecutionResponse)
+TERN_BLOCKING_CALL(DeleteWorkflowExecution, ws::DeleteWorkflowExecutionResponse)
+TERN_BLOCKING_CALL(ResetWorkflowExecution, ws::ResetWorkflowExecutionResponse)
+TERN_BLOCKING_CALL(SignalWorkflowExecution, ws::SignalWorkflowExecutionResponse)
+TERN_BLOCKING_CALL(SignalWithStartWorkflowExecution, ws::SignalWithStartWorkflowExecutionResponse)
+TERN_BLOCKING_CALL(RequestCancelWorkflowExecution, ws::RequestCancelWorkflowExecutionResponse)
+TERN_BLOCKING_CALL(RecordChildExecutionCompleted, hs::RecordChildExecutionCompletedResponse)
+TERN_BLOCKING_CALL(ResetStickyTaskQueue, ws::ResetStickyTaskQueueResponse)
+TERN_BLOCKING_CALL(GetWorkflowExecutionHistoryReverse,
+                   ws::GetWorkflowExecutionHistoryReverseResponse)
+#undef TERN_BLOCKING_CALL
+
+#define TERN_WAITING_CALL(Method, Response)                                \
+  void InProcessHistoryClient::Method(const hs::Method##Request& request,  \
+                                      client::CallOptions options,         \
+                                      client::Callback<Response> done) {   \
+    Waiting<Response>(std::move(options), std::move(done),                 \
+                      [this, request](client::Callback<Response> answer) { \
+                        engine_.Method(request, std::move(answer));        \
+                      });                                                  \
+  }
+TERN_WAITING_CALL(GetWorkflowExecutionHistory, ws::GetWorkflowExecutionHistoryResponse)
+TERN_WAITING_CALL(UpdateWorkflowExecution, ws::UpdateWorkflowExecutionResponse)
+TERN_WAITING_CALL(PollWorkflowExecutionUpdate, ws::PollWorkflowExecutionUpdateResponse)
+#undef TERN_WAITING_CALL
+
+void InProcessHistoryClient::QueryWorkflow(const hs::QueryWorkflowRequest& request,
+                                           client::CallOptions options,
+                                           client::Callback<ws::QueryWorkflowResponse> done) {
+  TimePoint deadline = options.deadline;
+  Waiting<ws::QueryWorkflowResponse>(
+      std::move(options), std::move(done),
+      [this, request, deadline](client::Callback<ws::QueryWorkflowResponse> answer) {
+        engine_.QueryWorkflow(request, deadline, std::move(answer));
+      });
+}
+
+}  // namespace tern::history
