@@ -27,6 +27,10 @@ const PG_SH = path.join(REPO, 'scripts', 'lib', 'pg.sh');
 const SDK_MODULES = process.env.BENCH_SDK_MODULES || path.join(REPO, 'tests', 'sdk', 'node_modules');
 const SERVICES = ['frontend', 'history', 'matching', 'worker'];
 const DATABASE = 'tern_bench';
+// tern-server connects as TERN_DB_USER; the bench's own queries run as BENCH_DB_USER, so that
+// pg_stat_statements can tell the server's statements from the bench's reads.
+const TERN_DB_USER = 'postgres';
+const BENCH_DB_USER = 'bench';
 const NAMESPACE = 'default';
 // PostgreSQL 15 backends flush their statistics at most once a second while busy and within
 // PGSTAT_IDLE_INTERVAL (10 s) once idle; reading pg_stat_* sooner would miss transactions.
@@ -58,8 +62,8 @@ process, and runs the workflows of one scenario:
   --no-sticky        worker maxCachedWorkflows 0: no workflow cache, so no sticky queue; every
                      workflow task goes to the normal queue with the full history
   --metrics on|off   on (default): tern-server serves /metrics and the bench scrapes it every
-                     15 s, as Prometheus would; off: no metrics address, so tern-server records
-                     no metrics at all
+                     15 s, as Prometheus would, and reports Tern's RPCs per workflow; off: no
+                     metrics address, so tern-server records no metrics at all
   --history-bytes    route the worker through a counting gRPC proxy (lib/history-proxy.js) and
                      report the history bytes sent in workflow tasks, sticky and normal
   --shards N         persistence.numHistoryShards (power of two, default 4)
@@ -155,24 +159,31 @@ function parseOptions(argv) {
 
 const SCRAPE_INTERVAL_MS = 15_000; // Prometheus's default scrape interval
 
-// Fetches `url` at once and then every `intervalMs` until stop(), which resolves to the number of
-// scrapes; a failed scrape fails the run.
-function scrapeEvery(url, intervalMs) {
+// Fetches `url` at once, then every `intervalMs` until stop(), then once more. The first and the
+// last exposition bracket the phase: their counter deltas are the RPC figures. stop() resolves to
+// {scrapes, first, last}; a failed scrape fails the run.
+async function scrapeEvery(url, intervalMs) {
   let scrapes = 0;
   let failure;
-  const scrape = () => fetch(url).then(async (response) => {
+  const scrape = async () => {
+    const response = await fetch(url);
     if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
-    await response.text();
+    const text = await response.text();
     scrapes++;
-  }).catch((err) => { failure = failure || err; });
-  let pending = scrape();
-  const timer = setInterval(() => { pending = pending.then(scrape); }, intervalMs);
+    return text;
+  };
+  const first = await scrape();
+  let pending = Promise.resolve();
+  const timer = setInterval(() => {
+    pending = pending.then(scrape).catch((err) => { failure = failure || err; });
+  }, intervalMs);
   return {
     async stop() {
       clearInterval(timer);
       await pending;
       if (failure) throw failure;
-      return scrapes;
+      const last = await scrape();
+      return { scrapes, first, last };
     },
   };
 }
@@ -255,9 +266,16 @@ function pgShell(fn, args, env = {}) {
   });
 }
 
+// pg_stat_statements counts every statement tern-server runs; track_utility (the default, set
+// anyway) makes it count BEGIN/COMMIT/ROLLBACK too.
+const PG_STATEMENTS_CONF = [
+  "shared_preload_libraries = 'pg_stat_statements'",
+  'pg_stat_statements.track_utility = on',
+].join('\n');
+
 async function startPostgres(opts) {
   state.pgDir = path.join(state.dir, 'pg');
-  const env = opts.pgFast ? { PG_FAST: '1' } : { PG_FAST: '0' };
+  const env = { PG_FAST: opts.pgFast ? '1' : '0', PG_EXTRA_CONF: PG_STATEMENTS_CONF };
   for (let attempt = 1; ; attempt++) {
     const [port] = await freePorts(1);
     try {
@@ -270,10 +288,10 @@ async function startPostgres(opts) {
   }
 }
 
-async function psql(pgPort, db, sql) {
+async function psql(pgPort, db, sql, user = BENCH_DB_USER) {
   const { stdout } = await execFileP(
     path.join(pgBinDir(), 'psql'),
-    ['-X', '-q', '-At', '-F', '\t', '-h', '127.0.0.1', '-p', String(pgPort), '-U', 'postgres', '-d', db, '-v', 'ON_ERROR_STOP=1', '-c', sql],
+    ['-X', '-q', '-At', '-F', '\t', '-h', '127.0.0.1', '-p', String(pgPort), '-U', user, '-d', db, '-v', 'ON_ERROR_STOP=1', '-c', sql],
     { timeout: 60_000 },
   );
   return stdout
@@ -293,7 +311,7 @@ function configYaml(opts, pgPort, ports) {
     '  defaultStore: default',
     '  datastores:',
     '    default:',
-    `      sql: {pluginName: postgres, databaseName: ${DATABASE}, connectAddr: "127.0.0.1:${pgPort}", user: postgres, password: "", maxConns: ${opts.maxConns}}`,
+    `      sql: {pluginName: postgres, databaseName: ${DATABASE}, connectAddr: "127.0.0.1:${pgPort}", user: ${TERN_DB_USER}, password: "", maxConns: ${opts.maxConns}}`,
     'services:',
     // One metrics address serves every metric of the process.
     ...SERVICES.map((s) => `  ${s}: {rpc: {grpcPort: ${ports[s]}, bindOnIP: 127.0.0.1}` +
@@ -540,6 +558,130 @@ async function tableSnapshot(pgPort) {
   return Object.fromEntries(rows.map(([t, i, u, d]) => [t, { ins: Number(i), upd: Number(u), del: Number(d) }]));
 }
 
+// The bench's own role, and pg_stat_statements in the `postgres` database, where the bench reads
+// its statistics: the tern database stays exactly what `tern schema setup` makes (and does not
+// exist yet). The view shows the statements of every database; statementSnapshot filters.
+async function setupStatements(pgPort) {
+  await psql(pgPort, 'postgres', `CREATE ROLE ${BENCH_DB_USER} LOGIN SUPERUSER`, TERN_DB_USER);
+  await psql(pgPort, 'postgres', 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+}
+
+// Resets pg_stat_statements; returns when, for the rate of the window it starts.
+async function resetStatements(pgPort) {
+  await psql(pgPort, 'postgres', 'SELECT pg_stat_statements_reset()');
+  return performance.now();
+}
+
+// The statements tern-server ran in its database since the last reset: its user in its database,
+// which leaves out the bench's reads (another role). Whitespace is collapsed so that a statement
+// is one line of psql's output.
+async function statementSnapshot(pgPort) {
+  const rows = await psql(
+    pgPort,
+    'postgres',
+    `SELECT queryid, calls, rows, total_exec_time, regexp_replace(query, '\\s+', ' ', 'g')
+       FROM pg_stat_statements
+      WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '${DATABASE}')
+        AND userid = '${TERN_DB_USER}'::regrole`,
+  );
+  const statements = rows.map(([id, calls, rowCount, totalMs, query]) =>
+    ({ id, query, calls: Number(calls), rows: Number(rowCount), totalMs: Number(totalMs) }));
+  return { at: performance.now(), statements };
+}
+
+// Utility statements that open or end a transaction, under the name they are reported as.
+const TRANSACTION_CONTROL = { BEGIN: 'BEGIN', START: 'BEGIN', COMMIT: 'COMMIT', END: 'COMMIT', ROLLBACK: 'ROLLBACK', ABORT: 'ROLLBACK' };
+const transactionControl = (query) => TRANSACTION_CONTROL[query.trim().split(/[\s;]/, 1)[0].toUpperCase()];
+const TOP_STATEMENTS = 15;
+const STATEMENT_CHARS = 100;
+const shorten = (text, chars) => (text.length > chars ? `${text.slice(0, chars - 3)}...` : text);
+
+// Statements per workflow over the window from `from` (the reset before the phase) to `after`,
+// and the same minus the idle background: each statement's rate in the idle window (`idle`, read
+// `idleSeconds` after its reset) times the window, as for commits.
+function statementSummary(idle, idleSeconds, after, from, n) {
+  const windowSeconds = (after.at - from) / 1000;
+  const calls = (snapshot, filter = () => true) => snapshot.statements.filter(filter).reduce((t, s) => t + s.calls, 0);
+  const background = (filter) => (calls(idle, filter) / idleSeconds) * windowSeconds;
+  const perWf = (x) => round(x / n, 2);
+  const isControl = (s) => transactionControl(s.query) !== undefined;
+  const top = after.statements
+    .map((s) => ({ ...s, net: s.calls - background((x) => x.id === s.id) }))
+    .sort((a, b) => b.net - a.net)
+    .slice(0, TOP_STATEMENTS)
+    .map((s) => ({
+      queryid: s.id,
+      query: shorten(s.query, STATEMENT_CHARS),
+      callsPerWorkflow: perWf(s.calls),
+      callsPerWorkflowIdleCorrected: perWf(s.net),
+      rowsPerCall: round(s.rows / s.calls, 2),
+      meanMs: round(s.totalMs / s.calls, 3),
+    }));
+  return {
+    windowSeconds: round(windowSeconds, 1),
+    callsInWindow: calls(after),
+    distinct: after.statements.length,
+    perWorkflow: perWf(calls(after)),
+    perWorkflowIdleCorrected: perWf(calls(after) - background()),
+    // BEGIN / COMMIT / ROLLBACK: round trips that carry no work of their own.
+    transactionControlPerWorkflow: perWf(calls(after, isControl)),
+    transactionControlPerWorkflowIdleCorrected: perWf(calls(after, isControl) - background(isControl)),
+    // Idle-corrected: most rollbacks in the window are the idle background's.
+    transactionControlIdleCorrected: Object.fromEntries(['BEGIN', 'COMMIT', 'ROLLBACK'].map((k) => {
+      const isKind = (s) => transactionControl(s.query) === k;
+      return [k, perWf(calls(after, isKind) - background(isKind))];
+    })),
+    top,
+  };
+}
+
+// The samples of counter `name` in a Prometheus text exposition (also under `name_total`, in
+// case the exporter adds the suffix), as [{labels, value}].
+function counterSamples(text, name) {
+  const samples = [];
+  for (const line of text.split('\n')) {
+    const m = line.match(/^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/);
+    if (!m || (m[1] !== name && m[1] !== `${name}_total`)) continue;
+    const labels = {};
+    for (const [, k, v] of (m[2] || '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[k] = v;
+    samples.push({ labels, value: Number(m[3]) });
+  }
+  return samples;
+}
+
+// Calls per workflow of counter `name` between two expositions, per `operation` label (summed
+// over the other labels of the series `keep` accepts); operations without calls are left out.
+function callsPerWorkflow(before, after, name, n, keep = () => true) {
+  const byOperation = (text) => {
+    const ops = {};
+    for (const { labels, value } of counterSamples(text, name)) {
+      if (keep(labels)) ops[labels.operation] = (ops[labels.operation] || 0) + value;
+    }
+    return ops;
+  };
+  const b = byOperation(before);
+  const a = byOperation(after);
+  if (Object.keys(a).length === 0) return { missing: `no ${name} series in /metrics` };
+  const deltas = Object.entries(a).map(([op, v]) => [op, v - (b[op] || 0)]).filter(([, d]) => d > 0);
+  deltas.sort((x, y) => y[1] - x[1]);
+  const calls = deltas.reduce((total, [, d]) => total + d, 0);
+  return {
+    calls,
+    perWorkflow: round(calls / n, 2),
+    byOperation: Object.fromEntries(deltas.map(([op, d]) => [op, round(d / n, 2)])),
+  };
+}
+
+// Internal RPCs (client_requests: every call a Tern service makes to history or matching) and
+// external ones (service_requests of the frontend) per workflow over the phase.
+function rpcSummary(scrapes, n) {
+  if (!scrapes) return { skipped: '--metrics off: tern-server records no metrics' };
+  return {
+    internal: callsPerWorkflow(scrapes.first, scrapes.last, 'client_requests', n),
+    external: callsPerWorkflow(scrapes.first, scrapes.last, 'service_requests', n, (l) => l.service_name === 'frontend'),
+  };
+}
+
 function postmasterPid() {
   return Number(fs.readFileSync(path.join(state.pgDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
 }
@@ -737,6 +879,7 @@ async function main() {
   log(opts, `starting PostgreSQL (${opts.pgFast ? 'fsync OFF' : 'durable'}) in ${state.dir}`);
   const pgPort = await startPostgres(opts);
   const pgPid = postmasterPid();
+  await setupStatements(pgPort);
   const settings = Object.fromEntries(
     await psql(pgPort, 'postgres', `SELECT name, setting FROM pg_settings WHERE name IN
       ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'wal_sync_method',
@@ -768,9 +911,13 @@ async function main() {
 
   log(opts, `letting statistics settle, then measuring the idle background for ${IDLE_WINDOW_MS / 1000}s`);
   await sleep(STATS_SETTLE_MS);
+  const idleStatementsFrom = await resetStatements(pgPort);
   const idleDb0 = await dbSnapshot(pgPort);
   const idleCpu0 = cpuSnapshot(pgPid);
   await sleep(IDLE_WINDOW_MS);
+  const idleStatements = await statementSnapshot(pgPort);
+  const idleStatementSeconds = (idleStatements.at - idleStatementsFrom) / 1000;
+  const statementsFrom = await resetStatements(pgPort); // pg_stat_statements needs no settling
   const tables0 = await tableSnapshot(pgPort);
   const db0 = await dbSnapshot(pgPort);
   const cpu0 = cpuSnapshot(pgPid);
@@ -781,10 +928,11 @@ async function main() {
 
   log(opts, `measuring: ${opts.workflows} workflows, ${opts.concurrency} in flight`);
   const loadBefore = os.loadavg();
-  const scraper = server.ports.metrics && scrapeEvery(`http://127.0.0.1:${server.ports.metrics}/metrics`, SCRAPE_INTERVAL_MS);
+  const scraper = server.ports.metrics && (await scrapeEvery(`http://127.0.0.1:${server.ports.metrics}/metrics`, SCRAPE_INTERVAL_MS));
   const run = await drive(client, taskQueue, `${taskQueue}-run`, opts.workflows, opts);
   const cpu1 = cpuSnapshot(pgPid);
-  const scrapes = scraper ? await scraper.stop() : 0;
+  const expositions = scraper && (await scraper.stop()); // the last scrape, outside the CPU window
+  const scrapes = expositions ? expositions.scrapes : 0;
   const history1 = state.proxy && (await proxyStats());
   const loadAfter = os.loadavg();
   const serverAlive = !state.server.exitInfo;
@@ -792,6 +940,7 @@ async function main() {
   log(opts, 'letting statistics settle');
   await sleep(STATS_SETTLE_MS);
   const db1 = await dbSnapshot(pgPort);
+  const statements1 = await statementSnapshot(pgPort);
   const tables1 = await tableSnapshot(pgPort);
 
   const n = opts.workflows;
@@ -872,10 +1021,13 @@ async function main() {
       stateTransitionsPerSecond: round((transitionsPerWf * summary.completed) / (run.wallMs / 1000), 1),
       backlogTasksPerWorkflow: tables.tasks ? tables.tasks.insPerWf : 0,
       tables,
+      statements: statementSummary(idleStatements, idleStatementSeconds, statements1, statementsFrom, n),
     },
+    rpcs: rpcSummary(expositions, n),
     idle: {
       seconds: round(idleSeconds, 1),
       dbXactPerSecond: round(idleXactPerSec, 1),
+      dbStatementsPerSecond: round(idleStatements.statements.reduce((t, s) => t + s.calls, 0) / idleStatementSeconds, 1),
       serverCpuPercentOfOneCore: round((100 * idleCpu.server) / idleCpu.seconds, 1),
       postgresCpuPercentOfOneCore: round((100 * idleCpu.postgres) / idleCpu.seconds, 1),
       workerCpuPercentOfOneCore: round((100 * idleCpu.worker) / idleCpu.seconds, 1),
@@ -958,6 +1110,39 @@ function printHistory(h, row) {
     `${h.emptyPolls} empty polls${h.decodeErrors ? `; ${h.decodeErrors} responses NOT parsed, figures incomplete` : ''}`);
 }
 
+// A right-aligned column; numbers with a fixed number of digits so that they line up.
+const column = (x, width, digits) => (typeof x === 'number' ? x.toFixed(digits) : String(x)).padStart(width);
+
+function printStatements(s, idlePerSecond, row, L) {
+  const tc = s.transactionControlIdleCorrected;
+  const share = Math.round((100 * s.transactionControlPerWorkflowIdleCorrected) / s.perWorkflowIdleCorrected);
+  row('PostgreSQL statements / workflow', `${s.perWorkflow} (${s.callsInWindow} in ${s.windowSeconds} s, ${s.distinct} distinct); ` +
+    `minus idle background (${idlePerSecond}/s): ${s.perWorkflowIdleCorrected}`);
+  row('  of which BEGIN/COMMIT/ROLLBACK', `${s.transactionControlPerWorkflow}; minus idle background: ` +
+    `${s.transactionControlPerWorkflowIdleCorrected} (${share}%: BEGIN ${tc.BEGIN}, COMMIT ${tc.COMMIT}, ROLLBACK ${tc.ROLLBACK})`);
+  L.push(`    ${column('calls/wf', 8)}  ${column('rows/call', 9)}  ${column('mean ms', 8)}  top ${s.top.length} statements (calls minus idle background)`);
+  for (const t of s.top) {
+    L.push(`    ${column(t.callsPerWorkflowIdleCorrected, 8, 2)}  ${column(t.rowsPerCall, 9, 2)}  ${column(t.meanMs, 8, 3)}  ${t.query}`);
+  }
+}
+
+function printRpcs(rpcs, row, L) {
+  if (rpcs.skipped) {
+    row('Tern RPCs / workflow', `not measured (${rpcs.skipped})`);
+    return;
+  }
+  const calls = (label, source, x) => {
+    if (x.missing) {
+      row(label, `not measured (${x.missing})`);
+      return;
+    }
+    row(label, `${x.perWorkflow} (${x.calls} calls, ${source})`);
+    for (const [op, v] of Object.entries(x.byOperation)) L.push(`    ${column(v, 8, 2)}  ${op}`);
+  };
+  calls('internal RPCs / workflow', 'client_requests', rpcs.internal);
+  calls('external RPCs / workflow', 'frontend service_requests', rpcs.external);
+}
+
 function printTable(r) {
   const c = r.config;
   const L = [];
@@ -994,6 +1179,8 @@ function printTable(r) {
   row('WAL / workflow', `${d.walBytesPerWorkflow} bytes, ${d.walSyncsPerWorkflow} WAL syncs`);
   const tables = Object.entries(d.tables).map(([t, v]) => `${t} +${v.insPerWf}/~${v.updPerWf}/-${v.delPerWf}`);
   row('per table (ins/upd/del per wf)', tables.join(', ') || '(none)');
+  printStatements(d.statements, r.idle.dbStatementsPerSecond, row, L);
+  printRpcs(r.rpcs, row, L);
   if (r.history) printHistory(r.history, row);
   row('idle background', `${r.idle.dbXactPerSecond} DB xact/s; CPU % of one core: tern-server ${r.idle.serverCpuPercentOfOneCore}, postgres ${r.idle.postgresCpuPercentOfOneCore}, worker ${r.idle.workerCpuPercentOfOneCore}`);
   const lc = Object.entries(r.serverLog.counts).map(([lvl, n]) => `${lvl} ${n}`).join(', ');

@@ -19,7 +19,8 @@
 # PG_STOP_MODE (pg_ctl stop mode, default fast; `immediate` skips the shutdown checkpoint),
 # PG_EXTRA_LISTEN (one more address to listen on besides 127.0.0.1) with PG_TRUST_NET (a CIDR
 # whose clients are trusted, written to pg_hba.conf when the cluster is created): for tests that
-# put a client in a network namespace of its own.
+# put a client in a network namespace of its own. PG_EXTRA_CONF: more lines for the cluster's
+# configuration, applied on every start (bench/run loads pg_stat_statements with it).
 
 pg__bin() {
   if [[ -n "${PG_BIN:-}" ]]; then
@@ -109,6 +110,9 @@ pg__write_conf() {
       echo "fsync = off"
       echo "synchronous_commit = off"
       echo "full_page_writes = off"
+    fi
+    if [[ -n "${PG_EXTRA_CONF:-}" ]]; then
+      printf '%s\n' "$PG_EXTRA_CONF"
     fi
   } | pg__run tee "$data_dir/tern.conf" >/dev/null
 }
