@@ -136,13 +136,61 @@ std::shared_ptr<ExecutionContext> Shard::Context(const ExecutionKey& key) {
   return slot;
 }
 
-absl::Status Shard::Persist(const std::vector<persistence::WorkflowWrite>& writes) {
-  if (stopped_) return ShardOwnershipLostError(shard_id_, "");
-  absl::Status status;
-  {
-    std::shared_lock lock(range_mu_);
-    status = stores_.executions->Write(shard_id_, range_id_, writes);
+absl::Status Shard::WriteInGroup(std::vector<persistence::WorkflowWrite>& writes) {
+  std::unique_lock lock(group_mu_);
+  if (!open_group_) open_group_ = std::make_shared<WriteGroup>();
+  std::shared_ptr<WriteGroup> group = open_group_;
+  const size_t index = group->members.size();
+  group->members.push_back(&writes);
+  group_cv_.wait(lock, [&] { return group->done || !group_writing_; });
+  if (!group->done) {
+    // First to find no transaction in flight: this caller writes the group.
+    open_group_ = nullptr;
+    group_writing_ = true;
+    lock.unlock();
+    CommitGroup(*group);
+    lock.lock();
+    group_writing_ = false;
+    group->done = true;
+    group_cv_.notify_all();
   }
+  return group->outcomes[index];
+}
+
+size_t Shard::QueuedWriters() {
+  std::lock_guard lock(group_mu_);
+  return open_group_ ? open_group_->members.size() : 0;
+}
+
+void Shard::CommitGroup(WriteGroup& group) {
+  std::shared_lock range_lock(range_mu_);
+  auto write = [&](const std::vector<persistence::WorkflowWrite>& writes) {
+    return stores_.executions->Write(shard_id_, range_id_, writes);
+  };
+  if (group.members.size() == 1) {
+    group.outcomes = {write(*group.members[0])};
+    return;
+  }
+  std::vector<persistence::WorkflowWrite> all;
+  for (auto* member : group.members) {
+    for (auto& w : *member) all.push_back(std::move(w));
+  }
+  absl::Status status = write(all);
+  auto it = all.begin();
+  for (auto* member : group.members) {
+    for (auto& w : *member) w = std::move(*it++);
+  }
+  if (status.ok() || persistence::IsFencingError(status)) {
+    group.outcomes.assign(group.members.size(), status);
+    return;
+  }
+  // One member's conflict (or a transient error) rolled back everyone's writes: each on its own.
+  for (auto* member : group.members) group.outcomes.push_back(write(*member));
+}
+
+absl::Status Shard::Persist(std::vector<persistence::WorkflowWrite>& writes) {
+  if (stopped_) return ShardOwnershipLostError(shard_id_, "");
+  absl::Status status = WriteInGroup(writes);
   if (persistence::IsFencingError(status)) {
     Log(spdlog::level::warn, {.shard_id = shard_id_, .error = status.ToString()},
         "history: shard {} lost ownership", shard_id_);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -103,11 +104,20 @@ class Shard {
   // Writes in one transaction fenced by the shard's range_id; after the commit hands the new
   // tasks to the queues and wakes watchers. A fencing failure stops the shard and returns
   // ShardOwnershipLost.
-  absl::Status Persist(const std::vector<persistence::WorkflowWrite>& writes);
+  //
+  // Group commit: while a transaction of this shard is in flight, the writes of other callers
+  // wait and then go together in the next one (one commit, one fence check for all). A group
+  // that fails for any other reason than fencing is written again one caller at a time, so each
+  // caller gets the outcome of its own writes. `writes` are moved into the group's transaction
+  // and back: on return they hold what they held before.
+  absl::Status Persist(std::vector<persistence::WorkflowWrite>& writes);
 
   // Watches a run for changes; returns an id for Unwatch. `fn` runs on the committing thread.
   int64_t Watch(const ExecutionKey& key, std::function<void(ExecutionChange)> fn);
   void Unwatch(const ExecutionKey& key, int64_t watch_id);
+
+  // Callers of Persist() waiting for the next group transaction (introspection for tests).
+  size_t QueuedWriters();
 
   persistence::ExecutionStore& executions() { return *stores_.executions; }
   // Null when the process has no visibility store (unit tests).
@@ -116,6 +126,17 @@ class Shard {
  private:
   void Notify(const ExecutionKey& key, ExecutionChange change);
 
+  // The callers' writes that go in one transaction, and each caller's outcome.
+  struct WriteGroup {
+    std::vector<std::vector<persistence::WorkflowWrite>*> members;
+    std::vector<absl::Status> outcomes;
+    bool done = false;
+  };
+  // Joins the open group and waits until it is written (by this caller, when it is the first to
+  // find no transaction in flight); returns this caller's outcome.
+  absl::Status WriteInGroup(std::vector<persistence::WorkflowWrite>& writes);
+  void CommitGroup(WriteGroup& group);
+
   const int32_t shard_id_;
   persistence::Stores stores_;
   Executor& blocking_;
@@ -123,6 +144,11 @@ class Shard {
   std::function<void()> on_lost_;
   std::atomic<bool> lost_reported_{false};
   void ReportLost();
+
+  std::mutex group_mu_;
+  std::condition_variable group_cv_;
+  bool group_writing_ = false;              // a group's transaction is in flight
+  std::shared_ptr<WriteGroup> open_group_;  // callers waiting for the next transaction
 
   std::shared_mutex range_mu_;  // exclusive while renewing the range; shared while writing
   int64_t range_id_;

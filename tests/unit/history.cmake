@@ -16,3 +16,6 @@ tern_test(NAME history_reset_test SRCS history_reset_test.cc DEPS tern::history 
 # ShardController: shards lost to a host with a stale view come back at once.
 tern_test(NAME history_shard_controller_test SRCS history_shard_controller_test.cc
   DEPS tern::history LABELS unit)
+# Shard::Persist: concurrent writers share a transaction; a conflict fails only its writer.
+tern_test(NAME history_group_commit_test SRCS history_group_commit_test.cc DEPS tern::history
+  LABELS unit)

@@ -62,7 +62,8 @@ TEST_F(ShardControllerTest, ALostShardThatTheRingGivesUsIsTakenBackAtOnce) {
   auto stolen = shard_store_->AcquireShard(1, "127.0.0.1:9999");
   ASSERT_TRUE(stolen.ok());
   const int64_t stolen_range = shard_store_->RangeId(1);
-  EXPECT_TRUE(IsShardOwnershipLost((*shard)->Persist({})));
+  std::vector<persistence::WorkflowWrite> none;
+  EXPECT_TRUE(IsShardOwnershipLost((*shard)->Persist(none)));
   EXPECT_TRUE((*shard)->stopped());
 
   ASSERT_TRUE(testing::WaitFor(
@@ -74,7 +75,7 @@ TEST_F(ShardControllerTest, ALostShardThatTheRingGivesUsIsTakenBackAtOnce) {
       << "shard 1 was not taken back";
   EXPECT_EQ(shard_store_->Owner(1), kSelf);
   EXPECT_GT(shard_store_->RangeId(1), stolen_range);
-  EXPECT_TRUE((*controller_.GetShard(1))->Persist({}).ok());
+  EXPECT_TRUE((*controller_.GetShard(1))->Persist(none).ok());
 }
 
 }  // namespace
