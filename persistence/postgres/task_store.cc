@@ -78,11 +78,10 @@ class PostgresTaskStore final : public TaskStore {
   absl::Status UpdateTaskQueue(const TaskQueueKey& key, int64_t range_id,
                                const v1::TaskQueueInfo& info) override {
     return pool_->Run("UpdateTaskQueue", [&](pqxx::connection_base& conn) {
-      pqxx::work txn(conn);
+      pqxx::nontransaction txn(conn);  // one statement: it commits by itself
       pqxx::result r = txn.exec_prepared("tq_update", key.namespace_id, key.name, key.task_type,
                                          range_id, Blob(info), std::string(kEncodingProto3));
       if (r.affected_rows() == 0) return QueueFenced(key, range_id);
-      txn.commit();
       return absl::OkStatus();
     });
   }
@@ -110,7 +109,7 @@ class PostgresTaskStore final : public TaskStore {
     }
     return pool_->Run(
         "GetTasks", [&](pqxx::connection_base& conn) -> absl::StatusOr<std::vector<BacklogTask>> {
-          pqxx::read_transaction txn(conn);
+          pqxx::nontransaction txn(conn);  // one statement: no BEGIN/ROLLBACK round trips
           pqxx::result rows = txn.exec_prepared("task_get", key.namespace_id, key.name,
                                                 key.task_type, after_task_id, limit);
           std::vector<BacklogTask> tasks;
@@ -129,10 +128,9 @@ class PostgresTaskStore final : public TaskStore {
   absl::Status DeleteTasks(const TaskQueueKey& key, const std::vector<int64_t>& task_ids) override {
     if (task_ids.empty()) return absl::OkStatus();
     return pool_->Run("DeleteTasks", [&](pqxx::connection_base& conn) {
-      pqxx::work txn(conn);
+      pqxx::nontransaction txn(conn);  // one statement: it commits by itself
       txn.exec_prepared("task_delete", key.namespace_id, key.name, key.task_type,
                         BigintArray(task_ids));
-      txn.commit();
       return absl::OkStatus();
     });
   }

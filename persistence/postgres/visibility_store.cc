@@ -109,7 +109,7 @@ class PostgresVisibilityStore final : public VisibilityStore {
     }
     const bool has_memo = r.memo.fields_size() > 0;
     return pool_->Run("UpsertVisibility", [&](pqxx::connection_base& conn) {
-      pqxx::work txn(conn);
+      pqxx::nontransaction txn(conn);  // one statement: it commits by itself
       txn.exec_prepared(
           "vis_upsert", r.namespace_id, r.run_id, r.workflow_id, r.workflow_type, r.task_queue,
           r.status, DatetimeText(r.start_time), DatetimeText(r.execution_time),
@@ -119,7 +119,6 @@ class PostgresVisibilityStore final : public VisibilityStore {
           r.parent_run_id, r.root_workflow_id, r.root_run_id, r.search_attributes_json,
           has_memo ? Blob(r.memo) : pqxx::binarystring(std::string()),
           has_memo ? std::string(kEncodingProto3) : std::string());
-      txn.commit();
       return absl::OkStatus();
     });
   }
