@@ -8,9 +8,24 @@
 
 namespace tern {
 namespace {
+
+const char* RingName(Membership::Role role) {
+  switch (role) {
+    case Membership::Role::kFrontend:
+      return "frontend";
+    case Membership::Role::kHistory:
+      return "history";
+    case Membership::Role::kMatching:
+      return "matching";
+    case Membership::Role::kWorker:
+      return "worker";
+  }
+  return "unknown";
+}
+
 constexpr persistence::Role kRoles[] = {persistence::Role::kFrontend, persistence::Role::kHistory,
                                         persistence::Role::kMatching, persistence::Role::kWorker};
-}
+}  // namespace
 
 Membership::Membership(std::shared_ptr<persistence::MembershipStore> store, MembershipConfig config)
     : store_(std::move(store)), config_(config) {
@@ -148,7 +163,7 @@ void Membership::RefreshOnce() {
       auto [begin, end] = listeners_.equal_range(role);
       for (auto it = begin; it != end; ++it) to_notify.push_back(it->second);
     }
-    spdlog::info("membership: role {} now has {} member(s)", static_cast<int>(role),
+    spdlog::info("membership: the {} ring now has {} member(s)", RingName(role),
                  ring->members().size());
     for (auto& fn : to_notify) fn(ring);
   }

@@ -94,6 +94,9 @@ describe('graceful hand-off of matching', { timeout: 300_000 }, () => {
   after(async () => tern?.stop());
 
   it('answers the parked polls of a stopping matching host', async () => {
+    // The frontend places polls by its view of the matching ring: both hosts must be in it.
+    await waitFor('the frontend to see both matching hosts',
+      () => /the matching ring now has 2 member/.test(currentLog(tern, 'tern-frontend')));
     const { connection } = await connectClient(tern, tern.namespace, { interceptors: [] });
     try {
       // Polls on queues of their own, spread over both matching hosts; nothing will arrive.
