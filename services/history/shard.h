@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "persistence/store.h"
+#include "services/history/event_tail.h"
 #include "services/history/queues.h"
 #include "temporal/api/query/v1/message.pb.h"
 #include "temporal/api/update/v1/message.pb.h"
@@ -50,6 +51,7 @@ struct ExecutionContext {
 
   std::mutex mu;
   std::optional<persistence::ExecutionRecord> record;
+  EventTail tail;                                // the run's newest committed events; guarded by mu
   std::map<std::string, PendingUpdate> updates;  // by update id; guarded by mu
   std::map<std::string, PendingQuery> queries;   // by query id; guarded by mu
 };

@@ -138,6 +138,15 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> StartRun(
       context->record.reset();
     }
     if (status.ok()) {
+      // The run's next transition finds its state cached instead of reading it back.
+      auto run_context = shard.Context({namespace_id, request.workflow_id(), run_id});
+      {
+        std::lock_guard run_lock(run_context->mu);
+        if (!run_context->record) {
+          run_context->record = persistence::ExecutionRecord{writes.back().state, 1};
+          run_context->tail.Append(std::move(writes.back().new_events), 1);
+        }
+      }
       auto response = Response(run_id, true);
       response.set_status(enums::WORKFLOW_EXECUTION_STATUS_RUNNING);
       if (origin.eager_start) {

@@ -19,3 +19,6 @@ tern_test(NAME history_shard_controller_test SRCS history_shard_controller_test.
 # Shard::Persist: concurrent writers share a transaction; a conflict fails only its writer.
 tern_test(NAME history_group_commit_test SRCS history_group_commit_test.cc DEPS tern::history
   LABELS unit)
+# EventTail: the cached newest events of a run that workflow tasks are sent from.
+tern_test(NAME history_event_tail_test SRCS history_event_tail_test.cc DEPS tern::history
+  LABELS unit)
