@@ -272,12 +272,12 @@ absl::Status EngineContext::MutateWithContext(Shard& shard, const ExecutionKey& 
     auto status = shard.Persist(writes);
     if (status.ok()) {
       RecordCommitted(write.state, was_running && !ms.IsRunning());
-      if (ms.IsRunning()) {
-        context->tail.Append(std::move(write.new_events),
-                             write.state.last_completed_workflow_task_started_event_id() + 1);
-      } else {
-        context->tail.Clear();  // a closed run starts no more workflow tasks
-      }
+      // A closed run starts no more workflow tasks: keep only its close event (what callers
+      // waiting for the result read).
+      context->tail.Append(std::move(write.new_events),
+                           ms.IsRunning()
+                               ? write.state.last_completed_workflow_task_started_event_id() + 1
+                               : write.state.completion_event_id());
       context->record->state = std::move(write.state);
       context->record->db_record_version += 1;
       // Updates the run can no longer accept end with it (waiters see it closed).

@@ -157,6 +157,17 @@ absl::Status Shard::WriteInGroup(std::vector<persistence::WorkflowWrite>& writes
   return group->outcomes[index];
 }
 
+absl::StatusOr<std::vector<temporal::api::history::v1::HistoryEvent>> Shard::ReadEvents(
+    const ExecutionKey& key, int64_t first, int64_t next, int max_events) {
+  {
+    auto context = Context(key);
+    std::lock_guard lock(context->mu);
+    if (auto cached = context->tail.Range(first, next)) return *std::move(cached);
+  }
+  return stores_.executions->ReadHistory(shard_id_, key.namespace_id, key.workflow_id, key.run_id,
+                                         first, next, max_events);
+}
+
 size_t Shard::QueuedWriters() {
   std::lock_guard lock(group_mu_);
   return open_group_ ? open_group_->members.size() : 0;

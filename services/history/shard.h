@@ -9,6 +9,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -117,6 +118,12 @@ class Shard {
   // Watches a run for changes; returns an id for Unwatch. `fn` runs on the committing thread.
   int64_t Watch(const ExecutionKey& key, std::function<void(ExecutionChange)> fn);
   void Unwatch(const ExecutionKey& key, int64_t watch_id);
+
+  // Events [first, next) of a run: from the run's cached tail when it holds them all, else from
+  // the database (`max_events` at most). The caller must not hold the run's context lock.
+  absl::StatusOr<std::vector<temporal::api::history::v1::HistoryEvent>> ReadEvents(
+      const ExecutionKey& key, int64_t first, int64_t next,
+      int max_events = std::numeric_limits<int>::max());
 
   // Callers of Persist() waiting for the next group transaction (introspection for tests).
   size_t QueuedWriters();

@@ -53,16 +53,8 @@ BuildWorkflowTaskResponse(Shard& shard, const pv1::MutableState& state,
   *response.mutable_scheduled_time() = wft.scheduled_time();
   *response.mutable_started_time() = wft.started_time();
   int64_t first = partial ? state.last_completed_workflow_task_started_event_id() + 1 : 1;
-  std::optional<std::vector<hv1::HistoryEvent>> cached;
-  {
-    auto context = shard.Context({state.namespace_id(), state.workflow_id(), state.run_id()});
-    std::lock_guard lock(context->mu);
-    cached = context->tail.Range(first, state.next_event_id());
-  }
-  auto events = cached ? absl::StatusOr<std::vector<hv1::HistoryEvent>>(*std::move(cached))
-                       : shard.executions().ReadHistory(
-                             shard.id(), state.namespace_id(), state.workflow_id(), state.run_id(),
-                             first, state.next_event_id(), std::numeric_limits<int>::max());
+  auto events = shard.ReadEvents({state.namespace_id(), state.workflow_id(), state.run_id()}, first,
+                                 state.next_event_id());
   if (!events.ok()) return events.status();
   auto* history = response.mutable_history();
   if (transient_events.empty()) {

@@ -59,9 +59,8 @@ void ServeHistory(EngineContext& engine, std::shared_ptr<Shard> shard,
 
   if (close_only) {
     if (!running) {
-      auto events = shard->executions().ReadHistory(shard->id(), key.namespace_id, key.workflow_id,
-                                                    run_id, state.completion_event_id(),
-                                                    state.completion_event_id() + 1, 1);
+      auto events =
+          shard->ReadEvents(key, state.completion_event_id(), state.completion_event_id() + 1, 1);
       if (!events.ok()) return finish(events.status());
       for (auto& e : *events) {
         if (e.event_id() == state.completion_event_id())
