@@ -14,6 +14,7 @@
 
 #include "services/history/api/api.h"
 #include "services/history/engine_context.h"
+#include "services/history/rpcs.h"
 
 namespace tern::history {
 
@@ -32,43 +33,15 @@ class HistoryEngine {
   absl::StatusOr<Response> Method(const hs::Method##Request& request) { \
     return api::Method(context_, request);                              \
   }
-  TERN_HISTORY_BLOCKING_API(StartWorkflowExecution, ws::StartWorkflowExecutionResponse)
-  TERN_HISTORY_BLOCKING_API(RecordWorkflowTaskStarted, ws::PollWorkflowTaskQueueResponse)
-  TERN_HISTORY_BLOCKING_API(RecordActivityTaskStarted, ws::PollActivityTaskQueueResponse)
-  TERN_HISTORY_BLOCKING_API(RespondWorkflowTaskCompleted, ws::RespondWorkflowTaskCompletedResponse)
-  TERN_HISTORY_BLOCKING_API(RespondWorkflowTaskFailed, ws::RespondWorkflowTaskFailedResponse)
-  TERN_HISTORY_BLOCKING_API(RespondActivityTaskCompleted, ws::RespondActivityTaskCompletedResponse)
-  TERN_HISTORY_BLOCKING_API(RespondActivityTaskFailed, ws::RespondActivityTaskFailedResponse)
-  TERN_HISTORY_BLOCKING_API(RespondActivityTaskCanceled, ws::RespondActivityTaskCanceledResponse)
-  TERN_HISTORY_BLOCKING_API(RecordActivityTaskHeartbeat, ws::RecordActivityTaskHeartbeatResponse)
-  TERN_HISTORY_BLOCKING_API(DescribeWorkflowExecution, ws::DescribeWorkflowExecutionResponse)
-  TERN_HISTORY_BLOCKING_API(TerminateWorkflowExecution, ws::TerminateWorkflowExecutionResponse)
-  TERN_HISTORY_BLOCKING_API(SignalWorkflowExecution, ws::SignalWorkflowExecutionResponse)
-  TERN_HISTORY_BLOCKING_API(SignalWithStartWorkflowExecution,
-                            ws::SignalWithStartWorkflowExecutionResponse)
-  TERN_HISTORY_BLOCKING_API(RequestCancelWorkflowExecution,
-                            ws::RequestCancelWorkflowExecutionResponse)
-  TERN_HISTORY_BLOCKING_API(GetWorkflowExecutionHistoryReverse,
-                            ws::GetWorkflowExecutionHistoryReverseResponse)
-  TERN_HISTORY_BLOCKING_API(ResetStickyTaskQueue, ws::ResetStickyTaskQueueResponse)
-  TERN_HISTORY_BLOCKING_API(ResetWorkflowExecution, ws::ResetWorkflowExecutionResponse)
-  TERN_HISTORY_BLOCKING_API(DeleteWorkflowExecution, ws::DeleteWorkflowExecutionResponse)
-  TERN_HISTORY_BLOCKING_API(RecordChildExecutionCompleted,
-                            hs::RecordChildExecutionCompletedResponse)
+  TERN_HISTORY_BLOCKING_RPCS(TERN_HISTORY_BLOCKING_API)
 #undef TERN_HISTORY_BLOCKING_API
 
-  void GetWorkflowExecutionHistory(const hs::GetWorkflowExecutionHistoryRequest& request,
-                                   api::Done<ws::GetWorkflowExecutionHistoryResponse> done) {
-    api::GetWorkflowExecutionHistory(context_, request, std::move(done));
+#define TERN_HISTORY_WAITING_API(Method, Response)                            \
+  void Method(const hs::Method##Request& request, api::Done<Response> done) { \
+    api::Method(context_, request, std::move(done));                          \
   }
-  void UpdateWorkflowExecution(const hs::UpdateWorkflowExecutionRequest& request,
-                               api::Done<ws::UpdateWorkflowExecutionResponse> done) {
-    api::UpdateWorkflowExecution(context_, request, std::move(done));
-  }
-  void PollWorkflowExecutionUpdate(const hs::PollWorkflowExecutionUpdateRequest& request,
-                                   api::Done<ws::PollWorkflowExecutionUpdateResponse> done) {
-    api::PollWorkflowExecutionUpdate(context_, request, std::move(done));
-  }
+  TERN_HISTORY_WAITING_RPCS(TERN_HISTORY_WAITING_API)
+#undef TERN_HISTORY_WAITING_API
   void QueryWorkflow(const hs::QueryWorkflowRequest& request, TimePoint deadline,
                      api::Done<ws::QueryWorkflowResponse> done) {
     api::QueryWorkflow(context_, request, deadline, std::move(done));

@@ -23,30 +23,9 @@ class HistoryHandler final : public hs::HistoryService::CallbackService {
                    });                                                                     \
     return reactor;                                                                        \
   }
-  TERN_HISTORY_RPC(StartWorkflowExecution, ws::StartWorkflowExecutionResponse)
-  TERN_HISTORY_RPC(RecordWorkflowTaskStarted, ws::PollWorkflowTaskQueueResponse)
-  TERN_HISTORY_RPC(RecordActivityTaskStarted, ws::PollActivityTaskQueueResponse)
-  TERN_HISTORY_RPC(RespondWorkflowTaskCompleted, ws::RespondWorkflowTaskCompletedResponse)
-  TERN_HISTORY_RPC(RespondWorkflowTaskFailed, ws::RespondWorkflowTaskFailedResponse)
-  TERN_HISTORY_RPC(RespondActivityTaskCompleted, ws::RespondActivityTaskCompletedResponse)
-  TERN_HISTORY_RPC(RespondActivityTaskFailed, ws::RespondActivityTaskFailedResponse)
-  TERN_HISTORY_RPC(RespondActivityTaskCanceled, ws::RespondActivityTaskCanceledResponse)
-  TERN_HISTORY_RPC(RecordActivityTaskHeartbeat, ws::RecordActivityTaskHeartbeatResponse)
-  TERN_HISTORY_RPC(GetWorkflowExecutionHistory, ws::GetWorkflowExecutionHistoryResponse)
-  TERN_HISTORY_RPC(DescribeWorkflowExecution, ws::DescribeWorkflowExecutionResponse)
-  TERN_HISTORY_RPC(TerminateWorkflowExecution, ws::TerminateWorkflowExecutionResponse)
-  TERN_HISTORY_RPC(DeleteWorkflowExecution, ws::DeleteWorkflowExecutionResponse)
-  TERN_HISTORY_RPC(ResetWorkflowExecution, ws::ResetWorkflowExecutionResponse)
-  TERN_HISTORY_RPC(SignalWorkflowExecution, ws::SignalWorkflowExecutionResponse)
-  TERN_HISTORY_RPC(SignalWithStartWorkflowExecution, ws::SignalWithStartWorkflowExecutionResponse)
-  TERN_HISTORY_RPC(RequestCancelWorkflowExecution, ws::RequestCancelWorkflowExecutionResponse)
-  TERN_HISTORY_RPC(RecordChildExecutionCompleted, hs::RecordChildExecutionCompletedResponse)
-  TERN_HISTORY_RPC(UpdateWorkflowExecution, ws::UpdateWorkflowExecutionResponse)
-  TERN_HISTORY_RPC(PollWorkflowExecutionUpdate, ws::PollWorkflowExecutionUpdateResponse)
+  TERN_HISTORY_BLOCKING_RPCS(TERN_HISTORY_RPC)
+  TERN_HISTORY_WAITING_RPCS(TERN_HISTORY_RPC)
   TERN_HISTORY_RPC(QueryWorkflow, ws::QueryWorkflowResponse)
-  TERN_HISTORY_RPC(ResetStickyTaskQueue, ws::ResetStickyTaskQueueResponse)
-  TERN_HISTORY_RPC(GetWorkflowExecutionHistoryReverse,
-                   ws::GetWorkflowExecutionHistoryReverseResponse)
 #undef TERN_HISTORY_RPC
 
  private:

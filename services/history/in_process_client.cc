@@ -74,26 +74,7 @@ void InProcessHistoryClient::Waiting(client::CallOptions options, client::Callba
     Blocking<Response>(std::move(options), std::move(done),                  \
                        [this, request] { return engine_.Method(request); }); \
   }
-TERN_BLOCKING_CALL(StartWorkflowExecution, ws::StartWorkflowExecutionResponse)
-TERN_BLOCKING_CALL(RecordWorkflowTaskStarted, ws::PollWorkflowTaskQueueResponse)
-TERN_BLOCKING_CALL(RecordActivityTaskStarted, ws::PollActivityTaskQueueResponse)
-TERN_BLOCKING_CALL(RespondWorkflowTaskCompleted, ws::RespondWorkflowTaskCompletedResponse)
-TERN_BLOCKING_CALL(RespondWorkflowTaskFailed, ws::RespondWorkflowTaskFailedResponse)
-TERN_BLOCKING_CALL(RespondActivityTaskCompleted, ws::RespondActivityTaskCompletedResponse)
-TERN_BLOCKING_CALL(RespondActivityTaskFailed, ws::RespondActivityTaskFailedResponse)
-TERN_BLOCKING_CALL(RespondActivityTaskCanceled, ws::RespondActivityTaskCanceledResponse)
-TERN_BLOCKING_CALL(RecordActivityTaskHeartbeat, ws::RecordActivityTaskHeartbeatResponse)
-TERN_BLOCKING_CALL(DescribeWorkflowExecution, ws::DescribeWorkflowExecutionResponse)
-TERN_BLOCKING_CALL(TerminateWorkflowExecution, ws::TerminateWorkflowExecutionResponse)
-TERN_BLOCKING_CALL(DeleteWorkflowExecution, ws::DeleteWorkflowExecutionResponse)
-TERN_BLOCKING_CALL(ResetWorkflowExecution, ws::ResetWorkflowExecutionResponse)
-TERN_BLOCKING_CALL(SignalWorkflowExecution, ws::SignalWorkflowExecutionResponse)
-TERN_BLOCKING_CALL(SignalWithStartWorkflowExecution, ws::SignalWithStartWorkflowExecutionResponse)
-TERN_BLOCKING_CALL(RequestCancelWorkflowExecution, ws::RequestCancelWorkflowExecutionResponse)
-TERN_BLOCKING_CALL(RecordChildExecutionCompleted, hs::RecordChildExecutionCompletedResponse)
-TERN_BLOCKING_CALL(ResetStickyTaskQueue, ws::ResetStickyTaskQueueResponse)
-TERN_BLOCKING_CALL(GetWorkflowExecutionHistoryReverse,
-                   ws::GetWorkflowExecutionHistoryReverseResponse)
+TERN_HISTORY_BLOCKING_RPCS(TERN_BLOCKING_CALL)
 #undef TERN_BLOCKING_CALL
 
 #define TERN_WAITING_CALL(Method, Response)                                \
@@ -105,9 +86,7 @@ TERN_BLOCKING_CALL(GetWorkflowExecutionHistoryReverse,
                         engine_.Method(request, std::move(answer));        \
                       });                                                  \
   }
-TERN_WAITING_CALL(GetWorkflowExecutionHistory, ws::GetWorkflowExecutionHistoryResponse)
-TERN_WAITING_CALL(UpdateWorkflowExecution, ws::UpdateWorkflowExecutionResponse)
-TERN_WAITING_CALL(PollWorkflowExecutionUpdate, ws::PollWorkflowExecutionUpdateResponse)
+TERN_HISTORY_WAITING_RPCS(TERN_WAITING_CALL)
 #undef TERN_WAITING_CALL
 
 void InProcessHistoryClient::QueryWorkflow(const hs::QueryWorkflowRequest& request,

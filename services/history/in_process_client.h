@@ -10,6 +10,7 @@
 
 #include "client/history_client.h"
 #include "services/history/history_engine.h"
+#include "services/history/rpcs.h"
 
 namespace tern::history {
 
@@ -21,31 +22,9 @@ class InProcessHistoryClient final : public client::HistoryClient {
 #define TERN_IN_PROCESS_CALL(Method, Response)                                 \
   void Method(const hs::Method##Request& request, client::CallOptions options, \
               client::Callback<Response> done) override;
-  TERN_IN_PROCESS_CALL(StartWorkflowExecution, ws::StartWorkflowExecutionResponse)
-  TERN_IN_PROCESS_CALL(RecordWorkflowTaskStarted, ws::PollWorkflowTaskQueueResponse)
-  TERN_IN_PROCESS_CALL(RecordActivityTaskStarted, ws::PollActivityTaskQueueResponse)
-  TERN_IN_PROCESS_CALL(RespondWorkflowTaskCompleted, ws::RespondWorkflowTaskCompletedResponse)
-  TERN_IN_PROCESS_CALL(RespondWorkflowTaskFailed, ws::RespondWorkflowTaskFailedResponse)
-  TERN_IN_PROCESS_CALL(RespondActivityTaskCompleted, ws::RespondActivityTaskCompletedResponse)
-  TERN_IN_PROCESS_CALL(RespondActivityTaskFailed, ws::RespondActivityTaskFailedResponse)
-  TERN_IN_PROCESS_CALL(RespondActivityTaskCanceled, ws::RespondActivityTaskCanceledResponse)
-  TERN_IN_PROCESS_CALL(RecordActivityTaskHeartbeat, ws::RecordActivityTaskHeartbeatResponse)
-  TERN_IN_PROCESS_CALL(GetWorkflowExecutionHistory, ws::GetWorkflowExecutionHistoryResponse)
-  TERN_IN_PROCESS_CALL(DescribeWorkflowExecution, ws::DescribeWorkflowExecutionResponse)
-  TERN_IN_PROCESS_CALL(TerminateWorkflowExecution, ws::TerminateWorkflowExecutionResponse)
-  TERN_IN_PROCESS_CALL(DeleteWorkflowExecution, ws::DeleteWorkflowExecutionResponse)
-  TERN_IN_PROCESS_CALL(ResetWorkflowExecution, ws::ResetWorkflowExecutionResponse)
-  TERN_IN_PROCESS_CALL(SignalWorkflowExecution, ws::SignalWorkflowExecutionResponse)
-  TERN_IN_PROCESS_CALL(SignalWithStartWorkflowExecution,
-                       ws::SignalWithStartWorkflowExecutionResponse)
-  TERN_IN_PROCESS_CALL(RequestCancelWorkflowExecution, ws::RequestCancelWorkflowExecutionResponse)
-  TERN_IN_PROCESS_CALL(RecordChildExecutionCompleted, hs::RecordChildExecutionCompletedResponse)
-  TERN_IN_PROCESS_CALL(UpdateWorkflowExecution, ws::UpdateWorkflowExecutionResponse)
-  TERN_IN_PROCESS_CALL(PollWorkflowExecutionUpdate, ws::PollWorkflowExecutionUpdateResponse)
+  TERN_HISTORY_BLOCKING_RPCS(TERN_IN_PROCESS_CALL)
+  TERN_HISTORY_WAITING_RPCS(TERN_IN_PROCESS_CALL)
   TERN_IN_PROCESS_CALL(QueryWorkflow, ws::QueryWorkflowResponse)
-  TERN_IN_PROCESS_CALL(ResetStickyTaskQueue, ws::ResetStickyTaskQueueResponse)
-  TERN_IN_PROCESS_CALL(GetWorkflowExecutionHistoryReverse,
-                       ws::GetWorkflowExecutionHistoryReverseResponse)
 #undef TERN_IN_PROCESS_CALL
 
  private:
