@@ -690,6 +690,7 @@ function cpuSnapshot(pgPid) {
   return {
     at: performance.now(),
     server: proc.cpuSeconds(state.server.pid),
+    serverSwitches: proc.contextSwitches(state.server.pid),
     worker: proc.cpuSeconds(state.worker.pid),
     proxy: state.proxy ? proc.cpuSeconds(state.proxy.pid) : 0,
     client: proc.cpuSeconds(process.pid),
@@ -711,7 +712,7 @@ function cpuDelta(a, b) {
     machineSteal: b.machine.steal - a.machine.steal,
   };
   d.other = d.machineBusy - d.server - d.postgres - d.worker - d.proxy - d.client;
-  return { seconds, ...d };
+  return { seconds, ...d, serverSwitches: b.serverSwitches - a.serverSwitches };
 }
 
 // Runs `count` workflows of the scenario with at most opts.concurrency in flight.
@@ -993,6 +994,8 @@ async function main() {
       phaseSeconds: round(cpu.seconds, 3),
       secondsPer1000Workflows: perProcess((sec) => round((sec * 1000) / n, 2)),
       secondsPer1000Units: perProcess((sec) => round((sec * 1000) / units, 3)), // units: `unit`
+      // Thread hand-offs inside tern-server: a count that drifts far less than CPU time.
+      serverContextSwitchesPerWorkflow: round(cpu.serverSwitches / n, 1),
       percentOfOneCore: {
         ...perProcess(share),
         machineIowait: share(cpu.machineIowait),
@@ -1171,6 +1174,7 @@ function printTable(r) {
   row('CPU % of one core (phase)', perProcess(p));
   row('machine', `busy ${p.machineBusy}% of one core (of ${r.machine.nproc * 100}%), iowait ${p.machineIowait}%, steal ${p.machineSteal}%`);
   row('tern-server memory', `peak RSS ${r.memory.serverPeakRssMiB} MiB (VmHWM), ${r.memory.serverThreads} threads; worker peak RSS ${r.memory.workerPeakRssMiB} MiB`);
+  row('tern-server context switches / wf', `${r.cpu.serverContextSwitchesPerWorkflow} (voluntary + involuntary, all threads, over the phase)`);
   const d = r.db;
   row('PostgreSQL transactions / workflow', `${d.xactPerWorkflow} (${d.xactCommitInWindow} commits in ${d.windowSeconds} s); minus idle background: ${d.xactPerWorkflowIdleCorrected}; rollbacks ${d.xactRollbackPerWorkflow}`);
   row('rows / workflow', `inserted ${d.rowsInsertedPerWorkflow}  updated ${d.rowsUpdatedPerWorkflow}  deleted ${d.rowsDeletedPerWorkflow}`);

@@ -105,6 +105,27 @@ function statusKb(pid, field) {
   }
 }
 
+// Context switches (voluntary + involuntary) of all live threads of a process, summed over
+// /proc/PID/task/*/status; NaN if the process is gone. Threads that exited take theirs along.
+function contextSwitches(pid) {
+  let total = 0;
+  let tasks;
+  try {
+    tasks = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return NaN;
+  }
+  for (const tid of tasks) {
+    try {
+      const text = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      for (const m of text.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)/gm)) total += Number(m[1]);
+    } catch {
+      // the thread exited meanwhile
+    }
+  }
+  return total;
+}
+
 function machine() {
   let nproc = os.cpus().length;
   try {
@@ -128,4 +149,4 @@ function machine() {
   };
 }
 
-module.exports = { clockTicks, cpuSeconds, machine, machineCpu, procStat, statusKb, treeCpu, treeCpuDelta };
+module.exports = { clockTicks, contextSwitches, cpuSeconds, machine, machineCpu, procStat, statusKb, treeCpu, treeCpuDelta };
