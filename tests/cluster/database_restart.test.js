@@ -10,11 +10,12 @@ const { after, before, describe, it } = require('node:test');
 const {
   connectClient, dumpLogsOnFailure, uniqueName, waitFor,
 } = require('../sdk/lib/harness');
-const { currentLog, logLength } = require('./lib/logs');
+const { currentLog, logLength, shardOwnershipSettled } = require('./lib/logs');
 const { useLoadedCluster } = require('./lib/workload');
 
 const RETRYABLE = new Set([8, 14]); // RESOURCE_EXHAUSTED, UNAVAILABLE: the SDKs retry both
 const OUTAGE_MS = 4000;
+const SHARDS = 16; // useLoadedCluster's
 // Log lines that mean a shard or a partition changed hands.
 const MOVES = /history: (released shard|shard \d+ lost ownership|shard \d+ acquired)|matching: unloading the \w+ partition \((ring moved|lease taken)/;
 
@@ -30,6 +31,10 @@ describe('database restart', { timeout: 600_000 }, () => {
     try {
       load.run({ everyMs: 300 });
       await waitFor('workflows to be running', () => load.accepted.length >= 10, { timeoutMs: 60_000 });
+      // Start-up churn over: a stale shard found out after this would count as a move.
+      const historyHosts = tern.processNames().filter((name) => name.startsWith('tern-history'));
+      await waitFor('shard ownership to settle',
+        () => shardOwnershipSettled(tern, historyHosts, SHARDS), { timeoutMs: 60_000 });
       const logStart = Object.fromEntries(tern.processNames().map((name) => [name, logLength(tern, name)]));
       movesSinceOutage = () => tern.processNames().flatMap((name) =>
         currentLog(tern, name, logStart[name]).split('\n').filter((l) => MOVES.test(l)).map((l) => `${name}: ${l}`));

@@ -27,4 +27,25 @@ function ownedShards(tern, name, from) {
   return shards;
 }
 
-module.exports = { currentLog, logLength, ownedShards };
+// Whether shard ownership among the history hosts `names` has settled on all `shards` shards:
+// each is held by one host, at the highest range id any host acquired it with. (A host whose
+// shard a peer took and gave back during start-up churn holds a stale range until its next
+// write to that shard finds out and takes it again.)
+function shardOwnershipSettled(tern, names, shards) {
+  const highest = new Map();
+  for (const name of names) {
+    for (const [, shard, range] of currentLog(tern, name).matchAll(/history: shard (\d+) acquired \(range_id (\d+)/g)) {
+      highest.set(Number(shard), Math.max(highest.get(Number(shard)) ?? 0, Number(range)));
+    }
+  }
+  const holders = new Map();
+  for (const name of names) {
+    for (const [shard, range] of ownedShards(tern, name)) {
+      if (holders.has(shard) || range !== highest.get(shard)) return false;
+      holders.set(shard, name);
+    }
+  }
+  return holders.size === shards;
+}
+
+module.exports = { currentLog, logLength, ownedShards, shardOwnershipSettled };
