@@ -411,7 +411,8 @@ class PostgresExecutionStore final : public ExecutionStore {
   absl::Status Delete(absl::string_view what, const char* statement, int32_t shard_id,
                       const std::vector<int64_t>& task_ids) {
     if (task_ids.empty()) return absl::OkStatus();
-    // One statement commits by itself: no BEGIN/COMMIT round trips.
+    // One idempotent statement: it commits by itself (no BEGIN/COMMIT round trips), and the pool
+    // may repeat it safely.
     return pool_->Run(what, [&](pqxx::connection_base& conn) {
       pqxx::nontransaction txn(conn);
       txn.exec_prepared(statement, shard_id, BigintArray(task_ids));

@@ -60,17 +60,22 @@ class PostgresShardStore final : public ShardStore {
 
   absl::StatusOr<int64_t> RenewRange(int32_t shard_id, int64_t expected_range_id) override {
     return pool_->Run("RenewRange", [&](pqxx::connection_base& conn) -> absl::StatusOr<int64_t> {
-      pqxx::nontransaction txn(conn);  // one statement: it commits by itself
+      // In a transaction although it is one statement: the bump is not idempotent, and a
+      // connection lost before COMMIT rolls it back, so the pool's retry cannot apply it twice.
+      pqxx::work txn(conn);
       pqxx::result rows = txn.exec_prepared("shard_renew", shard_id, expected_range_id);
       if (rows.empty()) return ShardFenced(shard_id, expected_range_id);
-      return rows[0][0].as<int64_t>();
+      int64_t range_id = rows[0][0].as<int64_t>();
+      txn.commit();
+      return range_id;
     });
   }
 
   absl::Status UpdateShardInfo(int32_t shard_id, int64_t range_id,
                                const v1::ShardInfo& info) override {
     return pool_->Run("UpdateShardInfo", [&](pqxx::connection_base& conn) {
-      pqxx::nontransaction txn(conn);  // one statement: it commits by itself
+      // One idempotent statement: it commits by itself, and the pool may repeat it safely.
+      pqxx::nontransaction txn(conn);
       pqxx::result r = txn.exec_prepared("shard_update_info", shard_id, range_id, Blob(info),
                                          std::string(kEncodingProto3));
       if (r.affected_rows() == 0) return ShardFenced(shard_id, range_id);

@@ -78,7 +78,8 @@ class PostgresTaskStore final : public TaskStore {
   absl::Status UpdateTaskQueue(const TaskQueueKey& key, int64_t range_id,
                                const v1::TaskQueueInfo& info) override {
     return pool_->Run("UpdateTaskQueue", [&](pqxx::connection_base& conn) {
-      pqxx::nontransaction txn(conn);  // one statement: it commits by itself
+      // One idempotent statement: it commits by itself, and the pool may repeat it safely.
+      pqxx::nontransaction txn(conn);
       pqxx::result r = txn.exec_prepared("tq_update", key.namespace_id, key.name, key.task_type,
                                          range_id, Blob(info), std::string(kEncodingProto3));
       if (r.affected_rows() == 0) return QueueFenced(key, range_id);
@@ -128,7 +129,8 @@ class PostgresTaskStore final : public TaskStore {
   absl::Status DeleteTasks(const TaskQueueKey& key, const std::vector<int64_t>& task_ids) override {
     if (task_ids.empty()) return absl::OkStatus();
     return pool_->Run("DeleteTasks", [&](pqxx::connection_base& conn) {
-      pqxx::nontransaction txn(conn);  // one statement: it commits by itself
+      // One idempotent statement: it commits by itself, and the pool may repeat it safely.
+      pqxx::nontransaction txn(conn);
       txn.exec_prepared("task_delete", key.namespace_id, key.name, key.task_type,
                         BigintArray(task_ids));
       return absl::OkStatus();

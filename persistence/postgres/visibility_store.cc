@@ -109,7 +109,8 @@ class PostgresVisibilityStore final : public VisibilityStore {
     }
     const bool has_memo = r.memo.fields_size() > 0;
     return pool_->Run("UpsertVisibility", [&](pqxx::connection_base& conn) {
-      pqxx::nontransaction txn(conn);  // one statement: it commits by itself
+      // One idempotent statement: it commits by itself, and the pool may repeat it safely.
+      pqxx::nontransaction txn(conn);
       txn.exec_prepared(
           "vis_upsert", r.namespace_id, r.run_id, r.workflow_id, r.workflow_type, r.task_queue,
           r.status, DatetimeText(r.start_time), DatetimeText(r.execution_time),
