@@ -29,7 +29,11 @@ class EventTail {
 
  private:
   static constexpr size_t kMaxBytes = 256 * 1024;
-  std::deque<Event> events_;
+  struct Held {
+    Event event;
+    size_t bytes;  // its serialized size, measured once
+  };
+  std::deque<Held> events_;
   size_t bytes_ = 0;
 };
 

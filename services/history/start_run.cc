@@ -143,7 +143,7 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> StartRun(
       {
         std::lock_guard run_lock(run_context->mu);
         if (!run_context->record) {
-          run_context->record = persistence::ExecutionRecord{writes.back().state, 1};
+          run_context->record = persistence::ExecutionRecord{std::move(writes.back().state), 1};
           run_context->tail.Append(std::move(writes.back().new_events), 1);
         }
       }
