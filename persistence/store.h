@@ -242,7 +242,8 @@ class TaskStore {
   // Writes info (ack level) if range_id still matches. FencingError otherwise.
   virtual absl::Status UpdateTaskQueue(const TaskQueueKey& key, int64_t range_id,
                                        const v1::TaskQueueInfo& info) = 0;
-  // Inserts the tasks if range_id still matches. FencingError otherwise.
+  // Inserts the tasks if range_id still matches. FencingError otherwise. A task id already
+  // stored keeps its task, so a call repeated after a lost answer is harmless.
   virtual absl::Status CreateTasks(const TaskQueueKey& key, int64_t range_id,
                                    const std::vector<BacklogTask>& tasks) = 0;
   // Tasks with after_task_id < task_id, ascending, at most limit.

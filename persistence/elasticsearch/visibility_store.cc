@@ -89,15 +89,15 @@ json ScopedQuery(const std::string& namespace_id, const visibility::Query& query
 
 }  // namespace
 
-struct ElasticsearchVisibilityStore::PendingUpsert {
-  std::string lines;  // the bulk action and the document, newline-terminated
-  absl::Status result;
-  bool done = false;  // guarded by mu_
-};
-
 ElasticsearchVisibilityStore::ElasticsearchVisibilityStore(std::shared_ptr<HttpClient> http,
                                                            VisibilityStoreOptions options)
-    : http_(std::move(http)), options_(std::move(options)) {}
+    : http_(std::move(http)),
+      options_(std::move(options)),
+      bulks_([this](const std::vector<std::string*>& batch) { return SendBulk(batch); },
+             {.max_in_flight = options_.max_concurrent_bulks,
+              .max_items = options_.max_bulk_documents,
+              .max_weight = options_.max_bulk_bytes,
+              .weight = [](const std::string& lines) { return lines.size(); }}) {}
 
 absl::StatusOr<json> ElasticsearchVisibilityStore::Call(const HttpRequest& request) {
   ASSIGN_OR_RETURN(HttpResponse response, http_->Send(request));
@@ -119,52 +119,26 @@ absl::Status ElasticsearchVisibilityStore::Upsert(const VisibilityRecord& record
                   {{"_id", record.run_id},
                    {"version", record.state_transition_count},
                    {"version_type", "external"}}}};
-  PendingUpsert mine;
-  mine.lines = absl::StrCat(Dump(action), "\n", Dump(document), "\n");
-
-  // Group commit: whoever finds a free bulk slot sends what is queued, its own and others'.
-  std::unique_lock<std::mutex> lock(mu_);
-  queued_.push_back(&mine);
-  while (!mine.done) {
-    if (queued_.empty() || bulks_in_flight_ >= options_.max_concurrent_bulks) {
-      bulk_done_.wait(lock);
-      continue;
-    }
-    std::vector<PendingUpsert*> batch;
-    size_t bytes = 0;
-    while (!queued_.empty() && batch.size() < options_.max_bulk_documents &&
-           (batch.empty() || bytes + queued_.front()->lines.size() <= options_.max_bulk_bytes)) {
-      bytes += queued_.front()->lines.size();
-      batch.push_back(queued_.front());
-      queued_.pop_front();
-    }
-    ++bulks_in_flight_;
-    lock.unlock();
-    SendBulk(batch);
-    lock.lock();
-    --bulks_in_flight_;
-    for (PendingUpsert* pending : batch) pending->done = true;
-    bulk_done_.notify_all();
-  }
-  return mine.result;
+  std::string lines = absl::StrCat(Dump(action), "\n", Dump(document), "\n");
+  // Whoever finds a free bulk slot sends what is queued, its own and others'.
+  return bulks_.Submit(lines);
 }
 
-void ElasticsearchVisibilityStore::SendBulk(const std::vector<PendingUpsert*>& batch) {
+std::vector<absl::Status> ElasticsearchVisibilityStore::SendBulk(
+    const std::vector<std::string*>& batch) {
   HttpRequest request{.method = "POST",
                       .path = absl::StrCat("/", options_.index, "/_bulk"),
                       .content_type = "application/x-ndjson"};
-  for (const PendingUpsert* pending : batch) request.body += pending->lines;
+  for (const std::string* lines : batch) request.body += *lines;
   absl::StatusOr<json> response = Call(request);
-  auto fail_all = [&](const absl::Status& status) {
-    for (PendingUpsert* pending : batch) pending->result = status;
-  };
-  if (!response.ok()) return fail_all(response.status());
+  if (!response.ok()) return {response.status()};
   const json& items = Field(*response, "items");
   if (!items.is_array() || items.size() != batch.size()) {
-    return fail_all(absl::UnavailableError(absl::StrCat("elasticsearch POST ", http_->BaseUrl(),
-                                                        request.path, ": expected ", batch.size(),
-                                                        " bulk items in the response")));
+    return {absl::UnavailableError(absl::StrCat("elasticsearch POST ", http_->BaseUrl(),
+                                                request.path, ": expected ", batch.size(),
+                                                " bulk items in the response"))};
   }
+  std::vector<absl::Status> outcomes(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
     const json& item = Field(items[i], "index");
     int64_t status = Integer(Field(item, "status"));
@@ -173,20 +147,18 @@ void ElasticsearchVisibilityStore::SendBulk(const std::vector<PendingUpsert*>& b
     std::string reason = ErrorReason(Field(item, "error"));
     std::string run_id = Text(Field(item, "_id"));
     if (status == 400) {
-      batch[i]->result = absl::InvalidArgumentError(
+      outcomes[i] = absl::InvalidArgumentError(
           absl::StrCat("elasticsearch rejected the document of run ", run_id, ": ", reason));
     } else {
-      batch[i]->result =
+      outcomes[i] =
           absl::UnavailableError(absl::StrCat("elasticsearch POST ", http_->BaseUrl(), request.path,
                                               ": item ", run_id, ": HTTP ", status, ": ", reason));
     }
   }
+  return outcomes;
 }
 
-size_t ElasticsearchVisibilityStore::QueuedUpserts() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return queued_.size();
-}
+size_t ElasticsearchVisibilityStore::QueuedUpserts() const { return bulks_.Queued(); }
 
 absl::Status ElasticsearchVisibilityStore::Delete(const std::string& namespace_id,
                                                   const std::string& run_id) {

@@ -24,17 +24,15 @@
 // Thread-safe; every call blocks its thread on HTTP like the other stores block on the database.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/config.h"
+#include "common/group_commit.h"
 #include "nlohmann/json.hpp"
 #include "persistence/elasticsearch/http_client.h"
 #include "persistence/visibility_store.h"
@@ -100,18 +98,13 @@ class ElasticsearchVisibilityStore final : public VisibilityStore {
   size_t QueuedUpserts() const;
 
  private:
-  struct PendingUpsert;
-
   absl::StatusOr<nlohmann::json> Call(const HttpRequest& request);
-  void SendBulk(const std::vector<PendingUpsert*>& batch);
+  // Each item is a bulk action and its document, newline-terminated.
+  std::vector<absl::Status> SendBulk(const std::vector<std::string*>& batch);
 
   const std::shared_ptr<HttpClient> http_;
   const VisibilityStoreOptions options_;
-
-  mutable std::mutex mu_;
-  std::condition_variable bulk_done_;
-  std::deque<PendingUpsert*> queued_;  // guarded by mu_
-  int bulks_in_flight_ = 0;            // guarded by mu_
+  GroupCommit<std::string> bulks_;
 };
 
 // A store for `config` over libcurl, without any request (for `tern schema setup`).

@@ -1,6 +1,9 @@
 #include <pqxx/transaction>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "persistence/postgres/sql_util.h"
 #include "persistence/postgres/store_impls.h"
@@ -11,50 +14,27 @@ namespace history = temporal::api::history::v1;
 
 std::vector<PreparedStatement> ExecutionStatements() {
   return {
-      {"exec_shard_check", "SELECT range_id FROM shards WHERE shard_id = $1 FOR SHARE"},
-      {"exec_insert",
-       "INSERT INTO executions (shard_id, namespace_id, workflow_id, run_id, db_record_version, "
-       "next_event_id, state, data, encoding) VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8) "
-       "ON CONFLICT DO NOTHING"},
-      {"exec_update",
-       "UPDATE executions SET db_record_version = $5::bigint + 1, next_event_id = $6, state = $7, "
-       "data = $8, encoding = $9 WHERE shard_id = $1 AND namespace_id = $2 AND workflow_id = $3 "
-       "AND run_id = $4 AND db_record_version = $5::bigint"},
+      {"exec_write_group",
+       "SELECT tern_write_executions($1, $2, $3, $4::text[], $5::text[], $6::text[], "
+       "$7::bigint[], $8::bigint[], $9::integer[], $10::bytea[], $11::integer[], $12::text[], "
+       "$13::integer[], $14::text[], $15::integer[], $16::bigint[], $17::bigint[], "
+       "$18::bytea[], $19::bigint[], $20::bytea[], $21::bigint[], $22::bigint[], "
+       "$23::bytea[])"},
       {"exec_get",
        "SELECT db_record_version, data, encoding FROM executions WHERE shard_id = $1 AND "
        "namespace_id = $2 AND workflow_id = $3 AND run_id = $4"},
-      {"current_insert",
-       "INSERT INTO current_executions (shard_id, namespace_id, workflow_id, run_id, "
-       "create_request_id, state, status) VALUES ($1, $2, $3, $4, $5, $6, $7) "
-       "ON CONFLICT DO NOTHING"},
       {"current_get",
        "SELECT run_id, create_request_id, state, status FROM current_executions "
        "WHERE shard_id = $1 AND namespace_id = $2 AND workflow_id = $3"},
-      {"current_replace",
-       "UPDATE current_executions SET run_id = $4, create_request_id = $5, state = $6, "
-       "status = $7 WHERE shard_id = $1 AND namespace_id = $2 AND workflow_id = $3 "
-       "AND run_id = $8"},
-      {"current_update_state",
-       "UPDATE current_executions SET state = $5, status = $6 WHERE shard_id = $1 AND "
-       "namespace_id = $2 AND workflow_id = $3 AND run_id = $4"},
-      {"history_insert",
-       "INSERT INTO history_node (shard_id, namespace_id, workflow_id, run_id, first_event_id, "
-       "last_event_id, data, encoding) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-       "ON CONFLICT DO NOTHING"},
       {"history_read",
        "SELECT data, encoding FROM history_node WHERE shard_id = $1 AND namespace_id = $2 AND "
        "workflow_id = $3 AND run_id = $4 AND last_event_id >= $5 AND first_event_id < $6 "
        "ORDER BY first_event_id LIMIT $7"},
-      {"transfer_insert",
-       "INSERT INTO transfer_tasks (shard_id, task_id, data, encoding) VALUES ($1, $2, $3, $4)"},
       {"transfer_load",
        "SELECT data, encoding FROM transfer_tasks WHERE shard_id = $1 AND task_id > $2 "
        "ORDER BY task_id LIMIT $3"},
       {"transfer_delete",
        "DELETE FROM transfer_tasks WHERE shard_id = $1 AND task_id = ANY($2::bigint[])"},
-      {"timer_insert",
-       "INSERT INTO timer_tasks (shard_id, task_id, fire_time, data, encoding) VALUES ($1, $2, "
-       "timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4, $5)"},
       {"timer_load",
        "SELECT data, encoding FROM timer_tasks WHERE shard_id = $1 AND task_id > $2 "
        "ORDER BY fire_time, task_id LIMIT $3"},
@@ -114,103 +94,134 @@ absl::Status Validate(const WorkflowWrite& write) {
   return absl::OkStatus();
 }
 
-// Applies one WorkflowWrite inside the caller's transaction.
-absl::Status ApplyWrite(pqxx::work& txn, int32_t shard_id, const WorkflowWrite& write) {
+// The arguments of tern_write_executions (schema v5) for a group of writes: a column per array.
+class WriteGroupArgs {
+ public:
+  explicit WriteGroupArgs(const std::vector<WorkflowWrite>& writes) {
+    static_assert(static_cast<int>(CurrentMode::kCreate) == 1 &&
+                  static_cast<int>(CurrentMode::kReplace) == 2 &&
+                  static_cast<int>(CurrentMode::kUpdateState) == 3);
+    int index = 0;
+    for (const WorkflowWrite& write : writes) {
+      const v1::MutableState& s = write.state;
+      ++index;
+      namespace_id_.Add(s.namespace_id());
+      workflow_id_.Add(s.workflow_id());
+      run_id_.Add(s.run_id());
+      expected_version_.Add(write.expected_db_record_version);
+      next_event_id_.Add(s.next_event_id());
+      state_.Add(static_cast<int64_t>(write.run_state));
+      data_.Add(s.SerializeAsString());
+      current_mode_.Add(static_cast<int64_t>(write.current_mode));
+      create_request_id_.Add(s.create_request_id());
+      status_.Add(static_cast<int64_t>(s.status()));
+      previous_run_id_.Add(write.previous_run_id);
+      if (!write.new_events.empty()) {
+        history::History batch;
+        batch.mutable_events()->Reserve(static_cast<int>(write.new_events.size()));
+        for (const history::HistoryEvent& event : write.new_events) *batch.add_events() = event;
+        history_write_.Add(index);
+        history_first_.Add(write.new_events.front().event_id());
+        history_last_.Add(write.new_events.back().event_id());
+        history_data_.Add(batch.SerializeAsString());
+      }
+      for (const v1::TransferTask& task : write.transfer_tasks) {
+        transfer_id_.Add(task.task_id());
+        transfer_data_.Add(task.SerializeAsString());
+      }
+      for (const v1::TimerTask& task : write.timer_tasks) {
+        timer_id_.Add(task.task_id());
+        timer_fire_micros_.Add(ToMicros(task.fire_time()));
+        timer_data_.Add(task.SerializeAsString());
+      }
+    }
+  }
+
+  void Call(pqxx::nontransaction& txn, int32_t shard_id, int64_t range_id) const {
+    txn.exec_prepared("exec_write_group", shard_id, range_id, std::string(kEncodingProto3),
+                      namespace_id_.Finish(), workflow_id_.Finish(), run_id_.Finish(),
+                      expected_version_.Finish(), next_event_id_.Finish(), state_.Finish(),
+                      data_.Finish(), current_mode_.Finish(), create_request_id_.Finish(),
+                      status_.Finish(), previous_run_id_.Finish(), history_write_.Finish(),
+                      history_first_.Finish(), history_last_.Finish(), history_data_.Finish(),
+                      transfer_id_.Finish(), transfer_data_.Finish(), timer_id_.Finish(),
+                      timer_fire_micros_.Finish(), timer_data_.Finish());
+  }
+
+ private:
+  ArrayLiteral namespace_id_, workflow_id_, run_id_, expected_version_, next_event_id_, state_;
+  ByteaArray data_;
+  ArrayLiteral current_mode_, create_request_id_, status_, previous_run_id_;
+  ArrayLiteral history_write_, history_first_, history_last_;
+  ByteaArray history_data_;
+  ArrayLiteral transfer_id_;
+  ByteaArray transfer_data_;
+  ArrayLiteral timer_id_, timer_fire_micros_;
+  ByteaArray timer_data_;
+};
+
+// The first line of a PostgreSQL error without its "ERROR:  " prefix.
+absl::string_view PrimaryMessage(absl::string_view what) {
+  if (absl::ConsumePrefix(&what, "ERROR:")) what = absl::StripLeadingAsciiWhitespace(what);
+  return what.substr(0, what.find('\n'));
+}
+
+// The write a tern_write_executions failure names ("write N: ..."), 1-based.
+std::optional<size_t> FailedWrite(absl::string_view message, size_t writes) {
+  size_t index = 0;
+  if (!absl::ConsumePrefix(&message, "write ") ||
+      !absl::SimpleAtoi(message.substr(0, message.find(':')), &index) || index < 1 ||
+      index > writes) {
+    return std::nullopt;
+  }
+  return index - 1;
+}
+
+// What a failure raised by tern_write_executions means to the caller (schema v5 lists them).
+absl::Status WriteGroupError(pqxx::nontransaction& txn, int32_t shard_id,
+                             const std::vector<WorkflowWrite>& writes, const pqxx::sql_error& e) {
+  const std::string& state = e.sqlstate();
+  absl::string_view message = PrimaryMessage(e.what());
+  if (state == "TF001") return FencingError(std::string(message));
+  std::optional<size_t> failed = FailedWrite(message, writes.size());
+  if (!state.starts_with("TC") || !failed) throw;  // not ours: the pool reports it
+  const WorkflowWrite& write = writes[*failed];
   const v1::MutableState& s = write.state;
-  const std::string encoding(kEncodingProto3);
-  const auto run_state = static_cast<int32_t>(write.run_state);
-  const auto status = static_cast<int32_t>(s.status());
-
-  if (write.expected_db_record_version == 0) {
-    pqxx::result r = txn.exec_prepared("exec_insert", shard_id, s.namespace_id(), s.workflow_id(),
-                                       s.run_id(), s.next_event_id(), run_state, Blob(s), encoding);
-    if (r.affected_rows() == 0) {
-      return ConditionFailedError(absl::StrCat(RunName(s), " already exists"));
-    }
-  } else {
-    pqxx::result r = txn.exec_prepared("exec_update", shard_id, s.namespace_id(), s.workflow_id(),
-                                       s.run_id(), write.expected_db_record_version,
-                                       s.next_event_id(), run_state, Blob(s), encoding);
-    if (r.affected_rows() == 0) {
-      return ConditionFailedError(absl::StrCat(RunName(s), " is missing or no longer at ",
-                                               "db_record_version ",
-                                               write.expected_db_record_version));
-    }
+  if (state == "TC001") return ConditionFailedError(absl::StrCat(RunName(s), " already exists"));
+  if (state == "TC002") {
+    return ConditionFailedError(absl::StrCat(RunName(s), " is missing or no longer at ",
+                                             "db_record_version ",
+                                             write.expected_db_record_version));
   }
-
-  switch (write.current_mode) {
-    case CurrentMode::kNone:
-      break;
-    case CurrentMode::kCreate: {
-      pqxx::result r =
-          txn.exec_prepared("current_insert", shard_id, s.namespace_id(), s.workflow_id(),
-                            s.run_id(), s.create_request_id(), run_state, status);
-      if (r.affected_rows() == 0) {
-        pqxx::result rows =
-            txn.exec_prepared("current_get", shard_id, s.namespace_id(), s.workflow_id());
-        if (rows.empty()) {
-          // Deleted between the two statements: report a plain conflict, the caller retries.
-          return ConditionFailedError(
-              absl::StrCat("current execution of workflow '", s.workflow_id(), "' changed"));
-        }
-        CurrentExecution existing;
-        existing.run_id = rows[0][0].as<std::string>();
-        existing.create_request_id = rows[0][1].as<std::string>();
-        existing.state = static_cast<RunState>(rows[0][2].as<int32_t>());
-        existing.status = rows[0][3].as<int32_t>();
-        return CurrentExecutionExistsError(
-            absl::StrCat("workflow '", s.workflow_id(), "' already has a current run: run_id '",
-                         existing.run_id, "', create_request_id '", existing.create_request_id,
-                         "', state ", static_cast<int32_t>(existing.state), ", status ",
-                         existing.status),
-            existing);
-      }
-      break;
+  if (state == "TC003") {
+    pqxx::result rows =
+        txn.exec_prepared("current_get", shard_id, s.namespace_id(), s.workflow_id());
+    if (rows.empty()) {
+      // Deleted since: report a plain conflict, the caller retries.
+      return ConditionFailedError(
+          absl::StrCat("current execution of workflow '", s.workflow_id(), "' changed"));
     }
-    case CurrentMode::kReplace: {
-      pqxx::result r = txn.exec_prepared("current_replace", shard_id, s.namespace_id(),
-                                         s.workflow_id(), s.run_id(), s.create_request_id(),
-                                         run_state, status, write.previous_run_id);
-      if (r.affected_rows() == 0) {
-        return ConditionFailedError(absl::StrCat("current run of workflow '", s.workflow_id(),
-                                                 "' is no longer '", write.previous_run_id, "'"));
-      }
-      break;
-    }
-    case CurrentMode::kUpdateState: {
-      pqxx::result r = txn.exec_prepared("current_update_state", shard_id, s.namespace_id(),
-                                         s.workflow_id(), s.run_id(), run_state, status);
-      if (r.affected_rows() == 0) {
-        return ConditionFailedError(absl::StrCat("current run of workflow '", s.workflow_id(),
-                                                 "' is not '", s.run_id(), "'"));
-      }
-      break;
-    }
+    CurrentExecution existing;
+    existing.run_id = rows[0][0].as<std::string>();
+    existing.create_request_id = rows[0][1].as<std::string>();
+    existing.state = static_cast<RunState>(rows[0][2].as<int32_t>());
+    existing.status = rows[0][3].as<int32_t>();
+    return CurrentExecutionExistsError(
+        absl::StrCat("workflow '", s.workflow_id(), "' already has a current run: run_id '",
+                     existing.run_id, "', create_request_id '", existing.create_request_id,
+                     "', state ", static_cast<int32_t>(existing.state), ", status ",
+                     existing.status),
+        existing);
   }
-
-  if (!write.new_events.empty()) {
-    history::History batch;
-    batch.mutable_events()->Reserve(static_cast<int>(write.new_events.size()));
-    for (const history::HistoryEvent& event : write.new_events) *batch.add_events() = event;
-    int64_t first = write.new_events.front().event_id();
-    int64_t last = write.new_events.back().event_id();
-    pqxx::result r =
-        txn.exec_prepared("history_insert", shard_id, s.namespace_id(), s.workflow_id(), s.run_id(),
-                          first, last, Blob(batch), encoding);
-    if (r.affected_rows() == 0) {
-      return ConditionFailedError(absl::StrCat("history of ", RunName(s),
-                                               " already has a batch starting at event ", first));
-    }
+  if (state == "TC004") {
+    return ConditionFailedError(absl::StrCat("current run of workflow '", s.workflow_id(),
+                                             "' is no longer '", write.previous_run_id, "'"));
   }
-
-  for (const v1::TransferTask& task : write.transfer_tasks) {
-    txn.exec_prepared("transfer_insert", shard_id, task.task_id(), Blob(task), encoding);
+  if (state == "TC005") {
+    return ConditionFailedError(
+        absl::StrCat("current run of workflow '", s.workflow_id(), "' is not '", s.run_id(), "'"));
   }
-  for (const v1::TimerTask& task : write.timer_tasks) {
-    txn.exec_prepared("timer_insert", shard_id, task.task_id(), ToMicros(task.fire_time()),
-                      Blob(task), encoding);
-  }
-  return absl::OkStatus();
+  return ConditionFailedError(absl::StrCat("history of ", RunName(s), ": ", message));
 }
 
 absl::Status CheckLimit(int limit) {
@@ -287,21 +298,16 @@ class PostgresExecutionStore final : public ExecutionStore {
     for (const WorkflowWrite& write : writes) {
       RETURN_IF_ERROR(Validate(write));
     }
+    WriteGroupArgs args(writes);
+    // One statement: it commits by itself, and when the pool repeats it after a lost
+    // connection, the function finds its writes already applied (schema v5).
     return pool_->Run("Write", [&](pqxx::connection_base& conn) {
-      pqxx::work txn(conn);
-      // FOR SHARE blocks a concurrent AcquireShard/RenewRange until this commits, so the check
-      // holds for the whole transaction.
-      pqxx::result owner = txn.exec_prepared("exec_shard_check", shard_id);
-      if (owner.empty() || owner[0][0].as<int64_t>() != range_id) {
-        return FencingError(
-            absl::StrCat("shard ", shard_id, " is no longer owned at range_id ", range_id,
-                         owner.empty() ? std::string(" (no shard row)")
-                                       : absl::StrCat(" (now ", owner[0][0].as<int64_t>(), ")")));
+      pqxx::nontransaction txn(conn);
+      try {
+        args.Call(txn, shard_id, range_id);
+      } catch (const pqxx::sql_error& e) {
+        return WriteGroupError(txn, shard_id, writes, e);
       }
-      for (const WorkflowWrite& write : writes) {
-        RETURN_IF_ERROR(ApplyWrite(txn, shard_id, write));
-      }
-      txn.commit();
       return absl::OkStatus();
     });
   }

@@ -15,7 +15,7 @@ namespace tern::persistence::postgres {
 
 // The schema version this binary's code reads and writes: the highest embedded migration (the
 // build fails if the two disagree).
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // Creates the database if missing (through the `postgres` maintenance database), the
 // schema_version / schema_update_history tables, then applies every pending migration.

@@ -44,6 +44,61 @@ inline std::string BigintArray(const std::vector<int64_t>& values) {
   return absl::StrCat("{", absl::StrJoin(values, ","), "}");
 }
 
+// A PostgreSQL array literal built element by element, for `unnest($n::text[], ...)`: one
+// parameter carries a column of many rows. Elements are quoted, so any text (or a number's or a
+// timestamp's text form, cast by the statement) is safe.
+class ArrayLiteral {
+ public:
+  void Add(std::string_view value) {
+    text_ += text_.size() > 1 ? ",\"" : "\"";
+    for (char c : value) {
+      if (c == '"' || c == '\\') text_ += '\\';
+      text_ += c;
+    }
+    text_ += '"';
+  }
+  void Add(int64_t value) { Add(std::string_view(std::to_string(value))); }
+  void AddNull() { text_ += text_.size() > 1 ? ",NULL" : "NULL"; }
+  // `value`, or NULL when it is empty.
+  void AddOrNull(std::string_view value) { value.empty() ? AddNull() : Add(value); }
+  std::string Finish() const { return text_ + "}"; }
+
+ private:
+  std::string text_ = "{";
+};
+
+// A bytea[] parameter in PostgreSQL's binary array format (what array_recv reads), for
+// `unnest($n::bytea[])`: the blobs of many rows travel as they are, not as hex text.
+class ByteaArray {
+ public:
+  void Add(std::string_view bytes) {
+    AppendInt32(elements_, static_cast<int32_t>(bytes.size()));
+    elements_.append(bytes);
+    ++count_;
+  }
+  pqxx::binarystring Finish() const {
+    constexpr int32_t kByteaOid = 17;
+    std::string out;
+    AppendInt32(out, count_ == 0 ? 0 : 1);  // dimensions
+    AppendInt32(out, 0);                    // no NULL elements
+    AppendInt32(out, kByteaOid);
+    if (count_ > 0) {
+      AppendInt32(out, count_);  // length of the dimension
+      AppendInt32(out, 1);       // its lower bound
+    }
+    out += elements_;
+    return pqxx::binarystring(out);
+  }
+
+ private:
+  static void AppendInt32(std::string& out, int32_t value) {
+    auto v = static_cast<uint32_t>(value);
+    for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xff);
+  }
+  std::string elements_;
+  int32_t count_ = 0;
+};
+
 inline int64_t ToMicros(const google::protobuf::Timestamp& t) {
   return t.seconds() * 1000000 + t.nanos() / 1000;
 }

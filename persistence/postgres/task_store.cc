@@ -17,12 +17,16 @@ std::vector<PreparedStatement> TaskStatements() {
       {"tq_update",
        "UPDATE task_queues SET data = $5, encoding = $6 WHERE namespace_id = $1 AND name = $2 AND "
        "task_type = $3 AND range_id = $4"},
-      {"tq_check",
-       "SELECT range_id FROM task_queues WHERE namespace_id = $1 AND name = $2 AND task_type = $3 "
-       "FOR SHARE"},
-      {"task_insert",
-       "INSERT INTO tasks (namespace_id, task_queue_name, task_type, task_id, data, encoding) "
-       "VALUES ($1, $2, $3, $4, $5, $6)"},
+      // FOR SHARE holds off a concurrent lease until the tasks are in. The count is 1 when the
+      // range still holds (the tasks are in, now or from an earlier call whose answer was lost),
+      // 0 when another host leased the queue (nothing is written).
+      {"task_insert_fenced",
+       "WITH owner AS (SELECT 1 FROM task_queues WHERE namespace_id = $1 AND name = $2 AND "
+       "task_type = $3 AND range_id = $4 FOR SHARE), "
+       "inserted AS (INSERT INTO tasks (namespace_id, task_queue_name, task_type, task_id, data, "
+       "encoding) SELECT $1, $2, $3, t.task_id, t.data, $7 FROM owner, "
+       "unnest($5::bigint[], $6::bytea[]) AS t(task_id, data) ON CONFLICT DO NOTHING) "
+       "SELECT count(*) FROM owner"},
       {"task_get",
        "SELECT task_id, data, encoding FROM tasks WHERE namespace_id = $1 AND "
        "task_queue_name = $2 AND task_type = $3 AND task_id > $4 ORDER BY task_id LIMIT $5"},
@@ -89,16 +93,19 @@ class PostgresTaskStore final : public TaskStore {
 
   absl::Status CreateTasks(const TaskQueueKey& key, int64_t range_id,
                            const std::vector<BacklogTask>& tasks) override {
+    std::vector<int64_t> ids;
+    ByteaArray blobs;
+    for (const BacklogTask& task : tasks) {
+      ids.push_back(task.task_id);
+      blobs.Add(task.task.SerializeAsString());
+    }
     return pool_->Run("CreateTasks", [&](pqxx::connection_base& conn) {
-      pqxx::work txn(conn);
-      // FOR SHARE holds off a concurrent lease until these tasks are in.
-      pqxx::result owner = txn.exec_prepared("tq_check", key.namespace_id, key.name, key.task_type);
-      if (owner.empty() || owner[0][0].as<int64_t>() != range_id) return QueueFenced(key, range_id);
-      for (const BacklogTask& task : tasks) {
-        txn.exec_prepared("task_insert", key.namespace_id, key.name, key.task_type, task.task_id,
-                          Blob(task.task), std::string(kEncodingProto3));
-      }
-      txn.commit();
+      // One idempotent statement: it commits by itself, and the pool may repeat it safely.
+      pqxx::nontransaction txn(conn);
+      pqxx::row owned = txn.exec_prepared1("task_insert_fenced", key.namespace_id, key.name,
+                                           key.task_type, range_id, BigintArray(ids),
+                                           blobs.Finish(), std::string(kEncodingProto3));
+      if (owned[0].as<int64_t>() == 0) return QueueFenced(key, range_id);
       return absl::OkStatus();
     });
   }

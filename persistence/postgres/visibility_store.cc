@@ -1,9 +1,13 @@
 #include "persistence/visibility_store.h"
 
+#include <array>
+#include <map>
 #include <pqxx/nontransaction>
 #include <pqxx/transaction>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/group_commit.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "persistence/postgres/sql_util.h"
@@ -95,8 +99,13 @@ absl::StatusOr<std::string> BaseWhere(const visibility::Query& query,
 
 class PostgresVisibilityStore final : public VisibilityStore {
  public:
-  explicit PostgresVisibilityStore(std::shared_ptr<ConnectionPool> pool) : pool_(std::move(pool)) {}
+  explicit PostgresVisibilityStore(std::shared_ptr<ConnectionPool> pool)
+      : pool_(std::move(pool)), upserts_([this](const std::vector<const VisibilityRecord*>& batch) {
+          return std::vector<absl::Status>{UpsertRows(batch)};
+        }) {}
 
+  // Validates the record, then joins the next multi-row upsert (group commit): while one is in
+  // flight, the records of other callers queue and go together in the next.
   absl::Status Upsert(const VisibilityRecord& r) override {
     if (r.namespace_id.empty() || r.run_id.empty() || r.workflow_id.empty()) {
       return absl::InvalidArgumentError(
@@ -107,21 +116,7 @@ class PostgresVisibilityStore final : public VisibilityStore {
       return absl::InvalidArgumentError(
           absl::StrCat("search attributes of run '", r.run_id, "' are not a JSON object"));
     }
-    const bool has_memo = r.memo.fields_size() > 0;
-    return pool_->Run("UpsertVisibility", [&](pqxx::connection_base& conn) {
-      // One idempotent statement: it commits by itself, and the pool may repeat it safely.
-      pqxx::nontransaction txn(conn);
-      txn.exec_prepared(
-          "vis_upsert", r.namespace_id, r.run_id, r.workflow_id, r.workflow_type, r.task_queue,
-          r.status, DatetimeText(r.start_time), DatetimeText(r.execution_time),
-          r.close_time ? DatetimeText(*r.close_time) : std::string(),
-          r.execution_duration_nanos ? std::to_string(*r.execution_duration_nanos) : std::string(),
-          r.history_length, r.history_size_bytes, r.state_transition_count, r.parent_workflow_id,
-          r.parent_run_id, r.root_workflow_id, r.root_run_id, r.search_attributes_json,
-          has_memo ? Blob(r.memo) : pqxx::binarystring(std::string()),
-          has_memo ? std::string(kEncodingProto3) : std::string());
-      return absl::OkStatus();
-    });
+    return upserts_.Submit(r);
   }
 
   absl::Status Delete(const std::string& namespace_id, const std::string& run_id) override {
@@ -216,7 +211,59 @@ class PostgresVisibilityStore final : public VisibilityStore {
   }
 
  private:
+  // One statement for the batch: a column per parameter, unnested into rows. It commits by
+  // itself and is idempotent, so the pool may repeat it. A run that appears twice is written
+  // once, with its newest state (one row cannot be upserted twice in a statement).
+  absl::Status UpsertRows(const std::vector<const VisibilityRecord*>& batch) {
+    std::map<std::pair<std::string_view, std::string_view>, const VisibilityRecord*> newest;
+    for (const VisibilityRecord* r : batch) {
+      auto [it, added] = newest.try_emplace({r->namespace_id, r->run_id}, r);
+      if (!added && it->second->state_transition_count < r->state_transition_count) it->second = r;
+    }
+    std::array<ArrayLiteral, 20> columns;
+    for (const auto& [key, r] : newest) {
+      int c = 0;
+      auto next = [&]() -> ArrayLiteral& { return columns[c++]; };
+      for (const std::string* text :
+           {&r->namespace_id, &r->run_id, &r->workflow_id, &r->workflow_type, &r->task_queue}) {
+        next().Add(*text);
+      }
+      next().Add(r->status);
+      next().Add(DatetimeText(r->start_time));
+      next().Add(DatetimeText(r->execution_time));
+      if (r->close_time) {
+        next().Add(DatetimeText(*r->close_time));
+      } else {
+        next().AddNull();
+      }
+      if (r->execution_duration_nanos) {
+        next().Add(*r->execution_duration_nanos);
+      } else {
+        next().AddNull();
+      }
+      next().Add(r->history_length);
+      next().Add(r->history_size_bytes);
+      next().Add(r->state_transition_count);
+      next().AddOrNull(r->parent_workflow_id);
+      next().AddOrNull(r->parent_run_id);
+      next().Add(r->root_workflow_id);
+      next().Add(r->root_run_id);
+      next().Add(r->search_attributes_json);
+      const bool has_memo = r->memo.fields_size() > 0;
+      next().AddOrNull(has_memo ? absl::BytesToHexString(r->memo.SerializeAsString()) : "");
+      next().AddOrNull(has_memo ? kEncodingProto3 : "");
+    }
+    std::vector<std::string> params;
+    for (const ArrayLiteral& column : columns) params.push_back(column.Finish());
+    return pool_->Run("UpsertVisibility", [&](pqxx::connection_base& conn) {
+      pqxx::nontransaction txn(conn);
+      txn.exec_prepared("vis_upsert", pqxx::prepare::make_dynamic_params(params));
+      return absl::OkStatus();
+    });
+  }
+
   std::shared_ptr<ConnectionPool> pool_;
+  GroupCommit<const VisibilityRecord> upserts_;
 };
 
 }  // namespace
@@ -228,9 +275,18 @@ std::vector<PreparedStatement> VisibilityStatements() {
        "task_queue, status, start_time, execution_time, close_time, execution_duration, "
        "history_length, history_size_bytes, state_transition_count, parent_workflow_id, "
        "parent_run_id, root_workflow_id, root_run_id, search_attributes, memo, memo_encoding) "
-       "VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz, $8::timestamptz, "
-       "NULLIF($9, '')::timestamptz, NULLIF($10, '')::bigint, $11, $12, $13, NULLIF($14, ''), "
-       "NULLIF($15, ''), $16, $17, $18::jsonb, NULLIF($19::bytea, ''::bytea), NULLIF($20, '')) "
+       "SELECT r.namespace_id, r.run_id, r.workflow_id, r.workflow_type, r.task_queue, r.status, "
+       "r.start_time, r.execution_time, r.close_time, r.execution_duration, r.history_length, "
+       "r.history_size_bytes, r.state_transition_count, r.parent_workflow_id, r.parent_run_id, "
+       "r.root_workflow_id, r.root_run_id, r.search_attributes, decode(r.memo, 'hex'), "
+       "r.memo_encoding FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
+       "$6::integer[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::bigint[], "
+       "$11::bigint[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::text[], "
+       "$17::text[], $18::jsonb[], $19::text[], $20::text[]) AS r(namespace_id, run_id, "
+       "workflow_id, workflow_type, task_queue, status, start_time, execution_time, close_time, "
+       "execution_duration, history_length, history_size_bytes, state_transition_count, "
+       "parent_workflow_id, parent_run_id, root_workflow_id, root_run_id, search_attributes, "
+       "memo, memo_encoding) "
        "ON CONFLICT (namespace_id, run_id) DO UPDATE SET workflow_id = EXCLUDED.workflow_id, "
        "workflow_type = EXCLUDED.workflow_type, task_queue = EXCLUDED.task_queue, "
        "status = EXCLUDED.status, start_time = EXCLUDED.start_time, "

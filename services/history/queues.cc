@@ -7,7 +7,7 @@ namespace {
 std::chrono::milliseconds Backoff(int attempt) {
   return std::chrono::milliseconds(std::min(100 << std::min(attempt, 7), 10000));
 }
-constexpr auto kDeleteBatchDelay = std::chrono::milliseconds(200);
+constexpr auto kDeleteBatchDelay = std::chrono::seconds(1);
 
 // Transfer + TYPE_ACTIVITY_TASK -> TransferActivityTask.
 std::string TaskTypeName(const char* category, const std::string& enum_name) {

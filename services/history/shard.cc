@@ -36,7 +36,8 @@ Shard::Shard(int32_t shard_id, persistence::ShardLease lease, persistence::Store
           [this](const std::vector<int64_t>& ids) {
             return stores_.executions->DeleteTimerTasks(shard_id_, ids);
           },
-          std::move(observer)) {}
+          std::move(observer)),
+      group_commit_([this](const std::vector<WriteBatch*>& group) { return CommitGroup(group); }) {}
 
 Shard::~Shard() { Stop(); }
 
@@ -136,27 +137,6 @@ std::shared_ptr<ExecutionContext> Shard::Context(const ExecutionKey& key) {
   return slot;
 }
 
-absl::Status Shard::WriteInGroup(std::vector<persistence::WorkflowWrite>& writes) {
-  std::unique_lock lock(group_mu_);
-  if (!open_group_) open_group_ = std::make_shared<WriteGroup>();
-  std::shared_ptr<WriteGroup> group = open_group_;
-  const size_t index = group->members.size();
-  group->members.push_back(&writes);
-  group_cv_.wait(lock, [&] { return group->done || !group_writing_; });
-  if (!group->done) {
-    // First to find no transaction in flight: this caller writes the group.
-    open_group_ = nullptr;
-    group_writing_ = true;
-    lock.unlock();
-    CommitGroup(*group);
-    lock.lock();
-    group_writing_ = false;
-    group->done = true;
-    group_cv_.notify_all();
-  }
-  return group->outcomes[index];
-}
-
 absl::StatusOr<std::vector<temporal::api::history::v1::HistoryEvent>> Shard::ReadEvents(
     const ExecutionKey& key, int64_t first, int64_t next, int max_events) {
   {
@@ -168,40 +148,33 @@ absl::StatusOr<std::vector<temporal::api::history::v1::HistoryEvent>> Shard::Rea
                                          first, next, max_events);
 }
 
-size_t Shard::QueuedWriters() {
-  std::lock_guard lock(group_mu_);
-  return open_group_ ? open_group_->members.size() : 0;
-}
+size_t Shard::QueuedWriters() { return group_commit_.Queued(); }
 
-void Shard::CommitGroup(WriteGroup& group) {
+std::vector<absl::Status> Shard::CommitGroup(const std::vector<WriteBatch*>& group) {
   std::shared_lock range_lock(range_mu_);
-  auto write = [&](const std::vector<persistence::WorkflowWrite>& writes) {
+  auto write = [&](const WriteBatch& writes) {
     return stores_.executions->Write(shard_id_, range_id_, writes);
   };
-  if (group.members.size() == 1) {
-    group.outcomes = {write(*group.members[0])};
-    return;
-  }
-  std::vector<persistence::WorkflowWrite> all;
-  for (auto* member : group.members) {
+  if (group.size() == 1) return {write(*group[0])};
+  WriteBatch all;
+  for (WriteBatch* member : group) {
     for (auto& w : *member) all.push_back(std::move(w));
   }
   absl::Status status = write(all);
   auto it = all.begin();
-  for (auto* member : group.members) {
+  for (WriteBatch* member : group) {
     for (auto& w : *member) w = std::move(*it++);
   }
-  if (status.ok() || persistence::IsFencingError(status)) {
-    group.outcomes.assign(group.members.size(), status);
-    return;
-  }
+  if (status.ok() || persistence::IsFencingError(status)) return {status};
   // One member's conflict (or a transient error) rolled back everyone's writes: each on its own.
-  for (auto* member : group.members) group.outcomes.push_back(write(*member));
+  std::vector<absl::Status> outcomes;
+  for (WriteBatch* member : group) outcomes.push_back(write(*member));
+  return outcomes;
 }
 
 absl::Status Shard::Persist(std::vector<persistence::WorkflowWrite>& writes) {
   if (stopped_) return ShardOwnershipLostError(shard_id_, "");
-  absl::Status status = WriteInGroup(writes);
+  absl::Status status = group_commit_.Submit(writes);
   if (persistence::IsFencingError(status)) {
     Log(spdlog::level::warn, {.shard_id = shard_id_, .error = status.ToString()},
         "history: shard {} lost ownership", shard_id_);

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <limits>
 #include <map>
@@ -18,6 +17,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/group_commit.h"
 #include "persistence/store.h"
 #include "services/history/event_tail.h"
 #include "services/history/queues.h"
@@ -135,16 +135,9 @@ class Shard {
  private:
   void Notify(const ExecutionKey& key, ExecutionChange change);
 
-  // The callers' writes that go in one transaction, and each caller's outcome.
-  struct WriteGroup {
-    std::vector<std::vector<persistence::WorkflowWrite>*> members;
-    std::vector<absl::Status> outcomes;
-    bool done = false;
-  };
-  // Joins the open group and waits until it is written (by this caller, when it is the first to
-  // find no transaction in flight); returns this caller's outcome.
-  absl::Status WriteInGroup(std::vector<persistence::WorkflowWrite>& writes);
-  void CommitGroup(WriteGroup& group);
+  using WriteBatch = std::vector<persistence::WorkflowWrite>;
+  // Writes the callers' writes in one transaction (see Persist).
+  std::vector<absl::Status> CommitGroup(const std::vector<WriteBatch*>& group);
 
   const int32_t shard_id_;
   persistence::Stores stores_;
@@ -153,11 +146,6 @@ class Shard {
   std::function<void()> on_lost_;
   std::atomic<bool> lost_reported_{false};
   void ReportLost();
-
-  std::mutex group_mu_;
-  std::condition_variable group_cv_;
-  bool group_writing_ = false;              // a group's transaction is in flight
-  std::shared_ptr<WriteGroup> open_group_;  // callers waiting for the next transaction
 
   std::shared_mutex range_mu_;  // exclusive while renewing the range; shared while writing
   int64_t range_id_;
@@ -173,6 +161,7 @@ class Shard {
 
   TransferQueue transfer_queue_;
   TimerQueue timer_queue_;
+  GroupCommit<WriteBatch> group_commit_;
 };
 
 }  // namespace tern::history

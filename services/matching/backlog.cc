@@ -12,6 +12,8 @@ constexpr int kRangeBits = 20;
 constexpr int64_t kRangeSize = int64_t{1} << kRangeBits;
 constexpr int kMaxDispatchFailures = 5;
 constexpr std::chrono::milliseconds kReadRetryDelay{1000};
+constexpr std::chrono::milliseconds kDeleteLinger{1000};
+constexpr size_t kDeleteBatch = 100;
 
 bool IsRetryable(const absl::Status& status) {
   switch (status.code()) {
@@ -122,6 +124,8 @@ void Backlog::CloseLocked(absl::Status status, Deferred& after) {
   pending_writes_.clear();
   buffer_.clear();
   if (auto t = read_retry_timer_) after([t] { t->Cancel(); });
+  delete_due_ = true;
+  MaybeDeleteLocked();
 }
 
 bool Backlog::Idle() const {
@@ -357,6 +361,21 @@ void Backlog::OnReadDone(absl::StatusOr<std::vector<persistence::BacklogTask>> t
 
 void Backlog::MaybeDeleteLocked() {
   if (delete_in_flight_ || pending_deletes_.empty()) return;
+  if (!delete_due_ && pending_deletes_.size() < kDeleteBatch) {
+    if (delete_timer_) return;
+    std::weak_ptr<Backlog> weak_self = weak_from_this();
+    delete_timer_ = env_->timers.PostAfter(kDeleteLinger, [weak_self] {
+      auto self = weak_self.lock();
+      if (!self) return;
+      std::lock_guard lock(self->mu_);
+      self->delete_due_ = true;
+      self->MaybeDeleteLocked();
+    });
+    return;
+  }
+  if (delete_timer_ && !delete_due_) delete_timer_->Cancel();
+  delete_timer_.reset();
+  if (state_ != State::kClosed) delete_due_ = false;
   delete_in_flight_ = true;
   std::vector<int64_t> ids = std::move(pending_deletes_);
   pending_deletes_.clear();

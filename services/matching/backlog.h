@@ -142,10 +142,14 @@ class Backlog : public std::enable_shared_from_this<Backlog> {
   bool read_paused_ = false;
   std::shared_ptr<Executor::Timer> read_retry_timer_;
 
-  // Deleter.
+  // Deleter: done tasks are deleted in batches, once kDeleteBatch are pending or the oldest has
+  // waited kDeleteLinger (a row deleted late is harmless: a task offered again is dropped as
+  // already started), and at once when the backlog closes.
   std::vector<int64_t> pending_deletes_;
   int64_t approximate_count_ = 0;
   bool delete_in_flight_ = false;
+  bool delete_due_ = false;
+  std::shared_ptr<Executor::Timer> delete_timer_;
 };
 
 }  // namespace tern::matching

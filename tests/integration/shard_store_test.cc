@@ -33,5 +33,42 @@ TEST_F(ExecutionStoreTest, ShardInfoPersistsAcrossAcquire) {
   EXPECT_EQ(next->range_id, range_id_ + 1);
 }
 
+// The pool repeats a statement whose connection broke; a group of writes that was committed the
+// first time (its answer lost) must succeed again without writing twice (schema v5).
+TEST_F(ExecutionStoreTest, AWriteRepeatedAfterItsAnswerWasLostIsAppliedOnce) {
+  persistence::WorkflowWrite start;
+  start.state.set_namespace_id("ns-id");
+  start.state.set_workflow_id("wf");
+  start.state.set_run_id("run-1");
+  start.state.set_next_event_id(2);
+  start.current_mode = persistence::CurrentMode::kCreate;
+  start.new_events.emplace_back().set_event_id(1);
+  start.transfer_tasks.emplace_back().set_task_id(10);
+  start.timer_tasks.emplace_back().set_task_id(11);
+  auto& store = *stores_.executions;
+  ASSERT_TRUE(store.Write(kShard, range_id_, {start}).ok());
+  absl::Status repeated = store.Write(kShard, range_id_, {start});
+  EXPECT_TRUE(repeated.ok()) << repeated;
+
+  persistence::WorkflowWrite next;
+  next.state = start.state;
+  next.state.set_next_event_id(3);
+  next.expected_db_record_version = 1;
+  next.new_events.emplace_back().set_event_id(2);
+  next.transfer_tasks.emplace_back().set_task_id(12);
+  ASSERT_TRUE(store.Write(kShard, range_id_, {next}).ok());
+  repeated = store.Write(kShard, range_id_, {next});
+  EXPECT_TRUE(repeated.ok()) << repeated;
+
+  EXPECT_EQ(store.GetExecution(kShard, "ns-id", "wf", "run-1")->db_record_version, 2);
+  EXPECT_EQ(store.ReadHistory(kShard, "ns-id", "wf", "run-1", 1, 100, 100)->size(), 2u);
+  EXPECT_EQ(store.LoadTransferTasks(kShard, 0, 100)->size(), 2u);
+  EXPECT_EQ(store.LoadTimerTasks(kShard, 0, 100)->size(), 1u);
+
+  // Another write from the same version is a conflict, not a repeat.
+  next.state.set_next_event_id(4);
+  EXPECT_TRUE(persistence::IsConditionFailed(store.Write(kShard, range_id_, {next})));
+}
+
 }  // namespace
 }  // namespace tern::testing

@@ -22,6 +22,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -224,6 +225,34 @@ TYPED_TEST_P(VisibilityStoreContractTest, NewestStateWinsWhateverTheOrder) {
   EXPECT_THAT(this->RunIds(""), ::testing::ElementsAre("r"));
 }
 
+// Upserts from many threads at once (which the stores batch), several states of each run among
+// them: each run ends at its newest state, whatever text its fields hold.
+TYPED_TEST_P(VisibilityStoreContractTest, ConcurrentUpsertsEachKeepTheirNewestState) {
+  using namespace contract;
+  constexpr int kThreads = 8;
+  constexpr int kRuns = 40;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t] {
+      for (int i = 0; i < kRuns; ++i) {
+        VisibilityRecord r = RunningRun(absl::StrCat("run-", i), i);
+        r.workflow_id = absl::StrCat("wf \"", i, "\" {a,b} \\ NULL");
+        r.state_transition_count = 1 + (t + i) % kThreads;
+        r.search_attributes_json = absl::StrCat(R"({"CustomInt":)", r.state_transition_count, "}");
+        absl::Status status = this->store().Upsert(r);
+        EXPECT_TRUE(status.ok()) << status;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(this->RunIds(absl::StrCat("CustomInt = ", kThreads)).size(), size_t{kRuns});
+  auto page = this->List("RunId = 'run-7'");
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->records.size(), 1u);
+  EXPECT_EQ(page->records[0].workflow_id, "wf \"7\" {a,b} \\ NULL");
+  EXPECT_EQ(page->records[0].state_transition_count, kThreads);
+}
+
 TYPED_TEST_P(VisibilityStoreContractTest, RejectsRecordsItCannotStore) {
   using namespace contract;
   VisibilityRecord r = RunningRun("r", 1);
@@ -360,7 +389,8 @@ TYPED_TEST_P(VisibilityStoreContractTest, DeleteRemovesTheRunAndIsIdempotent) {
 }
 
 REGISTER_TYPED_TEST_SUITE_P(VisibilityStoreContractTest, RecordReadsBackWithEveryField,
-                            NewestStateWinsWhateverTheOrder, RejectsRecordsItCannotStore,
+                            NewestStateWinsWhateverTheOrder,
+                            ConcurrentUpsertsEachKeepTheirNewestState, RejectsRecordsItCannotStore,
                             RunningFirstThenNewestClosedThenRunIdDescending,
                             PagesCoverEveryRunOnceInOrder, FiltersOnSystemAndCustomAttributes,
                             NamespacesAreSeparateAndSystemWorkflowsHidden,

@@ -1,0 +1,114 @@
+// Group commit: callers that arrive while writes are in flight wait, and the first of them to find
+// a free slot writes everything queued (its own item and the others') in one batch. Under load a
+// batch grows to what arrived during the previous write, so the cost of a round trip, a commit or
+// an HTTP request is shared; with one caller at a time each item is written alone, at once.
+//
+// Used by the shard's transactions (services/history/shard.h) and the visibility stores. Submit
+// blocks its thread until the batch holding its item is written.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <limits>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace tern {
+
+template <typename Item>
+class GroupCommit {
+ public:
+  struct Options {
+    // Batches written at once; more callers wait for one to finish.
+    int max_in_flight = 1;
+    // A batch holds at most this many items, and at most max_weight of weight(item) together
+    // (at least one item, whatever its weight).
+    size_t max_items = std::numeric_limits<size_t>::max();
+    size_t max_weight = std::numeric_limits<size_t>::max();
+    std::function<size_t(const Item&)> weight;
+  };
+  // Writes a batch; returns one outcome per item, in order, or a single outcome for them all.
+  using WriteFn = std::function<std::vector<absl::Status>(const std::vector<Item*>& batch)>;
+
+  GroupCommit(WriteFn write, Options options) : write_(std::move(write)), options_(options) {}
+  explicit GroupCommit(WriteFn write) : GroupCommit(std::move(write), Options()) {}
+
+  // Queues `item` and returns its outcome once its batch is written. `item` must stay alive and
+  // untouched until then; the write may change it (a write that moves items and back, say).
+  absl::Status Submit(Item& item) {
+    Pending mine{&item};
+    std::unique_lock lock(mu_);
+    queued_.push_back(&mine);
+    while (!mine.done) {
+      if (queued_.empty() || in_flight_ >= options_.max_in_flight) {
+        written_.wait(lock);
+        continue;
+      }
+      std::vector<Pending*> batch = TakeBatch();
+      ++in_flight_;
+      lock.unlock();
+      Write(batch);
+      lock.lock();
+      --in_flight_;
+      for (Pending* pending : batch) pending->done = true;
+      written_.notify_all();
+    }
+    return mine.outcome;
+  }
+
+  // Callers waiting for a batch to start (introspection for tests).
+  size_t Queued() const {
+    std::lock_guard lock(mu_);
+    return queued_.size();
+  }
+
+ private:
+  struct Pending {
+    Item* item;
+    absl::Status outcome;
+    bool done = false;  // guarded by mu_
+  };
+
+  std::vector<Pending*> TakeBatch() {  // mu_ held
+    std::vector<Pending*> batch;
+    size_t weight = 0;
+    while (!queued_.empty() && batch.size() < options_.max_items) {
+      size_t next = options_.weight ? options_.weight(*queued_.front()->item) : 0;
+      if (!batch.empty() && weight + next > options_.max_weight) break;
+      weight += next;
+      batch.push_back(queued_.front());
+      queued_.pop_front();
+    }
+    return batch;
+  }
+
+  void Write(const std::vector<Pending*>& batch) {
+    std::vector<Item*> items;
+    items.reserve(batch.size());
+    for (Pending* pending : batch) items.push_back(pending->item);
+    std::vector<absl::Status> outcomes = write_(items);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      batch[i]->outcome = outcomes.size() == batch.size() ? std::move(outcomes[i])
+                          : outcomes.size() == 1
+                              ? outcomes[0]
+                              : absl::InternalError("group commit: the write gave " +
+                                                    std::to_string(outcomes.size()) +
+                                                    " outcomes for a batch of " +
+                                                    std::to_string(batch.size()));
+    }
+  }
+
+  const WriteFn write_;
+  const Options options_;
+  mutable std::mutex mu_;
+  std::condition_variable written_;
+  std::deque<Pending*> queued_;  // guarded by mu_
+  int in_flight_ = 0;            // guarded by mu_
+};
+
+}  // namespace tern
