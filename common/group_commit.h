@@ -93,13 +93,13 @@ class GroupCommit {
     for (Pending* pending : batch) items.push_back(pending->item);
     std::vector<absl::Status> outcomes = write_(items);
     for (size_t i = 0; i < batch.size(); ++i) {
-      batch[i]->outcome = outcomes.size() == batch.size() ? std::move(outcomes[i])
-                          : outcomes.size() == 1
-                              ? outcomes[0]
-                              : absl::InternalError("group commit: the write gave " +
-                                                    std::to_string(outcomes.size()) +
-                                                    " outcomes for a batch of " +
-                                                    std::to_string(batch.size()));
+      batch[i]->outcome =
+          outcomes.size() == batch.size() ? std::move(outcomes[i])
+          : outcomes.size() == 1
+              ? outcomes[0]
+              : absl::InternalError("group commit: the write gave " +
+                                    std::to_string(outcomes.size()) + " outcomes for a batch of " +
+                                    std::to_string(batch.size()));
     }
   }
 

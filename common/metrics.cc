@@ -253,7 +253,8 @@ const CounterDef kBatchOperationExecutions(
     "Executions a batch operation acted on (`terminate`, `cancel`, `signal`, `delete`, `reset`), "
     "by outcome: `completed` (not found included, as in Temporal) or `failed`");
 const HistogramDef kVisibilityLag("tern_visibility_lag_seconds", "history", {},
-                                  "From a state change to its visibility row being written",
+                                  "From a state change to its visibility row being written (0 "
+                                  "when the row is written with the state)",
                                   LatencyBuckets());
 
 const CounterDef kPollSuccess("poll_success", "matching", kTaskQueueLabels,

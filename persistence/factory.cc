@@ -31,6 +31,7 @@ Stores DecorateStores(const Stores& stores, const Clock& clock, RetryOptions ret
   out.schedules = Decorate<DecoratedScheduleStore>(stores.schedules, clock, retry);
   out.batch_operations =
       Decorate<DecoratedBatchOperationStore>(stores.batch_operations, clock, retry);
+  out.visibility_in_executions = stores.visibility_in_executions;
   return out;
 }
 

@@ -153,6 +153,8 @@ enum class CurrentMode {
   kUpdateState,  // update state/status of the row that points to this run; ConditionFailed if not
 };
 
+struct VisibilityRecord;  // visibility_store.h
+
 struct WorkflowWrite {
   v1::MutableState state;  // namespace_id/workflow_id/run_id identify the row
   // 0 to insert a new executions row; otherwise the version read, and the row is written with
@@ -165,6 +167,9 @@ struct WorkflowWrite {
   std::vector<temporal::api::history::v1::HistoryEvent> new_events;
   std::vector<v1::TransferTask> transfer_tasks;
   std::vector<v1::TimerTask> timer_tasks;
+  // The run's visibility row, written in the same transaction (as VisibilityStore::Upsert
+  // would), by a store of Stores::visibility_in_executions only; null otherwise.
+  std::shared_ptr<const VisibilityRecord> visibility;
 };
 
 class ExecutionStore {
@@ -272,6 +277,10 @@ struct Stores {
   std::shared_ptr<VisibilityStore> visibility;
   std::shared_ptr<ScheduleStore> schedules;
   std::shared_ptr<BatchOperationStore> batch_operations;
+  // True when `visibility` lives in the executions' database and `executions` writes
+  // WorkflowWrite::visibility with the state change (PostgreSQL visibility): no separate
+  // visibility task is needed. False for a separate visibility store (Elasticsearch).
+  bool visibility_in_executions = false;
 };
 
 }  // namespace tern::persistence

@@ -7,6 +7,7 @@
 #include "common/status_macros.h"
 #include "persistence/postgres/sql_util.h"
 #include "persistence/postgres/store_impls.h"
+#include "persistence/visibility_store.h"
 
 namespace tern::persistence::postgres {
 
@@ -19,7 +20,10 @@ std::vector<PreparedStatement> ExecutionStatements() {
        "$7::bigint[], $8::bigint[], $9::integer[], $10::bytea[], $11::integer[], $12::text[], "
        "$13::integer[], $14::text[], $15::integer[], $16::bigint[], $17::bigint[], "
        "$18::bytea[], $19::bigint[], $20::bytea[], $21::bigint[], $22::bigint[], "
-       "$23::bytea[])"},
+       "$23::bytea[], $24::text[], $25::text[], $26::text[], $27::text[], $28::text[], "
+       "$29::integer[], $30::timestamptz[], $31::timestamptz[], $32::timestamptz[], "
+       "$33::bigint[], $34::bigint[], $35::bigint[], $36::bigint[], $37::text[], $38::text[], "
+       "$39::text[], $40::text[], $41::jsonb[], $42::text[], $43::text[])"},
       {"exec_get",
        "SELECT db_record_version, data, encoding FROM executions WHERE shard_id = $1 AND "
        "namespace_id = $2 AND workflow_id = $3 AND run_id = $4"},
@@ -91,6 +95,11 @@ absl::Status Validate(const WorkflowWrite& write) {
   if (!write.new_events.empty() && write.new_events.front().event_id() < 1) {
     return absl::InvalidArgumentError("history event ids start at 1");
   }
+  if (write.visibility && (write.visibility->namespace_id != s.namespace_id() ||
+                           write.visibility->run_id != s.run_id())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the visibility row of ", RunName(s), " names another run"));
+  }
   return absl::OkStatus();
 }
 
@@ -102,6 +111,7 @@ class WriteGroupArgs {
                   static_cast<int>(CurrentMode::kReplace) == 2 &&
                   static_cast<int>(CurrentMode::kUpdateState) == 3);
     int index = 0;
+    std::vector<const VisibilityRecord*> visibility;
     for (const WorkflowWrite& write : writes) {
       const v1::MutableState& s = write.state;
       ++index;
@@ -134,7 +144,9 @@ class WriteGroupArgs {
         timer_fire_micros_.Add(ToMicros(task.fire_time()));
         timer_data_.Add(task.SerializeAsString());
       }
+      if (write.visibility) visibility.push_back(write.visibility.get());
     }
+    visibility_ = VisibilityColumns(visibility);
   }
 
   void Call(pqxx::nontransaction& txn, int32_t shard_id, int64_t range_id) const {
@@ -145,7 +157,12 @@ class WriteGroupArgs {
                       status_.Finish(), previous_run_id_.Finish(), history_write_.Finish(),
                       history_first_.Finish(), history_last_.Finish(), history_data_.Finish(),
                       transfer_id_.Finish(), transfer_data_.Finish(), timer_id_.Finish(),
-                      timer_fire_micros_.Finish(), timer_data_.Finish());
+                      timer_fire_micros_.Finish(), timer_data_.Finish(), visibility_[0],
+                      visibility_[1], visibility_[2], visibility_[3], visibility_[4],
+                      visibility_[5], visibility_[6], visibility_[7], visibility_[8],
+                      visibility_[9], visibility_[10], visibility_[11], visibility_[12],
+                      visibility_[13], visibility_[14], visibility_[15], visibility_[16],
+                      visibility_[17], visibility_[18], visibility_[19]);
   }
 
  private:
@@ -158,6 +175,7 @@ class WriteGroupArgs {
   ByteaArray transfer_data_;
   ArrayLiteral timer_id_, timer_fire_micros_;
   ByteaArray timer_data_;
+  std::vector<std::string> visibility_;  // the columns of tern_upsert_visibility
 };
 
 // The first line of a PostgreSQL error without its "ERROR:  " prefix.

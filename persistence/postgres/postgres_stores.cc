@@ -35,6 +35,7 @@ absl::StatusOr<Stores> OpenPostgresStores(const tern::SqlStoreConfig& cfg) {
   stores.visibility = NewVisibilityStore(*pool);
   stores.schedules = NewScheduleStore(*pool);
   stores.batch_operations = NewBatchOperationStore(*pool);
+  stores.visibility_in_executions = true;
   return stores;
 }
 

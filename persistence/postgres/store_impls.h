@@ -20,6 +20,9 @@ std::vector<PreparedStatement> ShardStatements();
 std::vector<PreparedStatement> ExecutionStatements();
 std::vector<PreparedStatement> TaskStatements();
 std::vector<PreparedStatement> VisibilityStatements();
+
+// The 20 array parameters of tern_upsert_visibility (schema v5) for `records`, in its order.
+std::vector<std::string> VisibilityColumns(const std::vector<const VisibilityRecord*>& records);
 std::vector<PreparedStatement> ScheduleStatements();
 std::vector<PreparedStatement> BatchOperationStatements();
 

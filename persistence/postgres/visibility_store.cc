@@ -211,50 +211,10 @@ class PostgresVisibilityStore final : public VisibilityStore {
   }
 
  private:
-  // One statement for the batch: a column per parameter, unnested into rows. It commits by
-  // itself and is idempotent, so the pool may repeat it. A run that appears twice is written
-  // once, with its newest state (one row cannot be upserted twice in a statement).
+  // One statement for the batch (tern_upsert_visibility, schema v5). It commits by itself and
+  // is idempotent, so the pool may repeat it.
   absl::Status UpsertRows(const std::vector<const VisibilityRecord*>& batch) {
-    std::map<std::pair<std::string_view, std::string_view>, const VisibilityRecord*> newest;
-    for (const VisibilityRecord* r : batch) {
-      auto [it, added] = newest.try_emplace({r->namespace_id, r->run_id}, r);
-      if (!added && it->second->state_transition_count < r->state_transition_count) it->second = r;
-    }
-    std::array<ArrayLiteral, 20> columns;
-    for (const auto& [key, r] : newest) {
-      int c = 0;
-      auto next = [&]() -> ArrayLiteral& { return columns[c++]; };
-      for (const std::string* text :
-           {&r->namespace_id, &r->run_id, &r->workflow_id, &r->workflow_type, &r->task_queue}) {
-        next().Add(*text);
-      }
-      next().Add(r->status);
-      next().Add(DatetimeText(r->start_time));
-      next().Add(DatetimeText(r->execution_time));
-      if (r->close_time) {
-        next().Add(DatetimeText(*r->close_time));
-      } else {
-        next().AddNull();
-      }
-      if (r->execution_duration_nanos) {
-        next().Add(*r->execution_duration_nanos);
-      } else {
-        next().AddNull();
-      }
-      next().Add(r->history_length);
-      next().Add(r->history_size_bytes);
-      next().Add(r->state_transition_count);
-      next().AddOrNull(r->parent_workflow_id);
-      next().AddOrNull(r->parent_run_id);
-      next().Add(r->root_workflow_id);
-      next().Add(r->root_run_id);
-      next().Add(r->search_attributes_json);
-      const bool has_memo = r->memo.fields_size() > 0;
-      next().AddOrNull(has_memo ? absl::BytesToHexString(r->memo.SerializeAsString()) : "");
-      next().AddOrNull(has_memo ? kEncodingProto3 : "");
-    }
-    std::vector<std::string> params;
-    for (const ArrayLiteral& column : columns) params.push_back(column.Finish());
+    std::vector<std::string> params = VisibilityColumns(batch);
     return pool_->Run("UpsertVisibility", [&](pqxx::connection_base& conn) {
       pqxx::nontransaction txn(conn);
       txn.exec_prepared("vis_upsert", pqxx::prepare::make_dynamic_params(params));
@@ -268,38 +228,59 @@ class PostgresVisibilityStore final : public VisibilityStore {
 
 }  // namespace
 
+std::vector<std::string> VisibilityColumns(const std::vector<const VisibilityRecord*>& records) {
+  // A run that appears twice is written once, with its newest state (one row cannot be upserted
+  // twice in a statement).
+  std::map<std::pair<std::string_view, std::string_view>, const VisibilityRecord*> newest;
+  for (const VisibilityRecord* r : records) {
+    auto [it, added] = newest.try_emplace({r->namespace_id, r->run_id}, r);
+    if (!added && it->second->state_transition_count < r->state_transition_count) it->second = r;
+  }
+  std::array<ArrayLiteral, 20> columns;
+  for (const auto& [key, r] : newest) {
+    int c = 0;
+    auto next = [&]() -> ArrayLiteral& { return columns[c++]; };
+    for (const std::string* text :
+         {&r->namespace_id, &r->run_id, &r->workflow_id, &r->workflow_type, &r->task_queue}) {
+      next().Add(*text);
+    }
+    next().Add(r->status);
+    next().Add(DatetimeText(r->start_time));
+    next().Add(DatetimeText(r->execution_time));
+    if (r->close_time) {
+      next().Add(DatetimeText(*r->close_time));
+    } else {
+      next().AddNull();
+    }
+    if (r->execution_duration_nanos) {
+      next().Add(*r->execution_duration_nanos);
+    } else {
+      next().AddNull();
+    }
+    next().Add(r->history_length);
+    next().Add(r->history_size_bytes);
+    next().Add(r->state_transition_count);
+    next().AddOrNull(r->parent_workflow_id);
+    next().AddOrNull(r->parent_run_id);
+    next().Add(r->root_workflow_id);
+    next().Add(r->root_run_id);
+    next().Add(r->search_attributes_json);
+    const bool has_memo = r->memo.fields_size() > 0;
+    next().AddOrNull(has_memo ? absl::BytesToHexString(r->memo.SerializeAsString()) : "");
+    next().AddOrNull(has_memo ? kEncodingProto3 : "");
+  }
+  std::vector<std::string> params;
+  for (const ArrayLiteral& column : columns) params.push_back(column.Finish());
+  return params;
+}
+
 std::vector<PreparedStatement> VisibilityStatements() {
   return {
       {"vis_upsert",
-       "INSERT INTO executions_visibility AS v (namespace_id, run_id, workflow_id, workflow_type, "
-       "task_queue, status, start_time, execution_time, close_time, execution_duration, "
-       "history_length, history_size_bytes, state_transition_count, parent_workflow_id, "
-       "parent_run_id, root_workflow_id, root_run_id, search_attributes, memo, memo_encoding) "
-       "SELECT r.namespace_id, r.run_id, r.workflow_id, r.workflow_type, r.task_queue, r.status, "
-       "r.start_time, r.execution_time, r.close_time, r.execution_duration, r.history_length, "
-       "r.history_size_bytes, r.state_transition_count, r.parent_workflow_id, r.parent_run_id, "
-       "r.root_workflow_id, r.root_run_id, r.search_attributes, decode(r.memo, 'hex'), "
-       "r.memo_encoding FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
-       "$6::integer[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::bigint[], "
-       "$11::bigint[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::text[], "
-       "$17::text[], $18::jsonb[], $19::text[], $20::text[]) AS r(namespace_id, run_id, "
-       "workflow_id, workflow_type, task_queue, status, start_time, execution_time, close_time, "
-       "execution_duration, history_length, history_size_bytes, state_transition_count, "
-       "parent_workflow_id, parent_run_id, root_workflow_id, root_run_id, search_attributes, "
-       "memo, memo_encoding) "
-       "ON CONFLICT (namespace_id, run_id) DO UPDATE SET workflow_id = EXCLUDED.workflow_id, "
-       "workflow_type = EXCLUDED.workflow_type, task_queue = EXCLUDED.task_queue, "
-       "status = EXCLUDED.status, start_time = EXCLUDED.start_time, "
-       "execution_time = EXCLUDED.execution_time, close_time = EXCLUDED.close_time, "
-       "execution_duration = EXCLUDED.execution_duration, "
-       "history_length = EXCLUDED.history_length, "
-       "history_size_bytes = EXCLUDED.history_size_bytes, "
-       "state_transition_count = EXCLUDED.state_transition_count, "
-       "parent_workflow_id = EXCLUDED.parent_workflow_id, "
-       "parent_run_id = EXCLUDED.parent_run_id, root_workflow_id = EXCLUDED.root_workflow_id, "
-       "root_run_id = EXCLUDED.root_run_id, search_attributes = EXCLUDED.search_attributes, "
-       "memo = EXCLUDED.memo, memo_encoding = EXCLUDED.memo_encoding "
-       "WHERE v.state_transition_count <= EXCLUDED.state_transition_count"},
+       "SELECT tern_upsert_visibility($1::text[], $2::text[], $3::text[], $4::text[], "
+       "$5::text[], $6::integer[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], "
+       "$10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], "
+       "$16::text[], $17::text[], $18::jsonb[], $19::text[], $20::text[])"},
       {"vis_delete", "DELETE FROM executions_visibility WHERE namespace_id = $1 AND run_id = $2"},
   };
 }

@@ -1,9 +1,12 @@
 #include "services/history/engine_context.h"
 
 #include <limits>
+#include <optional>
 
+#include "absl/strings/str_join.h"
 #include "common/errors.h"
 #include "common/hashing.h"
+#include "common/logging.h"
 #include "common/metrics.h"
 #include "common/status_macros.h"
 #include "common/task_token.h"
@@ -213,13 +216,52 @@ absl::StatusOr<hv1::WorkflowExecutionStartedEventAttributes> EngineContext::Star
   return events.front().workflow_execution_started_event_attributes();
 }
 
-persistence::WorkflowWrite EngineContext::BuildWrite(MutableStateBuilder& ms,
+absl::StatusOr<std::optional<persistence::VisibilityRecord>> EngineContext::VisibilityRecordFor(
+    int32_t shard_id, const pv1::MutableState& state) {
+  auto custom = CustomSearchAttributesFor(state.namespace_id(), /*reload=*/false);
+  if (absl::IsNotFound(custom.status())) return std::nullopt;  // namespace deleted
+  if (!custom.ok()) return custom.status();
+  std::vector<std::string> dropped;
+  persistence::VisibilityRecord record = BuildVisibilityRecord(state, *custom, &dropped);
+  if (!dropped.empty() && namespaces_) {
+    // The cache may predate an attribute registered a moment ago: the store decides.
+    custom = CustomSearchAttributesFor(state.namespace_id(), /*reload=*/true);
+    if (!custom.ok()) return custom.status();
+    dropped.clear();
+    record = BuildVisibilityRecord(state, *custom, &dropped);
+  }
+  if (!dropped.empty()) {
+    Log(spdlog::level::warn,
+        {.namespace_name = NamespaceForLogs(state.namespace_id()),
+         .workflow_id = state.workflow_id(),
+         .run_id = state.run_id(),
+         .shard_id = shard_id},
+        "history: the visibility row leaves out search attributes the namespace does not "
+        "define (any more): {}",
+        absl::StrJoin(dropped, ", "));
+  }
+  return record;
+}
+
+persistence::WorkflowWrite EngineContext::BuildWrite(Shard& shard, MutableStateBuilder& ms,
                                                      int64_t expected_version, bool was_running,
                                                      const pv1::MutableState* previous) {
   persistence::WorkflowWrite write;
   if (was_running && !ms.IsRunning()) AddCloseTasks(ms);
   if (VisibilityChanged(previous, ms.state())) {
-    ms.AddTransferTask(NewTransferTask(ms.state(), pv1::TransferTask::TYPE_UPSERT_VISIBILITY));
+    absl::StatusOr<std::optional<persistence::VisibilityRecord>> row = absl::UnavailableError("");
+    if (shard.visibility_in_executions()) row = VisibilityRecordFor(shard.id(), ms.state());
+    if (row.ok()) {
+      if (*row) {
+        // The row of the state written below, whose transition count is one more.
+        (*row)->state_transition_count += 1;
+        write.visibility = std::make_shared<const persistence::VisibilityRecord>(*std::move(*row));
+      }
+    } else {
+      // A separate visibility store, or the namespace's attributes cannot be read now: the
+      // visibility task writes the row later.
+      ms.AddTransferTask(NewTransferTask(ms.state(), pv1::TransferTask::TYPE_UPSERT_VISIBILITY));
+    }
   }
   write.new_events = ms.TakeNewEvents();
   write.transfer_tasks = ms.TakeTransferTasks();
@@ -257,12 +299,12 @@ absl::Status EngineContext::MutateWithContext(Shard& shard, const ExecutionKey& 
     bool was_running = ms.IsRunning();
     RETURN_IF_ERROR(fn(ms, *context));
     if (!ms.HasChanges()) return ms.after_write();
-    std::vector<persistence::WorkflowWrite> writes{
-        BuildWrite(ms, context->record->db_record_version, was_running, &context->record->state)};
+    std::vector<persistence::WorkflowWrite> writes{BuildWrite(
+        shard, ms, context->record->db_record_version, was_running, &context->record->state)};
     if (const auto& next = ms.continued_run()) {
       // The new run takes over the workflow id in the same transaction.
       writes[0].current_mode = persistence::CurrentMode::kNone;
-      auto next_write = BuildWrite(*next, 0, true, nullptr);
+      auto next_write = BuildWrite(shard, *next, 0, true, nullptr);
       next_write.current_mode = persistence::CurrentMode::kReplace;
       next_write.previous_run_id = key.run_id;
       next_write.run_state = persistence::RunState::kRunning;

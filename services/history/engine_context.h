@@ -130,14 +130,22 @@ class EngineContext {
   absl::Status MutateWithContext(Shard& shard, const ExecutionKey& key, const ContextMutation& fn);
   // Applies `fn` to the started activity attempt a worker reports on (by task token).
   absl::Status MutateActivity(const std::string& task_token, const ActivityMutation& fn);
-  // The write of `ms`, with its close tasks when it closed and a visibility task when
-  // VisibilityChanged(previous, new state); `previous` is the state read (nullptr: a new run).
-  persistence::WorkflowWrite BuildWrite(MutableStateBuilder& ms, int64_t expected_version,
-                                        bool was_running, const pv1::MutableState* previous);
+  // The write of `ms` on `shard`, with its close tasks when it closed. When
+  // VisibilityChanged(previous, new state) (`previous` is the state read, nullptr for a new run)
+  // the write carries the new visibility row if the shard's store writes it with the state
+  // (Stores::visibility_in_executions), else a visibility task.
+  persistence::WorkflowWrite BuildWrite(Shard& shard, MutableStateBuilder& ms,
+                                        int64_t expected_version, bool was_running,
+                                        const pv1::MutableState* previous);
 
   // The namespace's custom search attributes: cached, or read from the store with `reload`.
   absl::StatusOr<visibility::CustomSearchAttributes> CustomSearchAttributesFor(
       const std::string& namespace_id, bool reload);
+
+  // The visibility row of a run's `state` (search attributes the namespace does not define are
+  // left out, with a warning naming them); nullopt when the namespace is gone.
+  absl::StatusOr<std::optional<persistence::VisibilityRecord>> VisibilityRecordFor(
+      int32_t shard_id, const pv1::MutableState& state);
 
  private:
   // The namespace's name for dynamic config constraints ("" if the cache does not know it).

@@ -2,6 +2,7 @@
 
 #include "common/errors.h"
 #include "common/logging.h"
+#include "common/metrics.h"
 
 namespace tern::history {
 namespace {
@@ -186,6 +187,7 @@ absl::Status Shard::Persist(std::vector<persistence::WorkflowWrite>& writes) {
   for (const auto& w : writes) {
     if (!w.transfer_tasks.empty()) transfer_queue_.Add(w.transfer_tasks);
     if (!w.timer_tasks.empty()) timer_queue_.Add(w.timer_tasks);
+    if (w.visibility) metrics::kVisibilityLag.With().Observe(0);  // written with the state
     Notify({w.state.namespace_id(), w.state.workflow_id(), w.state.run_id()},
            {w.state.next_event_id(),
             w.state.status() != temporal::api::enums::v1::WORKFLOW_EXECUTION_STATUS_RUNNING});

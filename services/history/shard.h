@@ -129,6 +129,8 @@ class Shard {
   size_t QueuedWriters();
 
   persistence::ExecutionStore& executions() { return *stores_.executions; }
+  // Whether executions() writes WorkflowWrite::visibility (Stores::visibility_in_executions).
+  bool visibility_in_executions() const { return stores_.visibility_in_executions; }
   // Null when the process has no visibility store (unit tests).
   persistence::VisibilityStore* visibility() { return stores_.visibility.get(); }
 

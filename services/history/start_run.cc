@@ -90,8 +90,8 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> StartRun(
             MutableStateBuilder old(record.state, now, [&shard] { return shard.NextTaskId(); });
             TerminateRun(old, "terminated by a new start (TerminateExisting)", nullptr,
                          request.identity());
-            auto write = engine.BuildWrite(old, record.db_record_version, /*was_running=*/true,
-                                           &record.state);
+            auto write = engine.BuildWrite(shard, old, record.db_record_version,
+                                           /*was_running=*/true, &record.state);
             write.current_mode = persistence::CurrentMode::kNone;  // replaced below
             writes.push_back(std::move(write));
             terminated_key = old_key;
@@ -125,7 +125,7 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> StartRun(
                               request.request_id());
     }
     std::string run_id = run->state().run_id();
-    auto write = engine.BuildWrite(*run, 0, true, nullptr);
+    auto write = engine.BuildWrite(shard, *run, 0, true, nullptr);
     write.current_mode = mode;
     write.previous_run_id = previous_run_id;
     write.run_state = persistence::RunState::kRunning;

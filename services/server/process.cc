@@ -248,6 +248,7 @@ int RunProcess(const ProcessOptions& options) {
       Die(program, "opening visibility: " + std::string(visibility.status().message()));
     }
     stores.visibility = *visibility;
+    stores.visibility_in_executions = false;
   }
   // From here on, every store is reached through its decorators.
   stores = persistence::DecorateStores(stores, clock);

@@ -135,7 +135,8 @@ using ::testing::HasSubstr;
 TYPED_TEST_P(ExecutionStoreContractTest, WriteThenReadBack) {
   WorkflowWrite w = StartWrite("wf", "run-1");
   w.transfer_tasks = {Transfer(10, "run-1")};
-  ASSERT_TRUE(this->executions().Write(kShard, this->range_id_, {w}).ok());
+  absl::Status written = this->executions().Write(kShard, this->range_id_, {w});
+  ASSERT_TRUE(written.ok()) << written;
 
   auto current = this->executions().GetCurrentExecution(kShard, kNamespace, "wf");
   ASSERT_TRUE(current.ok()) << current.status();

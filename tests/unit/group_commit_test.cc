@@ -92,9 +92,9 @@ TEST(GroupCommitTest, BatchesKeepToTheItemAndWeightLimits) {
   GatedWrites writes;
   GroupCommit<std::string> group(
       [&](const std::vector<std::string*>& batch) { return writes.Write(batch); },
-      {.max_items = 3,
-       .max_weight = 10,
-       .weight = [](const std::string& item) { return item.size(); }});
+      {.max_items = 3, .max_weight = 10, .weight = [](const std::string& item) {
+         return item.size();
+       }});
   auto outcomes = SubmitAll(group, writes, {"first", "aaaa", "bbbb", "cccc", "d", "e", "f", "g"});
   for (const auto& outcome : outcomes) EXPECT_TRUE(outcome.ok()) << outcome;
   size_t written = 0;

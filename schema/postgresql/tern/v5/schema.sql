@@ -1,9 +1,53 @@
 -- Tern persistence schema, version 5: a shard's writes in one statement.
 --
+-- tern_upsert_visibility writes visibility rows, one per element of its parallel arrays (a
+-- column each), keeping a stored row whose state_transition_count is higher. The visibility
+-- store calls it for batches of upserts; tern_write_executions calls it for the rows that change
+-- with a group of writes.
+CREATE OR REPLACE FUNCTION tern_upsert_visibility(
+  v_namespace_id TEXT[], v_run_id TEXT[], v_workflow_id TEXT[], v_workflow_type TEXT[],
+  v_task_queue TEXT[], v_status INTEGER[], v_start_time TIMESTAMPTZ[],
+  v_execution_time TIMESTAMPTZ[], v_close_time TIMESTAMPTZ[], v_execution_duration BIGINT[],
+  v_history_length BIGINT[], v_history_size_bytes BIGINT[], v_state_transition_count BIGINT[],
+  v_parent_workflow_id TEXT[], v_parent_run_id TEXT[], v_root_workflow_id TEXT[],
+  v_root_run_id TEXT[], v_search_attributes JSONB[], v_memo TEXT[], v_memo_encoding TEXT[])
+RETURNS VOID LANGUAGE sql AS $$
+  INSERT INTO executions_visibility AS v (namespace_id, run_id, workflow_id, workflow_type,
+    task_queue, status, start_time, execution_time, close_time, execution_duration,
+    history_length, history_size_bytes, state_transition_count, parent_workflow_id,
+    parent_run_id, root_workflow_id, root_run_id, search_attributes, memo, memo_encoding)
+  SELECT r.namespace_id, r.run_id, r.workflow_id, r.workflow_type, r.task_queue, r.status,
+    r.start_time, r.execution_time, r.close_time, r.execution_duration, r.history_length,
+    r.history_size_bytes, r.state_transition_count, r.parent_workflow_id, r.parent_run_id,
+    r.root_workflow_id, r.root_run_id, r.search_attributes, decode(r.memo, 'hex'),
+    r.memo_encoding
+  FROM unnest(v_namespace_id, v_run_id, v_workflow_id, v_workflow_type, v_task_queue, v_status,
+    v_start_time, v_execution_time, v_close_time, v_execution_duration, v_history_length,
+    v_history_size_bytes, v_state_transition_count, v_parent_workflow_id, v_parent_run_id,
+    v_root_workflow_id, v_root_run_id, v_search_attributes, v_memo, v_memo_encoding)
+    AS r(namespace_id, run_id, workflow_id, workflow_type, task_queue, status, start_time,
+      execution_time, close_time, execution_duration, history_length, history_size_bytes,
+      state_transition_count, parent_workflow_id, parent_run_id, root_workflow_id, root_run_id,
+      search_attributes, memo, memo_encoding)
+  ON CONFLICT (namespace_id, run_id) DO UPDATE SET workflow_id = EXCLUDED.workflow_id,
+    workflow_type = EXCLUDED.workflow_type, task_queue = EXCLUDED.task_queue,
+    status = EXCLUDED.status, start_time = EXCLUDED.start_time,
+    execution_time = EXCLUDED.execution_time, close_time = EXCLUDED.close_time,
+    execution_duration = EXCLUDED.execution_duration, history_length = EXCLUDED.history_length,
+    history_size_bytes = EXCLUDED.history_size_bytes,
+    state_transition_count = EXCLUDED.state_transition_count,
+    parent_workflow_id = EXCLUDED.parent_workflow_id, parent_run_id = EXCLUDED.parent_run_id,
+    root_workflow_id = EXCLUDED.root_workflow_id, root_run_id = EXCLUDED.root_run_id,
+    search_attributes = EXCLUDED.search_attributes, memo = EXCLUDED.memo,
+    memo_encoding = EXCLUDED.memo_encoding
+  WHERE v.state_transition_count <= EXCLUDED.state_transition_count
+$$;
+--
 -- tern_write_executions applies a group of workflow writes of one shard (ExecutionStore::Write)
 -- in one round trip: the range_id fence, then for each write the conditional insert or update of
 -- its executions row, its current_executions change and its history batch, then every transfer
--- and timer task of the group. Called as a single statement, it is one transaction: any failure
+-- and timer task of the group, and the visibility rows that change with them (v_, as in
+-- tern_upsert_visibility, when visibility is on this database). Called as a single statement, it is one transaction: any failure
 -- raises and nothing is written.
 --
 -- Failures are raised with Tern's own SQLSTATEs; the message starts with the 1-based index of
@@ -30,7 +74,14 @@ CREATE OR REPLACE FUNCTION tern_write_executions(
   w_create_request_id TEXT[], w_status INTEGER[], w_previous_run_id TEXT[],
   h_write INTEGER[], h_first_event_id BIGINT[], h_last_event_id BIGINT[], h_data BYTEA[],
   t_task_id BIGINT[], t_data BYTEA[],
-  m_task_id BIGINT[], m_fire_micros BIGINT[], m_data BYTEA[]) RETURNS VOID
+  m_task_id BIGINT[], m_fire_micros BIGINT[], m_data BYTEA[],
+  v_namespace_id TEXT[], v_run_id TEXT[], v_workflow_id TEXT[], v_workflow_type TEXT[],
+  v_task_queue TEXT[], v_status INTEGER[], v_start_time TIMESTAMPTZ[],
+  v_execution_time TIMESTAMPTZ[], v_close_time TIMESTAMPTZ[], v_execution_duration BIGINT[],
+  v_history_length BIGINT[], v_history_size_bytes BIGINT[], v_state_transition_count BIGINT[],
+  v_parent_workflow_id TEXT[], v_parent_run_id TEXT[], v_root_workflow_id TEXT[],
+  v_root_run_id TEXT[], v_search_attributes JSONB[], v_memo TEXT[], v_memo_encoding TEXT[])
+RETURNS VOID
 LANGUAGE plpgsql AS $$
 DECLARE
   owner_range BIGINT;
@@ -125,5 +176,12 @@ BEGIN
   SELECT p_shard_id, m.task_id, timestamptz 'epoch' + m.fire_micros * interval '1 microsecond',
          m.data, p_encoding
   FROM unnest(m_task_id, m_fire_micros, m_data) AS m(task_id, fire_micros, data);
+  IF COALESCE(array_length(v_run_id, 1), 0) > 0 THEN
+    PERFORM tern_upsert_visibility(v_namespace_id, v_run_id, v_workflow_id, v_workflow_type,
+      v_task_queue, v_status, v_start_time, v_execution_time, v_close_time, v_execution_duration,
+      v_history_length, v_history_size_bytes, v_state_transition_count, v_parent_workflow_id,
+      v_parent_run_id, v_root_workflow_id, v_root_run_id, v_search_attributes, v_memo,
+      v_memo_encoding);
+  END IF;
 END;
 $$;
