@@ -150,19 +150,18 @@ class WriteGroupArgs {
   }
 
   void Call(pqxx::nontransaction& txn, int32_t shard_id, int64_t range_id) const {
-    txn.exec_prepared("exec_write_group", shard_id, range_id, std::string(kEncodingProto3),
-                      namespace_id_.Finish(), workflow_id_.Finish(), run_id_.Finish(),
-                      expected_version_.Finish(), next_event_id_.Finish(), state_.Finish(),
-                      data_.Finish(), current_mode_.Finish(), create_request_id_.Finish(),
-                      status_.Finish(), previous_run_id_.Finish(), history_write_.Finish(),
-                      history_first_.Finish(), history_last_.Finish(), history_data_.Finish(),
-                      transfer_id_.Finish(), transfer_data_.Finish(), timer_id_.Finish(),
-                      timer_fire_micros_.Finish(), timer_data_.Finish(), visibility_[0],
-                      visibility_[1], visibility_[2], visibility_[3], visibility_[4],
-                      visibility_[5], visibility_[6], visibility_[7], visibility_[8],
-                      visibility_[9], visibility_[10], visibility_[11], visibility_[12],
-                      visibility_[13], visibility_[14], visibility_[15], visibility_[16],
-                      visibility_[17], visibility_[18], visibility_[19]);
+    txn.exec_prepared(
+        "exec_write_group", shard_id, range_id, std::string(kEncodingProto3),
+        namespace_id_.Finish(), workflow_id_.Finish(), run_id_.Finish(), expected_version_.Finish(),
+        next_event_id_.Finish(), state_.Finish(), data_.Finish(), current_mode_.Finish(),
+        create_request_id_.Finish(), status_.Finish(), previous_run_id_.Finish(),
+        history_write_.Finish(), history_first_.Finish(), history_last_.Finish(),
+        history_data_.Finish(), transfer_id_.Finish(), transfer_data_.Finish(), timer_id_.Finish(),
+        timer_fire_micros_.Finish(), timer_data_.Finish(), visibility_[0], visibility_[1],
+        visibility_[2], visibility_[3], visibility_[4], visibility_[5], visibility_[6],
+        visibility_[7], visibility_[8], visibility_[9], visibility_[10], visibility_[11],
+        visibility_[12], visibility_[13], visibility_[14], visibility_[15], visibility_[16],
+        visibility_[17], visibility_[18], visibility_[19]);
   }
 
  private:

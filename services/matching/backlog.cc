@@ -144,8 +144,17 @@ Backlog::Stats Backlog::GetStats() const {
 
 void Backlog::CountTasks(client::Callback<int64_t> done) {
   auto self = shared_from_this();
-  env_->RunBlocking(
-      [self, done = std::move(done)] { done(self->env_->store->CountTasks(self->key_)); });
+  env_->RunBlocking([self, done = std::move(done)] {
+    absl::StatusOr<int64_t> stored = self->env_->store->CountTasks(self->key_);
+    if (!stored.ok()) return done(stored);
+    // Done tasks whose rows are still waiting for their batched delete do not count.
+    int64_t done_rows;
+    {
+      std::lock_guard lock(self->mu_);
+      done_rows = static_cast<int64_t>(self->pending_deletes_.size()) + self->deleting_;
+    }
+    done(std::max<int64_t>(*stored - done_rows, 0));
+  });
 }
 
 void Backlog::PumpLocked() {
@@ -377,6 +386,7 @@ void Backlog::MaybeDeleteLocked() {
   delete_timer_.reset();
   if (state_ != State::kClosed) delete_due_ = false;
   delete_in_flight_ = true;
+  deleting_ = static_cast<int64_t>(pending_deletes_.size());
   std::vector<int64_t> ids = std::move(pending_deletes_);
   pending_deletes_.clear();
   auto self = shared_from_this();
@@ -388,6 +398,7 @@ void Backlog::MaybeDeleteLocked() {
 void Backlog::OnDeleteDone(size_t count, absl::Status status) {
   std::lock_guard lock(mu_);
   delete_in_flight_ = false;
+  deleting_ = 0;
   if (!status.ok()) {
     // Not fatal: a task that stays behind is offered again later and dropped as stale.
     (*log_)(spdlog::level::warn, status, "matching: deleting {} {} task(s) failed", count,

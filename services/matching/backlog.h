@@ -80,7 +80,8 @@ class Backlog : public std::enable_shared_from_this<Backlog> {
     std::optional<TimePoint> oldest_created;
   };
   Stats GetStats() const;
-  // Counts the persisted tasks on the blocking executor; `done` runs once there.
+  // Counts the persisted tasks that are not done yet (rows waiting for their batched delete
+  // left out) on the blocking executor; `done` runs once there.
   void CountTasks(client::Callback<int64_t> done);
   // Fails queued writes with `status` (through `after`) and drops the buffer; tasks stay in the
   // database. Deletes already decided still run. Idempotent.
@@ -148,6 +149,7 @@ class Backlog : public std::enable_shared_from_this<Backlog> {
   std::vector<int64_t> pending_deletes_;
   int64_t approximate_count_ = 0;
   bool delete_in_flight_ = false;
+  int64_t deleting_ = 0;  // ids of the delete in flight
   bool delete_due_ = false;
   std::shared_ptr<Executor::Timer> delete_timer_;
 };

@@ -98,6 +98,10 @@ describe('metrics', { timeout: 240_000 }, () => {
     await assert.rejects(cancelled.result(), WorkflowFailedError);
     assert.equal(await retried.result(), 'succeeded on attempt 3');
     assert.equal(await chain.result(), 2);
+    // Visibility rows are written with the state (PostgreSQL visibility): the frontend's reads
+    // are what the visibility store counts.
+    const closed = await client.workflow.count(`WorkflowId = '${signalled.workflowId}'`);
+    assert.equal(closed.count, 1);
 
     // Expected errors: a duplicate start, a missing workflow, an existing namespace, an invalid
     // request, a query the workflow does not know.
@@ -146,7 +150,8 @@ describe('metrics', { timeout: 240_000 }, () => {
       'history counts the RPCs it answers, by namespace name');
     assert.ok(change('frontend', 'client_requests') > 0);
     assert.ok(change('history', 'persistence_requests') > 0);
-    assert.ok(change('history', 'visibility_persistence_requests') > 0);
+    assert.ok(change('frontend', 'visibility_persistence_requests',
+      { service_name: 'frontend', operation: 'Count' }) > 0);
     assert.ok(change('history', 'state_transition_count_count', { namespace: 'default' }) > 0);
     assert.ok(change('history', 'task_latency_processing_count',
       { namespace: 'default', task_type: 'TransferActivityTask' }) > 0);
