@@ -36,9 +36,8 @@ TEST_F(ExecutionStoreTest, ShardInfoPersistsAcrossAcquire) {
   EXPECT_EQ(next->range_id, range_id_ + 1);
 }
 
-// The pool repeats a statement whose connection broke; a group of writes that was committed the
-// first time (its answer lost) must succeed again without writing twice (schema v5).
-TEST_F(ExecutionStoreTest, AWriteRepeatedAfterItsAnswerWasLostIsAppliedOnce) {
+// The first write of run "run-1" of workflow "wf": its row, current pointer and first event.
+persistence::WorkflowWrite StartOfRunOne() {
   persistence::WorkflowWrite start;
   start.state.set_namespace_id("ns-id");
   start.state.set_workflow_id("wf");
@@ -46,6 +45,13 @@ TEST_F(ExecutionStoreTest, AWriteRepeatedAfterItsAnswerWasLostIsAppliedOnce) {
   start.state.set_next_event_id(2);
   start.current_mode = persistence::CurrentMode::kCreate;
   start.new_events.emplace_back().set_event_id(1);
+  return start;
+}
+
+// The pool repeats a statement whose connection broke; a group of writes that was committed the
+// first time (its answer lost) must succeed again without writing twice (schema v5).
+TEST_F(ExecutionStoreTest, AWriteRepeatedAfterItsAnswerWasLostIsAppliedOnce) {
+  persistence::WorkflowWrite start = StartOfRunOne();
   start.transfer_tasks.emplace_back().set_task_id(10);
   start.timer_tasks.emplace_back().set_task_id(11);
   auto& store = *stores_.executions;
@@ -91,13 +97,7 @@ TEST_F(ExecutionStoreTest, AWriteUpsertsTheVisibilityRowItCarries) {
     r->search_attributes_json = R"({"CustomKeywordField":"it's \"quoted\""})";
     return r;
   };
-  persistence::WorkflowWrite start;
-  start.state.set_namespace_id("ns-id");
-  start.state.set_workflow_id("wf");
-  start.state.set_run_id("run-1");
-  start.state.set_next_event_id(2);
-  start.current_mode = persistence::CurrentMode::kCreate;
-  start.new_events.emplace_back().set_event_id(1);
+  persistence::WorkflowWrite start = StartOfRunOne();
   start.visibility = row(5, temporal::api::enums::v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   auto& store = *stores_.executions;
   ASSERT_TRUE(store.Write(kShard, range_id_, {start}).ok());
