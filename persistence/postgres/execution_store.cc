@@ -103,6 +103,16 @@ absl::Status Validate(const WorkflowWrite& write) {
   return absl::OkStatus();
 }
 
+// A row of "current_get".
+CurrentExecution CurrentFromRow(const pqxx::row& row) {
+  CurrentExecution current;
+  current.run_id = row[0].as<std::string>();
+  current.create_request_id = row[1].as<std::string>();
+  current.state = static_cast<RunState>(row[2].as<int32_t>());
+  current.status = row[3].as<int32_t>();
+  return current;
+}
+
 // The arguments of tern_write_executions (schema v5) for a group of writes: a column per array.
 class WriteGroupArgs {
  public:
@@ -218,11 +228,7 @@ absl::Status WriteGroupError(pqxx::nontransaction& txn, int32_t shard_id,
       return ConditionFailedError(
           absl::StrCat("current execution of workflow '", s.workflow_id(), "' changed"));
     }
-    CurrentExecution existing;
-    existing.run_id = rows[0][0].as<std::string>();
-    existing.create_request_id = rows[0][1].as<std::string>();
-    existing.state = static_cast<RunState>(rows[0][2].as<int32_t>());
-    existing.status = rows[0][3].as<int32_t>();
+    CurrentExecution existing = CurrentFromRow(rows[0]);
     return CurrentExecutionExistsError(
         absl::StrCat("workflow '", s.workflow_id(), "' already has a current run: run_id '",
                      existing.run_id, "', create_request_id '", existing.create_request_id,
@@ -279,12 +285,7 @@ class PostgresExecutionStore final : public ExecutionStore {
                               "workflow '", workflow_id, "' has no current run (namespace '",
                               namespace_id, "')"));
                         }
-                        CurrentExecution current;
-                        current.run_id = rows[0][0].as<std::string>();
-                        current.create_request_id = rows[0][1].as<std::string>();
-                        current.state = static_cast<RunState>(rows[0][2].as<int32_t>());
-                        current.status = rows[0][3].as<int32_t>();
-                        return current;
+                        return CurrentFromRow(rows[0]);
                       });
   }
 

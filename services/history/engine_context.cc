@@ -249,15 +249,20 @@ persistence::WorkflowWrite EngineContext::BuildWrite(Shard& shard, MutableStateB
   persistence::WorkflowWrite write;
   if (was_running && !ms.IsRunning()) AddCloseTasks(ms);
   if (VisibilityChanged(previous, ms.state())) {
-    absl::StatusOr<std::optional<persistence::VisibilityRecord>> row = absl::UnavailableError("");
-    if (shard.visibility_in_executions()) row = VisibilityRecordFor(shard.id(), ms.state());
-    if (row.ok()) {
-      if (*row) {
-        // The row of the state written below, whose transition count is one more.
-        (*row)->state_transition_count += 1;
-        write.visibility = std::make_shared<const persistence::VisibilityRecord>(*std::move(*row));
+    bool row_in_write = false;
+    if (shard.visibility_in_executions()) {
+      auto row = VisibilityRecordFor(shard.id(), ms.state());
+      if (row.ok()) {
+        row_in_write = true;
+        if (*row) {  // nullopt: the namespace is gone, there is no row to write
+          // The row of the state written below, whose transition count is one more.
+          (*row)->state_transition_count += 1;
+          write.visibility =
+              std::make_shared<const persistence::VisibilityRecord>(*std::move(*row));
+        }
       }
-    } else {
+    }
+    if (!row_in_write) {
       // A separate visibility store, or the namespace's attributes cannot be read now: the
       // visibility task writes the row later.
       ms.AddTransferTask(NewTransferTask(ms.state(), pv1::TransferTask::TYPE_UPSERT_VISIBILITY));
