@@ -183,16 +183,29 @@ absl::Status Shard::Persist(std::vector<persistence::WorkflowWrite>& writes) {
     ReportLost();
     return ShardOwnershipLostError(shard_id_, "");
   }
-  if (!status.ok()) return status;
+  if (!status.ok()) {
+    if (!persistence::IsConditionFailed(status) && !absl::IsInvalidArgument(status)) {
+      // The writes may have committed though the answer was lost (the database went away
+      // mid-call); their task rows would then wait for the next owner of the shard. Queue them
+      // now: every executor checks the run's state first, so a task of a write that did not
+      // commit does nothing.
+      for (const auto& w : writes) QueueTasks(w);
+    }
+    return status;
+  }
   for (const auto& w : writes) {
-    if (!w.transfer_tasks.empty()) transfer_queue_.Add(w.transfer_tasks);
-    if (!w.timer_tasks.empty()) timer_queue_.Add(w.timer_tasks);
+    QueueTasks(w);
     if (w.visibility) metrics::kVisibilityLag.With().Observe(0);  // written with the state
     Notify({w.state.namespace_id(), w.state.workflow_id(), w.state.run_id()},
            {w.state.next_event_id(),
             w.state.status() != temporal::api::enums::v1::WORKFLOW_EXECUTION_STATUS_RUNNING});
   }
   return absl::OkStatus();
+}
+
+void Shard::QueueTasks(const persistence::WorkflowWrite& write) {
+  if (!write.transfer_tasks.empty()) transfer_queue_.Add(write.transfer_tasks);
+  if (!write.timer_tasks.empty()) timer_queue_.Add(write.timer_tasks);
 }
 
 int64_t Shard::Watch(const ExecutionKey& key, std::function<void(ExecutionChange)> fn) {

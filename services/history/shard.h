@@ -136,6 +136,8 @@ class Shard {
 
  private:
   void Notify(const ExecutionKey& key, ExecutionChange change);
+  // Hands the write's transfer and timer tasks to the shard's queues.
+  void QueueTasks(const persistence::WorkflowWrite& write);
 
   using WriteBatch = std::vector<persistence::WorkflowWrite>;
   // Writes the callers' writes in one transaction (see Persist).
