@@ -48,10 +48,13 @@ void TaskDeleter::Completed(int64_t task_id) {
   std::lock_guard lock(mu_);
   if (stopped_) return;
   pending_.push_back(task_id);
-  if (!flush_scheduled_) {
-    flush_scheduled_ = true;
-    blocking_.PostAfter(kDeleteBatchDelay, [this] { Flush(); });
-  }
+  ScheduleFlushLocked();
+}
+
+void TaskDeleter::ScheduleFlushLocked() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  blocking_.PostAfter(kDeleteBatchDelay, [this] { Flush(); });
 }
 
 void TaskDeleter::Flush() {
@@ -64,9 +67,14 @@ void TaskDeleter::Flush() {
   }
   if (batch.empty()) return;
   if (auto st = delete_(batch); !st.ok()) {
-    // The rows stay; after a restart the tasks run again, which is harmless.
+    // Tried again with the next batch; rows still there when the shard moves run again under
+    // the next owner, which is harmless.
     Log(spdlog::level::warn, {.error = st.ToString()},
         "history: deleting {} executed task rows failed", batch.size());
+    std::lock_guard lock(mu_);
+    if (stopped_) return;
+    pending_.insert(pending_.end(), batch.begin(), batch.end());
+    ScheduleFlushLocked();
   }
 }
 

@@ -50,6 +50,7 @@ class TaskDeleter {
   void Stop();
 
  private:
+  void ScheduleFlushLocked();
   void Flush();
   Executor& blocking_;
   DeleteFn delete_;

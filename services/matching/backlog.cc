@@ -370,7 +370,8 @@ void Backlog::OnReadDone(absl::StatusOr<std::vector<persistence::BacklogTask>> t
 
 void Backlog::MaybeDeleteLocked() {
   if (delete_in_flight_ || pending_deletes_.empty()) return;
-  if (!delete_due_ && pending_deletes_.size() < kDeleteBatch) {
+  // After a failed delete the next try waits for the timer, however many ids are pending.
+  if (!delete_due_ && (delete_failed_ || pending_deletes_.size() < kDeleteBatch)) {
     if (delete_timer_) return;
     std::weak_ptr<Backlog> weak_self = weak_from_this();
     delete_timer_ = env_->timers.PostAfter(kDeleteLinger, [weak_self] {
@@ -378,6 +379,7 @@ void Backlog::MaybeDeleteLocked() {
       if (!self) return;
       std::lock_guard lock(self->mu_);
       self->delete_due_ = true;
+      self->delete_failed_ = false;
       self->MaybeDeleteLocked();
     });
     return;
@@ -390,19 +392,26 @@ void Backlog::MaybeDeleteLocked() {
   std::vector<int64_t> ids = std::move(pending_deletes_);
   pending_deletes_.clear();
   auto self = shared_from_this();
-  env_->RunBlocking([self, ids = std::move(ids)] {
-    self->OnDeleteDone(ids.size(), self->env_->store->DeleteTasks(self->key_, ids));
+  env_->RunBlocking([self, ids = std::move(ids)]() mutable {
+    absl::Status status = self->env_->store->DeleteTasks(self->key_, ids);
+    self->OnDeleteDone(std::move(ids), std::move(status));
   });
 }
 
-void Backlog::OnDeleteDone(size_t count, absl::Status status) {
+void Backlog::OnDeleteDone(std::vector<int64_t> ids, absl::Status status) {
   std::lock_guard lock(mu_);
   delete_in_flight_ = false;
   deleting_ = 0;
   if (!status.ok()) {
-    // Not fatal: a task that stays behind is offered again later and dropped as stale.
-    (*log_)(spdlog::level::warn, status, "matching: deleting {} {} task(s) failed", count,
+    (*log_)(spdlog::level::warn, status, "matching: deleting {} {} task(s) failed", ids.size(),
             log_->task_type());
+    // The rows are behind the read level: unless deleted they would stay (and be counted as
+    // backlog) until the partition is next loaded. Try again after the linger; once closed, the
+    // next owner reads them and drops them as stale.
+    if (state_ != State::kClosed) {
+      pending_deletes_.insert(pending_deletes_.end(), ids.begin(), ids.end());
+      delete_failed_ = true;
+    }
   }
   MaybeDeleteLocked();
 }

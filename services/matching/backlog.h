@@ -109,7 +109,7 @@ class Backlog : public std::enable_shared_from_this<Backlog> {
   void MaybeReadLocked();
   void OnReadDone(absl::StatusOr<std::vector<persistence::BacklogTask>> tasks);
   void MaybeDeleteLocked();
-  void OnDeleteDone(size_t count, absl::Status status);
+  void OnDeleteDone(std::vector<int64_t> ids, absl::Status status);
   void OnLeaseChecked(absl::Status status);
   void CloseLocked(absl::Status status, Deferred& after);
   // After a fencing error: calls hooks_.fenced, fails `batch`, closes (all through `after`).
@@ -151,6 +151,7 @@ class Backlog : public std::enable_shared_from_this<Backlog> {
   bool delete_in_flight_ = false;
   int64_t deleting_ = 0;  // ids of the delete in flight
   bool delete_due_ = false;
+  bool delete_failed_ = false;  // the last delete failed: wait kDeleteLinger before the next
   std::shared_ptr<Executor::Timer> delete_timer_;
 };
 

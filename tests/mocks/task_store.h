@@ -66,6 +66,10 @@ class FakeTaskStore final : public persistence::TaskStore {
   absl::Status DeleteTasks(const persistence::TaskQueueKey& key,
                            const std::vector<int64_t>& task_ids) override {
     std::lock_guard lock(mu_);
+    if (fail_deletes_ > 0) {
+      --fail_deletes_;
+      return absl::UnavailableError("injected failure");
+    }
     auto& q = queues_[Key(key)];
     for (auto id : task_ids) q.tasks.erase(id);
     return absl::OkStatus();
@@ -99,6 +103,10 @@ class FakeTaskStore final : public persistence::TaskStore {
     std::lock_guard lock(mu_);
     fail_creates_ = n;
   }
+  void FailNextDeletes(int n) {
+    std::lock_guard lock(mu_);
+    fail_deletes_ = n;
+  }
   int leases() {
     std::lock_guard lock(mu_);
     return leases_;
@@ -117,6 +125,7 @@ class FakeTaskStore final : public persistence::TaskStore {
   std::mutex mu_;
   std::map<QueueId, Queue> queues_;
   int fail_creates_ = 0;
+  int fail_deletes_ = 0;
   int leases_ = 0;
 };
 

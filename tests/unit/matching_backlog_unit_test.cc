@@ -263,6 +263,23 @@ TEST_F(BacklogTest, ATaskRejectedFiveTimesIsDroppedButRetryableErrorsKeepIt) {
   EXPECT_TRUE(WaitFor([&] { return Persisted() == 0; })) << "the dropped task was not deleted";
 }
 
+TEST_F(BacklogTest, AFailedDeleteIsTriedAgainAndItsRowsAreNotCountedMeanwhile) {
+  auto& events = NewEvents();
+  auto backlog = LoadedBacklog(events);
+  for (int i = 0; i < 3; ++i) ExpectWritten(Write(*backlog, "wf-" + std::to_string(i)));
+  store_->FailNextDeletes(2);  // the database is away for the first two tries
+  ASSERT_EQ(DrainInOrder(*backlog, 3).size(), 3u);
+
+  auto count = NewResult<int64_t>();
+  backlog->CountTasks(count->Callback());
+  auto counted = count->Wait();
+  ASSERT_TRUE(counted.has_value() && counted->ok());
+  EXPECT_EQ(**counted, 0) << "done tasks counted as backlog";
+  EXPECT_TRUE(WaitFor([&] { return Persisted() == 0; }, std::chrono::seconds(10)))
+      << "the rows of a failed delete stayed behind";
+  EXPECT_TRUE(WaitFor([&] { return backlog->Idle(); }));
+}
+
 TEST_F(BacklogTest, ExpiredTasksAreDroppedAndDeleted) {
   auto& events = NewEvents();
   auto backlog = LoadedBacklog(events);
