@@ -5,18 +5,24 @@
 // Phases: start PostgreSQL + tern-server + an SDK worker process (and, with --history-bytes, a
 // counting gRPC proxy in front of the server for the worker); warm up; let the database
 // statistics settle and measure the idle background; run the measured workflows of the chosen
-// scenario (lib/scenarios.js); let the statistics settle again; report; stop everything (unless
-// --keep).
+// scenario (lib/scenarios.js, driven by lib/workload.js); let the statistics settle again;
+// report; stop everything (unless --keep). With --address (lib/external.js) only the worker is
+// started, against a running frontend, and only what a client observes is reported.
 
 const { execFile, fork, spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
-const { parseArgs, promisify } = require('node:util');
+const { promisify } = require('node:util');
 
+const { sdkConnectionOptions } = require('./connection');
+const external = require('./external');
+const { parseOptions } = require('./options');
 const proc = require('./proc');
-const { SCENARIOS } = require('./scenarios');
+const {
+  cpuFigures, drive, errorLines, log, machineLines, round, summarizeRun, warmUp, workloadConfig, workloadRows,
+} = require('./workload');
 
 const execFileP = promisify(execFile);
 const REPO = path.resolve(__dirname, '..', '..');
@@ -31,128 +37,10 @@ const DATABASE = 'tern_bench';
 // pg_stat_statements can tell the server's statements from the bench's reads.
 const TERN_DB_USER = 'postgres';
 const BENCH_DB_USER = 'bench';
-const NAMESPACE = 'default';
 // PostgreSQL 15 backends flush their statistics at most once a second while busy and within
 // PGSTAT_IDLE_INTERVAL (10 s) once idle; reading pg_stat_* sooner would miss transactions.
 const STATS_SETTLE_MS = 11_000;
 const IDLE_WINDOW_MS = 10_000;
-
-const USAGE = `Usage: bench/run [options]
-
-Starts a private PostgreSQL (normal durability unless --pg-fast) and tern-server, an SDK worker
-process, and runs the workflows of one scenario:
-
-  --scenario NAME    one-activity (default): each workflow runs one trivial activity
-                     fan-out: each starts --activities activities at once and waits for all
-                     sequential: each runs --activities activities one after another
-                     signals: each waits for --signals signals, which the client sends while
-                       it runs, --signal-concurrency at a time per workflow
-  --activities N     activities per workflow for fan-out (default 50) and sequential (20)
-  --signals N        signals per workflow for signals (default 50)
-  --signal-concurrency K  signals in flight per workflow (default 5)
-
-  --workflows N      measured workflows (default: one-activity 1000, signals 200, others 100)
-  --concurrency C    workflows in flight at once (default: one-activity 50, others 20)
-  --warmup W         warm-up workflows before measuring (default: one-activity 50, others 10)
-  --slots S          worker maxConcurrentWorkflowTaskExecutions and
-                     maxConcurrentActivityTaskExecutions (default 100)
-  --pollers N        worker's maximum concurrent polls per task type (workflow, activity);
-                     default 0 = the SDK default (10 each)
-  --non-sticky-ratio R  worker nonStickyToStickyPollRatio (default: the SDK's, 0.2)
-  --no-sticky        worker maxCachedWorkflows 0: no workflow cache, so no sticky queue; every
-                     workflow task goes to the normal queue with the full history
-  --metrics on|off   on (default): tern-server serves /metrics and the bench scrapes it every
-                     15 s, as Prometheus would, and reports Tern's RPCs per workflow; off: no
-                     metrics address, so tern-server records no metrics at all
-  --history-bytes    route the worker through a counting gRPC proxy (lib/history-proxy.js) and
-                     report the history bytes sent in workflow tasks, sticky and normal
-  --shards N         persistence.numHistoryShards (power of two, default 4)
-  --partitions N     matching.numTaskqueuePartitions (default 4)
-  --max-conns N      PostgreSQL connection pool size of tern-server (default 16)
-  --log-level L      tern-server log level (default info)
-  --pg-fast          PostgreSQL with fsync/synchronous_commit/full_page_writes off (NOT durable;
-                     the output says so)
-  --timeout SEC      a workflow not complete after SEC seconds counts as failed and stops the run:
-                     no more workflows start, those in flight finish or time out (default 60)
-  --json             print one JSON object instead of the table
-  --keep             leave PostgreSQL and tern-server running (and the temp dir) for inspection
-  -h, --help
-
-Env: TERN_BIN_DIR (default build/bin), PG_BIN (default newest /usr/lib/postgresql/*/bin).`;
-
-function parseOptions(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      scenario: { type: 'string', default: 'one-activity' },
-      activities: { type: 'string', default: '' },
-      signals: { type: 'string', default: '50' },
-      'signal-concurrency': { type: 'string', default: '5' },
-      workflows: { type: 'string', default: '' },
-      concurrency: { type: 'string', default: '' },
-      warmup: { type: 'string', default: '' },
-      slots: { type: 'string', default: '100' },
-      pollers: { type: 'string', default: '0' },
-      'non-sticky-ratio': { type: 'string', default: '' },
-      'no-sticky': { type: 'boolean', default: false },
-      'history-bytes': { type: 'boolean', default: false },
-      metrics: { type: 'string', default: 'on' },
-      shards: { type: 'string', default: '4' },
-      partitions: { type: 'string', default: '4' },
-      'max-conns': { type: 'string', default: '16' },
-      'log-level': { type: 'string', default: 'info' },
-      'pg-fast': { type: 'boolean', default: false },
-      timeout: { type: 'string', default: '60' },
-      json: { type: 'boolean', default: false },
-      keep: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const usage = (message) => Object.assign(new Error(message), { usage: true });
-  const scenario = SCENARIOS[values.scenario];
-  if (!scenario) throw usage(`--scenario must be one of ${Object.keys(SCENARIOS).join(', ')}`);
-  const int = (name, min, fallback) => {
-    const v = Number(values[name] === '' ? fallback : values[name]);
-    if (!Number.isInteger(v) || v < min) throw usage(`--${name} must be an integer >= ${min}`);
-    return v;
-  };
-  const opts = {
-    scenarioName: values.scenario,
-    scenario,
-    activities: int('activities', 1, scenario.defaults.activities ?? 1),
-    signals: int('signals', 1),
-    signalConcurrency: int('signal-concurrency', 1),
-    workflows: int('workflows', 1, scenario.defaults.workflows),
-    concurrency: int('concurrency', 1, scenario.defaults.concurrency),
-    warmup: int('warmup', 0, scenario.defaults.warmup),
-    slots: int('slots', 1),
-    pollers: int('pollers', 0),
-    nonStickyRatio: values['non-sticky-ratio'],
-    noSticky: values['no-sticky'],
-    historyBytes: values['history-bytes'],
-    metrics: values.metrics === 'on',
-    shards: int('shards', 1),
-    partitions: int('partitions', 1),
-    maxConns: int('max-conns', 1),
-    timeoutMs: int('timeout', 1) * 1000,
-    logLevel: values['log-level'],
-    pgFast: values['pg-fast'],
-    json: values.json,
-    keep: values.keep,
-  };
-  if ((opts.shards & (opts.shards - 1)) !== 0) throw usage('--shards must be a power of two');
-  if (!['on', 'off'].includes(values.metrics)) throw usage('--metrics must be on or off');
-  if (opts.nonStickyRatio !== '' && !(Number(opts.nonStickyRatio) > 0 && Number(opts.nonStickyRatio) <= 1)) {
-    throw usage('--non-sticky-ratio must be in (0, 1]');
-  }
-  return opts;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers.
@@ -189,16 +77,6 @@ async function scrapeEvery(url, intervalMs) {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const round = (x, digits = 2) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : null);
-const log = (opts, msg) => {
-  if (!opts.json || process.env.BENCH_VERBOSE) console.error(`bench: ${msg}`);
-};
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length); // nearest-rank
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
-}
 
 function pgBinDir() {
   if (process.env.PG_BIN) return process.env.PG_BIN;
@@ -373,7 +251,7 @@ async function startServer(opts, pgPort) {
     });
     await step('namespace create', async () => {
       try {
-        await tern(['--address', address, 'operator', 'namespace', 'create', '-n', NAMESPACE, '--retention', '1d']);
+        await tern(['--address', address, 'operator', 'namespace', 'create', '-n', opts.namespace, '--retention', '1d']);
       } catch (err) {
         if (!/already\s*exists/i.test(cliOutput(err))) throw new Error(cliOutput(err));
       }
@@ -384,7 +262,7 @@ async function startServer(opts, pgPort) {
     try {
       await step('DescribeNamespace through the SDK', async () => {
         connection ??= await Connection.connect({ address, connectTimeout: 5_000 });
-        await connection.workflowService.describeNamespace({ namespace: NAMESPACE });
+        await connection.workflowService.describeNamespace({ namespace: opts.namespace });
         return true;
       });
     } finally {
@@ -431,9 +309,11 @@ async function forkHelper(key, name, what, env, readyTimeoutMs) {
 }
 
 async function startWorker(opts, address, taskQueue) {
+  log(opts, `starting the SDK worker (${opts.slots} slots${opts.noSticky ? ', no cache: not sticky' : ''})`);
   await forkHelper('worker', 'worker', 'SDK worker', {
     BENCH_ADDRESS: address,
-    BENCH_NAMESPACE: NAMESPACE,
+    BENCH_CONNECTION: JSON.stringify(opts.connection), // TLS and API key (lib/connection.js)
+    BENCH_NAMESPACE: opts.namespace,
     BENCH_TASK_QUEUE: taskQueue,
     BENCH_SLOTS: String(opts.slots),
     BENCH_POLLERS: String(opts.pollers),
@@ -509,7 +389,7 @@ async function cleanup() {
   }
   state.cleanupDone = true;
   if (state.dir) {
-    if (state.failed) console.error(`bench: logs kept in ${state.dir}`);
+    if (state.failed && fs.readdirSync(state.dir).length > 0) console.error(`bench: logs kept in ${state.dir}`);
     else fs.rmSync(state.dir, { recursive: true, force: true });
   }
 }
@@ -686,85 +566,17 @@ function postmasterPid() {
   return Number(fs.readFileSync(path.join(state.pgDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
 }
 
+// CPU of every process the bench started, its own and the machine's (proc.cpuUsage), and
+// tern-server's context switches.
 function cpuSnapshot(pgPid) {
-  return {
-    at: performance.now(),
-    server: proc.cpuSeconds(state.server.pid),
-    serverSwitches: proc.contextSwitches(state.server.pid),
-    worker: proc.cpuSeconds(state.worker.pid),
-    proxy: state.proxy ? proc.cpuSeconds(state.proxy.pid) : 0,
-    client: proc.cpuSeconds(process.pid),
-    postgres: proc.treeCpu(pgPid),
-    machine: proc.machineCpu(),
-  };
+  const pids = { server: state.server.pid, worker: state.worker.pid, client: process.pid };
+  if (state.proxy) pids.proxy = state.proxy.pid;
+  return { ...proc.cpuSample(pids), postgres: proc.treeCpu(pgPid), serverSwitches: proc.contextSwitches(state.server.pid) };
 }
 
 function cpuDelta(a, b) {
-  const seconds = (b.at - a.at) / 1000;
-  const d = {
-    server: b.server - a.server,
-    postgres: proc.treeCpuDelta(a.postgres, b.postgres),
-    worker: b.worker - a.worker,
-    proxy: b.proxy - a.proxy,
-    client: b.client - a.client,
-    machineBusy: b.machine.busy - a.machine.busy,
-    machineIowait: b.machine.iowait - a.machine.iowait,
-    machineSteal: b.machine.steal - a.machine.steal,
-  };
-  d.other = d.machineBusy - d.server - d.postgres - d.worker - d.proxy - d.client;
-  return { seconds, ...d, serverSwitches: b.serverSwitches - a.serverSwitches };
-}
-
-// Runs `count` workflows of the scenario with at most opts.concurrency in flight.
-async function drive(client, taskQueue, prefix, count, opts) {
-  const sc = opts.scenario;
-  const latencies = [];
-  const startCalls = [];
-  const signalCalls = []; // the signal calls of `signals`, each in ms
-  const record = (ms) => signalCalls.push(ms);
-  const completions = []; // ms since t0
-  const errors = [];
-  const slowest = []; // the 10 slowest workflows, for finding where a latency spike came from
-  let next = 0;
-  let stalled = false; // a workflow hit the timeout: start no more, report what happened
-  const t0 = performance.now();
-  const loop = async () => {
-    while (next < count && !stalled) {
-      const i = next++;
-      const workflowId = `${prefix}-${i}`;
-      const s = performance.now();
-      try {
-        const handle = await client.workflow.start(sc.workflow, { taskQueue, workflowId, args: sc.args(i, opts) });
-        startCalls.push(performance.now() - s);
-        // Both may still be pending after a timeout; they fail when the client closes.
-        const pending = Promise.all([handle.result(), sc.during?.(handle, i, opts, record)]);
-        pending.catch(() => {});
-        const [result] = await withTimeout(pending, opts.timeoutMs, `workflow ${workflowId}`);
-        if (result !== sc.expected(i, opts)) {
-          throw new Error(`workflow ${workflowId} returned ${JSON.stringify(result)}`);
-        }
-        const e = performance.now();
-        latencies.push(e - s);
-        slowest.push({ workflowId, startedAtMs: Math.round(s - t0), latencyMs: Math.round(e - s) });
-        if (slowest.length > 20) {
-          slowest.sort((a, b) => b.latencyMs - a.latencyMs);
-          slowest.length = 10;
-        }
-        completions.push(e - t0);
-      } catch (err) {
-        const message = String(err.message || err);
-        if (/did not finish within/.test(message)) stalled = true;
-        errors.push({ workflowId, atMs: Math.round(performance.now() - t0), error: message });
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency, count) }, loop));
-  slowest.sort((a, b) => b.latencyMs - a.latencyMs);
-  slowest.length = Math.min(slowest.length, 10);
-  return {
-    wallMs: performance.now() - t0, latencies, startCalls, signalCalls, completions, errors, slowest,
-    notStarted: count - next,
-  };
+  const postgres = proc.treeCpuDelta(a.postgres, b.postgres);
+  return { ...proc.cpuUsage(a, b, { postgres }), serverSwitches: b.serverSwitches - a.serverSwitches };
 }
 
 // Warnings and errors in the server log (JSON or text format).
@@ -801,57 +613,25 @@ function scanServerLog(file) {
   return { counts, samples, topMessages };
 }
 
-// Percentiles (nearest rank), max and mean of a list of milliseconds; undefined if empty.
-function distribution(values) {
-  if (values.length === 0) return undefined;
-  const v = [...values].sort((a, b) => a - b);
-  const out = Object.fromEntries([50, 90, 95, 99].map((p) => [`p${p}`, round(percentile(v, p), 1)]));
-  return { ...out, max: round(v[v.length - 1], 1), mean: round(v.reduce((a, b) => a + b, 0) / v.length, 1) };
-}
-
-function summarizeRun(run, n, unit) {
-  const perSecond = [];
-  for (const c of run.completions) {
-    const b = Math.floor(c / 1000);
-    perSecond[b] = (perSecond[b] || 0) + 1;
-  }
-  // Whole seconds only: the last, partial bucket would understate the rate.
-  const full = Array.from({ length: Math.floor(run.wallMs / 1000) }, (_, i) => perSecond[i] || 0);
-  const sortedFull = [...full].sort((a, b) => a - b);
-  const seconds = run.wallMs / 1000;
-  return {
-    completed: run.latencies.length,
-    failed: run.errors.length,
-    notStarted: run.notStarted,
-    wallSeconds: round(seconds, 3),
-    workflowsPerSecond: round(run.latencies.length / seconds, 1),
-    // Units (activities, signals) of the completed workflows.
-    unit: unit.name,
-    unitsPerWorkflow: unit.perWorkflow,
-    unitsPerSecond: round((run.latencies.length * unit.perWorkflow) / seconds, 1),
-    latencyMs: distribution(run.latencies),
-    startCallMs: distribution(run.startCalls),
-    signalCallMs: distribution(run.signalCalls),
-    completionsPerSecond: {
-      min: sortedFull.length ? sortedFull[0] : null,
-      median: sortedFull.length ? percentile(sortedFull, 50) : null,
-      max: sortedFull.length ? sortedFull[sortedFull.length - 1] : null,
-      series: full,
-    },
-    slowest: run.slowest,
-    errors: run.errors.slice(0, 10),
-    requested: n,
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
+
+// External mode: no PostgreSQL and no tern-server; the client and the worker reach opts.address.
+async function runExternal(opts, taskQueue, machine) {
+  log(opts, `connecting to ${opts.address}, namespace ${opts.namespace}`);
+  const target = await external.connect(opts);
+  state.connection = target.connection;
+  await startWorker(opts, opts.address, taskQueue);
+  const result = await external.measure(opts, target, taskQueue, state.worker.pid, machine);
+  if (result.completed !== opts.workflows) state.failed = true;
+  return result;
+}
 
 async function main() {
   const opts = parseOptions(process.argv.slice(2));
   state.keep = opts.keep;
   state.json = opts.json;
   state.pgFast = opts.pgFast;
-  for (const bin of ['tern', 'tern-server']) {
+  for (const bin of opts.address ? [] : ['tern', 'tern-server']) {
     if (!fs.existsSync(path.join(BIN_DIR, bin))) throw new Error(`${path.join(BIN_DIR, bin)} is missing: run scripts/build first`);
   }
   if (!fs.existsSync(path.join(SDK_MODULES, '@temporalio', 'worker'))) {
@@ -876,6 +656,8 @@ async function main() {
   const machine = proc.machine();
   state.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-bench-'));
   fs.chmodSync(state.dir, 0o755); // the postgres user must reach its data dir inside
+  const taskQueue = `bench-${process.pid}-${Date.now().toString(36)}`;
+  if (opts.address) return runExternal(opts, taskQueue, machine);
 
   log(opts, `starting PostgreSQL (${opts.pgFast ? 'fsync OFF' : 'durable'}) in ${state.dir}`);
   const pgPort = await startPostgres(opts);
@@ -888,27 +670,17 @@ async function main() {
   );
   log(opts, 'starting tern-server');
   const server = await startServer(opts, pgPort);
-  const taskQueue = `bench-${process.pid}-${Date.now().toString(36)}`;
   let workerAddress = server.address;
   if (opts.historyBytes) {
     log(opts, 'starting the history-counting proxy for the worker');
     workerAddress = await startProxy(server.address);
   }
-  log(opts, `starting the SDK worker (${opts.slots} slots${opts.noSticky ? ', no cache: not sticky' : ''})`);
   const worker = await startWorker(opts, workerAddress, taskQueue);
 
   const { Client, Connection } = require('@temporalio/client');
-  state.connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection: state.connection, namespace: NAMESPACE });
-
-  let warm;
-  if (opts.warmup > 0) {
-    log(opts, `warm-up: ${opts.warmup} workflows`);
-    warm = await drive(client, taskQueue, `${taskQueue}-warm`, opts.warmup, opts);
-    if (warm.errors.length > 0) {
-      throw new Error(`warm-up: ${warm.errors.length} workflows failed, first: ${warm.errors[0].error}`);
-    }
-  }
+  state.connection = await Connection.connect(sdkConnectionOptions(server.address));
+  const client = new Client({ connection: state.connection, namespace: opts.namespace });
+  await warmUp(client, taskQueue, opts);
 
   log(opts, `letting statistics settle, then measuring the idle background for ${IDLE_WINDOW_MS / 1000}s`);
   await sleep(STATS_SETTLE_MS);
@@ -961,25 +733,15 @@ async function main() {
   const transitionsPerWf = ex ? ex.insPerWf + ex.updPerWf : NaN;
   const unit = opts.scenario.unit(opts);
   const units = n * unit.perWorkflow;
-  // CPU of each measured process (the proxy only when it runs) through `fn`.
+  // The measured processes (the proxy only when it runs).
   const processes = ['server', 'postgres', 'worker', ...(state.proxy ? ['proxy'] : []), 'client', 'other', 'machineBusy'];
-  const perProcess = (fn) => Object.fromEntries(processes.map((k) => [k, fn(cpu[k])]));
-  const share = (sec) => round((100 * sec) / cpu.seconds, 1); // % of one core over the phase
   const summary = summarizeRun(run, n, unit);
   const result = {
+    mode: 'local', // the bench started PostgreSQL and tern-server (external mode: lib/external.js)
     tern: { repoHead: gitInfo(), server: binaryInfo() },
     machine: { ...machine, loadavgBeforePhase: loadBefore.map((x) => round(x)), loadavgAfterPhase: loadAfter.map((x) => round(x)) },
     config: {
-      scenario: opts.scenarioName,
-      workflowDoes: opts.scenario.describe(opts),
-      matchingTasks: opts.scenario.matchingTasks,
-      workflows: n,
-      concurrency: opts.concurrency,
-      warmup: opts.warmup,
-      workerSlots: opts.slots,
-      workerPollers: opts.pollers || 'SDK default (10)',
-      workerNonStickyRatio: opts.nonStickyRatio || 'SDK default (0.2)',
-      workerMaxCachedWorkflows: opts.noSticky ? 0 : 'SDK default', // 0: no cache, not sticky
+      ...workloadConfig(opts),
       historyProxy: opts.historyBytes,
       metrics: opts.metrics ? `on (scraped every ${SCRAPE_INTERVAL_MS / 1000} s: ${scrapes} scrapes)` : 'off',
       shards: opts.shards,
@@ -991,16 +753,9 @@ async function main() {
     },
     ...summary,
     cpu: {
-      phaseSeconds: round(cpu.seconds, 3),
-      secondsPer1000Workflows: perProcess((sec) => round((sec * 1000) / n, 2)),
-      secondsPer1000Units: perProcess((sec) => round((sec * 1000) / units, 3)), // units: `unit`
+      ...cpuFigures(cpu, processes, n, units),
       // Thread hand-offs inside tern-server: a count that drifts far less than CPU time.
       serverContextSwitchesPerWorkflow: round(cpu.serverSwitches / n, 1),
-      percentOfOneCore: {
-        ...perProcess(share),
-        machineIowait: share(cpu.machineIowait),
-        machineSteal: share(cpu.machineSteal),
-      },
     },
     memory: {
       serverPeakRssMiB: round(proc.statusKb(state.server.pid, 'VmHWM') / 1024, 1),
@@ -1041,7 +796,7 @@ async function main() {
   if (opts.keep) {
     result.kept = {
       address: server.address,
-      namespace: NAMESPACE,
+      namespace: opts.namespace,
       taskQueue,
       serverPid: state.server.pid,
       config: server.config,
@@ -1155,24 +910,9 @@ function printTable(r) {
     `${c.historyProxy ? ', worker behind the history proxy' : ''}${c.workerMaxCachedWorkflows === 0 ? ', worker NOT sticky (no cache)' : ''}`);
   L.push(`  tern-server ${r.tern.server.path} (built ${r.tern.server.mtime}, sha256 ${r.tern.server.sha256}); repo HEAD ${r.tern.repoHead}`);
   L.push(`  PostgreSQL ${c.postgres.server_version}: ${c.durability}`);
-  L.push(`  machine: ${r.machine.nproc} CPUs (${r.machine.cpuModel}), ${r.machine.memTotalGiB} GiB RAM, ${r.machine.kernel}`);
-  L.push(`  load average: at start ${r.machine.loadavgAtStart.join(' ')}, before phase ${r.machine.loadavgBeforePhase.join(' ')}, after phase ${r.machine.loadavgAfterPhase.join(' ')}`);
+  machineLines(r, L);
   L.push('');
-  const dist = (x) => (x ? `p50 ${x.p50}  p90 ${x.p90}  p95 ${x.p95}  p99 ${x.p99}  max ${x.max}` : '(none)');
-  row('throughput', `${r.workflowsPerSecond} workflows/s, ${r.unitsPerSecond} ${r.unit}/s (${r.completed} completed, ${r.failed} failed${r.notStarted ? `, ${r.notStarted} not started` : ''}, ${r.wallSeconds} s)`);
-  row('start-to-complete latency (ms)', dist(r.latencyMs));
-  row('StartWorkflowExecution call (ms)', dist(r.startCallMs));
-  if (r.signalCallMs) row('SignalWorkflowExecution call (ms)', dist(r.signalCallMs));
-  const cps = r.completionsPerSecond;
-  row('slowest workflows (start at, ms)', r.slowest.slice(0, 3).map((w) => `${w.latencyMs} ms (started at ${w.startedAtMs})`).join(', '));
-  row('completions per whole second', cps.min === null ? '(phase shorter than 1 s)' : `min ${cps.min}  median ${cps.median}  max ${cps.max}`);
-  const p = r.cpu.percentOfOneCore;
-  const perProcess = (x) => ['server', 'postgres', 'worker', 'proxy', 'client', 'other']
-    .filter((k) => k in x).map((k) => `${k === 'server' ? 'tern-server' : k} ${x[k]}`).join('  ');
-  row('CPU s / 1000 workflows', perProcess(r.cpu.secondsPer1000Workflows));
-  if (r.unitsPerWorkflow !== 1) row(`CPU s / 1000 ${r.unit}`, perProcess(r.cpu.secondsPer1000Units));
-  row('CPU % of one core (phase)', perProcess(p));
-  row('machine', `busy ${p.machineBusy}% of one core (of ${r.machine.nproc * 100}%), iowait ${p.machineIowait}%, steal ${p.machineSteal}%`);
+  workloadRows(r, row);
   row('tern-server memory', `peak RSS ${r.memory.serverPeakRssMiB} MiB (VmHWM), ${r.memory.serverThreads} threads; worker peak RSS ${r.memory.workerPeakRssMiB} MiB`);
   row('tern-server context switches / wf', `${r.cpu.serverContextSwitchesPerWorkflow} (voluntary + involuntary, all threads, over the phase)`);
   const d = r.db;
@@ -1190,10 +930,7 @@ function printTable(r) {
   const lc = Object.entries(r.serverLog.counts).map(([lvl, n]) => `${lvl} ${n}`).join(', ');
   row('server log lines', lc || '(none)');
   for (const s of r.serverLog.topMessages) L.push(`    ${String(s.n).padStart(6)} x ${s.msg}`);
-  if (r.errors.length) {
-    L.push('  workflow errors (first 10):');
-    for (const e of r.errors) L.push(`    ${e.workflowId} at ${e.atMs} ms: ${e.error}`);
-  }
+  errorLines(r, L);
   if (!r.serverAlive) L.push('  tern-server EXITED during the run');
   if (r.kept) {
     L.push('');
@@ -1208,6 +945,7 @@ main()
   .then(async (result) => {
     await cleanup();
     if (state.json) console.log(JSON.stringify(result, null, 2));
+    else if (result.mode === 'external') external.printTable(result);
     else printTable(result);
     process.exit(state.failed ? 1 : 0);
   })
@@ -1216,7 +954,8 @@ main()
       console.error(`bench: ${err.message} (bench/run --help)`);
       process.exit(2);
     }
-    console.error(`bench: ${err.stack || err}`);
+    // A stack adds nothing to a message about the target (an unknown namespace, no connection).
+    console.error(`bench: ${err.target ? err.message : err.stack || err}`);
     state.failed = true;
     if (state.keep && state.server && !state.server.exitInfo) {
       console.error(`bench: --keep: tern-server (pid ${state.server.pid}) and PostgreSQL stay up; ` +

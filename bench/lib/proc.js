@@ -5,6 +5,7 @@
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
+const { performance } = require('node:perf_hooks');
 
 let clkTck;
 function clockTicks() {
@@ -126,6 +127,29 @@ function contextSwitches(pid) {
   return total;
 }
 
+// CPU seconds of the processes in `pids` (name -> pid) and of the whole machine, now.
+function cpuSample(pids) {
+  const processes = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  return { at: performance.now(), processes, machine: machineCpu() };
+}
+
+// The CPU between two samples of the same processes: seconds of wall time, each process's CPU
+// seconds, those of `extra` (name -> seconds measured otherwise, e.g. a process tree), the
+// machine's busy, iowait and steal seconds, and `other`: busy seconds no named process used.
+function cpuUsage(a, b, extra = {}) {
+  const used = { ...extra };
+  for (const name of Object.keys(b.processes)) used[name] = b.processes[name] - a.processes[name];
+  const machineBusy = b.machine.busy - a.machine.busy;
+  return {
+    seconds: (b.at - a.at) / 1000,
+    ...used,
+    machineBusy,
+    machineIowait: b.machine.iowait - a.machine.iowait,
+    machineSteal: b.machine.steal - a.machine.steal,
+    other: machineBusy - Object.values(used).reduce((total, sec) => total + sec, 0),
+  };
+}
+
 function machine() {
   let nproc = os.cpus().length;
   try {
@@ -149,4 +173,7 @@ function machine() {
   };
 }
 
-module.exports = { clockTicks, contextSwitches, cpuSeconds, machine, machineCpu, procStat, statusKb, treeCpu, treeCpuDelta };
+module.exports = {
+  clockTicks, contextSwitches, cpuSample, cpuSeconds, cpuUsage, machine, machineCpu, procStat,
+  statusKb, treeCpu, treeCpuDelta,
+};

@@ -6,9 +6,10 @@
 // The child exits as soon as the IPC channel closes, so it never outlives the bench.
 //
 // Env: BENCH_ADDRESS, BENCH_NAMESPACE, BENCH_TASK_QUEUE, BENCH_SLOTS, BENCH_SDK_MODULES (the
-// node_modules directory holding @temporalio/*); optional BENCH_POLLERS (maximum concurrent
-// polls per task type), BENCH_NON_STICKY_RATIO (nonStickyToStickyPollRatio) and
-// BENCH_MAX_CACHED_WORKFLOWS (maxCachedWorkflows; 0 disables the cache and with it stickiness).
+// node_modules directory holding @temporalio/*); optional BENCH_CONNECTION (TLS and API key as
+// JSON, see connection.js), BENCH_POLLERS (maximum concurrent polls per task type),
+// BENCH_NON_STICKY_RATIO (nonStickyToStickyPollRatio) and BENCH_MAX_CACHED_WORKFLOWS
+// (maxCachedWorkflows; 0 disables the cache and with it stickiness).
 
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -17,6 +18,8 @@ const path = require('node:path');
 
 const { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } =
   require('@temporalio/worker');
+
+const { sdkConnectionOptions } = require('./connection');
 
 const env = (name) => {
   const value = process.env[name];
@@ -59,7 +62,8 @@ async function main() {
   const pollers = Number(process.env.BENCH_POLLERS || 0); // 0: the SDK's default (10 each)
   const stickyRatio = process.env.BENCH_NON_STICKY_RATIO || ''; // '': the SDK's default (0.2)
   const maxCached = process.env.BENCH_MAX_CACHED_WORKFLOWS || ''; // '': the SDK's default
-  const connection = await NativeConnection.connect({ address: env('BENCH_ADDRESS') });
+  const connection = await NativeConnection.connect(
+    sdkConnectionOptions(env('BENCH_ADDRESS'), JSON.parse(process.env.BENCH_CONNECTION || '{}')));
   const worker = await Worker.create({
     connection,
     namespace: env('BENCH_NAMESPACE'),
