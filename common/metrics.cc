@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <shared_mutex>
 #include <sstream>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace tern {
 
@@ -68,6 +70,41 @@ const std::vector<std::string> kWorkflowLabels = {"namespace", "workflowType", "
 
 }  // namespace
 
+class Def::SeriesCache {
+ public:
+  // The series for `values` and `service`; `add` registers it on the first call. Series are
+  // added and removed under the cache's lock, so the cache never holds a removed one.
+  template <typename Metric, typename AddFn>
+  Metric& Get(std::initializer_list<std::string_view> values, std::string_view service,
+              const AddFn& add) {
+    thread_local std::string key;
+    key.assign(service);
+    for (std::string_view value : values) {
+      key.push_back('\0');
+      key.append(value);
+    }
+    {
+      std::shared_lock lock(mu_);
+      if (auto it = series_.find(key); it != series_.end()) return *static_cast<Metric*>(it->second);
+    }
+    std::unique_lock lock(mu_);
+    auto [it, inserted] = series_.try_emplace(key, nullptr);
+    if (inserted) it->second = &add();
+    return *static_cast<Metric*>(it->second);
+  }
+
+  template <typename RemoveFn>
+  void Remove(const void* series, const RemoveFn& remove) {
+    std::unique_lock lock(mu_);
+    std::erase_if(series_, [series](const auto& entry) { return entry.second == series; });
+    remove();
+  }
+
+ private:
+  std::shared_mutex mu_;
+  std::unordered_map<std::string, void*> series_;
+};
+
 void SetProcessServiceName(std::string name) { ProcessName() = std::move(name); }
 
 const std::string& ProcessServiceName() { return ProcessName(); }
@@ -81,9 +118,12 @@ Def::Def(Type type, std::string name, std::string owner, std::vector<std::string
       owner_(std::move(owner)),
       labels_(std::move(labels)),
       help_(std::move(help)),
-      buckets_(std::move(buckets)) {
+      buckets_(std::move(buckets)),
+      cache_(std::make_unique<SeriesCache>()) {
   Registered().push_back(this);
 }
+
+Def::~Def() = default;
 
 prometheus::Labels Def::LabelsFor(std::initializer_list<std::string_view> values,
                                   std::string_view service) const {
@@ -127,18 +167,21 @@ Metric& TypedDef<Metric>::Discarded() const {
 
 template <typename Metric>
 void TypedDef<Metric>::Remove(Metric* metric) const {
-  if (recording.load(std::memory_order_relaxed)) Family().Remove(metric);
+  if (!recording.load(std::memory_order_relaxed)) return;
+  cache().Remove(metric, [&] { Family().Remove(metric); });
 }
 
 template <typename Metric>
 Metric& TypedDef<Metric>::With(std::initializer_list<std::string_view> values,
                                std::string_view service) const {
   if (!recording.load(std::memory_order_relaxed)) return Discarded();
-  if constexpr (std::is_same_v<Metric, prometheus::Histogram>) {
-    return Family().Add(LabelsFor(values, service), buckets());
-  } else {
-    return Family().Add(LabelsFor(values, service));
-  }
+  return cache().Get<Metric>(values, service, [&]() -> Metric& {
+    if constexpr (std::is_same_v<Metric, prometheus::Histogram>) {
+      return Family().Add(LabelsFor(values, service), buckets());
+    } else {
+      return Family().Add(LabelsFor(values, service));
+    }
+  });
 }
 
 template class TypedDef<prometheus::Counter>;

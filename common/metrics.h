@@ -50,7 +50,7 @@ void DisableRecording();
 
 class Def {
  public:
-  virtual ~Def() = default;
+  virtual ~Def();
   // Creates the series of a metric without labels at zero, so a scrape shows it from the start
   // (a family is only listed once it has a series).
   virtual void Initialize() const {}
@@ -75,6 +75,11 @@ class Def {
   prometheus::Labels LabelsFor(std::initializer_list<std::string_view> values,
                                std::string_view service) const;
 
+  // The series handed out so far, by label values: a hit costs one hash of the values instead of
+  // building and hashing a label map in the family (metrics.cc).
+  class SeriesCache;
+  SeriesCache& cache() const { return *cache_; }
+
  private:
   Type type_;
   std::string name_;
@@ -82,6 +87,7 @@ class Def {
   std::vector<std::string> labels_;
   std::string help_;
   std::vector<double> buckets_;
+  std::unique_ptr<SeriesCache> cache_;
 };
 
 template <typename Metric>

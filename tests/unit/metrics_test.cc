@@ -74,11 +74,21 @@ TEST(MetricDefsTest, WrongLabelCountIsAProgrammingError) {
   EXPECT_THROW(metrics::kWorkflowFailed.With({"orders"}), std::logic_error);
 }
 
-TEST(MetricDefsTest, RemovedGaugeLeavesTheScrape) {
-  auto& gauge = metrics::kApproximateBacklogCount.With({"orders", "q", "Activity", "0"});
+TEST(MetricDefsTest, RemovedGaugeLeavesTheScrapeAndComesBackFromZero) {
+  const auto& def = metrics::kApproximateBacklogCount;
+  auto& gauge = def.With({"orders", "q", "Activity", "0"});
   gauge.Set(3);
+  EXPECT_EQ(&def.With({"orders", "q", "Activity", "0"}), &gauge) << "the same labels, another series";
+  EXPECT_NE(&def.With({"orders", "q", "Activity", "1"}), &gauge);
+  EXPECT_EQ(SeriesOf("approximate_backlog_count").size(), 2u);
+  def.Remove(&gauge);
   EXPECT_EQ(SeriesOf("approximate_backlog_count").size(), 1u);
-  metrics::kApproximateBacklogCount.Remove(&gauge);
+
+  auto& again = def.With({"orders", "q", "Activity", "0"});
+  EXPECT_EQ(again.Value(), 0) << "a removed series was handed out again";
+  EXPECT_EQ(SeriesOf("approximate_backlog_count").size(), 2u);
+  def.Remove(&again);
+  def.Remove(&def.With({"orders", "q", "Activity", "1"}));
   EXPECT_TRUE(SeriesOf("approximate_backlog_count").empty());
 }
 
