@@ -7,36 +7,27 @@
 // statistics settle and measure the idle background; run the measured workflows of the chosen
 // scenario (lib/scenarios.js, driven by lib/workload.js); let the statistics settle again;
 // report; stop everything (unless --keep). With --address (lib/external.js) only the worker is
-// started, against a running frontend, and only what a client observes is reported.
+// started, against a running frontend, and only what a client observes is reported. With
+// --callgrind (lib/callgrind.js) tern-server runs under valgrind, which counts its instructions.
+// lib/stack.js starts and stops the processes.
 
-const { execFile, fork, spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
-const path = require('node:path');
 const { performance } = require('node:perf_hooks');
-const { promisify } = require('node:util');
 
+const callgrind = require('./callgrind');
 const { sdkConnectionOptions } = require('./connection');
 const external = require('./external');
 const { parseOptions } = require('./options');
 const proc = require('./proc');
 const {
-  cpuFigures, drive, errorLines, log, machineLines, round, summarizeRun, warmUp, workloadConfig, workloadRows,
+  DATABASE, PG_SH, TERN_DB_USER, binaryInfo, finish, forkHelper, gitInfo, launchServer, postmasterPid, prepare,
+  psql, setupServer, sleep, startPostgres, startWorker, state, waitReady, withTimeout,
+} = require('./stack');
+const {
+  cpuFigures, drive, errorLines, log, machineLines, round, shorten, summarizeRun, warmUp, workloadConfig, workloadRows,
 } = require('./workload');
 
-const execFileP = promisify(execFile);
-const REPO = path.resolve(__dirname, '..', '..');
-const { freePorts, waitFor, withTimeout } = require(path.join(REPO, 'tests', 'sdk', 'lib', 'harness.js'));
-
-const BIN_DIR = process.env.TERN_BIN_DIR || path.join(REPO, 'build', 'bin');
-const PG_SH = path.join(REPO, 'scripts', 'lib', 'pg.sh');
-const SDK_MODULES = process.env.BENCH_SDK_MODULES || path.join(REPO, 'tests', 'sdk', 'node_modules');
-const SERVICES = ['frontend', 'history', 'matching', 'worker'];
-const DATABASE = 'tern_bench';
-// tern-server connects as TERN_DB_USER; the bench's own queries run as BENCH_DB_USER, so that
-// pg_stat_statements can tell the server's statements from the bench's reads.
-const TERN_DB_USER = 'postgres';
-const BENCH_DB_USER = 'bench';
 // PostgreSQL 15 backends flush their statistics at most once a second while busy and within
 // PGSTAT_IDLE_INTERVAL (10 s) once idle; reading pg_stat_* sooner would miss transactions.
 const STATS_SETTLE_MS = 11_000;
@@ -76,252 +67,23 @@ async function scrapeEvery(url, intervalMs) {
   };
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function pgBinDir() {
-  if (process.env.PG_BIN) return process.env.PG_BIN;
-  const root = '/usr/lib/postgresql';
-  const versions = fs.existsSync(root) ? fs.readdirSync(root).sort((a, b) => Number(a) - Number(b)) : [];
-  if (versions.length === 0) throw new Error('no PostgreSQL under /usr/lib/postgresql (scripts/install-deps)');
-  return path.join(root, versions[versions.length - 1], 'bin');
-}
-
-function tail(file, lines) {
-  try {
-    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
-  } catch (err) {
-    return `(cannot read ${file}: ${err.message})`;
-  }
-}
-
-// Which tern-server was measured: the repository's HEAD need not be what BIN_DIR holds.
-function binaryInfo() {
-  const file = path.join(BIN_DIR, 'tern-server');
-  const st = fs.statSync(file);
-  const sha256 = require('node:crypto').createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-  return { path: file, mtime: st.mtime.toISOString(), sha256: sha256.slice(0, 16) };
-}
-
-function gitInfo() {
-  const git = (...args) => spawnSync('git', ['-C', REPO, ...args], { encoding: 'utf8' });
-  const head = git('rev-parse', '--short', 'HEAD').stdout.trim();
-  const dirty = git('status', '--porcelain', '--untracked-files=no').stdout.trim() !== '';
-  return head ? `${head}${dirty ? ' (+ uncommitted changes)' : ''}` : 'unknown';
-}
-
 // ---------------------------------------------------------------------------------------------
-// The processes. Everything started is recorded here so cleanup() (and, as a last resort, the
-// synchronous exit hook) can stop it by PID.
+// The server and the helpers.
 
-const state = {
-  dir: undefined,
-  pgDir: undefined,
-  pgStarted: false,
-  pgFast: false,
-  server: undefined, // ChildProcess of tern-server
-  worker: undefined, // ChildProcess of the SDK worker
-  proxy: undefined, // ChildProcess of the history-counting proxy (--history-bytes)
-  connection: undefined, // client Connection
-  keep: false,
-  cleaned: false,
-  failed: false,
-};
+const READY_TIMEOUT_MS = 90_000;
 
-function pgShell(fn, args, env = {}) {
-  return new Promise((resolve, reject) => {
-    // Own session (detached): a Ctrl-C in the terminal reaches the bench, which stops PostgreSQL
-    // in order, instead of reaching the postmaster directly.
-    const child = spawn('bash', ['-c', `source "$0" && ${fn} "$@"`, PG_SH, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${fn}: ${out.trim()}`))));
-  });
-}
-
-// pg_stat_statements counts every statement tern-server runs; track_utility (the default, set
-// anyway) makes it count BEGIN/COMMIT/ROLLBACK too.
-const PG_STATEMENTS_CONF = [
-  "shared_preload_libraries = 'pg_stat_statements'",
-  'pg_stat_statements.track_utility = on',
-].join('\n');
-
-async function startPostgres(opts) {
-  state.pgDir = path.join(state.dir, 'pg');
-  const env = { PG_FAST: opts.pgFast ? '1' : '0', PG_EXTRA_CONF: PG_STATEMENTS_CONF };
-  for (let attempt = 1; ; attempt++) {
-    const [port] = await freePorts(1);
-    try {
-      state.pgStarted = true; // a failed start may still leave a postmaster: pg_stop is a no-op if not
-      await pgShell('pg_start', [state.pgDir, String(port)], env);
-      return port;
-    } catch (err) {
-      if (attempt >= 3) throw new Error(`PostgreSQL did not start: ${err.message}`);
-    }
-  }
-}
-
-async function psql(pgPort, db, sql, user = BENCH_DB_USER) {
-  const { stdout } = await execFileP(
-    path.join(pgBinDir(), 'psql'),
-    ['-X', '-q', '-At', '-F', '\t', '-h', '127.0.0.1', '-p', String(pgPort), '-U', user, '-d', db, '-v', 'ON_ERROR_STOP=1', '-c', sql],
-    { timeout: 60_000 },
-  );
-  return stdout
-    .trim()
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => l.split('\t'));
-}
-
-function configYaml(opts, pgPort, ports) {
-  return [
-    'global:',
-    `  log: {level: ${opts.logLevel}, format: json}`,
-    '  membership: {heartbeatInterval: 1s, maxHeartbeatAge: 10s}',
-    'persistence:',
-    `  numHistoryShards: ${opts.shards}`,
-    '  defaultStore: default',
-    '  datastores:',
-    '    default:',
-    `      sql: {pluginName: postgres, databaseName: ${DATABASE}, connectAddr: "127.0.0.1:${pgPort}", user: ${TERN_DB_USER}, password: "", maxConns: ${opts.maxConns}}`,
-    'services:',
-    // One metrics address serves every metric of the process.
-    ...SERVICES.map((s) => `  ${s}: {rpc: {grpcPort: ${ports[s]}, bindOnIP: 127.0.0.1}` +
-      `${ports.metrics && s === 'frontend' ? `, metrics: {listenAddress: "127.0.0.1:${ports.metrics}"}` : ''}}`),
-    'dynamicConfig:',
-    `  matching.numTaskqueuePartitions: ${opts.partitions}`,
-    '',
-  ].join('\n');
-}
-
-async function tern(args, timeoutMs = 20_000) {
-  return execFileP(path.join(BIN_DIR, 'tern'), args, { timeout: timeoutMs });
-}
-const cliOutput = (err) => `${err.stdout || ''}${err.stderr || ''}`.trim() || err.message;
-
-async function startServer(opts, pgPort) {
-  const portList = await freePorts(SERVICES.length + 1);
-  const ports = Object.fromEntries(SERVICES.map((s, i) => [s, portList[i]]));
-  if (opts.metrics) ports.metrics = portList[SERVICES.length];
-  const address = `127.0.0.1:${ports.frontend}`;
-  const config = path.join(state.dir, 'config.yaml');
-  fs.writeFileSync(config, configYaml(opts, pgPort, ports));
-  try {
-    await tern(['schema', 'setup', '--config', config], 120_000);
-  } catch (err) {
-    throw new Error(`tern schema setup failed: ${cliOutput(err)}`);
-  }
-  const logFile = path.join(state.dir, 'tern-server.log');
-  const fd = fs.openSync(logFile, 'a');
-  const child = spawn(path.join(BIN_DIR, 'tern-server'), ['--config', config], {
-    stdio: ['ignore', fd, fd],
-    detached: true, // own session: see pgShell
-  });
-  fs.closeSync(fd);
-  child.exited = new Promise((resolve) => {
-    child.once('exit', (code, signal) => resolve((child.exitInfo = { code, signal })));
-    child.once('error', (err) => resolve((child.exitInfo = { error: err.message })));
-  });
-  state.server = child;
-
-  const deadline = Date.now() + 90_000;
-  const step = (what, fn) =>
-    waitFor(
-      what,
-      async () => {
-        if (child.exitInfo) {
-          const err = new Error(`tern-server exited during start-up (${JSON.stringify(child.exitInfo)})`);
-          err.fatal = true;
-          throw err;
-        }
-        return fn();
-      },
-      { timeoutMs: Math.max(1000, deadline - Date.now()), intervalMs: 200 },
-    );
-  try {
-    await step('`tern cluster health`', async () => {
-      await tern(['--address', address, 'cluster', 'health'], 5_000);
-      return true;
-    });
-    await step('namespace create', async () => {
-      try {
-        await tern(['--address', address, 'operator', 'namespace', 'create', '-n', opts.namespace, '--retention', '1d']);
-      } catch (err) {
-        if (!/already\s*exists/i.test(cliOutput(err))) throw new Error(cliOutput(err));
-      }
-      return true;
-    });
-    const { Connection } = require('@temporalio/client');
-    let connection;
-    try {
-      await step('DescribeNamespace through the SDK', async () => {
-        connection ??= await Connection.connect({ address, connectTimeout: 5_000 });
-        await connection.workflowService.describeNamespace({ namespace: opts.namespace });
-        return true;
-      });
-    } finally {
-      await connection?.close();
-    }
-  } catch (err) {
-    err.message = `tern-server did not become ready: ${err.message}\n${tail(logFile, 30)}`;
-    throw err;
-  }
-  return { address, config, logFile, ports };
-}
-
-// Forks one of the bench's Node helpers (lib/<name>.js) in its own session with an IPC channel,
-// records it in state[key] and waits for its {type: 'ready'} message, which it returns.
-async function forkHelper(key, name, what, env, readyTimeoutMs) {
-  const logFile = path.join(state.dir, `${name}.log`);
-  const fd = fs.openSync(logFile, 'a');
-  const child = fork(path.join(__dirname, `${name}.js`), [], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', fd, fd, 'ipc'],
-    detached: true,
-  });
-  fs.closeSync(fd);
-  child.exited = new Promise((resolve) => {
-    child.once('exit', (code, signal) => resolve((child.exitInfo = { code, signal })));
-  });
-  child.logFile = logFile;
-  state[key] = child;
-  const ready = await Promise.race([
-    new Promise((resolve) => {
-      child.on('message', (msg) => {
-        if (msg?.type === 'ready') resolve(msg);
-        if (msg?.type === 'failed') resolve(undefined);
-      });
-    }),
-    child.exited.then(() => undefined),
-    sleep(readyTimeoutMs).then(() => undefined),
-  ]);
-  if (!ready) throw new Error(`the ${what} did not start:\n${tail(logFile, 30)}`);
-  child.on('exit', () => {
-    if (!state.cleaned) console.error(`bench: the ${what} exited unexpectedly:\n${tail(logFile, 30)}`);
-  });
-  return ready;
-}
-
-async function startWorker(opts, address, taskQueue) {
-  log(opts, `starting the SDK worker (${opts.slots} slots${opts.noSticky ? ', no cache: not sticky' : ''})`);
-  await forkHelper('worker', 'worker', 'SDK worker', {
-    BENCH_ADDRESS: address,
-    BENCH_CONNECTION: JSON.stringify(opts.connection), // TLS and API key (lib/connection.js)
-    BENCH_NAMESPACE: opts.namespace,
-    BENCH_TASK_QUEUE: taskQueue,
-    BENCH_SLOTS: String(opts.slots),
-    BENCH_POLLERS: String(opts.pollers),
-    BENCH_NON_STICKY_RATIO: opts.nonStickyRatio,
-    BENCH_MAX_CACHED_WORKFLOWS: opts.noSticky ? '0' : '',
-    BENCH_SDK_MODULES: SDK_MODULES,
-  }, 180_000); // bundling the workflow code the first time takes a while
-  return { logFile: state.worker.logFile };
+// tern-server (under callgrind with `recorder`) with the config and schema setupServer makes; only
+// the frontend serves /metrics, and every metric of the process is there.
+async function startServer(opts, pgPort, recorder) {
+  // Under callgrind a thread may wait long for its turn: a longer heartbeat age keeps the
+  // membership from dropping the process meanwhile.
+  const { config, ports, address } = await setupServer(opts, pgPort, opts.metrics ? ['frontend'] : [],
+    recorder ? '60s' : undefined);
+  state.server = launchServer('tern-server', 'tern-server', ['--config', config], recorder
+    ? { prefix: recorder.prefix(), stopTimeoutMs: callgrind.STOP_TIMEOUT_MS } : {});
+  recorder?.started(state.server.pid);
+  await waitReady([state.server], ports, opts.namespace, recorder ? callgrind.READY_TIMEOUT_MS : READY_TIMEOUT_MS);
+  return { address, config, logFile: state.server.logFile, ports };
 }
 
 // Starts the counting proxy in front of tern-server; returns the address the worker should use.
@@ -346,76 +108,6 @@ async function proxyStats() {
   return withTimeout(reply, 10_000, 'history proxy stats');
 }
 
-const STOP_TIMEOUT_MS = Number(process.env.BENCH_STOP_TIMEOUT_MS || 30_000);
-
-async function stopChild(child, what) {
-  if (!child || child.exitInfo) return;
-  const t0 = performance.now();
-  child.kill('SIGTERM');
-  try {
-    await withTimeout(child.exited, STOP_TIMEOUT_MS, `${what} exit`);
-    if (process.env.BENCH_VERBOSE) {
-      console.error(`bench: ${what} stopped ${Math.round(performance.now() - t0)} ms after SIGTERM`);
-    }
-  } catch {
-    console.error(`bench: ${what} (pid ${child.pid}) ignored SIGTERM; sending SIGKILL`);
-    child.kill('SIGKILL');
-    await child.exited;
-  }
-}
-
-async function cleanup() {
-  if (state.cleaned) return;
-  state.cleaned = true;
-  if (state.worker && !state.worker.exitInfo) {
-    if (state.worker.connected) state.worker.send({ type: 'stop' });
-    await withTimeout(state.worker.exited, 20_000, 'worker shutdown').catch(() => {});
-    await stopChild(state.worker, 'SDK worker');
-  }
-  await stopChild(state.proxy, 'history proxy');
-  // Closing the client cancels its pending result() long polls (after a failure or Ctrl-C), so
-  // tern-server has no call in flight when it is asked to stop. The SDK's retry timers of those
-  // calls then throw "Channel has been shut down" (see the uncaughtException handler).
-  await state.connection?.close().catch(() => {});
-  if (state.keep) {
-    state.cleanupDone = true;
-    return;
-  }
-  await stopChild(state.server, 'tern-server');
-  if (state.pgStarted) {
-    await pgShell('pg_stop', [state.pgDir], { PG_STOP_MODE: 'fast' }).catch((err) =>
-      console.error(`bench: pg_stop ${state.pgDir}: ${err.message}`),
-    );
-  }
-  state.cleanupDone = true;
-  if (state.dir) {
-    if (state.failed && fs.readdirSync(state.dir).length > 0) console.error(`bench: logs kept in ${state.dir}`);
-    else fs.rmSync(state.dir, { recursive: true, force: true });
-  }
-}
-
-// Last resort when the process exits without cleanup() having finished: synchronous kills.
-function exitHook() {
-  if (state.cleanupDone) return;
-  for (const child of [state.worker, state.proxy, state.server]) {
-    if (child && !child.exitInfo) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
-  }
-  if (state.pgStarted && !state.keep) {
-    spawnSync('bash', ['-c', 'source "$0" && pg_stop "$1"', PG_SH, state.pgDir], {
-      stdio: 'ignore',
-      timeout: 60_000,
-      env: { ...process.env, PG_STOP_MODE: 'fast' },
-    });
-    if (state.dir) console.error(`bench: interrupted; logs kept in ${state.dir}`);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Measurement.
 
@@ -436,14 +128,6 @@ async function dbSnapshot(pgPort) {
 async function tableSnapshot(pgPort) {
   const rows = await psql(pgPort, DATABASE, 'SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables');
   return Object.fromEntries(rows.map(([t, i, u, d]) => [t, { ins: Number(i), upd: Number(u), del: Number(d) }]));
-}
-
-// The bench's own role, and pg_stat_statements in the `postgres` database, where the bench reads
-// its statistics: the tern database stays exactly what `tern schema setup` makes (and does not
-// exist yet). The view shows the statements of every database; statementSnapshot filters.
-async function setupStatements(pgPort) {
-  await psql(pgPort, 'postgres', `CREATE ROLE ${BENCH_DB_USER} LOGIN SUPERUSER`, TERN_DB_USER);
-  await psql(pgPort, 'postgres', 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
 }
 
 // Resets pg_stat_statements; returns when, for the rate of the window it starts.
@@ -474,7 +158,6 @@ const TRANSACTION_CONTROL = { BEGIN: 'BEGIN', START: 'BEGIN', COMMIT: 'COMMIT', 
 const transactionControl = (query) => TRANSACTION_CONTROL[query.trim().split(/[\s;]/, 1)[0].toUpperCase()];
 const TOP_STATEMENTS = 15;
 const STATEMENT_CHARS = 100;
-const shorten = (text, chars) => (text.length > chars ? `${text.slice(0, chars - 3)}...` : text);
 
 // Statements per workflow over the window from `from` (the reset before the phase) to `after`,
 // and the same minus the idle background: each statement's rate in the idle window (`idle`, read
@@ -562,10 +245,6 @@ function rpcSummary(scrapes, n) {
   };
 }
 
-function postmasterPid() {
-  return Number(fs.readFileSync(path.join(state.pgDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-}
-
 // CPU of every process the bench started, its own and the machine's (proc.cpuUsage), and
 // tern-server's context switches.
 function cpuSnapshot(pgPid) {
@@ -628,48 +307,23 @@ async function runExternal(opts, taskQueue, machine) {
 
 async function main() {
   const opts = parseOptions(process.argv.slice(2));
-  state.keep = opts.keep;
-  state.json = opts.json;
-  state.pgFast = opts.pgFast;
-  for (const bin of opts.address ? [] : ['tern', 'tern-server']) {
-    if (!fs.existsSync(path.join(BIN_DIR, bin))) throw new Error(`${path.join(BIN_DIR, bin)} is missing: run scripts/build first`);
-  }
-  if (!fs.existsSync(path.join(SDK_MODULES, '@temporalio', 'worker'))) {
-    throw new Error(`${SDK_MODULES} has no @temporalio/worker: run (cd tests/sdk && npm ci) first`);
-  }
-  process.on('exit', exitHook);
-  process.on('uncaughtException', (err) => {
-    if (state.cleaned && /Channel has been shut down/.test(String(err?.message))) return;
-    console.error(`bench: uncaught exception: ${err?.stack || err}`);
-    process.exit(1); // the exit hook stops what is left
-  });
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
-    process.on(signal, () => {
-      if (state.cleaned) process.exit(code); // second signal: the exit hook kills what is left
-      console.error(`bench: ${signal}: stopping everything`);
-      state.failed = true;
-      state.keep = false;
-      cleanup().finally(() => process.exit(code));
-    });
-  }
-
+  prepare(opts, opts.address ? [] : ['tern', 'tern-server']);
   const machine = proc.machine();
-  state.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tern-bench-'));
-  fs.chmodSync(state.dir, 0o755); // the postgres user must reach its data dir inside
   const taskQueue = `bench-${process.pid}-${Date.now().toString(36)}`;
   if (opts.address) return runExternal(opts, taskQueue, machine);
 
+  const valgrind = opts.callgrind ? await callgrind.check() : undefined;
   log(opts, `starting PostgreSQL (${opts.pgFast ? 'fsync OFF' : 'durable'}) in ${state.dir}`);
   const pgPort = await startPostgres(opts);
   const pgPid = postmasterPid();
-  await setupStatements(pgPort);
   const settings = Object.fromEntries(
     await psql(pgPort, 'postgres', `SELECT name, setting FROM pg_settings WHERE name IN
       ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'wal_sync_method',
        'max_connections', 'server_version')`),
   );
-  log(opts, 'starting tern-server');
-  const server = await startServer(opts, pgPort);
+  const recorder = opts.callgrind ? new callgrind.Recorder(state.dir) : undefined;
+  log(opts, `starting tern-server${recorder ? ' under callgrind (slow)' : ''}`);
+  const server = await startServer(opts, pgPort, recorder);
   let workerAddress = server.address;
   if (opts.historyBytes) {
     log(opts, 'starting the history-counting proxy for the worker');
@@ -681,9 +335,11 @@ async function main() {
   state.connection = await Connection.connect(sdkConnectionOptions(server.address));
   const client = new Client({ connection: state.connection, namespace: opts.namespace });
   await warmUp(client, taskQueue, opts);
+  await recorder?.dump('startup');
 
   log(opts, `letting statistics settle, then measuring the idle background for ${IDLE_WINDOW_MS / 1000}s`);
   await sleep(STATS_SETTLE_MS);
+  await recorder?.dump('settle');
   const idleStatementsFrom = await resetStatements(pgPort);
   const idleDb0 = await dbSnapshot(pgPort);
   const idleCpu0 = cpuSnapshot(pgPid);
@@ -701,8 +357,11 @@ async function main() {
 
   log(opts, `measuring: ${opts.workflows} workflows, ${opts.concurrency} in flight`);
   const loadBefore = os.loadavg();
-  const scraper = server.ports.metrics && (await scrapeEvery(`http://127.0.0.1:${server.ports.metrics}/metrics`, SCRAPE_INTERVAL_MS));
+  const metricsPort = server.ports.metrics.frontend;
+  const scraper = metricsPort && (await scrapeEvery(`http://127.0.0.1:${metricsPort}/metrics`, SCRAPE_INTERVAL_MS));
+  await recorder?.dump('idle');
   const run = await drive(client, taskQueue, `${taskQueue}-run`, opts.workflows, opts);
+  await recorder?.dump('phase');
   const cpu1 = cpuSnapshot(pgPid);
   const expositions = scraper && (await scraper.stop()); // the last scrape, outside the CPU window
   const scrapes = expositions ? expositions.scrapes : 0;
@@ -748,10 +407,15 @@ async function main() {
       partitions: opts.partitions,
       maxConns: opts.maxConns,
       serverLogLevel: opts.logLevel,
+      callgrind: opts.callgrind,
       durability: opts.pgFast ? 'NOT DURABLE (fsync=off, synchronous_commit=off, full_page_writes=off)' : 'durable (PostgreSQL defaults: fsync=on, synchronous_commit=on)',
       postgres: settings,
     },
     ...summary,
+    ...(recorder ? {
+      callgrind: await callgrind.summary(recorder, n, units, valgrind, opts.keep),
+      notComparable: callgrind.NOT_COMPARABLE,
+    } : {}),
     cpu: {
       ...cpuFigures(cpu, processes, n, units),
       // Thread hand-offs inside tern-server: a count that drifts far less than CPU time.
@@ -760,7 +424,7 @@ async function main() {
     memory: {
       serverPeakRssMiB: round(proc.statusKb(state.server.pid, 'VmHWM') / 1024, 1),
       serverRssMiB: round(proc.statusKb(state.server.pid, 'VmRSS') / 1024, 1),
-      serverThreads: readThreads(state.server.pid),
+      serverThreads: proc.threads(state.server.pid),
       workerPeakRssMiB: round(proc.statusKb(state.worker.pid, 'VmHWM') / 1024, 1),
     },
     ...(state.proxy ? { history: historySummary(history0, history1, n) } : {}),
@@ -849,15 +513,6 @@ function historySummary(before, after, n) {
   };
 }
 
-function readThreads(pid) {
-  try {
-    const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Threads:\s+(\d+)/m);
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
 function printHistory(h, row) {
   const kind = (b) => `${b.tasks} tasks, ${b.bytesPerTask} bytes (${b.eventsPerTask} events) / task`;
   row('history in workflow tasks', `${h.bytesPerTask} bytes / task, ${h.bytesPerWorkflow} bytes / workflow, ` +
@@ -912,6 +567,10 @@ function printTable(r) {
   L.push(`  PostgreSQL ${c.postgres.server_version}: ${c.durability}`);
   machineLines(r, L);
   L.push('');
+  if (r.callgrind) {
+    callgrind.rows(r.callgrind, r.unit, row, L);
+    L.push(`  NOT COMPARABLE with runs without --callgrind: ${r.notComparable.figures.join(', ')} (${r.notComparable.reason})`);
+  }
   workloadRows(r, row);
   row('tern-server memory', `peak RSS ${r.memory.serverPeakRssMiB} MiB (VmHWM), ${r.memory.serverThreads} threads; worker peak RSS ${r.memory.workerPeakRssMiB} MiB`);
   row('tern-server context switches / wf', `${r.cpu.serverContextSwitchesPerWorkflow} (voluntary + involuntary, all threads, over the phase)`);
@@ -941,29 +600,12 @@ function printTable(r) {
   console.log(L.join('\n'));
 }
 
-main()
-  .then(async (result) => {
-    await cleanup();
-    if (state.json) console.log(JSON.stringify(result, null, 2));
-    else if (result.mode === 'external') external.printTable(result);
-    else printTable(result);
-    process.exit(state.failed ? 1 : 0);
-  })
-  .catch(async (err) => {
-    if (err.usage || String(err.code).startsWith('ERR_PARSE_ARGS')) {
-      console.error(`bench: ${err.message} (bench/run --help)`);
-      process.exit(2);
-    }
-    // A stack adds nothing to a message about the target (an unknown namespace, no connection).
-    console.error(`bench: ${err.target ? err.message : err.stack || err}`);
-    state.failed = true;
-    if (state.keep && state.server && !state.server.exitInfo) {
-      console.error(`bench: --keep: tern-server (pid ${state.server.pid}) and PostgreSQL stay up; ` +
-        `config and logs in ${state.dir}; stop with: kill ${state.server.pid}; ` +
-        `bash -c 'source ${PG_SH} && pg_stop ${state.pgDir}'`);
-    } else {
-      state.keep = false;
-    }
-    await cleanup().catch((e) => console.error(`bench: cleanup: ${e.message}`));
-    process.exit(1);
-  });
+finish('bench/run', main(), (result) => (result.mode === 'external' ? external.printTable(result) : printTable(result)), () => {
+  if (state.keep && state.server && !state.server.exitInfo) {
+    console.error(`bench: --keep: tern-server (pid ${state.server.pid}) and PostgreSQL stay up; ` +
+      `config and logs in ${state.dir}; stop with: kill ${state.server.pid}; ` +
+      `bash -c 'source ${PG_SH} && pg_stop ${state.pgDir}'`);
+  } else {
+    state.keep = false;
+  }
+});

@@ -24,9 +24,12 @@ instead (external mode) and starts only the SDK worker.
   --signals N        signals per workflow for signals (default 50)
   --signal-concurrency K  signals in flight per workflow (default 5)
 
-  --workflows N      measured workflows (default: one-activity 1000, signals 200, others 100)
-  --concurrency C    workflows in flight at once (default: one-activity 50, others 20)
-  --warmup W         warm-up workflows before measuring (default: one-activity 50, others 10)
+  --workflows N      measured workflows (default: one-activity 1000, signals 200, others 100;
+                     with --callgrind a tenth of that)
+  --concurrency C    workflows in flight at once (default: one-activity 50, others 20;
+                     with --callgrind 10)
+  --warmup W         warm-up workflows before measuring (default: one-activity 50, others 10;
+                     with --callgrind 10)
   --slots S          worker maxConcurrentWorkflowTaskExecutions and
                      maxConcurrentActivityTaskExecutions (default 100)
   --pollers N        worker's maximum concurrent polls per task type (workflow, activity);
@@ -37,7 +40,8 @@ instead (external mode) and starts only the SDK worker.
   --namespace NAME   the namespace the workflows run in (default default); the bench registers
                      it on its own server, an external one must have it already
   --timeout SEC      a workflow not complete after SEC seconds counts as failed and stops the run:
-                     no more workflows start, those in flight finish or time out (default 60)
+                     no more workflows start, those in flight finish or time out (default 60;
+                     with --callgrind 600)
   --json             print one JSON object instead of the table
 
 The server the bench starts (not with --address):
@@ -53,6 +57,12 @@ The server the bench starts (not with --address):
   --pg-fast          PostgreSQL with fsync/synchronous_commit/full_page_writes off (NOT durable;
                      the output says so)
   --keep             leave PostgreSQL and tern-server running (and the temp dir) for inspection
+  --callgrind        run tern-server under valgrind --tool=callgrind and report the instructions
+                     (Ir) it executes per workflow in the measured phase, and its top functions:
+                     a count that hardly drifts on a busy machine. tern-server runs its threads
+                     one at a time and uses ~10x the CPU, so throughput, latency, CPU and memory
+                     figures are not comparable; the defaults above shrink (options given are
+                     kept) and start-up may take 10 minutes. Needs valgrind (scripts/install-deps)
 
 External mode: drive a running Tern or any Temporal-compatible frontend:
   --address HOST:PORT  its frontend; the bench starts no PostgreSQL and no tern-server and reports
@@ -69,7 +79,8 @@ Env: TERN_BIN_DIR (default build/bin), PG_BIN (default newest /usr/lib/postgresq
 
 // Options that configure the PostgreSQL and tern-server the bench starts: meaningless with
 // --address.
-const SERVER_OPTIONS = ['metrics', 'history-bytes', 'shards', 'partitions', 'max-conns', 'log-level', 'pg-fast', 'keep'];
+const SERVER_OPTIONS = ['metrics', 'history-bytes', 'shards', 'partitions', 'max-conns', 'log-level', 'pg-fast', 'keep',
+  'callgrind'];
 // How the bench reaches an external frontend: its own tern-server has no TLS and no authorizer.
 const CONNECTION_OPTIONS = ['tls', 'tls-ca', 'tls-cert', 'tls-key', 'tls-server-name', 'api-key'];
 const PEM_FILES = ['tls-ca', 'tls-cert', 'tls-key'];
@@ -141,9 +152,10 @@ function parseOptions(argv) {
       'tls-key': { type: 'string' },
       'tls-server-name': { type: 'string' },
       'api-key': { type: 'string' },
-      timeout: { type: 'string', default: '60' },
+      timeout: { type: 'string', default: '' },
       json: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      callgrind: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -157,6 +169,17 @@ function parseOptions(argv) {
   const scenario = SCENARIOS[values.scenario];
   if (!scenario) throw usageError(`--scenario must be one of ${Object.keys(SCENARIOS).join(', ')}`);
   checkCombinations(values, new Set(tokens.filter((t) => t.kind === 'option').map((t) => t.name)));
+  // Under callgrind tern-server uses ~10x the CPU per workflow: a tenth of the workflows, fewer in
+  // flight, a longer timeout.
+  const defaults = { ...scenario.defaults, timeout: 60 };
+  if (values.callgrind) {
+    Object.assign(defaults, {
+      workflows: Math.max(1, Math.round(defaults.workflows / 10)),
+      concurrency: Math.min(10, defaults.concurrency),
+      warmup: Math.min(10, defaults.warmup),
+      timeout: 600,
+    });
+  }
   const int = (name, min, fallback) => {
     const v = Number(values[name] === '' ? fallback : values[name]);
     if (!Number.isInteger(v) || v < min) throw usageError(`--${name} must be an integer >= ${min}`);
@@ -168,9 +191,9 @@ function parseOptions(argv) {
     activities: int('activities', 1, scenario.defaults.activities ?? 1),
     signals: int('signals', 1),
     signalConcurrency: int('signal-concurrency', 1),
-    workflows: int('workflows', 1, scenario.defaults.workflows),
-    concurrency: int('concurrency', 1, scenario.defaults.concurrency),
-    warmup: int('warmup', 0, scenario.defaults.warmup),
+    workflows: int('workflows', 1, defaults.workflows),
+    concurrency: int('concurrency', 1, defaults.concurrency),
+    warmup: int('warmup', 0, defaults.warmup),
     slots: int('slots', 1),
     pollers: int('pollers', 0),
     nonStickyRatio: values['non-sticky-ratio'],
@@ -180,7 +203,7 @@ function parseOptions(argv) {
     shards: int('shards', 1),
     partitions: int('partitions', 1),
     maxConns: int('max-conns', 1),
-    timeoutMs: int('timeout', 1) * 1000,
+    timeoutMs: int('timeout', 1, defaults.timeout) * 1000,
     logLevel: values['log-level'],
     pgFast: values['pg-fast'],
     namespace: values.namespace,
@@ -196,6 +219,7 @@ function parseOptions(argv) {
     },
     json: values.json,
     keep: values.keep,
+    callgrind: values.callgrind,
   };
   if ((opts.shards & (opts.shards - 1)) !== 0) throw usageError('--shards must be a power of two');
   if (!['on', 'off'].includes(values.metrics)) throw usageError('--metrics must be on or off');

@@ -106,6 +106,38 @@ function statusKb(pid, field) {
   }
 }
 
+// Memory of a process now, in MiB: resident (VmRSS) and its anonymous and file-backed parts
+// (RssAnon: heap, stacks; RssFile: mapped binary and libraries), the proportional set size (PSS:
+// each shared page divided among the processes that map it, so that PSS adds up over processes),
+// the resident high-water mark (VmHWM), and its threads.
+function memory(pid) {
+  const mib = (kb) => Math.round((kb / 1024) * 10) / 10;
+  let pss = NaN;
+  try {
+    pss = Number(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').match(/^Pss:\s+(\d+) kB/m)[1]);
+  } catch {
+    /* gone, or not readable */
+  }
+  return {
+    rssMiB: mib(statusKb(pid, 'VmRSS')),
+    anonMiB: mib(statusKb(pid, 'RssAnon')),
+    fileMiB: mib(statusKb(pid, 'RssFile')),
+    pssMiB: mib(pss),
+    hwmMiB: mib(statusKb(pid, 'VmHWM')),
+    threads: threads(pid),
+  };
+}
+
+// Threads of a process (`Threads:` of /proc/PID/status), or null if it is gone.
+function threads(pid) {
+  try {
+    const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Threads:\s+(\d+)/m);
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 // Context switches (voluntary + involuntary) of all live threads of a process, summed over
 // /proc/PID/task/*/status; NaN if the process is gone. Threads that exited take theirs along.
 function contextSwitches(pid) {
@@ -174,6 +206,6 @@ function machine() {
 }
 
 module.exports = {
-  clockTicks, contextSwitches, cpuSample, cpuSeconds, cpuUsage, machine, machineCpu, procStat,
-  statusKb, treeCpu, treeCpuDelta,
+  clockTicks, contextSwitches, cpuSample, cpuSeconds, cpuUsage, machine, machineCpu, memory, procStat,
+  statusKb, threads, treeCpu, treeCpuDelta,
 };

@@ -9,6 +9,8 @@ const path = require('node:path');
 
 const { withTimeout } = require(path.join(__dirname, '..', '..', 'tests', 'sdk', 'lib', 'harness.js'));
 
+// `text` cut at `chars` characters, with ... at the end when cut.
+const shorten = (text, chars) => (text.length > chars ? `${text.slice(0, chars - 3)}...` : text);
 const round = (x, digits = 2) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : null);
 const log = (opts, msg) => {
   if (!opts.json || process.env.BENCH_VERBOSE) console.error(`bench: ${msg}`);
@@ -163,8 +165,8 @@ function cpuFigures(cpu, names, n, units) {
 function machineLines(r, L) {
   const m = r.machine;
   L.push(`  machine: ${m.nproc} CPUs (${m.cpuModel}), ${m.memTotalGiB} GiB RAM, ${m.kernel}`);
-  L.push(`  load average: at start ${m.loadavgAtStart.join(' ')}, before phase ${m.loadavgBeforePhase.join(' ')}, ` +
-    `after phase ${m.loadavgAfterPhase.join(' ')}`);
+  L.push(`  load average: at start ${m.loadavgAtStart.join(' ')}` + (m.loadavgBeforePhase
+    ? `, before phase ${m.loadavgBeforePhase.join(' ')}, after phase ${m.loadavgAfterPhase.join(' ')}` : ''));
 }
 
 // The table's rows of what the client observed and what the bench's processes used.
@@ -194,5 +196,5 @@ function errorLines(r, L) {
 }
 
 module.exports = {
-  cpuFigures, drive, errorLines, log, machineLines, round, summarizeRun, warmUp, workloadConfig, workloadRows,
+  cpuFigures, drive, errorLines, log, machineLines, round, shorten, summarizeRun, warmUp, workloadConfig, workloadRows,
 };

@@ -124,6 +124,7 @@ describe('bench/run --address (external mode)', { timeout: 300_000 }, () => {
     [['--shards', '8'], /--shards cannot be used with --address/],
     [['--pg-fast'], /--pg-fast cannot be used with --address/],
     [['--history-bytes'], /--history-bytes cannot be used with --address/],
+    [['--callgrind'], /--callgrind cannot be used with --address/],
   ]) {
     it(`refuses ${extra[0]} with --address, naming it`, async () => {
       const r = await bench([...target(), ...extra]);
