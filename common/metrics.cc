@@ -85,7 +85,8 @@ class Def::SeriesCache {
     }
     {
       std::shared_lock lock(mu_);
-      if (auto it = series_.find(key); it != series_.end()) return *static_cast<Metric*>(it->second);
+      if (auto it = series_.find(key); it != series_.end())
+        return *static_cast<Metric*>(it->second);
     }
     std::unique_lock lock(mu_);
     auto [it, inserted] = series_.try_emplace(key, nullptr);

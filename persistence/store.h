@@ -172,6 +172,23 @@ struct WorkflowWrite {
   std::shared_ptr<const VisibilityRecord> visibility;
 };
 
+// A timer task's place in its shard's timer order: the fire time in whole microseconds since
+// the epoch (as stored), then the task id.
+struct TimerKey {
+  // The earliest and latest times a Timestamp can hold (0001-01-01, 9999-12-31T23:59:59.999999);
+  // the default key, at the earliest time with task id 0, comes before every timer.
+  static constexpr int64_t kMinFireMicros = -62135596800000000;
+  static constexpr int64_t kMaxFireMicros = 253402300799999999;
+
+  int64_t fire_micros = kMinFireMicros;
+  int64_t task_id = 0;
+
+  static TimerKey Of(const v1::TimerTask& task) {
+    return {task.fire_time().seconds() * 1000000 + task.fire_time().nanos() / 1000, task.task_id()};
+  }
+  auto operator<=>(const TimerKey&) const = default;
+};
+
 class ExecutionStore {
  public:
   virtual ~ExecutionStore() = default;
@@ -198,9 +215,11 @@ class ExecutionStore {
                                                                           int limit) = 0;
   virtual absl::Status DeleteTransferTasks(int32_t shard_id,
                                            const std::vector<int64_t>& task_ids) = 0;
-  // Timer tasks of the shard ordered by (fire_time, task_id), task_id > after_task_id.
+  // The shard's timer tasks with a key after `after` and a fire time at or before
+  // `until_micros`, in key order, at most `limit`: a window of the timer queue, read page by page.
   virtual absl::StatusOr<std::vector<v1::TimerTask>> LoadTimerTasks(int32_t shard_id,
-                                                                    int64_t after_task_id,
+                                                                    TimerKey after,
+                                                                    int64_t until_micros,
                                                                     int limit) = 0;
   virtual absl::Status DeleteTimerTasks(int32_t shard_id, const std::vector<int64_t>& task_ids) = 0;
 

@@ -154,10 +154,11 @@ class DecoratedExecutionStore final : public Decorator<ExecutionStore, Policy> {
     return policy_("DeleteTransferTasks",
                    [&] { return inner_->DeleteTransferTasks(shard_id, task_ids); });
   }
-  absl::StatusOr<std::vector<v1::TimerTask>> LoadTimerTasks(int32_t shard_id, int64_t after_task_id,
+  absl::StatusOr<std::vector<v1::TimerTask>> LoadTimerTasks(int32_t shard_id, TimerKey after,
+                                                            int64_t until_micros,
                                                             int limit) override {
     return policy_("LoadTimerTasks",
-                   [&] { return inner_->LoadTimerTasks(shard_id, after_task_id, limit); });
+                   [&] { return inner_->LoadTimerTasks(shard_id, after, until_micros, limit); });
   }
   absl::Status DeleteTimerTasks(int32_t shard_id, const std::vector<int64_t>& task_ids) override {
     return policy_("DeleteTimerTasks",

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <pqxx/transaction>
 
 #include "absl/strings/ascii.h"
@@ -40,8 +41,10 @@ std::vector<PreparedStatement> ExecutionStatements() {
       {"transfer_delete",
        "DELETE FROM transfer_tasks WHERE shard_id = $1 AND task_id = ANY($2::bigint[])"},
       {"timer_load",
-       "SELECT data, encoding FROM timer_tasks WHERE shard_id = $1 AND task_id > $2 "
-       "ORDER BY fire_time, task_id LIMIT $3"},
+       "SELECT data, encoding FROM timer_tasks WHERE shard_id = $1 AND (fire_time, task_id) > "
+       "(timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3::bigint) AND fire_time <= "
+       "timestamptz 'epoch' + $4::bigint * interval '1 microsecond' "
+       "ORDER BY fire_time, task_id LIMIT $5"},
       {"timer_delete",
        "DELETE FROM timer_tasks WHERE shard_id = $1 AND task_id = ANY($2::bigint[])"},
       // $5: RunState::kCompleted.
@@ -151,7 +154,7 @@ class WriteGroupArgs {
       }
       for (const v1::TimerTask& task : write.timer_tasks) {
         timer_id_.Add(task.task_id());
-        timer_fire_micros_.Add(ToMicros(task.fire_time()));
+        timer_fire_micros_.Add(TimerKey::Of(task).fire_micros);  // the key LoadTimerTasks pages by
         timer_data_.Add(task.SerializeAsString());
       }
       if (write.visibility) visibility.push_back(write.visibility.get());
@@ -381,15 +384,19 @@ class PostgresExecutionStore final : public ExecutionStore {
     return Delete("DeleteTransferTasks", "transfer_delete", shard_id, task_ids);
   }
 
-  absl::StatusOr<std::vector<v1::TimerTask>> LoadTimerTasks(int32_t shard_id, int64_t after_task_id,
+  absl::StatusOr<std::vector<v1::TimerTask>> LoadTimerTasks(int32_t shard_id, TimerKey after,
+                                                            int64_t until_micros,
                                                             int limit) override {
     RETURN_IF_ERROR(CheckLimit(limit));
+    int64_t from =
+        std::clamp(after.fire_micros, TimerKey::kMinFireMicros, TimerKey::kMaxFireMicros);
+    int64_t until = std::clamp(until_micros, TimerKey::kMinFireMicros, TimerKey::kMaxFireMicros);
     return pool_->Run(
         "LoadTimerTasks",
         [&](pqxx::connection_base& conn) -> absl::StatusOr<std::vector<v1::TimerTask>> {
           pqxx::nontransaction txn(conn);
           return ParseTasks<v1::TimerTask>(
-              txn.exec_prepared("timer_load", shard_id, after_task_id, limit));
+              txn.exec_prepared("timer_load", shard_id, from, after.task_id, until, limit));
         });
   }
 

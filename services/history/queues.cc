@@ -1,5 +1,7 @@
 #include "services/history/queues.h"
 
+#include <limits>
+
 #include "common/logging.h"
 
 namespace tern::history {
@@ -126,22 +128,45 @@ void TransferQueue::Stop() {
   deleter_.Stop();
 }
 
+namespace {
+
+int64_t Micros(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+TimePoint FromMicros(int64_t micros) {
+  return TimePoint(
+      std::chrono::duration_cast<TimePoint::duration>(std::chrono::microseconds(micros)));
+}
+
+}  // namespace
+
 TimerQueue::TimerQueue(int32_t shard_id, Executor& blocking, const Clock& clock, ExecuteFn execute,
-                       TaskDeleter::DeleteFn delete_fn, TaskObserver observer)
+                       LoadFn load, TaskDeleter::DeleteFn delete_fn, TaskObserver observer,
+                       Window window)
     : shard_id_(shard_id),
       blocking_(blocking),
       clock_(clock),
       execute_(std::move(execute)),
+      load_(std::move(load)),
       deleter_(blocking, std::move(delete_fn)),
-      observer_(std::move(observer)) {}
+      observer_(std::move(observer)),
+      window_(window) {}
 
 TimerQueue::~TimerQueue() { Stop(); }
+
+void TimerQueue::Start() {
+  std::lock_guard lock(mu_);
+  MaybeLoadLocked();
+}
 
 void TimerQueue::Add(const std::vector<pv1::TimerTask>& tasks) {
   std::lock_guard lock(mu_);
   if (stopped_) return;
   for (const auto& task : tasks) {
-    pending_.emplace(std::make_pair(FromProto(task.fire_time()), task.task_id()), task);
+    Key key = Key::Of(task);
+    // A read in flight or still to come returns it too: the map keeps one copy.
+    if (key.fire_micros <= window_end_) pending_.emplace(key, task);
   }
   Arm();
 }
@@ -151,9 +176,61 @@ size_t TimerQueue::size() {
   return pending_.size();
 }
 
+void TimerQueue::MaybeLoadLocked() {
+  if (stopped_ || load_in_flight_) return;
+  int64_t now = Micros(clock_.Now());
+  auto half = std::chrono::duration_cast<std::chrono::microseconds>(window_.lookahead / 2).count();
+  if (unread_) {
+    if (pending_.size() >= window_.max_loaded) return;  // FireDue makes room, then asks again
+  } else {
+    if (window_end_ - now > half) {
+      return WakeLoaderLocked(std::chrono::microseconds(window_end_ - now - half));
+    }
+    // Move the window: everything due by its old end was read (the first window reads from the
+    // start). Raised before the read starts, so a timer committed meanwhile is either held by
+    // Add or seen by the read.
+    if (window_end_ > Key::kMinFireMicros) {
+      read_to_ = {window_end_, std::numeric_limits<int64_t>::max()};
+    }
+    window_end_ = now + 2 * half;
+    unread_ = true;
+  }
+  load_in_flight_ = true;
+  blocking_.Post([this, after = read_to_, until = window_end_] {
+    OnLoaded(load_(after, until, window_.page));
+  });
+}
+
+void TimerQueue::OnLoaded(absl::StatusOr<std::vector<pv1::TimerTask>> tasks) {
+  std::lock_guard lock(mu_);
+  load_in_flight_ = false;
+  if (stopped_) return;
+  if (!tasks.ok()) {
+    Log(spdlog::level::warn, {.shard_id = shard_id_, .error = tasks.status().ToString()},
+        "history: reading the timers of shard {} failed; retrying", shard_id_);
+    return WakeLoaderLocked(window_.retry);
+  }
+  for (auto& task : *tasks) {
+    read_to_ = Key::Of(task);
+    pending_.emplace(read_to_, std::move(task));
+  }
+  unread_ = static_cast<int>(tasks->size()) >= window_.page;
+  Arm();
+  MaybeLoadLocked();
+}
+
+void TimerQueue::WakeLoaderLocked(std::chrono::nanoseconds delay) {
+  if (loader_wake_) return;
+  loader_wake_ = blocking_.PostAfter(delay, [this] {
+    std::lock_guard lock(mu_);
+    loader_wake_.reset();
+    MaybeLoadLocked();
+  });
+}
+
 void TimerQueue::Arm() {  // mu_ held
   if (pending_.empty()) return;
-  TimePoint first = pending_.begin()->first.first;
+  TimePoint first = FromMicros(pending_.begin()->first.fire_micros);
   if (timer_ && first >= armed_for_) return;
   if (timer_) timer_->Cancel();
   armed_for_ = first;
@@ -169,12 +246,13 @@ void TimerQueue::FireDue() {
     if (stopped_) return;
     timer_.reset();
     armed_for_ = TimePoint::max();
-    auto now = clock_.Now();
-    while (!pending_.empty() && pending_.begin()->first.first <= now) {
+    int64_t now = Micros(clock_.Now());
+    while (!pending_.empty() && pending_.begin()->first.fire_micros <= now) {
       due.push_back(std::move(pending_.begin()->second));
       pending_.erase(pending_.begin());
     }
     Arm();
+    MaybeLoadLocked();
   }
   for (auto& task : due) {
     blocking_.Post([this, task = std::move(task)] { Run(task, 0); });
@@ -203,6 +281,7 @@ void TimerQueue::Stop() {
     if (stopped_) return;
     stopped_ = true;
     if (timer_) timer_->Cancel();
+    if (loader_wake_) loader_wake_->Cancel();
     pending_.clear();
   }
   deleter_.Stop();

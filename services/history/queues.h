@@ -85,17 +85,47 @@ class TransferQueue {
 
 // Executes timer tasks when they are due, in (fire_time, task_id) order. `execute` runs on the
 // blocking executor and may block.
+// How much of its timers a TimerQueue reads ahead and holds.
+struct TimerWindow {
+  std::chrono::milliseconds lookahead{60000};
+  int page = 1000;
+  size_t max_loaded = 10000;
+  std::chrono::milliseconds retry{1000};  // after a failed read
+};
+
+// Fires timer tasks at their fire time. Only the timers due within `lookahead` are held in
+// memory: the rest stay in the database and are read, page by page in (fire time, task id) order,
+// as the window moves forward (every lookahead / 2), so a shard with a million timers hours away
+// holds none of them, and a shard acquired with many overdue timers holds at most about
+// `max_loaded` at a time.
 class TimerQueue {
  public:
   using ExecuteFn = std::function<absl::Status(const pv1::TimerTask&)>;
+  // ExecutionStore::LoadTimerTasks for this shard.
+  using LoadFn = std::function<absl::StatusOr<std::vector<pv1::TimerTask>>(
+      persistence::TimerKey after, int64_t until_micros, int limit)>;
+  using Window = TimerWindow;
+
   TimerQueue(int32_t shard_id, Executor& blocking, const Clock& clock, ExecuteFn execute,
-             TaskDeleter::DeleteFn delete_fn, TaskObserver observer = {});
+             LoadFn load, TaskDeleter::DeleteFn delete_fn, TaskObserver observer = {},
+             Window window = {});
   ~TimerQueue();
+  // Starts reading the timers due within the lookahead (on the blocking executor).
+  void Start();
+  // Timers of a committed write: held if due within the window read so far; later ones are read
+  // from the database when the window reaches them.
   void Add(const std::vector<pv1::TimerTask>& tasks);
   void Stop();
+  // The timers held in memory.
   size_t size();
 
  private:
+  using Key = persistence::TimerKey;
+  // Reads the next page if the window must move or rows of it are still unread (mu_ held).
+  void MaybeLoadLocked();
+  void OnLoaded(absl::StatusOr<std::vector<pv1::TimerTask>> tasks);
+  // Runs MaybeLoadLocked after `delay` unless a wake-up is already set (mu_ held).
+  void WakeLoaderLocked(std::chrono::nanoseconds delay);
   void Arm();
   void FireDue();
   void Run(pv1::TimerTask task, int attempt);
@@ -104,12 +134,21 @@ class TimerQueue {
   Executor& blocking_;
   const Clock& clock_;
   ExecuteFn execute_;
+  LoadFn load_;
   TaskDeleter deleter_;
   const TaskObserver observer_;
+  const Window window_;
   std::mutex mu_;
-  std::map<std::pair<TimePoint, int64_t>, pv1::TimerTask> pending_;
+  std::map<Key, pv1::TimerTask> pending_;
   std::shared_ptr<Executor::Timer> timer_;
   TimePoint armed_for_ = TimePoint::max();
+  // The window: every timer due by window_end_ is in pending_, already fired, or (when unread_)
+  // in the database after read_to_, waiting for the next page.
+  int64_t window_end_ = Key::kMinFireMicros;
+  Key read_to_;
+  bool unread_ = false;
+  bool load_in_flight_ = false;
+  std::shared_ptr<Executor::Timer> loader_wake_;
   bool stopped_ = false;
 };
 

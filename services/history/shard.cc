@@ -34,6 +34,9 @@ Shard::Shard(int32_t shard_id, persistence::ShardLease lease, persistence::Store
           [this, timer = std::move(timer)](const pv1::TimerTask& task) {
             return timer(*this, task);
           },
+          [this](persistence::TimerKey after, int64_t until_micros, int limit) {
+            return stores_.executions->LoadTimerTasks(shard_id_, after, until_micros, limit);
+          },
           [this](const std::vector<int64_t>& ids) {
             return stores_.executions->DeleteTimerTasks(shard_id_, ids);
           },
@@ -52,18 +55,9 @@ absl::Status Shard::Start() {
     transfer_queue_.Add(*tasks);
     if (static_cast<int>(tasks->size()) < kRecoveryPageSize) break;
   }
-  after = 0;
-  while (true) {
-    auto tasks = stores_.executions->LoadTimerTasks(shard_id_, after, kRecoveryPageSize);
-    if (!tasks.ok()) return tasks.status();
-    if (tasks->empty()) break;
-    for (const auto& t : *tasks) after = std::max(after, t.task_id());
-    timer_queue_.Add(*tasks);
-    if (static_cast<int>(tasks->size()) < kRecoveryPageSize) break;
-  }
-  Log(spdlog::level::info, {.shard_id = shard_id_},
-      "history: shard {} acquired (range_id {}, {} timers pending)", shard_id_, range_id_,
-      timer_queue_.size());
+  timer_queue_.Start();  // reads the timers due soon in the background, then as they come due
+  Log(spdlog::level::info, {.shard_id = shard_id_}, "history: shard {} acquired (range_id {})",
+      shard_id_, range_id_);
   return absl::OkStatus();
 }
 

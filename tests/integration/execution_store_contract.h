@@ -37,6 +37,8 @@ using persistence::WorkflowWrite;
 using temporal::api::history::v1::HistoryEvent;
 
 inline constexpr int32_t kShard = 3;
+// Every timer a Timestamp can hold is due by then.
+inline constexpr int64_t kAllTimers = persistence::TimerKey::kMaxFireMicros;
 inline constexpr char kNamespace[] = "ns-id";
 
 inline persistence::v1::MutableState State(const std::string& workflow_id,
@@ -179,7 +181,7 @@ TYPED_TEST_P(ExecutionStoreContractTest, StaleRangeIdIsFencedAndWritesNothing) {
   EXPECT_TRUE(
       this->executions().ReadHistory(kShard, kNamespace, "wf", "run-1", 1, 100, 100)->empty());
   EXPECT_TRUE(this->executions().LoadTransferTasks(kShard, 0, 100)->empty());
-  EXPECT_TRUE(this->executions().LoadTimerTasks(kShard, 0, 100)->empty());
+  EXPECT_TRUE(this->executions().LoadTimerTasks(kShard, {}, kAllTimers, 100)->empty());
 
   // The shard's other fenced operations refuse the old owner too; the new owner proceeds.
   EXPECT_TRUE(
@@ -408,7 +410,7 @@ TYPED_TEST_P(ExecutionStoreContractTest, TasksAreRecoveredAfterRestartAndDeleted
   EXPECT_EQ((*after)[0].task_id(), 102);
   EXPECT_TRUE(executions.LoadTransferTasks(kShard + 1, 0, 100)->empty());
 
-  auto timers = executions.LoadTimerTasks(kShard, 0, 100);
+  auto timers = executions.LoadTimerTasks(kShard, {}, kAllTimers, 100);
   ASSERT_TRUE(timers.ok()) << timers.status();
   ASSERT_EQ(timers->size(), 3u);
   EXPECT_EQ((*timers)[0].task_id(), 105);  // fire time order
@@ -423,9 +425,40 @@ TYPED_TEST_P(ExecutionStoreContractTest, TasksAreRecoveredAfterRestartAndDeleted
   transfer = executions.LoadTransferTasks(kShard, 0, 100);
   ASSERT_EQ(transfer->size(), 1u);
   EXPECT_EQ((*transfer)[0].task_id(), 102);
-  timers = executions.LoadTimerTasks(kShard, 0, 100);
+  timers = executions.LoadTimerTasks(kShard, {}, kAllTimers, 100);
   ASSERT_EQ(timers->size(), 2u);
   EXPECT_EQ((*timers)[0].task_id(), 106);
+}
+
+TYPED_TEST_P(ExecutionStoreContractTest, TimersAreReadInFireTimeOrderPageByPageUpToAWindowEnd) {
+  WorkflowWrite w = StartWrite("wf", "run-1");
+  // Task ids against fire order, two timers at the same second, one at a microsecond, and the
+  // range's ends.
+  w.timer_tasks = {Timer(201, 5000),         Timer(202, 4000),        Timer(203, 3000),
+                   Timer(204, 3000),         Timer(205, 2000),        Timer(206, 1000),
+                   Timer(207, -62135596800), Timer(208, 253402300799)};
+  w.timer_tasks[2].mutable_fire_time()->set_nanos(1000);  // 203: 3000 s + 1 µs, after 204
+  ASSERT_TRUE(this->executions().Write(kShard, this->range_id_, {w}).ok());
+  auto& executions = this->executions();
+
+  std::vector<int64_t> order;
+  persistence::TimerKey after;  // before every timer, even 207 at the earliest time there is
+  while (true) {
+    auto page = executions.LoadTimerTasks(kShard, after, kAllTimers, 3);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& t : *page) order.push_back(t.task_id());
+    if (page->size() < 3) break;
+    after = persistence::TimerKey::Of(page->back());
+  }
+  EXPECT_EQ(order, (std::vector<int64_t>{207, 206, 205, 204, 203, 202, 201, 208}));
+
+  // Up to a window end (inclusive), from a key in the middle of a second's timers.
+  auto window = executions.LoadTimerTasks(kShard, {3000000000, 204}, 4000000000, 100);
+  ASSERT_TRUE(window.ok()) << window.status();
+  std::vector<int64_t> ids;
+  for (const auto& t : *window) ids.push_back(t.task_id());
+  EXPECT_EQ(ids, (std::vector<int64_t>{203, 202}));
+  EXPECT_TRUE(executions.LoadTimerTasks(kShard + 1, {}, kAllTimers, 100)->empty());
 }
 
 TYPED_TEST_P(ExecutionStoreContractTest, SeveralWorkflowsInOneTransaction) {
@@ -448,6 +481,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     ConditionalUpdateDetectsConflict, CurrentExecutionCreateConflictCarriesTheExistingRun,
     CurrentPointerReplaceAndUpdateState, DeleteClosedExecutionRemovesRunHistoryAndPointerOnly,
     DeleteNamespaceExecutionsWorksInBatchesPerShard, HistoryReadsAcrossBatchesWithLimits,
-    TasksAreRecoveredAfterRestartAndDeleted, SeveralWorkflowsInOneTransaction);
+    TasksAreRecoveredAfterRestartAndDeleted, TimersAreReadInFireTimeOrderPageByPageUpToAWindowEnd,
+    SeveralWorkflowsInOneTransaction);
 
 }  // namespace tern::testing

@@ -72,7 +72,8 @@ TEST_F(ExecutionStoreTest, AWriteRepeatedAfterItsAnswerWasLostIsAppliedOnce) {
   EXPECT_EQ(store.GetExecution(kShard, "ns-id", "wf", "run-1")->db_record_version, 2);
   EXPECT_EQ(store.ReadHistory(kShard, "ns-id", "wf", "run-1", 1, 100, 100)->size(), 2u);
   EXPECT_EQ(store.LoadTransferTasks(kShard, 0, 100)->size(), 2u);
-  EXPECT_EQ(store.LoadTimerTasks(kShard, 0, 100)->size(), 1u);
+  EXPECT_EQ(store.LoadTimerTasks(kShard, {}, persistence::TimerKey::kMaxFireMicros, 100)->size(),
+            1u);
 
   // Another write from the same version is a conflict, not a repeat.
   next.state.set_next_event_id(4);

@@ -123,18 +123,20 @@ class FakeExecutionStore final : public persistence::ExecutionStore {
   }
 
   absl::StatusOr<std::vector<pv1::TimerTask>> LoadTimerTasks(int32_t shard_id,
-                                                             int64_t after_task_id,
+                                                             persistence::TimerKey after,
+                                                             int64_t until_micros,
                                                              int limit) override {
     if (limit <= 0) return absl::InvalidArgumentError("limit must be positive");
     std::lock_guard lock(mu_);
     std::vector<pv1::TimerTask> tasks;
     for (const auto& [key, task] : data_.timers) {
-      if (key.first == shard_id && task.task_id() > after_task_id) tasks.push_back(task);
+      auto timer = persistence::TimerKey::Of(task);
+      if (key.first == shard_id && timer > after && timer.fire_micros <= until_micros) {
+        tasks.push_back(task);
+      }
     }
     std::sort(tasks.begin(), tasks.end(), [](const auto& a, const auto& b) {
-      auto ta = std::make_pair(a.fire_time().seconds(), a.fire_time().nanos());
-      auto tb = std::make_pair(b.fire_time().seconds(), b.fire_time().nanos());
-      return ta != tb ? ta < tb : a.task_id() < b.task_id();
+      return persistence::TimerKey::Of(a) < persistence::TimerKey::Of(b);
     });
     if (static_cast<int>(tasks.size()) > limit) tasks.resize(limit);
     return tasks;

@@ -22,3 +22,6 @@ tern_test(NAME history_group_commit_test SRCS history_group_commit_test.cc DEPS 
 # EventTail: the cached newest events of a run that workflow tasks are sent from.
 tern_test(NAME history_event_tail_test SRCS history_event_tail_test.cc DEPS tern::history
   LABELS unit)
+# TimerQueue: timers read from the database a window at a time, each fired once.
+tern_test(NAME history_timer_queue_test SRCS history_timer_queue_test.cc DEPS tern::history
+  LABELS unit)

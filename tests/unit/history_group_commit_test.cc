@@ -73,9 +73,10 @@ class GatedExecutionStore final : public persistence::ExecutionStore {
     return inner_->DeleteTransferTasks(shard_id, ids);
   }
   absl::StatusOr<std::vector<pv1::TimerTask>> LoadTimerTasks(int32_t shard_id,
-                                                             int64_t after_task_id,
+                                                             persistence::TimerKey after,
+                                                             int64_t until_micros,
                                                              int limit) override {
-    return inner_->LoadTimerTasks(shard_id, after_task_id, limit);
+    return inner_->LoadTimerTasks(shard_id, after, until_micros, limit);
   }
   absl::Status DeleteTimerTasks(int32_t shard_id, const std::vector<int64_t>& ids) override {
     return inner_->DeleteTimerTasks(shard_id, ids);

@@ -78,7 +78,8 @@ TEST(MetricDefsTest, RemovedGaugeLeavesTheScrapeAndComesBackFromZero) {
   const auto& def = metrics::kApproximateBacklogCount;
   auto& gauge = def.With({"orders", "q", "Activity", "0"});
   gauge.Set(3);
-  EXPECT_EQ(&def.With({"orders", "q", "Activity", "0"}), &gauge) << "the same labels, another series";
+  EXPECT_EQ(&def.With({"orders", "q", "Activity", "0"}), &gauge)
+      << "the same labels, another series";
   EXPECT_NE(&def.With({"orders", "q", "Activity", "1"}), &gauge);
   EXPECT_EQ(SeriesOf("approximate_backlog_count").size(), 2u);
   def.Remove(&gauge);
