@@ -87,6 +87,33 @@ const PEM_FILES = ['tls-ca', 'tls-cert', 'tls-key'];
 
 const usageError = (message) => Object.assign(new Error(message), { usage: true });
 
+// The command line of a bench entry point: parseArgs's `options` plus --json and -h/--help, no
+// positionals; --help prints `usage` and exits 0. Returns {values, tokens, int}: int(name, min,
+// fallback) is integer option `name` (`fallback` when it is ''), or a usage error naming it.
+function parseCommandLine(argv, options, usage) {
+  const { values, tokens } = parseArgs({
+    args: argv,
+    options: {
+      ...options,
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+    tokens: true, // which options were given, as opposed to defaulted
+  });
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const int = (name, min, fallback) => {
+    const v = Number(values[name] === '' ? fallback : values[name]);
+    if (!Number.isInteger(v) || v < min) throw usageError(`--${name} must be an integer >= ${min}`);
+    return v;
+  };
+  return { values, tokens, int };
+}
+
 // Throws a usage error naming the option when a combination makes no sense or a file is unusable.
 function checkCombinations(values, given) {
   if (values.address !== undefined) {
@@ -123,49 +150,37 @@ function checkCombinations(values, given) {
 }
 
 function parseOptions(argv) {
-  const { values, tokens } = parseArgs({
-    args: argv,
-    options: {
-      scenario: { type: 'string', default: 'one-activity' },
-      activities: { type: 'string', default: '' },
-      signals: { type: 'string', default: '50' },
-      'signal-concurrency': { type: 'string', default: '5' },
-      workflows: { type: 'string', default: '' },
-      concurrency: { type: 'string', default: '' },
-      warmup: { type: 'string', default: '' },
-      slots: { type: 'string', default: '100' },
-      pollers: { type: 'string', default: '0' },
-      'non-sticky-ratio': { type: 'string', default: '' },
-      'no-sticky': { type: 'boolean', default: false },
-      'history-bytes': { type: 'boolean', default: false },
-      metrics: { type: 'string', default: 'on' },
-      shards: { type: 'string', default: '4' },
-      partitions: { type: 'string', default: '4' },
-      'max-conns': { type: 'string', default: '16' },
-      'log-level': { type: 'string', default: 'info' },
-      'pg-fast': { type: 'boolean', default: false },
-      namespace: { type: 'string', default: 'default' },
-      address: { type: 'string' },
-      tls: { type: 'boolean', default: false },
-      'tls-ca': { type: 'string' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      'tls-server-name': { type: 'string' },
-      'api-key': { type: 'string' },
-      timeout: { type: 'string', default: '' },
-      json: { type: 'boolean', default: false },
-      keep: { type: 'boolean', default: false },
-      callgrind: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-    tokens: true, // which options were given, as opposed to defaulted
-  });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  const { values, tokens, int } = parseCommandLine(argv, {
+    scenario: { type: 'string', default: 'one-activity' },
+    activities: { type: 'string', default: '' },
+    signals: { type: 'string', default: '50' },
+    'signal-concurrency': { type: 'string', default: '5' },
+    workflows: { type: 'string', default: '' },
+    concurrency: { type: 'string', default: '' },
+    warmup: { type: 'string', default: '' },
+    slots: { type: 'string', default: '100' },
+    pollers: { type: 'string', default: '0' },
+    'non-sticky-ratio': { type: 'string', default: '' },
+    'no-sticky': { type: 'boolean', default: false },
+    'history-bytes': { type: 'boolean', default: false },
+    metrics: { type: 'string', default: 'on' },
+    shards: { type: 'string', default: '4' },
+    partitions: { type: 'string', default: '4' },
+    'max-conns': { type: 'string', default: '16' },
+    'log-level': { type: 'string', default: 'info' },
+    'pg-fast': { type: 'boolean', default: false },
+    namespace: { type: 'string', default: 'default' },
+    address: { type: 'string' },
+    tls: { type: 'boolean', default: false },
+    'tls-ca': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'tls-server-name': { type: 'string' },
+    'api-key': { type: 'string' },
+    timeout: { type: 'string', default: '' },
+    keep: { type: 'boolean', default: false },
+    callgrind: { type: 'boolean', default: false },
+  }, USAGE);
   const scenario = SCENARIOS[values.scenario];
   if (!scenario) throw usageError(`--scenario must be one of ${Object.keys(SCENARIOS).join(', ')}`);
   checkCombinations(values, new Set(tokens.filter((t) => t.kind === 'option').map((t) => t.name)));
@@ -180,11 +195,6 @@ function parseOptions(argv) {
       timeout: 600,
     });
   }
-  const int = (name, min, fallback) => {
-    const v = Number(values[name] === '' ? fallback : values[name]);
-    if (!Number.isInteger(v) || v < min) throw usageError(`--${name} must be an integer >= ${min}`);
-    return v;
-  };
   const opts = {
     scenarioName: values.scenario,
     scenario,
@@ -229,4 +239,4 @@ function parseOptions(argv) {
   return opts;
 }
 
-module.exports = { parseOptions };
+module.exports = { parseCommandLine, parseOptions, usageError };

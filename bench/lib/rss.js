@@ -7,9 +7,8 @@
 // service processes on the same database: ready, settle, read; stop. `bench/rss --help` lists the
 // options, bench/README.md explains the figures. lib/stack.js starts and stops the processes.
 
-const { parseArgs } = require('node:util');
-
 const { sdkConnectionOptions } = require('./connection');
+const { parseCommandLine, usageError } = require('./options');
 const proc = require('./proc');
 const { SCENARIOS } = require('./scenarios');
 const {
@@ -35,31 +34,14 @@ memory of each once it is ready and idle: VmRSS (anonymous and file-backed), PSS
 Env: TERN_BIN_DIR (default build/bin), PG_BIN (default newest /usr/lib/postgresql/*/bin).`;
 
 const READY_TIMEOUT_MS = 90_000;
-const usageError = (message) => Object.assign(new Error(message), { usage: true });
 
 function parseOptions(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      settle: { type: 'string', default: '10' },
-      load: { type: 'string', default: '200' },
-      concurrency: { type: 'string', default: '20' },
-      metrics: { type: 'string', default: 'on' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const int = (name, min) => {
-    const v = Number(values[name]);
-    if (!Number.isInteger(v) || v < min) throw usageError(`--${name} must be an integer >= ${min}`);
-    return v;
-  };
+  const { values, int } = parseCommandLine(argv, {
+    settle: { type: 'string', default: '10' },
+    load: { type: 'string', default: '200' },
+    concurrency: { type: 'string', default: '20' },
+    metrics: { type: 'string', default: 'on' },
+  }, USAGE);
   if (!['on', 'off'].includes(values.metrics)) throw usageError('--metrics must be on or off');
   return {
     settleMs: int('settle', 0) * 1000,

@@ -41,6 +41,7 @@ const state = {
   server: undefined, // bench/run's tern-server (one of `servers`)
   worker: undefined, // ChildProcess of the SDK worker
   proxy: undefined, // ChildProcess of the history-counting proxy (--history-bytes)
+  helpers: [], // ChildProcess of every Node helper (the worker, the proxy, bench/open-workflows' clients)
   connection: undefined, // client Connection
   json: false,
   keep: false,
@@ -299,10 +300,11 @@ async function waitReady(children, ports, namespace, timeoutMs) {
 }
 
 // Forks one of the bench's Node helpers (lib/<name>.js) in its own session with an IPC channel,
-// records it in state[key] and waits for its {type: 'ready'} message, which it returns.
-async function forkHelper(key, name, what, env, readyTimeoutMs) {
+// records it in state.helpers and in state[key] (unless `key` is undefined), writes its output to
+// state.dir/`logName`.log and waits for its {type: 'ready'} message, which it returns.
+async function forkHelper(key, name, what, env, readyTimeoutMs, logName = name) {
   checkNotStopping(`the ${what}`);
-  const logFile = path.join(state.dir, `${name}.log`);
+  const logFile = path.join(state.dir, `${logName}.log`);
   const fd = fs.openSync(logFile, 'a');
   const child = fork(path.join(__dirname, `${name}.js`), [], {
     env: { ...process.env, ...env },
@@ -313,8 +315,9 @@ async function forkHelper(key, name, what, env, readyTimeoutMs) {
   child.exited = new Promise((resolve) => {
     child.once('exit', (code, signal) => resolve((child.exitInfo = { code, signal })));
   });
-  child.logFile = logFile;
-  state[key] = child;
+  Object.assign(child, { logFile, what });
+  state.helpers.push(child);
+  if (key) state[key] = child;
   const ready = await Promise.race([
     new Promise((resolve) => {
       child.on('message', (msg) => {
@@ -390,7 +393,8 @@ function cleanup() {
 async function stopAll() {
   state.cleaned = true;
   await stopWorker();
-  await stopChild(state.proxy, 'history proxy');
+  // The rest (the history proxy, bench/open-workflows' clients), the last started first.
+  for (const helper of [...state.helpers].reverse()) await stopChild(helper, helper.what);
   // Closing the client cancels its pending result() long polls (after a failure or Ctrl-C), so
   // tern-server has no call in flight when it is asked to stop. The SDK's retry timers of those
   // calls then throw "Channel has been shut down" (see the uncaughtException handler).
@@ -415,7 +419,7 @@ async function stopAll() {
 // Last resort when the process exits without cleanup() having finished: synchronous kills.
 function exitHook() {
   if (state.cleanupDone) return;
-  for (const child of [state.worker, state.proxy, ...state.servers]) {
+  for (const child of [...state.helpers, ...state.servers]) {
     if (child && !child.exitInfo) {
       try {
         child.kill('SIGKILL');
