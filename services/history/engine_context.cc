@@ -280,7 +280,7 @@ persistence::WorkflowWrite EngineContext::BuildWrite(Shard& shard, MutableStateB
     write.run_state =
         ms.IsRunning() ? persistence::RunState::kRunning : persistence::RunState::kCompleted;
   }
-  write.state = ms.state();
+  write.state = std::move(ms.state());
   return write;
 }
 
@@ -299,13 +299,18 @@ absl::Status EngineContext::MutateWithContext(Shard& shard, const ExecutionKey& 
     TimePoint load_start = clock_.Now();
     RETURN_IF_ERROR(LoadInto(shard, key, *context));
     metrics::kCacheLatency.With({"Mutate"}).Observe(SecondsSince(load_start, clock_));
-    MutableStateBuilder ms(context->record->state, clock_.Now(),
+    // The builder takes the cached state rather than a copy of it: whatever does not end in a
+    // committed write drops the cache, and the next transition reads the run back.
+    pv1::MutableState before = VisibilityFieldsOf(context->record->state);
+    MutableStateBuilder ms(std::move(context->record->state), clock_.Now(),
                            [&shard] { return shard.NextTaskId(); });
     bool was_running = ms.IsRunning();
-    RETURN_IF_ERROR(fn(ms, *context));
-    if (!ms.HasChanges()) return ms.after_write();
-    std::vector<persistence::WorkflowWrite> writes{BuildWrite(
-        shard, ms, context->record->db_record_version, was_running, &context->record->state)};
+    if (absl::Status st = fn(ms, *context); !st.ok() || !ms.HasChanges()) {
+      context->record.reset();
+      return st.ok() ? ms.after_write() : st;
+    }
+    std::vector<persistence::WorkflowWrite> writes{
+        BuildWrite(shard, ms, context->record->db_record_version, was_running, &before)};
     if (const auto& next = ms.continued_run()) {
       // The new run takes over the workflow id in the same transaction.
       writes[0].current_mode = persistence::CurrentMode::kNone;
@@ -318,13 +323,13 @@ absl::Status EngineContext::MutateWithContext(Shard& shard, const ExecutionKey& 
     auto& write = writes[0];
     auto status = shard.Persist(writes);
     if (status.ok()) {
-      RecordCommitted(write.state, was_running && !ms.IsRunning());
+      bool running = write.state.status() == enums::WORKFLOW_EXECUTION_STATUS_RUNNING;
+      RecordCommitted(write.state, was_running && !running);
       // A closed run starts no more workflow tasks: keep only its close event (what callers
       // waiting for the result read).
       context->tail.Append(std::move(write.new_events),
-                           ms.IsRunning()
-                               ? write.state.last_completed_workflow_task_started_event_id() + 1
-                               : write.state.completion_event_id());
+                           running ? write.state.last_completed_workflow_task_started_event_id() + 1
+                                   : write.state.completion_event_id());
       context->record->state = std::move(write.state);
       context->record->db_record_version += 1;
       // Updates the run can no longer accept end with it (waiters see it closed).

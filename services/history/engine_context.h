@@ -130,10 +130,12 @@ class EngineContext {
   absl::Status MutateWithContext(Shard& shard, const ExecutionKey& key, const ContextMutation& fn);
   // Applies `fn` to the started activity attempt a worker reports on (by task token).
   absl::Status MutateActivity(const std::string& task_token, const ActivityMutation& fn);
-  // The write of `ms` on `shard`, with its close tasks when it closed. When
-  // VisibilityChanged(previous, new state) (`previous` is the state read, nullptr for a new run)
-  // the write carries the new visibility row if the shard's store writes it with the state
-  // (Stores::visibility_in_executions), else a visibility task.
+  // The write of `ms` on `shard`, with its close tasks when it closed; the write takes the
+  // builder's state (moved: read the new state from the write afterwards). When
+  // VisibilityChanged(previous, new state) (`previous` is the state read, or its
+  // VisibilityFieldsOf; nullptr for a new run) the write carries the new visibility row if the
+  // shard's store writes it with the state (Stores::visibility_in_executions), else a
+  // visibility task.
   persistence::WorkflowWrite BuildWrite(Shard& shard, MutableStateBuilder& ms,
                                         int64_t expected_version, bool was_running,
                                         const pv1::MutableState* previous);

@@ -1,6 +1,8 @@
 // StartRun inserts the new run first (CurrentMode::kCreate) and reads nothing when the workflow id
 // is free; only when the store reports the current run (CurrentExecutionExistsError) do the
 // request-id dedupe and the id reuse/conflict policies decide what happens next.
+#include <optional>
+
 #include "common/errors.h"
 #include "common/status_macros.h"
 #include "services/history/cron.h"
@@ -138,6 +140,9 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> StartRun(
       context->record.reset();
     }
     if (status.ok()) {
+      // The eager task is built once the run's events are cached (below), from its state.
+      std::optional<pv1::MutableState> eager_state;
+      if (origin.eager_start) eager_state = writes.back().state;
       // The run's next transition finds its state cached instead of reading it back.
       auto run_context = shard.Context({namespace_id, request.workflow_id(), run_id});
       {
@@ -149,9 +154,9 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> StartRun(
       }
       auto response = Response(run_id, true);
       response.set_status(enums::WORKFLOW_EXECUTION_STATUS_RUNNING);
-      if (origin.eager_start) {
+      if (eager_state) {
         // Without it the started task times out (start-to-close) and is retried through matching.
-        auto task = BuildWorkflowTaskResponse(shard, run->state(), {}, /*partial=*/false);
+        auto task = BuildWorkflowTaskResponse(shard, *eager_state, {}, /*partial=*/false);
         if (task.ok()) *response.mutable_eager_workflow_task() = *std::move(task);
       }
       return response;

@@ -19,6 +19,14 @@ bool VisibilityChanged(const pv1::MutableState* before, const pv1::MutableState&
          !MessageDifferencer::Equals(before->search_attributes(), after.search_attributes());
 }
 
+pv1::MutableState VisibilityFieldsOf(const pv1::MutableState& state) {
+  pv1::MutableState fields;
+  fields.set_status(state.status());
+  *fields.mutable_memo() = state.memo();
+  *fields.mutable_search_attributes() = state.search_attributes();
+  return fields;
+}
+
 temporal::api::common::v1::WorkflowExecution RootExecution(const pv1::MutableState& state) {
   temporal::api::common::v1::WorkflowExecution root;
   if (!state.has_parent()) {

@@ -26,6 +26,9 @@ namespace tern::history {
 // row: a new run, a status change, or a different memo or search attributes.
 bool VisibilityChanged(const persistence::v1::MutableState* before,
                        const persistence::v1::MutableState& after);
+// Only the fields of `state` VisibilityChanged compares: what a write keeps of the state before
+// it, instead of a copy of the whole state.
+persistence::v1::MutableState VisibilityFieldsOf(const persistence::v1::MutableState& state);
 
 // The root of the run's parent chain: the root recorded in its parent info; the parent itself
 // for runs written before roots were recorded; the run itself when it has no parent.
