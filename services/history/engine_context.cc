@@ -299,15 +299,20 @@ absl::Status EngineContext::MutateWithContext(Shard& shard, const ExecutionKey& 
     TimePoint load_start = clock_.Now();
     RETURN_IF_ERROR(LoadInto(shard, key, *context));
     metrics::kCacheLatency.With({"Mutate"}).Observe(SecondsSince(load_start, clock_));
-    // The builder takes the cached state rather than a copy of it: whatever does not end in a
-    // committed write drops the cache, and the next transition reads the run back.
+    // The builder takes the cached state rather than a copy of it. A mutation with nothing to
+    // write hands it back unchanged (timer and transfer tasks that find their work done, often);
+    // one that failed may have changed it half-way, so the run is read back next time.
     pv1::MutableState before = VisibilityFieldsOf(context->record->state);
     MutableStateBuilder ms(std::move(context->record->state), clock_.Now(),
                            [&shard] { return shard.NextTaskId(); });
     bool was_running = ms.IsRunning();
-    if (absl::Status st = fn(ms, *context); !st.ok() || !ms.HasChanges()) {
+    if (absl::Status st = fn(ms, *context); !st.ok()) {
       context->record.reset();
-      return st.ok() ? ms.after_write() : st;
+      return st;
+    }
+    if (!ms.HasChanges()) {
+      context->record->state = std::move(ms.state());
+      return ms.after_write();
     }
     std::vector<persistence::WorkflowWrite> writes{
         BuildWrite(shard, ms, context->record->db_record_version, was_running, &before)};
