@@ -1,6 +1,7 @@
 // Small helpers shared by the PostgreSQL stores. Internal to persistence/postgres.
 #pragma once
 
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <pqxx/pqxx>
@@ -51,13 +52,24 @@ class ArrayLiteral {
  public:
   void Add(std::string_view value) {
     text_ += text_.size() > 1 ? ",\"" : "\"";
-    for (char c : value) {
-      if (c == '"' || c == '\\') text_ += '\\';
-      text_ += c;
+    // Appends the runs between the characters to escape whole, not one character at a time.
+    const char* run = value.data();
+    const char* end = run + value.size();
+    for (const char* p = run; p != end; ++p) {
+      if (*p == '"' || *p == '\\') {
+        text_.append(run, p);
+        text_ += '\\';
+        run = p;
+      }
     }
+    text_.append(run, end);
     text_ += '"';
   }
-  void Add(int64_t value) { Add(std::string_view(std::to_string(value))); }
+  void Add(int64_t value) {
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+    Add(std::string_view(digits, static_cast<size_t>(end - digits)));
+  }
   void AddNull() { text_ += text_.size() > 1 ? ",NULL" : "NULL"; }
   // `value`, or NULL when it is empty.
   void AddOrNull(std::string_view value) { value.empty() ? AddNull() : Add(value); }
