@@ -1,7 +1,8 @@
 // Per-shard task queues. Tasks arrive in memory right after the transaction that produced them
-// commits (no polling), and from the database when the shard is acquired (recovery). Executed
-// tasks are deleted in batches; whatever a crash leaves behind runs again, so every task
-// executor is idempotent (it checks the mutable state before acting).
+// commits (no polling), and from the database: transfer tasks when the shard is acquired
+// (recovery), timer tasks as their fire time comes near (TimerQueue). Executed tasks are deleted
+// in batches; whatever a crash leaves behind runs again, so every task executor is idempotent
+// (it checks the mutable state before acting).
 #pragma once
 
 #include <atomic>
