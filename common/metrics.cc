@@ -89,9 +89,10 @@ class Def::SeriesCache {
         return *static_cast<Metric*>(it->second);
     }
     std::unique_lock lock(mu_);
-    auto [it, inserted] = series_.try_emplace(key, nullptr);
-    if (inserted) it->second = &add();
-    return *static_cast<Metric*>(it->second);
+    if (auto it = series_.find(key); it != series_.end()) return *static_cast<Metric*>(it->second);
+    Metric& series = add();  // may throw (wrong label count): nothing is cached then
+    series_.emplace(key, &series);
+    return series;
   }
 
   template <typename RemoveFn>

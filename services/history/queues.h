@@ -84,8 +84,6 @@ class TransferQueue {
   std::shared_ptr<std::atomic<bool>> stopped_ = std::make_shared<std::atomic<bool>>(false);
 };
 
-// Executes timer tasks when they are due, in (fire_time, task_id) order. `execute` runs on the
-// blocking executor and may block.
 // How much of its timers a TimerQueue reads ahead and holds.
 struct TimerWindow {
   std::chrono::milliseconds lookahead{60000};
@@ -94,7 +92,8 @@ struct TimerWindow {
   std::chrono::milliseconds retry{1000};  // after a failed read
 };
 
-// Fires timer tasks at their fire time. Only the timers due within `lookahead` are held in
+// Executes timer tasks when they are due, in (fire_time, task_id) order; `execute` runs on the
+// blocking executor and may block. Only the timers due within `lookahead` are held in
 // memory: the rest stay in the database and are read, page by page in (fire time, task id) order,
 // as the window moves forward (every lookahead / 2), so a shard with a million timers hours away
 // holds none of them, and a shard acquired with many overdue timers holds at most about
