@@ -67,6 +67,7 @@ void NamespaceCache::RunScheduledRefresh() {
 }
 
 absl::Status NamespaceCache::Refresh() {
+  const uint64_t read_started = WriteGeneration();
   std::unordered_map<std::string, Entry> by_name, by_id;
   std::string token;
   do {
@@ -80,8 +81,19 @@ absl::Status NamespaceCache::Refresh() {
     token = std::move(page->next_page_token);
   } while (!token.empty());
   std::lock_guard lock(mu_);
+  // Records this process wrote while the table was being read win over what was read.
+  for (const auto& [id, generation] : put_generation_) {
+    if (generation <= read_started) continue;
+    auto fresh = by_id_.find(id);
+    if (fresh == by_id_.end()) continue;
+    if (auto read = by_id.find(id); read != by_id.end()) by_name.erase(read->second->info().name());
+    by_id[id] = fresh->second;
+    by_name[fresh->second->info().name()] = fresh->second;
+  }
   by_name_.swap(by_name);
   by_id_.swap(by_id);
+  // Generations older than this read are covered by what it read.
+  std::erase_if(put_generation_, [&](const auto& put) { return put.second <= read_started; });
   return absl::OkStatus();
 }
 
@@ -133,6 +145,7 @@ void NamespaceCache::GetById(const std::string& id, Callback done) {
 }
 
 absl::StatusOr<NamespaceCache::Entry> NamespaceCache::LoadByName(const std::string& name) {
+  const uint64_t read_started = WriteGeneration();
   auto record = store_->GetNamespaceByName(name);
   if (!record.ok()) {
     if (absl::IsNotFound(record.status())) return NamespaceNotFoundError(name);
@@ -140,11 +153,13 @@ absl::StatusOr<NamespaceCache::Entry> NamespaceCache::LoadByName(const std::stri
   }
   auto entry = std::make_shared<const v1::NamespaceRecord>(std::move(*record));
   std::lock_guard lock(mu_);
+  if (PutSinceLocked(entry->info().id(), read_started)) return by_id_.at(entry->info().id());
   PutLocked(entry);
   return entry;
 }
 
 absl::StatusOr<NamespaceCache::Entry> NamespaceCache::LoadById(const std::string& id) {
+  const uint64_t read_started = WriteGeneration();
   auto record = store_->GetNamespaceById(id);
   if (!record.ok()) {
     if (absl::IsNotFound(record.status())) return NamespaceNotFoundError(id);
@@ -152,6 +167,7 @@ absl::StatusOr<NamespaceCache::Entry> NamespaceCache::LoadById(const std::string
   }
   auto entry = std::make_shared<const v1::NamespaceRecord>(std::move(*record));
   std::lock_guard lock(mu_);
+  if (PutSinceLocked(entry->info().id(), read_started)) return by_id_.at(entry->info().id());
   PutLocked(entry);
   return entry;
 }
@@ -159,7 +175,18 @@ absl::StatusOr<NamespaceCache::Entry> NamespaceCache::LoadById(const std::string
 void NamespaceCache::Put(const v1::NamespaceRecord& record) {
   auto entry = std::make_shared<const v1::NamespaceRecord>(record);
   std::lock_guard lock(mu_);
+  put_generation_[entry->info().id()] = ++generation_;
   PutLocked(std::move(entry));
+}
+
+uint64_t NamespaceCache::WriteGeneration() const {
+  std::lock_guard lock(mu_);
+  return generation_;
+}
+
+bool NamespaceCache::PutSinceLocked(const std::string& id, uint64_t read_started) const {
+  auto it = put_generation_.find(id);
+  return it != put_generation_.end() && it->second > read_started && by_id_.contains(id);
 }
 
 void NamespaceCache::PutLocked(Entry entry) {

@@ -12,6 +12,8 @@
 //   on that executor, and for tests).
 // - Entries are immutable snapshots (shared_ptr<const NamespaceRecord>); an update replaces the
 //   pointer, readers keep what they hold.
+// - A record Put() by this process is never replaced by one a refresh or load read from the
+//   store before that Put (the read may have started before the write it would undo).
 // - Thread-safe. Find* never block (one mutex, no I/O). Get* callbacks run inline on a hit, or
 //   on a blocking-executor thread after a load; they must not block.
 //
@@ -21,6 +23,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -86,6 +89,11 @@ class NamespaceCache : public std::enable_shared_from_this<NamespaceCache> {
   void ScheduleRefreshLocked();
   void RunScheduledRefresh();
   void PutLocked(Entry entry);
+  // The number of Put() calls so far; taken before a store read.
+  uint64_t WriteGeneration() const;
+  // Whether this process Put() a record of `id` after generation `read_started` (then what a
+  // store read begun at that generation found for it is older than the cached entry).
+  bool PutSinceLocked(const std::string& id, uint64_t read_started) const;
 
   std::shared_ptr<NamespaceStore> store_;
   Executor& executor_;
@@ -96,6 +104,9 @@ class NamespaceCache : public std::enable_shared_from_this<NamespaceCache> {
   std::unordered_map<std::string, Entry> by_id_;
   // Ids NameOf() did not find, and when it last asked the store for them.
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> misses_;
+  // Counts Put() calls; put_generation_ holds, per id, the count after its last Put().
+  uint64_t generation_ = 0;
+  std::unordered_map<std::string, uint64_t> put_generation_;
   bool running_ = false;
   bool refreshing_ = false;
   std::condition_variable refresh_done_;

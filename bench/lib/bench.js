@@ -246,16 +246,25 @@ function rpcSummary(scrapes, n) {
 }
 
 // CPU of every process the bench started, its own and the machine's (proc.cpuUsage), and
-// tern-server's context switches.
+// tern-server's context switches and time in the kernel.
 function cpuSnapshot(pgPid) {
   const pids = { server: state.server.pid, worker: state.worker.pid, client: process.pid };
   if (state.proxy) pids.proxy = state.proxy.pid;
-  return { ...proc.cpuSample(pids), postgres: proc.treeCpu(pgPid), serverSwitches: proc.contextSwitches(state.server.pid) };
+  return {
+    ...proc.cpuSample(pids),
+    postgres: proc.treeCpu(pgPid),
+    serverSwitches: proc.contextSwitches(state.server.pid),
+    serverKernelSeconds: proc.procStat(state.server.pid).stime / proc.clockTicks(),
+  };
 }
 
 function cpuDelta(a, b) {
   const postgres = proc.treeCpuDelta(a.postgres, b.postgres);
-  return { ...proc.cpuUsage(a, b, { postgres }), serverSwitches: b.serverSwitches - a.serverSwitches };
+  return {
+    ...proc.cpuUsage(a, b, { postgres }),
+    serverSwitches: b.serverSwitches - a.serverSwitches,
+    serverKernelSeconds: b.serverKernelSeconds - a.serverKernelSeconds,
+  };
 }
 
 // Warnings and errors in the server log (JSON or text format).
@@ -420,6 +429,8 @@ async function main() {
       ...cpuFigures(cpu, processes, n, units),
       // Thread hand-offs inside tern-server: a count that drifts far less than CPU time.
       serverContextSwitchesPerWorkflow: round(cpu.serverSwitches / n, 1),
+      // Of tern-server's CPU, the share spent in the kernel (system calls, scheduling).
+      serverKernelPercent: round((100 * cpu.serverKernelSeconds) / cpu.server, 1),
     },
     memory: {
       serverPeakRssMiB: round(proc.statusKb(state.server.pid, 'VmHWM') / 1024, 1),
@@ -574,6 +585,7 @@ function printTable(r) {
   workloadRows(r, row);
   row('tern-server memory', `peak RSS ${r.memory.serverPeakRssMiB} MiB (VmHWM), ${r.memory.serverThreads} threads; worker peak RSS ${r.memory.workerPeakRssMiB} MiB`);
   row('tern-server context switches / wf', `${r.cpu.serverContextSwitchesPerWorkflow} (voluntary + involuntary, all threads, over the phase)`);
+  row('tern-server CPU in the kernel', `${r.cpu.serverKernelPercent}% (system time: system calls, scheduling)`);
   const d = r.db;
   row('PostgreSQL transactions / workflow', `${d.xactPerWorkflow} (${d.xactCommitInWindow} commits in ${d.windowSeconds} s); minus idle background: ${d.xactPerWorkflowIdleCorrected}; rollbacks ${d.xactRollbackPerWorkflow}`);
   row('rows / workflow', `inserted ${d.rowsInsertedPerWorkflow}  updated ${d.rowsUpdatedPerWorkflow}  deleted ${d.rowsDeletedPerWorkflow}`);

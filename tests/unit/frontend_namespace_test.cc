@@ -115,6 +115,47 @@ TEST_F(NamespaceCacheTest, StoreErrorsPassThroughAndRefreshKeepsOldEntries) {
   EXPECT_EQ(Get("other").status().code(), absl::StatusCode::kUnavailable);
 }
 
+// The operator's write lands between a reader's store read and its answer: the reader's older
+// record must not replace the one this process just wrote (a start right after
+// AddSearchAttributes would be refused the new attribute until the next refresh).
+class NamespaceCacheRaceTest : public NamespaceCacheTest {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(store_->CreateNamespace(MakeNamespace("orders", "id-1")).ok());
+    ASSERT_TRUE(cache_->Refresh().ok());
+    store_->RunOnceAfterNextRead([this] {
+      auto updated = MakeNamespace("orders", "id-1");
+      updated.mutable_info()->set_description("v2");
+      ASSERT_TRUE(store_->UpdateNamespace(updated).ok());
+      cache_->Put(updated);
+    });
+  }
+  std::string Description() { return cache_->FindByName("orders")->info().description(); }
+};
+
+TEST_F(NamespaceCacheRaceTest, ARefreshThatReadBeforeAPutKeepsThePut) {
+  ASSERT_TRUE(cache_->Refresh().ok());
+  EXPECT_EQ(Description(), "v2");
+  EXPECT_EQ(cache_->FindById("id-1")->info().description(), "v2");
+  // The next refresh reads the write itself.
+  ASSERT_TRUE(cache_->Refresh().ok());
+  EXPECT_EQ(Description(), "v2");
+}
+
+TEST_F(NamespaceCacheRaceTest, ALoadThatReadBeforeAPutAnswersWithThePut) {
+  auto by_id = cache_->LoadById("id-1");
+  ASSERT_TRUE(by_id.ok()) << by_id.status();
+  EXPECT_EQ((*by_id)->info().description(), "v2");
+  EXPECT_EQ(Description(), "v2");
+}
+
+TEST_F(NamespaceCacheRaceTest, ALoadByNameThatReadBeforeAPutAnswersWithThePut) {
+  auto by_name = cache_->LoadByName("orders");
+  ASSERT_TRUE(by_name.ok()) << by_name.status();
+  EXPECT_EQ((*by_name)->info().description(), "v2");
+  EXPECT_EQ(Description(), "v2");
+}
+
 TEST_F(NamespaceCacheTest, StopEndsTheRefreshLoop) {
   cache_->Start();
   ASSERT_TRUE(WaitFor([&] { return store_->list_calls() >= 2; }));
