@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -78,8 +79,8 @@ class RingRouter {
     auto start = std::chrono::steady_clock::now();
     ((*local->client).*direct)(
         *kept, options,
-        [this, local, kept, key = std::move(key), options, done = std::move(done), method,
-         start](absl::StatusOr<Response> result) mutable {
+        [this, local, kept, key = std::move(key), options, done = std::move(done), method, start,
+         caller = std::this_thread::get_id()](absl::StatusOr<Response> result) mutable {
           if (local->observe) {
             static const std::string operation = OperationOf(*Request::descriptor());
             std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
@@ -89,10 +90,14 @@ class RingRouter {
             return Call(std::move(key), *kept, std::move(options), std::move(done), method);
           }
           // As over gRPC, `done` never runs on the caller's thread nor inside the service (which
-          // may answer under its own locks).
-          executor_.Post([done = std::move(done), result = std::move(result)]() mutable {
+          // may answer under its own locks). An answer given on another thread of an executor
+          // runs there once the service's work returns, with no other thread woken for it.
+          auto answer = [done = std::move(done), result = std::move(result)]() mutable {
             done(std::move(result));
-          });
+          };
+          Executor* here = Executor::Current();
+          if (here && std::this_thread::get_id() != caller) return here->Defer(std::move(answer));
+          executor_.Post(std::move(answer));
         });
   }
 

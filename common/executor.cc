@@ -1,10 +1,13 @@
 #include "common/executor.h"
 
+#include <boost/asio/defer.hpp>
 #include <boost/asio/post.hpp>
 #include <mutex>
 
 namespace tern {
 namespace {
+
+thread_local Executor* current_executor = nullptr;
 
 class AsioTimer final : public Executor::Timer, public std::enable_shared_from_this<AsioTimer> {
  public:
@@ -36,6 +39,7 @@ Executor::Executor(int threads, std::string name) : guard_(boost::asio::make_wor
     threads_.emplace_back([this, name, i] {
       std::string thread_name = (name + std::to_string(i)).substr(0, 15);
       pthread_setname_np(pthread_self(), thread_name.c_str());
+      current_executor = this;
       io_.run();
     });
   }
@@ -47,6 +51,14 @@ void Executor::Post(std::function<void()> fn) {
   if (stopped_) return;
   boost::asio::post(io_, std::move(fn));
 }
+
+void Executor::Defer(std::function<void()> fn) {
+  if (stopped_) return;
+  // asio keeps a continuation posted from one of the pool's threads in that thread's own queue.
+  boost::asio::defer(io_, std::move(fn));
+}
+
+Executor* Executor::Current() { return current_executor; }
 
 std::shared_ptr<Executor::Timer> Executor::PostAfter(std::chrono::nanoseconds delay,
                                                      std::function<void()> fn) {

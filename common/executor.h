@@ -33,10 +33,18 @@ class Executor {
   Executor& operator=(const Executor&) = delete;
 
   void Post(std::function<void()> fn);
+  // From one of this executor's threads: runs `fn` on this same thread once the work it is
+  // running now returns (and whatever was queued before), without waking another thread; a
+  // continuation, where Post would hand the work to a sleeping thread and put this one to
+  // sleep. From any other thread it is Post.
+  void Defer(std::function<void()> fn);
   std::shared_ptr<Timer> PostAfter(std::chrono::nanoseconds delay, std::function<void()> fn);
   // Stops accepting work, drops pending delayed work and joins the threads. Idempotent.
   void Stop();
   boost::asio::io_context& io_context() { return io_; }
+
+  // The executor whose thread is calling, or nullptr on any other thread.
+  static Executor* Current();
 
  private:
   boost::asio::io_context io_;

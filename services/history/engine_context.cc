@@ -314,8 +314,11 @@ absl::Status EngineContext::MutateWithContext(Shard& shard, const ExecutionKey& 
       context->record->state = std::move(ms.state());
       return ms.after_write();
     }
-    std::vector<persistence::WorkflowWrite> writes{
-        BuildWrite(shard, ms, context->record->db_record_version, was_running, &before)};
+    // Not a braced list: that would copy the write (state, events, tasks).
+    std::vector<persistence::WorkflowWrite> writes;
+    writes.reserve(2);
+    writes.push_back(
+        BuildWrite(shard, ms, context->record->db_record_version, was_running, &before));
     if (const auto& next = ms.continued_run()) {
       // The new run takes over the workflow id in the same transaction.
       writes[0].current_mode = persistence::CurrentMode::kNone;

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "client/history_client.h"
@@ -115,6 +116,16 @@ class EngineContext {
   absl::Status LoadInto(Shard& shard, const ExecutionKey& key, ExecutionContext& context);
   // The current mutable state of a run (cached), for readers that change nothing.
   absl::StatusOr<pv1::MutableState> Snapshot(Shard& shard, const ExecutionKey& key);
+  // What `read` takes from the run's current mutable state (cached), under the run's lock: for
+  // readers of a few fields, without copying the whole state.
+  template <typename Read>
+  auto Inspect(Shard& shard, const ExecutionKey& key, Read read)
+      -> absl::StatusOr<decltype(read(std::declval<const pv1::MutableState&>()))> {
+    auto context = shard.Context(key);
+    std::lock_guard lock(context->mu);
+    if (absl::Status loaded = LoadInto(shard, key, *context); !loaded.ok()) return loaded;
+    return read(std::as_const(context->record->state));
+  }
   absl::StatusOr<hv1::HistoryEvent> ReadEvent(Shard& shard, const pv1::MutableState& state,
                                               int64_t event_id);
   absl::StatusOr<std::vector<hv1::HistoryEvent>> ReadAllEvents(Shard& shard,

@@ -75,7 +75,7 @@ void Shard::Stop() {
     }
     watchers_.clear();
   }
-  for (auto& fn : fns) fn(ExecutionChange{});
+  for (auto& fn : fns) fn(ExecutionChange{.shard_stopped = true});
 }
 
 int64_t Shard::NextTaskId() {
@@ -212,7 +212,7 @@ int64_t Shard::Watch(const ExecutionKey& key, std::function<void(ExecutionChange
     }
   }
   // Stopped already: wake the watcher at once, as Stop() does for the others.
-  fn(ExecutionChange{});
+  fn(ExecutionChange{.shard_stopped = true});
   return 0;
 }
 

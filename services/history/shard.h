@@ -64,10 +64,12 @@ struct ExecutionKey {
   std::string ToString() const { return namespace_id + "/" + workflow_id + "/" + run_id; }
 };
 
-// Fired after a commit that changed a run: history long polls wait on it.
+// Fired after a commit that changed a run (history long polls wait on it), and to every watcher
+// when the shard stops.
 struct ExecutionChange {
   int64_t next_event_id = 0;
   bool closed = false;
+  bool shard_stopped = false;
 };
 
 // A parked long poll on a run (history, update stage, query readiness): it ends exactly once,

@@ -9,12 +9,14 @@ namespace {
 using GetHistoryResponse = ws::GetWorkflowExecutionHistoryResponse;
 using GetHistoryDone = std::function<void(absl::StatusOr<GetHistoryResponse>)>;
 
-void ServeHistory(EngineContext& engine, std::shared_ptr<Shard> shard,
-                  hs::GetWorkflowExecutionHistoryRequest request, std::string run_id,
-                  TimePoint long_poll_deadline, GetHistoryDone done) {
+// Shared by the reruns of a long poll, which copy it only by pointer.
+using SharedRequest = std::shared_ptr<const hs::GetWorkflowExecutionHistoryRequest>;
+
+void ServeHistory(EngineContext& engine, std::shared_ptr<Shard> shard, SharedRequest request,
+                  std::string run_id, TimePoint long_poll_deadline, GetHistoryDone done) {
   if (shard->stopped()) return done(ShardOwnershipLostError(shard->id(), ""));
-  const auto& req = request.request();
-  ExecutionKey key{request.namespace_id(), req.execution().workflow_id(), run_id};
+  const auto& req = request->request();
+  ExecutionKey key{request->namespace_id(), req.execution().workflow_id(), run_id};
   bool close_only = req.history_event_filter_type() == enums::HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT;
 
   pv1::HistoryPageToken token;
@@ -30,7 +32,11 @@ void ServeHistory(EngineContext& engine, std::shared_ptr<Shard> shard,
         [=, &engine] { ServeHistory(engine, shard, request, run_id, long_poll_deadline, done); });
   };
   if (req.wait_new_event()) {
-    poll->watch_id = shard->Watch(key, [rerun](ExecutionChange) { rerun(); });
+    poll->watch_id = shard->Watch(key, [rerun, close_only](ExecutionChange change) {
+      // A reader of the close event has nothing new to read until the run closes.
+      if (close_only && !change.closed && !change.shard_stopped) return;
+      rerun();
+    });
   }
   auto finish = [&](absl::StatusOr<GetHistoryResponse> result) {
     if (poll->done.exchange(true)) return;
@@ -38,10 +44,16 @@ void ServeHistory(EngineContext& engine, std::shared_ptr<Shard> shard,
     done(std::move(result));
   };
 
-  auto snapshot = engine.Snapshot(*shard, key);
-  if (!snapshot.ok()) return finish(snapshot.status());
-  const pv1::MutableState& state = *snapshot;
-  bool running = state.status() == enums::WORKFLOW_EXECUTION_STATUS_RUNNING;
+  struct RunPosition {
+    bool running;
+    int64_t next_event_id, completion_event_id;
+  };
+  auto position = engine.Inspect(*shard, key, [](const pv1::MutableState& s) {
+    return RunPosition{s.status() == enums::WORKFLOW_EXECUTION_STATUS_RUNNING, s.next_event_id(),
+                       s.completion_event_id()};
+  });
+  if (!position.ok()) return finish(position.status());
+  const auto [running, next_event_id, completion_event_id] = *position;
   GetHistoryResponse response;
 
   auto park = [&](std::string next_token) {
@@ -59,16 +71,14 @@ void ServeHistory(EngineContext& engine, std::shared_ptr<Shard> shard,
 
   if (close_only) {
     if (!running) {
-      auto events =
-          shard->ReadEvents(key, state.completion_event_id(), state.completion_event_id() + 1, 1);
+      auto events = shard->ReadEvents(key, completion_event_id, completion_event_id + 1, 1);
       if (!events.ok()) return finish(events.status());
       for (auto& e : *events) {
-        if (e.event_id() == state.completion_event_id())
-          *response.mutable_history()->add_events() = e;
+        if (e.event_id() == completion_event_id) *response.mutable_history()->add_events() = e;
       }
       return finish(std::move(response));
     }
-    std::string next = EncodeHistoryPageToken(run_id, state.next_event_id(), 0);
+    std::string next = EncodeHistoryPageToken(run_id, next_event_id, 0);
     if (!req.wait_new_event() || engine.clock().Now() >= long_poll_deadline) {
       response.mutable_history();
       response.set_next_page_token(next);
@@ -81,8 +91,8 @@ void ServeHistory(EngineContext& engine, std::shared_ptr<Shard> shard,
   // A non-waiting reader pages up to where the run was when it started reading, and its last
   // page has no token even if the run goes on; a waiting reader follows the run until it closes.
   int64_t end = req.wait_new_event()
-                    ? state.next_event_id()
-                    : (token.end_event_id() > 0 ? token.end_event_id() : state.next_event_id());
+                    ? next_event_id
+                    : (token.end_event_id() > 0 ? token.end_event_id() : next_event_id);
   if (req.wait_new_event() && first >= end && running) {
     std::string same = EncodeHistoryPageToken(run_id, first, 0);
     if (engine.clock().Now() >= long_poll_deadline) {
@@ -110,21 +120,23 @@ void ServeHistory(EngineContext& engine, std::shared_ptr<Shard> shard,
 void GetWorkflowExecutionHistory(EngineContext& engine,
                                  const hs::GetWorkflowExecutionHistoryRequest& request,
                                  GetHistoryDone done) {
-  engine.blocking().Post([&engine, request, done = std::move(done)]() mutable {
-    auto execution = request.request().execution();
-    if (!request.request().next_page_token().empty()) {
+  auto shared = std::make_shared<const hs::GetWorkflowExecutionHistoryRequest>(request);
+  engine.blocking().Post([&engine, request = std::move(shared), done = std::move(done)]() mutable {
+    auto execution = request->request().execution();
+    if (!request->request().next_page_token().empty()) {
       pv1::HistoryPageToken token;
-      if (!token.ParseFromString(request.request().next_page_token()) || token.run_id().empty()) {
+      if (!token.ParseFromString(request->request().next_page_token()) || token.run_id().empty()) {
         return done(absl::InvalidArgumentError("Invalid NextPageToken."));
       }
       execution.set_run_id(token.run_id());
     }
-    auto target = engine.ResolveTarget(request.namespace_id(), execution);
+    auto target = engine.ResolveTarget(request->namespace_id(), execution);
     if (!target.ok()) return done(target.status());
     auto deadline = engine.LongPollDeadline(
         target->key.namespace_id,
-        request.has_long_poll_timeout() ? &request.long_poll_timeout() : nullptr);
-    ServeHistory(engine, target->shard, request, target->key.run_id, deadline, std::move(done));
+        request->has_long_poll_timeout() ? &request->long_poll_timeout() : nullptr);
+    ServeHistory(engine, target->shard, std::move(request), target->key.run_id, deadline,
+                 std::move(done));
   });
 }
 
