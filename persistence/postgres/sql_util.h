@@ -51,7 +51,8 @@ inline std::string BigintArray(const std::vector<int64_t>& values) {
 class ArrayLiteral {
  public:
   void Add(std::string_view value) {
-    text_ += text_.size() > 1 ? ",\"" : "\"";
+    Open();
+    text_ += '"';
     // Appends the runs between the characters to escape whole, not one character at a time.
     const char* run = value.data();
     const char* end = run + value.size();
@@ -63,20 +64,30 @@ class ArrayLiteral {
       }
     }
     text_.append(run, end);
-    text_ += '"';
+    text_ += "\"}";
   }
   void Add(int64_t value) {
     char digits[24];
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
     Add(std::string_view(digits, static_cast<size_t>(end - digits)));
   }
-  void AddNull() { text_ += text_.size() > 1 ? ",NULL" : "NULL"; }
+  void AddNull() {
+    Open();
+    text_ += "NULL}";
+  }
   // `value`, or NULL when it is empty.
   void AddOrNull(std::string_view value) { value.empty() ? AddNull() : Add(value); }
-  std::string Finish() const { return text_ + "}"; }
+  // The literal, always complete (no copy made to finish it).
+  const std::string& Finish() const { return text_; }
 
  private:
-  std::string text_ = "{";
+  // Reopens the literal for one more element.
+  void Open() {
+    text_.pop_back();
+    if (text_.size() > 1) text_ += ',';
+  }
+
+  std::string text_ = "{}";
 };
 
 // A bytea[] parameter in PostgreSQL's binary array format (what array_recv reads), for

@@ -7,11 +7,13 @@
 #include <thread>
 
 #include "persistence/decorators/policies.h"
+#include "persistence/postgres/sql_util.h"
 #include "tests/integration/postgres_fixture.h"
 
 namespace tern::testing {
 namespace {
 
+using persistence::postgres::ArrayLiteral;
 using persistence::postgres::ConnectionPool;
 using persistence::postgres::ConnectionString;
 
@@ -114,6 +116,38 @@ TEST_F(ConnectionPoolTest, SerializationFailuresAreRetried) {
   });
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
   EXPECT_EQ(calls, persistence::RetryOptions().max_attempts);
+}
+
+// The text[] literals that carry a column of many rows: PostgreSQL reads back exactly what was
+// added, quotes, backslashes, commas, braces, empty strings and NULLs included.
+TEST_F(ConnectionPoolTest, ArrayLiteralsReadBackElementForElement) {
+  ArrayLiteral empty;
+  EXPECT_EQ(empty.Finish(), "{}");
+  ArrayLiteral column;
+  const std::vector<std::string> texts = {"plain", "say \"hi\"", "back\\slash\\", "",
+                                          "{a,b}", "NULL",       "ends with \\\""};
+  column.AddNull();
+  for (const auto& text : texts) column.Add(text);
+  column.Add(int64_t{-42});
+  column.AddOrNull("");
+  auto pool = ConnectionPool::Open(ConnectionString(config_), {});
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  auto rows = (*pool)->Run(
+      "read back", [&](pqxx::connection_base& conn) -> absl::StatusOr<std::vector<std::string>> {
+        pqxx::read_transaction txn(conn);
+        std::vector<std::string> read;
+        for (const auto& row : txn.exec_params(
+                 "SELECT coalesce(e, '<null>') FROM unnest($1::text[]) AS e", column.Finish())) {
+          read.push_back(row[0].as<std::string>());
+        }
+        return read;
+      });
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  std::vector<std::string> expected = {"<null>"};
+  expected.insert(expected.end(), texts.begin(), texts.end());
+  expected.push_back("-42");
+  expected.push_back("<null>");
+  EXPECT_EQ(*rows, expected);
 }
 
 }  // namespace

@@ -367,6 +367,10 @@ TEST(VisibilityValuesTest, Datetimes) {
   EXPECT_EQ(UnixNanosToMicros(1999), 1);
   EXPECT_EQ(FormatDatetimeMicros(-1), "1969-12-31T23:59:59.999999Z");
   EXPECT_EQ(FormatDatetimeMicros(kMinDatetimeMicros), "0001-01-01T00:00:00.000000Z");
+  EXPECT_EQ(FormatDatetimeMicros(kMaxDatetimeMicros), "9999-12-31T23:59:59.999999Z");
+  EXPECT_EQ(FormatDatetimeMicros(0), "1970-01-01T00:00:00.000000Z");
+  // 2026-12-06T09:05:07.000042Z: zeros inside each field are kept.
+  EXPECT_EQ(FormatDatetimeMicros(1796547907000042), "2026-12-06T09:05:07.000042Z");
 }
 
 TEST(VisibilityValuesTest, ExecutionStatusNames) {
