@@ -107,7 +107,7 @@ void Shard::ReportLost() {
 
 std::shared_ptr<ExecutionContext> Shard::Context(const ExecutionKey& key) {
   std::lock_guard lock(contexts_mu_);
-  auto& slot = contexts_[key.ToString()];
+  auto& slot = contexts_[key];
   if (!slot) {
     if (contexts_.size() > kMaxCachedContexts) {
       // Evict entries nobody is using; their state reloads from the database on next use.
@@ -207,7 +207,7 @@ int64_t Shard::Watch(const ExecutionKey& key, std::function<void(ExecutionChange
     std::lock_guard lock(watch_mu_);
     if (!stopped_) {
       int64_t id = next_watch_id_++;
-      watchers_[key.ToString()][id] = std::move(fn);
+      watchers_[key][id] = std::move(fn);
       return id;
     }
   }
@@ -218,7 +218,7 @@ int64_t Shard::Watch(const ExecutionKey& key, std::function<void(ExecutionChange
 
 void Shard::Unwatch(const ExecutionKey& key, int64_t watch_id) {
   std::lock_guard lock(watch_mu_);
-  auto it = watchers_.find(key.ToString());
+  auto it = watchers_.find(key);
   if (it == watchers_.end()) return;
   it->second.erase(watch_id);
   if (it->second.empty()) watchers_.erase(it);
@@ -228,7 +228,7 @@ void Shard::Notify(const ExecutionKey& key, ExecutionChange change) {
   std::vector<std::function<void(ExecutionChange)>> fns;
   {
     std::lock_guard lock(watch_mu_);
-    auto it = watchers_.find(key.ToString());
+    auto it = watchers_.find(key);
     if (it == watchers_.end()) return;
     for (auto& [id, fn] : it->second) fns.push_back(fn);
   }

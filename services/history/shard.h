@@ -15,6 +15,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "common/group_commit.h"
@@ -61,7 +62,19 @@ struct ExecutionKey {
   std::string namespace_id;
   std::string workflow_id;
   std::string run_id;
-  std::string ToString() const { return namespace_id + "/" + workflow_id + "/" + run_id; }
+  bool operator==(const ExecutionKey&) const = default;
+};
+
+// For maps keyed by run in this process (no string built per lookup).
+struct ExecutionKeyHash {
+  size_t operator()(const ExecutionKey& key) const {
+    std::hash<std::string_view> hash;
+    size_t h = hash(key.namespace_id);
+    for (const std::string* part : {&key.workflow_id, &key.run_id}) {
+      h ^= hash(*part) + 0x9e3779b97f4a7c15 + (h << 6) + (h >> 2);
+    }
+    return h;
+  }
 };
 
 // Fired after a commit that changed a run (history long polls wait on it), and to every watcher
@@ -158,11 +171,13 @@ class Shard {
   std::atomic<int64_t> next_task_seq_{0};
 
   std::mutex contexts_mu_;
-  std::unordered_map<std::string, std::shared_ptr<ExecutionContext>> contexts_;
+  std::unordered_map<ExecutionKey, std::shared_ptr<ExecutionContext>, ExecutionKeyHash> contexts_;
 
   std::mutex watch_mu_;
   int64_t next_watch_id_ = 1;
-  std::unordered_map<std::string, std::unordered_map<int64_t, std::function<void(ExecutionChange)>>>
+  std::unordered_map<ExecutionKey,
+                     std::unordered_map<int64_t, std::function<void(ExecutionChange)>>,
+                     ExecutionKeyHash>
       watchers_;
 
   TransferQueue transfer_queue_;
