@@ -32,7 +32,7 @@ const NOT_COMPARABLE = {
   reason: 'tern-server ran under callgrind (threads serialized, ~10x its CPU per workflow): these figures describe ' +
     'valgrind, compare them only with other --callgrind runs, if at all; the Ir counts are the measurement',
   figures: ['throughput', 'latencies and completions per second', 'CPU seconds and % of one core',
-    'tern-server memory and context switches'],
+    'tern-server memory, context switches and kernel share'],
 };
 
 // Throws a message naming the install step when a tool is missing; returns valgrind's version.

@@ -4,52 +4,16 @@
 // figures; an unknown namespace and options that only fit the bench's own server are refused
 // with messages naming them.
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { after, before, describe, it } = require('node:test');
 
+const { bench, stopBenches } = require('./lib/bench');
 const { makeCerts } = require('./lib/certs');
-const { connectClient, dumpLogsOnFailure, startTern, waitFor, withTimeout } = require('./lib/harness');
+const { connectClient, dumpLogsOnFailure, startTern, waitFor } = require('./lib/harness');
 
-const BENCH = path.resolve(__dirname, '..', '..', 'bench', 'run');
 const certs = makeCerts(fs.mkdtempSync(path.join(os.tmpdir(), 'tern-bench-certs-')));
-
-// bench/run processes not yet exited: stopped by PID when a test failed or timed out.
-const running = new Set();
-process.on('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
-
-// Runs bench/run `args`; resolves to {code, stdout, stderr} once it exited.
-function bench(args, timeoutMs = 240_000) {
-  const child = spawn(BENCH, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  child.done = new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      running.delete(child);
-      resolve({ code, stdout, stderr });
-    });
-  });
-  return withTimeout(child.done, timeoutMs, `bench/run ${args.join(' ')}`);
-}
-
-// SIGTERM lets the bench stop its worker; SIGKILL if it has not exited 30 s later.
-async function stopBenches() {
-  await Promise.all([...running].map(async (child) => {
-    child.kill('SIGTERM');
-    await withTimeout(child.done, 30_000, `exit of bench/run (pid ${child.pid})`).catch(() => {
-      child.kill('SIGKILL');
-      return child.done;
-    });
-  }));
-}
 
 describe('bench/run --address (external mode)', { timeout: 300_000 }, () => {
   dumpLogsOnFailure();

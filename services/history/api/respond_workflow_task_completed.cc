@@ -55,6 +55,8 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskComp
     pv1::MutableState snapshot;
     ws::PollWorkflowTaskQueueResponse extras;
   } next_task;
+  // Why the task's commands were refused (then the first mutation is abandoned).
+  commands::Result rejected;
   auto status = engine.MutateWithContext(
       shard, target.key, [&](MutableStateBuilder& ms, ExecutionContext& ctx) -> absl::Status {
         if (!IsCurrentWorkflowTask(ms, token)) return WorkflowTaskNotFound();
@@ -71,29 +73,28 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskComp
                            result.has_failure() ? &result.failure() : nullptr));
           ctx.queries.erase(it);
         }
-        // Commands are applied to a copy; if one is invalid, the copy is dropped and the task
-        // fails.
-        MutableStateBuilder attempt = ms;
-        // The worker's cache: the next task goes to its sticky queue, or (without) the normal one.
-        if (request.has_sticky_attributes() &&
-            !request.sticky_attributes().worker_task_queue().name().empty()) {
-          attempt.state().set_sticky_task_queue(
-              request.sticky_attributes().worker_task_queue().name());
-          *attempt.state().mutable_sticky_schedule_to_start_timeout() =
-              request.sticky_attributes().schedule_to_start_timeout();
-        } else {
-          attempt.state().clear_sticky_task_queue();
-        }
+        // Commands are applied to the run's state itself. If one is invalid, the mutation is
+        // abandoned (its state dropped, not written) and the task's failure is recorded on the
+        // state read back, below: no copy of the state for the task that succeeds.
         // A speculative task that changed nothing vanishes: the worker rolls back to its last
         // completed task.
         const bool discard = DiscardsSpeculativeWorkflowTask(ms, request);
+        // The worker's cache: the next task goes to its sticky queue, or (without) the normal one.
+        if (request.has_sticky_attributes() &&
+            !request.sticky_attributes().worker_task_queue().name().empty()) {
+          ms.state().set_sticky_task_queue(request.sticky_attributes().worker_task_queue().name());
+          *ms.state().mutable_sticky_schedule_to_start_timeout() =
+              request.sticky_attributes().schedule_to_start_timeout();
+        } else {
+          ms.state().clear_sticky_task_queue();
+        }
         int64_t completed_id = 0;
         if (discard) {
           response.set_reset_history_event_id(
               ms.state().last_completed_workflow_task_started_event_id());
         } else {
-          attempt.WriteWorkflowTaskEvents();
-          auto* completed = attempt.AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+          ms.WriteWorkflowTaskEvents();
+          auto* completed = ms.AddEvent(enums::EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
           auto* attrs = completed->mutable_workflow_task_completed_event_attributes();
           attrs->set_scheduled_event_id(wft.scheduled_event_id());
           attrs->set_started_event_id(wft.started_event_id());
@@ -103,22 +104,16 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskComp
             *attrs->mutable_metering_metadata() = request.metering_metadata();
           }
           completed_id = completed->event_id();
-          attempt.state().set_last_completed_workflow_task_started_event_id(wft.started_event_id());
+          ms.state().set_last_completed_workflow_task_started_event_id(wft.started_event_id());
         }
-        attempt.ClearWorkflowTask();
+        ms.ClearWorkflowTask();
 
         commands::Applied applied;
-        if (auto failure = commands::HandleCommands(engine, shard, ctx, attempt, request,
-                                                    completed_id, &applied)) {
-          // The workflow keeps its previous state: only the task's failure is recorded.
-          FailWorkflowTask(ms, failure->cause, ServerFailure(failure->message), request.identity());
-          ms.FailAfterWrite(absl::InvalidArgumentError(
-              failure->cause == enums::WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
-                  ? std::string("UnhandledCommand")
-                  : CauseName(failure->cause) + ": " + failure->message));
-          return absl::OkStatus();
+        if (auto failure =
+                commands::HandleCommands(engine, shard, ctx, ms, request, completed_id, &applied)) {
+          rejected = std::move(*failure);
+          return absl::AbortedError("the task's commands are rejected");  // never returned
         }
-        ms = std::move(attempt);
         ms.MarkDirty();
         response.clear_activity_tasks();
         for (int64_t id : applied.eager_activities) {
@@ -155,6 +150,18 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskComp
         }
         return absl::OkStatus();
       });
+  if (rejected) {
+    // The workflow keeps its previous state: only the task's failure is recorded.
+    status = engine.Mutate(shard, target.key, [&](MutableStateBuilder& ms) -> absl::Status {
+      if (!IsCurrentWorkflowTask(ms, token)) return WorkflowTaskNotFound();
+      FailWorkflowTask(ms, rejected->cause, ServerFailure(rejected->message), request.identity());
+      ms.FailAfterWrite(absl::InvalidArgumentError(
+          rejected->cause == enums::WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
+              ? std::string("UnhandledCommand")
+              : CauseName(rejected->cause) + ": " + rejected->message));
+      return absl::OkStatus();
+    });
+  }
   for (auto& [resolve, answer] : answers) resolve(std::move(answer));
   if (!status.ok()) return status;
   if (hand_back) {

@@ -1,8 +1,8 @@
 // The commands of a completed workflow task (RespondWorkflowTaskCompleted), each turned into its
-// events, state and tasks (contract §3.3). A handler either applies its command to the attempt's
+// events, state and tasks (contract §3.3). A handler either applies its command to the run's
 // MutableStateBuilder or returns why the whole workflow task must fail instead (the caller then
-// drops the attempt and records only the failure). Handlers run under the run's lock on the
-// blocking executor.
+// abandons the mutation, unwritten, and records only the failure on the state read back).
+// Handlers run under the run's lock on the blocking executor.
 #pragma once
 
 #include <optional>

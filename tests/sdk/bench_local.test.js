@@ -1,0 +1,37 @@
+'use strict';
+// bench/run in its own mode (it starts a durable PostgreSQL and tern-server from this build): a
+// small one-activity run completes every workflow and reports the server-side counts
+// docs/perf.md is made of, each within what one workflow can cost, and leaves no process behind.
+const assert = require('node:assert/strict');
+const { after, describe, it } = require('node:test');
+
+const { bench, stopBenches } = require('./lib/bench');
+
+describe('bench/run (local mode)', { timeout: 300_000 }, () => {
+  after(stopBenches);
+
+  it('runs the workflows and reports tern-server CPU, kernel share, switches and database counts', async () => {
+    const r = await bench(['--workflows', '10', '--concurrency', '5', '--warmup', '2', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.mode, 'local');
+    assert.equal(out.completed, 10);
+    assert.equal(out.failed, 0);
+    assert.equal(out.serverAlive, true);
+    assert.match(out.config.durability, /^durable/);
+
+    const { cpu, db } = out;
+    assert.ok(cpu.secondsPer1000Workflows.server > 0, JSON.stringify(cpu));
+    assert.ok(cpu.serverContextSwitchesPerWorkflow > 0, JSON.stringify(cpu));
+    // Some of tern-server's CPU is system calls (sockets, futexes); never all of it.
+    assert.ok(cpu.serverKernelPercent > 0 && cpu.serverKernelPercent < 100, JSON.stringify(cpu));
+
+    // One activity per workflow: the execution row is inserted once and updated a few times
+    // (started, task started and completed, activity, close), every write committed.
+    assert.ok(db.stateTransitionsPerWorkflow >= 5 && db.stateTransitionsPerWorkflow <= 8, JSON.stringify(db));
+    assert.ok(db.xactPerWorkflow > 0, JSON.stringify(db));
+    assert.ok(db.walSyncsPerWorkflow > 0, 'durable: commits flush the WAL');
+    assert.ok(db.statements.perWorkflow > 0, JSON.stringify(db.statements));
+    assert.ok(db.statements.top.some((s) => /tern_write_executions/.test(s.query)), 'the write of each transition is listed');
+  });
+});
