@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -39,6 +40,15 @@ inline bool IsZero(const google::protobuf::Duration& d) {
   return d.seconds() == 0 && d.nanos() == 0;
 }
 bool IsValidDuration(const google::protobuf::Duration& d);  // non-negative, nanos in range
+
+// Microseconds since the Unix epoch, and back: how the database and task keys hold times.
+inline int64_t ToMicros(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+inline TimePoint FromMicros(int64_t micros) {
+  return TimePoint(
+      std::chrono::duration_cast<TimePoint::duration>(std::chrono::microseconds(micros)));
+}
 
 // t + d, saturating at the ends of TimePoint's range (about the years 1677 and 2262) instead of
 // wrapping. Every deadline computed from a client's duration goes through it: Temporal accepts

@@ -128,19 +128,6 @@ void TransferQueue::Stop() {
   deleter_.Stop();
 }
 
-namespace {
-
-int64_t Micros(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-
-TimePoint FromMicros(int64_t micros) {
-  return TimePoint(
-      std::chrono::duration_cast<TimePoint::duration>(std::chrono::microseconds(micros)));
-}
-
-}  // namespace
-
 TimerQueue::TimerQueue(int32_t shard_id, Executor& blocking, const Clock& clock, ExecuteFn execute,
                        LoadFn load, TaskDeleter::DeleteFn delete_fn, TaskObserver observer,
                        Window window)
@@ -178,7 +165,7 @@ size_t TimerQueue::size() {
 
 void TimerQueue::MaybeLoadLocked() {
   if (stopped_ || load_in_flight_) return;
-  int64_t now = Micros(clock_.Now());
+  int64_t now = ToMicros(clock_.Now());
   auto half = std::chrono::duration_cast<std::chrono::microseconds>(window_.lookahead / 2).count();
   if (unread_) {
     if (pending_.size() >= window_.max_loaded) return;  // FireDue makes room, then asks again
@@ -246,7 +233,7 @@ void TimerQueue::FireDue() {
     if (stopped_) return;
     timer_.reset();
     armed_for_ = TimePoint::max();
-    int64_t now = Micros(clock_.Now());
+    int64_t now = ToMicros(clock_.Now());
     while (!pending_.empty() && pending_.begin()->first.fire_micros <= now) {
       due.push_back(std::move(pending_.begin()->second));
       pending_.erase(pending_.begin());

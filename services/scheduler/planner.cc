@@ -67,10 +67,6 @@ std::string SecondsRfc3339(TimePoint t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
 }
 
-int64_t Micros(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-
 }  // namespace
 
 std::optional<CompiledSpec::Fire> NextFire(const CompiledSpec& spec,
@@ -263,7 +259,7 @@ temporal::api::workflowservice::v1::StartWorkflowExecutionRequest StartRequest(
   // The same start always carries the same request id (a trigger's nominal time is stamped
   // when the frontend accepts it): history answers a repeat with the run the first one started.
   request.set_request_id(
-      absl::StrCat("schedule-", Micros(nominal), start.manual() ? "-manual" : ""));
+      absl::StrCat("schedule-", ToMicros(nominal), start.manual() ? "-manual" : ""));
   return request;
 }
 

@@ -35,5 +35,15 @@ TEST(AddSaturatingTest, SaturatesBelowTheStartOfTheRangeToo) {
   EXPECT_EQ(AddSaturating(TimePoint::min(), nanoseconds(-1)), TimePoint::min());
 }
 
+TEST(MicrosTest, MicrosecondsSinceTheEpochAndBack) {
+  EXPECT_EQ(ToMicros(TimePoint{}), 0);
+  TimePoint t = FromMicros(1'796'547'907'000'042);
+  EXPECT_EQ(ToMicros(t), 1'796'547'907'000'042);
+  EXPECT_EQ(t.time_since_epoch(), std::chrono::microseconds(1'796'547'907'000'042));
+  EXPECT_EQ(ToMicros(FromMicros(-1)), -1);  // before 1970 too
+  // Finer than a microsecond is dropped toward zero.
+  EXPECT_EQ(ToMicros(TimePoint{} + nanoseconds(1999)), 1);
+}
+
 }  // namespace
 }  // namespace tern
