@@ -45,6 +45,9 @@ bool IsValidDuration(const google::protobuf::Duration& d);  // non-negative, nan
 inline int64_t ToMicros(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
+inline int64_t ToMicros(const google::protobuf::Timestamp& t) {
+  return t.seconds() * 1000000 + t.nanos() / 1000;  // nanos are never negative
+}
 inline TimePoint FromMicros(int64_t micros) {
   return TimePoint(
       std::chrono::duration_cast<TimePoint::duration>(std::chrono::microseconds(micros)));

@@ -27,6 +27,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/clock.h"
 #include "temporal/api/history/v1/message.pb.h"
 #include "tern/persistence/v1/records.pb.h"
 
@@ -184,7 +185,7 @@ struct TimerKey {
   int64_t task_id = 0;
 
   static TimerKey Of(const v1::TimerTask& task) {
-    return {task.fire_time().seconds() * 1000000 + task.fire_time().nanos() / 1000, task.task_id()};
+    return {ToMicros(task.fire_time()), task.task_id()};
   }
   auto operator<=>(const TimerKey&) const = default;
 };

@@ -123,11 +123,7 @@ class ByteaArray {
   int32_t count_ = 0;
 };
 
-inline int64_t ToMicros(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1000000 + t.nanos() / 1000;
-}
-
-// Times as microseconds (common/clock.h), next to the overload for protobuf timestamps.
+// Times as microseconds since the epoch (common/clock.h).
 using tern::FromMicros;
 using tern::ToMicros;
 

@@ -27,8 +27,7 @@ std::unique_ptr<Expr> Predicate(std::string_view attribute, Op op, std::vector<V
 
 int64_t DatetimeMicros(const google::protobuf::Timestamp& t, int64_t if_unset) {
   if (t.seconds() == 0 && t.nanos() == 0) return if_unset;
-  int64_t micros = t.seconds() * 1000000 + t.nanos() / 1000;
-  return std::clamp(micros, visibility::kMinDatetimeMicros, visibility::kMaxDatetimeMicros);
+  return std::clamp(ToMicros(t), visibility::kMinDatetimeMicros, visibility::kMaxDatetimeMicros);
 }
 
 // The query of a legacy ListOpen/ListClosed request: all of its filters.
