@@ -40,23 +40,37 @@ class GroupCommit {
 
   // Queues `item` and returns its outcome once its batch is written. `item` must stay alive and
   // untouched until then; the write may change it (a write that moves items and back, say).
+  //
+  // Wake-ups are targeted: a finished batch wakes its own callers and, when items are queued
+  // and a slot is free, the one caller at the head of the queue to write the next batch. No
+  // caller is woken only to find it has nothing to do (each wake-up is a context switch and a
+  // fight for the mutex).
   absl::Status Submit(Item& item) {
     Pending mine{&item};
     std::unique_lock lock(mu_);
     queued_.push_back(&mine);
     while (!mine.done) {
       if (queued_.empty() || in_flight_ >= options_.max_in_flight) {
-        written_.wait(lock);
+        mine.wake.wait(lock);
         continue;
       }
       std::vector<Pending*> batch = TakeBatch();
       ++in_flight_;
+      // More queued than one batch holds, and another slot free: the head may write them now.
+      if (!queued_.empty() && in_flight_ < options_.max_in_flight) {
+        queued_.front()->wake.notify_one();
+      }
       lock.unlock();
       Write(batch);
       lock.lock();
       --in_flight_;
-      for (Pending* pending : batch) pending->done = true;
-      written_.notify_all();
+      for (Pending* pending : batch) {
+        pending->done = true;
+        if (pending != &mine) pending->wake.notify_one();
+      }
+      // Still queued (the batch was full before reaching our item): write the next batch
+      // ourselves. Otherwise hand the free slot to the caller at the head of the queue.
+      if (mine.done && !queued_.empty()) queued_.front()->wake.notify_one();
     }
     return mine.outcome;
   }
@@ -71,7 +85,8 @@ class GroupCommit {
   struct Pending {
     Item* item;
     absl::Status outcome;
-    bool done = false;  // guarded by mu_
+    bool done = false;             // guarded by mu_
+    std::condition_variable wake;  // signalled under mu_: done, or may lead the next batch
   };
 
   std::vector<Pending*> TakeBatch() {  // mu_ held
@@ -106,7 +121,6 @@ class GroupCommit {
   const WriteFn write_;
   const Options options_;
   mutable std::mutex mu_;
-  std::condition_variable written_;
   std::deque<Pending*> queued_;  // guarded by mu_
   int in_flight_ = 0;            // guarded by mu_
 };

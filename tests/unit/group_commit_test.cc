@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -116,6 +117,46 @@ TEST(GroupCommitTest, OneOutcomeForTheBatchReachesEveryCaller) {
   });
   auto outcomes = SubmitAll(group, gate, {"first", "a", "b"});
   for (const auto& outcome : outcomes) EXPECT_EQ(outcome.code(), absl::StatusCode::kUnavailable);
+}
+
+// Callers wake only when their batch is written or when they are to write the next one: under
+// a stream of callers from many threads, with batches smaller than the queue and one or two
+// writes in flight, every caller returns with its own outcome and every item is written once.
+TEST(GroupCommitTest, ManyCallersAllReturnAndEveryItemIsWrittenOnce) {
+  for (int in_flight : {1, 2}) {
+    std::mutex mu;
+    std::vector<std::string> written;
+    GroupCommit<std::string> group(
+        [&](const std::vector<std::string*>& batch) {
+          std::vector<absl::Status> outcomes;
+          std::lock_guard lock(mu);
+          for (const std::string* item : batch) {
+            written.push_back(*item);
+            outcomes.push_back(item->ends_with("7") ? absl::AbortedError(*item) : absl::OkStatus());
+          }
+          return outcomes;
+        },
+        {.max_in_flight = in_flight, .max_items = 3});
+    constexpr int kThreads = 8, kEach = 300;
+    std::vector<int> wrong(kThreads, 0);
+    std::vector<std::thread> callers;
+    for (int t = 0; t < kThreads; ++t) {
+      callers.emplace_back([&, t] {
+        for (int i = 0; i < kEach; ++i) {
+          std::string item = std::to_string(t) + "-" + std::to_string(i);
+          absl::Status outcome = group.Submit(item);
+          bool aborted = item.ends_with("7");
+          if (outcome.ok() == aborted || (aborted && outcome.message() != item)) ++wrong[t];
+        }
+      });
+    }
+    for (auto& caller : callers) caller.join();
+    for (int t = 0; t < kThreads; ++t) EXPECT_EQ(wrong[t], 0) << "thread " << t;
+    std::sort(written.begin(), written.end());
+    EXPECT_EQ(written.size(), size_t{kThreads * kEach}) << "in flight " << in_flight;
+    EXPECT_EQ(std::adjacent_find(written.begin(), written.end()), written.end());
+    EXPECT_EQ(group.Queued(), 0u);
+  }
 }
 
 }  // namespace
