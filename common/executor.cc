@@ -2,39 +2,118 @@
 
 #include <boost/asio/defer.hpp>
 #include <boost/asio/post.hpp>
+#include <map>
 #include <mutex>
+#include <optional>
 
 namespace tern {
 namespace {
 
 thread_local Executor* current_executor = nullptr;
 
-class AsioTimer final : public Executor::Timer, public std::enable_shared_from_this<AsioTimer> {
+}  // namespace
+
+// The pool's delayed work, ordered by deadline, behind one asio timer (the alarm) set for the
+// earliest. Adding work later than the alarm touches nothing else; cancelling erases the entry.
+// An asio timer per item would instead register each with the reactor and, when cancelled,
+// wake a thread to run its aborted handler.
+class Executor::DelayedWork : public std::enable_shared_from_this<DelayedWork> {
+  using SteadyTime = std::chrono::steady_clock::time_point;
+  class Entry;
+  using Queue = std::multimap<SteadyTime, std::shared_ptr<Entry>>;
+
+  class Entry final : public Timer {
+   public:
+    Entry(std::weak_ptr<DelayedWork> owner, std::function<void()> fn)
+        : owner_(std::move(owner)), fn_(std::move(fn)) {}
+    void Cancel() override {
+      if (auto owner = owner_.lock()) owner->Cancel(*this);
+    }
+
+   private:
+    friend class DelayedWork;
+    std::weak_ptr<DelayedWork> owner_;
+    std::function<void()> fn_;           // guarded by the owner's mu_ while queued
+    std::optional<Queue::iterator> at_;  // set while queued; guarded by the owner's mu_
+  };
+
  public:
-  explicit AsioTimer(boost::asio::io_context& io) : timer_(io) {}
-  void Start(std::chrono::nanoseconds delay, std::function<void()> fn) {
+  explicit DelayedWork(Executor& executor) : executor_(executor), alarm_(executor.io_) {}
+
+  std::shared_ptr<Timer> Add(std::chrono::nanoseconds delay, std::function<void()> fn) {
+    auto entry = std::make_shared<Entry>(weak_from_this(), std::move(fn));
+    SteadyTime deadline = std::chrono::steady_clock::now() + delay;
     std::lock_guard lock(mu_);
-    timer_.expires_after(delay);
-    timer_.async_wait(
-        [self = shared_from_this(), fn = std::move(fn)](boost::system::error_code ec) {
-          if (!ec && !self->cancelled_.load()) fn();
-        });
+    if (stopped_) return entry;
+    entry->at_ = queue_.emplace(deadline, entry);
+    if (!armed_for_ || deadline < *armed_for_) ArmLocked(deadline);
+    return entry;
   }
-  void Cancel() override {
-    cancelled_ = true;
+
+  // Drops every queued item (their captures are released here) and never fires again.
+  void Stop() {
+    std::vector<std::function<void()>> dropped;  // destroyed after the lock is released
     std::lock_guard lock(mu_);
-    timer_.cancel();
+    stopped_ = true;
+    for (auto& [deadline, entry] : queue_) {
+      entry->at_.reset();
+      dropped.push_back(std::move(entry->fn_));
+    }
+    queue_.clear();
+    alarm_.cancel();
   }
 
  private:
-  std::mutex mu_;  // steady_timer is not thread-safe
-  boost::asio::steady_timer timer_;
-  std::atomic<bool> cancelled_{false};
+  void Cancel(Entry& entry) {
+    std::function<void()> dropped;  // destroyed after the lock is released
+    std::lock_guard lock(mu_);
+    if (!entry.at_) return;  // ran, or running, or already cancelled
+    dropped = std::move(entry.fn_);
+    std::shared_ptr<Entry> keep = std::move((*entry.at_)->second);
+    queue_.erase(*entry.at_);
+    entry.at_.reset();
+    // The alarm stays set: if it was for this item it fires once for nothing and re-arms.
+  }
+
+  void ArmLocked(SteadyTime when) {
+    armed_for_ = when;
+    alarm_.expires_at(when);  // a wait still pending ends with operation_aborted
+    alarm_.async_wait([this](boost::system::error_code ec) {
+      if (ec != boost::asio::error::operation_aborted) OnAlarm();
+    });
+  }
+
+  void OnAlarm() {
+    std::vector<std::function<void()>> due;
+    {
+      std::lock_guard lock(mu_);
+      if (stopped_) return;
+      armed_for_.reset();
+      SteadyTime now = std::chrono::steady_clock::now();
+      while (!queue_.empty() && queue_.begin()->first <= now) {
+        Entry& entry = *queue_.begin()->second;
+        entry.at_.reset();
+        due.push_back(std::move(entry.fn_));
+        queue_.erase(queue_.begin());
+      }
+      if (!queue_.empty()) ArmLocked(queue_.begin()->first);
+    }
+    if (due.empty()) return;
+    // This thread runs one; the others go to the pool, as if each had been posted.
+    for (size_t i = 1; i < due.size(); ++i) executor_.Post(std::move(due[i]));
+    due.front()();
+  }
+
+  Executor& executor_;
+  std::mutex mu_;
+  boost::asio::steady_timer alarm_;      // guarded by mu_ (asio timers are not thread-safe)
+  std::optional<SteadyTime> armed_for_;  // the alarm's expiry while a wait is pending
+  Queue queue_;
+  bool stopped_ = false;
 };
 
-}  // namespace
-
-Executor::Executor(int threads, std::string name) : guard_(boost::asio::make_work_guard(io_)) {
+Executor::Executor(int threads, std::string name)
+    : guard_(boost::asio::make_work_guard(io_)), delayed_(std::make_shared<DelayedWork>(*this)) {
   for (int i = 0; i < threads; ++i) {
     threads_.emplace_back([this, name, i] {
       std::string thread_name = (name + std::to_string(i)).substr(0, 15);
@@ -62,13 +141,12 @@ Executor* Executor::Current() { return current_executor; }
 
 std::shared_ptr<Executor::Timer> Executor::PostAfter(std::chrono::nanoseconds delay,
                                                      std::function<void()> fn) {
-  auto timer = std::make_shared<AsioTimer>(io_);
-  if (!stopped_) timer->Start(delay, std::move(fn));
-  return timer;
+  return delayed_->Add(delay, std::move(fn));
 }
 
 void Executor::Stop() {
   if (stopped_.exchange(true)) return;
+  delayed_->Stop();
   guard_.reset();
   io_.stop();
   for (auto& t : threads_) {

@@ -1,8 +1,10 @@
 // A fixed pool of threads running posted work and delayed work (boost::asio underneath).
 //
 // Post() and PostAfter() may be called from any thread. Work runs on one of the pool's threads,
-// in no guaranteed order between different posts. Blocking work (database calls) belongs on an
-// executor sized to the connection pool; never block a gRPC callback thread.
+// in no guaranteed order between different posts. Delayed work waits in one queue per pool,
+// behind a single alarm set for the earliest: cancelling it (what happens to nearly every
+// long-poll deadline) only takes it out of the queue, and wakes no thread. Blocking work (database
+// calls) belongs on an executor sized to the connection pool; never block a gRPC callback thread.
 #pragma once
 
 #include <atomic>
@@ -39,7 +41,8 @@ class Executor {
   // sleep. From any other thread it is Post.
   void Defer(std::function<void()> fn);
   std::shared_ptr<Timer> PostAfter(std::chrono::nanoseconds delay, std::function<void()> fn);
-  // Stops accepting work, drops pending delayed work and joins the threads. Idempotent.
+  // Stops accepting work, drops pending delayed work (releasing it) and joins the threads.
+  // Idempotent.
   void Stop();
   boost::asio::io_context& io_context() { return io_; }
 
@@ -47,8 +50,11 @@ class Executor {
   static Executor* Current();
 
  private:
+  class DelayedWork;
+
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
+  std::shared_ptr<DelayedWork> delayed_;  // after io_: its alarm is destroyed first
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};
 };

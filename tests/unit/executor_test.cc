@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <thread>
+#include <vector>
 
 namespace tern {
 namespace {
@@ -40,6 +42,74 @@ TEST(ExecutorTest, DeferFromOutsideThePoolIsAPost) {
   std::promise<Executor*> ran;
   executor.Defer([&] { ran.set_value(Executor::Current()); });
   EXPECT_EQ(ran.get_future().get(), &executor);
+}
+
+// Waits (up to 10 s) for `done` to hold.
+template <typename Pred>
+bool Eventually(Pred done) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return done();
+}
+
+TEST(ExecutorTest, DelayedWorkAddedLaterWithAnEarlierDeadlineIsNotHeldBehindTheFirst) {
+  Executor executor(2, "exec-test");
+  std::atomic<bool> late{false}, early{false};
+  auto far = executor.PostAfter(std::chrono::hours(1), [&] { late = true; });
+  executor.PostAfter(std::chrono::milliseconds(5), [&] { early = true; });
+  EXPECT_TRUE(Eventually([&] { return early.load(); }));
+  EXPECT_FALSE(late);
+  far->Cancel();
+}
+
+TEST(ExecutorTest, CancelledDelayedWorkNeverRunsAndItsCapturesAreReleasedAtOnce) {
+  Executor executor(2, "exec-test");
+  auto held = std::make_shared<int>(0);
+  std::atomic<bool> cancelled_ran{false}, later_ran{false};
+  auto timer =
+      executor.PostAfter(std::chrono::milliseconds(20), [&, held] { cancelled_ran = true; });
+  executor.PostAfter(std::chrono::milliseconds(40), [&] { later_ran = true; });
+  EXPECT_EQ(held.use_count(), 2);
+  timer->Cancel();
+  EXPECT_EQ(held.use_count(), 1) << "the cancelled work's captures are released by Cancel";
+  EXPECT_TRUE(Eventually([&] { return later_ran.load(); }));
+  EXPECT_FALSE(cancelled_ran);
+  timer->Cancel();  // a second Cancel is a no-op
+}
+
+TEST(ExecutorTest, OfManyDelayedItemsExactlyTheOnesNotCancelledRunEachOnce) {
+  Executor executor(3, "exec-test");
+  constexpr int kItems = 2000;
+  std::vector<std::atomic<int>> runs(kItems);
+  for (int i = 0; i < kItems; ++i) {
+    // Deadlines interleave (10-59 ms, not in the order added) so the alarm is re-set often.
+    auto timer = executor.PostAfter(std::chrono::milliseconds(10 + (i * 37) % 50),
+                                    [&runs, i] { ++runs[i]; });
+    if (i % 2 == 0) timer->Cancel();
+  }
+  std::atomic<int> ran_after{0};
+  EXPECT_TRUE(Eventually([&] {
+    int done = 0;
+    for (int i = 1; i < kItems; i += 2) done += runs[i].load();
+    return done == kItems / 2;
+  }));
+  executor.PostAfter(std::chrono::milliseconds(60), [&] { ++ran_after; });
+  EXPECT_TRUE(Eventually([&] { return ran_after.load() == 1; }));
+  for (int i = 0; i < kItems; ++i) EXPECT_EQ(runs[i].load(), i % 2) << "item " << i;
+}
+
+TEST(ExecutorTest, StopDropsPendingDelayedWorkAndReleasesIt) {
+  auto held = std::make_shared<int>(0);
+  std::atomic<bool> ran{false};
+  Executor executor(1, "exec-test");
+  auto timer = executor.PostAfter(std::chrono::hours(1), [&, held] { ran = true; });
+  executor.Stop();
+  EXPECT_EQ(held.use_count(), 1);
+  EXPECT_FALSE(ran);
+  timer->Cancel();  // after Stop: a no-op
+  EXPECT_FALSE(executor.PostAfter(std::chrono::milliseconds(0), [&] { ran = true; }) == nullptr);
 }
 
 }  // namespace
