@@ -76,6 +76,7 @@ class RingRouter {
       return Call(std::move(key), request, std::move(options), std::move(done), method);
     }
     auto kept = std::make_shared<const Request>(request);  // for a reroute
+    options.shared_request = kept;                         // the callee needs no copy of its own
     auto start = std::chrono::steady_clock::now();
     ((*local->client).*direct)(
         *kept, options,

@@ -9,6 +9,7 @@
 // exactly once, on a gRPC or executor thread: it must not block.
 #pragma once
 
+#include <google/protobuf/message.h>
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
@@ -77,7 +78,21 @@ struct CallOptions {
   // Retry routing failures (ownership moved, peer unavailable) until the deadline.
   bool retry = true;
   std::shared_ptr<CallHandle> handle;  // optional
+  // The request itself, owned, when the caller keeps it alive anyway (RingRouter keeps each
+  // in-process call's request for a reroute): an in-process callee shares it (KeepRequest)
+  // instead of copying it. Optional.
+  std::shared_ptr<const google::protobuf::Message> shared_request;
 };
+
+// `request`, owned for as long as the callee needs it: options.shared_request when that is
+// `request` itself, else a copy.
+template <typename Request>
+std::shared_ptr<const Request> KeepRequest(const Request& request, const CallOptions& options) {
+  if (options.shared_request.get() == &request) {
+    return std::shared_ptr<const Request>(options.shared_request, &request);
+  }
+  return std::make_shared<const Request>(request);
+}
 
 // Issues `invoke(address, ctx, request, response, on_done)` against resolve()'s address.
 template <typename Request, typename Response>

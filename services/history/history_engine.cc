@@ -12,9 +12,9 @@ HistoryEngine::HistoryEngine(const Config& config, ShardController& shards,
     : context_(config, shards, matching, history, blocking, clock, std::move(visibility),
                std::move(namespaces)) {}
 
-void HistoryEngine::ExecuteTransferTask(Shard& shard, const pv1::TransferTask& task,
+void HistoryEngine::ExecuteTransferTask(Shard& shard, TransferQueue::TaskRef task,
                                         TransferQueue::Done done) {
-  tasks::ExecuteTransferTask(context_, shard, task, std::move(done));
+  tasks::ExecuteTransferTask(context_, shard, std::move(task), std::move(done));
 }
 
 absl::Status HistoryEngine::ExecuteTimerTask(Shard& shard, const pv1::TimerTask& task) {

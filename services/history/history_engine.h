@@ -48,7 +48,7 @@ class HistoryEngine {
   }
 
   // Queue task executors (installed into every shard by the service).
-  void ExecuteTransferTask(Shard& shard, const pv1::TransferTask& task, TransferQueue::Done done);
+  void ExecuteTransferTask(Shard& shard, TransferQueue::TaskRef task, TransferQueue::Done done);
   absl::Status ExecuteTimerTask(Shard& shard, const pv1::TimerTask& task);
 
  private:

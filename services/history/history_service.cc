@@ -44,8 +44,8 @@ HistoryService::HistoryService(const Config& config, persistence::Stores stores,
       in_process_(engine_, blocking, clock),
       handler_(std::make_unique<HistoryHandler>(in_process_)) {
   shards_.SetTaskExecutors(
-      [this](Shard& shard, const pv1::TransferTask& task, TransferQueue::Done done) {
-        engine_.ExecuteTransferTask(shard, task, std::move(done));
+      [this](Shard& shard, TransferQueue::TaskRef task, TransferQueue::Done done) {
+        engine_.ExecuteTransferTask(shard, std::move(task), std::move(done));
       },
       [this](Shard& shard, const pv1::TimerTask& task) {
         return engine_.ExecuteTimerTask(shard, task);

@@ -67,24 +67,25 @@ void InProcessHistoryClient::Waiting(client::CallOptions options, client::Callba
   });
 }
 
-#define TERN_BLOCKING_CALL(Method, Response)                                 \
-  void InProcessHistoryClient::Method(const hs::Method##Request& request,    \
-                                      client::CallOptions options,           \
-                                      client::Callback<Response> done) {     \
-    Blocking<Response>(std::move(options), std::move(done),                  \
-                       [this, request] { return engine_.Method(request); }); \
+#define TERN_BLOCKING_CALL(Method, Response)                              \
+  void InProcessHistoryClient::Method(const hs::Method##Request& request, \
+                                      client::CallOptions options,        \
+                                      client::Callback<Response> done) {  \
+    auto kept = client::KeepRequest(request, options);                    \
+    Blocking<Response>(std::move(options), std::move(done),               \
+                       [this, kept] { return engine_.Method(*kept); });   \
   }
 TERN_HISTORY_BLOCKING_RPCS(TERN_BLOCKING_CALL)
 #undef TERN_BLOCKING_CALL
 
-#define TERN_WAITING_CALL(Method, Response)                                \
-  void InProcessHistoryClient::Method(const hs::Method##Request& request,  \
-                                      client::CallOptions options,         \
-                                      client::Callback<Response> done) {   \
-    Waiting<Response>(std::move(options), std::move(done),                 \
-                      [this, request](client::Callback<Response> answer) { \
-                        engine_.Method(request, std::move(answer));        \
-                      });                                                  \
+#define TERN_WAITING_CALL(Method, Response)                                 \
+  void InProcessHistoryClient::Method(const hs::Method##Request& request,   \
+                                      client::CallOptions options,          \
+                                      client::Callback<Response> done) {    \
+    Waiting<Response>(std::move(options), std::move(done),                  \
+                      [this, &request](client::Callback<Response> answer) { \
+                        engine_.Method(request, std::move(answer));         \
+                      });                                                   \
   }
 TERN_HISTORY_WAITING_RPCS(TERN_WAITING_CALL)
 #undef TERN_WAITING_CALL
@@ -95,7 +96,7 @@ void InProcessHistoryClient::QueryWorkflow(const hs::QueryWorkflowRequest& reque
   TimePoint deadline = options.deadline;
   Waiting<ws::QueryWorkflowResponse>(
       std::move(options), std::move(done),
-      [this, request, deadline](client::Callback<ws::QueryWorkflowResponse> answer) {
+      [this, &request, deadline](client::Callback<ws::QueryWorkflowResponse> answer) {
         engine_.QueryWorkflow(request, deadline, std::move(answer));
       });
 }

@@ -33,7 +33,8 @@ class InProcessHistoryClient final : public client::HistoryClient {
   void Blocking(client::CallOptions options, client::Callback<Response> done,
                 std::function<absl::StatusOr<Response>()> call);
   // Starts `start` (which answers through the callback it is given, at any time) and finishes
-  // `done` at the first of that answer, the deadline and a cancel.
+  // `done` at the first of that answer, the deadline and a cancel. `start` runs before Waiting
+  // returns, so it may use the caller's request by reference.
   template <typename Response>
   void Waiting(client::CallOptions options, client::Callback<Response> done,
                std::function<void(client::Callback<Response>)> start);

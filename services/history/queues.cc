@@ -103,19 +103,19 @@ TransferQueue::~TransferQueue() { Stop(); }
 
 void TransferQueue::Add(const std::vector<pv1::TransferTask>& tasks) {
   outstanding_ += static_cast<int64_t>(tasks.size());
-  for (const auto& task : tasks) Run(task, 0);
+  for (const auto& task : tasks) Run(std::make_shared<const pv1::TransferTask>(task), 0);
 }
 
-void TransferQueue::Run(pv1::TransferTask task, int attempt) {
+void TransferQueue::Run(TaskRef task, int attempt) {
   if (*stopped_) return;
   auto stopped = stopped_;
   auto start = std::chrono::steady_clock::now();
   execute_(task, [this, stopped, task, attempt, start](absl::Status status) {
     if (*stopped) return;
-    Report(observer_, shard_id_, task, "Transfer", attempt, start, status);
+    Report(observer_, shard_id_, *task, "Transfer", attempt, start, status);
     if (status.ok()) {
       if (observer_.lag) observer_.lag("transfer", static_cast<double>(outstanding_--));
-      return deleter_.Completed(task.task_id());
+      return deleter_.Completed(task->task_id());
     }
     blocking_.PostAfter(Backoff(attempt), [this, stopped, task, attempt] {
       if (!*stopped) Run(task, attempt + 1);

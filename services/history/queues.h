@@ -66,7 +66,9 @@ class TaskDeleter {
 class TransferQueue {
  public:
   using Done = std::function<void(absl::Status)>;
-  using ExecuteFn = std::function<void(const pv1::TransferTask&, Done)>;
+  // One copy of a task, shared by its attempts and the callbacks of each.
+  using TaskRef = std::shared_ptr<const pv1::TransferTask>;
+  using ExecuteFn = std::function<void(TaskRef, Done)>;
   TransferQueue(int32_t shard_id, Executor& blocking, ExecuteFn execute,
                 TaskDeleter::DeleteFn delete_fn, TaskObserver observer = {});
   ~TransferQueue();
@@ -74,7 +76,7 @@ class TransferQueue {
   void Stop();
 
  private:
-  void Run(pv1::TransferTask task, int attempt);
+  void Run(TaskRef task, int attempt);
   const int32_t shard_id_;
   Executor& blocking_;
   ExecuteFn execute_;

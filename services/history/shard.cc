@@ -21,9 +21,9 @@ Shard::Shard(int32_t shard_id, persistence::ShardLease lease, persistence::Store
       range_id_(lease.range_id),
       transfer_queue_(
           shard_id, blocking,
-          [this, transfer = std::move(transfer)](const pv1::TransferTask& task,
+          [this, transfer = std::move(transfer)](TransferQueue::TaskRef task,
                                                  TransferQueue::Done done) {
-            transfer(*this, task, std::move(done));
+            transfer(*this, std::move(task), std::move(done));
           },
           [this](const std::vector<int64_t>& ids) {
             return stores_.executions->DeleteTransferTasks(shard_id_, ids);

@@ -95,8 +95,7 @@ struct ParkedPoll {
 
 class Shard {
  public:
-  using TransferExecutor =
-      std::function<void(Shard&, const pv1::TransferTask&, TransferQueue::Done)>;
+  using TransferExecutor = std::function<void(Shard&, TransferQueue::TaskRef, TransferQueue::Done)>;
   using TimerExecutor = std::function<absl::Status(Shard&, const pv1::TimerTask&)>;
 
   Shard(int32_t shard_id, persistence::ShardLease lease, persistence::Stores stores,

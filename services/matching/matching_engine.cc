@@ -276,7 +276,8 @@ std::shared_ptr<PollHandle> MatchingEngine::PollWorkflowTaskQueue(
   TimePoint now = core_->clock.Now();
   ms::PollWorkflowTaskQueueRequest copy = request;
   if (copy.poller_id().empty()) copy.set_poller_id(NewUuid());
-  auto poller = NewWorkflowPoller(copy, PollTimeout(now, deadline), deadline, std::move(done));
+  auto poller =
+      NewWorkflowPoller(std::move(copy), PollTimeout(now, deadline), deadline, std::move(done));
   return StartPoll(std::move(poller), request.namespace_id(), request.poll_request().task_queue(),
                    kWorkflow);
 }
@@ -287,7 +288,8 @@ std::shared_ptr<PollHandle> MatchingEngine::PollActivityTaskQueue(
   TimePoint now = core_->clock.Now();
   ms::PollActivityTaskQueueRequest copy = request;
   if (copy.poller_id().empty()) copy.set_poller_id(NewUuid());
-  auto poller = NewActivityPoller(copy, PollTimeout(now, deadline), deadline, std::move(done));
+  auto poller =
+      NewActivityPoller(std::move(copy), PollTimeout(now, deadline), deadline, std::move(done));
   return StartPoll(std::move(poller), request.namespace_id(), request.poll_request().task_queue(),
                    kActivity);
 }

@@ -122,16 +122,16 @@ void Poller::Cancel() {
 }
 
 std::shared_ptr<Poller> NewWorkflowPoller(
-    const ms::PollWorkflowTaskQueueRequest& request, TimePoint timeout_at, TimePoint rpc_deadline,
+    ms::PollWorkflowTaskQueueRequest request, TimePoint timeout_at, TimePoint rpc_deadline,
     client::Callback<ws::PollWorkflowTaskQueueResponse> done) {
-  return std::make_shared<TypedPoller<WorkflowTraits>>(request, timeout_at, rpc_deadline,
+  return std::make_shared<TypedPoller<WorkflowTraits>>(std::move(request), timeout_at, rpc_deadline,
                                                        std::move(done));
 }
 
 std::shared_ptr<Poller> NewActivityPoller(
-    const ms::PollActivityTaskQueueRequest& request, TimePoint timeout_at, TimePoint rpc_deadline,
+    ms::PollActivityTaskQueueRequest request, TimePoint timeout_at, TimePoint rpc_deadline,
     client::Callback<ws::PollActivityTaskQueueResponse> done) {
-  return std::make_shared<TypedPoller<ActivityTraits>>(request, timeout_at, rpc_deadline,
+  return std::make_shared<TypedPoller<ActivityTraits>>(std::move(request), timeout_at, rpc_deadline,
                                                        std::move(done));
 }
 

@@ -71,10 +71,10 @@ class Poller : public PollHandle, public std::enable_shared_from_this<Poller> {
 };
 
 // The poller of a poll request; `done` receives its answer.
-std::shared_ptr<Poller> NewWorkflowPoller(const ms::PollWorkflowTaskQueueRequest& request,
+std::shared_ptr<Poller> NewWorkflowPoller(ms::PollWorkflowTaskQueueRequest request,
                                           TimePoint timeout_at, TimePoint rpc_deadline,
                                           client::Callback<ws::PollWorkflowTaskQueueResponse> done);
-std::shared_ptr<Poller> NewActivityPoller(const ms::PollActivityTaskQueueRequest& request,
+std::shared_ptr<Poller> NewActivityPoller(ms::PollActivityTaskQueueRequest request,
                                           TimePoint timeout_at, TimePoint rpc_deadline,
                                           client::Callback<ws::PollActivityTaskQueueResponse> done);
 

@@ -1,6 +1,7 @@
 // client::UnaryCall's retry rule: an unreachable peer (UNAVAILABLE from the transport) is tried
 // again until the deadline, but an UNAVAILABLE the peer answered because its database is down
-// (DependencyUnavailable) goes back to the caller after one attempt.
+// (DependencyUnavailable) goes back to the caller after one attempt. And KeepRequest: an
+// in-process callee shares the request its caller keeps instead of copying it.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,6 +9,7 @@
 
 #include "client/rpc.h"
 #include "common/errors.h"
+#include "tern/historyservice/v1/service.pb.h"
 
 namespace tern::client {
 namespace {
@@ -51,6 +53,32 @@ TEST(UnaryCallTest, PassesBackADatabaseOutageThePeerReported) {
   EXPECT_EQ(outcome.status.code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(IsDependencyUnavailable(outcome.status));
   EXPECT_EQ(outcome.status.message(), "Write: database unavailable");
+}
+
+TEST(KeepRequestTest, SharesTheRequestTheCallerKeepsAndCopiesAnyOther) {
+  auto kept = std::make_shared<const historyservice::v1::StartWorkflowExecutionRequest>([] {
+    historyservice::v1::StartWorkflowExecutionRequest request;
+    request.set_namespace_id("ns-1");
+    request.mutable_request()->set_workflow_id("wf-1");
+    return request;
+  }());
+  CallOptions options;
+  options.shared_request = kept;
+
+  auto shared = KeepRequest(*kept, options);
+  EXPECT_EQ(shared.get(), kept.get()) << "the very object, not a copy";
+  EXPECT_EQ(kept.use_count(), 3) << "kept, options and the callee own it together";
+
+  historyservice::v1::StartWorkflowExecutionRequest other = *kept;  // not the one in options
+  auto copied = KeepRequest(other, options);
+  EXPECT_NE(copied.get(), &other);
+  EXPECT_EQ(copied->request().workflow_id(), "wf-1");
+  other.set_namespace_id("changed");
+  EXPECT_EQ(copied->namespace_id(), "ns-1") << "a copy does not follow the caller's object";
+
+  auto without_owner = KeepRequest(*kept, CallOptions{});
+  EXPECT_NE(without_owner.get(), kept.get());
+  EXPECT_EQ(without_owner->namespace_id(), "ns-1");
 }
 
 }  // namespace

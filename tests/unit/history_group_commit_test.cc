@@ -122,7 +122,7 @@ class GroupCommitTest : public ::testing::Test {
     EXPECT_TRUE(lease.ok());
     shard_ = std::make_unique<Shard>(
         kShard, *lease, stores, executor_, SystemClock::Instance(),
-        [](Shard&, const pv1::TransferTask&, TransferQueue::Done done) { done(absl::OkStatus()); },
+        [](Shard&, TransferQueue::TaskRef, TransferQueue::Done done) { done(absl::OkStatus()); },
         [](Shard&, const pv1::TimerTask&) { return absl::OkStatus(); });
     EXPECT_TRUE(shard_->Start().ok());
   }

@@ -197,8 +197,8 @@ class BasicHistoryTestEnv : public ::testing::Test {
         engine_(config_, controller_, matching_, history_client_, executor_,
                 SystemClock::Instance(), visibility_) {
     controller_.SetTaskExecutors(
-        [this](Shard& shard, const pv1::TransferTask& task, TransferQueue::Done done) {
-          engine_.ExecuteTransferTask(shard, task, std::move(done));
+        [this](Shard& shard, TransferQueue::TaskRef task, TransferQueue::Done done) {
+          engine_.ExecuteTransferTask(shard, std::move(task), std::move(done));
         },
         [this](Shard& shard, const pv1::TimerTask& task) {
           return engine_.ExecuteTimerTask(shard, task);

@@ -19,7 +19,7 @@ constexpr auto kCrossWorkflowCallTimeout = std::chrono::seconds(10);
 // Request ids derived from the initiating event, so a retried task is deduplicated.
 std::string DerivedRequestId(const pv1::MutableState& state, int64_t initiated_event_id);
 
-void ExecuteTransferTask(EngineContext& engine, Shard& shard, const pv1::TransferTask& task,
+void ExecuteTransferTask(EngineContext& engine, Shard& shard, TransferQueue::TaskRef task_ref,
                          TransferQueue::Done done);
 absl::Status ExecuteTimerTask(EngineContext& engine, Shard& shard, const pv1::TimerTask& task);
 

@@ -21,8 +21,9 @@ std::string DerivedRequestId(const pv1::MutableState& state, int64_t initiated_e
   return state.run_id() + ":" + std::to_string(initiated_event_id);
 }
 
-void ExecuteTransferTask(EngineContext& engine, Shard& shard, const pv1::TransferTask& task,
+void ExecuteTransferTask(EngineContext& engine, Shard& shard, TransferQueue::TaskRef task_ref,
                          TransferQueue::Done done) {
+  const pv1::TransferTask& task = *task_ref;
   auto options = engine.CallDeadline(kMatchingCallTimeout);
   int partition =
       task.task_queue_kind() == enums::TASK_QUEUE_KIND_STICKY
@@ -39,11 +40,13 @@ void ExecuteTransferTask(EngineContext& engine, Shard& shard, const pv1::Transfe
       request.set_scheduled_event_id(task.scheduled_event_id());
       *request.mutable_schedule_to_start_timeout() = task.schedule_to_start_timeout();
       engine.matching().AddWorkflowTask(
-          request, options, [&engine, &shard, task, done](auto result) {
+          request, options,
+          [&engine, &shard, task_ref, done = std::move(done)](auto result) mutable {
             if (!IsStickyWorkerUnavailable(result.status())) return done(result.status());
             // Nobody polled the sticky queue lately (or its worker shut down): use the normal
             // queue.
-            engine.blocking().Post([&engine, &shard, task, done] {
+            engine.blocking().Post([&engine, &shard, task_ref, done = std::move(done)] {
+              const pv1::TransferTask& task = *task_ref;
               ExecutionKey key{task.namespace_id(), task.workflow_id(), task.run_id()};
               done(engine.Mutate(shard, key, [&](MutableStateBuilder& ms) -> absl::Status {
                 const auto& wft = ms.state().workflow_task();
@@ -67,8 +70,8 @@ void ExecuteTransferTask(EngineContext& engine, Shard& shard, const pv1::Transfe
       request.mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
       request.set_scheduled_event_id(task.scheduled_event_id());
       *request.mutable_schedule_to_start_timeout() = task.schedule_to_start_timeout();
-      engine.matching().AddActivityTask(request, options,
-                                        [done](auto result) { done(result.status()); });
+      engine.matching().AddActivityTask(
+          request, options, [done = std::move(done)](auto result) { done(result.status()); });
       return;
     }
     case pv1::TransferTask::TYPE_START_CHILD:
