@@ -66,6 +66,7 @@ absl::Status ShardOwnershipLostError(int32_t shard_id, absl::string_view owner_h
 }
 
 bool IsShardOwnershipLost(const absl::Status& status) {
+  if (status.ok()) return false;  // every answer is asked: no detail message for an OK one
   rpc::v1::ShardOwnershipLost detail;
   return GetDetail(status, &detail);
 }
@@ -77,6 +78,7 @@ absl::Status DependencyUnavailableError(absl::string_view dependency, absl::stri
 }
 
 bool IsDependencyUnavailable(const absl::Status& status) {
+  if (status.ok()) return false;  // every answer is asked: no detail message for an OK one
   rpc::v1::DependencyUnavailable detail;
   return GetDetail(status, &detail);
 }
@@ -91,6 +93,7 @@ absl::Status StickyWorkerUnavailableError(absl::string_view task_queue) {
 }
 
 bool IsStickyWorkerUnavailable(const absl::Status& status) {
+  if (status.ok()) return false;  // every answer is asked: no detail message for an OK one
   rpc::v1::StickyWorkerUnavailable detail;
   return GetDetail(status, &detail);
 }

@@ -12,11 +12,25 @@ namespace tern::history {
 namespace pv1 = tern::persistence::v1;
 using google::protobuf::util::MessageDifferencer;
 
+namespace {
+
+// Most runs have no memo and no search attributes: equal without reflection.
+bool SameMemo(const temporal::api::common::v1::Memo& a, const temporal::api::common::v1::Memo& b) {
+  return (a.fields().empty() && b.fields().empty()) || MessageDifferencer::Equals(a, b);
+}
+
+bool SameSearchAttributes(const temporal::api::common::v1::SearchAttributes& a,
+                          const temporal::api::common::v1::SearchAttributes& b) {
+  return (a.indexed_fields().empty() && b.indexed_fields().empty()) ||
+         MessageDifferencer::Equals(a, b);
+}
+
+}  // namespace
+
 bool VisibilityChanged(const pv1::MutableState* before, const pv1::MutableState& after) {
   if (before == nullptr) return true;
-  return before->status() != after.status() ||
-         !MessageDifferencer::Equals(before->memo(), after.memo()) ||
-         !MessageDifferencer::Equals(before->search_attributes(), after.search_attributes());
+  return before->status() != after.status() || !SameMemo(before->memo(), after.memo()) ||
+         !SameSearchAttributes(before->search_attributes(), after.search_attributes());
 }
 
 pv1::MutableState VisibilityFieldsOf(const pv1::MutableState& state) {

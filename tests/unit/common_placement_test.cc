@@ -268,6 +268,7 @@ TEST(ErrorsTest, ShardOwnershipLostSurvivesTheHop) {
   EXPECT_EQ(back.code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(IsShardOwnershipLost(back));
   EXPECT_FALSE(IsShardOwnershipLost(absl::UnavailableError("plain")));
+  EXPECT_FALSE(IsShardOwnershipLost(absl::OkStatus()));
 }
 
 TEST(ErrorsTest, PlainErrorsHaveNoDetailsAndOkStaysOk) {

@@ -47,11 +47,16 @@ TEST(VisibilityChangedTest, NewRunsClosesMemoAndSearchAttributeChangesOnly) {
   after = before;
   (*after.mutable_memo()->mutable_fields())["k"].set_data("1");
   EXPECT_TRUE(VisibilityChanged(&before, after));
+  pv1::MutableState with_memo = after;
+  EXPECT_FALSE(VisibilityChanged(&with_memo, after)) << "the same memo";
+  EXPECT_TRUE(VisibilityChanged(&with_memo, before)) << "the memo removed";
   after = before;
   SetAttribute(after, "CustomKeyword", R"("x")");
   EXPECT_TRUE(VisibilityChanged(&before, after));
   before = after;
   EXPECT_FALSE(VisibilityChanged(&before, after));
+  after.mutable_search_attributes()->clear_indexed_fields();
+  EXPECT_TRUE(VisibilityChanged(&before, after)) << "the search attributes removed";
 }
 
 TEST(RootExecutionTest, TheTopOfTheParentChain) {
