@@ -1,5 +1,6 @@
 #include "common/executor.h"
 
+#include <atomic>
 #include <boost/asio/defer.hpp>
 #include <boost/asio/post.hpp>
 #include <map>
@@ -27,13 +28,22 @@ class Executor::DelayedWork : public std::enable_shared_from_this<DelayedWork> {
     Entry(std::weak_ptr<DelayedWork> owner, std::function<void()> fn)
         : owner_(std::move(owner)), fn_(std::move(fn)) {}
     void Cancel() override {
+      cancelled_ = true;  // checked again just before the work runs
       if (auto owner = owner_.lock()) owner->Cancel(*this);
     }
 
    private:
     friend class DelayedWork;
+    // Once due: runs the work unless it was cancelled meanwhile (between leaving the queue and
+    // now), as a Cancel before the work starts promises.
+    void Fire() {
+      std::function<void()> fn = std::move(fn_);
+      if (!cancelled_) fn();
+    }
+
     std::weak_ptr<DelayedWork> owner_;
-    std::function<void()> fn_;           // guarded by the owner's mu_ while queued
+    std::atomic<bool> cancelled_{false};
+    std::function<void()> fn_;           // guarded by the owner's mu_ while queued, then Fire's
     std::optional<Queue::iterator> at_;  // set while queued; guarded by the owner's mu_
   };
 
@@ -60,20 +70,40 @@ class Executor::DelayedWork : public std::enable_shared_from_this<DelayedWork> {
       dropped.push_back(std::move(entry->fn_));
     }
     queue_.clear();
+    for (auto& fn : dropped_) dropped.push_back(std::move(fn));
+    dropped_.clear();
     alarm_.cancel();
   }
 
  private:
   void Cancel(Entry& entry) {
-    std::function<void()> dropped;  // destroyed after the lock is released
-    std::lock_guard lock(mu_);
-    if (!entry.at_) return;  // ran, or running, or already cancelled
-    dropped = std::move(entry.fn_);
-    std::shared_ptr<Entry> keep = std::move((*entry.at_)->second);
-    queue_.erase(*entry.at_);
-    entry.at_.reset();
-    // The alarm stays set: if it was for this item it fires once for nothing and re-arms.
+    bool first_dropped;
+    {
+      std::lock_guard lock(mu_);
+      if (!entry.at_ || stopped_) return;  // ran, or running, or already cancelled
+      first_dropped = dropped_.empty();
+      // Not destroyed here: the work's captures may own the very object cancelling it (or take
+      // locks its caller holds). They are released on a pool thread, as a run would release them.
+      dropped_.push_back(std::move(entry.fn_));
+      std::shared_ptr<Entry> keep = std::move((*entry.at_)->second);
+      queue_.erase(*entry.at_);
+      entry.at_.reset();
+      // The alarm stays set: if it was for this item it fires once for nothing and re-arms.
+    }
+    // One release for all the work cancelled until it runs: on this very thread once its work
+    // returns when it is one of the pool's (no wake-up), else posted.
+    if (first_dropped) {
+      executor_.Defer([weak = weak_from_this()] {
+        if (auto self = weak.lock()) self->ReleaseDropped();
+      });
+    }
   }
+
+  void ReleaseDropped() {
+    std::vector<std::function<void()>> dropped;
+    std::lock_guard lock(mu_);
+    dropped.swap(dropped_);
+  }  // destroyed after the lock is released
 
   void ArmLocked(SteadyTime when) {
     armed_for_ = when;
@@ -84,24 +114,25 @@ class Executor::DelayedWork : public std::enable_shared_from_this<DelayedWork> {
   }
 
   void OnAlarm() {
-    std::vector<std::function<void()>> due;
+    std::vector<std::shared_ptr<Entry>> due;
     {
       std::lock_guard lock(mu_);
       if (stopped_) return;
       armed_for_.reset();
       SteadyTime now = std::chrono::steady_clock::now();
       while (!queue_.empty() && queue_.begin()->first <= now) {
-        Entry& entry = *queue_.begin()->second;
-        entry.at_.reset();
-        due.push_back(std::move(entry.fn_));
+        due.push_back(std::move(queue_.begin()->second));
+        due.back()->at_.reset();
         queue_.erase(queue_.begin());
       }
       if (!queue_.empty()) ArmLocked(queue_.begin()->first);
     }
     if (due.empty()) return;
     // This thread runs one; the others go to the pool, as if each had been posted.
-    for (size_t i = 1; i < due.size(); ++i) executor_.Post(std::move(due[i]));
-    due.front()();
+    for (size_t i = 1; i < due.size(); ++i) {
+      executor_.Post([entry = std::move(due[i])] { entry->Fire(); });
+    }
+    due.front()->Fire();
   }
 
   Executor& executor_;
@@ -109,6 +140,7 @@ class Executor::DelayedWork : public std::enable_shared_from_this<DelayedWork> {
   boost::asio::steady_timer alarm_;      // guarded by mu_ (asio timers are not thread-safe)
   std::optional<SteadyTime> armed_for_;  // the alarm's expiry while a wait is pending
   Queue queue_;
+  std::vector<std::function<void()>> dropped_;  // cancelled work, released by ReleaseDropped
   bool stopped_ = false;
 };
 

@@ -64,19 +64,56 @@ TEST(ExecutorTest, DelayedWorkAddedLaterWithAnEarlierDeadlineIsNotHeldBehindTheF
   far->Cancel();
 }
 
-TEST(ExecutorTest, CancelledDelayedWorkNeverRunsAndItsCapturesAreReleasedAtOnce) {
+// Records the pool of the thread that destroys it.
+class ReleasedOn {
+ public:
+  explicit ReleasedOn(std::promise<Executor*>* seen) : seen_(seen) {}
+  ~ReleasedOn() { seen_->set_value(Executor::Current()); }
+
+ private:
+  std::promise<Executor*>* seen_;
+};
+
+TEST(ExecutorTest, CancelledDelayedWorkNeverRunsAndItsCapturesAreReleasedOnAPoolThread) {
   Executor executor(2, "exec-test");
-  auto held = std::make_shared<int>(0);
+  std::promise<Executor*> released;
+  auto held = std::make_shared<ReleasedOn>(&released);
   std::atomic<bool> cancelled_ran{false}, later_ran{false};
   auto timer =
       executor.PostAfter(std::chrono::milliseconds(20), [&, held] { cancelled_ran = true; });
   executor.PostAfter(std::chrono::milliseconds(40), [&] { later_ran = true; });
-  EXPECT_EQ(held.use_count(), 2);
+  held.reset();
   timer->Cancel();
-  EXPECT_EQ(held.use_count(), 1) << "the cancelled work's captures are released by Cancel";
+  // Not inside Cancel, on the canceller's stack (the captures may own whoever cancels), but
+  // soon, on one of the pool's threads.
+  EXPECT_EQ(released.get_future().get(), &executor);
   EXPECT_TRUE(Eventually([&] { return later_ran.load(); }));
   EXPECT_FALSE(cancelled_ran);
   timer->Cancel();  // a second Cancel is a no-op
+}
+
+// A Cancel that comes after the work left the queue but before it started still stops it.
+TEST(ExecutorTest, WorkCancelledAfterItCameDueButBeforeItStartedDoesNotRun) {
+  Executor executor(1, "exec-test");
+  std::promise<void> unblock, go;
+  std::promise<void> first_running;
+  std::atomic<bool> second_ran{false};
+  executor.Post([&] { unblock.get_future().wait(); });  // the pool's only thread is busy
+  auto due_by = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
+  auto first = executor.PostAfter(std::chrono::milliseconds(1), [&] {
+    first_running.set_value();
+    go.get_future().wait();
+  });
+  auto second = executor.PostAfter(std::chrono::milliseconds(2), [&] { second_ran = true; });
+  ASSERT_TRUE(Eventually([&] { return std::chrono::steady_clock::now() > due_by; }));
+  unblock.set_value();  // the alarm takes both due items: runs the first, queues the second
+  first_running.get_future().wait();
+  second->Cancel();
+  go.set_value();
+  std::atomic<bool> after{false};
+  executor.PostAfter(std::chrono::milliseconds(5), [&] { after = true; });
+  EXPECT_TRUE(Eventually([&] { return after.load(); }));
+  EXPECT_FALSE(second_ran);
 }
 
 TEST(ExecutorTest, OfManyDelayedItemsExactlyTheOnesNotCancelledRunEachOnce) {
