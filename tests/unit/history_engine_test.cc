@@ -637,6 +637,31 @@ TEST_F(HistoryEngineTest, DuplicateTimerIdFailsTheTaskAndAFiringTimerRestartsAtt
   EXPECT_EQ(History(run).size(), 11u);
 }
 
+// After a commit whose answer was lost, the shard queues the write's tasks in case it landed. If
+// it did not, the SDK's retry starts the timer again, same id and event id, later: the leftover
+// task, due earlier, must not fire it.
+TEST_F(HistoryEngineTest, ATimerTaskDueBeforeItsTimersExpiryDoesNotFireIt) {
+  Execution run = StartRun("wf-stale-timer-task");
+  auto poll = PollWorkflowTask(run);
+  ASSERT_TRUE(
+      CompleteWorkflowTask(poll.task_token(), {StartTimer("t1", std::chrono::hours(1))}).ok());
+  auto timer = UserTimer(run, "t1");
+  ASSERT_TRUE(timer.has_value());
+  auto shard = ShardOf(run);
+  ASSERT_NE(shard, nullptr);
+  size_t before = History(run).size();
+
+  pv1::TimerTask leftover = *timer;
+  *leftover.mutable_fire_time() = ToProto(FromProto(timer->fire_time()) - std::chrono::minutes(30));
+  ASSERT_TRUE(engine_.ExecuteTimerTask(*shard, leftover).ok());
+  EXPECT_EQ(History(run).size(), before) << "the timer is not due yet";
+
+  ASSERT_TRUE(engine_.ExecuteTimerTask(*shard, *timer).ok());
+  Events events = History(run);
+  ASSERT_EQ(events.size(), before + 2);
+  EXPECT_EQ(Names(events)[before], "TIMER_FIRED");
+}
+
 // ---- activities ---------------------------------------------------------------------------------
 
 TEST_F(HistoryEngineTest, RetriedActivityWritesEventsOnlyForItsFinalAttempt) {
@@ -742,6 +767,27 @@ TEST_F(HistoryEngineTest, ScheduleToStartTimeoutNeverRetries) {
   // The dispatched task can no longer start.
   EXPECT_EQ(RecordActivityTaskStarted(run, 5, "late-poll").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// As for timers: a start-to-close task due before the attempt's deadline (left by a start whose
+// write never landed) does not time the attempt out.
+TEST_F(HistoryEngineTest, AStartToCloseTaskDueBeforeTheAttemptsDeadlineDoesNotTimeItOut) {
+  Execution run = StartRun("wf-stc-leftover");
+  auto poll = PollWorkflowTask(run);
+  ASSERT_TRUE(
+      CompleteWorkflowTask(poll.task_token(), {ScheduleActivity("a1", seconds(30), FastRetry(0))})
+          .ok());
+  auto attempt1 = PollActivityTask(run);
+  auto timer =
+      TimerTask(run, pv1::TimerTask::TYPE_ACTIVITY_TIMEOUT, enums::TIMEOUT_TYPE_START_TO_CLOSE, 1);
+  ASSERT_TRUE(timer.has_value());
+  auto shard = ShardOf(run);
+  ASSERT_NE(shard, nullptr);
+  pv1::TimerTask leftover = *timer;
+  *leftover.mutable_fire_time() = ToProto(FromProto(timer->fire_time()) - seconds(10));
+  ASSERT_TRUE(engine_.ExecuteTimerTask(*shard, leftover).ok());
+  EXPECT_TRUE(CompleteActivity(attempt1.task_token(), "\"ok\"").ok())
+      << "the attempt was not timed out";
 }
 
 TEST_F(HistoryEngineTest, StartToCloseTimeoutRetriesWithoutEvents) {

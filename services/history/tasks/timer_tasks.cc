@@ -12,6 +12,13 @@ void FireUserTimer(MutableStateBuilder& ms, const pv1::TimerTask& task) {
   auto& timers = *ms.state().mutable_timers();
   auto it = timers.find(task.timer_id());
   if (it == timers.end() || it->second.started_event_id() != task.event_id()) return;
+  // A task due before the timer's own expiry belongs to a write that never landed (its tasks
+  // were queued in case an unanswered commit had gone through) whose retry started a timer
+  // with the same id and event id later: that timer's own task fires it, on time.
+  if (it->second.has_expiry_time() &&
+      ToMicros(task.fire_time()) < ToMicros(it->second.expiry_time())) {
+    return;
+  }
   auto* event = ms.AddExternalEvent(enums::EVENT_TYPE_TIMER_FIRED);
   auto* attrs = event->mutable_timer_fired_event_attributes();
   attrs->set_timer_id(task.timer_id());
@@ -32,7 +39,12 @@ void TimeoutActivity(MutableStateBuilder& ms, const pv1::TimerTask& task) {
       applies = !activity.started() && activity.attempt() == task.attempt();
       break;
     case enums::TIMEOUT_TYPE_START_TO_CLOSE:
-      applies = activity.started() && activity.attempt() == task.attempt();
+      // Due before the attempt's own deadline: left by a start that never landed (see
+      // FireUserTimer); the attempt's own task comes at its deadline.
+      applies =
+          activity.started() && activity.attempt() == task.attempt() &&
+          ToMicros(task.fire_time()) >= ToMicros(AddSaturating(FromProto(activity.started_time()),
+                                                               activity.start_to_close_timeout()));
       break;
     case enums::TIMEOUT_TYPE_HEARTBEAT: {
       if (!activity.started() || activity.attempt() != task.attempt()) break;
