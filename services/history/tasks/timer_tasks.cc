@@ -36,7 +36,12 @@ void TimeoutActivity(MutableStateBuilder& ms, const pv1::TimerTask& task) {
   bool applies = false;
   switch (type) {
     case enums::TIMEOUT_TYPE_SCHEDULE_TO_START:
-      applies = !activity.started() && activity.attempt() == task.attempt();
+      // As for start-to-close: due before the attempt's own deadline means left by a write
+      // that never landed.
+      applies = !activity.started() && activity.attempt() == task.attempt() &&
+                ToMicros(task.fire_time()) >=
+                    ToMicros(AddSaturating(FromProto(activity.current_attempt_scheduled_time()),
+                                           activity.schedule_to_start_timeout()));
       break;
     case enums::TIMEOUT_TYPE_START_TO_CLOSE:
       // Due before the attempt's own deadline: left by a start that never landed (see
