@@ -9,6 +9,15 @@ namespace tern {
 namespace {
 constexpr char kTypeUrlPrefix[] = "type.googleapis.com/";
 namespace details = temporal::api::errordetails::v1;
+
+// Whether `status` carries a detail of type T. Every answer is asked, most are OK: those parse
+// nothing.
+template <typename T>
+bool HasDetail(const absl::Status& status) {
+  if (status.ok()) return false;
+  T detail;
+  return GetDetail(status, &detail);
+}
 }  // namespace
 
 absl::Status WithDetail(absl::Status status, const google::protobuf::Message& detail) {
@@ -66,9 +75,7 @@ absl::Status ShardOwnershipLostError(int32_t shard_id, absl::string_view owner_h
 }
 
 bool IsShardOwnershipLost(const absl::Status& status) {
-  if (status.ok()) return false;  // every answer is asked: no detail message for an OK one
-  rpc::v1::ShardOwnershipLost detail;
-  return GetDetail(status, &detail);
+  return HasDetail<rpc::v1::ShardOwnershipLost>(status);
 }
 
 absl::Status DependencyUnavailableError(absl::string_view dependency, absl::string_view message) {
@@ -78,9 +85,7 @@ absl::Status DependencyUnavailableError(absl::string_view dependency, absl::stri
 }
 
 bool IsDependencyUnavailable(const absl::Status& status) {
-  if (status.ok()) return false;  // every answer is asked: no detail message for an OK one
-  rpc::v1::DependencyUnavailable detail;
-  return GetDetail(status, &detail);
+  return HasDetail<rpc::v1::DependencyUnavailable>(status);
 }
 
 absl::Status StickyWorkerUnavailableError(absl::string_view task_queue) {
@@ -93,9 +98,7 @@ absl::Status StickyWorkerUnavailableError(absl::string_view task_queue) {
 }
 
 bool IsStickyWorkerUnavailable(const absl::Status& status) {
-  if (status.ok()) return false;  // every answer is asked: no detail message for an OK one
-  rpc::v1::StickyWorkerUnavailable detail;
-  return GetDetail(status, &detail);
+  return HasDetail<rpc::v1::StickyWorkerUnavailable>(status);
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {

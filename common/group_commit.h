@@ -56,10 +56,7 @@ class GroupCommit {
       }
       std::vector<Pending*> batch = TakeBatch();
       ++in_flight_;
-      // More queued than one batch holds, and another slot free: the head may write them now.
-      if (!queued_.empty() && in_flight_ < options_.max_in_flight) {
-        queued_.front()->wake.notify_one();
-      }
+      WakeNextWriterLocked();  // more queued than one batch holds, and another slot free
       lock.unlock();
       Write(batch);
       lock.lock();
@@ -70,7 +67,7 @@ class GroupCommit {
       }
       // Still queued (the batch was full before reaching our item): write the next batch
       // ourselves. Otherwise hand the free slot to the caller at the head of the queue.
-      if (mine.done && !queued_.empty()) queued_.front()->wake.notify_one();
+      if (mine.done) WakeNextWriterLocked();
     }
     return mine.outcome;
   }
@@ -88,6 +85,13 @@ class GroupCommit {
     bool done = false;             // guarded by mu_
     std::condition_variable wake;  // signalled under mu_: done, or may lead the next batch
   };
+
+  // Items queued and a write slot free: the caller at the head of the queue writes them.
+  void WakeNextWriterLocked() {
+    if (!queued_.empty() && in_flight_ < options_.max_in_flight) {
+      queued_.front()->wake.notify_one();
+    }
+  }
 
   std::vector<Pending*> TakeBatch() {  // mu_ held
     std::vector<Pending*> batch;

@@ -8,17 +8,20 @@
 namespace tern::history::tasks {
 
 namespace {
+
+// A timer task due before the deadline the state records for what it times is not that
+// deadline's task: left by a write that never landed (its tasks were queued in case an
+// unanswered commit had gone through) whose retry armed the same timer later, or by a
+// discarded speculative workflow task. The deadline's own task comes when it is due.
+bool DueBefore(const pv1::TimerTask& task, TimePoint deadline) {
+  return ToMicros(task.fire_time()) < ToMicros(deadline);
+}
+
 void FireUserTimer(MutableStateBuilder& ms, const pv1::TimerTask& task) {
   auto& timers = *ms.state().mutable_timers();
   auto it = timers.find(task.timer_id());
   if (it == timers.end() || it->second.started_event_id() != task.event_id()) return;
-  // A task due before the timer's own expiry belongs to a write that never landed (its tasks
-  // were queued in case an unanswered commit had gone through) whose retry started a timer
-  // with the same id and event id later: that timer's own task fires it, on time.
-  if (it->second.has_expiry_time() &&
-      ToMicros(task.fire_time()) < ToMicros(it->second.expiry_time())) {
-    return;
-  }
+  if (it->second.has_expiry_time() && DueBefore(task, FromProto(it->second.expiry_time()))) return;
   auto* event = ms.AddExternalEvent(enums::EVENT_TYPE_TIMER_FIRED);
   auto* attrs = event->mutable_timer_fired_event_attributes();
   attrs->set_timer_id(task.timer_id());
@@ -36,20 +39,14 @@ void TimeoutActivity(MutableStateBuilder& ms, const pv1::TimerTask& task) {
   bool applies = false;
   switch (type) {
     case enums::TIMEOUT_TYPE_SCHEDULE_TO_START:
-      // As for start-to-close: due before the attempt's own deadline means left by a write
-      // that never landed.
       applies = !activity.started() && activity.attempt() == task.attempt() &&
-                ToMicros(task.fire_time()) >=
-                    ToMicros(AddSaturating(FromProto(activity.current_attempt_scheduled_time()),
-                                           activity.schedule_to_start_timeout()));
+                !DueBefore(task, AddSaturating(FromProto(activity.current_attempt_scheduled_time()),
+                                               activity.schedule_to_start_timeout()));
       break;
     case enums::TIMEOUT_TYPE_START_TO_CLOSE:
-      // Due before the attempt's own deadline: left by a start that never landed (see
-      // FireUserTimer); the attempt's own task comes at its deadline.
-      applies =
-          activity.started() && activity.attempt() == task.attempt() &&
-          ToMicros(task.fire_time()) >= ToMicros(AddSaturating(FromProto(activity.started_time()),
-                                                               activity.start_to_close_timeout()));
+      applies = activity.started() && activity.attempt() == task.attempt() &&
+                !DueBefore(task, AddSaturating(FromProto(activity.started_time()),
+                                               activity.start_to_close_timeout()));
       break;
     case enums::TIMEOUT_TYPE_HEARTBEAT: {
       if (!activity.started() || activity.attempt() != task.attempt()) break;
@@ -134,10 +131,8 @@ void TimeoutWorkflowTaskTimer(MutableStateBuilder& ms, const pv1::TimerTask& tas
       wft.started_event_id() == 0) {
     return;
   }
-  // A discarded speculative task and the next one share ids: a timer due before this task's
-  // deadline was armed for the earlier one.
-  if (FromProto(task.fire_time()) <
-      AddSaturating(FromProto(wft.started_time()), wft.start_to_close_timeout())) {
+  // A discarded speculative task and the next one share ids.
+  if (DueBefore(task, AddSaturating(FromProto(wft.started_time()), wft.start_to_close_timeout()))) {
     return;
   }
   TimeoutWorkflowTask(ms);
