@@ -178,13 +178,15 @@ std::shared_ptr<Executor::Timer> Executor::PostAfter(std::chrono::nanoseconds de
 
 void Executor::Stop() {
   if (stopped_.exchange(true)) return;
-  delayed_->Stop();
   guard_.reset();
   io_.stop();
   for (auto& t : threads_) {
     if (t.joinable() && t.get_id() != std::this_thread::get_id()) t.join();
   }
   threads_.clear();
+  // Only once no pool thread runs: releasing the pending work destroys what it captured, which
+  // work still running on the pool might be using.
+  delayed_->Stop();
 }
 
 }  // namespace tern
