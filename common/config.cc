@@ -23,7 +23,8 @@ constexpr int kDefaultPorts[] = {7233, 7234, 7235, 7239};
 void ReadGlobal(Reader& r, const YAML::Node& node, Config* config) {
   const std::string path = "global";
   if (!r.CheckMap(node, path,
-                  {"clusterName", "log", "membership", "tls", "authorization", "audit"})) {
+                  {"clusterName", "log", "schedulingPolicy", "membership", "tls", "authorization",
+                   "audit"})) {
     return;
   }
   r.String(Reader::Child(node, "clusterName"), "global.clusterName", &config->cluster_name,
@@ -36,6 +37,8 @@ void ReadGlobal(Reader& r, const YAML::Node& node, Config* config) {
     r.OneOf(Reader::Child(log, "format"), "global.log.format", {"json", "text"},
             &config->log_format);
   }
+  r.OneOf(Reader::Child(node, "schedulingPolicy"), "global.schedulingPolicy", {"batch", "normal"},
+          &config->scheduling_policy);
 
   config_internal::ReadTls(r, Reader::Child(node, "tls"), &config->tls);
   config_internal::ReadAuthorization(r, Reader::Child(node, "authorization"),

@@ -140,8 +140,12 @@ struct DynamicConfigClient {
 struct Config {
   std::string cluster_name = "active";
   MembershipConfig membership;
-  std::string log_level = "info";     // global.log.level
-  std::string log_format = "json";    // global.log.format: json | text
+  std::string log_level = "info";   // global.log.level
+  std::string log_format = "json";  // global.log.format: json | text
+  // global.schedulingPolicy: the Linux scheduling policy of every thread of the process.
+  // batch (SCHED_BATCH): a thread woken by another does not preempt the running one;
+  // normal (SCHED_OTHER): the kernel's default. docs/operations.md has the measurements.
+  std::string scheduling_policy = "batch";
   TlsConfig tls;                      // global.tls
   AuthorizationConfig authorization;  // global.authorization
   AuditConfig audit;                  // global.audit

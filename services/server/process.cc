@@ -1,19 +1,24 @@
 #include "services/server/process.h"
 
+#include <absl/strings/str_cat.h>
 #include <absl/synchronization/mutex.h>
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <netinet/in.h>
 #include <prometheus/exposer.h>
 #include <prometheus/registry.h>
+#include <sched.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -49,6 +54,32 @@ const std::vector<std::string> kAllServices = {"frontend", "history", "matching"
 [[noreturn]] void Die(const std::string& program, const std::string& message) {
   std::cerr << program << ": " << message << std::endl;
   std::exit(2);
+}
+
+// Puts every thread of the process under global.schedulingPolicy; threads started later inherit
+// it. Under SCHED_BATCH a thread that wakes another (a post to a pool, a finished write, a gRPC
+// completion) keeps the CPU until it blocks instead of being preempted by the thread it woke:
+// measured at about a quarter fewer context switches and less CPU per workflow
+// (docs/operations.md). An error names the thread it could not change.
+absl::Status ApplySchedulingPolicy(const std::string& policy) {
+  sched_param param{};
+  param.sched_priority = 0;
+  const int linux_policy = policy == "batch" ? SCHED_BATCH : SCHED_OTHER;
+  DIR* tasks = opendir("/proc/self/task");
+  if (tasks == nullptr) {
+    return absl::InternalError(absl::StrCat("reading /proc/self/task: ", std::strerror(errno)));
+  }
+  absl::Status status;
+  while (const dirent* entry = readdir(tasks)) {
+    const pid_t tid = static_cast<pid_t>(std::atoi(entry->d_name));
+    if (tid <= 0) continue;  // "." and ".."
+    if (sched_setscheduler(tid, linux_policy, &param) != 0 && errno != ESRCH && status.ok()) {
+      status = absl::PermissionDeniedError(absl::StrCat(
+          "setting scheduling policy ", policy, " on thread ", tid, ": ", std::strerror(errno)));
+    }
+  }
+  closedir(tasks);
+  return status;
 }
 
 // gRPC core's own log lines (a refused TLS handshake, a transport failure) in the process's log
@@ -203,6 +234,8 @@ int RunProcess(const ProcessOptions& options) {
   auto config_or = LoadConfig(options.config_path);
   if (!config_or.ok()) Die(program, std::string(config_or.status().message()));
   const Config config = *config_or;
+  // Before any thread of ours starts, so they all inherit it.
+  const absl::Status scheduling = ApplySchedulingPolicy(config.scheduling_policy);
 
   auto services_or = SelectServices(config, options);
   if (!services_or.ok()) Die(program, std::string(services_or.status().message()));
@@ -221,6 +254,10 @@ int RunProcess(const ProcessOptions& options) {
   metrics::SetProcessServiceName(services.size() == 1 ? services.front() : "server");
   InitLogging(config.log_level, config.log_format, program, metrics::ProcessServiceName());
   gpr_set_log_function(LogGrpcCoreLine);
+  if (!scheduling.ok()) {
+    spdlog::warn("global.schedulingPolicy {} not applied, threads keep the kernel's default: {}",
+                 config.scheduling_policy, std::string(scheduling.message()));
+  }
   if (std::none_of(services.begin(), services.end(), [&](const std::string& name) {
         return !config.services.at(name).metrics_listen_address.empty();
       })) {

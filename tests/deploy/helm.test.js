@@ -587,6 +587,7 @@ describe('helm chart helm/tern', () => {
       },
       { what: 'a misspelt service', sets: { ...host, 'services.histroy.replicas': 2 }, key: 'histroy' },
       { what: 'a bad log level', sets: { ...host, 'log.level': 'verbose' }, key: '/log/level' },
+      { what: 'a bad scheduling policy', sets: { ...host, schedulingPolicy: 'fifo' }, key: '/schedulingPolicy' },
     ];
     for (const bad of BAD) {
       it(bad.what, async () => {

@@ -1,7 +1,8 @@
 'use strict';
 // A service must refuse to start against a cluster it does not match: another numHistoryShards
 // than the one recorded at the first start, or a schema version it was not built for. The
-// refusal names both values, and nothing is changed.
+// refusal names both values, and nothing is changed. Once started, every thread runs under the
+// configured global.schedulingPolicy.
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -20,6 +21,24 @@ function runService(binary, config) {
     timeout: 60_000,
   });
   return { status: result.status, signal: result.signal, stderr: result.stderr };
+}
+
+// The scheduling policies of the threads of `pid`: field 41 of /proc/PID/task/TID/stat (0 is
+// SCHED_OTHER, 3 SCHED_BATCH), with how many threads were read.
+function threadPolicies(pid) {
+  const policies = new Set();
+  let threads = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    let stat;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue;  // the thread exited meanwhile
+    }
+    policies.add(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[41 - 3]));
+    threads += 1;
+  }
+  return { policies: [...policies], threads };
 }
 
 function psql(tern, sql) {
@@ -70,5 +89,19 @@ describe('start-up checks', () => {
 
   it('starts again once the values match', async () => {
     await tern.boot();
+  });
+
+  it('runs every thread under SCHED_BATCH, or the kernel default with schedulingPolicy: normal', async () => {
+    const batch = threadPolicies(tern.pids()['tern-server']);
+    assert.ok(batch.threads > 10, `only ${batch.threads} threads`);
+    assert.deepEqual(batch.policies, [3]);
+
+    await tern.stopProcesses();
+    const config = fs.readFileSync(tern.config, 'utf8');
+    fs.writeFileSync(tern.config, config.replace(/^global:\n/m, 'global:\n  schedulingPolicy: normal\n'));
+    await tern.boot();
+    const normal = threadPolicies(tern.pids()['tern-server']);
+    assert.ok(normal.threads > 10, `only ${normal.threads} threads`);
+    assert.deepEqual(normal.policies, [0]);
   });
 });

@@ -20,6 +20,7 @@ constexpr char kFullConfig[] = R"yaml(
 global:
   clusterName: prod
   log: {level: debug, format: text}
+  schedulingPolicy: normal
   membership: {heartbeatInterval: 2s, maxHeartbeatAge: 15s}
 persistence:
   numHistoryShards: 16
@@ -75,6 +76,7 @@ TEST(ConfigTest, FullConfig) {
   EXPECT_EQ(config->cluster_name, "prod");
   EXPECT_EQ(config->log_level, "debug");
   EXPECT_EQ(config->log_format, "text");
+  EXPECT_EQ(config->scheduling_policy, "normal");
   EXPECT_EQ(config->membership.heartbeat_interval, seconds(2));
   EXPECT_EQ(config->membership.max_heartbeat_age, seconds(15));
 
@@ -133,6 +135,7 @@ TEST(ConfigTest, DefaultsForMissingKeys) {
   EXPECT_EQ(config->cluster_name, defaults.cluster_name);
   EXPECT_EQ(config->log_level, "info");
   EXPECT_EQ(config->log_format, "json");
+  EXPECT_EQ(config->scheduling_policy, "batch");
   EXPECT_EQ(config->membership.heartbeat_interval, defaults.membership.heartbeat_interval);
   EXPECT_EQ(config->persistence.num_history_shards, 4);
   // No datastores: one named after defaultStore with every default.
@@ -339,6 +342,8 @@ TEST(ConfigTest, LogLevelAndFormat) {
               {"global.log.level: must be one of trace, debug, info, warn, error, got "
                "\"verbose\""});
   ExpectError(WithFrontend("global:\n  log: {format: xml}\n"), {"global.log.format"});
+  ExpectError(WithFrontend("global:\n  schedulingPolicy: fifo\n"),
+              {"global.schedulingPolicy: must be one of batch, normal, got \"fifo\""});
   ExpectError(WithFrontend("global:\n  clusterName: \"\"\n"),
               {"global.clusterName: must not be empty"});
 }

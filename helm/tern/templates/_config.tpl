@@ -6,6 +6,7 @@ from the environment (secretKeyRef) when it loads the file; ${POD_IP} is the dow
 global:
   clusterName: {{ .Values.clusterName | quote }}
   log: {level: {{ .Values.log.level }}, format: {{ .Values.log.format }}}
+  schedulingPolicy: {{ .Values.schedulingPolicy }}
   membership:
     heartbeatInterval: {{ .Values.membership.heartbeatInterval }}
     maxHeartbeatAge: {{ .Values.membership.maxHeartbeatAge }}
