@@ -19,7 +19,13 @@ bool CallReactor::TryFinish(const grpc::Status& status) {
   return true;
 }
 
-void CallReactor::OnCancel() { handle_->Cancel(); }
+void CallReactor::OnCancel() {
+  // Cancelling may answer the call at once (an in-process poll), and gRPC may then run OnDone
+  // inline, before Cancel() returns: keep the reactor and the handle alive until it does.
+  auto self = shared_from_this();
+  auto handle = handle_;
+  handle->Cancel();
+}
 
 void CallReactor::OnDone() {
   if (registry_) registry_->Remove(this);
