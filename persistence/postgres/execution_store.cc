@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "persistence/postgres/sql_util.h"
 #include "persistence/postgres/store_impls.h"
 #include "persistence/visibility_store.h"
@@ -116,6 +118,25 @@ CurrentExecution CurrentFromRow(const pqxx::row& row) {
   return current;
 }
 
+// `events` as a serialized History message (its repeated `events` field), appended to `out`
+// without copying them into one.
+void AppendHistoryBatch(const std::vector<history::HistoryEvent>& events, std::string& out) {
+  using google::protobuf::internal::WireFormatLite;
+  using google::protobuf::io::CodedOutputStream;
+  constexpr uint32_t kTag = WireFormatLite::MakeTag(history::History::kEventsFieldNumber,
+                                                    WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+  for (const history::HistoryEvent& event : events) {
+    const auto size = static_cast<uint32_t>(event.ByteSizeLong());
+    const size_t at = out.size();
+    out.resize(at + CodedOutputStream::VarintSize32(kTag) + CodedOutputStream::VarintSize32(size) +
+               size);
+    auto* p = reinterpret_cast<uint8_t*>(&out[at]);
+    p = CodedOutputStream::WriteVarint32ToArray(kTag, p);
+    p = CodedOutputStream::WriteVarint32ToArray(size, p);
+    event.SerializeWithCachedSizesToArray(p);
+  }
+}
+
 // The arguments of tern_write_executions (schema v5) for a group of writes: a column per array.
 class WriteGroupArgs {
  public:
@@ -134,47 +155,50 @@ class WriteGroupArgs {
       expected_version_.Add(write.expected_db_record_version);
       next_event_id_.Add(s.next_event_id());
       state_.Add(static_cast<int64_t>(write.run_state));
-      data_.Add(s.SerializeAsString());
+      data_.AddMessage(s);
       current_mode_.Add(static_cast<int64_t>(write.current_mode));
       create_request_id_.Add(s.create_request_id());
       status_.Add(static_cast<int64_t>(s.status()));
       previous_run_id_.Add(write.previous_run_id);
       if (!write.new_events.empty()) {
-        history::History batch;
-        batch.mutable_events()->Reserve(static_cast<int>(write.new_events.size()));
-        for (const history::HistoryEvent& event : write.new_events) *batch.add_events() = event;
         history_write_.Add(index);
         history_first_.Add(write.new_events.front().event_id());
         history_last_.Add(write.new_events.back().event_id());
-        history_data_.Add(batch.SerializeAsString());
+        history_data_.AddWritten(
+            [&write](std::string& out) { AppendHistoryBatch(write.new_events, out); });
       }
       for (const v1::TransferTask& task : write.transfer_tasks) {
         transfer_id_.Add(task.task_id());
-        transfer_data_.Add(task.SerializeAsString());
+        transfer_data_.AddMessage(task);
       }
       for (const v1::TimerTask& task : write.timer_tasks) {
         timer_id_.Add(task.task_id());
         timer_fire_micros_.Add(TimerKey::Of(task).fire_micros);  // the key LoadTimerTasks pages by
-        timer_data_.Add(task.SerializeAsString());
+        timer_data_.AddMessage(task);
       }
       if (write.visibility) visibility.push_back(write.visibility.get());
     }
     visibility_ = VisibilityColumns(visibility);
   }
 
-  void Call(pqxx::nontransaction& txn, int32_t shard_id, int64_t range_id) const {
+  // Moves the columns into the call's parameters: call once.
+  void Call(pqxx::nontransaction& txn, int32_t shard_id, int64_t range_id) && {
+    std::vector<std::string>& v = visibility_;
     txn.exec_prepared(
         "exec_write_group", shard_id, range_id, std::string(kEncodingProto3),
-        namespace_id_.Finish(), workflow_id_.Finish(), run_id_.Finish(), expected_version_.Finish(),
-        next_event_id_.Finish(), state_.Finish(), data_.Finish(), current_mode_.Finish(),
-        create_request_id_.Finish(), status_.Finish(), previous_run_id_.Finish(),
-        history_write_.Finish(), history_first_.Finish(), history_last_.Finish(),
-        history_data_.Finish(), transfer_id_.Finish(), transfer_data_.Finish(), timer_id_.Finish(),
-        timer_fire_micros_.Finish(), timer_data_.Finish(), visibility_[0], visibility_[1],
-        visibility_[2], visibility_[3], visibility_[4], visibility_[5], visibility_[6],
-        visibility_[7], visibility_[8], visibility_[9], visibility_[10], visibility_[11],
-        visibility_[12], visibility_[13], visibility_[14], visibility_[15], visibility_[16],
-        visibility_[17], visibility_[18], visibility_[19]);
+        std::move(namespace_id_).Finish(), std::move(workflow_id_).Finish(),
+        std::move(run_id_).Finish(), std::move(expected_version_).Finish(),
+        std::move(next_event_id_).Finish(), std::move(state_).Finish(), data_.Finish(),
+        std::move(current_mode_).Finish(), std::move(create_request_id_).Finish(),
+        std::move(status_).Finish(), std::move(previous_run_id_).Finish(),
+        std::move(history_write_).Finish(), std::move(history_first_).Finish(),
+        std::move(history_last_).Finish(), history_data_.Finish(), std::move(transfer_id_).Finish(),
+        transfer_data_.Finish(), std::move(timer_id_).Finish(),
+        std::move(timer_fire_micros_).Finish(), timer_data_.Finish(), std::move(v[0]),
+        std::move(v[1]), std::move(v[2]), std::move(v[3]), std::move(v[4]), std::move(v[5]),
+        std::move(v[6]), std::move(v[7]), std::move(v[8]), std::move(v[9]), std::move(v[10]),
+        std::move(v[11]), std::move(v[12]), std::move(v[13]), std::move(v[14]), std::move(v[15]),
+        std::move(v[16]), std::move(v[17]), std::move(v[18]), std::move(v[19]));
   }
 
  private:
@@ -319,13 +343,13 @@ class PostgresExecutionStore final : public ExecutionStore {
     for (const WorkflowWrite& write : writes) {
       RETURN_IF_ERROR(Validate(write));
     }
-    WriteGroupArgs args(writes);
     // One statement: it commits by itself, and when the pool repeats it after a lost
-    // connection, the function finds its writes already applied (schema v5).
+    // connection, the function finds its writes already applied (schema v5). The arguments are
+    // built per attempt, as Call moves them into the statement.
     return pool_->Run("Write", [&](pqxx::connection_base& conn) {
       pqxx::nontransaction txn(conn);
       try {
-        args.Call(txn, shard_id, range_id);
+        WriteGroupArgs(writes).Call(txn, shard_id, range_id);
       } catch (const pqxx::sql_error& e) {
         return WriteGroupError(txn, shard_id, writes, e);
       }

@@ -78,8 +78,9 @@ class ArrayLiteral {
   }
   // `value`, or NULL when it is empty.
   void AddOrNull(std::string_view value) { value.empty() ? AddNull() : Add(value); }
-  // The literal, always complete (no copy made to finish it).
-  const std::string& Finish() const { return text_; }
+  // The literal, always complete (no copy made to finish it); from an rvalue, moved out.
+  const std::string& Finish() const& { return text_; }
+  std::string Finish() && { return std::move(text_); }
 
  private:
   // Reopens the literal for one more element.
@@ -95,31 +96,57 @@ class ArrayLiteral {
 // `unnest($n::bytea[])`: the blobs of many rows travel as they are, not as hex text.
 class ByteaArray {
  public:
+  ByteaArray() : array_(kHeaderBytes, '\0') {}
+
   void Add(std::string_view bytes) {
-    AppendInt32(elements_, static_cast<int32_t>(bytes.size()));
-    elements_.append(bytes);
+    AddWritten([bytes](std::string& out) { out.append(bytes); });
+  }
+  // `message` serialized straight into the array.
+  void AddMessage(const google::protobuf::MessageLite& message) {
+    AddWritten([&message](std::string& out) { message.AppendToString(&out); });
+  }
+  // One element that `write(out)` appends to `out`.
+  template <typename Write>
+  void AddWritten(Write&& write) {
+    const size_t at = array_.size();
+    AppendInt32(array_, 0);
+    write(array_);
+    WriteInt32(&array_[at], static_cast<int32_t>(array_.size() - at - 4));
     ++count_;
   }
-  pqxx::binarystring Finish() const {
+  // The parameter (its one copy of the bytes: pqxx's binarystring copies what it is given).
+  pqxx::binarystring Finish() {
     constexpr int32_t kByteaOid = 17;
-    std::string out;
-    AppendInt32(out, count_ == 0 ? 0 : 1);  // dimensions
-    AppendInt32(out, 0);                    // no NULL elements
-    AppendInt32(out, kByteaOid);
+    // An empty array has no dimension, so its header is two fields shorter.
+    char* header = &array_[count_ == 0 ? 8 : 0];
+    const auto put = [&header](int32_t value) {
+      WriteInt32(header, value);
+      header += 4;
+    };
+    put(count_ == 0 ? 0 : 1);  // dimensions
+    put(0);                    // no NULL elements
+    put(kByteaOid);
     if (count_ > 0) {
-      AppendInt32(out, count_);  // length of the dimension
-      AppendInt32(out, 1);       // its lower bound
+      put(count_);  // length of the dimension
+      put(1);       // its lower bound
     }
-    out += elements_;
-    return pqxx::binarystring(out);
+    const size_t skip = count_ == 0 ? 8 : 0;
+    return pqxx::binarystring(array_.data() + skip, array_.size() - skip);
   }
 
  private:
-  static void AppendInt32(std::string& out, int32_t value) {
+  static constexpr size_t kHeaderBytes = 20;  // five int32 fields before the elements
+
+  static void WriteInt32(char* at, int32_t value) {
     auto v = static_cast<uint32_t>(value);
-    for (int shift = 24; shift >= 0; shift -= 8) out += static_cast<char>((v >> shift) & 0xff);
+    for (int shift = 24; shift >= 0; shift -= 8) *at++ = static_cast<char>((v >> shift) & 0xff);
   }
-  std::string elements_;
+  static void AppendInt32(std::string& out, int32_t value) {
+    char bytes[4];
+    WriteInt32(bytes, value);
+    out.append(bytes, 4);
+  }
+  std::string array_;  // the header's room, then each element: its length and its bytes
   int32_t count_ = 0;
 };
 

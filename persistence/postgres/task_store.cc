@@ -97,7 +97,7 @@ class PostgresTaskStore final : public TaskStore {
     ByteaArray blobs;
     for (const BacklogTask& task : tasks) {
       ids.push_back(task.task_id);
-      blobs.Add(task.task.SerializeAsString());
+      blobs.AddMessage(task.task);
     }
     return pool_->Run("CreateTasks", [&](pqxx::connection_base& conn) {
       // One idempotent statement: it commits by itself, and the pool may repeat it safely.

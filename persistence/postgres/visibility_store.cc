@@ -270,7 +270,7 @@ std::vector<std::string> VisibilityColumns(const std::vector<const VisibilityRec
     next().AddOrNull(has_memo ? kEncodingProto3 : "");
   }
   std::vector<std::string> params;
-  for (const ArrayLiteral& column : columns) params.push_back(column.Finish());
+  for (ArrayLiteral& column : columns) params.push_back(std::move(column).Finish());
   return params;
 }
 

@@ -6,6 +6,8 @@
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "absl/strings/escaping.h"
+#include "google/protobuf/timestamp.pb.h"
 #include "persistence/decorators/policies.h"
 #include "persistence/postgres/sql_util.h"
 #include "tests/integration/postgres_fixture.h"
@@ -14,10 +16,28 @@ namespace tern::testing {
 namespace {
 
 using persistence::postgres::ArrayLiteral;
+using persistence::postgres::ByteaArray;
 using persistence::postgres::ConnectionPool;
 using persistence::postgres::ConnectionString;
 
-using ConnectionPoolTest = PostgresTest;
+class ConnectionPoolTest : public PostgresTest {
+ protected:
+  // The one column of `sql`'s rows, run with `param` as $1 on a fresh pool.
+  template <typename Param>
+  absl::StatusOr<std::vector<std::string>> ReadColumn(const std::string& sql, const Param& param) {
+    auto pool = ConnectionPool::Open(ConnectionString(config_), {});
+    if (!pool.ok()) return pool.status();
+    return (*pool)->Run(
+        "read back", [&](pqxx::connection_base& conn) -> absl::StatusOr<std::vector<std::string>> {
+          pqxx::read_transaction txn(conn);
+          std::vector<std::string> read;
+          for (const auto& row : txn.exec_params(sql, param)) {
+            read.push_back(row[0].template as<std::string>());
+          }
+          return read;
+        });
+  }
+};
 
 // Kills every other session on the test database, as a server restart or network cut would.
 void TerminateSessions(PostgresServer& server, const SqlStoreConfig& cfg) {
@@ -130,24 +150,44 @@ TEST_F(ConnectionPoolTest, ArrayLiteralsReadBackElementForElement) {
   for (const auto& text : texts) column.Add(text);
   column.Add(int64_t{-42});
   column.AddOrNull("");
-  auto pool = ConnectionPool::Open(ConnectionString(config_), {});
-  ASSERT_TRUE(pool.ok()) << pool.status();
-  auto rows = (*pool)->Run(
-      "read back", [&](pqxx::connection_base& conn) -> absl::StatusOr<std::vector<std::string>> {
-        pqxx::read_transaction txn(conn);
-        std::vector<std::string> read;
-        for (const auto& row : txn.exec_params(
-                 "SELECT coalesce(e, '<null>') FROM unnest($1::text[]) AS e", column.Finish())) {
-          read.push_back(row[0].as<std::string>());
-        }
-        return read;
-      });
+  auto rows =
+      ReadColumn("SELECT coalesce(e, '<null>') FROM unnest($1::text[]) AS e", column.Finish());
   ASSERT_TRUE(rows.ok()) << rows.status();
   std::vector<std::string> expected = {"<null>"};
   expected.insert(expected.end(), texts.begin(), texts.end());
   expected.push_back("-42");
   expected.push_back("<null>");
   EXPECT_EQ(*rows, expected);
+}
+
+// The bytea[] parameters in binary array format: PostgreSQL reads back each element byte for
+// byte (NUL bytes, a serialized message, an element written in place), and an empty array as
+// one with no elements; Finish() may be called again for a retried statement.
+TEST_F(ConnectionPoolTest, ByteaArraysReadBackElementForElement) {
+  auto read_back = [&](ByteaArray& array) {
+    return ReadColumn("SELECT encode(e, 'hex') FROM unnest($1::bytea[]) AS e", array.Finish());
+  };
+  ByteaArray empty;
+  auto none = read_back(empty);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty());
+
+  google::protobuf::Timestamp message;
+  message.set_seconds(1700000000);
+  message.set_nanos(5);
+  ByteaArray array;
+  array.Add(std::string("a\0b\xff", 4));
+  array.Add("");
+  array.AddMessage(message);
+  array.AddWritten([](std::string& out) { out += "written"; });
+  const std::vector<std::string> expected = {absl::BytesToHexString(std::string("a\0b\xff", 4)), "",
+                                             absl::BytesToHexString(message.SerializeAsString()),
+                                             absl::BytesToHexString("written")};
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto rows = read_back(array);
+    ASSERT_TRUE(rows.ok()) << rows.status();
+    EXPECT_EQ(*rows, expected);
+  }
 }
 
 }  // namespace
