@@ -960,6 +960,11 @@ TEST_F(HistoryEngineTest, StickyTaskTimesOutToTheNormalQueueWithFullHistory) {
   ASSERT_TRUE(timer.has_value());
   auto shard = ShardOf(run);
   ASSERT_NE(shard, nullptr);
+  // A task due before this task's deadline (left by a write that never landed) does nothing.
+  pv1::TimerTask leftover = *timer;
+  *leftover.mutable_fire_time() = ToProto(FromProto(timer->fire_time()) - seconds(1));
+  ASSERT_TRUE(engine_.ExecuteTimerTask(*shard, leftover).ok());
+  EXPECT_EQ(History(run).size(), 6u);
   ASSERT_TRUE(engine_.ExecuteTimerTask(*shard, *timer).ok());
 
   EXPECT_EQ(Names(History(run)), (Strings{"WORKFLOW_EXECUTION_STARTED", "WORKFLOW_TASK_SCHEDULED",

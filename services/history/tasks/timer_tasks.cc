@@ -107,7 +107,9 @@ void TimeoutWorkflowTaskTimer(MutableStateBuilder& ms, const pv1::TimerTask& tas
     // The sticky worker did not take the task: record it, forget the sticky queue and
     // schedule the task again on the normal queue (with full history).
     if (wft.scheduled_event_id() != task.event_id() || wft.started_event_id() != 0 ||
-        wft.task_queue_kind() != enums::TASK_QUEUE_KIND_STICKY) {
+        wft.task_queue_kind() != enums::TASK_QUEUE_KIND_STICKY ||
+        DueBefore(task, AddSaturating(FromProto(wft.scheduled_time()),
+                                      ms.state().sticky_schedule_to_start_timeout()))) {
       return;
     }
     int64_t scheduled = wft.scheduled_event_id();
