@@ -172,18 +172,28 @@ describe('docker-compose on a Docker engine', { timeout: 1_500_000 }, () => {
     });
 
     it('spreads shards and task queue partitions over both containers', async () => {
-      // Matching partitions load when a queue is first used: the worker's polls did that.
+      // A partition loads where its queue is first used. The worker's polls load a few; a start
+      // on each of 16 more queues (nobody polls them) makes "every partition landed on one host"
+      // a 1-in-30,000 chance instead of a few percent.
+      const idleQueues = Array.from({ length: 16 }, (_, i) => `${taskQueue}-idle-${i}`);
+      await Promise.all(idleQueues.map((queue) => client.workflow.start('timerOnly', {
+        taskQueue: queue, workflowId: queue, args: [1],
+      })));
       for (const [service, pattern] of [
         ['tern-history', 'shard (\\d+) acquired'],
         ['tern-matching', 'partition loaded","namespace":"[^"]+","task_queue":"([^"]+)"'],
       ]) {
         const containers = await project.containers(service);
         assert.equal(containers.length, 2, `${service}: ${containers}`);
-        for (const container of containers) {
-          await waitFor(`${container} to own something`,
-            async () => matches(await project.logs(container), pattern).size > 0,
-            { timeoutMs: 60_000, intervalMs: 500 });
-        }
+        const owned = {};
+        await waitFor(`both ${service} containers to own something`, async () => {
+          for (const container of containers) {
+            owned[container] = [...matches(await project.logs(container), pattern)];
+          }
+          return containers.every((container) => owned[container].length > 0);
+        }, { timeoutMs: 60_000, intervalMs: 500 }).catch((err) => {
+          throw new Error(`${err.message}; each owns ${JSON.stringify(owned)}`);
+        });
       }
     });
 

@@ -40,7 +40,9 @@ async function waitFor(what, probe, { timeoutMs = 30_000, intervalMs = 100 } = {
       lastError = err;
     }
     if (Date.now() >= deadline) {
-      const cause = lastError ? `: ${lastError.message || lastError}` : '';
+      // An SDK error wraps the server's answer (gRPC code and message) in its cause.
+      const inner = lastError?.cause?.message ? ` (${lastError.cause.message})` : '';
+      const cause = lastError ? `: ${lastError.message || lastError}${inner}` : '';
       throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${cause}`);
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
