@@ -241,9 +241,13 @@ void TimerQueue::FireDue() {
     Arm();
     MaybeLoadLocked();
   }
-  for (auto& task : due) {
-    blocking_.Post([this, task = std::move(task)] { Run(task, 0); });
+  if (due.empty()) return;
+  // This is a blocking thread already (the alarm's): it runs the first due task itself, and only
+  // the others wake a thread each.
+  for (size_t i = 1; i < due.size(); ++i) {
+    blocking_.Post([this, task = std::move(due[i])] { Run(task, 0); });
   }
+  Run(std::move(due.front()), 0);
 }
 
 void TimerQueue::Run(pv1::TimerTask task, int attempt) {
