@@ -11,7 +11,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -35,6 +34,12 @@ struct LocalService {
                      const absl::Status& status, double seconds)>
       observe;
 };
+
+namespace detail {
+// The direct call this thread is inside now (the address of a marker on its caller's stack), so
+// that an answer given before the call returns is told apart from one given later.
+inline thread_local const void* direct_call_in_progress = nullptr;
+}  // namespace detail
 
 // StartWorkflowExecutionRequest -> StartWorkflowExecution, the method's name.
 std::string OperationOf(const google::protobuf::Descriptor& request);
@@ -78,10 +83,13 @@ class RingRouter {
     auto kept = std::make_shared<const Request>(request);  // for a reroute
     options.shared_request = kept;                         // the callee needs no copy of its own
     auto start = std::chrono::steady_clock::now();
+    const char marker = 0;
+    const void* outer_call = detail::direct_call_in_progress;
+    detail::direct_call_in_progress = &marker;
     ((*local->client).*direct)(
         *kept, options,
         [this, local, kept, key = std::move(key), options, done = std::move(done), method, start,
-         caller = std::this_thread::get_id()](absl::StatusOr<Response> result) mutable {
+         call = static_cast<const void*>(&marker)](absl::StatusOr<Response> result) mutable {
           if (local->observe) {
             static const std::string operation = OperationOf(*Request::descriptor());
             std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
@@ -90,16 +98,22 @@ class RingRouter {
           if (IsShardOwnershipLost(result.status())) {
             return Call(std::move(key), *kept, std::move(options), std::move(done), method);
           }
-          // As over gRPC, `done` never runs on the caller's thread nor inside the service (which
-          // may answer under its own locks). An answer given on another thread of an executor
-          // runs there once the service's work returns, with no other thread woken for it.
+          // As over gRPC, `done` never runs on the caller's stack nor inside the service (which
+          // may answer under its own locks). An answer given on an executor thread runs there
+          // once the work running now returns, with no other thread woken for it; one given
+          // before the call returned is handed to another thread instead, unless the caller
+          // does not block for it (it could be waiting for it on this very thread).
           auto answer = [done = std::move(done), result = std::move(result)]() mutable {
             done(std::move(result));
           };
           Executor* here = Executor::Current();
-          if (here && std::this_thread::get_id() != caller) return here->Defer(std::move(answer));
+          bool before_return = detail::direct_call_in_progress == call;
+          if (here && (options.caller_returns || !before_return)) {
+            return here->Defer(std::move(answer));
+          }
           executor_.Post(std::move(answer));
         });
+    detail::direct_call_in_progress = outer_call;
   }
 
   // Calls `method` on the owner of `key`.

@@ -82,6 +82,12 @@ struct CallOptions {
   // in-process call's request for a reroute): an in-process callee shares it (KeepRequest)
   // instead of copying it. Optional.
   std::shared_ptr<const google::protobuf::Message> shared_request;
+  // The caller returns without waiting for the answer on its own thread. An in-process callee
+  // that answers before the call returns (on the caller's executor thread) then has the answer
+  // run on that thread after the caller's work returns (Executor::Defer) instead of waking a
+  // client thread for it. Leave it false where the caller may block until the answer (a
+  // promise, worker::Await): an answer deferred to the blocked thread would never run.
+  bool caller_returns = false;
 };
 
 // `request`, owned for as long as the callee needs it: options.shared_request when that is

@@ -25,6 +25,7 @@ void ExecuteTransferTask(EngineContext& engine, Shard& shard, TransferQueue::Tas
                          TransferQueue::Done done) {
   const pv1::TransferTask& task = *task_ref;
   auto options = engine.CallDeadline(kMatchingCallTimeout);
+  options.caller_returns = true;  // matching answers a sync match at once, on this thread
   int partition =
       task.task_queue_kind() == enums::TASK_QUEUE_KIND_STICKY
           ? 0
