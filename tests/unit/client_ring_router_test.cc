@@ -3,13 +3,12 @@
 // to the client executor, unless the caller said it returns without waiting (caller_returns):
 // then it runs on the caller's own thread once the caller's work is done. An answer given after
 // the call returned runs on the answering executor thread, with no other thread woken.
-#include "client/ring_router.h"
-
 #include <gtest/gtest.h>
 
 #include <future>
 #include <thread>
 
+#include "client/ring_router.h"
 #include "tern/matchingservice/v1/service.grpc.pb.h"
 #include "tests/mocks/membership_store.h"
 
@@ -42,8 +41,8 @@ class RingRouterTest : public ::testing::Test {
     RingRouter<ms::MatchingService, FakeMatching> router(membership_, Membership::Role::kMatching,
                                                          client_executor_, SystemClock::Instance(),
                                                          "matching");
-    router.SetLocal(LocalService<FakeMatching>{
-        .holds = [](const std::string&) { return true; }, .client = &fake_});
+    router.SetLocal(LocalService<FakeMatching>{.holds = [](const std::string&) { return true; },
+                                               .client = &fake_});
     std::promise<Seen> seen;
     std::promise<std::thread::id> caller;
     work_.Post([&] {
