@@ -39,7 +39,12 @@ void InProcessHistoryClient::Blocking(client::CallOptions options, client::Callb
   if (options.handle) {
     if (absl::Status cancelled = options.handle->reason(); !cancelled.ok()) return done(cancelled);
   }
-  blocking_.Post([call = std::move(call), done = std::move(done)] { done(call()); });
+  auto run = [call = std::move(call), done = std::move(done)] { done(call()); };
+  // A caller on a blocking thread that does not wait for the answer (a workflow task matched
+  // while a transfer task ran, say) has the call run on its own thread once its work returns:
+  // no other thread is woken for it. Any other caller's call wakes one.
+  if (options.caller_returns) return blocking_.Defer(std::move(run));
+  blocking_.Post(std::move(run));
 }
 
 template <typename Response>

@@ -72,6 +72,7 @@ class TypedPoller final : public Poller {
     auto* task_queue = record.mutable_poll_request()->mutable_task_queue();
     task_queue->set_name(ParsePartitionName(task_queue->name()).base_name);
     auto self = std::static_pointer_cast<TypedPoller>(shared_from_this());
+    options.caller_returns = true;  // matching never waits for the answer on its thread
     Traits::Record(history, record, std::move(options),
                    [self, done = std::move(done)](absl::StatusOr<Response> response) {
                      absl::Status status = response.status();
