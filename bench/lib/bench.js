@@ -253,7 +253,7 @@ function cpuSnapshot(pgPid) {
   return {
     ...proc.cpuSample(pids),
     postgres: proc.treeCpu(pgPid),
-    serverSwitches: proc.contextSwitches(state.server.pid),
+    serverThreads: proc.threadGroups(state.server.pid),
     serverKernelSeconds: proc.procStat(state.server.pid).stime / proc.clockTicks(),
   };
 }
@@ -262,7 +262,7 @@ function cpuDelta(a, b) {
   const postgres = proc.treeCpuDelta(a.postgres, b.postgres);
   return {
     ...proc.cpuUsage(a, b, { postgres }),
-    serverSwitches: b.serverSwitches - a.serverSwitches,
+    serverThreads: proc.threadGroupsDelta(a.serverThreads, b.serverThreads),
     serverKernelSeconds: b.serverKernelSeconds - a.serverKernelSeconds,
   };
 }
@@ -428,7 +428,12 @@ async function main() {
     cpu: {
       ...cpuFigures(cpu, processes, n, units),
       // Thread hand-offs inside tern-server: a count that drifts far less than CPU time.
-      serverContextSwitchesPerWorkflow: round(cpu.serverSwitches / n, 1),
+      serverContextSwitchesPerWorkflow: round(cpu.serverThreads.switches / n, 1),
+      // The same and tern-server's CPU by thread group (blocking, nexting_thread, timers, ...),
+      // the busiest first: where the hand-offs and the time are.
+      serverThreadGroupsPerWorkflow: Object.entries(cpu.serverThreads.groups)
+        .map(([group, g]) => ({ group, cpuMs: round((1000 * g.seconds) / n, 2), switches: round(g.switches / n, 1) }))
+        .sort((x, y) => y.cpuMs - x.cpuMs || y.switches - x.switches),
       // Of tern-server's CPU, the share spent in the kernel (system calls, scheduling).
       serverKernelPercent: round((100 * cpu.serverKernelSeconds) / cpu.server, 1),
     },
@@ -585,6 +590,8 @@ function printTable(r) {
   workloadRows(r, row);
   row('tern-server memory', `peak RSS ${r.memory.serverPeakRssMiB} MiB (VmHWM), ${r.memory.serverThreads} threads; worker peak RSS ${r.memory.workerPeakRssMiB} MiB`);
   row('tern-server context switches / wf', `${r.cpu.serverContextSwitchesPerWorkflow} (voluntary + involuntary, all threads, over the phase)`);
+  const busiest = r.cpu.serverThreadGroupsPerWorkflow.filter((g) => g.cpuMs > 0 || g.switches > 0).slice(0, 6);
+  row('  by thread group (CPU-ms, sw)', busiest.map((g) => `${g.group} ${g.cpuMs}, ${g.switches}`).join('; '));
   row('tern-server CPU in the kernel', `${r.cpu.serverKernelPercent}% (system time: system calls, scheduling)`);
   const d = r.db;
   row('PostgreSQL transactions / workflow', `${d.xactPerWorkflow} (${d.xactCommitInWindow} commits in ${d.windowSeconds} s); minus idle background: ${d.xactPerWorkflowIdleCorrected}; rollbacks ${d.xactRollbackPerWorkflow}`);

@@ -138,25 +138,48 @@ function threads(pid) {
   }
 }
 
-// Context switches (voluntary + involuntary) of all live threads of a process, summed over
-// /proc/PID/task/*/status; NaN if the process is gone. Threads that exited take theirs along.
-function contextSwitches(pid) {
-  let total = 0;
+// The live threads of a process by group: a thread's name without its trailing number
+// (blocking0..blocking15 are "blocking"). Per group: CPU ticks (user + system) and context
+// switches (voluntary + involuntary), summed over /proc/PID/task/*; null if the process is gone.
+// Threads that exited take theirs along.
+function threadGroups(pid) {
   let tasks;
   try {
     tasks = fs.readdirSync(`/proc/${pid}/task`);
   } catch {
-    return NaN;
+    return null;
   }
+  const groups = {};
   for (const tid of tasks) {
     try {
-      const text = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
-      for (const m of text.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)/gm)) total += Number(m[1]);
+      const dir = `/proc/${pid}/task/${tid}`;
+      const name = fs.readFileSync(`${dir}/comm`, 'utf8').trim().replace(/\d+$/, '') || '?';
+      const stat = fs.readFileSync(`${dir}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const status = fs.readFileSync(`${dir}/status`, 'utf8');
+      let switches = 0;
+      for (const m of status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)/gm)) switches += Number(m[1]);
+      const group = (groups[name] ??= { ticks: 0, switches: 0 });
+      group.ticks += Number(fields[11]) + Number(fields[12]);
+      group.switches += switches;
     } catch {
       // the thread exited meanwhile
     }
   }
-  return total;
+  return groups;
+}
+
+// What each thread group of `b` used since `a` (two threadGroups snapshots), and the switches of
+// all of them together.
+function threadGroupsDelta(a, b) {
+  const groups = {};
+  let switches = 0;
+  for (const [name, now] of Object.entries(b ?? {})) {
+    const before = a?.[name] ?? { ticks: 0, switches: 0 };
+    groups[name] = { seconds: (now.ticks - before.ticks) / clockTicks(), switches: now.switches - before.switches };
+    switches += groups[name].switches;
+  }
+  return { groups, switches };
 }
 
 // CPU seconds of the processes in `pids` (name -> pid) and of the whole machine, now.
@@ -206,6 +229,6 @@ function machine() {
 }
 
 module.exports = {
-  clockTicks, contextSwitches, cpuSample, cpuSeconds, cpuUsage, machine, machineCpu, memory, procStat,
+  clockTicks, cpuSample, cpuSeconds, cpuUsage, machine, machineCpu, memory, procStat, threadGroups, threadGroupsDelta,
   statusKb, threads, treeCpu, treeCpuDelta,
 };

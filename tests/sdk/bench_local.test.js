@@ -10,7 +10,7 @@ const { bench, stopBenches } = require('./lib/bench');
 describe('bench/run (local mode)', { timeout: 300_000 }, () => {
   after(stopBenches);
 
-  it('runs the workflows and reports tern-server CPU, kernel share, switches and database counts', async () => {
+  it('runs the workflows and reports tern-server CPU, kernel share, switches (by thread group too) and database counts', async () => {
     // Enough workflows that tern-server's system time spans many of /proc's 10 ms ticks (10
     // workflows once measured 4 ticks of CPU, none of them in the kernel).
     const r = await bench(['--workflows', '200', '--concurrency', '20', '--warmup', '2', '--json']);
@@ -25,6 +25,9 @@ describe('bench/run (local mode)', { timeout: 300_000 }, () => {
     const { cpu, db } = out;
     assert.ok(cpu.secondsPer1000Workflows.server > 0, JSON.stringify(cpu));
     assert.ok(cpu.serverContextSwitchesPerWorkflow > 0, JSON.stringify(cpu));
+    // The same by thread group: history's and matching's work runs on the blocking pool.
+    const blocking = cpu.serverThreadGroupsPerWorkflow.find((g) => g.group === 'blocking');
+    assert.ok(blocking?.cpuMs > 0 && blocking.switches > 0, JSON.stringify(cpu.serverThreadGroupsPerWorkflow));
     // Some of tern-server's CPU is system calls (sockets, futexes); never all of it.
     assert.ok(cpu.serverKernelPercent > 0 && cpu.serverKernelPercent < 100, JSON.stringify(cpu));
 
