@@ -27,6 +27,11 @@ function procStat(pid) {
   } catch {
     return undefined;
   }
+  return parseStat(pid, text);
+}
+
+// A /proc/.../stat line's fields that procStat reports.
+function parseStat(pid, text) {
   // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return {
@@ -154,13 +159,12 @@ function threadGroups(pid) {
     try {
       const dir = `/proc/${pid}/task/${tid}`;
       const name = fs.readFileSync(`${dir}/comm`, 'utf8').trim().replace(/\d+$/, '') || '?';
-      const stat = fs.readFileSync(`${dir}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const stat = parseStat(tid, fs.readFileSync(`${dir}/stat`, 'utf8'));
       const status = fs.readFileSync(`${dir}/status`, 'utf8');
       let switches = 0;
       for (const m of status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)/gm)) switches += Number(m[1]);
       const group = (groups[name] ??= { ticks: 0, switches: 0 });
-      group.ticks += Number(fields[11]) + Number(fields[12]);
+      group.ticks += stat.utime + stat.stime;
       group.switches += switches;
     } catch {
       // the thread exited meanwhile

@@ -5,7 +5,9 @@
 // the call returned runs on the answering executor thread, with no other thread woken.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
+#include <memory>
 #include <thread>
 
 #include "client/ring_router.h"
