@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -13,14 +12,11 @@
 #include "common/errors.h"
 #include "common/metrics.h"
 #include "nlohmann/json.hpp"
-#include "services/frontend/api_methods.h"
-#include "services/frontend/authenticator.h"
 
 namespace tern::frontend {
 namespace {
 
 using google::protobuf::FieldDescriptor;
-using grpc::experimental::InterceptionHookPoints;
 
 // The string field `name` of `message`, or "".
 std::string StringField(const google::protobuf::Message& message, const char* name) {
@@ -30,76 +26,6 @@ std::string StringField(const google::protobuf::Message& message, const char* na
   }
   return message.GetReflection()->GetString(message, field);
 }
-
-const std::set<std::string, std::less<>>& AuditedMethods() {
-  static const auto* methods = [] {
-    auto* set = new std::set<std::string, std::less<>>;
-#define TERN_AUDITED(Method, role, kind) \
-  if (absl::string_view(#kind) == "kAudited") set->insert(#Method);
-    TERN_WORKFLOW_SERVICE_METHODS(TERN_AUDITED)
-    TERN_OPERATOR_SERVICE_METHODS(TERN_AUDITED)
-#undef TERN_AUDITED
-    return set;
-  }();
-  return *methods;
-}
-
-class AuditCall final : public grpc::experimental::Interceptor {
- public:
-  AuditCall(AuditLog& log, Authenticator* authenticator, std::string operation,
-            grpc::ServerContextBase* ctx)
-      : log_(log), authenticator_(authenticator), operation_(std::move(operation)), ctx_(ctx) {}
-
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
-      if (const void* message = methods->GetRecvMessage()) {
-        target_ = AuditTargetOf(*static_cast<const google::protobuf::Message*>(message));
-      }
-    }
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      Record(FromGrpcStatus(methods->GetSendStatus()));
-    }
-    methods->Proceed();
-  }
-
- private:
-  void Record(const absl::Status& outcome) {
-    // The gate wrote its denials when it made them.
-    if (absl::IsUnauthenticated(outcome) || absl::IsPermissionDenied(outcome)) return;
-    Caller caller = UnauthenticatedCaller(*ctx_);
-    if (authenticator_ != nullptr) {
-      if (auto authenticated = authenticator_->Authenticate(*ctx_); authenticated.ok()) {
-        caller = *std::move(authenticated);
-      }
-    }
-    log_.Write({operation_, caller.identity, ctx_->peer(), target_, outcome});
-  }
-
-  AuditLog& log_;
-  Authenticator* authenticator_;
-  const std::string operation_;
-  grpc::ServerContextBase* ctx_;
-  AuditTarget target_;
-};
-
-class AuditFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
- public:
-  AuditFactory(AuditLog& log, std::shared_ptr<Authenticator> authenticator)
-      : log_(log), authenticator_(std::move(authenticator)) {}
-
-  grpc::experimental::Interceptor* CreateServerInterceptor(
-      grpc::experimental::ServerRpcInfo* info) override {
-    const char* method = info->method();
-    const char* slash = method ? std::strrchr(method, '/') : nullptr;
-    if (slash == nullptr || !AuditedMethods().contains(absl::string_view(slash + 1)))
-      return nullptr;
-    return new AuditCall(log_, authenticator_.get(), slash + 1, info->server_context());
-  }
-
- private:
-  AuditLog& log_;
-  std::shared_ptr<Authenticator> authenticator_;
-};
 
 }  // namespace
 
@@ -155,11 +81,6 @@ void AuditLog::Write(const AuditRecord& record) {
   std::lock_guard lock(mu_);
   std::fwrite(text.data(), 1, text.size(), out_);
   std::fflush(out_);
-}
-
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> AuditInterceptor(
-    AuditLog& log, std::shared_ptr<Authenticator> authenticator) {
-  return std::make_unique<AuditFactory>(log, std::move(authenticator));
 }
 
 }  // namespace tern::frontend

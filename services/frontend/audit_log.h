@@ -6,12 +6,11 @@
 // `outcome` is the gRPC code name ("OK", "PERMISSION_DENIED", ...); `error` its message when not
 // OK. Written to global.audit.path (appended, flushed per record) or to standard output.
 //
-// The gate writes denials as it makes them; AuditInterceptor writes kAudited calls with the
-// status they finish with.
+// The gate (request_gate.h) writes denials as it makes them, and kAudited calls with the status
+// they finish with.
 #pragma once
 
 #include <google/protobuf/message.h>
-#include <grpcpp/support/server_interceptor.h>
 
 #include <cstdio>
 #include <memory>
@@ -22,8 +21,6 @@
 #include "common/config.h"
 
 namespace tern::frontend {
-
-class Authenticator;
 
 // What a call is about: its namespace and, where it names one, the workflow.
 struct AuditTarget {
@@ -56,10 +53,5 @@ class AuditLog {
   std::FILE* out_;
   bool owned_;
 };
-
-// Records every kAudited frontend call with its outcome. `authenticator` may be null
-// (authorization off: the caller is its certificate name or "anonymous").
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> AuditInterceptor(
-    AuditLog& log, std::shared_ptr<Authenticator> authenticator);
 
 }  // namespace tern::frontend

@@ -3,15 +3,29 @@
 #include <algorithm>
 #include <vector>
 
+#include "common/errors.h"
+
 namespace tern::frontend {
 
-std::shared_ptr<CallReactor> CallReactor::Create(PollRegistry* registry) {
-  auto reactor = std::shared_ptr<CallReactor>(new CallReactor(registry));
+void Reactor::Finish(const grpc::Status& status) {
+  gate_.Finished(record_, FromGrpcStatus(status));
+  grpc::ServerUnaryReactor::Finish(status);
+}
+
+Reactor* CallContext::DefaultReactor() {
+  if (reactor_ == nullptr) reactor_ = new Reactor(std::move(record_), gate_);
+  return reactor_;
+}
+
+std::shared_ptr<CallReactor> CallReactor::Create(CallContext& call, PollRegistry* registry) {
+  auto reactor = std::shared_ptr<CallReactor>(new CallReactor(call, registry));
   reactor->self_ = reactor;
+  call.reactor_ = reactor.get();
   return reactor;
 }
 
-CallReactor::CallReactor(PollRegistry* registry) : registry_(registry) {}
+CallReactor::CallReactor(CallContext& call, PollRegistry* registry)
+    : Reactor(std::move(call.record_), call.gate_), registry_(registry) {}
 
 bool CallReactor::TryFinish(const grpc::Status& status) {
   if (!Claim()) return false;

@@ -1,5 +1,18 @@
-// CallReactor: a unary server reactor for calls that wait on another service (long polls), with
-// the three things the default reactor lacks:
+// How the frontend answers its calls.
+//
+// Reactor: the reactor of every frontend call. Finish() records the call with the gate that
+// admitted it (request metrics, the audit log for audited methods; request_gate.h), then answers
+// it. gRPC's own ServerUnaryReactor is a private base, so a handler cannot answer a call without
+// recording it; grpc() is what the handler returns to gRPC. A plain Reactor deletes itself when
+// gRPC is done with the call.
+//
+// CallContext: what a handler is given for its call: gRPC's context (deadline, metadata) and the
+// call's record, which the call's one reactor takes: DefaultReactor() for a plain one,
+// CallReactor::Create for one that races or parks. It lives only while the handler method runs:
+// callbacks that run later keep the reactor, never the context.
+//
+// CallReactor: a reactor for calls that wait on another service (long polls), with the three
+// things a plain one lacks:
 //   - exactly-once finishing when several parties race to answer (the matching reply, the
 //     frontend's shutdown): whoever wins Claim() writes the response and calls Finish();
 //   - cancellation: when the caller goes away (OnCancel), the internal call is cancelled through
@@ -16,22 +29,68 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <unordered_set>
 #include <vector>
 
 #include "client/rpc.h"
+#include "services/frontend/request_gate.h"
 
 namespace tern::frontend {
 
 class PollRegistry;
 
-class CallReactor final : public grpc::ServerUnaryReactor,
-                          public std::enable_shared_from_this<CallReactor> {
+class Reactor : private grpc::ServerUnaryReactor {
  public:
-  // `registry` may be null (a cancellable call that shutdown does not answer).
-  static std::shared_ptr<CallReactor> Create(PollRegistry* registry);
+  Reactor(CallRecord record, RequestGate& gate) : record_(std::move(record)), gate_(gate) {}
+  Reactor(const Reactor&) = delete;
+  Reactor& operator=(const Reactor&) = delete;
+
+  // Records the call's outcome, then answers it. Once per call.
+  void Finish(const grpc::Status& status);
+  // The reactor as gRPC sees it: what a handler returns.
+  grpc::ServerUnaryReactor* grpc() { return this; }
+
+ protected:
+  ~Reactor() override = default;
+  void OnDone() override { delete this; }
+  // The reactions are short and take no lock a caller of Finish() may hold, so gRPC runs them
+  // on the thread where the call ended (as it does for its own default reactor) instead of
+  // waking one of its executor threads per call. OnDone may therefore run inside Finish().
+  bool InternalInlineable() override { return true; }
+
+ private:
+  CallRecord record_;
+  RequestGate& gate_;
+};
+
+class CallContext {
+ public:
+  CallContext(grpc::CallbackServerContext& grpc, CallRecord record, RequestGate& gate)
+      : grpc_(grpc), record_(std::move(record)), gate_(gate) {}
+  CallContext(const CallContext&) = delete;
+  CallContext& operator=(const CallContext&) = delete;
+
+  grpc::CallbackServerContext& grpc() { return grpc_; }
+  std::chrono::system_clock::time_point deadline() const { return grpc_.deadline(); }
+  // The call's plain reactor (the same one on every use).
+  Reactor* DefaultReactor();
+
+ private:
+  friend class CallReactor;
+  grpc::CallbackServerContext& grpc_;
+  CallRecord record_;  // until the call's reactor takes it
+  RequestGate& gate_;
+  Reactor* reactor_ = nullptr;
+};
+
+class CallReactor final : public Reactor, public std::enable_shared_from_this<CallReactor> {
+ public:
+  // The reactor of `call`. `registry` may be null (a cancellable call that shutdown does not
+  // answer).
+  static std::shared_ptr<CallReactor> Create(CallContext& call, PollRegistry* registry);
 
   // True for exactly one caller: it may write the response and must call Finish().
   bool Claim() { return !claimed_.exchange(true); }
@@ -44,13 +103,9 @@ class CallReactor final : public grpc::ServerUnaryReactor,
 
   void OnCancel() override;
   void OnDone() override;
-  // Both reactions are short and take no lock a caller of Finish() may hold, so gRPC runs them
-  // on the thread where the call ended (as it does for its own default reactor) instead of
-  // waking one of its executor threads per call. OnDone may therefore run inside Finish().
-  bool InternalInlineable() override { return true; }
 
  private:
-  explicit CallReactor(PollRegistry* registry);
+  CallReactor(CallContext& call, PollRegistry* registry);
 
   PollRegistry* registry_;
   std::shared_ptr<client::CallHandle> handle_ = std::make_shared<client::CallHandle>();

@@ -8,7 +8,6 @@
 #include "services/frontend/call_reactor.h"
 #include "services/frontend/gated_services.h"
 #include "services/frontend/namespace_handler.h"
-#include "services/frontend/operator_handler.h"
 #include "services/frontend/rate_limiter.h"
 #include "services/frontend/request_gate.h"
 #include "services/frontend/visibility_handler.h"
@@ -25,15 +24,13 @@ uint64_t ThreadRandom() {
 
 }  // namespace
 
-FrontendService::FrontendService(const Config& config,
-                                 std::shared_ptr<persistence::NamespaceStore> namespaces,
-                                 std::shared_ptr<NamespaceCache> cache,
-                                 client::HistoryClient& history, client::MatchingClient& matching,
-                                 Executor& blocking_executor,
-                                 std::shared_ptr<persistence::VisibilityStore> visibility,
-                                 FrontendSecurity security,
-                                 std::shared_ptr<persistence::ScheduleStore> schedules,
-                                 std::shared_ptr<persistence::BatchOperationStore> batch_operations)
+FrontendService::FrontendService(
+    const Config& config, std::shared_ptr<persistence::NamespaceStore> namespaces,
+    std::shared_ptr<NamespaceCache> cache, client::HistoryClient& history,
+    client::MatchingClient& matching, Executor& blocking_executor,
+    std::shared_ptr<persistence::VisibilityStore> visibility, FrontendSecurity security,
+    std::shared_ptr<persistence::ScheduleStore> schedules,
+    std::shared_ptr<persistence::BatchOperationStore> batch_operations, CallObserver observe_calls)
     : config_(config),
       security_(std::move(security)),
       limiter_(std::make_unique<RateLimiter>(config_.dynamic, SystemClock::Instance())),
@@ -52,11 +49,10 @@ FrontendService::FrontendService(const Config& config,
       operator_(std::make_unique<OperatorHandler>(namespaces, cache_, namespaces_,
                                                   std::move(visibility), blocking_executor)) {
   if (!security_.audit) security_.audit = *AuditLog::Open(AuditConfig{});  // standard output
-  gate_ = std::make_unique<RequestGate>(security_.authenticator, *limiter_, *security_.audit);
-  gated_workflow_ = std::make_unique<GatedWorkflowService>(
-      static_cast<ws::WorkflowService::CallbackService&>(*workflow_), *gate_);
-  gated_operator_ = std::make_unique<GatedOperatorService>(
-      static_cast<op::OperatorService::CallbackService&>(*operator_), *gate_);
+  gate_ = std::make_unique<RequestGate>(security_.authenticator, *limiter_, *security_.audit,
+                                        std::move(observe_calls));
+  gated_workflow_ = std::make_unique<GatedWorkflowService>(*workflow_, *gate_);
+  gated_operator_ = std::make_unique<GatedOperatorService>(*operator_, *gate_);
 }
 
 FrontendService::~FrontendService() {
@@ -70,14 +66,6 @@ FrontendService::~FrontendService() {
 
 std::vector<grpc::Service*> FrontendService::GrpcServices() {
   return {gated_workflow_.get(), gated_operator_.get()};
-}
-
-std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-FrontendService::Interceptors() {
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> all;
-  all.push_back(frontend::AuditInterceptor(*security_.audit, security_.authenticator));
-  all.push_back(limiter_->CallCounter());
-  return all;
 }
 
 void FrontendService::AttachServer(grpc::Server* server) {

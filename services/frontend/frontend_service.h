@@ -47,12 +47,13 @@
 #include "persistence/visibility_store.h"
 #include "services/frontend/audit_log.h"
 #include "services/frontend/authenticator.h"
+#include "services/frontend/request_gate.h"
 
 namespace tern::frontend {
 
 class NamespaceHandler;
+class OperatorHandler;
 class RateLimiter;
-class RequestGate;
 class VisibilityHandler;
 class PollRegistry;
 class ForwardedCalls;
@@ -70,6 +71,7 @@ struct FrontendSecurity {
 class FrontendService {
  public:
   // `cache` is the process's view of `namespaces`, started and stopped by the caller.
+  // `observe_calls` is told of every answered call of api_methods.h (the request metrics).
   FrontendService(const Config& config, std::shared_ptr<persistence::NamespaceStore> namespaces,
                   std::shared_ptr<persistence::NamespaceCache> cache,
                   client::HistoryClient& history, client::MatchingClient& matching,
@@ -77,18 +79,17 @@ class FrontendService {
                   std::shared_ptr<persistence::VisibilityStore> visibility = nullptr,
                   FrontendSecurity security = {},
                   std::shared_ptr<persistence::ScheduleStore> schedules = nullptr,
-                  std::shared_ptr<persistence::BatchOperationStore> batch_operations = nullptr);
+                  std::shared_ptr<persistence::BatchOperationStore> batch_operations = nullptr,
+                  CallObserver observe_calls = nullptr);
   ~FrontendService();
   FrontendService(const FrontendService&) = delete;
   FrontendService& operator=(const FrontendService&) = delete;
 
   // WorkflowService and OperatorService. Owned by this object; register them with the
   // ServerBuilder. Without a visibility store the list and count RPCs answer UNIMPLEMENTED.
+  // Their calls are recorded by the gate (request_gate.h): a request interceptor on the same
+  // server must leave them out (IsGatedMethod, gated_services.h).
   std::vector<grpc::Service*> GrpcServices();
-  // Install on the frontend's ServerBuilder: one writes the audited calls (api_methods.h) with
-  // their outcome, one counts the calls in progress for frontend.maxConcurrentRequests.
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-  Interceptors();
 
   // The built server, whose default health service reports our status. Applies the current
   // serving state at once.
@@ -116,7 +117,7 @@ class FrontendService {
   std::unique_ptr<PollRegistry> polls_;
   std::unique_ptr<ForwardedCalls> forwarded_;
   std::unique_ptr<WorkflowHandler> workflow_;
-  std::unique_ptr<grpc::Service> operator_;
+  std::unique_ptr<OperatorHandler> operator_;
   std::unique_ptr<grpc::Service> gated_workflow_;
   std::unique_ptr<grpc::Service> gated_operator_;
 

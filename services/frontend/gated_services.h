@@ -1,10 +1,14 @@
 // The frontend's public services as registered with gRPC: each method of api_methods.h passes
-// the RequestGate and then runs the handler's method. Methods not listed there answer
-// UNIMPLEMENTED (the generated base class).
+// the RequestGate and then runs the handler's method with the call's CallContext. Methods not
+// listed there answer UNIMPLEMENTED (the generated base class).
 #pragma once
 
+#include <string_view>
+
 #include "services/frontend/api_methods.h"
+#include "services/frontend/operator_handler.h"
 #include "services/frontend/request_gate.h"
+#include "services/frontend/workflow_handler.h"
 #include "temporal/api/operatorservice/v1/service.grpc.pb.h"
 #include "temporal/api/workflowservice/v1/service.grpc.pb.h"
 
@@ -22,28 +26,30 @@ namespace tern::frontend {
 class GatedWorkflowService final
     : public temporal::api::workflowservice::v1::WorkflowService::CallbackService {
  public:
-  GatedWorkflowService(temporal::api::workflowservice::v1::WorkflowService::CallbackService& inner,
-                       RequestGate& gate)
-      : inner_(inner), gate_(gate) {}
+  GatedWorkflowService(WorkflowHandler& inner, RequestGate& gate) : inner_(inner), gate_(gate) {}
   TERN_WORKFLOW_SERVICE_METHODS(TERN_GATED_WORKFLOW_DECLARATION)
 
  private:
-  temporal::api::workflowservice::v1::WorkflowService::CallbackService& inner_;
+  WorkflowHandler& inner_;
   RequestGate& gate_;
 };
 
 class GatedOperatorService final
     : public temporal::api::operatorservice::v1::OperatorService::CallbackService {
  public:
-  GatedOperatorService(temporal::api::operatorservice::v1::OperatorService::CallbackService& inner,
-                       RequestGate& gate)
-      : inner_(inner), gate_(gate) {}
+  GatedOperatorService(OperatorHandler& inner, RequestGate& gate) : inner_(inner), gate_(gate) {}
   TERN_OPERATOR_SERVICE_METHODS(TERN_GATED_OPERATOR_DECLARATION)
 
  private:
-  temporal::api::operatorservice::v1::OperatorService::CallbackService& inner_;
+  OperatorHandler& inner_;
   RequestGate& gate_;
 };
+
+// True for a method path
+// ("/temporal.api.workflowservice.v1.WorkflowService/StartWorkflowExecution") of api_methods.h,
+// whose calls the gate records; the others (UNIMPLEMENTED) are left to the process's request
+// interceptor.
+bool IsGatedMethod(std::string_view path);
 
 #undef TERN_GATED_OPERATOR_DECLARATION
 #undef TERN_GATED_WORKFLOW_DECLARATION

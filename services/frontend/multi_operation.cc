@@ -93,9 +93,9 @@ std::optional<std::pair<int, absl::Status>> CheckShape(const ws::ExecuteMultiOpe
 
 }  // namespace
 
-grpc::ServerUnaryReactor* WorkflowHandler::ExecuteMultiOperation(
-    grpc::CallbackServerContext* ctx, const ws::ExecuteMultiOperationRequest* request,
-    ws::ExecuteMultiOperationResponse* response) {
+Reactor* WorkflowHandler::ExecuteMultiOperation(CallContext* ctx,
+                                                const ws::ExecuteMultiOperationRequest* request,
+                                                ws::ExecuteMultiOperationResponse* response) {
   if (auto valid = ValidateNamespaceName(request->namespace_(), Limits(*request).max_id_length);
       !valid.ok()) {
     return Finished(ctx, valid);
@@ -104,7 +104,7 @@ grpc::ServerUnaryReactor* WorkflowHandler::ExecuteMultiOperation(
     return Finished(ctx, MultiOperationError(wrong->first, wrong->second));
   }
   // Cancellable like UpdateWorkflowExecution: a client that gives up releases the history calls.
-  auto reactor = CallReactor::Create(nullptr);
+  auto reactor = CallReactor::Create(*ctx, nullptr);
   forwarded_.Track(reactor->handle());
   const auto now = clock_.Now();
   const TimePoint start_deadline = CallDeadline(now, ctx->deadline());

@@ -44,8 +44,7 @@ OperatorHandler::OperatorHandler(std::shared_ptr<persistence::NamespaceStore> st
       blocking_(blocking) {}
 
 template <typename Response, typename Fn>
-grpc::ServerUnaryReactor* OperatorHandler::RunBlocking(grpc::CallbackServerContext* ctx,
-                                                       Response* response, Fn fn) {
+Reactor* OperatorHandler::RunBlocking(CallContext* ctx, Response* response, Fn fn) {
   auto* reactor = ctx->DefaultReactor();
   blocking_.Post([reactor, response, fn = std::move(fn)] {
     absl::StatusOr<Response> result = fn();
@@ -55,15 +54,15 @@ grpc::ServerUnaryReactor* OperatorHandler::RunBlocking(grpc::CallbackServerConte
   return reactor;
 }
 
-grpc::ServerUnaryReactor* OperatorHandler::AddSearchAttributes(
-    grpc::CallbackServerContext* ctx, const op::AddSearchAttributesRequest* request,
-    op::AddSearchAttributesResponse* response) {
+Reactor* OperatorHandler::AddSearchAttributes(CallContext* ctx,
+                                              const op::AddSearchAttributesRequest* request,
+                                              op::AddSearchAttributesResponse* response) {
   return RunBlocking(ctx, response, [this, request] { return Add(*request); });
 }
 
-grpc::ServerUnaryReactor* OperatorHandler::DeleteNamespace(
-    grpc::CallbackServerContext* ctx, const op::DeleteNamespaceRequest* request,
-    op::DeleteNamespaceResponse* response) {
+Reactor* OperatorHandler::DeleteNamespace(CallContext* ctx,
+                                          const op::DeleteNamespaceRequest* request,
+                                          op::DeleteNamespaceResponse* response) {
   return RunBlocking(ctx, response,
                      [this, request]() -> absl::StatusOr<op::DeleteNamespaceResponse> {
                        if (!request->namespace_id().empty() && request->namespace_().empty()) {
@@ -78,15 +77,15 @@ grpc::ServerUnaryReactor* OperatorHandler::DeleteNamespace(
                      });
 }
 
-grpc::ServerUnaryReactor* OperatorHandler::RemoveSearchAttributes(
-    grpc::CallbackServerContext* ctx, const op::RemoveSearchAttributesRequest* request,
-    op::RemoveSearchAttributesResponse* response) {
+Reactor* OperatorHandler::RemoveSearchAttributes(CallContext* ctx,
+                                                 const op::RemoveSearchAttributesRequest* request,
+                                                 op::RemoveSearchAttributesResponse* response) {
   return RunBlocking(ctx, response, [this, request] { return Remove(*request); });
 }
 
-grpc::ServerUnaryReactor* OperatorHandler::ListSearchAttributes(
-    grpc::CallbackServerContext* ctx, const op::ListSearchAttributesRequest* request,
-    op::ListSearchAttributesResponse* response) {
+Reactor* OperatorHandler::ListSearchAttributes(CallContext* ctx,
+                                               const op::ListSearchAttributesRequest* request,
+                                               op::ListSearchAttributesResponse* response) {
   return RunBlocking(ctx, response, [this, request] { return List(*request); });
 }
 

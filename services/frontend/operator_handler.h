@@ -1,7 +1,7 @@
-// OperatorHandler: the public temporal.api.operatorservice.v1.OperatorService (gRPC callback
-// API). Implemented: the search attribute RPCs and DeleteNamespace (NamespaceHandler::Delete:
-// renamed and marked DELETED at once, data removed by tern-worker). Everything else answers
-// UNIMPLEMENTED (the generated default).
+// OperatorHandler: the public temporal.api.operatorservice.v1.OperatorService, behind the gate
+// (gated_services.h). Implemented: the search attribute RPCs and DeleteNamespace
+// (NamespaceHandler::Delete: renamed and marked DELETED at once, data removed by tern-worker).
+// Everything else answers UNIMPLEMENTED (the generated default).
 //
 // Custom search attributes are per namespace, stored in the namespace record
 // (NamespaceRecord.custom_search_attributes) and served to every service through its namespace
@@ -37,6 +37,7 @@
 #include "persistence/namespace_cache.h"
 #include "persistence/store.h"
 #include "persistence/visibility_store.h"
+#include "services/frontend/call_reactor.h"
 #include "services/frontend/namespace_handler.h"
 #include "temporal/api/operatorservice/v1/service.grpc.pb.h"
 
@@ -44,7 +45,7 @@ namespace tern::frontend {
 
 namespace op = temporal::api::operatorservice::v1;
 
-class OperatorHandler final : public op::OperatorService::CallbackService {
+class OperatorHandler final {
  public:
   // `visibility` may be null (no visibility store: nothing to map).
   OperatorHandler(std::shared_ptr<persistence::NamespaceStore> store,
@@ -52,19 +53,16 @@ class OperatorHandler final : public op::OperatorService::CallbackService {
                   std::shared_ptr<NamespaceHandler> namespaces,
                   std::shared_ptr<persistence::VisibilityStore> visibility, Executor& blocking);
 
-  grpc::ServerUnaryReactor* DeleteNamespace(grpc::CallbackServerContext* ctx,
-                                            const op::DeleteNamespaceRequest* request,
-                                            op::DeleteNamespaceResponse* response) override;
+  Reactor* DeleteNamespace(CallContext* ctx, const op::DeleteNamespaceRequest* request,
+                           op::DeleteNamespaceResponse* response);
 
-  grpc::ServerUnaryReactor* AddSearchAttributes(grpc::CallbackServerContext* ctx,
-                                                const op::AddSearchAttributesRequest* request,
-                                                op::AddSearchAttributesResponse* response) override;
-  grpc::ServerUnaryReactor* RemoveSearchAttributes(
-      grpc::CallbackServerContext* ctx, const op::RemoveSearchAttributesRequest* request,
-      op::RemoveSearchAttributesResponse* response) override;
-  grpc::ServerUnaryReactor* ListSearchAttributes(
-      grpc::CallbackServerContext* ctx, const op::ListSearchAttributesRequest* request,
-      op::ListSearchAttributesResponse* response) override;
+  Reactor* AddSearchAttributes(CallContext* ctx, const op::AddSearchAttributesRequest* request,
+                               op::AddSearchAttributesResponse* response);
+  Reactor* RemoveSearchAttributes(CallContext* ctx,
+                                  const op::RemoveSearchAttributesRequest* request,
+                                  op::RemoveSearchAttributesResponse* response);
+  Reactor* ListSearchAttributes(CallContext* ctx, const op::ListSearchAttributesRequest* request,
+                                op::ListSearchAttributesResponse* response);
 
   // Blocking forms of the RPCs above.
   absl::StatusOr<op::AddSearchAttributesResponse> Add(const op::AddSearchAttributesRequest& r);
@@ -77,8 +75,7 @@ class OperatorHandler final : public op::OperatorService::CallbackService {
   absl::StatusOr<persistence::v1::NamespaceRecord> Read(const std::string& name);
   absl::Status Write(const persistence::v1::NamespaceRecord& record);
   template <typename Response, typename Fn>
-  grpc::ServerUnaryReactor* RunBlocking(grpc::CallbackServerContext* ctx, Response* response,
-                                        Fn fn);
+  Reactor* RunBlocking(CallContext* ctx, Response* response, Fn fn);
 
   std::shared_ptr<persistence::NamespaceStore> store_;
   std::shared_ptr<persistence::NamespaceCache> cache_;

@@ -23,31 +23,6 @@ double SecondsBetween(TimePoint from, TimePoint to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
-// Counts one call while it lives (gRPC destroys it when the call is over).
-class CountedCall final : public grpc::experimental::Interceptor {
- public:
-  explicit CountedCall(std::atomic<int>& calls) : calls_(calls) { calls_.fetch_add(1); }
-  ~CountedCall() override { calls_.fetch_sub(1); }
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    methods->Proceed();
-  }
-
- private:
-  std::atomic<int>& calls_;
-};
-
-class CallCounterFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
- public:
-  explicit CallCounterFactory(std::atomic<int>& calls) : calls_(calls) {}
-  grpc::experimental::Interceptor* CreateServerInterceptor(
-      grpc::experimental::ServerRpcInfo*) override {
-    return new CountedCall(calls_);
-  }
-
- private:
-  std::atomic<int>& calls_;
-};
-
 }  // namespace
 
 bool RateLimiter::Bucket::Take(TimePoint now, double rate, double burst) {
@@ -72,10 +47,6 @@ RateLimiter::RateLimiter(dynamicconfig::Collection dynamic, const Clock& clock)
     : dynamic_(std::move(dynamic)), clock_(clock) {}
 
 RateLimiter::~RateLimiter() = default;
-
-std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> RateLimiter::CallCounter() {
-  return std::make_unique<CallCounterFactory>(calls_);
-}
 
 absl::Status RateLimiter::Admit(absl::string_view namespace_name) {
   const TimePoint now = clock_.Now();

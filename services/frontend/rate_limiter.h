@@ -6,8 +6,8 @@
 //     signals need, and starts cannot starve polls;
 //   - frontend.maxConcurrentRequests (Tern's own key): calls in progress on the host at once,
 //     parked long polls excepted. Rates say nothing of what the host can serve; this sheds load
-//     past its capacity at once instead of queueing calls until their deadlines. The calls are
-//     counted by CallCounter(), a server interceptor whose interceptors live as long as a call.
+//     past its capacity at once instead of queueing calls until their deadlines. Each call holds
+//     a CallCount (CountCall()) from the gate to its end.
 // A refusal is RESOURCE_EXHAUSTED with a ResourceExhaustedFailure (cause RPS_LIMIT,
 // CONCURRENT_LIMIT or SYSTEM_OVERLOADED, scope NAMESPACE or SYSTEM): the SDKs retry it with
 // backoff.
@@ -16,13 +16,12 @@
 // Thread-safe; Admit and AdmitLongPoll never block on anything but a short mutex.
 #pragma once
 
-#include <grpcpp/support/server_interceptor.h>
-
 #include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -44,9 +43,26 @@ class RateLimiter {
 
   // One request of `namespace_name` ("" for calls about no namespace: only the host limits).
   absl::Status Admit(absl::string_view namespace_name);
-  // Counts the calls in progress on this host, for frontend.maxConcurrentRequests. Install it on
-  // the frontend's server; it must not outlive this object.
-  std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> CallCounter();
+  // One call in progress on this host, for frontend.maxConcurrentRequests, until destroyed.
+  class CallCount {
+   public:
+    CallCount() = default;
+    CallCount(CallCount&& other) noexcept : calls_(std::exchange(other.calls_, nullptr)) {}
+    CallCount& operator=(CallCount&& other) noexcept {
+      std::swap(calls_, other.calls_);
+      return *this;
+    }
+    ~CallCount() {
+      if (calls_ != nullptr) calls_->fetch_sub(1);
+    }
+
+   private:
+    friend class RateLimiter;
+    explicit CallCount(std::atomic<int>* calls) : calls_(calls) { calls_->fetch_add(1); }
+    std::atomic<int>* calls_ = nullptr;
+  };
+  // Counts a call from its start to its end (the count must not outlive this object).
+  CallCount CountCall() { return CallCount(&calls_); }
   // One parked long poll of `namespace_name`, held until the slot is released. The slot must not
   // outlive this object.
   absl::StatusOr<LongPollSlot> AdmitLongPoll(absl::string_view namespace_name);

@@ -6,8 +6,39 @@
 namespace tern::frontend {
 
 RequestGate::RequestGate(std::shared_ptr<Authenticator> authenticator, RateLimiter& limiter,
-                         AuditLog& audit)
-    : authenticator_(std::move(authenticator)), limiter_(limiter), audit_(audit) {}
+                         AuditLog& audit, CallObserver observer)
+    : authenticator_(std::move(authenticator)),
+      limiter_(limiter),
+      audit_(audit),
+      observer_(std::move(observer)) {}
+
+CallRecord RequestGate::Begin(const grpc::ServerContextBase& ctx, const MethodAccess& method,
+                              const google::protobuf::Message& request,
+                              absl::string_view namespace_name) {
+  CallRecord record{method, std::string(namespace_name), std::chrono::steady_clock::now(),
+                    &ctx,   limiter_.CountCall(),        nullptr};
+  if (method.kind == CallKind::kAudited) {
+    record.audit = std::make_unique<AuditTarget>(AuditTargetOf(request));
+  }
+  return record;
+}
+
+void RequestGate::Finished(const CallRecord& record, const absl::Status& status) {
+  if (observer_) {
+    std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - record.start;
+    const absl::string_view operation = record.method.name;
+    observer_(std::string_view(operation.data(), operation.size()), record.namespace_name, status,
+              elapsed.count());
+  }
+  if (!record.audit || absl::IsUnauthenticated(status) || absl::IsPermissionDenied(status)) return;
+  Caller caller = UnauthenticatedCaller(*record.ctx);
+  if (authenticator_ != nullptr) {
+    if (auto authenticated = authenticator_->Authenticate(*record.ctx); authenticated.ok()) {
+      caller = *std::move(authenticated);
+    }
+  }
+  audit_.Write({record.method.name, caller.identity, record.ctx->peer(), *record.audit, status});
+}
 
 absl::Status RequestGate::Admit(const grpc::ServerContextBase& ctx, const MethodAccess& method,
                                 const google::protobuf::Message& request,

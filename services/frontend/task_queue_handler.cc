@@ -129,9 +129,9 @@ void WorkflowHandler::DescribePartitions(const Entry& ns, const tq::TaskQueue& q
   }
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::DescribeTaskQueue(
-    grpc::CallbackServerContext* ctx, const ws::DescribeTaskQueueRequest* request,
-    ws::DescribeTaskQueueResponse* response) {
+Reactor* WorkflowHandler::DescribeTaskQueue(CallContext* ctx,
+                                            const ws::DescribeTaskQueueRequest* request,
+                                            ws::DescribeTaskQueueResponse* response) {
   auto valid = ValidateDescribeTaskQueue(*request, Limits(*request));
   if (!valid.ok()) return Finished(ctx, valid);
   auto* reactor = ctx->DefaultReactor();
@@ -179,9 +179,9 @@ grpc::ServerUnaryReactor* WorkflowHandler::DescribeTaskQueue(
   return reactor;
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::ListTaskQueuePartitions(
-    grpc::CallbackServerContext* ctx, const ws::ListTaskQueuePartitionsRequest* request,
-    ws::ListTaskQueuePartitionsResponse* response) {
+Reactor* WorkflowHandler::ListTaskQueuePartitions(CallContext* ctx,
+                                                  const ws::ListTaskQueuePartitionsRequest* request,
+                                                  ws::ListTaskQueuePartitionsResponse* response) {
   auto valid = ValidateListTaskQueuePartitions(*request, Limits(*request));
   if (!valid.ok()) return Finished(ctx, valid);
   auto* reactor = ctx->DefaultReactor();

@@ -68,8 +68,8 @@ void WorkflowHandler::ResolveByToken(const persistence::v1::TaskToken& token,
   });
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::GetWorkflowExecutionHistoryReverse(
-    grpc::CallbackServerContext* ctx, const ws::GetWorkflowExecutionHistoryReverseRequest* request,
+Reactor* WorkflowHandler::GetWorkflowExecutionHistoryReverse(
+    CallContext* ctx, const ws::GetWorkflowExecutionHistoryReverseRequest* request,
     ws::GetWorkflowExecutionHistoryReverseResponse* response) {
   return ForwardByName<ws::GetWorkflowExecutionHistoryReverseRequest,
                        hs::GetWorkflowExecutionHistoryReverseRequest>(
@@ -78,25 +78,25 @@ grpc::ServerUnaryReactor* WorkflowHandler::GetWorkflowExecutionHistoryReverse(
       NamespaceUse::kDefault, &client::HistoryClient::GetWorkflowExecutionHistoryReverse);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::DeleteWorkflowExecution(
-    grpc::CallbackServerContext* ctx, const ws::DeleteWorkflowExecutionRequest* request,
-    ws::DeleteWorkflowExecutionResponse* response) {
+Reactor* WorkflowHandler::DeleteWorkflowExecution(CallContext* ctx,
+                                                  const ws::DeleteWorkflowExecutionRequest* request,
+                                                  ws::DeleteWorkflowExecutionResponse* response) {
   return ForwardByName<ws::DeleteWorkflowExecutionRequest, hs::DeleteWorkflowExecutionRequest>(
       ctx, request, response, ValidateDeleteWorkflowExecution(*request, Limits(*request)),
       NamespaceUse::kDefault, &client::HistoryClient::DeleteWorkflowExecution);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::ResetWorkflowExecution(
-    grpc::CallbackServerContext* ctx, const ws::ResetWorkflowExecutionRequest* request,
-    ws::ResetWorkflowExecutionResponse* response) {
+Reactor* WorkflowHandler::ResetWorkflowExecution(CallContext* ctx,
+                                                 const ws::ResetWorkflowExecutionRequest* request,
+                                                 ws::ResetWorkflowExecutionResponse* response) {
   return ForwardByName<ws::ResetWorkflowExecutionRequest, hs::ResetWorkflowExecutionRequest>(
       ctx, request, response, ValidateResetWorkflowExecution(*request, Limits(*request)),
       NamespaceUse::kDefault, &client::HistoryClient::ResetWorkflowExecution);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::ResetStickyTaskQueue(
-    grpc::CallbackServerContext* ctx, const ws::ResetStickyTaskQueueRequest* request,
-    ws::ResetStickyTaskQueueResponse* response) {
+Reactor* WorkflowHandler::ResetStickyTaskQueue(CallContext* ctx,
+                                               const ws::ResetStickyTaskQueueRequest* request,
+                                               ws::ResetStickyTaskQueueResponse* response) {
   return ForwardByName<ws::ResetStickyTaskQueueRequest, hs::ResetStickyTaskQueueRequest>(
       ctx, request, response, ValidateResetStickyTaskQueue(*request, Limits(*request)),
       NamespaceUse::kDefault, &client::HistoryClient::ResetStickyTaskQueue);
@@ -134,56 +134,53 @@ ws::GetClusterInfoResponse ClusterInfo(const Config& config) {
   return out;
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::GetClusterInfo(grpc::CallbackServerContext* ctx,
-                                                          const ws::GetClusterInfoRequest*,
-                                                          ws::GetClusterInfoResponse* response) {
+Reactor* WorkflowHandler::GetClusterInfo(CallContext* ctx, const ws::GetClusterInfoRequest*,
+                                         ws::GetClusterInfoResponse* response) {
   *response = ClusterInfo(config_);
   return Finished(ctx, absl::OkStatus());
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::GetSystemInfo(grpc::CallbackServerContext* ctx,
-                                                         const ws::GetSystemInfoRequest*,
-                                                         ws::GetSystemInfoResponse* response) {
+Reactor* WorkflowHandler::GetSystemInfo(CallContext* ctx, const ws::GetSystemInfoRequest*,
+                                        ws::GetSystemInfoResponse* response) {
   *response = SystemInfo();
   return Finished(ctx, absl::OkStatus());
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::RegisterNamespace(
-    grpc::CallbackServerContext* ctx, const ws::RegisterNamespaceRequest* request,
-    ws::RegisterNamespaceResponse* response) {
+Reactor* WorkflowHandler::RegisterNamespace(CallContext* ctx,
+                                            const ws::RegisterNamespaceRequest* request,
+                                            ws::RegisterNamespaceResponse* response) {
   return RunBlocking(ctx, response, [this, request] { return namespaces_->Register(*request); });
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::DescribeNamespace(
-    grpc::CallbackServerContext* ctx, const ws::DescribeNamespaceRequest* request,
-    ws::DescribeNamespaceResponse* response) {
+Reactor* WorkflowHandler::DescribeNamespace(CallContext* ctx,
+                                            const ws::DescribeNamespaceRequest* request,
+                                            ws::DescribeNamespaceResponse* response) {
   return RunBlocking(ctx, response, [this, request] { return namespaces_->Describe(*request); });
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::ListNamespaces(grpc::CallbackServerContext* ctx,
-                                                          const ws::ListNamespacesRequest* request,
-                                                          ws::ListNamespacesResponse* response) {
+Reactor* WorkflowHandler::ListNamespaces(CallContext* ctx, const ws::ListNamespacesRequest* request,
+                                         ws::ListNamespacesResponse* response) {
   return RunBlocking(ctx, response, [this, request] { return namespaces_->List(*request); });
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::UpdateNamespace(
-    grpc::CallbackServerContext* ctx, const ws::UpdateNamespaceRequest* request,
-    ws::UpdateNamespaceResponse* response) {
+Reactor* WorkflowHandler::UpdateNamespace(CallContext* ctx,
+                                          const ws::UpdateNamespaceRequest* request,
+                                          ws::UpdateNamespaceResponse* response) {
   return RunBlocking(ctx, response, [this, request] { return namespaces_->Update(*request); });
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::DeprecateNamespace(
-    grpc::CallbackServerContext* ctx, const ws::DeprecateNamespaceRequest* request,
-    ws::DeprecateNamespaceResponse* response) {
+Reactor* WorkflowHandler::DeprecateNamespace(CallContext* ctx,
+                                             const ws::DeprecateNamespaceRequest* request,
+                                             ws::DeprecateNamespaceResponse* response) {
   return RunBlocking(ctx, response, [this, request] { return namespaces_->Deprecate(*request); });
 }
 
 // ---- workflows
 // -----------------------------------------------------------------------------------
 
-grpc::ServerUnaryReactor* WorkflowHandler::StartWorkflowExecution(
-    grpc::CallbackServerContext* ctx, const ws::StartWorkflowExecutionRequest* request,
-    ws::StartWorkflowExecutionResponse* response) {
+Reactor* WorkflowHandler::StartWorkflowExecution(CallContext* ctx,
+                                                 const ws::StartWorkflowExecutionRequest* request,
+                                                 ws::StartWorkflowExecutionResponse* response) {
   return ForwardByName<ws::StartWorkflowExecutionRequest, hs::StartWorkflowExecutionRequest>(
       ctx, request, response, ValidateStartWorkflowExecution(*request, Limits(*request)),
       NamespaceUse::kStart, &client::HistoryClient::StartWorkflowExecution,
@@ -197,8 +194,8 @@ grpc::ServerUnaryReactor* WorkflowHandler::StartWorkflowExecution(
       });
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::GetWorkflowExecutionHistory(
-    grpc::CallbackServerContext* ctx, const ws::GetWorkflowExecutionHistoryRequest* request,
+Reactor* WorkflowHandler::GetWorkflowExecutionHistory(
+    CallContext* ctx, const ws::GetWorkflowExecutionHistoryRequest* request,
     ws::GetWorkflowExecutionHistoryResponse* response) {
   return ForwardLongPoll<ws::GetWorkflowExecutionHistoryRequest,
                          hs::GetWorkflowExecutionHistoryRequest>(
@@ -207,16 +204,16 @@ grpc::ServerUnaryReactor* WorkflowHandler::GetWorkflowExecutionHistory(
       /*parks=*/request->wait_new_event());
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::UpdateWorkflowExecution(
-    grpc::CallbackServerContext* ctx, const ws::UpdateWorkflowExecutionRequest* request,
-    ws::UpdateWorkflowExecutionResponse* response) {
+Reactor* WorkflowHandler::UpdateWorkflowExecution(CallContext* ctx,
+                                                  const ws::UpdateWorkflowExecutionRequest* request,
+                                                  ws::UpdateWorkflowExecutionResponse* response) {
   return ForwardLongPoll<ws::UpdateWorkflowExecutionRequest, hs::UpdateWorkflowExecutionRequest>(
       ctx, request, response, ValidateUpdateWorkflowExecution(*request, Limits(*request)), true,
       &client::HistoryClient::UpdateWorkflowExecution, /*parks=*/false);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::PollWorkflowExecutionUpdate(
-    grpc::CallbackServerContext* ctx, const ws::PollWorkflowExecutionUpdateRequest* request,
+Reactor* WorkflowHandler::PollWorkflowExecutionUpdate(
+    CallContext* ctx, const ws::PollWorkflowExecutionUpdateRequest* request,
     ws::PollWorkflowExecutionUpdateResponse* response) {
   return ForwardLongPoll<ws::PollWorkflowExecutionUpdateRequest,
                          hs::PollWorkflowExecutionUpdateRequest>(
@@ -224,8 +221,8 @@ grpc::ServerUnaryReactor* WorkflowHandler::PollWorkflowExecutionUpdate(
       &client::HistoryClient::PollWorkflowExecutionUpdate, /*parks=*/true);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::DescribeWorkflowExecution(
-    grpc::CallbackServerContext* ctx, const ws::DescribeWorkflowExecutionRequest* request,
+Reactor* WorkflowHandler::DescribeWorkflowExecution(
+    CallContext* ctx, const ws::DescribeWorkflowExecutionRequest* request,
     ws::DescribeWorkflowExecutionResponse* response) {
   return ForwardByName<ws::DescribeWorkflowExecutionRequest, hs::DescribeWorkflowExecutionRequest>(
       ctx, request, response, ValidateDescribeWorkflowExecution(*request, Limits(*request)),
@@ -240,16 +237,16 @@ grpc::ServerUnaryReactor* WorkflowHandler::DescribeWorkflowExecution(
       });
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::SignalWorkflowExecution(
-    grpc::CallbackServerContext* ctx, const ws::SignalWorkflowExecutionRequest* request,
-    ws::SignalWorkflowExecutionResponse* response) {
+Reactor* WorkflowHandler::SignalWorkflowExecution(CallContext* ctx,
+                                                  const ws::SignalWorkflowExecutionRequest* request,
+                                                  ws::SignalWorkflowExecutionResponse* response) {
   return ForwardByName<ws::SignalWorkflowExecutionRequest, hs::SignalWorkflowExecutionRequest>(
       ctx, request, response, ValidateSignalWorkflowExecution(*request, Limits(*request)),
       NamespaceUse::kDefault, &client::HistoryClient::SignalWorkflowExecution);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::SignalWithStartWorkflowExecution(
-    grpc::CallbackServerContext* ctx, const ws::SignalWithStartWorkflowExecutionRequest* request,
+Reactor* WorkflowHandler::SignalWithStartWorkflowExecution(
+    CallContext* ctx, const ws::SignalWithStartWorkflowExecutionRequest* request,
     ws::SignalWithStartWorkflowExecutionResponse* response) {
   return ForwardByName<ws::SignalWithStartWorkflowExecutionRequest,
                        hs::SignalWithStartWorkflowExecutionRequest>(
@@ -264,8 +261,8 @@ grpc::ServerUnaryReactor* WorkflowHandler::SignalWithStartWorkflowExecution(
       });
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::RequestCancelWorkflowExecution(
-    grpc::CallbackServerContext* ctx, const ws::RequestCancelWorkflowExecutionRequest* request,
+Reactor* WorkflowHandler::RequestCancelWorkflowExecution(
+    CallContext* ctx, const ws::RequestCancelWorkflowExecutionRequest* request,
     ws::RequestCancelWorkflowExecutionResponse* response) {
   return ForwardByName<ws::RequestCancelWorkflowExecutionRequest,
                        hs::RequestCancelWorkflowExecutionRequest>(
@@ -273,9 +270,8 @@ grpc::ServerUnaryReactor* WorkflowHandler::RequestCancelWorkflowExecution(
       NamespaceUse::kDefault, &client::HistoryClient::RequestCancelWorkflowExecution);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::QueryWorkflow(grpc::CallbackServerContext* ctx,
-                                                         const ws::QueryWorkflowRequest* request,
-                                                         ws::QueryWorkflowResponse* response) {
+Reactor* WorkflowHandler::QueryWorkflow(CallContext* ctx, const ws::QueryWorkflowRequest* request,
+                                        ws::QueryWorkflowResponse* response) {
   // No server-side soft timeout: history waits for the run, then matching for a worker, until
   // the caller's deadline (kDefaultCallTimeout if it set none); a caller that gives up cancels
   // the history call.
@@ -284,8 +280,8 @@ grpc::ServerUnaryReactor* WorkflowHandler::QueryWorkflow(grpc::CallbackServerCon
       /*wait=*/false, &client::HistoryClient::QueryWorkflow, /*parks=*/false);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::TerminateWorkflowExecution(
-    grpc::CallbackServerContext* ctx, const ws::TerminateWorkflowExecutionRequest* request,
+Reactor* WorkflowHandler::TerminateWorkflowExecution(
+    CallContext* ctx, const ws::TerminateWorkflowExecutionRequest* request,
     ws::TerminateWorkflowExecutionResponse* response) {
   return ForwardByName<ws::TerminateWorkflowExecutionRequest,
                        hs::TerminateWorkflowExecutionRequest>(
@@ -296,39 +292,39 @@ grpc::ServerUnaryReactor* WorkflowHandler::TerminateWorkflowExecution(
 // ---- visibility
 // --------------------------------------------------------------------------------
 
-grpc::ServerUnaryReactor* WorkflowHandler::ListWorkflowExecutions(
-    grpc::CallbackServerContext* ctx, const ws::ListWorkflowExecutionsRequest* request,
-    ws::ListWorkflowExecutionsResponse* response) {
+Reactor* WorkflowHandler::ListWorkflowExecutions(CallContext* ctx,
+                                                 const ws::ListWorkflowExecutionsRequest* request,
+                                                 ws::ListWorkflowExecutionsResponse* response) {
   return RunOnStore(ctx, request, response, visibility_, &VisibilityHandler::List);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::ScanWorkflowExecutions(
-    grpc::CallbackServerContext* ctx, const ws::ScanWorkflowExecutionsRequest* request,
-    ws::ScanWorkflowExecutionsResponse* response) {
+Reactor* WorkflowHandler::ScanWorkflowExecutions(CallContext* ctx,
+                                                 const ws::ScanWorkflowExecutionsRequest* request,
+                                                 ws::ScanWorkflowExecutionsResponse* response) {
   return RunOnStore(ctx, request, response, visibility_, &VisibilityHandler::Scan);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::CountWorkflowExecutions(
-    grpc::CallbackServerContext* ctx, const ws::CountWorkflowExecutionsRequest* request,
-    ws::CountWorkflowExecutionsResponse* response) {
+Reactor* WorkflowHandler::CountWorkflowExecutions(CallContext* ctx,
+                                                  const ws::CountWorkflowExecutionsRequest* request,
+                                                  ws::CountWorkflowExecutionsResponse* response) {
   return RunOnStore(ctx, request, response, visibility_, &VisibilityHandler::Count);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::ListOpenWorkflowExecutions(
-    grpc::CallbackServerContext* ctx, const ws::ListOpenWorkflowExecutionsRequest* request,
+Reactor* WorkflowHandler::ListOpenWorkflowExecutions(
+    CallContext* ctx, const ws::ListOpenWorkflowExecutionsRequest* request,
     ws::ListOpenWorkflowExecutionsResponse* response) {
   return RunOnStore(ctx, request, response, visibility_, &VisibilityHandler::ListOpen);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::ListClosedWorkflowExecutions(
-    grpc::CallbackServerContext* ctx, const ws::ListClosedWorkflowExecutionsRequest* request,
+Reactor* WorkflowHandler::ListClosedWorkflowExecutions(
+    CallContext* ctx, const ws::ListClosedWorkflowExecutionsRequest* request,
     ws::ListClosedWorkflowExecutionsResponse* response) {
   return RunOnStore(ctx, request, response, visibility_, &VisibilityHandler::ListClosed);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::GetSearchAttributes(
-    grpc::CallbackServerContext* ctx, const ws::GetSearchAttributesRequest*,
-    ws::GetSearchAttributesResponse* response) {
+Reactor* WorkflowHandler::GetSearchAttributes(CallContext* ctx,
+                                              const ws::GetSearchAttributesRequest*,
+                                              ws::GetSearchAttributesResponse* response) {
   if (!visibility_) return Finished(ctx, absl::UnimplementedError("visibility is not configured"));
   *response = visibility_->GetSearchAttributes();
   return Finished(ctx, absl::OkStatus());
@@ -338,9 +334,8 @@ grpc::ServerUnaryReactor* WorkflowHandler::GetSearchAttributes(
 // --------------------------------------------------------------------------------
 
 #define TERN_SCHEDULE_RPC(Method, handler_method, use)                                      \
-  grpc::ServerUnaryReactor* WorkflowHandler::Method(grpc::CallbackServerContext* ctx,       \
-                                                    const ws::Method##Request* request,     \
-                                                    ws::Method##Response* response) {       \
+  Reactor* WorkflowHandler::Method(CallContext* ctx, const ws::Method##Request* request,    \
+                                   ws::Method##Response* response) {                        \
     return RunOnStore(ctx, request, response, schedules_, &ScheduleHandler::handler_method, \
                       NamespaceUse::use);                                                   \
   }
@@ -357,11 +352,10 @@ TERN_SCHEDULE_RPC(ListScheduleMatchingTimes, ListMatchingTimes, kDefault)
 // ---- batch operations
 // ------------------------------------------------------------------------
 
-#define TERN_BATCH_RPC(Method, handler_method)                                          \
-  grpc::ServerUnaryReactor* WorkflowHandler::Method(grpc::CallbackServerContext* ctx,   \
-                                                    const ws::Method##Request* request, \
-                                                    ws::Method##Response* response) {   \
-    return RunOnStore(ctx, request, response, batches_, &BatchHandler::handler_method); \
+#define TERN_BATCH_RPC(Method, handler_method)                                           \
+  Reactor* WorkflowHandler::Method(CallContext* ctx, const ws::Method##Request* request, \
+                                   ws::Method##Response* response) {                     \
+    return RunOnStore(ctx, request, response, batches_, &BatchHandler::handler_method);  \
   }
 TERN_BATCH_RPC(StartBatchOperation, Start)
 TERN_BATCH_RPC(DescribeBatchOperation, Describe)

@@ -1,7 +1,7 @@
-// WorkflowHandler: the public temporal.api.workflowservice.v1.WorkflowService (gRPC callback
-// API). Thin: validate (validation.h), resolve the namespace (NamespaceCache), wrap the public
-// request into the internal one and hand it to history or matching; errors from those services
-// are passed through unchanged. RPCs not overridden here answer UNIMPLEMENTED.
+// WorkflowHandler: the public temporal.api.workflowservice.v1.WorkflowService, behind the gate
+// (gated_services.h). Thin: validate (validation.h), resolve the namespace (NamespaceCache), wrap
+// the public request into the internal one and hand it to history or matching; errors from those
+// services are passed through unchanged. RPCs not listed in api_methods.h answer UNIMPLEMENTED.
 //
 // Threading: handler methods run on gRPC threads and never block. Namespace RPCs and cache
 // misses run on the blocking executor; replies from history/matching arrive on their client
@@ -39,7 +39,7 @@ ws::GetSystemInfoResponse SystemInfo();
 // GetClusterInfo's reply: the cluster's name (also its id), shard count and stores.
 ws::GetClusterInfoResponse ClusterInfo(const Config& config);
 
-class WorkflowHandler final : public ws::WorkflowService::CallbackService {
+class WorkflowHandler final {
  public:
   using Random = std::function<uint64_t()>;
 
@@ -52,152 +52,135 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
                   std::shared_ptr<ScheduleHandler> schedules = nullptr,
                   std::shared_ptr<BatchHandler> batches = nullptr);
 
-  grpc::ServerUnaryReactor* GetSystemInfo(grpc::CallbackServerContext* ctx,
-                                          const ws::GetSystemInfoRequest* request,
-                                          ws::GetSystemInfoResponse* response) override;
-  grpc::ServerUnaryReactor* GetClusterInfo(grpc::CallbackServerContext* ctx,
-                                           const ws::GetClusterInfoRequest* request,
-                                           ws::GetClusterInfoResponse* response) override;
+  Reactor* GetSystemInfo(CallContext* ctx, const ws::GetSystemInfoRequest* request,
+                         ws::GetSystemInfoResponse* response);
+  Reactor* GetClusterInfo(CallContext* ctx, const ws::GetClusterInfoRequest* request,
+                          ws::GetClusterInfoResponse* response);
 
-  grpc::ServerUnaryReactor* RegisterNamespace(grpc::CallbackServerContext* ctx,
-                                              const ws::RegisterNamespaceRequest* request,
-                                              ws::RegisterNamespaceResponse* response) override;
-  grpc::ServerUnaryReactor* DescribeNamespace(grpc::CallbackServerContext* ctx,
-                                              const ws::DescribeNamespaceRequest* request,
-                                              ws::DescribeNamespaceResponse* response) override;
-  grpc::ServerUnaryReactor* ListNamespaces(grpc::CallbackServerContext* ctx,
-                                           const ws::ListNamespacesRequest* request,
-                                           ws::ListNamespacesResponse* response) override;
-  grpc::ServerUnaryReactor* UpdateNamespace(grpc::CallbackServerContext* ctx,
-                                            const ws::UpdateNamespaceRequest* request,
-                                            ws::UpdateNamespaceResponse* response) override;
+  Reactor* RegisterNamespace(CallContext* ctx, const ws::RegisterNamespaceRequest* request,
+                             ws::RegisterNamespaceResponse* response);
+  Reactor* DescribeNamespace(CallContext* ctx, const ws::DescribeNamespaceRequest* request,
+                             ws::DescribeNamespaceResponse* response);
+  Reactor* ListNamespaces(CallContext* ctx, const ws::ListNamespacesRequest* request,
+                          ws::ListNamespacesResponse* response);
+  Reactor* UpdateNamespace(CallContext* ctx, const ws::UpdateNamespaceRequest* request,
+                           ws::UpdateNamespaceResponse* response);
 
-  grpc::ServerUnaryReactor* StartWorkflowExecution(
-      grpc::CallbackServerContext* ctx, const ws::StartWorkflowExecutionRequest* request,
-      ws::StartWorkflowExecutionResponse* response) override;
-  grpc::ServerUnaryReactor* GetWorkflowExecutionHistory(
-      grpc::CallbackServerContext* ctx, const ws::GetWorkflowExecutionHistoryRequest* request,
-      ws::GetWorkflowExecutionHistoryResponse* response) override;
-  grpc::ServerUnaryReactor* DescribeWorkflowExecution(
-      grpc::CallbackServerContext* ctx, const ws::DescribeWorkflowExecutionRequest* request,
-      ws::DescribeWorkflowExecutionResponse* response) override;
-  grpc::ServerUnaryReactor* TerminateWorkflowExecution(
-      grpc::CallbackServerContext* ctx, const ws::TerminateWorkflowExecutionRequest* request,
-      ws::TerminateWorkflowExecutionResponse* response) override;
-  grpc::ServerUnaryReactor* QueryWorkflow(grpc::CallbackServerContext* ctx,
-                                          const ws::QueryWorkflowRequest* request,
-                                          ws::QueryWorkflowResponse* response) override;
+  Reactor* StartWorkflowExecution(CallContext* ctx,
+                                  const ws::StartWorkflowExecutionRequest* request,
+                                  ws::StartWorkflowExecutionResponse* response);
+  Reactor* GetWorkflowExecutionHistory(CallContext* ctx,
+                                       const ws::GetWorkflowExecutionHistoryRequest* request,
+                                       ws::GetWorkflowExecutionHistoryResponse* response);
+  Reactor* DescribeWorkflowExecution(CallContext* ctx,
+                                     const ws::DescribeWorkflowExecutionRequest* request,
+                                     ws::DescribeWorkflowExecutionResponse* response);
+  Reactor* TerminateWorkflowExecution(CallContext* ctx,
+                                      const ws::TerminateWorkflowExecutionRequest* request,
+                                      ws::TerminateWorkflowExecutionResponse* response);
+  Reactor* QueryWorkflow(CallContext* ctx, const ws::QueryWorkflowRequest* request,
+                         ws::QueryWorkflowResponse* response);
 
-  grpc::ServerUnaryReactor* SignalWorkflowExecution(
-      grpc::CallbackServerContext* ctx, const ws::SignalWorkflowExecutionRequest* request,
-      ws::SignalWorkflowExecutionResponse* response) override;
-  grpc::ServerUnaryReactor* SignalWithStartWorkflowExecution(
-      grpc::CallbackServerContext* ctx, const ws::SignalWithStartWorkflowExecutionRequest* request,
-      ws::SignalWithStartWorkflowExecutionResponse* response) override;
-  grpc::ServerUnaryReactor* RequestCancelWorkflowExecution(
-      grpc::CallbackServerContext* ctx, const ws::RequestCancelWorkflowExecutionRequest* request,
-      ws::RequestCancelWorkflowExecutionResponse* response) override;
-  grpc::ServerUnaryReactor* PollWorkflowTaskQueue(
-      grpc::CallbackServerContext* ctx, const ws::PollWorkflowTaskQueueRequest* request,
-      ws::PollWorkflowTaskQueueResponse* response) override;
-  grpc::ServerUnaryReactor* RespondWorkflowTaskCompleted(
-      grpc::CallbackServerContext* ctx, const ws::RespondWorkflowTaskCompletedRequest* request,
-      ws::RespondWorkflowTaskCompletedResponse* response) override;
-  grpc::ServerUnaryReactor* RespondWorkflowTaskFailed(
-      grpc::CallbackServerContext* ctx, const ws::RespondWorkflowTaskFailedRequest* request,
-      ws::RespondWorkflowTaskFailedResponse* response) override;
-  grpc::ServerUnaryReactor* PollActivityTaskQueue(
-      grpc::CallbackServerContext* ctx, const ws::PollActivityTaskQueueRequest* request,
-      ws::PollActivityTaskQueueResponse* response) override;
-  grpc::ServerUnaryReactor* RespondActivityTaskCompleted(
-      grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskCompletedRequest* request,
-      ws::RespondActivityTaskCompletedResponse* response) override;
-  grpc::ServerUnaryReactor* RespondActivityTaskFailed(
-      grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskFailedRequest* request,
-      ws::RespondActivityTaskFailedResponse* response) override;
-  grpc::ServerUnaryReactor* RespondActivityTaskCanceled(
-      grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskCanceledRequest* request,
-      ws::RespondActivityTaskCanceledResponse* response) override;
-  grpc::ServerUnaryReactor* RecordActivityTaskHeartbeat(
-      grpc::CallbackServerContext* ctx, const ws::RecordActivityTaskHeartbeatRequest* request,
-      ws::RecordActivityTaskHeartbeatResponse* response) override;
-  grpc::ServerUnaryReactor* RespondQueryTaskCompleted(
-      grpc::CallbackServerContext* ctx, const ws::RespondQueryTaskCompletedRequest* request,
-      ws::RespondQueryTaskCompletedResponse* response) override;
-  grpc::ServerUnaryReactor* UpdateWorkflowExecution(
-      grpc::CallbackServerContext* ctx, const ws::UpdateWorkflowExecutionRequest* request,
-      ws::UpdateWorkflowExecutionResponse* response) override;
+  Reactor* SignalWorkflowExecution(CallContext* ctx,
+                                   const ws::SignalWorkflowExecutionRequest* request,
+                                   ws::SignalWorkflowExecutionResponse* response);
+  Reactor* SignalWithStartWorkflowExecution(
+      CallContext* ctx, const ws::SignalWithStartWorkflowExecutionRequest* request,
+      ws::SignalWithStartWorkflowExecutionResponse* response);
+  Reactor* RequestCancelWorkflowExecution(CallContext* ctx,
+                                          const ws::RequestCancelWorkflowExecutionRequest* request,
+                                          ws::RequestCancelWorkflowExecutionResponse* response);
+  Reactor* PollWorkflowTaskQueue(CallContext* ctx, const ws::PollWorkflowTaskQueueRequest* request,
+                                 ws::PollWorkflowTaskQueueResponse* response);
+  Reactor* RespondWorkflowTaskCompleted(CallContext* ctx,
+                                        const ws::RespondWorkflowTaskCompletedRequest* request,
+                                        ws::RespondWorkflowTaskCompletedResponse* response);
+  Reactor* RespondWorkflowTaskFailed(CallContext* ctx,
+                                     const ws::RespondWorkflowTaskFailedRequest* request,
+                                     ws::RespondWorkflowTaskFailedResponse* response);
+  Reactor* PollActivityTaskQueue(CallContext* ctx, const ws::PollActivityTaskQueueRequest* request,
+                                 ws::PollActivityTaskQueueResponse* response);
+  Reactor* RespondActivityTaskCompleted(CallContext* ctx,
+                                        const ws::RespondActivityTaskCompletedRequest* request,
+                                        ws::RespondActivityTaskCompletedResponse* response);
+  Reactor* RespondActivityTaskFailed(CallContext* ctx,
+                                     const ws::RespondActivityTaskFailedRequest* request,
+                                     ws::RespondActivityTaskFailedResponse* response);
+  Reactor* RespondActivityTaskCanceled(CallContext* ctx,
+                                       const ws::RespondActivityTaskCanceledRequest* request,
+                                       ws::RespondActivityTaskCanceledResponse* response);
+  Reactor* RecordActivityTaskHeartbeat(CallContext* ctx,
+                                       const ws::RecordActivityTaskHeartbeatRequest* request,
+                                       ws::RecordActivityTaskHeartbeatResponse* response);
+  Reactor* RespondQueryTaskCompleted(CallContext* ctx,
+                                     const ws::RespondQueryTaskCompletedRequest* request,
+                                     ws::RespondQueryTaskCompletedResponse* response);
+  Reactor* UpdateWorkflowExecution(CallContext* ctx,
+                                   const ws::UpdateWorkflowExecutionRequest* request,
+                                   ws::UpdateWorkflowExecutionResponse* response);
   // Update-with-start (multi_operation.cc).
-  grpc::ServerUnaryReactor* ExecuteMultiOperation(
-      grpc::CallbackServerContext* ctx, const ws::ExecuteMultiOperationRequest* request,
-      ws::ExecuteMultiOperationResponse* response) override;
-  grpc::ServerUnaryReactor* PollWorkflowExecutionUpdate(
-      grpc::CallbackServerContext* ctx, const ws::PollWorkflowExecutionUpdateRequest* request,
-      ws::PollWorkflowExecutionUpdateResponse* response) override;
-  grpc::ServerUnaryReactor* RespondActivityTaskCompletedById(
-      grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskCompletedByIdRequest* request,
-      ws::RespondActivityTaskCompletedByIdResponse* response) override;
-  grpc::ServerUnaryReactor* RespondActivityTaskFailedById(
-      grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskFailedByIdRequest* request,
-      ws::RespondActivityTaskFailedByIdResponse* response) override;
-  grpc::ServerUnaryReactor* RespondActivityTaskCanceledById(
-      grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskCanceledByIdRequest* request,
-      ws::RespondActivityTaskCanceledByIdResponse* response) override;
-  grpc::ServerUnaryReactor* RecordActivityTaskHeartbeatById(
-      grpc::CallbackServerContext* ctx, const ws::RecordActivityTaskHeartbeatByIdRequest* request,
-      ws::RecordActivityTaskHeartbeatByIdResponse* response) override;
-  grpc::ServerUnaryReactor* GetWorkflowExecutionHistoryReverse(
-      grpc::CallbackServerContext* ctx,
-      const ws::GetWorkflowExecutionHistoryReverseRequest* request,
-      ws::GetWorkflowExecutionHistoryReverseResponse* response) override;
-  grpc::ServerUnaryReactor* DeprecateNamespace(grpc::CallbackServerContext* ctx,
-                                               const ws::DeprecateNamespaceRequest* request,
-                                               ws::DeprecateNamespaceResponse* response) override;
-  grpc::ServerUnaryReactor* DeleteWorkflowExecution(
-      grpc::CallbackServerContext* ctx, const ws::DeleteWorkflowExecutionRequest* request,
-      ws::DeleteWorkflowExecutionResponse* response) override;
-  grpc::ServerUnaryReactor* ResetWorkflowExecution(
-      grpc::CallbackServerContext* ctx, const ws::ResetWorkflowExecutionRequest* request,
-      ws::ResetWorkflowExecutionResponse* response) override;
+  Reactor* ExecuteMultiOperation(CallContext* ctx, const ws::ExecuteMultiOperationRequest* request,
+                                 ws::ExecuteMultiOperationResponse* response);
+  Reactor* PollWorkflowExecutionUpdate(CallContext* ctx,
+                                       const ws::PollWorkflowExecutionUpdateRequest* request,
+                                       ws::PollWorkflowExecutionUpdateResponse* response);
+  Reactor* RespondActivityTaskCompletedById(
+      CallContext* ctx, const ws::RespondActivityTaskCompletedByIdRequest* request,
+      ws::RespondActivityTaskCompletedByIdResponse* response);
+  Reactor* RespondActivityTaskFailedById(CallContext* ctx,
+                                         const ws::RespondActivityTaskFailedByIdRequest* request,
+                                         ws::RespondActivityTaskFailedByIdResponse* response);
+  Reactor* RespondActivityTaskCanceledById(
+      CallContext* ctx, const ws::RespondActivityTaskCanceledByIdRequest* request,
+      ws::RespondActivityTaskCanceledByIdResponse* response);
+  Reactor* RecordActivityTaskHeartbeatById(
+      CallContext* ctx, const ws::RecordActivityTaskHeartbeatByIdRequest* request,
+      ws::RecordActivityTaskHeartbeatByIdResponse* response);
+  Reactor* GetWorkflowExecutionHistoryReverse(
+      CallContext* ctx, const ws::GetWorkflowExecutionHistoryReverseRequest* request,
+      ws::GetWorkflowExecutionHistoryReverseResponse* response);
+  Reactor* DeprecateNamespace(CallContext* ctx, const ws::DeprecateNamespaceRequest* request,
+                              ws::DeprecateNamespaceResponse* response);
+  Reactor* DeleteWorkflowExecution(CallContext* ctx,
+                                   const ws::DeleteWorkflowExecutionRequest* request,
+                                   ws::DeleteWorkflowExecutionResponse* response);
+  Reactor* ResetWorkflowExecution(CallContext* ctx,
+                                  const ws::ResetWorkflowExecutionRequest* request,
+                                  ws::ResetWorkflowExecutionResponse* response);
   // Pollers, and with report_stats the backlog and task rates, summed over the queue's read
   // partitions (task_queue_handler.cc).
-  grpc::ServerUnaryReactor* DescribeTaskQueue(grpc::CallbackServerContext* ctx,
-                                              const ws::DescribeTaskQueueRequest* request,
-                                              ws::DescribeTaskQueueResponse* response) override;
+  Reactor* DescribeTaskQueue(CallContext* ctx, const ws::DescribeTaskQueueRequest* request,
+                             ws::DescribeTaskQueueResponse* response);
   // The read partitions of both task types and the matching host that owns each.
-  grpc::ServerUnaryReactor* ListTaskQueuePartitions(
-      grpc::CallbackServerContext* ctx, const ws::ListTaskQueuePartitionsRequest* request,
-      ws::ListTaskQueuePartitionsResponse* response) override;
-  grpc::ServerUnaryReactor* ResetStickyTaskQueue(
-      grpc::CallbackServerContext* ctx, const ws::ResetStickyTaskQueueRequest* request,
-      ws::ResetStickyTaskQueueResponse* response) override;
-  grpc::ServerUnaryReactor* ListWorkflowExecutions(
-      grpc::CallbackServerContext* ctx, const ws::ListWorkflowExecutionsRequest* request,
-      ws::ListWorkflowExecutionsResponse* response) override;
-  grpc::ServerUnaryReactor* ScanWorkflowExecutions(
-      grpc::CallbackServerContext* ctx, const ws::ScanWorkflowExecutionsRequest* request,
-      ws::ScanWorkflowExecutionsResponse* response) override;
-  grpc::ServerUnaryReactor* CountWorkflowExecutions(
-      grpc::CallbackServerContext* ctx, const ws::CountWorkflowExecutionsRequest* request,
-      ws::CountWorkflowExecutionsResponse* response) override;
-  grpc::ServerUnaryReactor* ListOpenWorkflowExecutions(
-      grpc::CallbackServerContext* ctx, const ws::ListOpenWorkflowExecutionsRequest* request,
-      ws::ListOpenWorkflowExecutionsResponse* response) override;
-  grpc::ServerUnaryReactor* ListClosedWorkflowExecutions(
-      grpc::CallbackServerContext* ctx, const ws::ListClosedWorkflowExecutionsRequest* request,
-      ws::ListClosedWorkflowExecutionsResponse* response) override;
-  grpc::ServerUnaryReactor* GetSearchAttributes(grpc::CallbackServerContext* ctx,
-                                                const ws::GetSearchAttributesRequest* request,
-                                                ws::GetSearchAttributesResponse* response) override;
-  grpc::ServerUnaryReactor* ShutdownWorker(grpc::CallbackServerContext* ctx,
-                                           const ws::ShutdownWorkerRequest* request,
-                                           ws::ShutdownWorkerResponse* response) override;
+  Reactor* ListTaskQueuePartitions(CallContext* ctx,
+                                   const ws::ListTaskQueuePartitionsRequest* request,
+                                   ws::ListTaskQueuePartitionsResponse* response);
+  Reactor* ResetStickyTaskQueue(CallContext* ctx, const ws::ResetStickyTaskQueueRequest* request,
+                                ws::ResetStickyTaskQueueResponse* response);
+  Reactor* ListWorkflowExecutions(CallContext* ctx,
+                                  const ws::ListWorkflowExecutionsRequest* request,
+                                  ws::ListWorkflowExecutionsResponse* response);
+  Reactor* ScanWorkflowExecutions(CallContext* ctx,
+                                  const ws::ScanWorkflowExecutionsRequest* request,
+                                  ws::ScanWorkflowExecutionsResponse* response);
+  Reactor* CountWorkflowExecutions(CallContext* ctx,
+                                   const ws::CountWorkflowExecutionsRequest* request,
+                                   ws::CountWorkflowExecutionsResponse* response);
+  Reactor* ListOpenWorkflowExecutions(CallContext* ctx,
+                                      const ws::ListOpenWorkflowExecutionsRequest* request,
+                                      ws::ListOpenWorkflowExecutionsResponse* response);
+  Reactor* ListClosedWorkflowExecutions(CallContext* ctx,
+                                        const ws::ListClosedWorkflowExecutionsRequest* request,
+                                        ws::ListClosedWorkflowExecutionsResponse* response);
+  Reactor* GetSearchAttributes(CallContext* ctx, const ws::GetSearchAttributesRequest* request,
+                               ws::GetSearchAttributesResponse* response);
+  Reactor* ShutdownWorker(CallContext* ctx, const ws::ShutdownWorkerRequest* request,
+                          ws::ShutdownWorkerResponse* response);
 
   // Schedules (schedule_handler.h).
-#define TERN_SCHEDULE_RPC(Method)                                      \
-  grpc::ServerUnaryReactor* Method(grpc::CallbackServerContext* ctx,   \
-                                   const ws::Method##Request* request, \
-                                   ws::Method##Response* response) override;
+#define TERN_SCHEDULE_RPC(Method)                                       \
+  Reactor* Method(CallContext* ctx, const ws::Method##Request* request, \
+                  ws::Method##Response* response);
   TERN_SCHEDULE_RPC(CreateSchedule)
   TERN_SCHEDULE_RPC(DescribeSchedule)
   TERN_SCHEDULE_RPC(UpdateSchedule)
@@ -244,48 +227,44 @@ class WorkflowHandler final : public ws::WorkflowService::CallbackService {
 
   // Namespace RPCs: `fn` runs on the blocking executor and its result finishes the call.
   template <typename Resp, typename Fn>
-  grpc::ServerUnaryReactor* RunBlocking(grpc::CallbackServerContext* ctx, Resp* response, Fn fn);
+  Reactor* RunBlocking(CallContext* ctx, Resp* response, Fn fn);
 
   // `adjust` completes the internal request and may refuse it; `transform` edits the reply.
   template <typename Req, typename Internal, typename Resp>
-  grpc::ServerUnaryReactor* ForwardByName(
-      grpc::CallbackServerContext* ctx, const Req* request, Resp* response, absl::Status valid,
-      NamespaceUse use, HistoryMethod<Internal, Resp> method,
+  Reactor* ForwardByName(
+      CallContext* ctx, const Req* request, Resp* response, absl::Status valid, NamespaceUse use,
+      HistoryMethod<Internal, Resp> method,
       std::function<absl::Status(const Entry&, Internal&)> adjust = nullptr,
       std::type_identity_t<std::function<void(const Entry&, Resp&)>> transform = nullptr);
   // The visibility, schedule and batch RPCs: `method` of `handler` runs on the blocking executor
   // once the namespace is resolved (UNIMPLEMENTED without a handler).
   template <typename Handler, typename Req, typename Resp>
-  grpc::ServerUnaryReactor* RunOnStore(
-      grpc::CallbackServerContext* ctx, const Req* request, Resp* response,
-      const std::shared_ptr<Handler>& handler,
+  Reactor* RunOnStore(
+      CallContext* ctx, const Req* request, Resp* response, const std::shared_ptr<Handler>& handler,
       absl::StatusOr<Resp> (Handler::*method)(const persistence::v1::NamespaceRecord&, const Req&),
       NamespaceUse use = NamespaceUse::kDefault);
   template <typename Req, typename Internal, typename Resp>
-  grpc::ServerUnaryReactor* ForwardByToken(grpc::CallbackServerContext* ctx, const Req* request,
-                                           Resp* response,
-                                           absl::StatusOr<persistence::v1::TaskToken> token,
-                                           HistoryMethod<Internal, Resp> method);
+  Reactor* ForwardByToken(CallContext* ctx, const Req* request, Resp* response,
+                          absl::StatusOr<persistence::v1::TaskToken> token,
+                          HistoryMethod<Internal, Resp> method);
   // History long polls (history, update stages): history holds the call for the long-poll
   // window, which ends before the caller's deadline; a caller that gives up cancels it. With
   // `wait` false (or an internal request without long_poll_timeout, i.e. queries) the call simply
   // runs until the caller's deadline and is still cancelled with the caller. A call that `parks`
   // (a history or update-outcome wait, not an update request) takes a long-poll slot.
   template <typename Req, typename Internal, typename Resp>
-  grpc::ServerUnaryReactor* ForwardLongPoll(grpc::CallbackServerContext* ctx, const Req* request,
-                                            Resp* response, absl::Status valid, bool wait,
-                                            HistoryMethod<Internal, Resp> method, bool parks);
+  Reactor* ForwardLongPoll(CallContext* ctx, const Req* request, Resp* response, absl::Status valid,
+                           bool wait, HistoryMethod<Internal, Resp> method, bool parks);
   // Activity *ById RPCs: the token RPC's history call, with a token built from (namespace,
   // workflow id, run id, activity id). `to_token_request` copies the payload fields.
   template <typename ByIdReq, typename ByIdResp, typename Internal, typename Resp>
-  grpc::ServerUnaryReactor* ForwardById(grpc::CallbackServerContext* ctx, const ByIdReq* request,
-                                        ByIdResp* response, HistoryMethod<Internal, Resp> method,
-                                        std::function<void(const ByIdReq&, Internal&)> to_internal,
-                                        std::function<void(const Resp&, ByIdResp*)> to_response);
+  Reactor* ForwardById(CallContext* ctx, const ByIdReq* request, ByIdResp* response,
+                       HistoryMethod<Internal, Resp> method,
+                       std::function<void(const ByIdReq&, Internal&)> to_internal,
+                       std::function<void(const Resp&, ByIdResp*)> to_response);
   template <typename Req, typename Internal, typename Resp>
-  grpc::ServerUnaryReactor* Poll(grpc::CallbackServerContext* ctx, const Req* request,
-                                 Resp* response, absl::Status valid,
-                                 MatchingMethod<Internal, Resp> method);
+  Reactor* Poll(CallContext* ctx, const Req* request, Resp* response, absl::Status valid,
+                MatchingMethod<Internal, Resp> method);
 
   // Takes a frontend.namespaceCount slot for `reactor`'s call; false when the namespace has no
   // slot left, in which case the call has been answered RESOURCE_EXHAUSTED.

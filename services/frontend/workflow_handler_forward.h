@@ -21,25 +21,24 @@ namespace ms = tern::matchingservice::v1;
 namespace handler_internal {
 
 template <typename Resp>
-void FinishWith(grpc::ServerUnaryReactor* reactor, Resp* response, absl::StatusOr<Resp> result) {
+void FinishWith(Reactor* reactor, Resp* response, absl::StatusOr<Resp> result) {
   if (!result.ok()) return reactor->Finish(ToGrpcStatus(result.status()));
   *response = std::move(*result);
   reactor->Finish(grpc::Status::OK);
 }
 
 template <typename Resp>
-client::Callback<Resp> Reply(grpc::ServerUnaryReactor* reactor, Resp* response) {
+client::Callback<Resp> Reply(Reactor* reactor, Resp* response) {
   return [reactor, response](absl::StatusOr<Resp> result) {
     FinishWith(reactor, response, std::move(result));
   };
 }
 
-inline std::function<void(const absl::Status&)> FailWith(grpc::ServerUnaryReactor* reactor) {
+inline std::function<void(const absl::Status&)> FailWith(Reactor* reactor) {
   return [reactor](const absl::Status& status) { reactor->Finish(ToGrpcStatus(status)); };
 }
 
-inline grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* ctx,
-                                          const absl::Status& status) {
+inline Reactor* Finished(CallContext* ctx, const absl::Status& status) {
   auto* reactor = ctx->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
   return reactor;
@@ -53,17 +52,16 @@ using handler_internal::FinishWith;
 using handler_internal::Reply;
 
 template <typename Resp, typename Fn>
-grpc::ServerUnaryReactor* WorkflowHandler::RunBlocking(grpc::CallbackServerContext* ctx,
-                                                       Resp* response, Fn fn) {
+Reactor* WorkflowHandler::RunBlocking(CallContext* ctx, Resp* response, Fn fn) {
   auto* reactor = ctx->DefaultReactor();
   blocking_.Post([reactor, response, fn = std::move(fn)] { FinishWith(reactor, response, fn()); });
   return reactor;
 }
 
 template <typename Req, typename Internal, typename Resp>
-grpc::ServerUnaryReactor* WorkflowHandler::ForwardByName(
-    grpc::CallbackServerContext* ctx, const Req* request, Resp* response, absl::Status valid,
-    NamespaceUse use, HistoryMethod<Internal, Resp> method,
+Reactor* WorkflowHandler::ForwardByName(
+    CallContext* ctx, const Req* request, Resp* response, absl::Status valid, NamespaceUse use,
+    HistoryMethod<Internal, Resp> method,
     std::function<absl::Status(const Entry&, Internal&)> adjust,
     std::type_identity_t<std::function<void(const Entry&, Resp&)>> transform) {
   if (!valid.ok()) return Finished(ctx, valid);
@@ -91,9 +89,8 @@ grpc::ServerUnaryReactor* WorkflowHandler::ForwardByName(
 }
 
 template <typename Handler, typename Req, typename Resp>
-grpc::ServerUnaryReactor* WorkflowHandler::RunOnStore(
-    grpc::CallbackServerContext* ctx, const Req* request, Resp* response,
-    const std::shared_ptr<Handler>& handler,
+Reactor* WorkflowHandler::RunOnStore(
+    CallContext* ctx, const Req* request, Resp* response, const std::shared_ptr<Handler>& handler,
     absl::StatusOr<Resp> (Handler::*method)(const persistence::v1::NamespaceRecord&, const Req&),
     NamespaceUse use) {
   auto valid = ValidateNamespaceName(request->namespace_(), Limits(*request).max_id_length);
@@ -110,9 +107,9 @@ grpc::ServerUnaryReactor* WorkflowHandler::RunOnStore(
 }
 
 template <typename Req, typename Internal, typename Resp>
-grpc::ServerUnaryReactor* WorkflowHandler::ForwardByToken(
-    grpc::CallbackServerContext* ctx, const Req* request, Resp* response,
-    absl::StatusOr<persistence::v1::TaskToken> token, HistoryMethod<Internal, Resp> method) {
+Reactor* WorkflowHandler::ForwardByToken(CallContext* ctx, const Req* request, Resp* response,
+                                         absl::StatusOr<persistence::v1::TaskToken> token,
+                                         HistoryMethod<Internal, Resp> method) {
   if (!token.ok()) return Finished(ctx, token.status());
   auto* reactor = ctx->DefaultReactor();
   auto deadline = CallDeadline(clock_.Now(), ctx->deadline());
@@ -129,11 +126,10 @@ grpc::ServerUnaryReactor* WorkflowHandler::ForwardByToken(
 }
 
 template <typename ByIdReq, typename ByIdResp, typename Internal, typename Resp>
-grpc::ServerUnaryReactor* WorkflowHandler::ForwardById(
-    grpc::CallbackServerContext* ctx, const ByIdReq* request, ByIdResp* response,
-    HistoryMethod<Internal, Resp> method,
-    std::function<void(const ByIdReq&, Internal&)> to_internal,
-    std::function<void(const Resp&, ByIdResp*)> to_response) {
+Reactor* WorkflowHandler::ForwardById(CallContext* ctx, const ByIdReq* request, ByIdResp* response,
+                                      HistoryMethod<Internal, Resp> method,
+                                      std::function<void(const ByIdReq&, Internal&)> to_internal,
+                                      std::function<void(const Resp&, ByIdResp*)> to_response) {
   auto valid = ValidateActivityById(request->namespace_(), request->workflow_id(),
                                     request->run_id(), request->activity_id(), Limits(*request));
   if (!valid.ok()) return Finished(ctx, valid);
@@ -162,11 +158,9 @@ grpc::ServerUnaryReactor* WorkflowHandler::ForwardById(
 }
 
 template <typename Req, typename Internal, typename Resp>
-grpc::ServerUnaryReactor* WorkflowHandler::Poll(grpc::CallbackServerContext* ctx,
-                                                const Req* request, Resp* response,
-                                                absl::Status valid,
-                                                MatchingMethod<Internal, Resp> method) {
-  auto reactor = CallReactor::Create(&polls_);
+Reactor* WorkflowHandler::Poll(CallContext* ctx, const Req* request, Resp* response,
+                               absl::Status valid, MatchingMethod<Internal, Resp> method) {
+  auto reactor = CallReactor::Create(*ctx, &polls_);
   if (!valid.ok()) {
     reactor->TryFinish(ToGrpcStatus(valid));
     return reactor.get();
@@ -218,14 +212,12 @@ grpc::ServerUnaryReactor* WorkflowHandler::Poll(grpc::CallbackServerContext* ctx
 }
 
 template <typename Req, typename Internal, typename Resp>
-grpc::ServerUnaryReactor* WorkflowHandler::ForwardLongPoll(grpc::CallbackServerContext* ctx,
-                                                           const Req* request, Resp* response,
-                                                           absl::Status valid, bool wait,
-                                                           HistoryMethod<Internal, Resp> method,
-                                                           bool parks) {
+Reactor* WorkflowHandler::ForwardLongPoll(CallContext* ctx, const Req* request, Resp* response,
+                                          absl::Status valid, bool wait,
+                                          HistoryMethod<Internal, Resp> method, bool parks) {
   if (!valid.ok()) return Finished(ctx, valid);
   // Cancellable: a client that gives up on a long poll releases the history call too.
-  auto reactor = CallReactor::Create(nullptr);
+  auto reactor = CallReactor::Create(*ctx, nullptr);
   if (parks && !HoldLongPollSlot(*reactor, request->namespace_())) return reactor.get();
   forwarded_.Track(reactor->handle());
   auto internal = std::make_shared<Internal>();

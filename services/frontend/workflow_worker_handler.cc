@@ -4,8 +4,8 @@
 
 namespace tern::frontend {
 
-grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskCompletedById(
-    grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskCompletedByIdRequest* request,
+Reactor* WorkflowHandler::RespondActivityTaskCompletedById(
+    CallContext* ctx, const ws::RespondActivityTaskCompletedByIdRequest* request,
     ws::RespondActivityTaskCompletedByIdResponse* response) {
   return ForwardById<
       ws::RespondActivityTaskCompletedByIdRequest, ws::RespondActivityTaskCompletedByIdResponse,
@@ -18,8 +18,8 @@ grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskCompletedById(
       [](const auto&, auto*) {});
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskFailedById(
-    grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskFailedByIdRequest* request,
+Reactor* WorkflowHandler::RespondActivityTaskFailedById(
+    CallContext* ctx, const ws::RespondActivityTaskFailedByIdRequest* request,
     ws::RespondActivityTaskFailedByIdResponse* response) {
   return ForwardById<ws::RespondActivityTaskFailedByIdRequest,
                      ws::RespondActivityTaskFailedByIdResponse,
@@ -36,8 +36,8 @@ grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskFailedById(
       [](const auto&, auto*) {});
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskCanceledById(
-    grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskCanceledByIdRequest* request,
+Reactor* WorkflowHandler::RespondActivityTaskCanceledById(
+    CallContext* ctx, const ws::RespondActivityTaskCanceledByIdRequest* request,
     ws::RespondActivityTaskCanceledByIdResponse* response) {
   return ForwardById<
       ws::RespondActivityTaskCanceledByIdRequest, ws::RespondActivityTaskCanceledByIdResponse,
@@ -50,8 +50,8 @@ grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskCanceledById(
       [](const auto&, auto*) {});
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::RecordActivityTaskHeartbeatById(
-    grpc::CallbackServerContext* ctx, const ws::RecordActivityTaskHeartbeatByIdRequest* request,
+Reactor* WorkflowHandler::RecordActivityTaskHeartbeatById(
+    CallContext* ctx, const ws::RecordActivityTaskHeartbeatByIdRequest* request,
     ws::RecordActivityTaskHeartbeatByIdResponse* response) {
   return ForwardById<
       ws::RecordActivityTaskHeartbeatByIdRequest, ws::RecordActivityTaskHeartbeatByIdResponse,
@@ -69,24 +69,24 @@ grpc::ServerUnaryReactor* WorkflowHandler::RecordActivityTaskHeartbeatById(
 // ---- workers
 // -------------------------------------------------------------------------------------
 
-grpc::ServerUnaryReactor* WorkflowHandler::PollWorkflowTaskQueue(
-    grpc::CallbackServerContext* ctx, const ws::PollWorkflowTaskQueueRequest* request,
-    ws::PollWorkflowTaskQueueResponse* response) {
+Reactor* WorkflowHandler::PollWorkflowTaskQueue(CallContext* ctx,
+                                                const ws::PollWorkflowTaskQueueRequest* request,
+                                                ws::PollWorkflowTaskQueueResponse* response) {
   return Poll<ws::PollWorkflowTaskQueueRequest, ms::PollWorkflowTaskQueueRequest>(
       ctx, request, response, ValidatePollWorkflowTaskQueue(*request, Limits(*request)),
       &client::MatchingClient::PollWorkflowTaskQueue);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::PollActivityTaskQueue(
-    grpc::CallbackServerContext* ctx, const ws::PollActivityTaskQueueRequest* request,
-    ws::PollActivityTaskQueueResponse* response) {
+Reactor* WorkflowHandler::PollActivityTaskQueue(CallContext* ctx,
+                                                const ws::PollActivityTaskQueueRequest* request,
+                                                ws::PollActivityTaskQueueResponse* response) {
   return Poll<ws::PollActivityTaskQueueRequest, ms::PollActivityTaskQueueRequest>(
       ctx, request, response, ValidatePollActivityTaskQueue(*request, Limits(*request)),
       &client::MatchingClient::PollActivityTaskQueue);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::RespondWorkflowTaskCompleted(
-    grpc::CallbackServerContext* ctx, const ws::RespondWorkflowTaskCompletedRequest* request,
+Reactor* WorkflowHandler::RespondWorkflowTaskCompleted(
+    CallContext* ctx, const ws::RespondWorkflowTaskCompletedRequest* request,
     ws::RespondWorkflowTaskCompletedResponse* response) {
   return ForwardByToken<ws::RespondWorkflowTaskCompletedRequest,
                         hs::RespondWorkflowTaskCompletedRequest>(
@@ -94,16 +94,16 @@ grpc::ServerUnaryReactor* WorkflowHandler::RespondWorkflowTaskCompleted(
       &client::HistoryClient::RespondWorkflowTaskCompleted);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::RespondWorkflowTaskFailed(
-    grpc::CallbackServerContext* ctx, const ws::RespondWorkflowTaskFailedRequest* request,
+Reactor* WorkflowHandler::RespondWorkflowTaskFailed(
+    CallContext* ctx, const ws::RespondWorkflowTaskFailedRequest* request,
     ws::RespondWorkflowTaskFailedResponse* response) {
   return ForwardByToken<ws::RespondWorkflowTaskFailedRequest, hs::RespondWorkflowTaskFailedRequest>(
       ctx, request, response, ValidateRespondWorkflowTaskFailed(*request, Limits(*request)),
       &client::HistoryClient::RespondWorkflowTaskFailed);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskCompleted(
-    grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskCompletedRequest* request,
+Reactor* WorkflowHandler::RespondActivityTaskCompleted(
+    CallContext* ctx, const ws::RespondActivityTaskCompletedRequest* request,
     ws::RespondActivityTaskCompletedResponse* response) {
   return ForwardByToken<ws::RespondActivityTaskCompletedRequest,
                         hs::RespondActivityTaskCompletedRequest>(
@@ -111,16 +111,16 @@ grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskCompleted(
       &client::HistoryClient::RespondActivityTaskCompleted);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskFailed(
-    grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskFailedRequest* request,
+Reactor* WorkflowHandler::RespondActivityTaskFailed(
+    CallContext* ctx, const ws::RespondActivityTaskFailedRequest* request,
     ws::RespondActivityTaskFailedResponse* response) {
   return ForwardByToken<ws::RespondActivityTaskFailedRequest, hs::RespondActivityTaskFailedRequest>(
       ctx, request, response, ValidateRespondActivityTaskFailed(*request, Limits(*request)),
       &client::HistoryClient::RespondActivityTaskFailed);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskCanceled(
-    grpc::CallbackServerContext* ctx, const ws::RespondActivityTaskCanceledRequest* request,
+Reactor* WorkflowHandler::RespondActivityTaskCanceled(
+    CallContext* ctx, const ws::RespondActivityTaskCanceledRequest* request,
     ws::RespondActivityTaskCanceledResponse* response) {
   return ForwardByToken<ws::RespondActivityTaskCanceledRequest,
                         hs::RespondActivityTaskCanceledRequest>(
@@ -128,8 +128,8 @@ grpc::ServerUnaryReactor* WorkflowHandler::RespondActivityTaskCanceled(
       &client::HistoryClient::RespondActivityTaskCanceled);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::RecordActivityTaskHeartbeat(
-    grpc::CallbackServerContext* ctx, const ws::RecordActivityTaskHeartbeatRequest* request,
+Reactor* WorkflowHandler::RecordActivityTaskHeartbeat(
+    CallContext* ctx, const ws::RecordActivityTaskHeartbeatRequest* request,
     ws::RecordActivityTaskHeartbeatResponse* response) {
   return ForwardByToken<ws::RecordActivityTaskHeartbeatRequest,
                         hs::RecordActivityTaskHeartbeatRequest>(
@@ -137,8 +137,8 @@ grpc::ServerUnaryReactor* WorkflowHandler::RecordActivityTaskHeartbeat(
       &client::HistoryClient::RecordActivityTaskHeartbeat);
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::RespondQueryTaskCompleted(
-    grpc::CallbackServerContext* ctx, const ws::RespondQueryTaskCompletedRequest* request,
+Reactor* WorkflowHandler::RespondQueryTaskCompleted(
+    CallContext* ctx, const ws::RespondQueryTaskCompletedRequest* request,
     ws::RespondQueryTaskCompletedResponse* /*response: always empty*/) {
   auto token = ValidateRespondQueryTaskCompleted(*request, Limits(*request));
   if (!token.ok()) return Finished(ctx, token.status());
@@ -162,9 +162,8 @@ grpc::ServerUnaryReactor* WorkflowHandler::RespondQueryTaskCompleted(
   return reactor;
 }
 
-grpc::ServerUnaryReactor* WorkflowHandler::ShutdownWorker(grpc::CallbackServerContext* ctx,
-                                                          const ws::ShutdownWorkerRequest* request,
-                                                          ws::ShutdownWorkerResponse*) {
+Reactor* WorkflowHandler::ShutdownWorker(CallContext* ctx, const ws::ShutdownWorkerRequest* request,
+                                         ws::ShutdownWorkerResponse*) {
   auto valid = ValidateShutdownWorker(*request, Limits(*request));
   if (!valid.ok() || request->sticky_task_queue().empty()) return Finished(ctx, valid);
   // The worker's sticky queue is released so its runs' next tasks go to the normal queue at once.

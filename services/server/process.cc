@@ -39,6 +39,7 @@
 #include "persistence/postgres/postgres_stores.h"
 #include "persistence/postgres/schema.h"
 #include "services/frontend/frontend_service.h"
+#include "services/frontend/gated_services.h"
 #include "services/history/history_service.h"
 #include "services/matching/matching_service.h"
 #include "services/server/process_tls.h"
@@ -381,7 +382,15 @@ int RunProcess(const ProcessOptions& options) {
     security.audit = *std::move(audit);
     frontend = std::make_unique<frontend::FrontendService>(
         config, stores.namespaces, namespaces, history_client, matching_client, blocking,
-        stores.visibility, std::move(security), stores.schedules, stores.batch_operations);
+        stores.visibility, std::move(security), stores.schedules, stores.batch_operations,
+        [by_name = names.by_name, service = std::string("frontend")](
+            std::string_view operation, std::string_view namespace_name, const absl::Status& status,
+            double seconds) {
+          std::string name = by_name(std::string(namespace_name));
+          server::RecordServiceRequest(service, operation,
+                                       name.empty() ? metrics::kUnknownNamespace : name, status,
+                                       seconds);
+        });
     grpc_services["frontend"] = frontend->GrpcServices();
   }
   if (wanted.contains("worker")) {
@@ -399,10 +408,8 @@ int RunProcess(const ProcessOptions& options) {
     builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
     builder.SetMaxSendMessageSize(kMaxMessageBytes);
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
-    creators.push_back(server::RequestMetricsInterceptor(name, names));
-    if (name == "frontend") {
-      for (auto& creator : frontend->Interceptors()) creators.push_back(std::move(creator));
-    }
+    creators.push_back(server::RequestMetricsInterceptor(
+        name, names, name == "frontend" ? frontend::IsGatedMethod : server::RecordedElsewhere()));
     builder.experimental().SetInterceptorCreators(std::move(creators));
     for (auto* s : grpc_services[name]) builder.RegisterService(s);
     // A server needs at least one callback service to run; the worker has no RPCs of its own

@@ -88,14 +88,15 @@ class RequestMetrics final : public grpc::experimental::Interceptor {
 
 class RequestMetricsFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  RequestMetricsFactory(std::string service, NamespaceNames names)
-      : service_(std::move(service)), names_(std::move(names)) {}
+  RequestMetricsFactory(std::string service, NamespaceNames names, RecordedElsewhere elsewhere)
+      : service_(std::move(service)), names_(std::move(names)), elsewhere_(std::move(elsewhere)) {}
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
     const char* method = info->method();
     // "/package.Service/Method"; gRPC's own services (health, reflection) are not ours.
     if (method == nullptr || std::strncmp(method, "/grpc.", 6) == 0) return nullptr;
+    if (elsewhere_ && elsewhere_(method)) return nullptr;
     const char* slash = std::strrchr(method, '/');
     return new RequestMetrics(service_, slash ? slash + 1 : method, names_);
   }
@@ -103,6 +104,7 @@ class RequestMetricsFactory final : public grpc::experimental::ServerInterceptor
  private:
   const std::string service_;
   const NamespaceNames names_;
+  const RecordedElsewhere elsewhere_;
 };
 
 }  // namespace
@@ -163,8 +165,9 @@ ErrorClass ClassifyError(const absl::Status& status) {
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> RequestMetricsInterceptor(
-    std::string service_name, NamespaceNames namespaces) {
-  return std::make_unique<RequestMetricsFactory>(std::move(service_name), std::move(namespaces));
+    std::string service_name, NamespaceNames namespaces, RecordedElsewhere elsewhere) {
+  return std::make_unique<RequestMetricsFactory>(std::move(service_name), std::move(namespaces),
+                                                 std::move(elsewhere));
 }
 
 }  // namespace tern::server

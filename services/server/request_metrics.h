@@ -5,7 +5,9 @@
 // Labels: service_name, operation (the method name) and namespace (the request's `namespace`,
 // or its `namespace_id` resolved to a name; `_unknown_` when absent or not registered, so a
 // label never holds an arbitrary string). gRPC's own services (health) are not counted.
-// Installed on each service's ServerBuilder by the composition root; handlers record nothing.
+// Installed on each service's ServerBuilder by the composition root. The frontend's gate records
+// the calls of its listed methods itself (services/frontend/request_gate.h), through
+// RecordServiceRequest; the interceptor covers the rest (UNIMPLEMENTED methods).
 #pragma once
 
 #include <grpcpp/support/server_interceptor.h>
@@ -13,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "common/metrics.h"
@@ -44,7 +47,11 @@ void RecordServiceRequest(const std::string& service, std::string_view operation
                           std::string_view namespace_name, const absl::Status& status,
                           double seconds);
 
+// True for a method path ("/package.Service/Method") whose calls the service records itself (the
+// frontend's gate): the interceptor leaves them out, and gRPC runs no interceptor for them.
+using RecordedElsewhere = std::function<bool(std::string_view path)>;
+
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> RequestMetricsInterceptor(
-    std::string service_name, NamespaceNames namespaces);
+    std::string service_name, NamespaceNames namespaces, RecordedElsewhere elsewhere = nullptr);
 
 }  // namespace tern::server
