@@ -32,14 +32,23 @@ describe('metrics', { timeout: 240_000 }, () => {
   let tern, connection, client, worker, taskQueue;
   const flakyAttempts = new Map();
   const ids = new Set(); // every workflow id and run id of this test
-  let idle; // a task queue nobody polls until the listing test
+  // A task queue nobody polls until the listing test. One partition: its backlog can only be
+  // matched by a poll of that partition (asyncmatch_latency), never forwarded to a poll waiting
+  // on another one (a sync match there).
+  const idle = 'metrics-unpolled';
   const idleRuns = [];
   let deleted; // the run DeleteWorkflowExecution removes
 
   before(async () => {
     // Short long polls, so idle polls time out (poll_timeouts) while the test runs.
     tern = await startTern({
-      cluster: true, metrics: true, dynamicConfig: { 'matching.longPollExpirationInterval': '2s' },
+      cluster: true,
+      metrics: true,
+      dynamicConfig: {
+        'matching.longPollExpirationInterval': '2s',
+        'matching.numTaskqueueReadPartitions': `[{value: 1, constraints: {taskQueueName: "${idle}"}}]`,
+        'matching.numTaskqueueWritePartitions': `[{value: 1, constraints: {taskQueueName: "${idle}"}}]`,
+      },
     });
     ({ connection, client } = await connectClient(tern));
     taskQueue = uniqueName('metrics');
@@ -178,7 +187,6 @@ describe('metrics', { timeout: 240_000 }, () => {
   });
 
   it('counts the backlog of a task queue nobody polls, in metrics and DescribeTaskQueue', async () => {
-    idle = uniqueName('unpolled');
     for (let i = 0; i < 3; i++) {
       const handle = await client.workflow.start('timerOnly', { taskQueue: idle, workflowId: uniqueName('idle'), args: [1] });
       ids.add(handle.workflowId).add(handle.firstExecutionRunId);
