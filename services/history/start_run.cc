@@ -140,9 +140,11 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> StartRun(
       context->record.reset();
     }
     if (status.ok()) {
-      // The eager task is built once the run's events are cached (below), from its state.
-      std::optional<pv1::MutableState> eager_state;
-      if (origin.eager_start) eager_state = writes.back().state;
+      // The eager task's history is read once the run's events are cached (below).
+      std::optional<WorkflowTaskStart> eager_task;
+      if (origin.eager_start) {
+        eager_task = StartWorkflowTaskResponse(writes.back().state, /*partial=*/false);
+      }
       // The run's next transition finds its state cached instead of reading it back.
       auto run_context = shard.Context({namespace_id, request.workflow_id(), run_id});
       {
@@ -154,9 +156,9 @@ absl::StatusOr<ws::StartWorkflowExecutionResponse> StartRun(
       }
       auto response = Response(run_id, true);
       response.set_status(enums::WORKFLOW_EXECUTION_STATUS_RUNNING);
-      if (eager_state) {
+      if (eager_task) {
         // Without it the started task times out (start-to-close) and is retried through matching.
-        auto task = BuildWorkflowTaskResponse(shard, *eager_state, {}, /*partial=*/false);
+        auto task = WorkflowTaskResponse(shard, *std::move(eager_task));
         if (task.ok()) *response.mutable_eager_workflow_task() = *std::move(task);
       }
       return response;

@@ -28,11 +28,10 @@ bool IsCurrentWorkflowTask(const MutableStateBuilder& ms, const pv1::TaskToken& 
           FromProto(token.started_time()) == FromProto(wft.started_time()));
 }
 
-absl::StatusOr<temporal::api::workflowservice::v1::PollWorkflowTaskQueueResponse>
-BuildWorkflowTaskResponse(Shard& shard, const pv1::MutableState& state,
-                          const std::vector<hv1::HistoryEvent>& transient_events, bool partial) {
+WorkflowTaskStart StartWorkflowTaskResponse(const pv1::MutableState& state, bool partial) {
   const auto& wft = state.workflow_task();
-  temporal::api::workflowservice::v1::PollWorkflowTaskQueueResponse response;
+  WorkflowTaskStart start;
+  auto& response = start.response;
   pv1::TaskToken token;
   token.set_namespace_id(state.namespace_id());
   token.set_workflow_id(state.workflow_id());
@@ -52,26 +51,35 @@ BuildWorkflowTaskResponse(Shard& shard, const pv1::MutableState& state,
   response.mutable_workflow_execution_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
   *response.mutable_scheduled_time() = wft.scheduled_time();
   *response.mutable_started_time() = wft.started_time();
-  int64_t first = partial ? state.last_completed_workflow_task_started_event_id() + 1 : 1;
-  auto events = shard.ReadEvents({state.namespace_id(), state.workflow_id(), state.run_id()}, first,
-                                 state.next_event_id());
+  start.key = {state.namespace_id(), state.workflow_id(), state.run_id()};
+  start.first_event_id = partial ? state.last_completed_workflow_task_started_event_id() + 1 : 1;
+  start.next_event_id = state.next_event_id();
+  return start;
+}
+
+absl::StatusOr<temporal::api::workflowservice::v1::PollWorkflowTaskQueueResponse>
+WorkflowTaskResponse(Shard& shard, WorkflowTaskStart start,
+                     const std::vector<hv1::HistoryEvent>& transient_events) {
+  const int64_t first = start.first_event_id;
+  auto events = shard.ReadEvents(start.key, first, start.next_event_id);
   if (!events.ok()) return events.status();
+  auto& response = start.response;
   auto* history = response.mutable_history();
   if (transient_events.empty()) {
     // A long history comes in pages: the worker reads the rest with the token.
-    int64_t last = FillHistoryPage(*events, first, state.next_event_id(), history);
-    if (last + 1 < state.next_event_id()) {
+    int64_t last = FillHistoryPage(*events, first, start.next_event_id, history);
+    if (last + 1 < start.next_event_id) {
       response.set_next_page_token(
-          EncodeHistoryPageToken(state.run_id(), last + 1, state.next_event_id()));
+          EncodeHistoryPageToken(start.key.run_id, last + 1, start.next_event_id));
     }
-    return response;
+    return std::move(response);
   }
   // The attempt's transient events are not stored, so no page could carry them: one message.
   for (auto& e : *events) {
     if (e.event_id() >= first) *history->add_events() = std::move(e);
   }
   for (const auto& e : transient_events) *history->add_events() = e;
-  return response;
+  return std::move(response);
 }
 
 void FailWorkflowTask(MutableStateBuilder& ms, enums::WorkflowTaskFailedCause cause,

@@ -38,11 +38,20 @@ bool DiscardsSpeculativeWorkflowTask(
     const temporal::api::workflowservice::v1::RespondWorkflowTaskCompletedRequest& request);
 // The same for a started task whose start-to-close timeout fired.
 void TimeoutWorkflowTask(MutableStateBuilder& ms);
-// The poll response of the started workflow task of `state`: the whole history, or (`partial`,
-// a sticky worker that has the run cached) the events since the last completed task, followed
-// by the transient events of the attempt.
+// The poll response of the started workflow task of a run, in two steps: what comes from the
+// run's state (WorkflowTaskStart, taken while the run is locked, without copying the state), then
+// the history (WorkflowTaskResponse, once the task's start is written): the whole history, or
+// (`partial`, a sticky worker that has the run cached) the events since the last completed task,
+// followed by the transient events of the attempt.
+struct WorkflowTaskStart {
+  temporal::api::workflowservice::v1::PollWorkflowTaskQueueResponse response;  // no history yet
+  ExecutionKey key;
+  int64_t first_event_id = 1;  // the first event the response carries
+  int64_t next_event_id = 1;   // the run's next event id
+};
+WorkflowTaskStart StartWorkflowTaskResponse(const pv1::MutableState& state, bool partial);
 absl::StatusOr<temporal::api::workflowservice::v1::PollWorkflowTaskQueueResponse>
-BuildWorkflowTaskResponse(Shard& shard, const pv1::MutableState& state,
-                          const std::vector<hv1::HistoryEvent>& transient_events, bool partial);
+WorkflowTaskResponse(Shard& shard, WorkflowTaskStart start,
+                     const std::vector<hv1::HistoryEvent>& transient_events = {});
 
 }  // namespace tern::history

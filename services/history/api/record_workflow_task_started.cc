@@ -9,10 +9,9 @@ absl::StatusOr<ws::PollWorkflowTaskQueueResponse> RecordWorkflowTaskStarted(
   auto shard = engine.ShardFor(request.namespace_id(), execution.workflow_id());
   if (!shard.ok()) return shard.status();
   ExecutionKey key{request.namespace_id(), execution.workflow_id(), execution.run_id()};
-  pv1::MutableState snapshot;
+  WorkflowTaskStart start;
   std::vector<hv1::HistoryEvent> transient;
   ws::PollWorkflowTaskQueueResponse extras;
-  bool partial = false;
   auto status = engine.MutateWithContext(
       **shard, key, [&](MutableStateBuilder& ms, ExecutionContext& ctx) -> absl::Status {
         auto& wft = *ms.state().mutable_workflow_task();
@@ -29,14 +28,14 @@ absl::StatusOr<ws::PollWorkflowTaskQueueResponse> RecordWorkflowTaskStarted(
         }
         transient = ms.UnwrittenWorkflowTaskEvents();
         // A worker polling the run's sticky queue has the run cached: send only the new events.
-        partial = wft.task_queue_kind() == enums::TASK_QUEUE_KIND_STICKY &&
-                  request.poll_request().task_queue().name() == ms.state().sticky_task_queue();
-        snapshot = ms.state();
+        bool partial = wft.task_queue_kind() == enums::TASK_QUEUE_KIND_STICKY &&
+                       request.poll_request().task_queue().name() == ms.state().sticky_task_queue();
+        start = StartWorkflowTaskResponse(ms.state(), partial);
         extras = PendingWorkForTask(ctx, ms.state().workflow_task().started_event_id());
         return absl::OkStatus();
       });
   if (!status.ok()) return status;
-  auto response = BuildWorkflowTaskResponse(**shard, snapshot, transient, partial);
+  auto response = WorkflowTaskResponse(**shard, std::move(start), transient);
   if (response.ok()) response->MergeFrom(extras);
   return response;
 }

@@ -52,7 +52,7 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskComp
   // The next task, when handed back in the response (return_new_workflow_task).
   bool hand_back = false;
   struct {
-    pv1::MutableState snapshot;
+    WorkflowTaskStart start;
     ws::PollWorkflowTaskQueueResponse extras;
   } next_task;
   // Why the task's commands were refused (then the first mutation is abandoned).
@@ -145,7 +145,7 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskComp
         }
         if (hand_back) {
           MarkWorkflowTaskStarted(ms, limits, request.identity(), NewUuid());
-          next_task.snapshot = ms.state();
+          next_task.start = StartWorkflowTaskResponse(ms.state(), /*partial=*/true);
           next_task.extras = PendingWorkForTask(ctx, ms.state().workflow_task().started_event_id());
         }
         return absl::OkStatus();
@@ -167,7 +167,7 @@ absl::StatusOr<ws::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskComp
   if (hand_back) {
     // Once the task is started, a failure here only delays it: it times out and goes to
     // matching.
-    auto task = BuildWorkflowTaskResponse(shard, next_task.snapshot, {}, /*partial=*/true);
+    auto task = WorkflowTaskResponse(shard, std::move(next_task.start));
     if (task.ok()) {
       task->MergeFrom(next_task.extras);
       *response.mutable_workflow_task() = *std::move(task);
