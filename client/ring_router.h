@@ -80,8 +80,10 @@ class RingRouter {
     if (!local || !local->holds(key)) {
       return Call(std::move(key), request, std::move(options), std::move(done), method);
     }
-    auto kept = std::make_shared<const Request>(request);  // for a reroute
-    options.shared_request = kept;                         // the callee needs no copy of its own
+    // Kept for a reroute (shared with the caller when it handed it over, else a copy), and
+    // shared with the callee, which then needs no copy of its own.
+    auto kept = KeepRequest(request, options);
+    options.shared_request = kept;
     auto start = std::chrono::steady_clock::now();
     const char marker = 0;
     const void* outer_call = detail::direct_call_in_progress;

@@ -38,6 +38,14 @@ inline std::function<void(const absl::Status&)> FailWith(Reactor* reactor) {
   return [reactor](const absl::Status& status) { reactor->Finish(ToGrpcStatus(status)); };
 }
 
+// Options for a call whose request the frontend built for it: an in-process callee shares the
+// request instead of copying it (client::KeepRequest).
+inline client::CallOptions Handing(client::CallOptions options,
+                                   std::shared_ptr<const google::protobuf::Message> request) {
+  options.shared_request = std::move(request);
+  return options;
+}
+
 inline Reactor* Finished(CallContext* ctx, const absl::Status& status) {
   auto* reactor = ctx->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
@@ -49,6 +57,7 @@ inline Reactor* Finished(CallContext* ctx, const absl::Status& status) {
 using handler_internal::FailWith;
 using handler_internal::Finished;
 using handler_internal::FinishWith;
+using handler_internal::Handing;
 using handler_internal::Reply;
 
 template <typename Resp, typename Fn>
@@ -70,11 +79,11 @@ Reactor* WorkflowHandler::ForwardByName(
   ResolveByName(
       request->namespace_(), use, FailWith(reactor),
       [this, request, response, reactor, deadline, method, adjust, transform](const Entry& ns) {
-        Internal internal;
-        internal.set_namespace_id(ns->info().id());
-        *internal.mutable_request() = *request;
+        auto internal = std::make_shared<Internal>();
+        internal->set_namespace_id(ns->info().id());
+        *internal->mutable_request() = *request;
         if (adjust) {
-          if (auto st = adjust(ns, internal); !st.ok()) return reactor->Finish(ToGrpcStatus(st));
+          if (auto st = adjust(ns, *internal); !st.ok()) return reactor->Finish(ToGrpcStatus(st));
         }
         client::Callback<Resp> reply = Reply(reactor, response);
         if (transform) {
@@ -83,7 +92,8 @@ Reactor* WorkflowHandler::ForwardByName(
             FinishWith(reactor, response, std::move(result));
           };
         }
-        (history_.*method)(internal, forwarded_.Options(deadline), std::move(reply));
+        (history_.*method)(*internal, Handing(forwarded_.Options(deadline), internal),
+                           std::move(reply));
       });
   return reactor;
 }
@@ -115,11 +125,11 @@ Reactor* WorkflowHandler::ForwardByToken(CallContext* ctx, const Req* request, R
   auto deadline = CallDeadline(clock_.Now(), ctx->deadline());
   ResolveByToken(*token, request->namespace_(), FailWith(reactor),
                  [this, request, response, reactor, deadline, method](const Entry& ns) {
-                   Internal internal;
-                   internal.set_namespace_id(ns->info().id());
-                   *internal.mutable_request() = *request;
-                   internal.mutable_request()->set_namespace_(ns->info().name());
-                   (history_.*method)(internal, forwarded_.Options(deadline),
+                   auto internal = std::make_shared<Internal>();
+                   internal->set_namespace_id(ns->info().id());
+                   *internal->mutable_request() = *request;
+                   internal->mutable_request()->set_namespace_(ns->info().name());
+                   (history_.*method)(*internal, Handing(forwarded_.Options(deadline), internal),
                                       Reply(reactor, response));
                  });
   return reactor;
@@ -143,12 +153,12 @@ Reactor* WorkflowHandler::ForwardById(CallContext* ctx, const ByIdReq* request, 
                   token.set_workflow_id(request->workflow_id());
                   token.set_run_id(request->run_id());
                   token.set_activity_id(request->activity_id());
-                  Internal internal;
-                  internal.set_namespace_id(ns->info().id());
-                  to_internal(*request, internal);
-                  internal.mutable_request()->set_task_token(EncodeTaskToken(token));
-                  internal.mutable_request()->set_namespace_(ns->info().name());
-                  (history_.*method)(internal, forwarded_.Options(deadline),
+                  auto internal = std::make_shared<Internal>();
+                  internal->set_namespace_id(ns->info().id());
+                  to_internal(*request, *internal);
+                  internal->mutable_request()->set_task_token(EncodeTaskToken(token));
+                  internal->mutable_request()->set_namespace_(ns->info().name());
+                  (history_.*method)(*internal, Handing(forwarded_.Options(deadline), internal),
                                      [reactor, response, to_response](absl::StatusOr<Resp> result) {
                                        if (result.ok()) to_response(*result, response);
                                        reactor->Finish(ToGrpcStatus(result.status()));
@@ -191,7 +201,7 @@ Reactor* WorkflowHandler::Poll(CallContext* ctx, const Req* request, Resp* respo
                   if (reactor->claimed()) return;  // answered by shutdown meanwhile
                   internal->set_namespace_id(ns->info().id());
                   (matching_.*method)(*internal,
-                                      client::CallOptions{deadline, true, reactor->handle()},
+                                      Handing({deadline, true, reactor->handle()}, internal),
                                       [reactor, response](absl::StatusOr<Resp> result) {
                                         if (!reactor->Claim()) return;
                                         if (result.ok()) {
@@ -238,7 +248,7 @@ Reactor* WorkflowHandler::ForwardLongPoll(CallContext* ctx, const Req* request, 
                 [this, reactor, response, internal, deadline, method](const Entry& ns) {
                   internal->set_namespace_id(ns->info().id());
                   (history_.*method)(*internal,
-                                     client::CallOptions{deadline, true, reactor->handle()},
+                                     Handing({deadline, true, reactor->handle()}, internal),
                                      [reactor, response](absl::StatusOr<Resp> result) {
                                        if (!reactor->Claim()) return;
                                        FinishWith<Resp>(reactor.get(), response, std::move(result));

@@ -61,19 +61,20 @@ class TypedPoller final : public Poller {
 
   void RecordStart(client::HistoryClient& history, const Task& task, client::CallOptions options,
                    std::function<void(absl::Status)> done) override {
-    typename Traits::RecordRequest record;
-    record.set_namespace_id(task.info.namespace_id());
-    record.mutable_workflow_execution()->set_workflow_id(task.info.workflow_id());
-    record.mutable_workflow_execution()->set_run_id(task.info.run_id());
-    record.set_scheduled_event_id(task.info.scheduled_event_id());
-    record.set_request_id(poller_id);
-    *record.mutable_poll_request() = request_.poll_request();
+    auto record = std::make_shared<typename Traits::RecordRequest>();
+    record->set_namespace_id(task.info.namespace_id());
+    record->mutable_workflow_execution()->set_workflow_id(task.info.workflow_id());
+    record->mutable_workflow_execution()->set_run_id(task.info.run_id());
+    record->set_scheduled_event_id(task.info.scheduled_event_id());
+    record->set_request_id(poller_id);
+    *record->mutable_poll_request() = request_.poll_request();
     // History sees the queue the worker polled, not the partition this poll landed on.
-    auto* task_queue = record.mutable_poll_request()->mutable_task_queue();
+    auto* task_queue = record->mutable_poll_request()->mutable_task_queue();
     task_queue->set_name(ParsePartitionName(task_queue->name()).base_name);
     auto self = std::static_pointer_cast<TypedPoller>(shared_from_this());
-    options.caller_returns = true;  // matching never waits for the answer on its thread
-    Traits::Record(history, record, std::move(options),
+    options.caller_returns = true;    // matching never waits for the answer on its thread
+    options.shared_request = record;  // an in-process history shares it instead of a copy
+    Traits::Record(history, *record, std::move(options),
                    [self, done = std::move(done)](absl::StatusOr<Response> response) {
                      absl::Status status = response.status();
                      if (status.ok()) self->response_ = *std::move(response);
@@ -84,11 +85,12 @@ class TypedPoller final : public Poller {
   void Forward(client::MatchingClient& matching, const std::string& root_name,
                const std::string& from_name, client::CallOptions options,
                std::function<void(absl::Status, bool)> done) override {
-    Request forwarded = request_;
-    forwarded.mutable_poll_request()->mutable_task_queue()->set_name(root_name);
-    forwarded.set_forwarded_from(from_name);
+    auto forwarded = std::make_shared<Request>(request_);
+    forwarded->mutable_poll_request()->mutable_task_queue()->set_name(root_name);
+    forwarded->set_forwarded_from(from_name);
     auto self = std::static_pointer_cast<TypedPoller>(shared_from_this());
-    Traits::Forward(matching, forwarded, std::move(options),
+    options.shared_request = forwarded;  // an in-process matching shares it instead of a copy
+    Traits::Forward(matching, *forwarded, std::move(options),
                     [self, done = std::move(done)](absl::StatusOr<Response> response) {
                       if (!response.ok()) return done(response.status(), false);
                       bool has_task = !response->task_token().empty();

@@ -32,16 +32,17 @@ void ExecuteTransferTask(EngineContext& engine, Shard& shard, TransferQueue::Tas
           : RandomPartition(engine.WritePartitions(task.namespace_id(), task.task_queue()));
   switch (task.type()) {
     case pv1::TransferTask::TYPE_WORKFLOW_TASK: {
-      tern::matchingservice::v1::AddWorkflowTaskRequest request;
-      request.set_namespace_id(task.namespace_id());
-      request.mutable_execution()->set_workflow_id(task.workflow_id());
-      request.mutable_execution()->set_run_id(task.run_id());
-      request.mutable_task_queue()->set_name(PartitionName(task.task_queue(), partition));
-      request.mutable_task_queue()->set_kind(task.task_queue_kind());
-      request.set_scheduled_event_id(task.scheduled_event_id());
-      *request.mutable_schedule_to_start_timeout() = task.schedule_to_start_timeout();
+      auto request = std::make_shared<tern::matchingservice::v1::AddWorkflowTaskRequest>();
+      request->set_namespace_id(task.namespace_id());
+      request->mutable_execution()->set_workflow_id(task.workflow_id());
+      request->mutable_execution()->set_run_id(task.run_id());
+      request->mutable_task_queue()->set_name(PartitionName(task.task_queue(), partition));
+      request->mutable_task_queue()->set_kind(task.task_queue_kind());
+      request->set_scheduled_event_id(task.scheduled_event_id());
+      *request->mutable_schedule_to_start_timeout() = task.schedule_to_start_timeout();
+      options.shared_request = request;  // an in-process matching shares it instead of a copy
       engine.matching().AddWorkflowTask(
-          request, options,
+          *request, options,
           [&engine, &shard, task_ref, done = std::move(done)](auto result) mutable {
             if (!IsStickyWorkerUnavailable(result.status())) return done(result.status());
             // Nobody polled the sticky queue lately (or its worker shut down): use the normal
@@ -63,16 +64,17 @@ void ExecuteTransferTask(EngineContext& engine, Shard& shard, TransferQueue::Tas
       return;
     }
     case pv1::TransferTask::TYPE_ACTIVITY_TASK: {
-      tern::matchingservice::v1::AddActivityTaskRequest request;
-      request.set_namespace_id(task.namespace_id());
-      request.mutable_execution()->set_workflow_id(task.workflow_id());
-      request.mutable_execution()->set_run_id(task.run_id());
-      request.mutable_task_queue()->set_name(PartitionName(task.task_queue(), partition));
-      request.mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
-      request.set_scheduled_event_id(task.scheduled_event_id());
-      *request.mutable_schedule_to_start_timeout() = task.schedule_to_start_timeout();
+      auto request = std::make_shared<tern::matchingservice::v1::AddActivityTaskRequest>();
+      request->set_namespace_id(task.namespace_id());
+      request->mutable_execution()->set_workflow_id(task.workflow_id());
+      request->mutable_execution()->set_run_id(task.run_id());
+      request->mutable_task_queue()->set_name(PartitionName(task.task_queue(), partition));
+      request->mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
+      request->set_scheduled_event_id(task.scheduled_event_id());
+      *request->mutable_schedule_to_start_timeout() = task.schedule_to_start_timeout();
+      options.shared_request = request;  // an in-process matching shares it instead of a copy
       engine.matching().AddActivityTask(
-          request, options, [done = std::move(done)](auto result) { done(result.status()); });
+          *request, options, [done = std::move(done)](auto result) { done(result.status()); });
       return;
     }
     case pv1::TransferTask::TYPE_START_CHILD:
