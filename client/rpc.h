@@ -79,8 +79,8 @@ struct CallOptions {
   bool retry = true;
   std::shared_ptr<CallHandle> handle;  // optional
   // The request itself, owned, when the caller keeps it alive anyway (RingRouter keeps each
-  // in-process call's request for a reroute): an in-process callee shares it (KeepRequest)
-  // instead of copying it. Optional.
+  // in-process call's request for a reroute) or built it for this call and hands it over: the
+  // router and an in-process callee share it (KeepRequest) instead of copying it. Optional.
   std::shared_ptr<const google::protobuf::Message> shared_request;
   // The caller returns without waiting for the answer on its own thread. An in-process callee
   // that answers before the call returns (on the caller's executor thread) then has the answer
