@@ -1,9 +1,11 @@
 // Small helpers shared by the PostgreSQL stores. Internal to persistence/postgres.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <pqxx/pqxx>
 #include <string>
 #include <string_view>
@@ -54,14 +56,21 @@ class ArrayLiteral {
   void Add(std::string_view value) {
     Open();
     text_ += '"';
-    // Appends the runs between the characters to escape whole, not one character at a time.
+    // Appends the runs between the characters to escape whole. memchr (vectorized) finds the
+    // next quote and the next backslash: most values have neither, and are appended at once.
     const char* run = value.data();
-    const char* end = run + value.size();
-    for (const char* p = run; p != end; ++p) {
-      if (*p == '"' || *p == '\\') {
-        text_.append(run, p);
-        text_ += '\\';
-        run = p;
+    const char* const end = run + value.size();
+    const char* quote = Find(run, end, '"');
+    const char* backslash = Find(run, end, '\\');
+    while (quote != end || backslash != end) {
+      const char* special = std::min(quote, backslash);
+      text_.append(run, special);
+      text_ += '\\';
+      run = special;  // the character itself opens the next run
+      if (special == quote) {
+        quote = Find(special + 1, end, '"');
+      } else {
+        backslash = Find(special + 1, end, '\\');
       }
     }
     text_.append(run, end);
@@ -83,6 +92,11 @@ class ArrayLiteral {
   std::string Finish() && { return std::move(text_); }
 
  private:
+  // The first `c` in [from, end), or end.
+  static const char* Find(const char* from, const char* end, char c) {
+    const void* at = std::memchr(from, c, static_cast<size_t>(end - from));
+    return at != nullptr ? static_cast<const char*>(at) : end;
+  }
   // Reopens the literal for one more element.
   void Open() {
     text_.pop_back();

@@ -144,8 +144,17 @@ TEST_F(ConnectionPoolTest, ArrayLiteralsReadBackElementForElement) {
   ArrayLiteral empty;
   EXPECT_EQ(empty.Finish(), "{}");
   ArrayLiteral column;
-  const std::vector<std::string> texts = {"plain", "say \"hi\"", "back\\slash\\", "",
-                                          "{a,b}", "NULL",       "ends with \\\""};
+  const std::vector<std::string> texts = {"plain",
+                                          "say \"hi\"",
+                                          "back\\slash\\",
+                                          "",
+                                          "{a,b}",
+                                          "NULL",
+                                          "ends with \\\"",
+                                          "\"",
+                                          "\\\"\\\"\\",
+                                          "\"\"quoted\"\" \\\\ twice",
+                                          "{\"json\": [\"a\\\\b\", 1]}"};
   column.AddNull();
   for (const auto& text : texts) column.Add(text);
   column.Add(int64_t{-42});
