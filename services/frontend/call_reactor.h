@@ -6,7 +6,7 @@
 // recording it; grpc() is what the handler returns to gRPC. A plain Reactor deletes itself when
 // gRPC is done with the call.
 //
-// CallContext: what a handler is given for its call: gRPC's context (deadline, metadata) and the
+// CallContext: what a handler is given for its call: its deadline (from gRPC's context) and the
 // call's record, which the call's one reactor takes: DefaultReactor() for a plain one,
 // CallReactor::Create for one that races or parks. It lives only while the handler method runs:
 // callbacks that run later keep the reactor, never the context.
@@ -73,7 +73,6 @@ class CallContext {
   CallContext(const CallContext&) = delete;
   CallContext& operator=(const CallContext&) = delete;
 
-  grpc::CallbackServerContext& grpc() { return grpc_; }
   std::chrono::system_clock::time_point deadline() const { return grpc_.deadline(); }
   // The call's plain reactor (the same one on every use).
   Reactor* DefaultReactor();

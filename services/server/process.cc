@@ -208,18 +208,24 @@ int CheckConfig(const ProcessOptions& options) {
   return 0;
 }
 
+// Records one answered call of `service` in the request metrics, its namespace (an id or a name,
+// as the caller has it) named by `name_of`.
+auto RequestRecorder(std::string service, std::function<std::string(const std::string&)> name_of) {
+  return [service = std::move(service), name_of = std::move(name_of)](
+             std::string_view operation, const auto& namespace_key, const absl::Status& status,
+             double seconds) {
+    std::string name = name_of(std::string(namespace_key));
+    server::RecordServiceRequest(service, operation,
+                                 name.empty() ? metrics::kUnknownNamespace : name, status, seconds);
+  };
+}
+
 // A service's direct path for this process's own calls, counted in the service's request metrics
 // as if the calls had come over gRPC.
 template <typename Client>
 client::LocalService<Client> Metered(client::LocalService<Client> local, const char* service,
                                      const server::NamespaceNames& names) {
-  local.observe = [service = std::string(service), by_id = names.by_id](
-                      std::string_view operation, const std::string& namespace_id,
-                      const absl::Status& status, double seconds) {
-    std::string name = by_id(namespace_id);
-    server::RecordServiceRequest(service, operation,
-                                 name.empty() ? metrics::kUnknownNamespace : name, status, seconds);
-  };
+  local.observe = RequestRecorder(service, names.by_id);
   return local;
 }
 
@@ -383,14 +389,7 @@ int RunProcess(const ProcessOptions& options) {
     frontend = std::make_unique<frontend::FrontendService>(
         config, stores.namespaces, namespaces, history_client, matching_client, blocking,
         stores.visibility, std::move(security), stores.schedules, stores.batch_operations,
-        [by_name = names.by_name, service = std::string("frontend")](
-            std::string_view operation, std::string_view namespace_name, const absl::Status& status,
-            double seconds) {
-          std::string name = by_name(std::string(namespace_name));
-          server::RecordServiceRequest(service, operation,
-                                       name.empty() ? metrics::kUnknownNamespace : name, status,
-                                       seconds);
-        });
+        RequestRecorder("frontend", names.by_name));
     grpc_services["frontend"] = frontend->GrpcServices();
   }
   if (wanted.contains("worker")) {
