@@ -74,3 +74,10 @@
   X(RemoveSearchAttributes, kAdmin, kAudited) \
   X(ListSearchAttributes, kRead, kCall)       \
   X(DeleteNamespace, kAdmin, kAudited)
+
+// A handler's method for `Method` of the service whose messages are in `Package` (the
+// WorkflowHandler and OperatorHandler declare theirs with it; services/frontend/call_reactor.h
+// defines Reactor and CallContext).
+#define TERN_HANDLER_METHOD(Package, Method)                                 \
+  Reactor* Method(CallContext* ctx, const Package::Method##Request* request, \
+                  Package::Method##Response* response)

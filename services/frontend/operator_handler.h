@@ -37,6 +37,7 @@
 #include "persistence/namespace_cache.h"
 #include "persistence/store.h"
 #include "persistence/visibility_store.h"
+#include "services/frontend/api_methods.h"
 #include "services/frontend/call_reactor.h"
 #include "services/frontend/namespace_handler.h"
 #include "temporal/api/operatorservice/v1/service.grpc.pb.h"
@@ -53,16 +54,10 @@ class OperatorHandler final {
                   std::shared_ptr<NamespaceHandler> namespaces,
                   std::shared_ptr<persistence::VisibilityStore> visibility, Executor& blocking);
 
-  Reactor* DeleteNamespace(CallContext* ctx, const op::DeleteNamespaceRequest* request,
-                           op::DeleteNamespaceResponse* response);
-
-  Reactor* AddSearchAttributes(CallContext* ctx, const op::AddSearchAttributesRequest* request,
-                               op::AddSearchAttributesResponse* response);
-  Reactor* RemoveSearchAttributes(CallContext* ctx,
-                                  const op::RemoveSearchAttributesRequest* request,
-                                  op::RemoveSearchAttributesResponse* response);
-  Reactor* ListSearchAttributes(CallContext* ctx, const op::ListSearchAttributesRequest* request,
-                                op::ListSearchAttributesResponse* response);
+  // Every method of TERN_OPERATOR_SERVICE_METHODS (api_methods.h).
+#define TERN_OPERATOR_HANDLER_DECLARATION(Method, role, kind) TERN_HANDLER_METHOD(op, Method);
+  TERN_OPERATOR_SERVICE_METHODS(TERN_OPERATOR_HANDLER_DECLARATION)
+#undef TERN_OPERATOR_HANDLER_DECLARATION
 
   // Blocking forms of the RPCs above.
   absl::StatusOr<op::AddSearchAttributesResponse> Add(const op::AddSearchAttributesRequest& r);

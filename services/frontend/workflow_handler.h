@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/executor.h"
+#include "services/frontend/api_methods.h"
 #include "services/frontend/batch_handler.h"
 #include "services/frontend/call_reactor.h"
 #include "services/frontend/namespace_handler.h"
@@ -52,149 +53,15 @@ class WorkflowHandler final {
                   std::shared_ptr<ScheduleHandler> schedules = nullptr,
                   std::shared_ptr<BatchHandler> batches = nullptr);
 
-  Reactor* GetSystemInfo(CallContext* ctx, const ws::GetSystemInfoRequest* request,
-                         ws::GetSystemInfoResponse* response);
-  Reactor* GetClusterInfo(CallContext* ctx, const ws::GetClusterInfoRequest* request,
-                          ws::GetClusterInfoResponse* response);
-
-  Reactor* RegisterNamespace(CallContext* ctx, const ws::RegisterNamespaceRequest* request,
-                             ws::RegisterNamespaceResponse* response);
-  Reactor* DescribeNamespace(CallContext* ctx, const ws::DescribeNamespaceRequest* request,
-                             ws::DescribeNamespaceResponse* response);
-  Reactor* ListNamespaces(CallContext* ctx, const ws::ListNamespacesRequest* request,
-                          ws::ListNamespacesResponse* response);
-  Reactor* UpdateNamespace(CallContext* ctx, const ws::UpdateNamespaceRequest* request,
-                           ws::UpdateNamespaceResponse* response);
-
-  Reactor* StartWorkflowExecution(CallContext* ctx,
-                                  const ws::StartWorkflowExecutionRequest* request,
-                                  ws::StartWorkflowExecutionResponse* response);
-  Reactor* GetWorkflowExecutionHistory(CallContext* ctx,
-                                       const ws::GetWorkflowExecutionHistoryRequest* request,
-                                       ws::GetWorkflowExecutionHistoryResponse* response);
-  Reactor* DescribeWorkflowExecution(CallContext* ctx,
-                                     const ws::DescribeWorkflowExecutionRequest* request,
-                                     ws::DescribeWorkflowExecutionResponse* response);
-  Reactor* TerminateWorkflowExecution(CallContext* ctx,
-                                      const ws::TerminateWorkflowExecutionRequest* request,
-                                      ws::TerminateWorkflowExecutionResponse* response);
-  Reactor* QueryWorkflow(CallContext* ctx, const ws::QueryWorkflowRequest* request,
-                         ws::QueryWorkflowResponse* response);
-
-  Reactor* SignalWorkflowExecution(CallContext* ctx,
-                                   const ws::SignalWorkflowExecutionRequest* request,
-                                   ws::SignalWorkflowExecutionResponse* response);
-  Reactor* SignalWithStartWorkflowExecution(
-      CallContext* ctx, const ws::SignalWithStartWorkflowExecutionRequest* request,
-      ws::SignalWithStartWorkflowExecutionResponse* response);
-  Reactor* RequestCancelWorkflowExecution(CallContext* ctx,
-                                          const ws::RequestCancelWorkflowExecutionRequest* request,
-                                          ws::RequestCancelWorkflowExecutionResponse* response);
-  Reactor* PollWorkflowTaskQueue(CallContext* ctx, const ws::PollWorkflowTaskQueueRequest* request,
-                                 ws::PollWorkflowTaskQueueResponse* response);
-  Reactor* RespondWorkflowTaskCompleted(CallContext* ctx,
-                                        const ws::RespondWorkflowTaskCompletedRequest* request,
-                                        ws::RespondWorkflowTaskCompletedResponse* response);
-  Reactor* RespondWorkflowTaskFailed(CallContext* ctx,
-                                     const ws::RespondWorkflowTaskFailedRequest* request,
-                                     ws::RespondWorkflowTaskFailedResponse* response);
-  Reactor* PollActivityTaskQueue(CallContext* ctx, const ws::PollActivityTaskQueueRequest* request,
-                                 ws::PollActivityTaskQueueResponse* response);
-  Reactor* RespondActivityTaskCompleted(CallContext* ctx,
-                                        const ws::RespondActivityTaskCompletedRequest* request,
-                                        ws::RespondActivityTaskCompletedResponse* response);
-  Reactor* RespondActivityTaskFailed(CallContext* ctx,
-                                     const ws::RespondActivityTaskFailedRequest* request,
-                                     ws::RespondActivityTaskFailedResponse* response);
-  Reactor* RespondActivityTaskCanceled(CallContext* ctx,
-                                       const ws::RespondActivityTaskCanceledRequest* request,
-                                       ws::RespondActivityTaskCanceledResponse* response);
-  Reactor* RecordActivityTaskHeartbeat(CallContext* ctx,
-                                       const ws::RecordActivityTaskHeartbeatRequest* request,
-                                       ws::RecordActivityTaskHeartbeatResponse* response);
-  Reactor* RespondQueryTaskCompleted(CallContext* ctx,
-                                     const ws::RespondQueryTaskCompletedRequest* request,
-                                     ws::RespondQueryTaskCompletedResponse* response);
-  Reactor* UpdateWorkflowExecution(CallContext* ctx,
-                                   const ws::UpdateWorkflowExecutionRequest* request,
-                                   ws::UpdateWorkflowExecutionResponse* response);
-  // Update-with-start (multi_operation.cc).
-  Reactor* ExecuteMultiOperation(CallContext* ctx, const ws::ExecuteMultiOperationRequest* request,
-                                 ws::ExecuteMultiOperationResponse* response);
-  Reactor* PollWorkflowExecutionUpdate(CallContext* ctx,
-                                       const ws::PollWorkflowExecutionUpdateRequest* request,
-                                       ws::PollWorkflowExecutionUpdateResponse* response);
-  Reactor* RespondActivityTaskCompletedById(
-      CallContext* ctx, const ws::RespondActivityTaskCompletedByIdRequest* request,
-      ws::RespondActivityTaskCompletedByIdResponse* response);
-  Reactor* RespondActivityTaskFailedById(CallContext* ctx,
-                                         const ws::RespondActivityTaskFailedByIdRequest* request,
-                                         ws::RespondActivityTaskFailedByIdResponse* response);
-  Reactor* RespondActivityTaskCanceledById(
-      CallContext* ctx, const ws::RespondActivityTaskCanceledByIdRequest* request,
-      ws::RespondActivityTaskCanceledByIdResponse* response);
-  Reactor* RecordActivityTaskHeartbeatById(
-      CallContext* ctx, const ws::RecordActivityTaskHeartbeatByIdRequest* request,
-      ws::RecordActivityTaskHeartbeatByIdResponse* response);
-  Reactor* GetWorkflowExecutionHistoryReverse(
-      CallContext* ctx, const ws::GetWorkflowExecutionHistoryReverseRequest* request,
-      ws::GetWorkflowExecutionHistoryReverseResponse* response);
-  Reactor* DeprecateNamespace(CallContext* ctx, const ws::DeprecateNamespaceRequest* request,
-                              ws::DeprecateNamespaceResponse* response);
-  Reactor* DeleteWorkflowExecution(CallContext* ctx,
-                                   const ws::DeleteWorkflowExecutionRequest* request,
-                                   ws::DeleteWorkflowExecutionResponse* response);
-  Reactor* ResetWorkflowExecution(CallContext* ctx,
-                                  const ws::ResetWorkflowExecutionRequest* request,
-                                  ws::ResetWorkflowExecutionResponse* response);
-  // Pollers, and with report_stats the backlog and task rates, summed over the queue's read
-  // partitions (task_queue_handler.cc).
-  Reactor* DescribeTaskQueue(CallContext* ctx, const ws::DescribeTaskQueueRequest* request,
-                             ws::DescribeTaskQueueResponse* response);
-  // The read partitions of both task types and the matching host that owns each.
-  Reactor* ListTaskQueuePartitions(CallContext* ctx,
-                                   const ws::ListTaskQueuePartitionsRequest* request,
-                                   ws::ListTaskQueuePartitionsResponse* response);
-  Reactor* ResetStickyTaskQueue(CallContext* ctx, const ws::ResetStickyTaskQueueRequest* request,
-                                ws::ResetStickyTaskQueueResponse* response);
-  Reactor* ListWorkflowExecutions(CallContext* ctx,
-                                  const ws::ListWorkflowExecutionsRequest* request,
-                                  ws::ListWorkflowExecutionsResponse* response);
-  Reactor* ScanWorkflowExecutions(CallContext* ctx,
-                                  const ws::ScanWorkflowExecutionsRequest* request,
-                                  ws::ScanWorkflowExecutionsResponse* response);
-  Reactor* CountWorkflowExecutions(CallContext* ctx,
-                                   const ws::CountWorkflowExecutionsRequest* request,
-                                   ws::CountWorkflowExecutionsResponse* response);
-  Reactor* ListOpenWorkflowExecutions(CallContext* ctx,
-                                      const ws::ListOpenWorkflowExecutionsRequest* request,
-                                      ws::ListOpenWorkflowExecutionsResponse* response);
-  Reactor* ListClosedWorkflowExecutions(CallContext* ctx,
-                                        const ws::ListClosedWorkflowExecutionsRequest* request,
-                                        ws::ListClosedWorkflowExecutionsResponse* response);
-  Reactor* GetSearchAttributes(CallContext* ctx, const ws::GetSearchAttributesRequest* request,
-                               ws::GetSearchAttributesResponse* response);
-  Reactor* ShutdownWorker(CallContext* ctx, const ws::ShutdownWorkerRequest* request,
-                          ws::ShutdownWorkerResponse* response);
-
-  // Schedules (schedule_handler.h).
-#define TERN_SCHEDULE_RPC(Method)                                       \
-  Reactor* Method(CallContext* ctx, const ws::Method##Request* request, \
-                  ws::Method##Response* response);
-  TERN_SCHEDULE_RPC(CreateSchedule)
-  TERN_SCHEDULE_RPC(DescribeSchedule)
-  TERN_SCHEDULE_RPC(UpdateSchedule)
-  TERN_SCHEDULE_RPC(PatchSchedule)
-  TERN_SCHEDULE_RPC(DeleteSchedule)
-  TERN_SCHEDULE_RPC(ListSchedules)
-  TERN_SCHEDULE_RPC(CountSchedules)
-  TERN_SCHEDULE_RPC(ListScheduleMatchingTimes)
-  // Batch operations (batch_handler.h).
-  TERN_SCHEDULE_RPC(StartBatchOperation)
-  TERN_SCHEDULE_RPC(DescribeBatchOperation)
-  TERN_SCHEDULE_RPC(ListBatchOperations)
-  TERN_SCHEDULE_RPC(StopBatchOperation)
-#undef TERN_SCHEDULE_RPC
+  // Every method of TERN_WORKFLOW_SERVICE_METHODS (api_methods.h). Of note: ExecuteMultiOperation
+  // is update-with-start (multi_operation.cc); DescribeTaskQueue reports the pollers and, with
+  // report_stats, the backlog and task rates summed over the queue's read partitions, and
+  // ListTaskQueuePartitions the read partitions of both task types with the matching host that
+  // owns each (task_queue_handler.cc); the schedule and batch RPCs run on ScheduleHandler and
+  // BatchHandler.
+#define TERN_WORKFLOW_HANDLER_DECLARATION(Method, role, kind) TERN_HANDLER_METHOD(ws, Method);
+  TERN_WORKFLOW_SERVICE_METHODS(TERN_WORKFLOW_HANDLER_DECLARATION)
+#undef TERN_WORKFLOW_HANDLER_DECLARATION
 
  private:
   using Entry = NamespaceCache::Entry;
