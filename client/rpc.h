@@ -90,6 +90,14 @@ struct CallOptions {
   bool caller_returns = false;
 };
 
+// `options` for a call whose request the caller built for it and hands over: the router and an
+// in-process callee share `request` instead of copying it (KeepRequest). Call with `*request`.
+inline CallOptions HandOver(CallOptions options,
+                            std::shared_ptr<const google::protobuf::Message> request) {
+  options.shared_request = std::move(request);
+  return options;
+}
+
 // `request`, owned for as long as the callee needs it: options.shared_request when that is
 // `request` itself, else a copy.
 template <typename Request>

@@ -38,14 +38,6 @@ inline std::function<void(const absl::Status&)> FailWith(Reactor* reactor) {
   return [reactor](const absl::Status& status) { reactor->Finish(ToGrpcStatus(status)); };
 }
 
-// Options for a call whose request the frontend built for it: an in-process callee shares the
-// request instead of copying it (client::KeepRequest).
-inline client::CallOptions Handing(client::CallOptions options,
-                                   std::shared_ptr<const google::protobuf::Message> request) {
-  options.shared_request = std::move(request);
-  return options;
-}
-
 inline Reactor* Finished(CallContext* ctx, const absl::Status& status) {
   auto* reactor = ctx->DefaultReactor();
   reactor->Finish(ToGrpcStatus(status));
@@ -57,7 +49,6 @@ inline Reactor* Finished(CallContext* ctx, const absl::Status& status) {
 using handler_internal::FailWith;
 using handler_internal::Finished;
 using handler_internal::FinishWith;
-using handler_internal::Handing;
 using handler_internal::Reply;
 
 template <typename Resp, typename Fn>
@@ -92,7 +83,7 @@ Reactor* WorkflowHandler::ForwardByName(
             FinishWith(reactor, response, std::move(result));
           };
         }
-        (history_.*method)(*internal, Handing(forwarded_.Options(deadline), internal),
+        (history_.*method)(*internal, client::HandOver(forwarded_.Options(deadline), internal),
                            std::move(reply));
       });
   return reactor;
@@ -129,7 +120,8 @@ Reactor* WorkflowHandler::ForwardByToken(CallContext* ctx, const Req* request, R
                    internal->set_namespace_id(ns->info().id());
                    *internal->mutable_request() = *request;
                    internal->mutable_request()->set_namespace_(ns->info().name());
-                   (history_.*method)(*internal, Handing(forwarded_.Options(deadline), internal),
+                   (history_.*method)(*internal,
+                                      client::HandOver(forwarded_.Options(deadline), internal),
                                       Reply(reactor, response));
                  });
   return reactor;
@@ -158,7 +150,8 @@ Reactor* WorkflowHandler::ForwardById(CallContext* ctx, const ByIdReq* request, 
                   to_internal(*request, *internal);
                   internal->mutable_request()->set_task_token(EncodeTaskToken(token));
                   internal->mutable_request()->set_namespace_(ns->info().name());
-                  (history_.*method)(*internal, Handing(forwarded_.Options(deadline), internal),
+                  (history_.*method)(*internal,
+                                     client::HandOver(forwarded_.Options(deadline), internal),
                                      [reactor, response, to_response](absl::StatusOr<Resp> result) {
                                        if (result.ok()) to_response(*result, response);
                                        reactor->Finish(ToGrpcStatus(result.status()));
@@ -200,23 +193,23 @@ Reactor* WorkflowHandler::Poll(CallContext* ctx, const Req* request, Resp* respo
                 [this, reactor, response, internal, deadline = *deadline, method](const Entry& ns) {
                   if (reactor->claimed()) return;  // answered by shutdown meanwhile
                   internal->set_namespace_id(ns->info().id());
-                  (matching_.*method)(*internal,
-                                      Handing({deadline, true, reactor->handle()}, internal),
-                                      [reactor, response](absl::StatusOr<Resp> result) {
-                                        if (!reactor->Claim()) return;
-                                        if (result.ok()) {
-                                          *response = std::move(*result);
-                                          return reactor->Finish(grpc::Status::OK);
-                                        }
-                                        // No task before the deadline, or the worker went away: an
-                                        // empty poll, never an error (contract §5.2).
-                                        auto code = result.status().code();
-                                        if (code == absl::StatusCode::kDeadlineExceeded ||
-                                            code == absl::StatusCode::kCancelled) {
-                                          return reactor->Finish(grpc::Status::OK);
-                                        }
-                                        reactor->Finish(ToGrpcStatus(result.status()));
-                                      });
+                  (matching_.*method)(
+                      *internal, client::HandOver({deadline, true, reactor->handle()}, internal),
+                      [reactor, response](absl::StatusOr<Resp> result) {
+                        if (!reactor->Claim()) return;
+                        if (result.ok()) {
+                          *response = std::move(*result);
+                          return reactor->Finish(grpc::Status::OK);
+                        }
+                        // No task before the deadline, or the worker went away: an
+                        // empty poll, never an error (contract §5.2).
+                        auto code = result.status().code();
+                        if (code == absl::StatusCode::kDeadlineExceeded ||
+                            code == absl::StatusCode::kCancelled) {
+                          return reactor->Finish(grpc::Status::OK);
+                        }
+                        reactor->Finish(ToGrpcStatus(result.status()));
+                      });
                 });
   return reactor.get();
 }
@@ -247,12 +240,12 @@ Reactor* WorkflowHandler::ForwardLongPoll(CallContext* ctx, const Req* request, 
   ResolveByName(request->namespace_(), NamespaceUse::kDefault, fail,
                 [this, reactor, response, internal, deadline, method](const Entry& ns) {
                   internal->set_namespace_id(ns->info().id());
-                  (history_.*method)(*internal,
-                                     Handing({deadline, true, reactor->handle()}, internal),
-                                     [reactor, response](absl::StatusOr<Resp> result) {
-                                       if (!reactor->Claim()) return;
-                                       FinishWith<Resp>(reactor.get(), response, std::move(result));
-                                     });
+                  (history_.*method)(
+                      *internal, client::HandOver({deadline, true, reactor->handle()}, internal),
+                      [reactor, response](absl::StatusOr<Resp> result) {
+                        if (!reactor->Claim()) return;
+                        FinishWith<Resp>(reactor.get(), response, std::move(result));
+                      });
                 });
   return reactor.get();
 }

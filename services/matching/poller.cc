@@ -72,9 +72,8 @@ class TypedPoller final : public Poller {
     auto* task_queue = record->mutable_poll_request()->mutable_task_queue();
     task_queue->set_name(ParsePartitionName(task_queue->name()).base_name);
     auto self = std::static_pointer_cast<TypedPoller>(shared_from_this());
-    options.caller_returns = true;    // matching never waits for the answer on its thread
-    options.shared_request = record;  // an in-process history shares it instead of a copy
-    Traits::Record(history, *record, std::move(options),
+    options.caller_returns = true;  // matching never waits for the answer on its thread
+    Traits::Record(history, *record, client::HandOver(std::move(options), record),
                    [self, done = std::move(done)](absl::StatusOr<Response> response) {
                      absl::Status status = response.status();
                      if (status.ok()) self->response_ = *std::move(response);
@@ -89,8 +88,7 @@ class TypedPoller final : public Poller {
     forwarded->mutable_poll_request()->mutable_task_queue()->set_name(root_name);
     forwarded->set_forwarded_from(from_name);
     auto self = std::static_pointer_cast<TypedPoller>(shared_from_this());
-    options.shared_request = forwarded;  // an in-process matching shares it instead of a copy
-    Traits::Forward(matching, *forwarded, std::move(options),
+    Traits::Forward(matching, *forwarded, client::HandOver(std::move(options), forwarded),
                     [self, done = std::move(done)](absl::StatusOr<Response> response) {
                       if (!response.ok()) return done(response.status(), false);
                       bool has_task = !response->task_token().empty();

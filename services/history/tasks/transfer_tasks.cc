@@ -40,9 +40,8 @@ void ExecuteTransferTask(EngineContext& engine, Shard& shard, TransferQueue::Tas
       request->mutable_task_queue()->set_kind(task.task_queue_kind());
       request->set_scheduled_event_id(task.scheduled_event_id());
       *request->mutable_schedule_to_start_timeout() = task.schedule_to_start_timeout();
-      options.shared_request = request;  // an in-process matching shares it instead of a copy
       engine.matching().AddWorkflowTask(
-          *request, options,
+          *request, client::HandOver(options, request),
           [&engine, &shard, task_ref, done = std::move(done)](auto result) mutable {
             if (!IsStickyWorkerUnavailable(result.status())) return done(result.status());
             // Nobody polled the sticky queue lately (or its worker shut down): use the normal
@@ -72,9 +71,9 @@ void ExecuteTransferTask(EngineContext& engine, Shard& shard, TransferQueue::Tas
       request->mutable_task_queue()->set_kind(enums::TASK_QUEUE_KIND_NORMAL);
       request->set_scheduled_event_id(task.scheduled_event_id());
       *request->mutable_schedule_to_start_timeout() = task.schedule_to_start_timeout();
-      options.shared_request = request;  // an in-process matching shares it instead of a copy
       engine.matching().AddActivityTask(
-          *request, options, [done = std::move(done)](auto result) { done(result.status()); });
+          *request, client::HandOver(options, request),
+          [done = std::move(done)](auto result) { done(result.status()); });
       return;
     }
     case pv1::TransferTask::TYPE_START_CHILD:
