@@ -8,7 +8,12 @@
 namespace tern::frontend {
 
 void Reactor::Finish(const grpc::Status& status) {
-  gate_.Finished(record_, FromGrpcStatus(status));
+  {
+    // The call stops counting once answered, even if a callback keeps this reactor for longer
+    // (it may outlive the frontend, whose limiter the count points into).
+    CallRecord record = std::move(record_);
+    gate_.Finished(record, FromGrpcStatus(status));
+  }
   grpc::ServerUnaryReactor::Finish(status);
 }
 

@@ -48,7 +48,8 @@ class Reactor : private grpc::ServerUnaryReactor {
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
 
-  // Records the call's outcome, then answers it. Once per call.
+  // Records the call's outcome and ends its count (request_gate.h), then answers it. Once per
+  // call.
   void Finish(const grpc::Status& status);
   // The reactor as gRPC sees it: what a handler returns.
   grpc::ServerUnaryReactor* grpc() { return this; }

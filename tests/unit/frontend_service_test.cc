@@ -283,6 +283,26 @@ TEST_F(FrontendServiceTest, HistoryLongPollAsksForTwentySeconds) {
   EXPECT_TRUE(call.request.request().wait_new_event());
 }
 
+// The fake keeps every callback it was given, and with it the reactor of a call long answered:
+// the call must have stopped counting when it was answered, not when its reactor goes.
+TEST_F(FrontendServiceTest, AnAnsweredCallStopsCountingThoughACallbackStillHoldsIt) {
+  dynamicconfig::Values values;
+  values.Set(dynamicconfig::kFrontendMaxConcurrentRequests, 1);
+  config_.dynamic.Update(values);
+  history_.GetWorkflowExecutionHistory_.SetReply(
+      [](const auto&) { return ws::GetWorkflowExecutionHistoryResponse(); });
+  ws::GetWorkflowExecutionHistoryRequest request;
+  request.set_namespace_("default");
+  request.mutable_execution()->set_workflow_id("wf");  // no wait: an ordinary, counted call
+  for (int call = 0; call < 2; ++call) {
+    grpc::ClientContext ctx;
+    ws::GetWorkflowExecutionHistoryResponse resp;
+    auto st = stub_->GetWorkflowExecutionHistory(&ctx, request, &resp);
+    EXPECT_TRUE(st.ok()) << "call " << call << ": " << st.error_message();
+  }
+  EXPECT_EQ(history_.GetWorkflowExecutionHistory_.size(), 2u);
+}
+
 TEST_F(FrontendServiceTest, PollGoesToAPartitionAndReturnsTheTask) {
   ws::PollWorkflowTaskQueueRequest request;
   request.set_namespace_("default");
