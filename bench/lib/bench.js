@@ -22,10 +22,11 @@ const { parseOptions } = require('./options');
 const proc = require('./proc');
 const {
   DATABASE, PG_SH, TERN_DB_USER, binaryInfo, finish, forkHelper, gitInfo, launchServer, postmasterPid, prepare,
-  psql, setupServer, sleep, startPostgres, startWorker, state, waitReady, withTimeout,
+  psql, setupServer, sleep, startPostgres, startWorker, state, waitReady, withTimeout, workerSettings,
 } = require('./stack');
 const {
-  cpuFigures, drive, errorLines, log, machineLines, round, shorten, summarizeRun, warmUp, workloadConfig, workloadRows,
+  cpuFigures, drive, errorLines, log, machineLines, round, shorten, summarizeRun, warmUp, workerTitle, workloadConfig,
+  workloadRows,
 } = require('./workload');
 
 // PostgreSQL 15 backends flush their statistics at most once a second while busy and within
@@ -314,6 +315,26 @@ async function runExternal(opts, taskQueue, machine) {
   return result;
 }
 
+// The client that drives the workflows. With --eager-start it shares a NativeConnection with a
+// worker of its own process, as eager start requires: the server hands each start's first
+// workflow task to that worker in the start's response, and the workflow's later tasks follow it
+// (sticky queue, eager activities), so the client process then does the worker's work too.
+async function connectClient(opts, address, taskQueue) {
+  const { Client, Connection } = require('@temporalio/client');
+  if (!opts.eagerStart) {
+    state.connection = await Connection.connect(sdkConnectionOptions(address));
+    return new Client({ connection: state.connection, namespace: opts.namespace });
+  }
+  log(opts, 'starting an SDK worker in the client process (eager start)');
+  const { DefaultLogger, NativeConnection, Runtime } = require('@temporalio/worker');
+  const { createBenchWorker } = require('./worker');
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  state.connection = await NativeConnection.connect(sdkConnectionOptions(address));
+  const local = await createBenchWorker(state.connection, workerSettings(opts, taskQueue));
+  state.localWorker = { worker: local, running: local.run() };
+  return new Client({ connection: state.connection, namespace: opts.namespace });
+}
+
 async function main() {
   const opts = parseOptions(process.argv.slice(2));
   prepare(opts, opts.address ? [] : ['tern', 'tern-server']);
@@ -339,10 +360,7 @@ async function main() {
     workerAddress = await startProxy(server.address);
   }
   const worker = await startWorker(opts, workerAddress, taskQueue);
-
-  const { Client, Connection } = require('@temporalio/client');
-  state.connection = await Connection.connect(sdkConnectionOptions(server.address));
-  const client = new Client({ connection: state.connection, namespace: opts.namespace });
+  const client = await connectClient(opts, server.address, taskQueue);
   await warmUp(client, taskQueue, opts);
   await recorder?.dump('startup');
 
@@ -578,7 +596,7 @@ function printTable(r) {
   const row = (k, v) => L.push(`  ${k.padEnd(34)} ${v}`);
   L.push(`Tern benchmark ${c.scenario}: ${c.workflows} workflows, each ${c.workflowDoes}, ${c.concurrency} in flight, ` +
     `${c.shards} shards, ${c.partitions} partitions, ${c.workerSlots} worker slots, warm-up ${c.warmup}, metrics ${c.metrics}` +
-    `${c.historyProxy ? ', worker behind the history proxy' : ''}${c.workerMaxCachedWorkflows === 0 ? ', worker NOT sticky (no cache)' : ''}`);
+    `${c.historyProxy ? ', worker behind the history proxy' : ''}${workerTitle(c)}`);
   L.push(`  tern-server ${r.tern.server.path} (built ${r.tern.server.mtime}, sha256 ${r.tern.server.sha256}); repo HEAD ${r.tern.repoHead}`);
   L.push(`  PostgreSQL ${c.postgres.server_version}: ${c.durability}`);
   machineLines(r, L);

@@ -10,7 +10,8 @@ const os = require('node:os');
 const { cliFlags, describeConnection, sdkConnectionOptions } = require('./connection');
 const proc = require('./proc');
 const {
-  cpuFigures, drive, errorLines, log, machineLines, round, summarizeRun, warmUp, workloadConfig, workloadRows,
+  cpuFigures, drive, errorLines, log, machineLines, round, summarizeRun, warmUp, workerTitle, workloadConfig,
+  workloadRows,
 } = require('./workload');
 
 const NOT_FOUND = 5; // gRPC status code
@@ -103,8 +104,7 @@ function printTable(r) {
   const L = [];
   const row = (k, v) => L.push(`  ${k.padEnd(34)} ${v}`);
   L.push(`Tern benchmark ${c.scenario}, external mode: ${c.workflows} workflows, each ${c.workflowDoes}, ` +
-    `${c.concurrency} in flight, ${c.workerSlots} worker slots, warm-up ${c.warmup}` +
-    `${c.workerMaxCachedWorkflows === 0 ? ', worker NOT sticky (no cache)' : ''}`);
+    `${c.concurrency} in flight, ${c.workerSlots} worker slots, warm-up ${c.warmup}${workerTitle(c)}`);
   L.push(`  target: ${r.target.address}, namespace ${r.target.namespace}, task queue ${r.target.taskQueue}, ${r.target.connection}` +
     `${r.target.serverVersion ? `; server version ${r.target.serverVersion}` : ''}`);
   machineLines(r, L);

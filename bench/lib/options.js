@@ -35,6 +35,12 @@ instead (external mode) and starts only the SDK worker.
   --pollers N        worker's maximum concurrent polls per task type (workflow, activity);
                      default 0 = the SDK default (10 each)
   --non-sticky-ratio R  worker nonStickyToStickyPollRatio (default: the SDK's, 0.2)
+  --eager-activities on|off  on (default, the SDK's default): the workflows let the SDK ask for
+                     eager activity dispatch (allowEagerDispatch); off: every activity task goes
+                     through matching
+  --eager-start      the client asks for eager workflow start (requestEagerStart, off by default
+                     in the SDK): it shares a NativeConnection with an SDK worker in its own
+                     process, which runs the workflows (client CPU then includes that work)
   --no-sticky        worker maxCachedWorkflows 0: no workflow cache, so no sticky queue; every
                      workflow task goes to the normal queue with the full history
   --namespace NAME   the namespace the workflows run in (default default); the bench registers
@@ -79,7 +85,7 @@ Env: TERN_BIN_DIR (default build/bin), PG_BIN (default newest /usr/lib/postgresq
 
 // Options that configure the PostgreSQL and tern-server the bench starts: meaningless with
 // --address.
-const SERVER_OPTIONS = ['metrics', 'history-bytes', 'shards', 'partitions', 'max-conns', 'log-level', 'pg-fast', 'keep',
+const SERVER_OPTIONS = ['metrics', 'eager-start', 'history-bytes', 'shards', 'partitions', 'max-conns', 'log-level', 'pg-fast', 'keep',
   'callgrind'];
 // How the bench reaches an external frontend: its own tern-server has no TLS and no authorizer.
 const CONNECTION_OPTIONS = ['tls', 'tls-ca', 'tls-cert', 'tls-key', 'tls-server-name', 'api-key'];
@@ -162,6 +168,8 @@ function parseOptions(argv) {
     pollers: { type: 'string', default: '0' },
     'non-sticky-ratio': { type: 'string', default: '' },
     'no-sticky': { type: 'boolean', default: false },
+    'eager-activities': { type: 'string', default: 'on' },
+    'eager-start': { type: 'boolean', default: false },
     'history-bytes': { type: 'boolean', default: false },
     metrics: { type: 'string', default: 'on' },
     shards: { type: 'string', default: '4' },
@@ -208,6 +216,8 @@ function parseOptions(argv) {
     pollers: int('pollers', 0),
     nonStickyRatio: values['non-sticky-ratio'],
     noSticky: values['no-sticky'],
+    eagerActivities: values['eager-activities'] === 'on',
+    eagerStart: values['eager-start'],
     historyBytes: values['history-bytes'],
     metrics: values.metrics === 'on',
     shards: int('shards', 1),
@@ -233,6 +243,7 @@ function parseOptions(argv) {
   };
   if ((opts.shards & (opts.shards - 1)) !== 0) throw usageError('--shards must be a power of two');
   if (!['on', 'off'].includes(values.metrics)) throw usageError('--metrics must be on or off');
+  if (!['on', 'off'].includes(values['eager-activities'])) throw usageError('--eager-activities must be on or off');
   if (opts.nonStickyRatio !== '' && !(Number(opts.nonStickyRatio) > 0 && Number(opts.nonStickyRatio) <= 1)) {
     throw usageError('--non-sticky-ratio must be in (0, 1]');
   }

@@ -4,7 +4,8 @@
 // its defaults; `signals` also sends signals to the workflow while it runs.
 //
 //   workflow          workflow type in workflows.js
-//   args(i, o)        its arguments for the i-th workflow, o = the parsed options
+//   args(i, o)        its arguments for the i-th workflow, o = the parsed options (the activity
+//                     workflows take o.eagerActivities last)
 //   expected(i, o)    the result it must return
 //   unit(o)           {name, perWorkflow}: what throughput and CPU are also counted in
 //   describe(o)       what one workflow does, for the output's title
@@ -20,7 +21,7 @@ const sumBelow = (n) => (n * (n - 1)) / 2; // 0 + 1 + ... + (n - 1)
 // A workflow of o.activities activities that returns the sum of their results, 0..n-1.
 const withActivities = (workflow, how, defaultCount) => ({
   workflow,
-  args: (i, o) => [o.activities],
+  args: (i, o) => [o.activities, o.eagerActivities],
   expected: (i, o) => sumBelow(o.activities),
   unit: (o) => ({ name: 'activities', perWorkflow: o.activities }),
   describe: (o) => `${o.activities} ${how}`,
@@ -30,7 +31,7 @@ const withActivities = (workflow, how, defaultCount) => ({
 const SCENARIOS = {
   'one-activity': {
     workflow: 'oneActivity',
-    args: (i) => [i],
+    args: (i, o) => [i, o.eagerActivities],
     expected: (i) => i,
     unit: () => ({ name: 'activities', perWorkflow: 1 }),
     describe: () => '1 activity',

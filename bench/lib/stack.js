@@ -42,7 +42,8 @@ const state = {
   worker: undefined, // ChildProcess of the SDK worker
   proxy: undefined, // ChildProcess of the history-counting proxy (--history-bytes)
   helpers: [], // ChildProcess of every Node helper (the worker, the proxy, bench/open-workflows' clients)
-  connection: undefined, // client Connection
+  connection: undefined, // client Connection (a NativeConnection with --eager-start)
+  localWorker: undefined, // {worker, running}: the bench process's own worker (--eager-start)
   json: false,
   keep: false,
   cleaned: false, // cleanup() began
@@ -335,18 +336,32 @@ async function forkHelper(key, name, what, env, readyTimeoutMs, logName = name) 
   return ready;
 }
 
+// What the bench's workers run with (worker.js createBenchWorker).
+function workerSettings(opts, taskQueue) {
+  return {
+    sdkModules: SDK_MODULES,
+    namespace: opts.namespace,
+    taskQueue,
+    slots: opts.slots,
+    pollers: opts.pollers,
+    stickyRatio: opts.nonStickyRatio,
+    maxCached: opts.noSticky ? '0' : '',
+  };
+}
+
 async function startWorker(opts, address, taskQueue) {
   log(opts, `starting the SDK worker (${opts.slots} slots${opts.noSticky ? ', no cache: not sticky' : ''})`);
+  const settings = workerSettings(opts, taskQueue);
   await forkHelper('worker', 'worker', 'SDK worker', {
     BENCH_ADDRESS: address,
     BENCH_CONNECTION: JSON.stringify(opts.connection), // TLS and API key (lib/connection.js)
-    BENCH_NAMESPACE: opts.namespace,
-    BENCH_TASK_QUEUE: taskQueue,
-    BENCH_SLOTS: String(opts.slots),
-    BENCH_POLLERS: String(opts.pollers),
-    BENCH_NON_STICKY_RATIO: opts.nonStickyRatio,
-    BENCH_MAX_CACHED_WORKFLOWS: opts.noSticky ? '0' : '',
-    BENCH_SDK_MODULES: SDK_MODULES,
+    BENCH_NAMESPACE: settings.namespace,
+    BENCH_TASK_QUEUE: settings.taskQueue,
+    BENCH_SLOTS: String(settings.slots),
+    BENCH_POLLERS: String(settings.pollers),
+    BENCH_NON_STICKY_RATIO: settings.stickyRatio,
+    BENCH_MAX_CACHED_WORKFLOWS: settings.maxCached,
+    BENCH_SDK_MODULES: settings.sdkModules,
   }, 180_000); // bundling the workflow code the first time takes a while
   return { logFile: state.worker.logFile };
 }
@@ -379,6 +394,14 @@ async function stopWorker() {
   await stopChild(worker, 'SDK worker');
 }
 
+// Shuts down the worker bench.js runs in its own process (--eager-start) and waits for it.
+async function stopLocalWorker() {
+  const local = state.localWorker;
+  if (!local) return;
+  if (local.worker.getState() === 'RUNNING') local.worker.shutdown();
+  await withTimeout(local.running, 20_000, 'in-process worker shutdown').catch(() => {});
+}
+
 // Stops the server processes, the last started first.
 async function stopServers() {
   for (const child of [...state.servers].reverse()) await stopChild(child, child.name);
@@ -393,6 +416,7 @@ function cleanup() {
 async function stopAll() {
   state.cleaned = true;
   await stopWorker();
+  await stopLocalWorker();
   // The rest (the history proxy, bench/open-workflows' clients), the last started first.
   for (const helper of [...state.helpers].reverse()) await stopChild(helper, helper.what);
   // Closing the client cancels its pending result() long polls (after a failure or Ctrl-C), so
@@ -468,5 +492,6 @@ function finish(command, promise, print, onError = () => {}) {
 module.exports = {
   BIN_DIR, DATABASE, PG_SH, REPO, SERVICES, TERN_DB_USER,
   binaryInfo, cleanup, finish, forkHelper, gitInfo, launchServer, pgShell, postmasterPid, prepare, psql, setupServer, sleep,
-  startPostgres, startWorker, state, stopServers, stopWorker, tail, waitReady, withTimeout, writeConfig,
+  startPostgres, startWorker, state, stopServers, stopWorker, tail, waitReady, withTimeout, workerSettings,
+  writeConfig,
 };

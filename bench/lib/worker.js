@@ -29,9 +29,8 @@ const env = (name) => {
 
 // Builds the workflow bundle once per content and SDK version, cached in the temp dir (the
 // write is atomic, so concurrent benches can race safely).
-async function workflowBundle() {
+async function workflowBundle(sdkModules) {
   const workflowsPath = path.join(__dirname, 'workflows.js');
-  const sdkModules = env('BENCH_SDK_MODULES');
   const sdkVersion = require('@temporalio/workflow/package.json').version;
   const hash = crypto
     .createHash('sha256')
@@ -56,19 +55,17 @@ async function workflowBundle() {
   return { code };
 }
 
-async function main() {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const slots = Number(env('BENCH_SLOTS'));
-  const pollers = Number(process.env.BENCH_POLLERS || 0); // 0: the SDK's default (10 each)
-  const stickyRatio = process.env.BENCH_NON_STICKY_RATIO || ''; // '': the SDK's default (0.2)
-  const maxCached = process.env.BENCH_MAX_CACHED_WORKFLOWS || ''; // '': the SDK's default
-  const connection = await NativeConnection.connect(
-    sdkConnectionOptions(env('BENCH_ADDRESS'), JSON.parse(process.env.BENCH_CONNECTION || '{}')));
-  const worker = await Worker.create({
+// The bench's worker on `connection`: the workflows of workflows.js and the noop activity.
+// `settings` (stack.js workerSettings): sdkModules (the node_modules directory holding
+// @temporalio/*), namespace, taskQueue, slots, pollers (0: the SDK's default), stickyRatio and
+// maxCached ('': the SDK's defaults). Also used by bench.js for the worker it runs in its own
+// process with --eager-start.
+async function createBenchWorker(connection, { sdkModules, namespace, taskQueue, slots, pollers, stickyRatio, maxCached }) {
+  return Worker.create({
     connection,
-    namespace: env('BENCH_NAMESPACE'),
-    taskQueue: env('BENCH_TASK_QUEUE'),
-    workflowBundle: await workflowBundle(),
+    namespace,
+    taskQueue,
+    workflowBundle: await workflowBundle(sdkModules),
     activities: {
       async noop(n) {
         return n;
@@ -84,6 +81,21 @@ async function main() {
       : {}),
     ...(stickyRatio !== '' ? { nonStickyToStickyPollRatio: Number(stickyRatio) } : {}),
     ...(maxCached !== '' ? { maxCachedWorkflows: Number(maxCached) } : {}),
+  });
+}
+
+async function main() {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const connection = await NativeConnection.connect(
+    sdkConnectionOptions(env('BENCH_ADDRESS'), JSON.parse(process.env.BENCH_CONNECTION || '{}')));
+  const worker = await createBenchWorker(connection, {
+    sdkModules: env('BENCH_SDK_MODULES'),
+    namespace: env('BENCH_NAMESPACE'),
+    taskQueue: env('BENCH_TASK_QUEUE'),
+    slots: Number(env('BENCH_SLOTS')),
+    pollers: Number(process.env.BENCH_POLLERS || 0),
+    stickyRatio: process.env.BENCH_NON_STICKY_RATIO || '',
+    maxCached: process.env.BENCH_MAX_CACHED_WORKFLOWS || '',
   });
   let stopping = false;
   const stop = () => {
@@ -102,8 +114,12 @@ async function main() {
   process.exit(0);
 }
 
-main().catch((err) => {
-  console.error(`worker: ${err.stack || err}`);
-  if (process.connected) process.send({ type: 'failed', error: String(err.message || err) });
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(`worker: ${err.stack || err}`);
+    if (process.connected) process.send({ type: 'failed', error: String(err.message || err) });
+    process.exit(1);
+  });
+}
+
+module.exports = { createBenchWorker };

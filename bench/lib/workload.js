@@ -32,6 +32,7 @@ async function drive(client, taskQueue, prefix, count, opts) {
   const completions = []; // ms since t0
   const errors = [];
   const slowest = []; // the 10 slowest workflows, for finding where a latency spike came from
+  let eagerlyStarted = 0; // starts whose response carried the first workflow task
   let next = 0;
   let stalled = false; // a workflow hit the timeout: start no more, report what happened
   const t0 = performance.now();
@@ -41,8 +42,11 @@ async function drive(client, taskQueue, prefix, count, opts) {
       const workflowId = `${prefix}-${i}`;
       const s = performance.now();
       try {
-        const handle = await client.workflow.start(sc.workflow, { taskQueue, workflowId, args: sc.args(i, opts) });
+        const handle = await client.workflow.start(sc.workflow, {
+          taskQueue, workflowId, args: sc.args(i, opts), ...(opts.eagerStart ? { requestEagerStart: true } : {}),
+        });
         startCalls.push(performance.now() - s);
+        if (handle.eagerlyStarted) eagerlyStarted++;
         // Both may still be pending after a timeout; they fail when the client closes.
         const pending = Promise.all([handle.result(), sc.during?.(handle, i, opts, record)]);
         pending.catch(() => {});
@@ -70,7 +74,7 @@ async function drive(client, taskQueue, prefix, count, opts) {
   slowest.length = Math.min(slowest.length, 10);
   return {
     wallMs: performance.now() - t0, latencies, startCalls, signalCalls, completions, errors, slowest,
-    notStarted: count - next,
+    notStarted: count - next, eagerlyStarted,
   };
 }
 
@@ -106,6 +110,7 @@ function summarizeRun(run, n, unit) {
     completed: run.latencies.length,
     failed: run.errors.length,
     notStarted: run.notStarted,
+    eagerlyStarted: run.eagerlyStarted, // starts answered with their first workflow task
     wallSeconds: round(seconds, 3),
     workflowsPerSecond: round(run.latencies.length / seconds, 1),
     // Units (activities, signals) of the completed workflows.
@@ -141,7 +146,16 @@ function workloadConfig(opts) {
     workerPollers: opts.pollers || 'SDK default (10)',
     workerNonStickyRatio: opts.nonStickyRatio || 'SDK default (0.2)',
     workerMaxCachedWorkflows: opts.noSticky ? 0 : 'SDK default', // 0: no cache, not sticky
+    eagerActivities: opts.eagerActivities, // the workflows allow eager activity dispatch
+    eagerStart: opts.eagerStart, // the client asks for eager workflow start
   };
+}
+
+// How the worker and the client run, as the end of the output's title ('' for the defaults).
+function workerTitle(c) {
+  return `${c.workerMaxCachedWorkflows === 0 ? ', worker NOT sticky (no cache)' : ''}` +
+    `${c.eagerActivities ? '' : ', no eager activities'}` +
+    `${c.eagerStart ? ', eager start (the client process runs the worker)' : ''}`;
 }
 
 // CPU figures of the phase (proc.cpuUsage) for the processes in `names`: per 1000 workflows, per
@@ -174,6 +188,7 @@ function workloadRows(r, row) {
   const dist = (x) => (x ? `p50 ${x.p50}  p90 ${x.p90}  p95 ${x.p95}  p99 ${x.p99}  max ${x.max}` : '(none)');
   row('throughput', `${r.workflowsPerSecond} workflows/s, ${r.unitsPerSecond} ${r.unit}/s (${r.completed} completed, ` +
     `${r.failed} failed${r.notStarted ? `, ${r.notStarted} not started` : ''}, ${r.wallSeconds} s)`);
+  if (r.config.eagerStart) row('eagerly started', `${r.eagerlyStarted} of ${r.completed + r.failed} starts`);
   row('start-to-complete latency (ms)', dist(r.latencyMs));
   row('StartWorkflowExecution call (ms)', dist(r.startCallMs));
   if (r.signalCallMs) row('SignalWorkflowExecution call (ms)', dist(r.signalCallMs));
@@ -196,5 +211,6 @@ function errorLines(r, L) {
 }
 
 module.exports = {
-  cpuFigures, drive, errorLines, log, machineLines, round, shorten, summarizeRun, warmUp, workloadConfig, workloadRows,
+  cpuFigures, drive, errorLines, log, machineLines, round, shorten, summarizeRun, warmUp, workerTitle, workloadConfig,
+  workloadRows,
 };

@@ -39,4 +39,19 @@ describe('bench/run (local mode)', { timeout: 300_000 }, () => {
     assert.ok(db.statements.perWorkflow > 0, JSON.stringify(db.statements));
     assert.ok(db.statements.top.some((s) => /tern_write_executions/.test(s.query)), 'the write of each transition is listed');
   });
+
+  it('drives eager workflow start through a worker in the client process, and can turn eager activities off', async () => {
+    const r = await bench(['--workflows', '50', '--concurrency', '10', '--warmup', '2', '--eager-start',
+      '--eager-activities', 'off', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.completed, 50);
+    assert.equal(out.config.eagerStart, true);
+    assert.equal(out.config.eagerActivities, false);
+    assert.equal(out.eagerlyStarted, 50, 'every start is answered with its first workflow task');
+    // Without either fast path a one-activity workflow writes its execution row 7 times; eager
+    // start saves the first workflow task's start, and the activity still goes through matching.
+    const { db } = out;
+    assert.ok(db.stateTransitionsPerWorkflow > 5.5 && db.stateTransitionsPerWorkflow < 6.5, JSON.stringify(db));
+  });
 });
