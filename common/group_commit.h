@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -44,32 +45,40 @@ class GroupCommit {
   // Wake-ups are targeted: a finished batch wakes its own callers and, when items are queued
   // and a slot is free, the one caller at the head of the queue to write the next batch. No
   // caller is woken only to find it has nothing to do (each wake-up is a context switch and a
-  // fight for the mutex).
+  // fight for the mutex), and none is woken while the mutex is held: it would wake only to
+  // block on the mutex, a second switch.
   absl::Status Submit(Item& item) {
-    Pending mine{&item};
+    // Shared: whoever wakes this caller does so after releasing the mutex, when the caller may
+    // already have returned.
+    auto mine = std::make_shared<Pending>(&item);
     std::unique_lock lock(mu_);
-    queued_.push_back(&mine);
-    while (!mine.done) {
+    queued_.push_back(mine);
+    while (!mine->done) {
       if (queued_.empty() || in_flight_ >= options_.max_in_flight) {
-        mine.wake.wait(lock);
+        mine->wake.wait(lock);
         continue;
       }
-      std::vector<Pending*> batch = TakeBatch();
+      Batch batch = TakeBatch();
       ++in_flight_;
-      WakeNextWriterLocked();  // more queued than one batch holds, and another slot free
+      // More queued than one batch holds, and another slot free.
+      std::shared_ptr<Pending> next_writer = NextWriterLocked();
       lock.unlock();
+      if (next_writer) next_writer->wake.notify_one();
       Write(batch);
       lock.lock();
       --in_flight_;
-      for (Pending* pending : batch) {
-        pending->done = true;
-        if (pending != &mine) pending->wake.notify_one();
-      }
+      for (const auto& pending : batch) pending->done = true;
       // Still queued (the batch was full before reaching our item): write the next batch
       // ourselves. Otherwise hand the free slot to the caller at the head of the queue.
-      if (mine.done) WakeNextWriterLocked();
+      next_writer = mine->done ? NextWriterLocked() : nullptr;
+      lock.unlock();
+      for (const auto& pending : batch) {
+        if (pending != mine) pending->wake.notify_one();
+      }
+      if (next_writer) next_writer->wake.notify_one();
+      lock.lock();
     }
-    return mine.outcome;
+    return mine->outcome;
   }
 
   // Callers waiting for a batch to start (introspection for tests).
@@ -80,36 +89,38 @@ class GroupCommit {
 
  private:
   struct Pending {
+    explicit Pending(Item* item) : item(item) {}
     Item* item;
     absl::Status outcome;
     bool done = false;             // guarded by mu_
-    std::condition_variable wake;  // signalled under mu_: done, or may lead the next batch
+    std::condition_variable wake;  // done, or may lead the next batch (checked under mu_)
   };
+  using Batch = std::vector<std::shared_ptr<Pending>>;
 
-  // Items queued and a write slot free: the caller at the head of the queue writes them.
-  void WakeNextWriterLocked() {
-    if (!queued_.empty() && in_flight_ < options_.max_in_flight) {
-      queued_.front()->wake.notify_one();
-    }
+  // The caller at the head of the queue, if items are queued and a write slot is free: it writes
+  // them once woken.
+  std::shared_ptr<Pending> NextWriterLocked() {
+    if (queued_.empty() || in_flight_ >= options_.max_in_flight) return nullptr;
+    return queued_.front();
   }
 
-  std::vector<Pending*> TakeBatch() {  // mu_ held
-    std::vector<Pending*> batch;
+  Batch TakeBatch() {  // mu_ held
+    Batch batch;
     size_t weight = 0;
     while (!queued_.empty() && batch.size() < options_.max_items) {
       size_t next = options_.weight ? options_.weight(*queued_.front()->item) : 0;
       if (!batch.empty() && weight + next > options_.max_weight) break;
       weight += next;
-      batch.push_back(queued_.front());
+      batch.push_back(std::move(queued_.front()));
       queued_.pop_front();
     }
     return batch;
   }
 
-  void Write(const std::vector<Pending*>& batch) {
+  void Write(const Batch& batch) {
     std::vector<Item*> items;
     items.reserve(batch.size());
-    for (Pending* pending : batch) items.push_back(pending->item);
+    for (const auto& pending : batch) items.push_back(pending->item);
     std::vector<absl::Status> outcomes = write_(items);
     for (size_t i = 0; i < batch.size(); ++i) {
       batch[i]->outcome =
@@ -125,8 +136,8 @@ class GroupCommit {
   const WriteFn write_;
   const Options options_;
   mutable std::mutex mu_;
-  std::deque<Pending*> queued_;  // guarded by mu_
-  int in_flight_ = 0;            // guarded by mu_
+  std::deque<std::shared_ptr<Pending>> queued_;  // guarded by mu_
+  int in_flight_ = 0;                            // guarded by mu_
 };
 
 }  // namespace tern

@@ -9,7 +9,7 @@ const { describe, it } = require('node:test');
 
 const { dumpLogsOnFailure, waitFor } = require('../sdk/lib/harness');
 const { ownedShards } = require('./lib/logs');
-const { useLoadedCluster } = require('./lib/workload');
+const { describeError, useLoadedCluster } = require('./lib/workload');
 
 const SHARDS = 16;
 const EXITED_CLEANLY = { code: 0, signal: null };
@@ -39,7 +39,7 @@ describe('tern-servers side by side', { timeout: 600_000 }, () => {
     }
     const report = await load.verify();
     assert.ok(report.completed >= 24, `${report.completed} workflows completed`);
-    assert.deepEqual(load.refusedStarts.map(String), [], 'starts the SDK client gave up on');
-    assert.deepEqual(load.failedSignals.map(String), [], 'signals the SDK client gave up on');
+    assert.deepEqual(load.refusedStarts.map(describeError), [], 'starts the SDK client gave up on');
+    assert.deepEqual(load.failedSignals.map(describeError), [], 'signals the SDK client gave up on');
   });
 });

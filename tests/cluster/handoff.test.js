@@ -11,7 +11,7 @@ const {
   connectClient, dumpLogsOnFailure, startTern, uniqueName, waitFor,
 } = require('../sdk/lib/harness');
 const { currentLog, logLength, ownedShards } = require('./lib/logs');
-const { useLoadedCluster } = require('./lib/workload');
+const { describeError, useLoadedCluster } = require('./lib/workload');
 
 const SHARDS = 16;
 const EXITED_CLEANLY = { code: 0, signal: null };
@@ -42,8 +42,8 @@ describe('graceful hand-off', { timeout: 900_000 }, () => {
       await load.stop();
     }
     const report = await load.verify();
-    assert.deepEqual(load.refusedStarts.map(String), [], 'starts the SDK client gave up on');
-    assert.deepEqual(load.failedSignals.map(String), [], 'signals the SDK client gave up on');
+    assert.deepEqual(load.refusedStarts.map(describeError), [], 'starts the SDK client gave up on');
+    assert.deepEqual(load.failedSignals.map(describeError), [], 'signals the SDK client gave up on');
     return report;
   }
 

@@ -352,4 +352,12 @@ function useLoadedCluster(options = {}) {
   return cluster;
 }
 
-module.exports = { Workload, historyProblems, useLoadedCluster };
+// An error the SDK client gave up with, and the gRPC status under it when it wraps one (the
+// client's ServiceError only says "Failed to start Workflow").
+function describeError(err) {
+  const cause = err.cause;
+  const status = cause && cause.code !== undefined ? ` (gRPC status ${cause.code}: ${cause.details ?? cause.message})` : '';
+  return `${err}${status}`;
+}
+
+module.exports = { Workload, describeError, historyProblems, useLoadedCluster };
