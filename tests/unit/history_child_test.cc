@@ -72,11 +72,12 @@ TEST_F(HistoryChildTest, ChildStartsRunsAndReportsItsResultToTheParent) {
   Events events = WaitForEvent(parent, enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED);
   const auto* initiated = Find(events, enums::EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED);
   ASSERT_NE(initiated, nullptr);
+  const int64_t initiated_id = initiated->event_id();  // `events` is read again below
   Execution child = CurrentRun("wf-child");
   ASSERT_FALSE(child.run_id.empty());
   const auto& started = Find(events, enums::EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED)
                             ->child_workflow_execution_started_event_attributes();
-  EXPECT_EQ(started.initiated_event_id(), initiated->event_id());
+  EXPECT_EQ(started.initiated_event_id(), initiated_id);
   EXPECT_EQ(started.workflow_execution().workflow_id(), "wf-child");
   EXPECT_EQ(started.workflow_execution().run_id(), child.run_id);
   EXPECT_EQ(started.workflow_type().name(), "ChildWorkflow");
@@ -87,7 +88,7 @@ TEST_F(HistoryChildTest, ChildStartsRunsAndReportsItsResultToTheParent) {
   const auto& child_start = child_events[0].workflow_execution_started_event_attributes();
   EXPECT_EQ(child_start.parent_workflow_execution().workflow_id(), "wf-parent");
   EXPECT_EQ(child_start.parent_workflow_execution().run_id(), parent.run_id);
-  EXPECT_EQ(child_start.parent_initiated_event_id(), initiated->event_id());
+  EXPECT_EQ(child_start.parent_initiated_event_id(), initiated_id);
   EXPECT_EQ(child_start.input().payloads(0).data(), "\"child-input\"");
   auto described = Describe(child);
   ASSERT_TRUE(described.ok()) << described.status();
@@ -101,7 +102,7 @@ TEST_F(HistoryChildTest, ChildStartsRunsAndReportsItsResultToTheParent) {
                               ->child_workflow_execution_completed_event_attributes();
   EXPECT_EQ(completed.result().payloads(0).data(), "\"done\"");
   EXPECT_EQ(completed.workflow_execution().run_id(), child.run_id);
-  EXPECT_EQ(completed.initiated_event_id(), initiated->event_id());
+  EXPECT_EQ(completed.initiated_event_id(), initiated_id);
   ExpectWellFormed(events);
 
   auto parent_poll = PollWorkflowTask(parent);
