@@ -1,16 +1,32 @@
 #include "common/executor.h"
 
 #include <atomic>
-#include <boost/asio/defer.hpp>
 #include <boost/asio/post.hpp>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 namespace tern {
 namespace {
 
 thread_local Executor* current_executor = nullptr;
+// The work deferred by the work this thread is running (Executor::Defer); null between works.
+thread_local std::vector<std::function<void()>>* deferred_work = nullptr;
+
+// Runs `fn`, then the work it deferred, and the work that deferred, in order, on this thread.
+// asio's own defer queues a continuation behind the thread's current work in the pool's queue,
+// and a thread that takes work from a queue holding more wakes another thread for it.
+void RunWithDeferred(std::function<void()>& fn) {
+  std::vector<std::function<void()>> deferred;
+  deferred_work = &deferred;
+  fn();
+  for (size_t i = 0; i < deferred.size(); ++i) {
+    std::function<void()> next = std::move(deferred[i]);
+    next();
+  }
+  deferred_work = nullptr;
+}
 
 }  // namespace
 
@@ -109,7 +125,9 @@ class Executor::DelayedWork : public std::enable_shared_from_this<DelayedWork> {
     armed_for_ = when;
     alarm_.expires_at(when);  // a wait still pending ends with operation_aborted
     alarm_.async_wait([this](boost::system::error_code ec) {
-      if (ec != boost::asio::error::operation_aborted) OnAlarm();
+      if (ec == boost::asio::error::operation_aborted) return;
+      std::function<void()> on_alarm = [this] { OnAlarm(); };
+      RunWithDeferred(on_alarm);
     });
   }
 
@@ -160,13 +178,16 @@ Executor::~Executor() { Stop(); }
 
 void Executor::Post(std::function<void()> fn) {
   if (stopped_) return;
-  boost::asio::post(io_, std::move(fn));
+  boost::asio::post(io_, [fn = std::move(fn)]() mutable { RunWithDeferred(fn); });
 }
 
 void Executor::Defer(std::function<void()> fn) {
   if (stopped_) return;
-  // asio keeps a continuation posted from one of the pool's threads in that thread's own queue.
-  boost::asio::defer(io_, std::move(fn));
+  if (current_executor == this && deferred_work != nullptr) {
+    deferred_work->push_back(std::move(fn));
+    return;
+  }
+  Post(std::move(fn));
 }
 
 Executor* Executor::Current() { return current_executor; }

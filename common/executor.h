@@ -35,8 +35,8 @@ class Executor {
   Executor& operator=(const Executor&) = delete;
 
   void Post(std::function<void()> fn);
-  // From one of this executor's threads: runs `fn` on this same thread once the work it is
-  // running now returns (and whatever was queued before), without waking another thread; a
+  // From one of this executor's threads: runs `fn` on this same thread right after the work it
+  // is running now returns, ahead of the pool's queue and without waking another thread; a
   // continuation, where Post would hand the work to a sleeping thread and put this one to
   // sleep. From any other thread it is Post.
   void Defer(std::function<void()> fn);

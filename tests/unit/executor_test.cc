@@ -6,6 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -35,6 +37,35 @@ TEST(ExecutorTest, DeferredWorkRunsOnTheSameThreadOnceTheCurrentWorkReturns) {
   auto [thread, after_return] = deferred.get_future().get();
   EXPECT_EQ(thread, outer_thread.get_future().get());
   EXPECT_TRUE(after_return);
+}
+
+// Deferred work does not go through the pool's queue (a thread that takes work from a queue
+// holding more wakes another thread): it runs right after the work that deferred it, ahead of
+// work posted earlier.
+TEST(ExecutorTest, DeferredWorkRunsAheadOfWorkPostedBefore) {
+  Executor executor(1, "exec-test");
+  std::mutex mu;
+  std::vector<std::string> order;
+  std::promise<void> done;
+  auto record = [&](const char* what) {
+    std::lock_guard lock(mu);
+    order.push_back(what);
+  };
+  executor.Post([&] {
+    executor.Post([&] {
+      record("posted");
+      done.set_value();
+    });
+    executor.Defer([&] {
+      record("deferred");
+      executor.Defer([&] { record("deferred by deferred work"); });
+    });
+    record("current");
+  });
+  done.get_future().wait();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(order, (std::vector<std::string>{"current", "deferred", "deferred by deferred work",
+                                             "posted"}));
 }
 
 TEST(ExecutorTest, DeferFromOutsideThePoolIsAPost) {
