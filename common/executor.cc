@@ -17,7 +17,8 @@ thread_local std::vector<std::function<void()>>* deferred_work = nullptr;
 // Runs `fn`, then the work it deferred, and the work that deferred, in order, on this thread.
 // asio's own defer queues a continuation behind the thread's current work in the pool's queue,
 // and a thread that takes work from a queue holding more wakes another thread for it.
-void RunWithDeferred(std::function<void()>& fn) {
+template <typename Fn>
+void RunWithDeferred(Fn&& fn) {
   std::vector<std::function<void()>> deferred;
   deferred_work = &deferred;
   fn();
@@ -125,9 +126,7 @@ class Executor::DelayedWork : public std::enable_shared_from_this<DelayedWork> {
     armed_for_ = when;
     alarm_.expires_at(when);  // a wait still pending ends with operation_aborted
     alarm_.async_wait([this](boost::system::error_code ec) {
-      if (ec == boost::asio::error::operation_aborted) return;
-      std::function<void()> on_alarm = [this] { OnAlarm(); };
-      RunWithDeferred(on_alarm);
+      if (ec != boost::asio::error::operation_aborted) RunWithDeferred([this] { OnAlarm(); });
     });
   }
 

@@ -351,17 +351,10 @@ function workerSettings(opts, taskQueue) {
 
 async function startWorker(opts, address, taskQueue) {
   log(opts, `starting the SDK worker (${opts.slots} slots${opts.noSticky ? ', no cache: not sticky' : ''})`);
-  const settings = workerSettings(opts, taskQueue);
   await forkHelper('worker', 'worker', 'SDK worker', {
     BENCH_ADDRESS: address,
     BENCH_CONNECTION: JSON.stringify(opts.connection), // TLS and API key (lib/connection.js)
-    BENCH_NAMESPACE: settings.namespace,
-    BENCH_TASK_QUEUE: settings.taskQueue,
-    BENCH_SLOTS: String(settings.slots),
-    BENCH_POLLERS: String(settings.pollers),
-    BENCH_NON_STICKY_RATIO: settings.stickyRatio,
-    BENCH_MAX_CACHED_WORKFLOWS: settings.maxCached,
-    BENCH_SDK_MODULES: settings.sdkModules,
+    BENCH_WORKER: JSON.stringify(workerSettings(opts, taskQueue)),
   }, 180_000); // bundling the workflow code the first time takes a while
   return { logFile: state.worker.logFile };
 }

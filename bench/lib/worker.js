@@ -5,11 +5,9 @@
 //   parent -> child  {type: 'stop'}: shut down gracefully and exit
 // The child exits as soon as the IPC channel closes, so it never outlives the bench.
 //
-// Env: BENCH_ADDRESS, BENCH_NAMESPACE, BENCH_TASK_QUEUE, BENCH_SLOTS, BENCH_SDK_MODULES (the
-// node_modules directory holding @temporalio/*); optional BENCH_CONNECTION (TLS and API key as
-// JSON, see connection.js), BENCH_POLLERS (maximum concurrent polls per task type),
-// BENCH_NON_STICKY_RATIO (nonStickyToStickyPollRatio) and BENCH_MAX_CACHED_WORKFLOWS
-// (maxCachedWorkflows; 0 disables the cache and with it stickiness).
+// Env: BENCH_ADDRESS, BENCH_WORKER (the settings of createBenchWorker below as JSON, from
+// stack.js workerSettings); optional BENCH_CONNECTION (TLS and API key as JSON, see
+// connection.js).
 
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -57,9 +55,10 @@ async function workflowBundle(sdkModules) {
 
 // The bench's worker on `connection`: the workflows of workflows.js and the noop activity.
 // `settings` (stack.js workerSettings): sdkModules (the node_modules directory holding
-// @temporalio/*), namespace, taskQueue, slots, pollers (0: the SDK's default), stickyRatio and
-// maxCached ('': the SDK's defaults). Also used by bench.js for the worker it runs in its own
-// process with --eager-start.
+// @temporalio/*), namespace, taskQueue, slots, pollers (maximum concurrent polls per task type;
+// 0: the SDK's default), stickyRatio (nonStickyToStickyPollRatio) and maxCached
+// (maxCachedWorkflows; 0 disables the cache and with it stickiness; '': the SDK's defaults).
+// Also used by bench.js for the worker it runs in its own process with --eager-start.
 async function createBenchWorker(connection, { sdkModules, namespace, taskQueue, slots, pollers, stickyRatio, maxCached }) {
   return Worker.create({
     connection,
@@ -88,15 +87,7 @@ async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const connection = await NativeConnection.connect(
     sdkConnectionOptions(env('BENCH_ADDRESS'), JSON.parse(process.env.BENCH_CONNECTION || '{}')));
-  const worker = await createBenchWorker(connection, {
-    sdkModules: env('BENCH_SDK_MODULES'),
-    namespace: env('BENCH_NAMESPACE'),
-    taskQueue: env('BENCH_TASK_QUEUE'),
-    slots: Number(env('BENCH_SLOTS')),
-    pollers: Number(process.env.BENCH_POLLERS || 0),
-    stickyRatio: process.env.BENCH_NON_STICKY_RATIO || '',
-    maxCached: process.env.BENCH_MAX_CACHED_WORKFLOWS || '',
-  });
+  const worker = await createBenchWorker(connection, JSON.parse(env('BENCH_WORKER')));
   let stopping = false;
   const stop = () => {
     if (stopping) return;
