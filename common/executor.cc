@@ -94,11 +94,11 @@ class Executor::DelayedWork : public std::enable_shared_from_this<DelayedWork> {
 
  private:
   void Cancel(Entry& entry) {
-    bool first_dropped;
+    bool defer_release = false, post_release = false;
     {
       std::lock_guard lock(mu_);
       if (!entry.at_ || stopped_) return;  // ran, or running, or already cancelled
-      first_dropped = dropped_.empty();
+      bool first_dropped = dropped_.empty();
       // Not destroyed here: the work's captures may own the very object cancelling it (or take
       // locks its caller holds). They are released on a pool thread, as a run would release them.
       dropped_.push_back(std::move(entry.fn_));
@@ -106,14 +106,24 @@ class Executor::DelayedWork : public std::enable_shared_from_this<DelayedWork> {
       queue_.erase(*entry.at_);
       entry.at_.reset();
       // The alarm stays set: if it was for this item it fires once for nothing and re-arms.
+      if (Executor::Current() == &executor_) {
+        defer_release = first_dropped;
+      } else if (dropped_.size() >= kReleaseBatch) {
+        post_release = true;
+      } else if (first_dropped) {
+        SteadyTime latest = std::chrono::steady_clock::now() + kReleaseDelay;
+        if (!armed_for_ || *armed_for_ > latest) ArmLocked(latest);
+      }
     }
-    // One release for all the work cancelled until it runs: on this very thread once its work
-    // returns when it is one of the pool's (no wake-up), else posted.
-    if (first_dropped) {
-      executor_.Defer([weak = weak_from_this()] {
-        if (auto self = weak.lock()) self->ReleaseDropped();
-      });
-    }
+    // On one of the pool's threads: on this very one once its work returns (no wake-up).
+    // Cancelled from elsewhere (matching's threads end nearly every long-poll deadline this
+    // way), the release waits for a batch or the next alarm: waking a pool thread for each
+    // cancel cost a context switch each.
+    auto release = [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->ReleaseDropped();
+    };
+    if (defer_release) executor_.Defer(release);
+    if (post_release) executor_.Post(release);
   }
 
   void ReleaseDropped() {
@@ -132,10 +142,12 @@ class Executor::DelayedWork : public std::enable_shared_from_this<DelayedWork> {
 
   void OnAlarm() {
     std::vector<std::shared_ptr<Entry>> due;
+    std::vector<std::function<void()>> dropped;  // released after the lock
     {
       std::lock_guard lock(mu_);
       if (stopped_) return;
       armed_for_.reset();
+      dropped.swap(dropped_);
       SteadyTime now = std::chrono::steady_clock::now();
       while (!queue_.empty() && queue_.begin()->first <= now) {
         due.push_back(std::move(queue_.begin()->second));
@@ -151,6 +163,11 @@ class Executor::DelayedWork : public std::enable_shared_from_this<DelayedWork> {
     }
     due.front()->Fire();
   }
+
+  // Work cancelled from outside the pool is released once this much has piled up, or at the
+  // next alarm, which is at most kReleaseDelay away.
+  static constexpr size_t kReleaseBatch = 128;
+  static constexpr std::chrono::seconds kReleaseDelay{1};
 
   Executor& executor_;
   std::mutex mu_;

@@ -3,8 +3,11 @@
 // Post() and PostAfter() may be called from any thread. Work runs on one of the pool's threads,
 // in no guaranteed order between different posts. Delayed work waits in one queue per pool,
 // behind a single alarm set for the earliest: cancelling it (what happens to nearly every
-// long-poll deadline) only takes it out of the queue, and wakes no thread. Blocking work (database
-// calls) belongs on an executor sized to the connection pool; never block a gRPC callback thread.
+// long-poll deadline) only takes it out of the queue and wakes no thread. Its captures are
+// released on a pool thread: right after the canceller's work when that thread is the pool's,
+// else with others in a batch, at the latest at the next alarm (within a second). Blocking work
+// (database calls) belongs on an executor sized to the connection pool; never block a gRPC
+// callback thread.
 #pragma once
 
 #include <atomic>

@@ -116,11 +116,44 @@ TEST(ExecutorTest, CancelledDelayedWorkNeverRunsAndItsCapturesAreReleasedOnAPool
   held.reset();
   timer->Cancel();
   // Not inside Cancel, on the canceller's stack (the captures may own whoever cancels), but
-  // soon, on one of the pool's threads.
+  // on one of the pool's threads, at its next alarm (within a second).
   EXPECT_EQ(released.get_future().get(), &executor);
   EXPECT_TRUE(Eventually([&] { return later_ran.load(); }));
   EXPECT_FALSE(cancelled_ran);
   timer->Cancel();  // a second Cancel is a no-op
+}
+
+// Many cancels from outside the pool (matching's threads ending long-poll deadlines) are
+// released together, without waking a pool thread for each; all of them, on the pool.
+TEST(ExecutorTest, WorkCancelledInBulkFromOutsideThePoolIsReleasedOnThePool) {
+  Executor executor(2, "exec-test");
+  constexpr int kItems = 300;  // more than one release batch, and a partial one after it
+  std::mutex mu;
+  std::vector<Executor*> released_on;
+  class Release {
+   public:
+    Release(std::mutex* mu, std::vector<Executor*>* seen) : mu_(mu), seen_(seen) {}
+    ~Release() {
+      std::lock_guard lock(*mu_);
+      seen_->push_back(Executor::Current());
+    }
+
+   private:
+    std::mutex* mu_;
+    std::vector<Executor*>* seen_;
+  };
+  std::atomic<int> ran{0};
+  for (int i = 0; i < kItems; ++i) {
+    auto held = std::make_shared<Release>(&mu, &released_on);
+    executor.PostAfter(std::chrono::hours(1), [&ran, held] { ++ran; })->Cancel();
+  }
+  EXPECT_TRUE(Eventually([&] {
+    std::lock_guard lock(mu);
+    return released_on.size() == kItems;
+  }));
+  std::lock_guard lock(mu);
+  for (Executor* pool : released_on) EXPECT_EQ(pool, &executor);
+  EXPECT_EQ(ran.load(), 0);
 }
 
 // A Cancel that comes after the work left the queue but before it started still stops it.
