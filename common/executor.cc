@@ -1,7 +1,7 @@
 #include "common/executor.h"
 
+#include <algorithm>
 #include <atomic>
-#include <boost/asio/post.hpp>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -15,8 +15,6 @@ thread_local Executor* current_executor = nullptr;
 thread_local std::vector<std::function<void()>>* deferred_work = nullptr;
 
 // Runs `fn`, then the work it deferred, and the work that deferred, in order, on this thread.
-// asio's own defer queues a continuation behind the thread's current work in the pool's queue,
-// and a thread that takes work from a queue holding more wakes another thread for it.
 template <typename Fn>
 void RunWithDeferred(Fn&& fn) {
   std::vector<std::function<void()>> deferred;
@@ -31,12 +29,10 @@ void RunWithDeferred(Fn&& fn) {
 
 }  // namespace
 
-// The pool's delayed work, ordered by deadline, behind one asio timer (the alarm) set for the
+// The pool's delayed work, ordered by deadline, behind the pool's one alarm, set for the
 // earliest. Adding work later than the alarm touches nothing else; cancelling erases the entry.
-// An asio timer per item would instead register each with the reactor and, when cancelled,
-// wake a thread to run its aborted handler.
+// Lock order: this mu_, then the pool's (SetAlarm); the pool calls OnAlarm without its own.
 class Executor::DelayedWork : public std::enable_shared_from_this<DelayedWork> {
-  using SteadyTime = std::chrono::steady_clock::time_point;
   class Entry;
   using Queue = std::multimap<SteadyTime, std::shared_ptr<Entry>>;
 
@@ -65,7 +61,7 @@ class Executor::DelayedWork : public std::enable_shared_from_this<DelayedWork> {
   };
 
  public:
-  explicit DelayedWork(Executor& executor) : executor_(executor), alarm_(executor.io_) {}
+  explicit DelayedWork(Executor& executor) : executor_(executor) {}
 
   std::shared_ptr<Timer> Add(std::chrono::nanoseconds delay, std::function<void()> fn) {
     auto entry = std::make_shared<Entry>(weak_from_this(), std::move(fn));
@@ -89,7 +85,31 @@ class Executor::DelayedWork : public std::enable_shared_from_this<DelayedWork> {
     queue_.clear();
     for (auto& fn : dropped_) dropped.push_back(std::move(fn));
     dropped_.clear();
-    alarm_.cancel();
+  }
+
+  // The alarm came: runs what is due, releases what was cancelled and sets the next alarm.
+  void OnAlarm() {
+    std::vector<std::shared_ptr<Entry>> due;
+    std::vector<std::function<void()>> dropped;  // released after the lock
+    {
+      std::lock_guard lock(mu_);
+      if (stopped_) return;
+      armed_for_.reset();
+      dropped.swap(dropped_);
+      SteadyTime now = std::chrono::steady_clock::now();
+      while (!queue_.empty() && queue_.begin()->first <= now) {
+        due.push_back(std::move(queue_.begin()->second));
+        due.back()->at_.reset();
+        queue_.erase(queue_.begin());
+      }
+      if (!queue_.empty()) ArmLocked(queue_.begin()->first);
+    }
+    if (due.empty()) return;
+    // This thread runs one; the others go to the pool, as if each had been posted.
+    for (size_t i = 1; i < due.size(); ++i) {
+      executor_.Post([entry = std::move(due[i])] { entry->Fire(); });
+    }
+    due.front()->Fire();
   }
 
  private:
@@ -134,34 +154,7 @@ class Executor::DelayedWork : public std::enable_shared_from_this<DelayedWork> {
 
   void ArmLocked(SteadyTime when) {
     armed_for_ = when;
-    alarm_.expires_at(when);  // a wait still pending ends with operation_aborted
-    alarm_.async_wait([this](boost::system::error_code ec) {
-      if (ec != boost::asio::error::operation_aborted) RunWithDeferred([this] { OnAlarm(); });
-    });
-  }
-
-  void OnAlarm() {
-    std::vector<std::shared_ptr<Entry>> due;
-    std::vector<std::function<void()>> dropped;  // released after the lock
-    {
-      std::lock_guard lock(mu_);
-      if (stopped_) return;
-      armed_for_.reset();
-      dropped.swap(dropped_);
-      SteadyTime now = std::chrono::steady_clock::now();
-      while (!queue_.empty() && queue_.begin()->first <= now) {
-        due.push_back(std::move(queue_.begin()->second));
-        due.back()->at_.reset();
-        queue_.erase(queue_.begin());
-      }
-      if (!queue_.empty()) ArmLocked(queue_.begin()->first);
-    }
-    if (due.empty()) return;
-    // This thread runs one; the others go to the pool, as if each had been posted.
-    for (size_t i = 1; i < due.size(); ++i) {
-      executor_.Post([entry = std::move(due[i])] { entry->Fire(); });
-    }
-    due.front()->Fire();
+    executor_.SetAlarm(when);
   }
 
   // Work cancelled from outside the pool is released once this much has piled up, or at the
@@ -171,30 +164,102 @@ class Executor::DelayedWork : public std::enable_shared_from_this<DelayedWork> {
 
   Executor& executor_;
   std::mutex mu_;
-  boost::asio::steady_timer alarm_;      // guarded by mu_ (asio timers are not thread-safe)
-  std::optional<SteadyTime> armed_for_;  // the alarm's expiry while a wait is pending
+  std::optional<SteadyTime> armed_for_;  // the alarm set and not yet come
   Queue queue_;
   std::vector<std::function<void()>> dropped_;  // cancelled work, released by ReleaseDropped
   bool stopped_ = false;
 };
 
-Executor::Executor(int threads, std::string name)
-    : guard_(boost::asio::make_work_guard(io_)), delayed_(std::make_shared<DelayedWork>(*this)) {
+// How a thread of the pool with nothing to do waits to be woken: for work (woken), or to wait
+// again because the alarm changed (recheck). Owned by the pool, not the thread: a waker notifies
+// after releasing the lock, when the thread may already have left.
+struct Executor::Sleeper {
+  std::condition_variable wake;
+  bool woken = false;    // guarded by the pool's mu_
+  bool recheck = false;  // guarded by the pool's mu_
+};
+
+Executor::Executor(int threads, std::string name) : delayed_(std::make_shared<DelayedWork>(*this)) {
+  for (int i = 0; i < threads; ++i) sleepers_.push_back(std::make_unique<Sleeper>());
   for (int i = 0; i < threads; ++i) {
     threads_.emplace_back([this, name, i] {
       std::string thread_name = (name + std::to_string(i)).substr(0, 15);
       pthread_setname_np(pthread_self(), thread_name.c_str());
       current_executor = this;
-      io_.run();
+      RunThread(*sleepers_[i]);
     });
   }
 }
 
 Executor::~Executor() { Stop(); }
 
+void Executor::RunThread(Sleeper& me) {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    if (alarm_ && *alarm_ <= std::chrono::steady_clock::now()) {
+      alarm_.reset();
+      lock.unlock();
+      RunWithDeferred([this] { delayed_->OnAlarm(); });
+      lock.lock();
+      continue;
+    }
+    if (!queue_.empty()) {
+      std::function<void()> work = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      RunWithDeferred(work);
+      work = nullptr;  // its captures are released before the lock is taken again
+      lock.lock();
+      continue;
+    }
+    me.woken = me.recheck = false;
+    idle_.push_back(&me);
+    if (alarm_ && timekeeper_ == nullptr) {
+      timekeeper_ = &me;
+      SteadyTime until = *alarm_;
+      me.wake.wait_until(lock, until, [&] { return me.woken || me.recheck || stopping_; });
+      if (timekeeper_ == &me) timekeeper_ = nullptr;
+    } else {
+      me.wake.wait(lock, [&] { return me.woken || me.recheck || stopping_; });
+    }
+    // Not taken for work (the alarm came or changed, or the pool stops): off the idle list.
+    if (!me.woken) idle_.erase(std::find(idle_.begin(), idle_.end(), &me));
+  }
+}
+
+Executor::Sleeper* Executor::TakeSleeperLocked() {
+  if (idle_.empty()) return nullptr;
+  auto it = idle_.end() - 1;
+  if (*it == timekeeper_ && idle_.size() > 1) --it;
+  Sleeper* sleeper = *it;
+  idle_.erase(it);
+  if (sleeper == timekeeper_) timekeeper_ = nullptr;
+  sleeper->woken = true;
+  return sleeper;
+}
+
+void Executor::SetAlarm(SteadyTime when) {
+  Sleeper* recheck = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    alarm_ = when;
+    // The thread keeping the alarm waits for the old time; without one, a sleeping thread
+    // becomes the keeper. With every thread busy, the first to finish sees the alarm.
+    recheck = timekeeper_ != nullptr ? timekeeper_ : idle_.empty() ? nullptr : idle_.back();
+    if (recheck != nullptr) recheck->recheck = true;
+  }
+  if (recheck != nullptr) recheck->wake.notify_one();
+}
+
 void Executor::Post(std::function<void()> fn) {
   if (stopped_) return;
-  boost::asio::post(io_, [fn = std::move(fn)]() mutable { RunWithDeferred(fn); });
+  Sleeper* sleeper;
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(fn));
+    sleeper = TakeSleeperLocked();
+  }
+  if (sleeper != nullptr) sleeper->wake.notify_one();
 }
 
 void Executor::Defer(std::function<void()> fn) {
@@ -215,14 +280,24 @@ std::shared_ptr<Executor::Timer> Executor::PostAfter(std::chrono::nanoseconds de
 
 void Executor::Stop() {
   if (stopped_.exchange(true)) return;
-  guard_.reset();
-  io_.stop();
+  std::vector<Sleeper*> sleepers;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    sleepers = idle_;
+  }
+  for (Sleeper* sleeper : sleepers) sleeper->wake.notify_one();
   for (auto& t : threads_) {
     if (t.joinable() && t.get_id() != std::this_thread::get_id()) t.join();
   }
   threads_.clear();
   // Only once no pool thread runs: releasing the pending work destroys what it captured, which
   // work still running on the pool might be using.
+  std::deque<std::function<void()>> never_run;
+  {
+    std::lock_guard lock(mu_);
+    never_run.swap(queue_);
+  }
   delayed_->Stop();
 }
 

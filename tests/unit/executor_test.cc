@@ -144,8 +144,8 @@ TEST(ExecutorTest, WorkCancelledInBulkFromOutsideThePoolIsReleasedOnThePool) {
   };
   std::atomic<int> ran{0};
   for (int i = 0; i < kItems; ++i) {
-    auto held = std::make_shared<Release>(&mu, &released_on);
-    executor.PostAfter(std::chrono::hours(1), [&ran, held] { ++ran; })->Cancel();
+    auto held = std::make_shared<Release>(&mu, &released_on);  // the work holds the only ref
+    executor.PostAfter(std::chrono::hours(1), [&ran, held = std::move(held)] { ++ran; })->Cancel();
   }
   EXPECT_TRUE(Eventually([&] {
     std::lock_guard lock(mu);
