@@ -174,7 +174,7 @@ class Executor::DelayedWork : public std::enable_shared_from_this<DelayedWork> {
 // again because the alarm changed (recheck). Owned by the pool, not the thread: a waker notifies
 // after releasing the lock, when the thread may already have left.
 struct Executor::Sleeper {
-  std::condition_variable wake;
+  AdaptiveCondVar wake;
   bool woken = false;    // guarded by the pool's mu_
   bool recheck = false;  // guarded by the pool's mu_
 };

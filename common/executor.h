@@ -15,7 +15,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -25,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/adaptive_mutex.h"
 #include "common/clock.h"
 
 namespace tern {
@@ -69,7 +69,7 @@ class Executor {
   // that is not keeping the alarm; nullptr if every thread is busy.
   Sleeper* TakeSleeperLocked();
 
-  std::mutex mu_;
+  AdaptiveMutex mu_;  // taken by every post and every thread between works: held briefly
   std::deque<std::function<void()>> queue_;  // guarded by mu_
   std::vector<Sleeper*> idle_;               // guarded by mu_; the latest to sleep last
   Sleeper* timekeeper_ = nullptr;            // guarded by mu_; the sleeper waiting for alarm_
