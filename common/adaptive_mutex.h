@@ -63,8 +63,8 @@ class AdaptiveCondVar {
   template <typename Pred>
   bool wait_until(std::unique_lock<AdaptiveMutex>& lock,
                   std::chrono::steady_clock::time_point deadline, Pred ready) {
-    auto since_epoch = std::chrono::duration_cast<std::chrono::nanoseconds>(
-        deadline.time_since_epoch());
+    auto since_epoch =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch());
     timespec at{static_cast<time_t>(since_epoch.count() / 1'000'000'000),
                 static_cast<long>(since_epoch.count() % 1'000'000'000)};
     while (!ready()) {

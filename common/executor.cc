@@ -163,7 +163,7 @@ class Executor::DelayedWork : public std::enable_shared_from_this<DelayedWork> {
   static constexpr std::chrono::seconds kReleaseDelay{1};
 
   Executor& executor_;
-  std::mutex mu_;
+  AdaptiveMutex mu_;  // every long poll adds and cancels its deadline here: held briefly
   std::optional<SteadyTime> armed_for_;  // the alarm set and not yet come
   Queue queue_;
   std::vector<std::function<void()>> dropped_;  // cancelled work, released by ReleaseDropped

@@ -7,7 +7,6 @@
 // blocks its thread until the batch holding its item is written.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/adaptive_mutex.h"
 
 namespace tern {
 
@@ -55,7 +55,9 @@ class GroupCommit {
     queued_.push_back(mine);
     while (!mine->done) {
       if (queued_.empty() || in_flight_ >= options_.max_in_flight) {
-        mine->wake.wait(lock);
+        mine->wake.wait(lock, [&] {
+          return mine->done || (!queued_.empty() && in_flight_ < options_.max_in_flight);
+        });
         continue;
       }
       Batch batch = TakeBatch();
@@ -92,8 +94,8 @@ class GroupCommit {
     explicit Pending(Item* item) : item(item) {}
     Item* item;
     absl::Status outcome;
-    bool done = false;             // guarded by mu_
-    std::condition_variable wake;  // done, or may lead the next batch (checked under mu_)
+    bool done = false;     // guarded by mu_
+    AdaptiveCondVar wake;  // done, or may lead the next batch (checked under mu_)
   };
   using Batch = std::vector<std::shared_ptr<Pending>>;
 
@@ -135,7 +137,7 @@ class GroupCommit {
 
   const WriteFn write_;
   const Options options_;
-  mutable std::mutex mu_;
+  mutable AdaptiveMutex mu_;  // held only to queue, take a batch or mark one done
   std::deque<std::shared_ptr<Pending>> queued_;  // guarded by mu_
   int in_flight_ = 0;                            // guarded by mu_
 };
