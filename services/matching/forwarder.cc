@@ -24,6 +24,9 @@ void Forwarder::ForwardTask(const Task& task, TimePoint deadline,
   client::CallOptions options{
       std::min(deadline, now + core_->options.record_start_timeout + milliseconds(1000)),
       /*retry=*/false, nullptr};
+  // A root partition in this process answers at once, on this thread: its answer then runs
+  // here once the current work returns, instead of waking a thread of the client executor.
+  options.caller_returns = true;  // the forwarder never waits for the answer on its thread
   auto fill = [&](auto& request) {
     request.set_namespace_id(task.info.namespace_id());
     request.mutable_execution()->set_workflow_id(task.info.workflow_id());
@@ -73,6 +76,7 @@ void Forwarder::ForwardPoll(std::shared_ptr<Poller> poller, Deferred& after,
   // The root answers empty at its own min(expiration, deadline - margin), i.e. at our timeout.
   client::CallOptions options{poller->timeout_at + core_->options.poll_deadline_margin,
                               /*retry=*/false, poller->call};
+  options.caller_returns = true;
   auto self = shared_from_this();
   after([self, poller, options, done = std::move(done), token = core_->tracker->Begin()] {
     poller->Forward(self->core_->matching, self->root_name_, self->key_.name, options,

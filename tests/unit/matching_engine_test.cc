@@ -280,6 +280,7 @@ TEST_F(MatchingEngineTest, LonePollerOnChildPartitionReceivesTasksOfEveryPartiti
   }
   EXPECT_GT(matching_.forwarded_polls.load(), 0);
   EXPECT_GT(matching_.forwarded_adds.load(), 0);
+  EXPECT_EQ(matching_.forwarded_waiting.load(), 0);
   for (int partition = 0; partition < 4; ++partition) {
     EXPECT_TRUE(WaitFor([&] { return Backlog(PartitionName("orders", partition)) == 0; }))
         << "partition " << partition;

@@ -183,6 +183,7 @@ class LoopbackMatchingClient final : public mocks::FakeMatchingClient {
   void AddWorkflowTask(const ms::AddWorkflowTaskRequest& request, client::CallOptions options,
                        client::Callback<ms::AddWorkflowTaskResponse> done) override {
     ++forwarded_adds;
+    if (!options.caller_returns) ++forwarded_waiting;
     executor_.Post([weak = Engine(), request, options, done] {
       auto engine = weak.lock();
       if (!engine) return done(absl::UnavailableError("no engine"));
@@ -192,6 +193,7 @@ class LoopbackMatchingClient final : public mocks::FakeMatchingClient {
   void AddActivityTask(const ms::AddActivityTaskRequest& request, client::CallOptions options,
                        client::Callback<ms::AddActivityTaskResponse> done) override {
     ++forwarded_adds;
+    if (!options.caller_returns) ++forwarded_waiting;
     executor_.Post([weak = Engine(), request, options, done] {
       auto engine = weak.lock();
       if (!engine) return done(absl::UnavailableError("no engine"));
@@ -202,6 +204,7 @@ class LoopbackMatchingClient final : public mocks::FakeMatchingClient {
                              client::CallOptions options,
                              client::Callback<ws::PollWorkflowTaskQueueResponse> done) override {
     ++forwarded_polls;
+    if (!options.caller_returns) ++forwarded_waiting;
     executor_.Post([weak = Engine(), request, options, done] {
       auto engine = weak.lock();
       if (!engine) return done(absl::UnavailableError("no engine"));
@@ -212,6 +215,7 @@ class LoopbackMatchingClient final : public mocks::FakeMatchingClient {
                              client::CallOptions options,
                              client::Callback<ws::PollActivityTaskQueueResponse> done) override {
     ++forwarded_polls;
+    if (!options.caller_returns) ++forwarded_waiting;
     executor_.Post([weak = Engine(), request, options, done] {
       auto engine = weak.lock();
       if (!engine) return done(absl::UnavailableError("no engine"));
@@ -221,6 +225,10 @@ class LoopbackMatchingClient final : public mocks::FakeMatchingClient {
 
   std::atomic<int> forwarded_adds{0};
   std::atomic<int> forwarded_polls{0};
+  // Forwarded calls that did not say the forwarder returns without waiting for the answer
+  // (CallOptions::caller_returns): an in-process root's immediate answer would then wake a
+  // client thread instead of running on the forwarder's own.
+  std::atomic<int> forwarded_waiting{0};
 
  private:
   std::weak_ptr<MatchingEngine> Engine() {
