@@ -83,7 +83,9 @@ void WaitForUpdate(EngineContext& engine, std::shared_ptr<Shard> shard, Executio
     if (poll->timer) poll->timer->Cancel();
     // The watch starts before the first pass admits the update, so a change can rerun the
     // check before that admission: pass the request on (admitting a known update is a no-op).
-    engine.blocking().Post([=, &engine] {
+    // Deferred: a change notification runs on the committing thread, which runs this once its
+    // work returns, instead of waking another thread.
+    engine.blocking().Defer([=, &engine] {
       WaitForUpdate(engine, shard, key, update_id, admit, wanted, deadline, done);
     });
   };

@@ -28,7 +28,8 @@ void ServeHistory(EngineContext& engine, std::shared_ptr<Shard> shard, SharedReq
     if (poll->done.exchange(true)) return;
     shard->Unwatch(key, poll->watch_id);
     if (poll->timer) poll->timer->Cancel();
-    engine.blocking().Post(
+    // On the committing thread once its work returns (Executor::Defer), not another one woken.
+    engine.blocking().Defer(
         [=, &engine] { ServeHistory(engine, shard, request, run_id, long_poll_deadline, done); });
   };
   if (req.wait_new_event()) {

@@ -71,9 +71,10 @@ void RideOnWorkflowTask(EngineContext& engine, std::shared_ptr<Shard> shard, Exe
     return resolve;
   };
   // Back to QueryWorkflow once no task is left to carry the query. Runs on the blocking
-  // executor: change notifications come while the run's lock is held.
+  // executor once the committing thread's work returns: change notifications come while the
+  // run's lock is held.
   auto check = [&engine, ctx, id, take] {
-    engine.blocking().Post([ctx, id, take] {
+    engine.blocking().Defer([ctx, id, take] {
       {
         std::lock_guard lock(ctx->mu);
         auto it = ctx->queries.find(id);
@@ -107,7 +108,7 @@ void QueryWorkflow(EngineContext& engine, const hs::QueryWorkflowRequest& intern
       if (wait->done.exchange(true)) return;
       shard->Unwatch(key, wait->watch_id);
       if (wait->timer) wait->timer->Cancel();
-      engine.blocking().Post([=, &engine] { QueryWorkflow(engine, internal, deadline, done); });
+      engine.blocking().Defer([=, &engine] { QueryWorkflow(engine, internal, deadline, done); });
     };
     wait->watch_id = shard->Watch(key, [retry](ExecutionChange) { retry(); });
     auto finish = [&](absl::StatusOr<ws::QueryWorkflowResponse> result) {
