@@ -2,11 +2,12 @@
 // call with routing retries.
 //
 // A call is routed by a `resolve` function (key -> address) and retried with backoff while the
-// error says the owner moved (ShardOwnershipLost) or the peer is unreachable (UNAVAILABLE), until
-// the call's deadline (read from the injected Clock). An UNAVAILABLE the peer answered because
-// its database is down (DependencyUnavailable) goes back to the caller at once: the peer has
-// already retried, and holding the call until its deadline would only hide the outage. `done` runs
-// exactly once, on a gRPC or executor thread: it must not block.
+// error says the owner moved (ShardOwnershipLost) or the peer is unreachable (UNAVAILABLE, or
+// CANCELLED when the caller did not cancel: the peer cut the call short as it stopped, and the
+// caller gets UNAVAILABLE), until the call's deadline (read from the injected Clock). An
+// UNAVAILABLE the peer answered because its database is down (DependencyUnavailable) goes back to
+// the caller at once: the peer has already retried, and holding the call until its deadline would
+// only hide the outage. `done` runs exactly once, on a gRPC or executor thread: it must not block.
 #pragma once
 
 #include <google/protobuf/message.h>
@@ -19,6 +20,7 @@
 #include <unordered_map>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/errors.h"
 #include "common/executor.h"
@@ -161,6 +163,13 @@ class UnaryCall : public std::enable_shared_from_this<UnaryCall<Request, Respons
       if (absl::Status cancelled = options_.handle->reason(); !cancelled.ok()) {
         return Finish(std::move(cancelled));
       }
+    }
+    // Not cancelled by us (checked above): the peer cut the call short as it stopped. Like an
+    // unreachable peer, that is a routing failure: try the key's owner again, and never hand a
+    // CANCELLED to a caller that cancelled nothing (an SDK gives up on it instead of retrying).
+    if (status.code() == absl::StatusCode::kCancelled) {
+      status = absl::UnavailableError(
+          absl::StrCat("the peer cancelled the call (it was stopping): ", status.message()));
     }
     bool wrong_owner = IsShardOwnershipLost(status);
     bool retryable = wrong_owner || (status.code() == absl::StatusCode::kUnavailable &&

@@ -1,6 +1,7 @@
-// client::UnaryCall's retry rule: an unreachable peer (UNAVAILABLE from the transport) is tried
-// again until the deadline, but an UNAVAILABLE the peer answered because its database is down
-// (DependencyUnavailable) goes back to the caller after one attempt. And KeepRequest: an
+// client::UnaryCall's retry rule: an unreachable peer (UNAVAILABLE from the transport) or one
+// that cancelled the call as it stopped is tried again until the deadline, but an UNAVAILABLE
+// the peer answered because its database is down (DependencyUnavailable) goes back to the caller
+// after one attempt. And KeepRequest: an
 // in-process callee shares the request its caller keeps instead of copying it.
 #include <gtest/gtest.h>
 
@@ -43,6 +44,14 @@ TEST(UnaryCallTest, RetriesAnUnreachablePeerUntilTheDeadline) {
   auto outcome = CallFailingWith(grpc::Status(grpc::StatusCode::UNAVAILABLE, "connection refused"),
                                  std::chrono::milliseconds(500));
   EXPECT_EQ(outcome.status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_GT(outcome.attempts, 1);
+}
+
+TEST(UnaryCallTest, RetriesACallThePeerCancelledAndNeverAnswersCancelled) {
+  // A stopping peer cancels the calls it still runs; the caller cancelled nothing.
+  auto outcome = CallFailingWith(grpc::Status(grpc::StatusCode::CANCELLED, "Cancelled"),
+                                 std::chrono::milliseconds(500));
+  EXPECT_EQ(outcome.status.code(), absl::StatusCode::kUnavailable) << outcome.status;
   EXPECT_GT(outcome.attempts, 1);
 }
 
