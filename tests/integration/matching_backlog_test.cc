@@ -142,7 +142,8 @@ TEST_F(MatchingBacklogTest, PersistedTasksAreDeliveredAfterRestart) {
 TEST_F(MatchingBacklogTest, StaleRangeMakesOldOwnerUnload) {
   auto& old_owner = NewEngine();
   ASSERT_TRUE(Add(old_owner, "orders", "wf-1").ok());
-  ASSERT_TRUE(old_owner.IsLoaded(kNs, "orders", kWorkflow));
+  // The add's answer may come before the partition marks itself loaded (both follow the lease).
+  ASSERT_TRUE(WaitFor([&] { return old_owner.IsLoaded(kNs, "orders", kWorkflow); }));
 
   // Another engine leases the same partition (bumping range_id) and writes to it.
   auto& new_owner = NewEngine();
