@@ -4,9 +4,9 @@
 // in no guaranteed order between different posts. A post wakes one sleeping thread, if any; a
 // thread that finishes its work takes the next queued item itself, and wakes nobody for the rest
 // (each wake-up is a context switch; the threads already awake, or the ones the posts woke, take
-// the queue). Delayed work waits in one queue per pool,
-// behind a single alarm set for the earliest: cancelling it (what happens to nearly every
-// long-poll deadline) only takes it out of the queue and wakes no thread. Its captures are
+// the queue). Delayed work waits in one queue per pool, behind a single alarm set for the
+// earliest: cancelling it (what happens to nearly every long-poll deadline) only takes it out of
+// the queue and wakes no thread. Its captures are
 // released on a pool thread: right after the canceller's work when that thread is the pool's,
 // else with others in a batch, at the latest at the next alarm (within a second). Blocking work
 // (database calls) belongs on an executor sized to the connection pool; never block a gRPC
