@@ -69,7 +69,12 @@ void ReadService(Reader& r, const YAML::Node& node, const std::string& name, int
 
   YAML::Node rpc = Reader::Child(node, "rpc");
   YAML::Node broadcast = Reader::Child(rpc, "broadcastAddress");
-  if (r.CheckMap(rpc, path + ".rpc", {"grpcPort", "bindOnIP", "broadcastAddress"})) {
+  // Only the frontend has a choice of transport (the last key).
+  static constexpr absl::string_view kRpcKeys[] = {"grpcPort", "bindOnIP", "broadcastAddress",
+                                                   "transport"};
+  const bool frontend = name == "frontend";
+  if (r.CheckMap(rpc, path + ".rpc",
+                 absl::MakeConstSpan(kRpcKeys, std::size(kRpcKeys) - (frontend ? 0 : 1)))) {
     r.Integer(Reader::Child(rpc, "grpcPort"), path + ".rpc.grpcPort", 0, 65535,
               &service->grpc_port);
     YAML::Node bind = Reader::Child(rpc, "bindOnIP");
@@ -79,6 +84,10 @@ void ReadService(Reader& r, const YAML::Node& node, const std::string& name, int
              absl::StrCat("must be an IP address, got \"", service->bind_on_ip, "\""));
     }
     r.String(broadcast, path + ".rpc.broadcastAddress", &service->broadcast_address);
+    if (frontend) {
+      r.OneOf(Reader::Child(rpc, "transport"), path + ".rpc.transport", {"grpc", "h2"},
+              &service->transport);
+    }
   }
   // Resolve broadcast_address to host:port. An unspecified bind address is reachable on
   // loopback, which is right for a single host; multi-host clusters set broadcastAddress.

@@ -121,6 +121,10 @@ struct ServiceConfig {
   std::string broadcast_address;
   // Prometheus endpoint "host:port"; empty = none for this service.
   std::string metrics_listen_address;
+  // The frontend's server for its port (services.frontend.rpc.transport): "h2" (Tern's own,
+  // h2/: half the thread hand-offs per call) or "grpc" (gRPC's callback server, the fallback).
+  // The other services always use gRPC.
+  std::string transport = "h2";
 };
 
 struct MembershipConfig {

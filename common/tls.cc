@@ -275,6 +275,16 @@ void TlsMaterial::Refresh() {
       "tls: the changed {} certificate files are not usable; the previous ones stay in use", name_);
 }
 
+TlsMaterial::ServerFiles TlsMaterial::server_files() const {
+  // Through the version's directory, not `current`: a later install cannot change what a
+  // context being built from these names reads.
+  std::lock_guard lock(mu_);
+  const fs::path dir = fs::path(dir_) / absl::StrCat("v", version_);
+  return {(dir / "cert.pem").string(), (dir / "key.pem").string(),
+          group_.server.client_ca_files.empty() ? "" : (dir / "client_ca.pem").string(),
+          group_.server.require_client_auth, version_};
+}
+
 std::shared_ptr<grpc::ServerCredentials> TlsMaterial::ServerCredentials() const {
   namespace ex = grpc::experimental;
   const fs::path current = fs::path(dir_) / "current";

@@ -50,6 +50,16 @@ class TlsMaterial {
   // client.rootCaFiles (the system's CAs when empty); client.disableHostVerification skips
   // only the name check.
   std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials() const;
+  // The installed copies of the server files, for a server that builds its own TLS context
+  // (the frontend's h2 transport). `version` changes whenever Refresh installs new files.
+  struct ServerFiles {
+    std::string cert_file;
+    std::string key_file;
+    std::string client_ca_file;  // "" without clientCaFiles
+    bool require_client_auth = false;
+    int version = 0;
+  };
+  ServerFiles server_files() const;
   // client.serverName: the name to expect in the server's certificate ("" = the host dialled).
   const std::string& server_name() const { return group_.client.server_name; }
 
@@ -61,7 +71,7 @@ class TlsMaterial {
   const TlsGroupConfig group_;
   const std::string name_;
   const std::string dir_;  // private: <dir>/current -> <dir>/vN/{cert,key,client_ca,root_ca}.pem
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::string fingerprint_;  // of the files installed last (their contents)
   std::string rejected_;     // of the files rejected last, so each change is logged once
   int version_ = 0;

@@ -433,6 +433,7 @@ async function main() {
       shards: opts.shards,
       partitions: opts.partitions,
       maxConns: opts.maxConns,
+      frontendTransport: opts.frontendTransport ?? 'default',
       serverLogLevel: opts.logLevel,
       callgrind: opts.callgrind,
       durability: opts.pgFast ? 'NOT DURABLE (fsync=off, synchronous_commit=off, full_page_writes=off)' : 'durable (PostgreSQL defaults: fsync=on, synchronous_commit=on)',

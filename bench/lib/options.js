@@ -59,6 +59,8 @@ The server the bench starts (not with --address):
   --shards N         persistence.numHistoryShards (power of two, default 4)
   --partitions N     matching.numTaskqueuePartitions (default 4)
   --max-conns N      PostgreSQL connection pool size of tern-server (default 16)
+  --frontend-transport grpc|h2  services.frontend.rpc.transport of tern-server (default: the
+                     server's default); compare the two side by side
   --log-level L      tern-server log level (default info)
   --pg-fast          PostgreSQL with fsync/synchronous_commit/full_page_writes off (NOT durable;
                      the output says so)
@@ -86,7 +88,7 @@ Env: TERN_BIN_DIR (default build/bin), PG_BIN (default newest /usr/lib/postgresq
 // Options that configure the PostgreSQL and tern-server the bench starts: meaningless with
 // --address.
 const SERVER_OPTIONS = ['metrics', 'eager-start', 'history-bytes', 'shards', 'partitions', 'max-conns', 'log-level', 'pg-fast', 'keep',
-  'callgrind'];
+  'callgrind', 'frontend-transport'];
 // How the bench reaches an external frontend: its own tern-server has no TLS and no authorizer.
 const CONNECTION_OPTIONS = ['tls', 'tls-ca', 'tls-cert', 'tls-key', 'tls-server-name', 'api-key'];
 const PEM_FILES = ['tls-ca', 'tls-cert', 'tls-key'];
@@ -175,6 +177,7 @@ function parseOptions(argv) {
     shards: { type: 'string', default: '4' },
     partitions: { type: 'string', default: '4' },
     'max-conns': { type: 'string', default: '16' },
+    'frontend-transport': { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
     'pg-fast': { type: 'boolean', default: false },
     namespace: { type: 'string', default: 'default' },
@@ -191,6 +194,9 @@ function parseOptions(argv) {
   }, USAGE);
   const scenario = SCENARIOS[values.scenario];
   if (!scenario) throw usageError(`--scenario must be one of ${Object.keys(SCENARIOS).join(', ')}`);
+  if (!['grpc', 'h2', undefined].includes(values['frontend-transport'])) {
+    throw usageError('--frontend-transport must be grpc or h2');
+  }
   checkCombinations(values, new Set(tokens.filter((t) => t.kind === 'option').map((t) => t.name)));
   // Under callgrind tern-server uses ~10x the CPU per workflow: a tenth of the workflows, fewer in
   // flight, a longer timeout.
@@ -223,6 +229,7 @@ function parseOptions(argv) {
     shards: int('shards', 1),
     partitions: int('partitions', 1),
     maxConns: int('max-conns', 1),
+    frontendTransport: values['frontend-transport'],
     timeoutMs: int('timeout', 1, defaults.timeout) * 1000,
     logLevel: values['log-level'],
     pgFast: values['pg-fast'],

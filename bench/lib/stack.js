@@ -178,6 +178,8 @@ async function psql(pgPort, db, sql, user = BENCH_DB_USER) {
 // port), its /metrics address; a process serves every metric it has on each distinct address.
 function configYaml(opts, pgPort, ports, maxHeartbeatAge = '10s') {
   const metrics = ports.metrics || {};
+  const transport = (s) => (s === 'frontend' && opts.frontendTransport
+    ? `, transport: ${opts.frontendTransport}` : '');
   return [
     'global:',
     `  log: {level: ${opts.logLevel}, format: json}`,
@@ -189,7 +191,7 @@ function configYaml(opts, pgPort, ports, maxHeartbeatAge = '10s') {
     '    default:',
     `      sql: {pluginName: postgres, databaseName: ${DATABASE}, connectAddr: "127.0.0.1:${pgPort}", user: ${TERN_DB_USER}, password: "", maxConns: ${opts.maxConns}}`,
     'services:',
-    ...SERVICES.map((s) => `  ${s}: {rpc: {grpcPort: ${ports[s]}, bindOnIP: 127.0.0.1}` +
+    ...SERVICES.map((s) => `  ${s}: {rpc: {grpcPort: ${ports[s]}, bindOnIP: 127.0.0.1${transport(s)}}` +
       `${metrics[s] ? `, metrics: {listenAddress: "127.0.0.1:${metrics[s]}"}` : ''}}`),
     'dynamicConfig:',
     `  matching.numTaskqueuePartitions: ${opts.partitions}`,

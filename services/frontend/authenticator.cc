@@ -10,20 +10,12 @@ namespace {
 // Verified tokens kept at most; past it the cache starts over (tokens are re-verified).
 constexpr size_t kMaxCachedTokens = 4096;
 
-std::string CertificateCommonName(const grpc::ServerContextBase& ctx) {
-  auto auth = ctx.auth_context();
-  if (!auth) return "";
-  auto names = auth->FindPropertyValues(GRPC_X509_CN_PROPERTY_NAME);
-  return names.empty() ? "" : std::string(names.front().data(), names.front().size());
-}
-
 // The bearer token of the call's `authorization` header: "" without one, an error for another
 // scheme.
-absl::StatusOr<std::string> BearerToken(const grpc::ServerContextBase& ctx) {
-  const auto& metadata = ctx.client_metadata();
-  auto it = metadata.find("authorization");
-  if (it == metadata.end()) return std::string();
-  absl::string_view value(it->second.data(), it->second.size());
+absl::StatusOr<std::string> BearerToken(const CallTransport& call) {
+  const std::string_view header = call.header("authorization");
+  if (header.empty()) return std::string();
+  absl::string_view value(header.data(), header.size());
   constexpr absl::string_view kBearer = "bearer ";
   if (value.size() <= kBearer.size() || !absl::StartsWithIgnoreCase(value, kBearer)) {
     return absl::UnauthenticatedError(
@@ -35,8 +27,8 @@ absl::StatusOr<std::string> BearerToken(const grpc::ServerContextBase& ctx) {
 
 }  // namespace
 
-Caller UnauthenticatedCaller(const grpc::ServerContextBase& ctx) {
-  std::string name = CertificateCommonName(ctx);
+Caller UnauthenticatedCaller(const CallTransport& call) {
+  std::string name = call.certificate_common_name();
   return Caller{name.empty() ? "anonymous" : absl::StrCat("cert:", name), {}};
 }
 
@@ -74,15 +66,15 @@ void Authenticator::Stop() {
   if (keys_) keys_->Stop();
 }
 
-absl::StatusOr<Caller> Authenticator::Authenticate(const grpc::ServerContextBase& ctx) {
+absl::StatusOr<Caller> Authenticator::Authenticate(const CallTransport& call) {
   Caller caller;
-  const std::string common_name = CertificateCommonName(ctx);
+  const std::string common_name = call.certificate_common_name();
   auto by_certificate = certificate_permissions_.find(common_name);
   if (!common_name.empty() && by_certificate != certificate_permissions_.end()) {
     caller.identity = absl::StrCat("cert:", common_name);
     caller.permissions = by_certificate->second;
   }
-  absl::StatusOr<std::string> token = BearerToken(ctx);
+  absl::StatusOr<std::string> token = BearerToken(call);
   if (!token.ok()) return token.status();
   if (!token->empty()) {
     if (!keys_) {

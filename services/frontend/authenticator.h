@@ -12,8 +12,6 @@
 // Thread-safe. Start() begins refreshing the keys every refreshInterval; Stop() ends it.
 #pragma once
 
-#include <grpcpp/grpcpp.h>
-
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,6 +24,7 @@
 #include "common/jwt.h"
 #include "common/jwt_key_provider.h"
 #include "common/permissions.h"
+#include "services/frontend/call_transport.h"
 
 namespace tern::frontend {
 
@@ -37,7 +36,7 @@ struct Caller {
 
 // The caller as far as it can be told without authorization (for the audit log): the client
 // certificate's common name, else "anonymous".
-Caller UnauthenticatedCaller(const grpc::ServerContextBase& ctx);
+Caller UnauthenticatedCaller(const CallTransport& call);
 
 class Authenticator {
  public:
@@ -49,7 +48,7 @@ class Authenticator {
   void Start();
   void Stop();
 
-  absl::StatusOr<Caller> Authenticate(const grpc::ServerContextBase& ctx);
+  absl::StatusOr<Caller> Authenticate(const CallTransport& call);
 
  private:
   Authenticator(const AuthorizationConfig& config, std::unique_ptr<jwt::KeyProvider> keys,

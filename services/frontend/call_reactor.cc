@@ -14,11 +14,11 @@ void Reactor::Finish(const grpc::Status& status) {
     CallRecord record = std::move(record_);
     gate_.Finished(record, FromGrpcStatus(status));
   }
-  grpc::ServerUnaryReactor::Finish(status);
+  transport_.Answer(status);
 }
 
 Reactor* CallContext::DefaultReactor() {
-  if (reactor_ == nullptr) reactor_ = new Reactor(std::move(record_), gate_);
+  if (reactor_ == nullptr) reactor_ = new Reactor(std::move(record_), gate_, transport_);
   return reactor_;
 }
 
@@ -30,7 +30,7 @@ std::shared_ptr<CallReactor> CallReactor::Create(CallContext& call, PollRegistry
 }
 
 CallReactor::CallReactor(CallContext& call, PollRegistry* registry)
-    : Reactor(std::move(call.record_), call.gate_), registry_(registry) {}
+    : Reactor(std::move(call.record_), call.gate_, call.transport_), registry_(registry) {}
 
 bool CallReactor::TryFinish(const grpc::Status& status) {
   if (!Claim()) return false;

@@ -1,12 +1,11 @@
-// How the frontend answers its calls.
+// How the frontend answers its calls, whichever server carries them (call_transport.h).
 //
 // Reactor: the reactor of every frontend call. Finish() records the call with the gate that
 // admitted it (request metrics, the audit log for audited methods; request_gate.h), then answers
-// it. gRPC's own ServerUnaryReactor is a private base, so a handler cannot answer a call without
-// recording it; grpc() is what the handler returns to gRPC. A plain Reactor deletes itself when
-// gRPC is done with the call.
+// it through the call's transport. A plain Reactor deletes itself when the transport is done with
+// the call (OnDone).
 //
-// CallContext: what a handler is given for its call: its deadline (from gRPC's context) and the
+// CallContext: what a handler is given for its call: its deadline (from the transport) and the
 // call's record, which the call's one reactor takes: DefaultReactor() for a plain one,
 // CallReactor::Create for one that races or parks. It lives only while the handler method runs:
 // callbacks that run later keep the reactor, never the context.
@@ -20,13 +19,13 @@
 //   - registration in a PollRegistry, so Stop() can answer every parked poll with the empty
 //     response.
 //
-// Lifetime: the reactor owns itself until gRPC calls OnDone (after Finish, possibly inside it).
-// Callbacks that may run later (the internal call's completion) hold a shared_ptr, so the object
-// outlives them; the gRPC request/response objects are valid only until OnDone, i.e. only for the
-// Claim() winner before it calls Finish().
+// Lifetime: the reactor owns itself until the transport calls OnDone (after Finish, possibly
+// inside it). Callbacks that may run later (the internal call's completion) hold a shared_ptr, so
+// the object outlives them; the request/response objects are valid only until OnDone, i.e. only
+// for the Claim() winner before it calls Finish().
 #pragma once
 
-#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/status.h>
 
 #include <atomic>
 #include <chrono>
@@ -36,51 +35,53 @@
 #include <vector>
 
 #include "client/rpc.h"
+#include "services/frontend/call_transport.h"
 #include "services/frontend/request_gate.h"
 
 namespace tern::frontend {
 
 class PollRegistry;
 
-class Reactor : private grpc::ServerUnaryReactor {
+class Reactor {
  public:
-  Reactor(CallRecord record, RequestGate& gate) : record_(std::move(record)), gate_(gate) {}
+  Reactor(CallRecord record, RequestGate& gate, CallTransport& transport)
+      : record_(std::move(record)), gate_(gate), transport_(transport) {}
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
 
   // Records the call's outcome and ends its count (request_gate.h), then answers it. Once per
   // call.
   void Finish(const grpc::Status& status);
-  // The reactor as gRPC sees it: what a handler returns.
-  grpc::ServerUnaryReactor* grpc() { return this; }
+
+  // Called by the transport (call_transport.h). The reactions are short and take no lock a
+  // caller of Finish() may hold, so transports run them on the thread where the call ended;
+  // OnDone may therefore run inside Finish().
+  virtual void OnCancel() {}
+  virtual void OnDone() { delete this; }
 
  protected:
-  ~Reactor() override = default;
-  void OnDone() override { delete this; }
-  // The reactions are short and take no lock a caller of Finish() may hold, so gRPC runs them
-  // on the thread where the call ended (as it does for its own default reactor) instead of
-  // waking one of its executor threads per call. OnDone may therefore run inside Finish().
-  bool InternalInlineable() override { return true; }
+  virtual ~Reactor() = default;
 
  private:
   CallRecord record_;
   RequestGate& gate_;
+  CallTransport& transport_;
 };
 
 class CallContext {
  public:
-  CallContext(grpc::CallbackServerContext& grpc, CallRecord record, RequestGate& gate)
-      : grpc_(grpc), record_(std::move(record)), gate_(gate) {}
+  CallContext(CallTransport& transport, CallRecord record, RequestGate& gate)
+      : transport_(transport), record_(std::move(record)), gate_(gate) {}
   CallContext(const CallContext&) = delete;
   CallContext& operator=(const CallContext&) = delete;
 
-  std::chrono::system_clock::time_point deadline() const { return grpc_.deadline(); }
+  std::chrono::system_clock::time_point deadline() const { return transport_.deadline(); }
   // The call's plain reactor (the same one on every use).
   Reactor* DefaultReactor();
 
  private:
   friend class CallReactor;
-  grpc::CallbackServerContext& grpc_;
+  CallTransport& transport_;
   CallRecord record_;  // until the call's reactor takes it
   RequestGate& gate_;
   Reactor* reactor_ = nullptr;

@@ -7,6 +7,7 @@
 #include "persistence/namespace_cache.h"
 #include "services/frontend/call_reactor.h"
 #include "services/frontend/gated_services.h"
+#include "services/frontend/h2_services.h"
 #include "services/frontend/namespace_handler.h"
 #include "services/frontend/rate_limiter.h"
 #include "services/frontend/request_gate.h"
@@ -49,6 +50,7 @@ FrontendService::FrontendService(
       operator_(std::make_unique<OperatorHandler>(namespaces, cache_, namespaces_,
                                                   std::move(visibility), blocking_executor)) {
   if (!security_.audit) security_.audit = *AuditLog::Open(AuditConfig{});  // standard output
+  observe_calls_ = observe_calls;
   gate_ = std::make_unique<RequestGate>(security_.authenticator, *limiter_, *security_.audit,
                                         std::move(observe_calls));
   gated_workflow_ = std::make_unique<GatedWorkflowService>(*workflow_, *gate_);
@@ -66,6 +68,20 @@ FrontendService::~FrontendService() {
 
 std::vector<grpc::Service*> FrontendService::GrpcServices() {
   return {gated_workflow_.get(), gated_operator_.get()};
+}
+
+h2::Handler FrontendService::H2Handler() {
+  return NewH2Handler({*workflow_, *operator_, *gate_,
+                       [this](std::string_view service) { return Serving(service); },
+                       observe_calls_});
+}
+
+std::optional<bool> FrontendService::Serving(std::string_view service) {
+  if (!service.empty() && service != kWorkflowServiceName && service != kOperatorServiceName) {
+    return std::nullopt;
+  }
+  std::lock_guard lock(mu_);
+  return serving_;
 }
 
 void FrontendService::AttachServer(grpc::Server* server) {

@@ -1,13 +1,9 @@
-// FrontendService: tern-frontend's public gRPC surface, assembled for the composition root.
+// FrontendService: tern-frontend's public surface, assembled for the composition root.
 //
-// Usage (composition root):
-//   grpc::EnableDefaultHealthCheckService(true);        // process-wide, before building
+// Usage (composition root), on the h2 server (the default transport):
 //   FrontendService frontend(config, stores.namespaces, history_client, matching_client,
 //                            blocking_executor);
-//   grpc::ServerBuilder builder;  ...
-//   for (auto* s : frontend.GrpcServices()) builder.RegisterService(s);
-//   auto server = builder.BuildAndStart();
-//   frontend.AttachServer(server.get());                // health is reported through it
+//   auto server = h2::Server::Start(options, frontend.H2Handler());
 //   frontend.Start();                                   // namespace cache + SERVING
 //   ... SIGTERM ...
 //   frontend.Stop();         // NOT_SERVING, parked polls answered empty, forwarded calls
@@ -15,31 +11,36 @@
 //   server->Shutdown(deadline);                          // in-flight calls finish
 //   blocking_executor.Stop();                            // only after the server is down
 //   // destroy frontend after the server
+// On gRPC's server (transport: grpc), register GrpcServices() with the ServerBuilder (after
+// grpc::EnableDefaultHealthCheckService(true)) and AttachServer() the built server.
 //
 // Stop() forgets the server after reporting NOT_SERVING, and the destructor never touches it, so
 // the server may be destroyed any time after Stop().
 //
-// Health: the statuses of "", "temporal.api.workflowservice.v1.WorkflowService" and
-// "temporal.api.operatorservice.v1.OperatorService" are set through the server's default
-// health service (grpc.health.v1). They are NOT_SERVING until Start(), and again after Stop();
-// SetServing() overrides them in between. Without AttachServer (or without the default health
-// service enabled) the calls only record the desired state.
+// Health (grpc.health.v1) of "", "temporal.api.workflowservice.v1.WorkflowService" and
+// "temporal.api.operatorservice.v1.OperatorService": NOT_SERVING until Start(), and again after
+// Stop(); SetServing() overrides it in between. The h2 handler answers Check from that state; on
+// gRPC's server it is set through the server's default health service (without AttachServer, or
+// without the default health service enabled, the calls only record the desired state).
 //
 // Threading: Start/Stop/AttachServer/SetServing from the owning thread; the services are used by
-// gRPC threads. The blocking executor runs namespace RPCs and namespace loads (store calls) and
-// must keep running until the server has shut down.
+// the server's threads. The blocking executor runs namespace RPCs and namespace loads (store calls)
+// and must keep running until the server has shut down.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "client/history_client.h"
 #include "client/matching_client.h"
 #include "common/config.h"
 #include "common/executor.h"
+#include "h2/server.h"
 #include "persistence/batch_operation_store.h"
 #include "persistence/namespace_cache.h"
 #include "persistence/schedule_store.h"
@@ -90,6 +91,10 @@ class FrontendService {
   // Their calls are recorded by the gate (request_gate.h): a request interceptor on the same
   // server must leave them out (IsGatedMethod, gated_services.h).
   std::vector<grpc::Service*> GrpcServices();
+  // The same services, with health and UNIMPLEMENTED for other paths, as the handler of an
+  // h2::Server (h2_services.h): the frontend's port on services.frontend.rpc.transport h2. Its
+  // health is the serving state SetServing sets; no server needs attaching.
+  h2::Handler H2Handler();
 
   // The built server, whose default health service reports our status. Applies the current
   // serving state at once.
@@ -106,11 +111,13 @@ class FrontendService {
 
  private:
   void ApplyHealthLocked();
+  std::optional<bool> Serving(std::string_view service);
 
   Config config_;
   FrontendSecurity security_;
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<RequestGate> gate_;
+  CallObserver observe_calls_;
   std::shared_ptr<persistence::NamespaceCache> cache_;
   std::shared_ptr<NamespaceHandler> namespaces_;
   std::shared_ptr<VisibilityHandler> visibility_;

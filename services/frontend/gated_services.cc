@@ -1,44 +1,57 @@
 #include "services/frontend/gated_services.h"
 
 #include "absl/container/flat_hash_set.h"
-#include "common/errors.h"
-#include "services/frontend/call_reactor.h"
 #include "services/frontend/frontend_service.h"
+#include "services/frontend/gated_call.h"
 
 namespace tern::frontend {
 namespace {
 
-// The request's namespace, "" for calls about none (GetSystemInfo, ListNamespaces, ...).
-template <typename Request>
-absl::string_view NamespaceOf(const Request& request) {
-  if constexpr (requires { request.namespace_(); }) {
-    return request.namespace_();
-  } else {
-    return {};
-  }
-}
+// One call carried by gRPC's callback server: gRPC's reactor for it, handing its callbacks to the
+// frontend's reactor.
+class GrpcCall final : public grpc::ServerUnaryReactor, public CallTransport {
+ public:
+  explicit GrpcCall(const grpc::CallbackServerContext& ctx) : ctx_(ctx) {}
 
-// A history read that does not wait for new events is an ordinary call.
-template <typename Request>
-MethodAccess AccessOf(MethodAccess method, const Request& request) {
-  if constexpr (requires { request.wait_new_event(); }) {
-    if (!request.wait_new_event()) method.kind = CallKind::kCall;
+  std::chrono::system_clock::time_point deadline() const override { return ctx_.deadline(); }
+  std::string_view header(std::string_view name) const override {
+    const auto& metadata = ctx_.client_metadata();
+    auto it = metadata.find(grpc::string_ref(name.data(), name.size()));
+    return it == metadata.end() ? std::string_view()
+                                : std::string_view(it->second.data(), it->second.size());
   }
-  return method;
-}
+  std::string peer() const override { return ctx_.peer(); }
+  std::string certificate_common_name() const override {
+    auto auth = ctx_.auth_context();
+    if (!auth) return "";
+    auto names = auth->FindPropertyValues(GRPC_X509_CN_PROPERTY_NAME);
+    return names.empty() ? "" : std::string(names.front().data(), names.front().size());
+  }
+
+  void Bind(Reactor* reactor) override { reactor_ = reactor; }
+  void Answer(const grpc::Status& status) override { Finish(status); }
+
+  void OnCancel() override { reactor_->OnCancel(); }
+  void OnDone() override {
+    reactor_->OnDone();
+    delete this;
+  }
+  // The reactions are short (call_reactor.h), so gRPC runs them on the thread where the call
+  // ended (as it does for its own default reactor) instead of waking one of its executor threads
+  // per call.
+  bool InternalInlineable() override { return true; }
+
+ private:
+  const grpc::CallbackServerContext& ctx_;
+  Reactor* reactor_ = nullptr;
+};
 
 template <typename Request, typename Run>
 grpc::ServerUnaryReactor* Gate(RequestGate& gate, grpc::CallbackServerContext* ctx,
                                const MethodAccess& method, const Request* request, Run run) {
-  const absl::string_view namespace_name = NamespaceOf(*request);
-  CallContext call(*ctx, gate.Begin(*ctx, method, *request, namespace_name), gate);
-  if (absl::Status refused = gate.Admit(*ctx, AccessOf(method, *request), *request, namespace_name);
-      !refused.ok()) {
-    Reactor* reactor = call.DefaultReactor();
-    reactor->Finish(ToGrpcStatus(refused));
-    return reactor->grpc();
-  }
-  return run(&call)->grpc();
+  auto* call = new GrpcCall(*ctx);
+  GateCall(gate, *call, method, *request, run);
+  return call;
 }
 
 }  // namespace

@@ -12,11 +12,11 @@ RequestGate::RequestGate(std::shared_ptr<Authenticator> authenticator, RateLimit
       audit_(audit),
       observer_(std::move(observer)) {}
 
-CallRecord RequestGate::Begin(const grpc::ServerContextBase& ctx, const MethodAccess& method,
+CallRecord RequestGate::Begin(const CallTransport& call, const MethodAccess& method,
                               const google::protobuf::Message& request,
                               absl::string_view namespace_name) {
   CallRecord record{method, std::string(namespace_name), std::chrono::steady_clock::now(),
-                    &ctx,   limiter_.CountCall(),        nullptr};
+                    &call,  limiter_.CountCall(),        nullptr};
   if (method.kind == CallKind::kAudited) {
     record.audit = std::make_unique<AuditTarget>(AuditTargetOf(request));
   }
@@ -31,23 +31,24 @@ void RequestGate::Finished(const CallRecord& record, const absl::Status& status)
               elapsed.count());
   }
   if (!record.audit || absl::IsUnauthenticated(status) || absl::IsPermissionDenied(status)) return;
-  Caller caller = UnauthenticatedCaller(*record.ctx);
+  Caller caller = UnauthenticatedCaller(*record.transport);
   if (authenticator_ != nullptr) {
-    if (auto authenticated = authenticator_->Authenticate(*record.ctx); authenticated.ok()) {
+    if (auto authenticated = authenticator_->Authenticate(*record.transport); authenticated.ok()) {
       caller = *std::move(authenticated);
     }
   }
-  audit_.Write({record.method.name, caller.identity, record.ctx->peer(), *record.audit, status});
+  audit_.Write(
+      {record.method.name, caller.identity, record.transport->peer(), *record.audit, status});
 }
 
-absl::Status RequestGate::Admit(const grpc::ServerContextBase& ctx, const MethodAccess& method,
+absl::Status RequestGate::Admit(const CallTransport& call, const MethodAccess& method,
                                 const google::protobuf::Message& request,
                                 absl::string_view namespace_name) {
   if (authenticator_ != nullptr && method.role != Role::kNone) {
     std::string identity;
-    if (absl::Status denied = Authorize(ctx, method, namespace_name, &identity); !denied.ok()) {
-      if (identity.empty()) identity = UnauthenticatedCaller(ctx).identity;
-      audit_.Write({method.name, identity, ctx.peer(), AuditTargetOf(request), denied});
+    if (absl::Status denied = Authorize(call, method, namespace_name, &identity); !denied.ok()) {
+      if (identity.empty()) identity = UnauthenticatedCaller(call).identity;
+      audit_.Write({method.name, identity, call.peer(), AuditTargetOf(request), denied});
       return denied;
     }
   }
@@ -55,9 +56,9 @@ absl::Status RequestGate::Admit(const grpc::ServerContextBase& ctx, const Method
   return limiter_.Admit(namespace_name);
 }
 
-absl::Status RequestGate::Authorize(const grpc::ServerContextBase& ctx, const MethodAccess& method,
+absl::Status RequestGate::Authorize(const CallTransport& call, const MethodAccess& method,
                                     absl::string_view namespace_name, std::string* identity) {
-  absl::StatusOr<Caller> caller = authenticator_->Authenticate(ctx);
+  absl::StatusOr<Caller> caller = authenticator_->Authenticate(call);
   if (!caller.ok()) return caller.status();
   *identity = caller->identity;
   if (caller->permissions.For(namespace_name) >= method.role) return absl::OkStatus();

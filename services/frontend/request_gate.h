@@ -18,7 +18,6 @@
 #pragma once
 
 #include <google/protobuf/message.h>
-#include <grpcpp/grpcpp.h>
 
 #include <chrono>
 #include <functional>
@@ -53,7 +52,7 @@ struct CallRecord {
   MethodAccess method;
   std::string namespace_name;
   std::chrono::steady_clock::time_point start;
-  const grpc::ServerContextBase* ctx = nullptr;
+  const CallTransport* transport = nullptr;
   RateLimiter::CallCount counted;
   std::unique_ptr<AuditTarget> audit;  // kAudited methods only
 };
@@ -66,18 +65,18 @@ class RequestGate {
               CallObserver observer = nullptr);
 
   // A call starts: it counts among the calls in progress until the record is destroyed.
-  CallRecord Begin(const grpc::ServerContextBase& ctx, const MethodAccess& method,
+  CallRecord Begin(const CallTransport& call, const MethodAccess& method,
                    const google::protobuf::Message& request, absl::string_view namespace_name);
   // The call is answered with `status`: the observer is told, and an audited call is written to
   // the audit log (unless the gate refused it for its credentials: Admit wrote that).
   void Finished(const CallRecord& record, const absl::Status& status);
 
-  absl::Status Admit(const grpc::ServerContextBase& ctx, const MethodAccess& method,
+  absl::Status Admit(const CallTransport& call, const MethodAccess& method,
                      const google::protobuf::Message& request, absl::string_view namespace_name);
 
  private:
   // `identity` is set once the caller is authenticated.
-  absl::Status Authorize(const grpc::ServerContextBase& ctx, const MethodAccess& method,
+  absl::Status Authorize(const CallTransport& call, const MethodAccess& method,
                          absl::string_view namespace_name, std::string* identity);
 
   std::shared_ptr<Authenticator> authenticator_;

@@ -33,6 +33,7 @@
 #include "common/metrics.h"
 #include "common/process_metrics.h"
 #include "common/status_macros.h"
+#include "h2/server.h"
 #include "membership/membership.h"
 #include "persistence/elasticsearch/visibility_store.h"
 #include "persistence/factory.h"
@@ -401,7 +402,19 @@ int RunProcess(const ProcessOptions& options) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::CallbackGenericService unimplemented;
   std::map<std::string, std::unique_ptr<grpc::Server>> servers;
+  std::unique_ptr<h2::Server> h2_frontend;
   for (const auto& name : services) {
+    if (name == "frontend" && config.services.at(name).transport == "h2") {
+      h2::ServerOptions options;
+      options.listen_address = listen[name];
+      options.max_message_bytes = kMaxMessageBytes;
+      options.tls = process_tls->H2Tls(name);
+      options.thread_name = "frontend-h2";
+      auto server = h2::Server::Start(std::move(options), frontend->H2Handler());
+      if (!server.ok()) Die(program, std::string(server.status().message()));
+      h2_frontend = *std::move(server);
+      continue;
+    }
     grpc::ServerBuilder builder;
     builder.AddListeningPort(listen[name], process_tls->ServerCredentials(name));
     builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
@@ -418,7 +431,7 @@ int RunProcess(const ProcessOptions& options) {
     if (!server) Die(program, "cannot listen on " + listen[name] + " for the " + name + " service");
     servers[name] = std::move(server);
   }
-  if (frontend) frontend->AttachServer(servers["frontend"].get());
+  if (frontend && servers.contains("frontend")) frontend->AttachServer(servers["frontend"].get());
 
   auto process_metrics = std::make_shared<metrics::ProcessCollector>();
   std::vector<std::unique_ptr<prometheus::Exposer>> exposers;
@@ -472,6 +485,7 @@ int RunProcess(const ProcessOptions& options) {
   membership.Stop();
   namespaces->Stop();
   auto deadline = clock.Now() + std::chrono::seconds(5);
+  if (h2_frontend) h2_frontend->Shutdown(deadline);
   for (auto& [name, server] : servers) server->Shutdown(deadline);
   if (dynamic_config_file) dynamic_config_file->Stop();
   process_tls->Stop();

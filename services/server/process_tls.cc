@@ -1,5 +1,7 @@
 #include "services/server/process_tls.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 namespace tern::server {
@@ -41,6 +43,34 @@ std::shared_ptr<grpc::ServerCredentials> ProcessTls::ServerCredentials(
     const std::string& service) const {
   const auto& material = service == "frontend" ? frontend_ : internode_;
   return material ? material->ServerCredentials() : grpc::InsecureServerCredentials();
+}
+
+std::function<std::shared_ptr<h2::TlsContext>()> ProcessTls::H2Tls(
+    const std::string& service) const {
+  const auto& material = service == "frontend" ? frontend_ : internode_;
+  if (!material) return [] { return std::shared_ptr<h2::TlsContext>(); };
+  struct Loaded {
+    std::mutex mu;
+    int version = -1;
+    std::shared_ptr<h2::TlsContext> context;
+  };
+  return [material, loaded = std::make_shared<Loaded>()] {
+    const tls::TlsMaterial::ServerFiles files = material->server_files();
+    std::lock_guard lock(loaded->mu);
+    if (files.version != loaded->version) {
+      auto context = h2::TlsContext::Load(
+          {files.cert_file, files.key_file, files.client_ca_file, files.require_client_auth});
+      if (context.ok()) {
+        loaded->context = *std::move(context);
+        loaded->version = files.version;
+      } else {
+        spdlog::warn(
+            "tls: cannot load the new certificate files ({}); the previous ones stay in use",
+            context.status().ToString());
+      }
+    }
+    return loaded->context;
+  };
 }
 
 void ProcessTls::StartRefresh(Executor& timers) {

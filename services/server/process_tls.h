@@ -4,6 +4,7 @@
 // are re-checked every global.tls.refreshInterval until Stop().
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "common/config.h"
 #include "common/executor.h"
 #include "common/tls.h"
+#include "h2/server.h"
 
 namespace tern::server {
 
@@ -27,6 +29,10 @@ class ProcessTls {
 
   // The credentials of `service`'s port: TLS when its group is on, else plaintext.
   std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const std::string& service) const;
+  // The TLS of `service`'s port for the h2 server, asked for each new connection: null
+  // (plaintext) when its group is off. A context is built once per version of the files; when
+  // new files cannot be loaded the previous context stays in use.
+  std::function<std::shared_ptr<h2::TlsContext>()> H2Tls(const std::string& service) const;
   // The internode group (null when internode TLS is off): what internal clients dial with.
   const std::shared_ptr<tls::TlsMaterial>& internode() const { return internode_; }
 

@@ -120,7 +120,7 @@ describe('frontend mTLS', { timeout: 300_000 }, () => {
       assert.match(await nativeConnectError(tern, tls), closed, what);
       assert.match(await clientConnectError(tern, tls), /Failed to connect before the deadline/, what);
       await waitFor(`the server to log the refused handshake (${what})`,
-        () => tern.logLines().some((l) => l.includes('grpc: Handshake failed') && logLine.test(l)));
+        () => tern.logLines().some((l) => l.includes('tls: handshake with') && logLine.test(l)));
     }
     // The client checks the server's name: a name the certificate does not carry is refused.
     const wrongName = { serverRootCACertificate: ca, serverNameOverride: 'other.example', clientCertPair: pair(certs.client) };

@@ -268,6 +268,20 @@ TEST(ConfigTest, BindAddress) {
   EXPECT_EQ(config->services.at("frontend").broadcast_address, "127.0.0.1:7233");
 }
 
+TEST(ConfigTest, FrontendTransport) {
+  absl::StatusOr<Config> config = ParseConfig("services:\n  frontend: {}\n", "x");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->services.at("frontend").transport, "h2");
+  config = ParseConfig("services:\n  frontend: {rpc: {transport: grpc}}\n", "x");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->services.at("frontend").transport, "grpc");
+  ExpectError("services:\n  frontend: {rpc: {transport: http3}}\n",
+              {"services.frontend.rpc.transport: must be one of grpc, h2"});
+  // Only the frontend has a choice: the internal services always speak gRPC.
+  ExpectError("services:\n  history: {rpc: {transport: h2}}\n",
+              {"services.history.rpc.transport: unknown key"});
+}
+
 TEST(ConfigTest, Durations) {
   ExpectError(WithFrontend("global:\n  membership: {heartbeatInterval: 10}\n"),
               {"global.membership.heartbeatInterval: invalid duration \"10\": missing unit"});

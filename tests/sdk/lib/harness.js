@@ -276,10 +276,11 @@ const ALL_SERVICES = 'all';
 
 function configYaml({
   pgPort, ports, shards, partitions, database, dynamicConfig, metricsPorts, dbPassword = '""', tls,
-  globalConfig = {}, bindIp = '127.0.0.1', dbHost = '127.0.0.1', elasticsearch,
+  globalConfig = {}, bindIp = '127.0.0.1', dbHost = '127.0.0.1', elasticsearch, frontendTransport,
 }) {
   const metrics = (s) => (metricsPorts
     ? `, metrics: {listenAddress: "127.0.0.1:${metricsPorts[s]}"}` : '');
+  const transport = (s) => (s === 'frontend' && frontendTransport ? `, transport: ${frontendTransport}` : '');
   return [
     'global:',
     '  log: {level: info, format: json}',
@@ -299,7 +300,7 @@ function configYaml({
       `      elasticsearch: ${elasticsearchDatastore(elasticsearch.url, elasticsearch.index)}`,
     ] : []),
     'services:',
-    ...SERVICES.map((s) => `  ${s}: {rpc: {grpcPort: ${ports[s]}, bindOnIP: ${bindIp}}${metrics(s)}}`),
+    ...SERVICES.map((s) => `  ${s}: {rpc: {grpcPort: ${ports[s]}, bindOnIP: ${bindIp}${transport(s)}}${metrics(s)}}`),
     'dynamicConfig:',
     `  matching.numTaskqueuePartitions: ${partitions}`,
     ...Object.entries(dynamicConfig).map(([key, value]) => `  ${key}: ${value}`),
@@ -327,9 +328,10 @@ function cliOutput(err) {
 class Tern {
   constructor({
     cluster, servers, services, shards, partitions, dynamicConfig, metrics, dbPassword, tls, clientTls, globalConfig,
-    apiKey, database, setupDatabase, isolate, elasticsearchUrl,
+    apiKey, database, setupDatabase, isolate, elasticsearchUrl, frontendTransport,
   }) {
     this.namespace = 'default';
+    this.frontendTransport = frontendTransport;
     // Visibility on Elasticsearch: an index of this Tern's own, so that Terns sharing a cluster
     // never see each other's documents.
     this.elasticsearch = elasticsearchUrl
@@ -444,6 +446,7 @@ class Tern {
       bindIp: host?.address ?? this.bindIp,
       dbHost: host ? this.network.hub : '127.0.0.1',
       elasticsearch: this.elasticsearch,
+      frontendTransport: this.frontendTransport,
     }));
     writeConfig(this.config, this.ports, metricsPorts);
     this.addresses = { [this.commands[0].name]: this.address };
@@ -711,6 +714,7 @@ class Tern {
  *   clientTls            {ca, cert, key, serverName}: how clients (tern.tls for the SDK, the
  *                        harness's CLI calls) reach a TLS frontend
  *   globalConfig         more global: keys as objects, e.g. {authorization: {...}, audit: {...}}
+ *   frontendTransport    services.frontend.rpc.transport: 'h2' or 'grpc' (default: the server's, h2)
  *   apiKey               the bearer token the harness's clients send (tern.apiKey, tern.cliFlags)
  *   dbPassword           the config's database password as written in YAML, e.g.
  *                        "'${SECRET}'" (PostgreSQL trusts local connections and ignores it)
@@ -737,7 +741,7 @@ class Tern {
 async function startTern({
   cluster = false, servers = 1, services, shards = 4, partitions = 4, dynamicConfig = {}, metrics = false,
   dbPassword, tls, clientTls, globalConfig, apiKey, database = 'tern_test', setupDatabase, isolate,
-  elasticsearchUrl,
+  elasticsearchUrl, frontendTransport,
 } = {}) {
   for (const bin of ['tern', cluster ? 'tern-frontend' : 'tern-server']) {
     if (!fs.existsSync(path.join(BIN_DIR, bin))) {
@@ -747,7 +751,7 @@ async function startTern({
   installExitHook();
   const tern = new Tern({
     cluster, servers, services, shards, partitions, dynamicConfig, metrics, dbPassword, tls, clientTls, globalConfig,
-    apiKey, database, setupDatabase, isolate, elasticsearchUrl,
+    apiKey, database, setupDatabase, isolate, elasticsearchUrl, frontendTransport,
   });
   live.add(tern);
   try {
