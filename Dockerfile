@@ -37,7 +37,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates tzdata \
       libabsl20220623 libcurl4 libgrpc++1.51 libpqxx-6.4 libprometheus-cpp-core1.0 \
       libprometheus-cpp-pull1.0 libprotobuf32 libspdlog1.10 libyaml-cpp0.7 libssl3 libjemalloc2 \
-      libnghttp2-14 zlib1g \
+      libnghttp2-14 zlib1g libdeflate0 \
  && rm -rf /var/lib/apt/lists/* \
  && echo 'tern:x:1000:' >>/etc/group \
  && echo 'tern:x:1000:1000:Tern:/home/tern:/usr/sbin/nologin' >>/etc/passwd \

@@ -1,10 +1,12 @@
 #include "h2/grpc_framing.h"
 
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 
@@ -115,6 +117,34 @@ struct Inflater {
   }
 };
 
+// The SDKs' core compresses every request with gzip, whose trailer states the inflated size:
+// libdeflate inflates the whole message into a buffer of that size in one call, at about half
+// zlib's instructions. Anything else than a clean, complete inflation of exactly that size
+// (including a size over `max_bytes`) returns nullopt, and zlib's careful path decides.
+std::optional<std::string> InflateGzipFast(std::string_view data, size_t max_bytes) {
+  constexpr size_t kGzipOverhead = 18;  // header (10) + trailer (8)
+  if (data.size() < kGzipOverhead) return std::nullopt;
+  const auto* trailer = reinterpret_cast<const unsigned char*>(data.data() + data.size() - 4);
+  const size_t size =
+      trailer[0] | (trailer[1] << 8) | (trailer[2] << 16) | (static_cast<size_t>(trailer[3]) << 24);
+  if (size > max_bytes) return std::nullopt;
+  struct Decompressor {
+    libdeflate_decompressor* d = libdeflate_alloc_decompressor();
+    ~Decompressor() { libdeflate_free_decompressor(d); }
+  };
+  thread_local Decompressor decompressor;
+  if (decompressor.d == nullptr) return std::nullopt;
+  std::string out(size, '\0');
+  size_t consumed = 0;
+  size_t produced = 0;
+  if (libdeflate_gzip_decompress_ex(decompressor.d, data.data(), data.size(), out.data(), size,
+                                    &consumed, &produced) != LIBDEFLATE_SUCCESS ||
+      consumed != data.size() || produced != size) {
+    return std::nullopt;
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> Decompress(std::string_view encoding, std::string_view data,
@@ -130,6 +160,10 @@ absl::StatusOr<std::string> Decompress(std::string_view encoding, std::string_vi
   } else {
     return absl::UnimplementedError(
         absl::StrCat("grpc-encoding ", name, " is not supported (identity, deflate, gzip are)"));
+  }
+  if (encoding == "gzip") {
+    if (std::optional<std::string> inflated = InflateGzipFast(data, max_bytes))
+      return std::move(*inflated);
   }
   thread_local Inflater inflater;
   z_stream& z = inflater.z;

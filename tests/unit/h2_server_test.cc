@@ -144,6 +144,17 @@ TEST(GrpcFramingTest, Decompresses) {
   std::string gzip = Compress(text, 31);
   EXPECT_THAT(Decompress("gzip", gzip.substr(0, gzip.size() / 2), text.size()).status().message(),
               HasSubstr("truncated"));
+  // A trailer that states another size than the data inflates to: refused, whichever size it
+  // claims (the one-call inflation trusts it only to size its buffer).
+  for (const uint32_t claimed : {100u, 99'999u, 100'001u}) {
+    std::string lying = gzip;
+    for (int i = 0; i < 4; ++i) lying[lying.size() - 4 + i] = static_cast<char>(claimed >> (8 * i));
+    EXPECT_EQ(Decompress("gzip", lying, 1 << 20).status().code(), absl::StatusCode::kInternal)
+        << "trailer claims " << claimed;
+  }
+  // Data after the gzip member is refused too.
+  EXPECT_THAT(Decompress("gzip", gzip + "x", 1 << 20).status().message(),
+              HasSubstr("after its end"));
 }
 
 // ---- test plumbing
