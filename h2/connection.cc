@@ -382,7 +382,7 @@ void Connection::RunBatch(Batch batch) {
       if (status.ok()) {
         (*env_.handler)(std::move(call));
       } else {
-        call->Answer(ToGrpcStatus(status), {});
+        call->Answer(RefusalStatus(status), {});
       }
     }
     batching = nullptr;

@@ -35,8 +35,10 @@ struct bio_st;  // BIO
 
 namespace tern::h2 {
 
-// absl and gRPC number their codes alike.
-grpc::Status ToGrpcStatus(const absl::Status& status);
+// A request the library refuses itself, as the gRPC status it answers (absl and gRPC number their
+// codes alike). Code and message only: unlike common/errors.h's ToGrpcStatus, which packs a
+// status's error details, the library's refusals carry none.
+grpc::Status RefusalStatus(const absl::Status& status);
 
 // Counts the connections that still have calls to finish while the server shuts down.
 class ShutdownWatch {

@@ -24,7 +24,7 @@ Call* CallOf(nghttp2_session* session, int32_t stream_id) {
 
 }  // namespace
 
-grpc::Status ToGrpcStatus(const absl::Status& status) {
+grpc::Status RefusalStatus(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
@@ -100,7 +100,7 @@ int Connection::OnDataChunk(nghttp2_session* session, uint8_t, int32_t stream_id
   if (call == nullptr || call->submitted_) return 0;  // answered early: the rest is dropped
   absl::Status status =
       call->reader_.Append(std::string_view(reinterpret_cast<const char*>(data), len));
-  if (!status.ok()) static_cast<Connection*>(self)->FailLocked(*call, ToGrpcStatus(status));
+  if (!status.ok()) static_cast<Connection*>(self)->FailLocked(*call, RefusalStatus(status));
   return 0;
 }
 
